@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/logging"
+	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
+)
+
+// app holds what every command shares: flags, the loaded config, the logger.
+type app struct {
+	stdout, stderr io.Writer
+
+	cfgPath, flagWarehouse, flagInput, flagLogFormat, flagLogLevel string
+
+	cfg config.Config
+	log zerolog.Logger
+}
+
+// load reads the configuration and applies the global flags.
+func (a *app) load(cmd *cobra.Command) error {
+	cfg, err := config.Load(a.cfgPath)
+	if err != nil {
+		return orchestration.Usage("%v", err)
+	}
+	if a.flagWarehouse != "" {
+		cfg.Warehouse = a.flagWarehouse
+	}
+	if a.flagInput != "" {
+		cfg.Input = a.flagInput
+	}
+	if a.flagLogFormat != "" {
+		cfg.Log.Format = a.flagLogFormat
+	}
+	if a.flagLogLevel != "" {
+		cfg.Log.Level = a.flagLogLevel
+	}
+	if err := cfg.Validate(); err != nil {
+		return orchestration.Usage("%v", err)
+	}
+	a.cfg = cfg
+	a.log = logging.New(a.stderr, cfg.Log.Format, cfg.Log.Level)
+	return nil
+}
+
+// sqlSet returns the SQL transforms: embedded, or from sql_dir when set.
+func (a *app) sqlSet() (*sqlfiles.Set, error) {
+	fsys := sqlfs.FS()
+	if a.cfg.SQLDir != "" {
+		fsys = os.DirFS(a.cfg.SQLDir)
+	}
+	s, err := sqlfiles.Parse(fsys)
+	if err != nil {
+		return nil, orchestration.Usage("%v", err)
+	}
+	return s, nil
+}
+
+// session is an open, locked warehouse.
+type session struct {
+	wh   *warehouse.Warehouse
+	lock *warehouse.Lock
+}
+
+func (s *session) Close() {
+	if s == nil {
+		return
+	}
+	_ = s.wh.Close()
+	_ = s.lock.Release()
+}
+
+// open locks and opens the warehouse. Writers take the lock exclusively
+// and may create the key file; readers share the lock and never mint keys.
+func (a *app) open(ctx context.Context, readOnly bool, command string) (*session, error) {
+	lock, err := warehouse.AcquireLock(a.cfg.Warehouse, !readOnly, command)
+	if err != nil {
+		return nil, err
+	}
+	sqls, err := a.sqlSet()
+	if err != nil {
+		_ = lock.Release()
+		return nil, err
+	}
+	secrets, err := keys.Load(a.cfg.KeyFile(), !readOnly)
+	if err != nil && !readOnly {
+		_ = lock.Release()
+		return nil, err
+	}
+	if err != nil {
+		secrets = nil // read-only commands that need no pepper still work
+	}
+	wh, err := warehouse.Open(ctx, &a.cfg, warehouse.Options{ReadOnly: readOnly, Secrets: secrets, SQL: sqls})
+	if err != nil {
+		_ = lock.Release()
+		if warehouse.IsLocked(err) {
+			return nil, orchestration.Temporary(err, 0)
+		}
+		return nil, err
+	}
+	return &session{wh: wh, lock: lock}, nil
+}
+
+// parseDate reads a logical date; empty means yesterday in the business
+// time zone (a nightly run processes the day that just ended).
+func (a *app) parseDate(s string) (time.Time, error) {
+	if s == "" {
+		now := time.Now().In(a.cfg.Location())
+		y := now.AddDate(0, 0, -1)
+		return time.Date(y.Year(), y.Month(), y.Day(), 0, 0, 0, 0, time.UTC), nil
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, orchestration.Usage("--date %q: want YYYY-MM-DD", s)
+	}
+	return d, nil
+}
+
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func printTable(w io.Writer, header []string, rows [][]string) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(header, "\t"))
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	_ = tw.Flush()
+}
+
+func truncate(s string, n int) string {
+	s = strings.ReplaceAll(s, "\n", " ")
+	if len([]rune(s)) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}

@@ -1,0 +1,98 @@
+// Command parcours is the batch customer-data warehouse: it loads the
+// nightly omnichannel extracts into DuckDB, stitches customers, and runs
+// the jobs of the nightly DAG. See README.md for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parcours/parcours/orchestration"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the CLI and returns the process exit code; tests call it
+// directly.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	a := &app{stdout: stdout, stderr: stderr}
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return orchestration.ExitOK
+	}
+	var silent *silentError
+	if !errors.As(err, &silent) {
+		fmt.Fprintf(stderr, "parcours: %v\n", err)
+	}
+	return orchestration.ExitCode(err)
+}
+
+// silentError carries an exit code for an error already reported (for
+// example in a run summary printed to the user).
+type silentError struct{ err error }
+
+func (e *silentError) Error() string { return e.err.Error() }
+func (e *silentError) Unwrap() error { return e.err }
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "parcours",
+		Short: "Batch customer-data warehouse: nightly omnichannel loads, identities, privacy, models",
+		Long: `parcours loads each night's omnichannel extracts into an embedded DuckDB
+warehouse, stitches identities into customers and runs the jobs of the
+nightly DAG. Exit codes: 0 success, 1 a job failed, 2 usage or configuration
+error, 75 temporary failure worth a retry, 99 nothing to do for that date.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			return a.load(cmd)
+		},
+	}
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return orchestration.Usage("%v (see %s --help)", err, c.CommandPath())
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.cfgPath, "config", "", "config file (default ./parcours.yaml if it exists, or $PARCOURS_CONFIG)")
+	pf.StringVar(&a.flagWarehouse, "warehouse", "", "warehouse folder (default from config: ./warehouse)")
+	pf.StringVar(&a.flagInput, "input", "", "input folder with one sub-folder of extracts per date (default ./data)")
+	pf.StringVar(&a.flagLogFormat, "log-format", "", "auto | json | console (default auto: console on a terminal)")
+	pf.StringVar(&a.flagLogLevel, "log-level", "", "debug | info | warn | error")
+	root.AddCommand(a.runCommand(), a.statusCommand(), a.jobsCommand(), a.queryCommand(),
+		a.fixturesCommand(), a.identityCommand(), a.contractsCommand(), a.configCommand())
+	for _, c := range root.Commands() {
+		wrapArgs(c)
+	}
+	return root
+}
+
+// wrapArgs makes argument-count mistakes usage errors (exit 2).
+func wrapArgs(c *cobra.Command) {
+	if c.Args != nil {
+		orig := c.Args
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if err := orig(cmd, args); err != nil {
+				return orchestration.Usage("%v (see %s --help)", err, cmd.CommandPath())
+			}
+			return nil
+		}
+	}
+	for _, sub := range c.Commands() {
+		wrapArgs(sub)
+	}
+}

@@ -1,0 +1,265 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs"
+	"github.com/parcours/parcours/orchestration"
+)
+
+const progressFile = ".parcours.progress.json"
+
+func (a *app) runCommand() *cobra.Command {
+	var date, summaryPath string
+	var force, withUpstream, asJSON bool
+	c := &cobra.Command{
+		Use:   "run [nightly | JOB...]",
+		Short: "Run the nightly DAG, or some of its jobs, for a logical date",
+		Long: `Run the nightly DAG ("nightly", the default) or the named jobs for one logical
+date. Jobs that already succeeded for the date are skipped unless --force; a
+run after a failure resumes at the failed job. A second run against a
+warehouse in use exits 75 at once, naming the holder.`,
+		Example: `  parcours run nightly --date 2026-11-22 --input data/ --warehouse warehouse/
+  parcours run ingest --date 2026-11-22
+  parcours run identity --date 2026-11-22 --with-upstream --force`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := a.parseDate(date)
+			if err != nil {
+				return err
+			}
+			command := "parcours " + strings.Join(os.Args[1:], " ")
+			sum, err := a.run(cmd, d, args, orchestration.RunOptions{Force: force, WithUpstream: withUpstream, Command: command})
+			if summaryPath != "" {
+				if werr := sum.WriteFile(summaryPath); werr != nil {
+					a.log.Error().Err(werr).Msg("could not write the run summary")
+				}
+			}
+			if asJSON {
+				_ = a.printJSON(sum)
+			} else {
+				a.printSummary(sum)
+			}
+			if err != nil {
+				return &silentError{err: err}
+			}
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&date, "date", "", "logical date YYYY-MM-DD (default: yesterday in the business time zone)")
+	f.BoolVar(&force, "force", false, "rerun jobs that already succeeded for the date")
+	f.BoolVar(&withUpstream, "with-upstream", false, "also run the jobs the named jobs need")
+	f.StringVar(&summaryPath, "summary-json", "", "write a machine-readable run summary to this file, even when the run fails")
+	f.BoolVar(&asJSON, "json", false, "print the run summary as one JSON object on stdout")
+	return c
+}
+
+// run executes the DAG and always returns a summary, even for failures
+// that happen before any job starts (lock held, bad config).
+func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orchestration.RunOptions) (*orchestration.Summary, error) {
+	ctx := cmd.Context()
+	opt.Targets = targets
+	now := time.Now()
+	base := orchestration.Env{Date: date, RunID: orchestration.NewRunID(now), Config: &a.cfg}
+	early := func(err error) (*orchestration.Summary, error) {
+		s := &orchestration.Summary{RunID: base.RunID, LogicalDate: base.DateString(), Command: opt.Command,
+			StartedAt: now.UTC(), EndedAt: time.Now().UTC(), Jobs: []orchestration.JobResult{}}
+		s.ExitCode = orchestration.ExitCode(err)
+		s.Status = map[int]string{orchestration.ExitTemporary: "temporary_failure", orchestration.ExitUsage: "usage_error"}[s.ExitCode]
+		if s.Status == "" {
+			s.Status = orchestration.StatusFailed
+		}
+		s.Error = err.Error()
+		s.DurationS = s.EndedAt.Sub(s.StartedAt).Seconds()
+		return s, err
+	}
+	sqls, err := a.sqlSet()
+	if err != nil {
+		return early(err)
+	}
+	dag, err := orchestration.NewDAG(jobs.All(), sqls)
+	if err != nil {
+		return early(err)
+	}
+	if _, err := dag.Select(targets, opt.WithUpstream); err != nil {
+		return early(err)
+	}
+	sess, err := a.open(ctx, false, opt.Command)
+	if err != nil {
+		return early(err)
+	}
+	defer sess.Close()
+	progress := filepath.Join(a.cfg.Warehouse, progressFile)
+	defer os.Remove(progress)
+	base.WH = sess.wh
+	base.Log = a.log
+	r := &orchestration.Runner{DAG: dag, Ledger: orchestration.NewLedger(sess.wh.DB, sqls), Log: a.log,
+		OnProgress: func(s *orchestration.Summary) { _ = s.WriteFile(progress) }}
+	a.log.Info().Str("run_id", base.RunID).Str("date", base.DateString()).Str("warehouse", a.cfg.Warehouse).
+		Msg("run started")
+	sum, err := r.Run(ctx, base, opt)
+	a.log.Info().Str("run_id", base.RunID).Str("status", sum.Status).Int("exit_code", sum.ExitCode).
+		Float64("duration_s", sum.DurationS).Msg("run finished")
+	return sum, err
+}
+
+func (a *app) printSummary(s *orchestration.Summary) {
+	rows := make([][]string, 0, len(s.Jobs))
+	for _, j := range s.Jobs {
+		rows = append(rows, []string{j.Job, j.Status, fmt.Sprint(j.Attempt), fmt.Sprintf("%.1fs", j.DurationS),
+			fmt.Sprint(j.RowsIn), fmt.Sprint(j.RowsOut), truncate(j.Error, 100)})
+	}
+	fmt.Fprintf(a.stdout, "run %s  date %s  %s (exit %d) in %.1fs\n", s.RunID, s.LogicalDate, s.Status, s.ExitCode, s.DurationS)
+	if len(rows) > 0 {
+		printTable(a.stdout, []string{"JOB", "STATUS", "ATTEMPT", "TIME", "ROWS IN", "ROWS OUT", "ERROR"}, rows)
+	} else if s.Error != "" {
+		fmt.Fprintf(a.stdout, "error: %s\n", s.Error)
+	}
+}
+
+func (a *app) jobsCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "jobs",
+		Short: "List the jobs of the nightly DAG, in run order, with what each needs",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			sqls, err := a.sqlSet()
+			if err != nil {
+				return err
+			}
+			dag, err := orchestration.NewDAG(jobs.All(), sqls)
+			if err != nil {
+				return err
+			}
+			type row struct {
+				Job   string   `json:"job"`
+				Needs []string `json:"needs"`
+				SQL   []string `json:"sql"`
+				Doc   string   `json:"doc"`
+			}
+			var out []row
+			for _, n := range dag.Order() {
+				j, _ := dag.Job(n)
+				s := j.Spec()
+				needs := s.Needs
+				if needs == nil {
+					needs = []string{}
+				}
+				out = append(out, row{Job: n, Needs: needs, SQL: s.SQL, Doc: s.Doc})
+			}
+			if asJSON {
+				return a.printJSON(map[string]any{"jobs": out})
+			}
+			var rows [][]string
+			for i, r := range out {
+				needs := strings.Join(r.Needs, ", ")
+				if needs == "" {
+					needs = "-"
+				}
+				rows = append(rows, []string{fmt.Sprint(i + 1), r.Job, needs, r.Doc})
+			}
+			printTable(a.stdout, []string{"#", "JOB", "NEEDS", "WHAT IT DOES"}, rows)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print as one JSON object")
+	return c
+}
+
+func (a *app) statusCommand() *cobra.Command {
+	var date string
+	var limit int
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Show the run ledger: each job's attempts, status, rows and errors",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var d *time.Time
+			if date != "" {
+				t, err := a.parseDate(date)
+				if err != nil {
+					return err
+				}
+				d = &t
+			}
+			sess, err := a.open(cmd.Context(), true, "parcours status")
+			if err != nil {
+				if warehouse.IsLocked(err) {
+					return a.statusInProgress(err, asJSON)
+				}
+				return err
+			}
+			defer sess.Close()
+			l := orchestration.NewLedger(sess.wh.DB, sess.wh.SQL)
+			entries, err := l.List(cmd.Context(), d, limit)
+			if err != nil {
+				return err
+			}
+			files, err := ingestFiles(cmd.Context(), sess.wh, d)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				if entries == nil {
+					entries = []orchestration.Entry{}
+				}
+				return a.printJSON(map[string]any{"runs": entries, "ingest": files})
+			}
+			if len(entries) == 0 {
+				fmt.Fprintln(a.stdout, "no runs recorded yet")
+				return nil
+			}
+			var rows [][]string
+			for _, e := range entries {
+				rows = append(rows, []string{e.LogicalDate, e.Job, e.Status, fmt.Sprint(e.Attempt),
+					e.StartedAt.Local().Format("2006-01-02 15:04:05"), fmt.Sprintf("%.1fs", e.DurationS),
+					fmt.Sprint(e.RowsIn), fmt.Sprint(e.RowsOut), e.RunID, truncate(e.Error, 80)})
+			}
+			printTable(a.stdout, []string{"DATE", "JOB", "STATUS", "ATTEMPT", "STARTED", "TIME", "ROWS IN", "ROWS OUT", "RUN", "ERROR"}, rows)
+			if len(files) > 0 {
+				fmt.Fprintln(a.stdout)
+				var frows [][]string
+				for _, f := range files {
+					frows = append(frows, []string{f.Source, fmt.Sprint(f.Files), fmt.Sprint(f.Read), fmt.Sprint(f.Loaded),
+						fmt.Sprint(f.Quarantined), fmt.Sprint(f.Duplicates), f.Problems})
+				}
+				printTable(a.stdout, []string{"SOURCE", "FILES", "READ", "LOADED", "QUARANTINED", "RE-DELIVERED", "PROBLEMS"}, frows)
+			}
+			return nil
+		},
+	}
+	c.Flags().StringVar(&date, "date", "", "only this logical date")
+	c.Flags().IntVar(&limit, "limit", 50, "show at most this many ledger rows")
+	c.Flags().BoolVar(&asJSON, "json", false, "print as one JSON object")
+	return c
+}
+
+// statusInProgress reports a run holding the warehouse, from the live
+// summary it keeps beside the lock.
+func (a *app) statusInProgress(lockErr error, asJSON bool) error {
+	var live *orchestration.Summary
+	if b, err := os.ReadFile(filepath.Join(a.cfg.Warehouse, progressFile)); err == nil {
+		live = &orchestration.Summary{}
+		if json.Unmarshal(b, live) != nil {
+			live = nil
+		}
+	}
+	if asJSON {
+		return a.printJSON(map[string]any{"in_progress": true, "holder": lockErr.Error(), "progress": live})
+	}
+	fmt.Fprintf(a.stdout, "a run is in progress: %v\n", lockErr)
+	if live != nil {
+		a.printSummary(live)
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+// Package config holds parcours' configuration: defaults, the YAML file,
+// environment overrides and validation. Everything a job can tune lives here,
+// so `parcours config` can print the effective values.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the effective configuration of one parcours invocation.
+type Config struct {
+	// Warehouse is the folder holding hot.duckdb, cold.duckdb and the key store.
+	Warehouse string `yaml:"warehouse" json:"warehouse"`
+	// Input is the folder holding one sub-folder of extracts per date (YYYY-MM-DD).
+	Input string `yaml:"input" json:"input"`
+	// Timezone is the business time zone: naive timestamps in extracts are
+	// read in it, and event dates are calendar days in it.
+	Timezone string `yaml:"timezone" json:"timezone"`
+	// Region is the default phone region (ISO 3166 alpha-2) for numbers
+	// written without a country code.
+	Region string `yaml:"region" json:"region"`
+	// SQLDir, when set, loads the SQL transforms from this folder instead of
+	// the copies embedded in the binary (to iterate on SQL without rebuilding).
+	SQLDir string `yaml:"sql_dir" json:"sql_dir,omitempty"`
+
+	DuckDB   DuckDB   `yaml:"duckdb" json:"duckdb"`
+	Log      Log      `yaml:"log" json:"log"`
+	Keys     Keys     `yaml:"keys" json:"keys"`
+	Ingest   Ingest   `yaml:"ingest" json:"ingest"`
+	Identity Identity `yaml:"identity" json:"identity"`
+}
+
+// DuckDB tunes the embedded engine.
+type DuckDB struct {
+	// Threads is the engine's worker threads; 0 means one per core.
+	Threads int `yaml:"threads" json:"threads"`
+	// MemoryLimit is DuckDB's memory_limit (e.g. "8GB"); empty means DuckDB's
+	// default of 80% of RAM. Past it DuckDB spills to the warehouse's tmp folder.
+	MemoryLimit string `yaml:"memory_limit" json:"memory_limit,omitempty"`
+}
+
+// Log configures logging.
+type Log struct {
+	// Format is auto (console on a terminal, JSON lines otherwise), json or console.
+	Format string `yaml:"format" json:"format"`
+	// Level is debug, info, warn or error.
+	Level string `yaml:"level" json:"level"`
+}
+
+// Keys locates the secrets. Environment variables win over the key file.
+type Keys struct {
+	// File holds the master key and the pepper when PARCOURS_MASTER_KEY /
+	// PARCOURS_PEPPER are not set; created with mode 0600 on first run.
+	// Default: <warehouse>/parcours.key.
+	File string `yaml:"file" json:"file"`
+}
+
+// Ingest tunes the ingest job.
+type Ingest struct {
+	// RejectThreshold is the share of a source's rows that may be quarantined
+	// before the job fails (0.05 = 5%).
+	RejectThreshold float64 `yaml:"reject_threshold" json:"reject_threshold"`
+	// CatchUp loads every earlier dated folder whose files were never loaded
+	// (or changed since), not only the run date's folder.
+	CatchUp bool `yaml:"catch_up" json:"catch_up"`
+}
+
+// Identity tunes identity stitching.
+type Identity struct {
+	// MaxCustomerIDs blocks an email, phone or loyalty card linked to more
+	// distinct CRM customer ids than this (shared mailboxes, placeholders).
+	MaxCustomerIDs int `yaml:"max_customer_ids" json:"max_customer_ids"`
+	// MaxCustomersPerDevice blocks a cookie or app device seen logged in as
+	// more distinct customers than this (shared family computers).
+	MaxCustomersPerDevice int `yaml:"max_customers_per_device" json:"max_customers_per_device"`
+}
+
+// Default returns the configuration used when nothing else is set.
+func Default() Config {
+	return Config{
+		Warehouse: "warehouse",
+		Input:     "data",
+		Timezone:  "Europe/Paris",
+		Region:    "FR",
+		Log:       Log{Format: "auto", Level: "info"},
+		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true},
+		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1},
+	}
+}
+
+// DefaultFile is the config file read when --config is not given and it exists.
+const DefaultFile = "parcours.yaml"
+
+// Load builds the configuration: defaults, then the YAML file (path, or
+// DefaultFile if it exists when path is empty), then environment overrides.
+// Unknown keys in the file are errors, so a typo never silently falls back
+// to a default.
+func Load(path string) (Config, error) {
+	cfg := Default()
+	explicit := path != ""
+	if path == "" {
+		if env := os.Getenv("PARCOURS_CONFIG"); env != "" {
+			path, explicit = env, true
+		} else {
+			path = DefaultFile
+		}
+	}
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		// An empty file decodes to io.EOF: it simply sets nothing.
+		if err := dec.Decode(&cfg); err != nil && !errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("config %s: %w", path, err)
+		}
+	case explicit || !errors.Is(err, os.ErrNotExist):
+		return cfg, fmt.Errorf("config %s: %w", path, err)
+	}
+	if v := os.Getenv("PARCOURS_WAREHOUSE"); v != "" {
+		cfg.Warehouse = v
+	}
+	if v := os.Getenv("PARCOURS_INPUT"); v != "" {
+		cfg.Input = v
+	}
+	return cfg, nil
+}
+
+// Validate checks values that jobs would otherwise trip over mid-run.
+func (c *Config) Validate() error {
+	var errs []string
+	if c.Warehouse == "" {
+		errs = append(errs, "warehouse: must not be empty")
+	}
+	if _, err := time.LoadLocation(c.Timezone); err != nil {
+		errs = append(errs, fmt.Sprintf("timezone: %q is not a known time zone", c.Timezone))
+	}
+	if _, ok := CallingCode(c.Region); !ok {
+		errs = append(errs, fmt.Sprintf("region: %q is not a supported phone region (%s)", c.Region, strings.Join(Regions(), ", ")))
+	}
+	switch c.Log.Format {
+	case "auto", "json", "console":
+	default:
+		errs = append(errs, fmt.Sprintf("log.format: %q is not one of auto, json, console", c.Log.Format))
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))
+	}
+	if c.Ingest.RejectThreshold < 0 || c.Ingest.RejectThreshold > 1 {
+		errs = append(errs, fmt.Sprintf("ingest.reject_threshold: %v is not between 0 and 1", c.Ingest.RejectThreshold))
+	}
+	if c.Identity.MaxCustomerIDs < 1 {
+		errs = append(errs, "identity.max_customer_ids: must be at least 1")
+	}
+	if c.Identity.MaxCustomersPerDevice < 1 {
+		errs = append(errs, "identity.max_customers_per_device: must be at least 1")
+	}
+	if c.DuckDB.Threads < 0 {
+		errs = append(errs, "duckdb.threads: must not be negative")
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid configuration:\n  %s", strings.Join(errs, "\n  "))
+	}
+	return nil
+}
+
+// KeyFile is the key file path, defaulting to one inside the warehouse.
+func (c *Config) KeyFile() string {
+	if c.Keys.File != "" {
+		return c.Keys.File
+	}
+	return filepath.Join(c.Warehouse, "parcours.key")
+}
+
+// Location is the business time zone; Validate has checked it loads.
+func (c *Config) Location() *time.Location {
+	loc, err := time.LoadLocation(c.Timezone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}

@@ -1,0 +1,38 @@
+// Package logging builds parcours' zerolog logger: JSON lines for machines
+// (schedulers, log shippers), a readable console when a person watches.
+package logging
+
+import (
+	"io"
+	"os"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+)
+
+// New returns a logger writing to w. format is auto, json or console; auto
+// picks console when w is a terminal.
+func New(w io.Writer, format, level string) zerolog.Logger {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil {
+		lvl = zerolog.InfoLevel
+	}
+	if format == "auto" {
+		format = "json"
+		if f, ok := w.(*os.File); ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())) {
+			format = "console"
+		}
+	}
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	if format == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", PartsOrder: []string{
+			zerolog.TimestampFieldName, zerolog.LevelFieldName, "step", "job", zerolog.MessageFieldName}}
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
+}
+
+// IsTerminal reports whether f is an interactive terminal.
+func IsTerminal(f *os.File) bool {
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}

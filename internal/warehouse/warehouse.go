@@ -1,0 +1,294 @@
+// Package warehouse opens parcours' DuckDB stores: hot.duckdb (identified
+// data, the ops schema: ledger, quarantine, audit) with cold.duckdb (anonymous
+// aggregates) attached as catalog "cold". It creates the schemas and tables
+// from the SQL files' "create" sections and installs, per connection, the
+// macros the SQL transforms use.
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/sqlfiles"
+)
+
+// Warehouse is an open warehouse.
+type Warehouse struct {
+	DB       *sql.DB
+	Dir      string
+	ReadOnly bool
+	SQL      *sqlfiles.Set
+	Secrets  *keys.Secrets
+	Config   *config.Config
+	conn     *duckdb.Connector
+}
+
+// Options says how to open a warehouse.
+type Options struct {
+	ReadOnly bool
+	Secrets  *keys.Secrets
+	SQL      *sqlfiles.Set
+}
+
+// HotPath and ColdPath are the two store files of a warehouse folder.
+func HotPath(dir string) string  { return filepath.Join(dir, "hot.duckdb") }
+func ColdPath(dir string) string { return filepath.Join(dir, "cold.duckdb") }
+
+// Exists reports whether dir holds a warehouse.
+func Exists(dir string) bool {
+	_, err := os.Stat(HotPath(dir))
+	return err == nil
+}
+
+// Open opens (and on first use creates) the warehouse of cfg.Warehouse.
+// The caller holds the warehouse lock.
+func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, error) {
+	dir := cfg.Warehouse
+	if opt.ReadOnly && !Exists(dir) {
+		return nil, fmt.Errorf("warehouse %s: no hot.duckdb here; run `parcours run` first", dir)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil && !opt.ReadOnly {
+		return nil, fmt.Errorf("warehouse %s: %w", dir, err)
+	}
+	q := url.Values{}
+	if opt.ReadOnly {
+		q.Set("access_mode", "READ_ONLY")
+	}
+	if cfg.DuckDB.Threads > 0 {
+		q.Set("threads", strconv.Itoa(cfg.DuckDB.Threads))
+	}
+	if cfg.DuckDB.MemoryLimit != "" {
+		q.Set("memory_limit", cfg.DuckDB.MemoryLimit)
+	}
+	if !opt.ReadOnly {
+		q.Set("temp_directory", filepath.Join(dir, "tmp"))
+	}
+	dsn := HotPath(dir)
+	if len(q) > 0 {
+		dsn += "?" + q.Encode()
+	}
+	initSQL, err := connInit(cfg, opt)
+	if err != nil {
+		return nil, err
+	}
+	connector, err := duckdb.NewConnector(dsn, func(ex driver.ExecerContext) error {
+		for _, s := range initSQL {
+			if _, err := ex.ExecContext(context.Background(), s, nil); err != nil {
+				return fmt.Errorf("init connection: %w", err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open warehouse %s: %w", dir, err)
+	}
+	w := &Warehouse{DB: sql.OpenDB(connector), Dir: dir, ReadOnly: opt.ReadOnly, SQL: opt.SQL,
+		Secrets: opt.Secrets, Config: cfg, conn: connector}
+	if err := w.attachCold(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if !opt.ReadOnly {
+		if err := w.bootstrap(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// connInit lists the statements run on every new connection: UTC session
+// time zone (timestamps are stored as instants), the configured
+// normalisation macros, and the pseudonym macro keyed by the pepper.
+func connInit(cfg *config.Config, opt Options) ([]string, error) {
+	stmts := []string{"SET TimeZone = 'UTC'"}
+	if opt.SQL != nil && opt.SQL.Has("_macros.sql") {
+		body, err := opt.SQL.Section("_macros.sql", "main")
+		if err != nil {
+			return nil, err
+		}
+		code, _ := config.CallingCode(cfg.Region)
+		trunk := "false"
+		if config.HasTrunkPrefix(cfg.Region) {
+			trunk = "true"
+		}
+		r := strings.NewReplacer("{{calling_code}}", code, "{{trunk_prefix}}", trunk,
+			"{{timezone}}", strings.ReplaceAll(cfg.Timezone, "'", "''"))
+		for _, s := range splitStatements(r.Replace(body)) {
+			stmts = append(stmts, s)
+		}
+	}
+	if opt.Secrets != nil {
+		stmts = append(stmts, keys.TokenMacroSQL(opt.Secrets.Pepper))
+	}
+	return stmts, nil
+}
+
+// splitStatements splits a script on semicolons that end a line; our SQL
+// files never put a statement-ending semicolon mid-line.
+func splitStatements(script string) []string {
+	var out []string
+	var b strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		b.WriteString(line)
+		b.WriteByte('\n')
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			if s := strings.TrimSpace(b.String()); s != ";" {
+				out = append(out, s)
+			}
+			b.Reset()
+		}
+	}
+	if s := strings.TrimSpace(b.String()); s != "" && !onlyComments(s) {
+		out = append(out, s)
+	}
+	return out
+}
+
+// SplitStatements is splitStatements for callers that run multi-statement sections.
+func SplitStatements(script string) []string { return splitStatements(script) }
+
+func onlyComments(s string) bool {
+	for _, l := range strings.Split(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--") {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *Warehouse) attachCold(ctx context.Context) error {
+	path := ColdPath(w.Dir)
+	if w.ReadOnly {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		_, err := w.DB.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS cold (READ_ONLY)", sqlString(path)))
+		if err != nil {
+			return fmt.Errorf("attach cold store %s: %w", path, err)
+		}
+		return nil
+	}
+	if _, err := w.DB.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS cold", sqlString(path))); err != nil {
+		return fmt.Errorf("attach cold store %s: %w", path, err)
+	}
+	return nil
+}
+
+// bootstrap creates schemas and runs every SQL file's "create" section, in
+// file-name order. Every statement there is idempotent (IF NOT EXISTS).
+func (w *Warehouse) bootstrap(ctx context.Context) error {
+	for _, s := range []string{"landing", "identity", "ops"} {
+		if _, err := w.DB.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
+			return fmt.Errorf("create schema %s: %w", s, err)
+		}
+	}
+	if w.SQL == nil {
+		return nil
+	}
+	for _, f := range w.SQL.Files() {
+		body, err := w.SQL.Section(f, "create")
+		if err != nil {
+			continue // a file without DDL
+		}
+		for _, stmt := range splitStatements(body) {
+			if _, err := w.DB.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("create tables of %s: %w", f, err)
+			}
+		}
+	}
+	return nil
+}
+
+// Exec runs a multi-statement SQL section in one transaction.
+func (w *Warehouse) Exec(ctx context.Context, file, section string, args ...any) (int64, error) {
+	body, err := w.SQL.Section(file, section)
+	if err != nil {
+		return 0, err
+	}
+	return ExecScript(ctx, w.DB, body, args...)
+}
+
+// Execer is what ExecScript needs: *sql.DB, *sql.Conn and *sql.Tx all fit.
+type Execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+}
+
+// ExecScript runs each statement of a script and returns the rows affected
+// by the last one. Arguments are passed to every statement that uses them
+// (named $name parameters).
+func ExecScript(ctx context.Context, db Execer, script string, args ...any) (int64, error) {
+	var n int64
+	for _, stmt := range splitStatements(script) {
+		res, err := db.ExecContext(ctx, stmt, argsFor(stmt, args)...)
+		if err != nil {
+			return 0, fmt.Errorf("%w\n-- in statement:\n%s", err, firstLines(stmt, 6))
+		}
+		if c, err := res.RowsAffected(); err == nil {
+			n = c
+		}
+	}
+	return n, nil
+}
+
+// argsFor keeps the named arguments a statement references, since DuckDB
+// rejects unused parameters.
+func argsFor(stmt string, args []any) []any {
+	var out []any
+	for _, a := range args {
+		if na, ok := a.(sql.NamedArg); ok {
+			if strings.Contains(stmt, "$"+na.Name) {
+				out = append(out, a)
+			}
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Close checkpoints and closes the warehouse.
+func (w *Warehouse) Close() error {
+	if w == nil || w.DB == nil {
+		return nil
+	}
+	if !w.ReadOnly {
+		_, _ = w.DB.Exec("CHECKPOINT")
+	}
+	err := w.DB.Close()
+	if w.conn != nil {
+		_ = w.conn.Close()
+	}
+	return err
+}
+
+// Conn returns one dedicated connection, for work that needs temp tables.
+func (w *Warehouse) Conn(ctx context.Context) (*sql.Conn, error) {
+	return w.DB.Conn(ctx)
+}
+
+// sqlString escapes a value for a single-quoted SQL literal.
+func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }
+
+// Quote renders s as a single-quoted SQL string literal.
+func Quote(s string) string { return "'" + sqlString(s) + "'" }

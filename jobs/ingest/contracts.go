@@ -1,0 +1,212 @@
+package ingest
+
+// Contracts returns the data contract of every source, in load order.
+// README.md's "Data contracts" section is printed from these
+// (`parcours contracts --markdown`), so the two cannot drift apart.
+func Contracts() []Contract {
+	events := []string{"page_view", "product_view", "add_to_cart", "checkout_start", "purchase"}
+	purposes := []string{"analytics", "personalization", "marketing_email", "marketing_sms", "marketing_ads"}
+	subjectTypes := []string{"customer_id", "email", "phone"}
+	return []Contract{
+		{
+			Source: "crm_customers", File: "crm_customers.csv", Format: CSV, Kind: Event,
+			Key: []string{"customer_id", "updated_at"},
+			Doc: "Customers created or updated that day (the first folder holds everyone created before). " +
+				"Every version is kept: an old email stays linked to its customer.",
+			Columns: []Column{
+				{Name: "customer_id", Type: Text, Required: true, Doc: "CRM id"},
+				{Name: "email", Type: Text, Doc: "trimmed and lower-cased on load"},
+				{Name: "phone", Type: Text, Doc: "to E.164 on load (default region from config); unusable numbers become empty"},
+				{Name: "first_name", Type: Text},
+				{Name: "last_name", Type: Text},
+				{Name: "birth_date", Type: Date},
+				{Name: "postcode", Type: Text},
+				{Name: "city", Type: Text},
+				{Name: "loyalty_card", Type: Text, Pattern: `[0-9]{8,19}`},
+				{Name: "signup_channel", Type: Enum, Values: []string{"web", "app", "store"}},
+				{Name: "created_at", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true},
+				{Name: "updated_at", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true},
+			},
+		},
+		{
+			Source: "web_events", File: "web_events.jsonl", Format: JSONL, Kind: Event, Key: []string{"event_id"},
+			Doc: "Website analytics events, one JSON object per line.",
+			Columns: []Column{
+				{Name: "event_id", Type: Text, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "session_id", Type: Text},
+				{Name: "cookie_id", Type: Text, Required: true, Doc: "first-party anonymous cookie"},
+				{Name: "user_id", Type: Text, Doc: "CRM customer id when logged in"},
+				{Name: "event", Type: Enum, Required: true, Values: events},
+				{Name: "page", Type: Text},
+				{Name: "product_id", Type: Text},
+				{Name: "category", Type: Text},
+				{Name: "order_id", Type: Text},
+				{Name: "amount", Type: Decimal, Min: num(0)},
+				{Name: "currency", Type: Text},
+				{Name: "utm_source", Type: Text},
+				{Name: "utm_medium", Type: Text},
+				{Name: "utm_campaign", Type: Text},
+				{Name: "referrer", Type: Text},
+				{Name: "device", Type: Enum, Values: []string{"desktop", "mobile", "tablet"}},
+			},
+			Checks: []Check{{Field: "amount", SQL: "event <> 'purchase' OR (order_id IS NOT NULL AND amount IS NOT NULL)",
+				Reason: "a purchase needs order_id and amount"}},
+		},
+		{
+			Source: "app_events", File: "app_events.parquet", Format: Parquet, Kind: Event, Key: []string{"event_id"},
+			Doc: "Mobile app events (Parquet).",
+			Columns: []Column{
+				{Name: "event_id", Type: Text, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "device_id", Type: Text, Required: true},
+				{Name: "user_id", Type: Text, Doc: "CRM customer id when logged in"},
+				{Name: "event", Type: Enum, Required: true, Values: append(append([]string{}, events...), "push_open")},
+				{Name: "screen", Type: Text},
+				{Name: "product_id", Type: Text},
+				{Name: "category", Type: Text},
+				{Name: "order_id", Type: Text},
+				{Name: "amount", Type: Decimal, Min: num(0)},
+				{Name: "campaign_id", Type: Text},
+				{Name: "os", Type: Enum, Values: []string{"ios", "android"}},
+				{Name: "app_version", Type: Text},
+			},
+			Checks: []Check{{Field: "amount", SQL: "event <> 'purchase' OR (order_id IS NOT NULL AND amount IS NOT NULL)",
+				Reason: "a purchase needs order_id and amount"}},
+		},
+		{
+			Source: "pos_transactions", File: "pos_transactions.csv", Format: CSV, Kind: Event, Key: []string{"receipt_id"},
+			Doc: "Store till receipts, one row per receipt.",
+			Columns: []Column{
+				{Name: "receipt_id", Type: Text, Required: true},
+				{Name: "store_id", Type: Text, Required: true},
+				{Name: "ts", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true},
+				{Name: "loyalty_card", Type: Text, Pattern: `[0-9]{8,19}`, Doc: "blank when the buyer shows none"},
+				{Name: "items", Type: Text, Required: true, Pattern: `[^:|]+:[0-9]+:[0-9]+(\.[0-9]+)?(\|[^:|]+:[0-9]+:[0-9]+(\.[0-9]+)?)*`,
+					Doc: "sku:qty:unit_price joined by |"},
+				{Name: "amount", Type: Decimal, Required: true, Min: num(0), Doc: "paid, after discount"},
+				{Name: "discount", Type: Decimal, Min: num(0)},
+				{Name: "payment", Type: Enum, Values: []string{"card", "cash"}},
+			},
+		},
+		{
+			Source: "callcenter_contacts", File: "callcenter_contacts.csv", Format: CSV, Kind: Event, Key: []string{"contact_id"},
+			Doc: "Call-centre contacts.",
+			Columns: []Column{
+				{Name: "contact_id", Type: Text, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "phone", Type: Text, Doc: "to E.164 on load; blank when withheld"},
+				{Name: "reason", Type: Enum, Values: []string{"delivery", "billing", "product", "return", "account", "complaint"}},
+				{Name: "duration_s", Type: Int, Min: num(0)},
+				{Name: "resolved", Type: Bool, Required: true},
+				{Name: "ces", Type: Int, Min: num(1), Max: num(7), Doc: "customer effort score, 1 (easy) to 7"},
+				{Name: "agent_id", Type: Text},
+			},
+		},
+		{
+			Source: "email_events", File: "email_events.csv", Format: CSV, Kind: Event, Key: []string{"event_id"},
+			Doc: "Email platform events.",
+			Columns: []Column{
+				{Name: "event_id", Type: Text, Required: true},
+				{Name: "campaign_id", Type: Text, Required: true},
+				{Name: "email", Type: Text, Required: true},
+				{Name: "event", Type: Enum, Required: true, Values: []string{"send", "open", "click", "bounce", "unsubscribe"}},
+				{Name: "ts", Type: Timestamp, Required: true},
+			},
+		},
+		{
+			Source: "consents", File: "consents.csv", Format: CSV, Kind: Event, Key: []string{"consent_id"},
+			Doc: "Consent grants and withdrawals per subject and purpose.",
+			Columns: []Column{
+				{Name: "consent_id", Type: Text, Required: true},
+				{Name: "subject_id", Type: Text, Required: true, Doc: "normalised by subject_type"},
+				{Name: "subject_type", Type: Enum, Required: true, Values: subjectTypes},
+				{Name: "purpose", Type: Enum, Required: true, Values: purposes},
+				{Name: "status", Type: Enum, Required: true, Values: []string{"granted", "withdrawn"}},
+				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "expires_at", Type: Timestamp},
+				{Name: "source", Type: Text},
+			},
+		},
+		{
+			Source: "surveys", File: "surveys.csv", Format: CSV, Kind: Event, Key: []string{"response_id"},
+			Doc: "Survey answers (NPS, CSAT) with free-text verbatims.",
+			Columns: []Column{
+				{Name: "response_id", Type: Text, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "customer_id", Type: Text},
+				{Name: "email", Type: Text},
+				{Name: "nps", Type: Int, Min: num(0), Max: num(10)},
+				{Name: "csat", Type: Int, Min: num(1), Max: num(5)},
+				{Name: "verbatim", Type: Text},
+				{Name: "channel", Type: Enum, Values: []string{"web", "app", "store", "call_center", "email"}},
+			},
+			Checks: []Check{{Field: "customer_id", SQL: "customer_id IS NOT NULL OR email IS NOT NULL",
+				Reason: "a response needs customer_id or email"}},
+		},
+		{
+			Source: "erasure_requests", File: "erasure_requests.csv", Format: CSV, Kind: Event, Key: []string{"request_id"},
+			Doc: "GDPR erasure requests (right to be forgotten).",
+			Columns: []Column{
+				{Name: "request_id", Type: Text, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "subject_id", Type: Text, Required: true},
+				{Name: "subject_type", Type: Enum, Required: true, Values: subjectTypes},
+			},
+		},
+		{
+			Source: "trigger_optouts", File: "trigger_optouts.csv", Format: CSV, Kind: Event, Key: []string{"optout_id"},
+			Doc: "Per-trigger opt-outs (and opt-ins back) from the preference centre.",
+			Columns: []Column{
+				{Name: "optout_id", Type: Text, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "customer_id", Type: Text, Required: true},
+				{Name: "trigger", Type: Enum, Required: true, Values: []string{"cart_abandonment", "browse_abandonment", "post_contact", "win_back"}},
+				{Name: "status", Type: Enum, Required: true, Values: []string{"opt_out", "opt_in"}},
+			},
+		},
+		{
+			Source: "products", File: "products.csv", Format: CSV, Kind: Snapshot, Key: []string{"product_id"},
+			Doc: "Product catalogue (full snapshot).",
+			Columns: []Column{
+				{Name: "product_id", Type: Text, Required: true},
+				{Name: "name", Type: Text},
+				{Name: "category", Type: Text, Required: true},
+				{Name: "brand", Type: Text},
+				{Name: "price", Type: Decimal, Min: num(0)},
+			},
+		},
+		{
+			Source: "stores", File: "stores.csv", Format: CSV, Kind: Snapshot, Key: []string{"store_id"},
+			Doc: "Stores and their catchment region (full snapshot).",
+			Columns: []Column{
+				{Name: "store_id", Type: Text, Required: true},
+				{Name: "name", Type: Text},
+				{Name: "city", Type: Text},
+				{Name: "postcode", Type: Text},
+				{Name: "region", Type: Text, Required: true},
+			},
+		},
+		{
+			Source: "campaigns", File: "campaigns.csv", Format: CSV, Kind: Snapshot, Key: []string{"campaign_id"},
+			Doc: "Marketing campaigns (full snapshot).",
+			Columns: []Column{
+				{Name: "campaign_id", Type: Text, Required: true},
+				{Name: "channel", Type: Enum, Required: true, Values: []string{"email", "push", "sms", "paid_search", "social", "display", "affiliate"}},
+				{Name: "name", Type: Text},
+				{Name: "utm_campaign", Type: Text},
+				{Name: "start_date", Type: Date},
+				{Name: "end_date", Type: Date},
+			},
+		},
+		{
+			Source: "marketing_spend", File: "marketing_spend.csv", Format: CSV, Kind: Upsert, Key: []string{"date", "channel"},
+			Doc: "Marketing spend per day and channel; a later delivery of a (date, channel) corrects it.",
+			Columns: []Column{
+				{Name: "date", Type: Date, Required: true},
+				{Name: "channel", Type: Enum, Required: true, Values: []string{"email", "push", "sms", "paid_search", "social", "display", "affiliate"}},
+				{Name: "spend", Type: Decimal, Required: true, Min: num(0)},
+			},
+		},
+	}
+}

@@ -1,0 +1,162 @@
+package ingest
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// inputFile is one extract file found under the input folder.
+type inputFile struct {
+	Path   string    // path as opened
+	Rel    string    // path relative to the input folder: "2026-11-22/web_events.jsonl"
+	Folder time.Time // the dated folder it came from
+	Size   int64
+	MTime  time.Time
+	// Columns are the file's column names: the CSV header, the Parquet
+	// schema, or the keys seen in a sample of JSON lines.
+	Columns []string
+}
+
+// folders lists the dated sub-folders (YYYY-MM-DD) of input, oldest first.
+func folders(input string) ([]time.Time, error) {
+	entries, err := os.ReadDir(input)
+	if err != nil {
+		return nil, fmt.Errorf("input folder %s: %w", input, err)
+	}
+	var out []time.Time
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		d, err := time.Parse(time.DateOnly, e.Name())
+		if err != nil {
+			continue
+		}
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out, nil
+}
+
+func stat(input string, folder time.Time, name string) (*inputFile, error) {
+	rel := filepath.Join(folder.Format(time.DateOnly), name)
+	p := filepath.Join(input, rel)
+	fi, err := os.Stat(p)
+	if err != nil {
+		return nil, err
+	}
+	return &inputFile{Path: p, Rel: filepath.ToSlash(rel), Folder: folder, Size: fi.Size(), MTime: fi.ModTime().UTC()}, nil
+}
+
+// csvHeader reads a CSV file's header line (a UTF-8 BOM is ignored).
+func csvHeader(path string) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	r := csv.NewReader(br)
+	r.FieldsPerRecord = -1
+	rec, err := r.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("empty file: no header line")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("header line: %w", err)
+	}
+	return rec, nil
+}
+
+// jsonKeys returns the keys seen in the first n parseable lines, in order
+// of first appearance. JSON lines carry no header; a sample is how a
+// required field missing from a whole file, or a new field, is noticed.
+func jsonKeys(path string, n int) ([]string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	seen := map[string]bool{}
+	var keys []string
+	for i := 0; i < n && sc.Scan(); i++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(line))
+		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+			continue
+		}
+		var lineKeys []string
+		ok := true
+		for dec.More() {
+			t, err := dec.Token()
+			if err != nil {
+				ok = false
+				break
+			}
+			k, _ := t.(string)
+			lineKeys = append(lineKeys, k)
+			var skip json.RawMessage
+			if err := dec.Decode(&skip); err != nil {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		for _, k := range lineKeys {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return keys, err
+	}
+	return keys, nil
+}
+
+// matchColumns maps a file's columns onto the contract: which contract
+// columns the file has (by its own spelling), which required ones are
+// missing, and which of its columns the contract does not know.
+func matchColumns(c Contract, cols []string) (have map[string]string, missing, extra []string, err error) {
+	have = map[string]string{}
+	seen := map[string]bool{}
+	for _, fc := range cols {
+		norm := strings.ToLower(strings.TrimSpace(fc))
+		if seen[norm] {
+			return nil, nil, nil, fmt.Errorf("column %q appears twice", fc)
+		}
+		seen[norm] = true
+		if _, ok := c.Column(norm); ok {
+			have[norm] = fc
+		} else {
+			extra = append(extra, fc)
+		}
+	}
+	for _, col := range c.Columns {
+		if _, ok := have[col.Name]; !ok && col.Required {
+			missing = append(missing, col.Name)
+		}
+	}
+	return have, missing, extra, nil
+}

@@ -1,0 +1,572 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/parcours/parcours/orchestration"
+)
+
+// loader loads one source's pending files in one transaction.
+type loader struct {
+	env   *orchestration.Env
+	conn  *sql.Conn
+	c     Contract
+	input string
+}
+
+// rejected is one row bound for ops.quarantine.
+type rejected struct {
+	file, field, reason, raw string
+	line                     int64
+	// structural rows could not be split into columns, so they never
+	// reached the landing table and are counted as read here.
+	structural bool
+}
+
+// fileOutcome accumulates per-file counts.
+type fileOutcome struct {
+	f                                     *inputFile
+	read, loaded, quarantined, duplicates int64
+	status, errText                       string
+	extra                                 []string
+}
+
+func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
+	res := sourceResult{files: len(files)}
+	outcomes := map[string]*fileOutcome{}
+	var order []string
+	groups := map[string]*group{}
+	var groupKeys []string
+	var fileErrs []string
+	for _, f := range files {
+		o := &fileOutcome{f: f, status: "loaded"}
+		outcomes[f.Rel] = o
+		order = append(order, f.Rel)
+		cols, err := l.columnsOf(ctx, f)
+		var have map[string]string
+		var missing, extra []string
+		if err == nil {
+			have, missing, extra, err = matchColumns(l.c, cols)
+		}
+		if err == nil && len(missing) > 0 {
+			err = fmt.Errorf("missing required column %s (found: %s)", strings.Join(missing, ", "), strings.Join(cols, ", "))
+		}
+		if err != nil {
+			o.status, o.errText = "failed", err.Error()
+			fileErrs = append(fileErrs, fmt.Sprintf("%s: %s", f.Rel, err))
+			continue
+		}
+		o.extra = extra
+		key := strings.Join(cols, "\x00")
+		if l.c.Format == JSONL {
+			key = strings.Join(extra, "\x00") // JSON lines are matched by key, not position
+		}
+		g, ok := groups[key]
+		if !ok {
+			g = &group{have: have, extra: extra, cols: cols}
+			groups[key] = g
+			groupKeys = append(groupKeys, key)
+		}
+		g.files = append(g.files, f)
+	}
+	sort.Strings(groupKeys)
+	if len(fileErrs) > 0 {
+		res.err = fmt.Errorf("%s: %s", l.c.Source, strings.Join(fileErrs, "; "))
+	}
+	if extras := extraColumns(outcomes); len(extras) > 0 {
+		l.env.Log.Warn().Str("source", l.c.Source).Strs("columns", extras).
+			Msg("extract has columns the contract does not know; kept aside in _extra")
+	}
+
+	var loadedGroups []*group
+	for _, k := range groupKeys {
+		loadedGroups = append(loadedGroups, groups[k])
+	}
+	if len(loadedGroups) > 0 {
+		if err := l.loadGroups(ctx, loadedGroups, outcomes); err != nil {
+			for _, g := range loadedGroups {
+				for _, f := range g.files {
+					o := outcomes[f.Rel]
+					o.status, o.errText = "failed", err.Error()
+					o.loaded, o.quarantined, o.duplicates = 0, 0, 0
+				}
+			}
+			if res.err == nil {
+				res.err = fmt.Errorf("%s: %w", l.c.Source, err)
+			} else {
+				res.err = fmt.Errorf("%v; %w", res.err, err)
+			}
+		}
+	}
+	// Failed files are recorded too, so `status` shows them and the next run retries them.
+	if err := l.recordFailed(ctx, outcomes, order); err != nil && res.err == nil {
+		res.err = err
+	}
+	for _, rel := range order {
+		o := outcomes[rel]
+		res.read += o.read
+		res.loaded += o.loaded
+		res.quarantined += o.quarantined
+		res.duplicates += o.duplicates
+		if o.status == "rejected" && res.err == nil {
+			res.err = fmt.Errorf("%s", o.errText)
+		}
+	}
+	return res
+}
+
+func extraColumns(outcomes map[string]*fileOutcome) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range outcomes {
+		for _, e := range o.extra {
+			if !seen[e] {
+				seen[e] = true
+				out = append(out, e)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (l *loader) columnsOf(ctx context.Context, f *inputFile) ([]string, error) {
+	switch l.c.Format {
+	case JSONL:
+		return jsonKeys(f.Path, 1000)
+	case Parquet:
+		rows, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(%s))", lit(f.Path)))
+		if err != nil {
+			return nil, fmt.Errorf("read parquet schema: %w", err)
+		}
+		defer rows.Close()
+		var cols []string
+		for rows.Next() {
+			var c string
+			if err := rows.Scan(&c); err != nil {
+				return nil, err
+			}
+			cols = append(cols, c)
+		}
+		return cols, rows.Err()
+	default:
+		return csvHeader(f.Path)
+	}
+}
+
+// loadGroups does the whole load of a source in one transaction: replace
+// the files' earlier rows, scan, move contract violations to quarantine,
+// drop re-deliveries, apply the reject threshold, record the files.
+func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[string]*fileOutcome) (err error) {
+	var rels []string
+	for _, g := range groups {
+		for _, f := range g.files {
+			rels = append(rels, f.Rel)
+		}
+	}
+	inFiles := litListRaw(rels)
+	table := l.c.Table()
+	if _, err := l.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			_, _ = l.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
+	exec := func(q string, args ...any) error {
+		_, err := l.conn.ExecContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("%w\n-- in:\n%s", err, firstLines(q, 8))
+		}
+		return nil
+	}
+	if l.c.Kind == Snapshot {
+		if err := exec("DELETE FROM " + table); err != nil {
+			return err
+		}
+	} else if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, inFiles)); err != nil {
+		return err
+	}
+	if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
+		return err
+	}
+	load, err := l.env.WH.SQL.Section(l.c.SQLFile(), "load")
+	if err != nil {
+		return err
+	}
+	load = strings.TrimSuffix(strings.TrimSpace(load), ";")
+	prefix := l.input + string('/')
+	var quarantine []rejected
+	for i, g := range groups {
+		if l.c.Format != Parquet {
+			rej, scan := rejectTables(l.c.Source, i)
+			if err := exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s", rej, scan)); err != nil {
+				return err
+			}
+		}
+		q := fmt.Sprintf(`INSERT INTO %s BY NAME
+SELECT * REPLACE (substr(_file, %d) AS _file),
+  CAST(regexp_extract(_file, '([0-9]{4}-[0-9]{2}-[0-9]{2})[/\\][^/\\]+$', 1) AS DATE) AS _load_date,
+  %s AS _run_id
+FROM (
+WITH raw AS (
+%s
+), typed AS (
+%s
+)
+%s
+)`, table, len(prefix)+1, lit(l.env.RunID), rawSelect(l.c, *g, i), checkedSelect(l.c), load)
+		if err := exec(q); err != nil {
+			return err
+		}
+		if l.c.Format != Parquet {
+			rows, err := l.structuralRejects(ctx, i, prefix)
+			if err != nil {
+				return err
+			}
+			quarantine = append(quarantine, rows...)
+		}
+	}
+	// Rows read per file, before anything is moved or dropped.
+	if err := l.countPerFile(ctx, fmt.Sprintf("SELECT _file, count(*) FROM %s WHERE _file IN (%s) GROUP BY _file", table, inFiles),
+		outcomes, func(o *fileOutcome, n int64) { o.read += n }); err != nil {
+		return err
+	}
+	bad, err := l.contractRejects(ctx, inFiles)
+	if err != nil {
+		return err
+	}
+	quarantine = append(quarantine, bad...)
+	if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _reasons IS NOT NULL", table)); err != nil {
+		return err
+	}
+	for _, r := range quarantine {
+		if o := outcomes[r.file]; o != nil {
+			o.quarantined++
+			if r.structural {
+				o.read++
+			}
+		}
+	}
+	if err := l.dedup(ctx, inFiles, outcomes); err != nil {
+		return err
+	}
+	// Over the threshold, the source's rows are not loaded: the extract is
+	// suspect. Its rejected rows stay in quarantine for inspection.
+	var read, q int64
+	for _, g := range groups {
+		for _, f := range g.files {
+			read += outcomes[f.Rel].read
+			q += outcomes[f.Rel].quarantined
+		}
+	}
+	threshold := l.env.Config.Ingest.RejectThreshold
+	rejectedAll := read > 0 && float64(q)/float64(read) > threshold
+	if rejectedAll {
+		if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, inFiles)); err != nil {
+			return err
+		}
+		msg := fmt.Sprintf("%s: %.1f%% of %d rows rejected (threshold %.1f%%), source not loaded: %s",
+			l.c.Source, 100*float64(q)/float64(read), read, 100*threshold, reasonSummary(quarantine))
+		for _, rel := range rels {
+			o := outcomes[rel]
+			o.status, o.errText, o.loaded, o.duplicates = "rejected", msg, 0, 0
+		}
+	} else {
+		for _, rel := range rels {
+			o := outcomes[rel]
+			o.loaded = o.read - o.quarantined - o.duplicates
+		}
+	}
+	if err := l.insertQuarantine(ctx, quarantine); err != nil {
+		return err
+	}
+	if err := l.recordFiles(ctx, rels, outcomes); err != nil {
+		return err
+	}
+	if _, err := l.conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	committed = true
+	return nil
+}
+
+func (l *loader) countPerFile(ctx context.Context, q string, outcomes map[string]*fileOutcome, add func(*fileOutcome, int64)) error {
+	rows, err := l.conn.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f string
+		var n int64
+		if err := rows.Scan(&f, &n); err != nil {
+			return err
+		}
+		if o := outcomes[f]; o != nil {
+			add(o, n)
+		}
+	}
+	return rows.Err()
+}
+
+// structuralRejects reads the lines DuckDB's CSV reader could not split
+// into the declared columns (its line numbers are exact).
+func (l *loader) structuralRejects(ctx context.Context, i int, prefix string) ([]rejected, error) {
+	rej, scan := rejectTables(l.c.Source, i)
+	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(`
+SELECT substr(s.file_path, %d) AS file, e.line,
+       string_agg(DISTINCT lower(e.error_type), ', ') AS kind,
+       any_value(e.csv_line) AS raw,
+       any_value(e.error_message) AS msg
+FROM %s e JOIN %s s USING (scan_id, file_id)
+GROUP BY ALL ORDER BY 1, 2`, len(prefix)+1, rej, scan))
+	if err != nil {
+		return nil, fmt.Errorf("read rejected lines: %w", err)
+	}
+	defer rows.Close()
+	var out []rejected
+	for rows.Next() {
+		r := rejected{structural: true}
+		var kind, msg sql.NullString
+		var raw sql.NullString
+		if err := rows.Scan(&r.file, &r.line, &kind, &raw, &msg); err != nil {
+			return nil, err
+		}
+		r.raw = raw.String
+		r.reason = fmt.Sprintf("line %d: %s", r.line, structuralReason(l.c.Format, kind.String, msg.String))
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+func structuralReason(f Format, kind, msg string) string {
+	if f == JSONL {
+		return "unreadable line (" + kind + ")"
+	}
+	msg = strings.TrimSpace(strings.Split(msg, "\n")[0])
+	return kind + ": " + msg
+}
+
+// contractRejects reads the rows that broke the contract and finds their
+// line numbers.
+func (l *loader) contractRejects(ctx context.Context, inFiles string) ([]rejected, error) {
+	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(
+		"SELECT _file, coalesce(_line, 0), coalesce(_field, ''), _reasons, coalesce(_raw, '') FROM %s WHERE _reasons IS NOT NULL AND _file IN (%s)",
+		l.c.Table(), inFiles))
+	if err != nil {
+		return nil, fmt.Errorf("read rejected rows: %w", err)
+	}
+	defer rows.Close()
+	var out []rejected
+	byFile := map[string][]int{}
+	for rows.Next() {
+		var r rejected
+		if err := rows.Scan(&r.file, &r.line, &r.field, &r.reason, &r.raw); err != nil {
+			return nil, err
+		}
+		if r.line == 0 {
+			byFile[r.file] = append(byFile[r.file], len(out))
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for file, idx := range byFile {
+		wants := make([]string, len(idx))
+		for k, i := range idx {
+			wants[k] = out[i].raw
+		}
+		lines, err := locateLines(l.input+"/"+file, l.c.Format, wants)
+		if err != nil {
+			return nil, fmt.Errorf("locate rejected rows in %s: %w", file, err)
+		}
+		for k, i := range idx {
+			out[i].line = lines[k]
+		}
+	}
+	return out, nil
+}
+
+// dedup drops re-delivered rows: for events the first delivery wins, for
+// upserts and within a snapshot the latest.
+func (l *loader) dedup(ctx context.Context, inFiles string, outcomes map[string]*fileOutcome) error {
+	key := keyExpr(l.c.Key)
+	order := fmt.Sprintf("CASE WHEN _file IN (%s) THEN 1 ELSE 0 END, _load_date, _file, rowid", inFiles)
+	if l.c.Kind == Upsert {
+		order = "_load_date DESC, _file DESC, rowid DESC"
+	}
+	q := fmt.Sprintf(`
+DELETE FROM %[1]s WHERE rowid IN (
+  SELECT rid FROM (
+    SELECT rowid AS rid, row_number() OVER (PARTITION BY %[2]s ORDER BY %[3]s) AS rn
+    FROM %[1]s
+    WHERE %[2]s IN (
+      SELECT %[2]s FROM %[1]s
+      WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE _file IN (%[4]s))
+      GROUP BY ALL HAVING count(*) > 1)
+  ) WHERE rn > 1)
+RETURNING _file`, l.c.Table(), key, order, inFiles)
+	rows, err := l.conn.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("drop re-delivered rows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			return err
+		}
+		// A row of an older file replaced by an upsert is not a duplicate
+		// of this load: only rows of the files being loaded are counted.
+		if o := outcomes[f]; o != nil {
+			o.duplicates++
+		}
+	}
+	return rows.Err()
+}
+
+func keyExpr(key []string) string {
+	if len(key) == 1 {
+		return ident(key[0])
+	}
+	parts := make([]string, len(key))
+	for i, k := range key {
+		parts[i] = fmt.Sprintf("CAST(%s AS VARCHAR)", ident(k))
+	}
+	return "concat_ws(chr(31), " + strings.Join(parts, ", ") + ")"
+}
+
+func (l *loader) insertQuarantine(ctx context.Context, rs []rejected) error {
+	const batch = 200
+	for start := 0; start < len(rs); start += batch {
+		end := min(start+batch, len(rs))
+		var vals []string
+		var args []any
+		for _, r := range rs[start:end] {
+			vals = append(vals, "(?, ?, ?, ?, ?, ?, CAST(regexp_extract(?, '([0-9]{4}-[0-9]{2}-[0-9]{2})[/\\\\][^/\\\\]+$', 1) AS DATE), ?)")
+			var line, field any
+			if r.line > 0 {
+				line = r.line
+			}
+			if r.field != "" {
+				field = r.field
+			}
+			args = append(args, l.c.Source, r.file, line, field, r.reason, r.raw, r.file, l.env.RunID)
+		}
+		q := "INSERT INTO ops.quarantine (source, file, line, field, reason, raw, load_date, run_id) VALUES " + strings.Join(vals, ", ")
+		if _, err := l.conn.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("write quarantine: %w", err)
+		}
+	}
+	return nil
+}
+
+func (l *loader) recordFiles(ctx context.Context, rels []string, outcomes map[string]*fileOutcome) error {
+	for _, rel := range rels {
+		if err := l.recordFile(ctx, outcomes[rel]); err != nil {
+			return err
+		}
+	}
+	if l.c.Kind == Snapshot {
+		_, err := l.conn.ExecContext(ctx, fmt.Sprintf(
+			"UPDATE ops.ingest_files SET status = 'superseded' WHERE source = %s AND status = 'loaded' AND file NOT IN (%s)",
+			lit(l.c.Source), litListRaw(rels)))
+		return err
+	}
+	return nil
+}
+
+func (l *loader) recordFailed(ctx context.Context, outcomes map[string]*fileOutcome, order []string) error {
+	for _, rel := range order {
+		if o := outcomes[rel]; o.status == "failed" {
+			if err := l.recordFile(ctx, o); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (l *loader) recordFile(ctx context.Context, o *fileOutcome) error {
+	var errText any
+	if o.errText != "" {
+		errText = o.errText
+	}
+	_, err := l.conn.ExecContext(ctx, `INSERT OR REPLACE INTO ops.ingest_files
+(source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate, extra_columns, error, run_id, loaded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now())`,
+		l.c.Source, o.f.Rel, o.f.Folder, o.f.Size, o.f.MTime, o.status, o.read, o.loaded, o.quarantined, o.duplicates,
+		strList(o.extra), errText, l.env.RunID)
+	if err != nil {
+		return fmt.Errorf("record %s in ops.ingest_files: %w", o.f.Rel, err)
+	}
+	return nil
+}
+
+// reasonSummary counts rejected rows by file and kind of reason, for the
+// error message of a source over its threshold.
+func reasonSummary(rs []rejected) string {
+	counts := map[string]int{}
+	for _, r := range rs {
+		k := r.reason
+		if i := strings.Index(k, ": '"); i > 0 {
+			k = k[:i]
+		}
+		if strings.HasPrefix(k, "line ") {
+			if _, rest, ok := strings.Cut(k, ": "); ok {
+				k = rest
+			}
+		}
+		counts[r.file+": "+k]++
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return counts[keys[i]] > counts[keys[j]] || (counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j])
+	})
+	if len(keys) > 8 {
+		keys = keys[:8]
+	}
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s (%d)", k, counts[k])
+	}
+	return strings.Join(parts, "; ")
+}
+
+func litListRaw(vs []string) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = lit(v)
+	}
+	return strings.Join(out, ", ")
+}
+
+func strList(vs []string) any {
+	if len(vs) == 0 {
+		return nil
+	}
+	out := make([]any, len(vs))
+	for i, v := range vs {
+		out[i] = v
+	}
+	return out
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "\n")
+}

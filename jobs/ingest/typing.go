@@ -1,0 +1,131 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+)
+
+// typedSelect renders the SELECT that turns raw text columns (the relation
+// `raw`, one VARCHAR column per contract column plus _file, _line, _raw,
+// _struct, _extra) into typed columns plus _reasons (every contract
+// violation of the row, '; '-joined) and _field (the first failing field).
+// It is generated from the contract so every source reports violations the
+// same way.
+func typedSelect(c Contract) string {
+	var cleaned, typed, reasons, fields []string
+	for _, col := range c.Columns {
+		q := ident(col.Name)
+		cleaned = append(cleaned, fmt.Sprintf("clean(CAST(%s AS VARCHAR)) AS %s", q, q))
+		typed = append(typed, fmt.Sprintf("%s AS %s", typedExpr(col, "v."+q), q))
+		r := reasonExpr(col, "v."+q)
+		reasons = append(reasons, r)
+		fields = append(fields, fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s END", r, lit(col.Name)))
+	}
+	var b strings.Builder
+	b.WriteString("SELECT\n  ")
+	b.WriteString(strings.Join(typed, ",\n  "))
+	b.WriteString(",\n  v._file, v._line, v._extra, v._struct")
+	// A row that could not be parsed reports only that.
+	b.WriteString(",\n  CASE WHEN v._struct IS NOT NULL THEN v._struct ELSE nullif(concat_ws('; ',\n    ")
+	b.WriteString(strings.Join(reasons, ",\n    "))
+	b.WriteString("), '') END AS _reasons_cols")
+	b.WriteString(",\n  CASE WHEN v._struct IS NOT NULL THEN NULL ELSE coalesce(")
+	b.WriteString(strings.Join(fields, ", "))
+	b.WriteString(") END AS _field")
+	b.WriteString(",\n  v._raw\nFROM (SELECT ")
+	b.WriteString(strings.Join(cleaned, ", "))
+	b.WriteString(", _file, _line, _extra, _struct, _raw FROM raw) AS v")
+	return b.String()
+}
+
+// checkedSelect wraps typedSelect with the contract's cross-field checks,
+// which read typed values.
+func checkedSelect(c Contract) string {
+	var checks []string
+	var fields []string
+	for _, ch := range c.Checks {
+		r := fmt.Sprintf("CASE WHEN _struct IS NULL AND _reasons_cols IS NULL AND NOT coalesce((%s), false) THEN %s END",
+			ch.SQL, lit(ch.Field+": "+ch.Reason))
+		checks = append(checks, r)
+		fields = append(fields, fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s END", r, lit(ch.Field)))
+	}
+	reasons := "_reasons_cols"
+	field := "_field"
+	if len(checks) > 0 {
+		reasons = fmt.Sprintf("coalesce(_reasons_cols, %s)", strings.Join(checks, ", "))
+		field = fmt.Sprintf("coalesce(_field, %s)", strings.Join(fields, ", "))
+	}
+	return fmt.Sprintf("SELECT * EXCLUDE (_reasons_cols, _field, _raw, _struct), %s AS _reasons, %s AS _field, "+
+		"CASE WHEN %s IS NOT NULL THEN _raw END AS _raw\nFROM (%s)", reasons, field, reasons, typedSelect(c))
+}
+
+func typedExpr(col Column, v string) string {
+	switch col.Type {
+	case Int:
+		return fmt.Sprintf("try_cast(%s AS BIGINT)", v)
+	case Decimal:
+		return fmt.Sprintf("try_cast(%s AS DECIMAL(18,2))", v)
+	case Bool:
+		return fmt.Sprintf("CASE lower(%s) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 'y' THEN true "+
+			"WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false WHEN 'n' THEN false END", v)
+	case Timestamp:
+		return fmt.Sprintf("parse_ts(%s)", v)
+	case LocalTime:
+		return fmt.Sprintf("local_ts(%s, %s)", v, lit(col.Layout))
+	case Date:
+		return fmt.Sprintf("try_cast(%s AS DATE)", v)
+	case Enum:
+		return fmt.Sprintf("CASE WHEN lower(%s) IN (%s) THEN lower(%s) END", v, litList(col.Values), v)
+	default:
+		return v
+	}
+}
+
+// reasonExpr is NULL when the column's value satisfies the contract, else
+// a sentence naming the field and the offending value.
+func reasonExpr(col Column, v string) string {
+	name := col.Name
+	shown := fmt.Sprintf("'''' || left(%s, 60) || ''''", v)
+	var whens []string
+	if col.Required {
+		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN %s", v, lit(name+": required field is missing")))
+	} else {
+		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN NULL", v))
+	}
+	te := typedExpr(col, v)
+	switch col.Type {
+	case Enum:
+		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN %s || %s", te,
+			lit(name+": not one of "+strings.Join(col.Values, ", ")+": "), shown))
+	case Text:
+	default:
+		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN %s || %s", te, lit(name+": not a valid "+string(col.Type)+": "), shown))
+	}
+	if col.Min != nil {
+		whens = append(whens, fmt.Sprintf("WHEN %s < %v THEN %s || %s", te, *col.Min,
+			lit(fmt.Sprintf("%s: below the minimum %v: ", name, *col.Min)), shown))
+	}
+	if col.Max != nil {
+		whens = append(whens, fmt.Sprintf("WHEN %s > %v THEN %s || %s", te, *col.Max,
+			lit(fmt.Sprintf("%s: above the maximum %v: ", name, *col.Max)), shown))
+	}
+	if col.Pattern != "" {
+		whens = append(whens, fmt.Sprintf("WHEN NOT regexp_full_match(%s, %s) THEN %s || %s", v, lit(col.Pattern),
+			lit(name+": does not match the expected format: "), shown))
+	}
+	return "CASE " + strings.Join(whens, " ") + " END"
+}
+
+// ident quotes an identifier.
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+// lit quotes a string literal.
+func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func litList(vs []string) string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = lit(strings.ToLower(v))
+	}
+	return strings.Join(out, ", ")
+}

@@ -1,0 +1,18 @@
+// Package jobs lists parcours' jobs: the one place where the nightly flow
+// is registered. Each job lives in its own package below this one.
+package jobs
+
+import (
+	"github.com/parcours/parcours/jobs/identity"
+	"github.com/parcours/parcours/jobs/ingest"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// All returns every job, in the order they are usually read. The DAG orders
+// them by their needs; this order only breaks ties.
+func All() []orchestration.Job {
+	return []orchestration.Job{
+		ingest.New(),
+		identity.New(),
+	}
+}

@@ -1,0 +1,58 @@
+// Package orchestration runs parcours' jobs: the DAG they form, the run
+// ledger (ops.job_runs), skipping what already succeeded, resuming after a
+// failure, and the exit codes schedulers act on.
+package orchestration
+
+import (
+	"context"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/warehouse"
+)
+
+// Job is one step of the nightly flow.
+type Job interface {
+	// Spec declares the job: its name, the jobs it needs, the SQL files it runs.
+	Spec() Spec
+	// Run does the job's work for env.Date. It must be idempotent: running
+	// the same date twice leaves the warehouse as one run does.
+	Run(ctx context.Context, env *Env) (Counts, error)
+}
+
+// Spec is what a job declares about itself.
+type Spec struct {
+	Name  string
+	Needs []string
+	// SQL lists the SQL files (names in the sql folder) the job executes;
+	// the DAG refuses to start if one is missing.
+	SQL []string
+	// Doc is one line for `parcours jobs`.
+	Doc string
+}
+
+// Counts are the rows a job read and wrote, plus any detail worth keeping
+// in the ledger (per source, per table).
+type Counts struct {
+	In     int64            `json:"rows_in"`
+	Out    int64            `json:"rows_out"`
+	Detail map[string]int64 `json:"detail,omitempty"`
+}
+
+// Env is what a job gets to work with.
+type Env struct {
+	// Date is the logical date being processed (a calendar day in the
+	// business time zone, at 00:00 UTC).
+	Date    time.Time
+	RunID   string
+	Attempt int
+	Force   bool
+	Config  *config.Config
+	WH      *warehouse.Warehouse
+	Log     zerolog.Logger
+}
+
+// DateString is the logical date as YYYY-MM-DD.
+func (e *Env) DateString() string { return e.Date.Format(time.DateOnly) }

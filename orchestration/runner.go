@@ -1,0 +1,256 @@
+package orchestration
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Job statuses in a run summary.
+const (
+	StatusSucceeded      = "succeeded"
+	StatusFailed         = "failed"
+	StatusSkipped        = "skipped"         // succeeded earlier for this date
+	StatusUpstreamFailed = "upstream_failed" // not run: a job it needs failed
+)
+
+// JobResult is one job's outcome in a run.
+type JobResult struct {
+	Job       string           `json:"job"`
+	Status    string           `json:"status"`
+	Attempt   int              `json:"attempt,omitempty"`
+	RowsIn    int64            `json:"rows_in"`
+	RowsOut   int64            `json:"rows_out"`
+	DurationS float64          `json:"duration_s"`
+	Error     string           `json:"error,omitempty"`
+	Temporary bool             `json:"temporary,omitempty"`
+	Detail    map[string]int64 `json:"detail,omitempty"`
+}
+
+// Summary is the machine-readable account of a run (--summary-json).
+type Summary struct {
+	RunID       string      `json:"run_id"`
+	LogicalDate string      `json:"logical_date"`
+	Command     string      `json:"command"`
+	Status      string      `json:"status"`
+	ExitCode    int         `json:"exit_code"`
+	StartedAt   time.Time   `json:"started_at"`
+	EndedAt     time.Time   `json:"ended_at"`
+	DurationS   float64     `json:"duration_s"`
+	Jobs        []JobResult `json:"jobs"`
+	Error       string      `json:"error,omitempty"`
+	// Alerts counts warnings a scheduler may want to page on (non-zero = look).
+	Alerts map[string]int64 `json:"alerts,omitempty"`
+}
+
+// WriteFile writes the summary atomically (a reader never sees half a file).
+func (s *Summary) WriteFile(path string) error {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("summary %s: %w", path, err)
+		}
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+		return fmt.Errorf("summary %s: %w", path, err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// Runner runs selected jobs of a DAG for one logical date.
+type Runner struct {
+	DAG    *DAG
+	Ledger *Ledger
+	Log    zerolog.Logger
+	// OnProgress, if set, is called after every job with the summary so far
+	// (the CLI keeps a live copy for `parcours status`).
+	OnProgress func(*Summary)
+}
+
+// RunOptions selects what to run.
+type RunOptions struct {
+	Targets      []string // job names; empty or "nightly" = the whole DAG
+	WithUpstream bool
+	Force        bool
+	Command      string
+}
+
+// NewRunID returns a sortable, unique run id.
+func NewRunID(now time.Time) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
+}
+
+// Run runs the selected jobs in DAG order for env.Date. A job that already
+// succeeded for the date is skipped unless Force; a failed job stops its
+// downstream jobs but not independent branches. The returned error is the
+// run's outcome (nil, a job failure, a temporary failure); the summary is
+// always returned, complete, even on error.
+func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, error) {
+	start := time.Now()
+	sum := &Summary{RunID: base.RunID, LogicalDate: base.DateString(), Command: opt.Command, StartedAt: start.UTC()}
+	finish := func(err error) (*Summary, error) {
+		sum.EndedAt = time.Now().UTC()
+		sum.DurationS = sum.EndedAt.Sub(sum.StartedAt).Seconds()
+		sum.ExitCode = ExitCode(err)
+		switch {
+		case err == nil:
+			sum.Status = StatusSucceeded
+		case sum.ExitCode == ExitTemporary:
+			sum.Status = "temporary_failure"
+		case sum.ExitCode == ExitNothingToDo:
+			sum.Status = "nothing_to_do"
+		default:
+			sum.Status = StatusFailed
+		}
+		if err != nil {
+			sum.Error = err.Error()
+		}
+		return sum, err
+	}
+
+	names, err := r.DAG.Select(opt.Targets, opt.WithUpstream)
+	if err != nil {
+		return finish(err)
+	}
+	if n, err := r.Ledger.MarkInterrupted(ctx); err != nil {
+		return finish(err)
+	} else if n > 0 {
+		r.Log.Warn().Int64("jobs", n).Msg("found jobs left running by an interrupted process; marked failed, resuming")
+	}
+	state, err := r.Ledger.State(ctx, base.Date)
+	if err != nil {
+		return finish(err)
+	}
+	// A job run alone needs its upstream to have succeeded for the date
+	// (or to be in this run).
+	inRun := map[string]bool{}
+	for _, n := range names {
+		inRun[n] = true
+	}
+	for _, n := range names {
+		j, _ := r.DAG.Job(n)
+		for _, need := range j.Spec().Needs {
+			if !inRun[need] && state[need].Status != StatusSucceeded {
+				return finish(Usage("job %s needs %s, which has not succeeded for %s; run it first or add --with-upstream",
+					n, need, base.DateString()))
+			}
+		}
+	}
+
+	failed := map[string]bool{}
+	var firstErr error
+	allTemporary := true
+	for i, n := range names {
+		j, _ := r.DAG.Job(n)
+		res := JobResult{Job: n}
+		log := r.Log.With().Str("job", n).Str("step", fmt.Sprintf("%d/%d", i+1, len(names))).Logger()
+		if up := r.failedUpstream(j, failed); up != "" {
+			res.Status = StatusUpstreamFailed
+			res.Error = "not run: " + up + " failed"
+			failed[n] = true
+			log.Warn().Str("upstream", up).Msg("job not run: an upstream job failed")
+			sum.Jobs = append(sum.Jobs, res)
+			continue
+		}
+		if st := state[n]; st.Status == StatusSucceeded && !opt.Force {
+			res.Status = StatusSkipped
+			res.Attempt = st.Attempt
+			log.Info().Msg("job already succeeded for this date, skipped (use --force to rerun)")
+			sum.Jobs = append(sum.Jobs, res)
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return finish(Temporary(fmt.Errorf("run interrupted before %s: %w", n, err), 0))
+		}
+		res.Attempt = state[n].Attempt + 1
+		env := base
+		env.Attempt = res.Attempt
+		env.Force = opt.Force
+		env.Log = log
+		t0 := time.Now()
+		if err := r.Ledger.Start(ctx, base.RunID, n, base.Date, res.Attempt, t0.UTC()); err != nil {
+			return finish(err)
+		}
+		log.Info().Int("attempt", res.Attempt).Msg("job started")
+		counts, jobErr := runSafely(ctx, j, &env)
+		res.DurationS = time.Since(t0).Seconds()
+		res.RowsIn, res.RowsOut, res.Detail = counts.In, counts.Out, counts.Detail
+		status := StatusSucceeded
+		if jobErr != nil {
+			status = StatusFailed
+			jobErr = fmt.Errorf("%s: %w", n, jobErr)
+		}
+		// The ledger write must survive a cancelled context, or an
+		// interrupted job would stay "running".
+		if err := r.Ledger.Finish(context.WithoutCancel(ctx), base.RunID, n, status, time.Now().UTC(), counts, jobErr); err != nil {
+			return finish(err)
+		}
+		res.Status = status
+		if jobErr != nil {
+			res.Error = jobErr.Error()
+			res.Temporary = IsTemporary(jobErr)
+			allTemporary = allTemporary && res.Temporary
+			failed[n] = true
+			if firstErr == nil {
+				firstErr = jobErr
+			}
+			log.Error().Err(jobErr).Float64("duration_s", res.DurationS).Msg("job failed")
+		} else {
+			log.Info().Float64("duration_s", round(res.DurationS)).Int64("rows_in", counts.In).
+				Int64("rows_out", counts.Out).Msg("job succeeded")
+		}
+		sum.Jobs = append(sum.Jobs, res)
+		if r.OnProgress != nil {
+			r.OnProgress(sum)
+		}
+	}
+	if firstErr != nil && !allTemporary {
+		// A real failure wins over temporary ones: retrying will not fix it.
+		var t *TemporaryError
+		if errors.As(firstErr, &t) {
+			for _, jr := range sum.Jobs {
+				if jr.Status == StatusFailed && !jr.Temporary {
+					firstErr = errors.New(jr.Error)
+					break
+				}
+			}
+		}
+	}
+	return finish(firstErr)
+}
+
+func (r *Runner) failedUpstream(j Job, failed map[string]bool) string {
+	for _, n := range j.Spec().Needs {
+		if failed[n] {
+			return n
+		}
+	}
+	return ""
+}
+
+// runSafely turns a panicking job into a failed one, so the ledger and the
+// summary still say what happened.
+func runSafely(ctx context.Context, j Job, env *Env) (c Counts, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return j.Run(ctx, env)
+}
+
+func round(v float64) float64 { return float64(int64(v*1000)) / 1000 }

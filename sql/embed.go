@@ -1,0 +1,17 @@
+// Package sql holds the SQL transforms of parcours, one file per table they
+// build, named after it (landing.web_events.sql builds landing.web_events).
+// A file may hold several named statements, each introduced by a line
+// "-- name: <section>" (for example "create" for the DDL and "load" for the
+// transform); see internal/sqlfiles.
+package sql
+
+import (
+	"embed"
+	"io/fs"
+)
+
+//go:embed *.sql
+var files embed.FS
+
+// FS returns the embedded SQL files.
+func FS() fs.FS { return files }

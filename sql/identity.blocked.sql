@@ -1,0 +1,13 @@
+-- identity.blocked: identifiers the over-merge guard refused to stitch on
+-- (a mailbox or placeholder phone shared by many CRM customers, a family
+-- computer logged in as several people), with how many customers they touch.
+-- grain: one row per blocked identifier
+
+-- name: create
+CREATE TABLE IF NOT EXISTS identity.blocked (
+    id_token   VARCHAR PRIMARY KEY,
+    id_type    VARCHAR NOT NULL,
+    label      VARCHAR,
+    customers  INTEGER NOT NULL,  -- distinct customer ids (or customers, for devices) it links
+    max_allowed INTEGER NOT NULL
+);

@@ -1,0 +1,24 @@
+-- identity.customer_map: which customer each identifier belongs to. Fully
+-- recomputed by the identity job from identity.identifiers and
+-- identity.links; customer_key is an HMAC of the component's representative
+-- (its earliest-seen CRM id), so the same input always gives the same keys.
+-- grain: one row per identifier (id_token)
+
+-- name: create
+CREATE TABLE IF NOT EXISTS identity.customer_map (
+    id_token      VARCHAR PRIMARY KEY,
+    id_type       VARCHAR NOT NULL,
+    customer_key  VARCHAR NOT NULL,
+    blocked       BOOLEAN NOT NULL  -- the over-merge guard refused this identifier
+);
+CREATE TABLE IF NOT EXISTS identity.customer_map_next (
+    id_token      VARCHAR,
+    id_type       VARCHAR,
+    customer_key  VARCHAR,
+    blocked       BOOLEAN
+);
+
+-- name: swap
+DELETE FROM identity.customer_map;
+INSERT INTO identity.customer_map SELECT * FROM identity.customer_map_next;
+DELETE FROM identity.customer_map_next;

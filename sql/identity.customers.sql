@@ -1,0 +1,27 @@
+-- identity.customers: one row per stitched customer (connected component).
+-- known = it holds at least one CRM customer id; the others are anonymous
+-- visitors or contacts known only by an email or phone.
+-- grain: one row per customer_key
+
+-- name: create
+CREATE TABLE IF NOT EXISTS identity.customers (
+    customer_key        VARCHAR PRIMARY KEY,
+    known               BOOLEAN NOT NULL,
+    representative_type VARCHAR NOT NULL,
+    n_identifiers       INTEGER NOT NULL,
+    n_customer_ids      INTEGER NOT NULL,
+    first_seen          TIMESTAMPTZ
+);
+
+-- name: build
+DELETE FROM identity.customers;
+INSERT INTO identity.customers
+SELECT m.customer_key,
+       count(*) FILTER (WHERE m.id_type = 'customer_id') > 0,
+       arg_min(m.id_type, CASE m.id_type WHEN 'customer_id' THEN 0 WHEN 'email' THEN 1 WHEN 'phone' THEN 2
+                                         WHEN 'loyalty_card' THEN 3 WHEN 'device_id' THEN 4 ELSE 5 END),
+       count(*),
+       count(*) FILTER (WHERE m.id_type = 'customer_id'),
+       min(i.first_seen)
+FROM identity.customer_map m JOIN identity.identifiers i USING (id_token)
+GROUP BY m.customer_key;

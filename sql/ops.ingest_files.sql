@@ -1,0 +1,24 @@
+-- ops.ingest_files: one row per extract file loaded (or refused), with its
+-- fingerprint so an unchanged file is never loaded twice and a changed one
+-- is reloaded. rows_read = rows_loaded + rows_quarantined + rows_duplicate
+-- for every loaded file.
+-- grain: one row per (source, file)
+
+-- name: create
+CREATE TABLE IF NOT EXISTS ops.ingest_files (
+    source            VARCHAR     NOT NULL,
+    file              VARCHAR     NOT NULL,
+    folder_date       DATE        NOT NULL,
+    size_bytes        BIGINT      NOT NULL,
+    modified_at       TIMESTAMPTZ NOT NULL,
+    status            VARCHAR     NOT NULL,  -- loaded | rejected (over threshold) | failed (unreadable, missing column)
+    rows_read         BIGINT      NOT NULL DEFAULT 0,
+    rows_loaded       BIGINT      NOT NULL DEFAULT 0,
+    rows_quarantined  BIGINT      NOT NULL DEFAULT 0,
+    rows_duplicate    BIGINT      NOT NULL DEFAULT 0,
+    extra_columns     VARCHAR[],
+    error             VARCHAR,
+    run_id            VARCHAR     NOT NULL,
+    loaded_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, file)
+);

@@ -1,0 +1,20 @@
+-- ops.quarantine: every input row that broke its source's contract, with
+-- where it came from and why. Nothing is silently dropped: each input row
+-- is either in a landing table, counted as a re-delivery, or here.
+-- Holds raw text, so it lives in hot and is purged with the raw data.
+-- grain: one row per rejected input row
+
+-- name: create
+CREATE SEQUENCE IF NOT EXISTS ops.quarantine_seq;
+CREATE TABLE IF NOT EXISTS ops.quarantine (
+    id              BIGINT      DEFAULT nextval('ops.quarantine_seq') PRIMARY KEY,
+    source          VARCHAR     NOT NULL,
+    file            VARCHAR     NOT NULL,  -- relative to the input folder
+    line            BIGINT,                -- 1-based physical line (Parquet: row), header = line 1
+    field           VARCHAR,               -- first field that broke the contract
+    reason          VARCHAR     NOT NULL,
+    raw             VARCHAR,               -- the row as written
+    load_date       DATE        NOT NULL,  -- folder date of the file
+    run_id          VARCHAR     NOT NULL,
+    quarantined_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+);
