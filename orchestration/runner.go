@@ -20,6 +20,7 @@ const (
 	StatusFailed         = "failed"
 	StatusSkipped        = "skipped"         // succeeded earlier for this date
 	StatusUpstreamFailed = "upstream_failed" // not run: a job it needs failed
+	StatusNothingToDo    = "nothing_to_do"   // no input for the date; downstream jobs are not run
 )
 
 // JobResult is one job's outcome in a run.
@@ -160,7 +161,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		log := r.Log.With().Str("job", n).Str("step", fmt.Sprintf("%d/%d", i+1, len(names))).Logger()
 		if up := r.failedUpstream(j, failed); up != "" {
 			res.Status = StatusUpstreamFailed
-			res.Error = "not run: " + up + " failed"
+			res.Error = "not run: " + up + " did not succeed"
 			failed[n] = true
 			log.Warn().Str("upstream", up).Msg("job not run: an upstream job failed")
 			sum.Jobs = append(sum.Jobs, res)
@@ -190,7 +191,11 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		res.DurationS = time.Since(t0).Seconds()
 		res.RowsIn, res.RowsOut, res.Detail = counts.In, counts.Out, counts.Detail
 		status := StatusSucceeded
-		if jobErr != nil {
+		switch {
+		case errors.Is(jobErr, ErrNothingToDo):
+			status = StatusNothingToDo
+			jobErr = fmt.Errorf("%s: %w", n, jobErr)
+		case jobErr != nil:
 			status = StatusFailed
 			jobErr = fmt.Errorf("%s: %w", n, jobErr)
 		}
@@ -200,7 +205,13 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			return finish(err)
 		}
 		res.Status = status
-		if jobErr != nil {
+		if status == StatusNothingToDo {
+			failed[n] = true
+			if firstErr == nil {
+				firstErr = jobErr
+			}
+			log.Warn().Err(jobErr).Msg("nothing to do for this date; downstream jobs not run")
+		} else if jobErr != nil {
 			res.Error = jobErr.Error()
 			res.Temporary = IsTemporary(jobErr)
 			allTemporary = allTemporary && res.Temporary

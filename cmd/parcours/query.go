@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"time"
 
+	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/parcours/parcours/orchestration"
@@ -122,6 +123,8 @@ func text(v any) string {
 		return x.String()
 	case sql.RawBytes:
 		return string(x)
+	case duckdb.Decimal:
+		return x.String()
 	default:
 		if b, err := json.Marshal(x); err == nil && (len(b) > 0 && (b[0] == '{' || b[0] == '[')) {
 			return string(b)
@@ -136,6 +139,8 @@ func jsonValue(v any) any {
 		return string(x)
 	case *big.Int:
 		return x.String()
+	case duckdb.Decimal:
+		return json.Number(x.String())
 	default:
 		return x
 	}

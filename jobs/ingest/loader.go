@@ -46,13 +46,19 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 		o := &fileOutcome{f: f, status: "loaded"}
 		outcomes[f.Rel] = o
 		order = append(order, f.Rel)
+		if f.Size == 0 {
+			o.status = "empty" // nothing to scan; recorded so it is not looked at again
+			continue
+		}
 		cols, err := l.columnsOf(ctx, f)
 		var have map[string]string
 		var missing, extra []string
 		if err == nil {
 			have, missing, extra, err = matchColumns(l.c, cols)
 		}
-		if err == nil && len(missing) > 0 {
+		// JSON lines none of which parse have no keys to check; each line
+		// will be quarantined.
+		if err == nil && len(missing) > 0 && !(l.c.Format == JSONL && len(cols) == 0) {
 			err = fmt.Errorf("missing required column %s (found: %s)", strings.Join(missing, ", "), strings.Join(cols, ", "))
 		}
 		if err != nil {
@@ -102,8 +108,9 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 			}
 		}
 	}
-	// Failed files are recorded too, so `status` shows them and the next run retries them.
-	if err := l.recordFailed(ctx, outcomes, order); err != nil && res.err == nil {
+	// Failed files are recorded too, so `status` shows them and the next
+	// run retries them; empty ones so they are not looked at again.
+	if err := l.recordUnscanned(ctx, outcomes, order); err != nil && res.err == nil {
 		res.err = err
 	}
 	for _, rel := range order {
@@ -484,9 +491,12 @@ func (l *loader) recordFiles(ctx context.Context, rels []string, outcomes map[st
 	return nil
 }
 
-func (l *loader) recordFailed(ctx context.Context, outcomes map[string]*fileOutcome, order []string) error {
+func (l *loader) recordUnscanned(ctx context.Context, outcomes map[string]*fileOutcome, order []string) error {
 	for _, rel := range order {
-		if o := outcomes[rel]; o.status == "failed" {
+		if o := outcomes[rel]; o.status == "failed" || o.status == "empty" {
+			if o.status == "empty" {
+				o.status = "loaded"
+			}
 			if err := l.recordFile(ctx, o); err != nil {
 				return err
 			}

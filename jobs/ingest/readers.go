@@ -85,7 +85,13 @@ func jsonlSelect(c Contract, g group, i int) string {
 	}
 	extra := "NULL::JSON"
 	if len(extras) > 0 {
-		extra = "json_object(" + strings.Join(extras, ", ") + ")"
+		var vals []string
+		for k := range g.extra {
+			vals = append(vals, fmt.Sprintf("_v[%d]", n+k+1))
+		}
+		// NULL unless the line has one of the unknown keys.
+		extra = fmt.Sprintf("CASE WHEN coalesce(%s) IS NOT NULL THEN json_object(%s) END",
+			strings.Join(vals, ", "), strings.Join(extras, ", "))
 	}
 	// Lines are read as single-column CSV with no quoting, so DuckDB's
 	// parallel reader splits the file; each line is parsed once.
@@ -115,14 +121,7 @@ func parquetSelect(c Contract, g group) string {
 	for _, e := range g.extra {
 		rawParts = append(rawParts, fmt.Sprintf("%s, CAST(%s AS VARCHAR)", lit(e), ident(e)))
 	}
-	var extras []string
-	for _, e := range g.extra {
-		extras = append(extras, fmt.Sprintf("%s, CAST(%s AS VARCHAR)", lit(e), ident(e)))
-	}
-	extra := "NULL::JSON"
-	if len(extras) > 0 {
-		extra = "json_object(" + strings.Join(extras, ", ") + ")"
-	}
+	extra := extraJSON(g.extra)
 	return fmt.Sprintf(`SELECT %s,
   filename AS _file, file_row_number + 1 AS _line, NULL::VARCHAR AS _struct, %s AS _extra,
   CAST(json_object(%s) AS VARCHAR) AS _raw
@@ -130,13 +129,17 @@ FROM read_parquet(%s, filename = true, file_row_number = true, union_by_name = t
 		strings.Join(proj, ", "), extra, strings.Join(rawParts, ", "), fileList(g))
 }
 
+// extraJSON keeps a row's values of columns the contract does not know,
+// as a JSON object (NULL when they are all empty).
 func extraJSON(extra []string) string {
 	if len(extra) == 0 {
 		return "NULL::JSON"
 	}
-	var parts []string
+	var parts, vals []string
 	for _, e := range extra {
-		parts = append(parts, fmt.Sprintf("%s, %s", lit(e), ident(e)))
+		parts = append(parts, fmt.Sprintf("%s, CAST(%s AS VARCHAR)", lit(e), ident(e)))
+		vals = append(vals, fmt.Sprintf("CAST(%s AS VARCHAR)", ident(e)))
 	}
-	return "json_object(" + strings.Join(parts, ", ") + ")"
+	return fmt.Sprintf("CASE WHEN coalesce(%s) IS NOT NULL THEN json_object(%s) END",
+		strings.Join(vals, ", "), strings.Join(parts, ", "))
 }

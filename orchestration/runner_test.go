@@ -1,0 +1,202 @@
+package orchestration
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
+)
+
+func openTestWarehouse(t *testing.T) (*warehouse.Warehouse, *sqlfiles.Set) {
+	t.Helper()
+	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Default()
+	cfg.Warehouse = t.TempDir()
+	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { wh.Close() })
+	return wh, sqls
+}
+
+type runCase struct {
+	runner *Runner
+	env    Env
+	calls  map[string]int
+	fail   map[string]error
+}
+
+func newRunCase(t *testing.T) *runCase {
+	wh, sqls := openTestWarehouse(t)
+	rc := &runCase{calls: map[string]int{}, fail: map[string]error{}}
+	mk := func(name string, needs ...string) Job {
+		j := job(name, needs...)
+		j.run = func(ctx context.Context, env *Env) (Counts, error) {
+			rc.calls[name]++
+			if err := rc.fail[name]; err != nil {
+				return Counts{In: 3}, err
+			}
+			return Counts{In: 3, Out: 2}, nil
+		}
+		return j
+	}
+	dag, err := NewDAG([]Job{mk("a"), mk("b", "a"), mk("c", "b"), mk("x")}, sqls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.runner = &Runner{DAG: dag, Ledger: NewLedger(wh.DB, sqls), Log: zerolog.Nop()}
+	rc.env = Env{Date: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), Config: wh.Config}
+	return rc
+}
+
+func (rc *runCase) run(t *testing.T, opt RunOptions) (*Summary, error) {
+	t.Helper()
+	env := rc.env
+	env.RunID = NewRunID(time.Now())
+	return rc.runner.Run(context.Background(), env, opt)
+}
+
+func statuses(s *Summary) map[string]string {
+	out := map[string]string{}
+	for _, j := range s.Jobs {
+		out[j.Job] = j.Status
+	}
+	return out
+}
+
+func TestRunnerSkipsSucceededAndResumes(t *testing.T) {
+	rc := newRunCase(t)
+	rc.fail["b"] = errors.New("disk on fire")
+	sum, err := rc.run(t, RunOptions{})
+	if ExitCode(err) != ExitJobFailed || sum.ExitCode != ExitJobFailed {
+		t.Fatalf("first run: exit %d (%v), want 1", ExitCode(err), err)
+	}
+	want := map[string]string{"a": StatusSucceeded, "b": StatusFailed, "c": StatusUpstreamFailed, "x": StatusSucceeded}
+	if got := statuses(sum); !equalMaps(got, want) {
+		t.Fatalf("statuses = %v, want %v", got, want)
+	}
+	// Resume: a and x are skipped, b is retried as attempt 2, c runs.
+	delete(rc.fail, "b")
+	sum, err = rc.run(t, RunOptions{})
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	want = map[string]string{"a": StatusSkipped, "b": StatusSucceeded, "c": StatusSucceeded, "x": StatusSkipped}
+	if got := statuses(sum); !equalMaps(got, want) {
+		t.Fatalf("statuses = %v, want %v", got, want)
+	}
+	for _, j := range sum.Jobs {
+		if j.Job == "b" && j.Attempt != 2 {
+			t.Fatalf("b attempt = %d, want 2", j.Attempt)
+		}
+	}
+	if rc.calls["a"] != 1 || rc.calls["b"] != 2 || rc.calls["c"] != 1 {
+		t.Fatalf("calls = %v", rc.calls)
+	}
+	// Force reruns everything.
+	sum, err = rc.run(t, RunOptions{Force: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rc.calls["a"] != 2 || rc.calls["x"] != 2 {
+		t.Fatalf("force did not rerun: %v", rc.calls)
+	}
+	entries, err := rc.runner.Ledger.List(context.Background(), &rc.env.Date, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// first run: a, b (failed), x — c never started; resume: b, c; force: all four
+	if len(entries) != 3+2+4 {
+		t.Fatalf("ledger has %d rows, want 9", len(entries))
+	}
+}
+
+func TestRunnerSingleJobNeedsUpstream(t *testing.T) {
+	rc := newRunCase(t)
+	_, err := rc.run(t, RunOptions{Targets: []string{"b"}})
+	if ExitCode(err) != ExitUsage {
+		t.Fatalf("running b before a: exit %d (%v), want 2", ExitCode(err), err)
+	}
+	sum, err := rc.run(t, RunOptions{Targets: []string{"b"}, WithUpstream: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(sum); !equalMaps(got, map[string]string{"a": StatusSucceeded, "b": StatusSucceeded}) {
+		t.Fatalf("statuses = %v", got)
+	}
+}
+
+func TestRunnerExitCodes(t *testing.T) {
+	tests := []struct {
+		name   string
+		fail   map[string]error
+		want   int
+		status string
+	}{
+		{"temporary only", map[string]error{"x": Temporary(errors.New("503 from destination"), time.Minute)}, ExitTemporary, "temporary_failure"},
+		{"real failure wins over temporary", map[string]error{"x": Temporary(errors.New("503"), 0), "a": errors.New("bad")}, ExitJobFailed, StatusFailed},
+		{"nothing to do", map[string]error{"a": ErrNothingToDo}, ExitNothingToDo, "nothing_to_do"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rc := newRunCase(t)
+			rc.fail = tt.fail
+			sum, err := rc.run(t, RunOptions{})
+			if ExitCode(err) != tt.want || sum.ExitCode != tt.want || sum.Status != tt.status {
+				t.Fatalf("exit %d / summary exit %d status %q (%v), want %d %q", ExitCode(err), sum.ExitCode, sum.Status, err, tt.want, tt.status)
+			}
+		})
+	}
+}
+
+func TestRunnerPanickingJobFails(t *testing.T) {
+	wh, sqls := openTestWarehouse(t)
+	j := job("boom")
+	j.run = func(context.Context, *Env) (Counts, error) { panic("nil map") }
+	dag, _ := NewDAG([]Job{j}, sqls)
+	r := &Runner{DAG: dag, Ledger: NewLedger(wh.DB, sqls), Log: zerolog.Nop()}
+	sum, err := r.Run(context.Background(), Env{Date: time.Now().UTC().Truncate(24 * time.Hour), RunID: "r1"}, RunOptions{})
+	if ExitCode(err) != ExitJobFailed || sum.Jobs[0].Status != StatusFailed {
+		t.Fatalf("panic: %v %+v", err, sum.Jobs)
+	}
+}
+
+func TestInterruptedJobIsResumed(t *testing.T) {
+	rc := newRunCase(t)
+	// A process killed mid-job leaves a 'running' row behind.
+	if err := rc.runner.Ledger.Start(context.Background(), "dead-run", "a", rc.env.Date, 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := rc.run(t, RunOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, j := range sum.Jobs {
+		if j.Job == "a" && (j.Status != StatusSucceeded || j.Attempt != 2) {
+			t.Fatalf("a: %+v, want succeeded attempt 2", j)
+		}
+	}
+}
+
+func equalMaps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
