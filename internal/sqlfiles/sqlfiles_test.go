@@ -7,7 +7,7 @@ import (
 
 func TestParse(t *testing.T) {
 	fsys := fstest.MapFS{
-		"t.sql": {Data: []byte("-- header comment\n-- name: create\nCREATE TABLE x(a INT);\n\n-- name: load\nINSERT INTO x SELECT 1;\n")},
+		"t.sql":     {Data: []byte("-- header comment\n-- name: create\nCREATE TABLE x(a INT);\n\n-- name: load\nINSERT INTO x SELECT 1;\n")},
 		"plain.sql": {Data: []byte("SELECT 42\n")},
 		"dup.sql":   {Data: []byte("-- name: a\nselect 1;\n-- name: a\nselect 2;\n")},
 	}

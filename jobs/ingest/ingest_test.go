@@ -151,19 +151,19 @@ func TestIngestQuarantinesAndLosesNothing(t *testing.T) {
 		t.Fatalf("%s files do not add up", n)
 	}
 	checks := map[string]string{
-		"SELECT count(*) FROM landing.web_events":                                     "4", // w1 w2 w6 w7
-		"SELECT sum(rows_loaded) FROM ops.ingest_files WHERE source='web_events'":     "4",
-		"SELECT sum(rows_duplicate) FROM ops.ingest_files WHERE source='web_events'":  "2",
-		"SELECT sum(rows_read) FROM ops.ingest_files WHERE source='web_events'":       "9",
-		"SELECT _file FROM landing.web_events WHERE event_id='w2'":                    "2026-11-21/web_events.jsonl",
+		"SELECT count(*) FROM landing.web_events":                                        "4", // w1 w2 w6 w7
+		"SELECT sum(rows_loaded) FROM ops.ingest_files WHERE source='web_events'":        "4",
+		"SELECT sum(rows_duplicate) FROM ops.ingest_files WHERE source='web_events'":     "2",
+		"SELECT sum(rows_read) FROM ops.ingest_files WHERE source='web_events'":          "9",
+		"SELECT _file FROM landing.web_events WHERE event_id='w2'":                       "2026-11-21/web_events.jsonl",
 		"SELECT CAST(event_date AS VARCHAR) FROM landing.web_events WHERE event_id='w7'": "2026-11-22",
-		"SELECT _extra->>'new_thing' FROM landing.web_events WHERE event_id='w6'":     "x",
-		"SELECT count(*) FROM landing.pos_transactions":                               "2",
-		"SELECT item_count FROM landing.pos_transactions WHERE receipt_id='R1'":       "3",
-		"SELECT rows_read FROM ops.ingest_files WHERE source='pos_transactions'":      "4",
-		"SELECT verbatim FROM landing.surveys WHERE response_id='S1'":                 "Great, really.\nSecond line, with \"quotes\"",
-		"SELECT status FROM ops.ingest_files WHERE source='email_events'":             "failed",
-		"SELECT count(*) FROM landing.email_events":                                   "0",
+		"SELECT _extra->>'new_thing' FROM landing.web_events WHERE event_id='w6'":        "x",
+		"SELECT count(*) FROM landing.pos_transactions":                                  "2",
+		"SELECT item_count FROM landing.pos_transactions WHERE receipt_id='R1'":          "3",
+		"SELECT rows_read FROM ops.ingest_files WHERE source='pos_transactions'":         "4",
+		"SELECT verbatim FROM landing.surveys WHERE response_id='S1'":                    "Great, really.\nSecond line, with \"quotes\"",
+		"SELECT status FROM ops.ingest_files WHERE source='email_events'":                "failed",
+		"SELECT count(*) FROM landing.email_events":                                      "0",
 	}
 	for q, want := range checks {
 		if got := h.one(q); got != want {
