@@ -153,9 +153,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, fmt.Sprintf("log.format: %q is not one of auto, json, console", c.Log.Format))
 	}
 	switch c.Log.Level {
-	case "debug", "info", "warn", "error":
+	case "trace", "debug", "info", "warn", "error":
 	default:
-		errs = append(errs, fmt.Sprintf("log.level: %q is not one of debug, info, warn, error", c.Log.Level))
+		errs = append(errs, fmt.Sprintf("log.level: %q is not one of trace, debug, info, warn, error", c.Log.Level))
 	}
 	if c.Ingest.RejectThreshold < 0 || c.Ingest.RejectThreshold > 1 {
 		errs = append(errs, fmt.Sprintf("ingest.reject_threshold: %v is not between 0 and 1", c.Ingest.RejectThreshold))

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/parcours/parcours/orchestration"
 )
@@ -165,9 +166,14 @@ func (l *loader) columnsOf(ctx context.Context, f *inputFile) ([]string, error) 
 	}
 }
 
-// loadGroups does the whole load of a source in one transaction: replace
-// the files' earlier rows, scan, move contract violations to quarantine,
-// drop re-deliveries, apply the reject threshold, record the files.
+// loadGroups loads a source's files. Phase one replaces the files' rows
+// with a fresh scan and commits; phase two moves contract violations to
+// quarantine, drops re-deliveries, applies the reject threshold and records
+// the files. Two transactions because deleting rows inserted by the same
+// transaction makes DuckDB rewrite them at commit (measured: +60% on a 2M-row
+// load); a crash between the phases leaves the files marked 'loading', so
+// the next run loads them again from scratch. Snapshots are small and use a
+// single transaction, so a refused snapshot keeps the previous one.
 func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[string]*fileOutcome) (err error) {
 	var rels []string
 	for _, g := range groups {
@@ -177,12 +183,14 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	}
 	inFiles := litListRaw(rels)
 	table := l.c.Table()
-	if _, err := l.conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
+	t0 := time.Now()
+	step := func(name string) {
+		l.env.Log.Debug().Str("source", l.c.Source).Str("step", name).Dur("took", time.Since(t0)).Msg("ingest step")
+		t0 = time.Now()
 	}
-	committed := false
+	inTx := false
 	defer func() {
-		if !committed {
+		if inTx {
 			_, _ = l.conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 	}()
@@ -193,6 +201,13 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 		}
 		return nil
 	}
+	begin := func() error { inTx = true; return exec("BEGIN TRANSACTION") }
+	commit := func() error { inTx = false; return exec("COMMIT") }
+
+	// Phase one.
+	if err := begin(); err != nil {
+		return err
+	}
 	if l.c.Kind == Snapshot {
 		if err := exec("DELETE FROM " + table); err != nil {
 			return err
@@ -202,6 +217,13 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	}
 	if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
 		return err
+	}
+	for _, rel := range rels {
+		o := outcomes[rel]
+		o.status = "loading"
+		if err := l.recordFile(ctx, o); err != nil {
+			return err
+		}
 	}
 	load, err := l.env.WH.SQL.Section(l.c.SQLFile(), "load")
 	if err != nil {
@@ -217,9 +239,11 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 				return err
 			}
 		}
+		// _file becomes the path relative to the input folder, whose first
+		// element is the folder date.
 		q := fmt.Sprintf(`INSERT INTO %s BY NAME
 SELECT * REPLACE (substr(_file, %d) AS _file),
-  CAST(regexp_extract(_file, '([0-9]{4}-[0-9]{2}-[0-9]{2})[/\\][^/\\]+$', 1) AS DATE) AS _load_date,
+  CAST(substr(_file, %d, 10) AS DATE) AS _load_date,
   %s AS _run_id
 FROM (
 WITH raw AS (
@@ -228,7 +252,8 @@ WITH raw AS (
 %s
 )
 %s
-)`, table, len(prefix)+1, lit(l.env.RunID), rawSelect(l.c, *g, i), checkedSelect(l.c), load)
+)`, table, len(prefix)+1, len(prefix)+1, lit(l.env.RunID), rawSelect(l.c, *g, i), checkedSelect(l.c), load)
+		l.env.Log.Trace().Str("source", l.c.Source).Str("sql", q).Msg("ingest query")
 		if err := exec(q); err != nil {
 			return err
 		}
@@ -240,7 +265,17 @@ WITH raw AS (
 			quarantine = append(quarantine, rows...)
 		}
 	}
-	// Rows read per file, before anything is moved or dropped.
+	step("scan")
+	if l.c.Kind != Snapshot {
+		if err := commit(); err != nil {
+			return err
+		}
+		if err := begin(); err != nil {
+			return err
+		}
+	}
+
+	// Phase two. Rows read per file, before anything is moved or dropped.
 	if err := l.countPerFile(ctx, fmt.Sprintf("SELECT _file, count(*) FROM %s WHERE _file IN (%s) GROUP BY _file", table, inFiles),
 		outcomes, func(o *fileOutcome, n int64) { o.read += n }); err != nil {
 		return err
@@ -250,7 +285,7 @@ WITH raw AS (
 		return err
 	}
 	quarantine = append(quarantine, bad...)
-	if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _reasons IS NOT NULL", table)); err != nil {
+	if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _reasons IS NOT NULL AND _file IN (%s)", table, inFiles)); err != nil {
 		return err
 	}
 	for _, r := range quarantine {
@@ -261,22 +296,34 @@ WITH raw AS (
 			}
 		}
 	}
+	step("rejects")
 	if err := l.dedup(ctx, inFiles, outcomes); err != nil {
 		return err
 	}
+	step("dedup")
 	// Over the threshold, the source's rows are not loaded: the extract is
 	// suspect. Its rejected rows stay in quarantine for inspection.
 	var read, q int64
-	for _, g := range groups {
-		for _, f := range g.files {
-			read += outcomes[f.Rel].read
-			q += outcomes[f.Rel].quarantined
-		}
+	for _, rel := range rels {
+		read += outcomes[rel].read
+		q += outcomes[rel].quarantined
 	}
 	threshold := l.env.Config.Ingest.RejectThreshold
-	rejectedAll := read > 0 && float64(q)/float64(read) > threshold
-	if rejectedAll {
-		if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, inFiles)); err != nil {
+	if read > 0 && float64(q)/float64(read) > threshold {
+		if l.c.Kind == Snapshot {
+			// Keep the previous snapshot: undo phase one, then record only
+			// the quarantine and the refusal.
+			if err := exec("ROLLBACK"); err != nil {
+				return err
+			}
+			inTx = false
+			if err := begin(); err != nil {
+				return err
+			}
+			if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
+				return err
+			}
+		} else if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, inFiles)); err != nil {
 			return err
 		}
 		msg := fmt.Sprintf("%s: %.1f%% of %d rows rejected (threshold %.1f%%), source not loaded: %s",
@@ -288,6 +335,7 @@ WITH raw AS (
 	} else {
 		for _, rel := range rels {
 			o := outcomes[rel]
+			o.status = "loaded"
 			o.loaded = o.read - o.quarantined - o.duplicates
 		}
 	}
@@ -297,10 +345,10 @@ WITH raw AS (
 	if err := l.recordFiles(ctx, rels, outcomes); err != nil {
 		return err
 	}
-	if _, err := l.conn.ExecContext(ctx, "COMMIT"); err != nil {
+	if err := commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
-	committed = true
+	step("commit")
 	return nil
 }
 

@@ -104,7 +104,7 @@ FROM (
   FROM read_csv(%s, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
     delim = '\x1e', quote = '', escape = '', filename = true, store_rejects = true,
     rejects_table = %s, rejects_scan = %s)
-  WHERE trim(line) <> ''
+  WHERE line IS NOT NULL -- blank lines are not rows
 )`, strings.Join(proj, ", "), extra, strings.Join(paths, ", "), fileList(g), lit(rej), lit(scan))
 }
 
