@@ -99,6 +99,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			continue
 		}
 		l := &loader{env: env, conn: conn, c: c, input: input}
+		t0 := time.Now()
 		res := l.load(ctx, files)
 		counts.In += res.read
 		counts.Out += res.loaded
@@ -110,7 +111,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			ev = env.Log.Error().Err(res.err)
 			failures = append(failures, res.err.Error())
 		}
-		ev.Str("source", c.Source).Int("files", res.files).Int64("read", res.read).Int64("loaded", res.loaded).
+		ev.Str("source", c.Source).Float64("duration_s", time.Since(t0).Seconds()).Int("files", res.files).Int64("read", res.read).Int64("loaded", res.loaded).
 			Int64("quarantined", res.quarantined).Int64("duplicates", res.duplicates).Msg("source ingested")
 		if ctx.Err() != nil {
 			return counts, ctx.Err()

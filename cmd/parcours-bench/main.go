@@ -1,0 +1,286 @@
+// Command parcours-bench is `make bench`: it generates a reproducible data
+// set (seeded, cached), runs the nightly jobs through the parcours binary
+// as child processes, and prints wall time, rows/s and peak RSS per job,
+// plus the physical limit: DuckDB reading the same files bare.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+)
+
+type options struct {
+	bin, dir        string
+	customers, days int
+	seed            int
+	jobs            string
+}
+
+// measured is one timed step.
+type measured struct {
+	name    string
+	wall    time.Duration
+	rows    int64
+	peakRSS int64 // bytes
+	note    string
+}
+
+func main() {
+	var o options
+	flag.StringVar(&o.bin, "bin", "bin/parcours", "parcours binary")
+	flag.StringVar(&o.dir, "dir", ".bench", "working folder (data cached here)")
+	flag.IntVar(&o.customers, "customers", 100000, "customers to generate")
+	flag.IntVar(&o.days, "days", 365, "days to generate")
+	flag.IntVar(&o.seed, "seed", 7, "generator seed")
+	flag.StringVar(&o.jobs, "jobs", "ingest,identity", "jobs to time, in order")
+	flag.Parse()
+	if err := run(context.Background(), o); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	data := filepath.Join(o.dir, fmt.Sprintf("data-%dx%d-s%d", o.customers, o.days, o.seed))
+	wh := filepath.Join(o.dir, "warehouse")
+	var steps []measured
+	if _, err := os.Stat(filepath.Join(data, "manifest.json")); err != nil {
+		fmt.Printf("generating %d customers x %d days (seed %d) into %s\n", o.customers, o.days, o.seed, data)
+		m, _, err := child(ctx, o.bin, "fixtures", "generate", "--customers", fmt.Sprint(o.customers),
+			"--days", fmt.Sprint(o.days), "--seed", fmt.Sprint(o.seed), "--out", data)
+		if err != nil {
+			return err
+		}
+		m.name = "fixtures generate"
+		steps = append(steps, m)
+	}
+	last, err := lastDate(data)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(wh); err != nil {
+		return err
+	}
+	var sources []sourceTiming
+	for _, job := range strings.Split(o.jobs, ",") {
+		m, stderr, err := child(ctx, o.bin, "run", job, "--date", last, "--input", data, "--warehouse", wh,
+			"--log-format", "json", "--json")
+		if err != nil {
+			return fmt.Errorf("%s: %w\n%s", job, err, tail(stderr, 20))
+		}
+		m.name = job
+		m.rows, m.note = jobRows(stderr, job)
+		steps = append(steps, m)
+		if job == "ingest" {
+			sources = sourceTimings(stderr)
+		}
+	}
+	bare, perSource, err := bareRead(ctx, data, filepath.Join(o.dir, "bare.duckdb"))
+	if err != nil {
+		return err
+	}
+	steps = append(steps, bare)
+
+	fmt.Printf("\nparcours bench: %d customers x %d days, seed %d, %s\n\n", o.customers, o.days, o.seed, data)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "step\twall s\trows\trows/s\tpeak RSS MiB\tnote\t")
+	for _, s := range steps {
+		rate := "-"
+		if s.rows > 0 {
+			rate = fmt.Sprintf("%.0f", float64(s.rows)/s.wall.Seconds())
+		}
+		rss := "-"
+		if s.peakRSS > 0 {
+			rss = fmt.Sprintf("%.0f", float64(s.peakRSS)/(1<<20))
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%s\t%s\t%s\t\n", s.name, s.wall.Seconds(), s.rows, rate, rss, s.note)
+	}
+	tw.Flush()
+	if len(sources) > 0 {
+		fmt.Println("\ningest per source vs DuckDB reading the same files bare:")
+		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "source\tingest s\tbare s\tratio\trows\t")
+		var tot, totBare float64
+		for _, s := range sources {
+			b := perSource[s.source]
+			tot += s.seconds
+			totBare += b
+			ratio := "-"
+			if b > 0 {
+				ratio = fmt.Sprintf("%.2f", s.seconds/b)
+			}
+			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t%d\t\n", s.source, s.seconds, b, ratio, s.rows)
+		}
+		fmt.Fprintf(tw, "all sources\t%.2f\t%.2f\t%.2f\t\t\n", tot, totBare, tot/totBare)
+		tw.Flush()
+		for _, s := range steps {
+			if s.name == "ingest" {
+				fmt.Printf("\ningest job wall %.2f s / bare read %.2f s = %.2fx (target <= 1.5x)\n",
+					s.wall.Seconds(), bare.wall.Seconds(), s.wall.Seconds()/bare.wall.Seconds())
+			}
+		}
+	}
+	return nil
+}
+
+// child runs the parcours binary and measures it: wall time and the peak
+// resident set size the kernel reports for the child.
+func child(ctx context.Context, bin string, args ...string) (measured, []byte, error) {
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	m := measured{wall: time.Since(t0)}
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.peakRSS = ru.Maxrss * 1024
+	}
+	if err != nil {
+		return m, append(stdout.Bytes(), stderr.Bytes()...), fmt.Errorf("%s %s: %w", bin, strings.Join(args, " "), err)
+	}
+	return m, append(stdout.Bytes(), stderr.Bytes()...), nil
+}
+
+func lastDate(data string) (string, error) {
+	entries, err := os.ReadDir(data)
+	if err != nil {
+		return "", err
+	}
+	var dates []string
+	for _, e := range entries {
+		if _, err := time.Parse(time.DateOnly, e.Name()); err == nil && e.IsDir() {
+			dates = append(dates, e.Name())
+		}
+	}
+	if len(dates) == 0 {
+		return "", fmt.Errorf("no dated folder in %s", data)
+	}
+	sort.Strings(dates)
+	return dates[len(dates)-1], nil
+}
+
+// jobRows reads rows in/out of a job from the run summary printed with --json.
+func jobRows(out []byte, job string) (int64, string) {
+	var sum struct {
+		Jobs []struct {
+			Job     string           `json:"job"`
+			RowsIn  int64            `json:"rows_in"`
+			RowsOut int64            `json:"rows_out"`
+			Detail  map[string]int64 `json:"detail"`
+		} `json:"jobs"`
+	}
+	start := bytes.IndexByte(out, '{')
+	dec := json.NewDecoder(bytes.NewReader(out[max(start, 0):]))
+	for dec.More() {
+		if err := dec.Decode(&sum); err == nil && len(sum.Jobs) > 0 {
+			break
+		}
+	}
+	for _, j := range sum.Jobs {
+		if j.Job == job {
+			return j.RowsIn, fmt.Sprintf("rows out %d", j.RowsOut)
+		}
+	}
+	return 0, ""
+}
+
+type sourceTiming struct {
+	source  string
+	seconds float64
+	rows    int64
+}
+
+// sourceTimings reads the ingest job's per-source log lines.
+func sourceTimings(logs []byte) []sourceTiming {
+	var out []sourceTiming
+	sc := bufio.NewScanner(bytes.NewReader(logs))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		var l struct {
+			Msg    string  `json:"message"`
+			Source string  `json:"source"`
+			Dur    float64 `json:"duration_s"`
+			Read   int64   `json:"read"`
+		}
+		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "source ingested" {
+			out = append(out, sourceTiming{l.Source, l.Dur, l.Read})
+		}
+	}
+	return out
+}
+
+// bareRead times DuckDB loading every extract with its own readers and no
+// checks at all: CREATE TABLE AS SELECT * FROM read_csv/read_json/read_parquet.
+func bareRead(ctx context.Context, data, dbPath string) (measured, map[string]float64, error) {
+	_ = os.Remove(dbPath)
+	_ = os.Remove(dbPath + ".wal")
+	db, err := sql.Open("duckdb", dbPath)
+	if err != nil {
+		return measured{}, nil, err
+	}
+	defer func() { db.Close(); os.Remove(dbPath) }()
+	names := map[string]bool{}
+	dirs, _ := filepath.Glob(filepath.Join(data, "????-??-??"))
+	for _, d := range dirs {
+		files, _ := os.ReadDir(d)
+		for _, f := range files {
+			names[f.Name()] = true
+		}
+	}
+	var sorted []string
+	for n := range names {
+		sorted = append(sorted, n)
+	}
+	sort.Strings(sorted)
+	per := map[string]float64{}
+	var total time.Duration
+	var rows int64
+	for _, n := range sorted {
+		glob := filepath.Join(data, "*", n)
+		src := strings.TrimSuffix(n, filepath.Ext(n))
+		var reader string
+		switch filepath.Ext(n) {
+		case ".jsonl":
+			reader = fmt.Sprintf("read_json('%s', format = 'newline_delimited', ignore_errors = true, union_by_name = true)", glob)
+		case ".parquet":
+			reader = fmt.Sprintf("read_parquet('%s', union_by_name = true)", glob)
+		default:
+			reader = fmt.Sprintf("read_csv('%s', header = true, ignore_errors = true, union_by_name = true)", glob)
+		}
+		t0 := time.Now()
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE "%s" AS SELECT * FROM %s`, src, reader)); err != nil {
+			return measured{}, nil, fmt.Errorf("bare read %s: %w", n, err)
+		}
+		d := time.Since(t0)
+		var c int64
+		_ = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM "%s"`, src)).Scan(&c)
+		per[src] = d.Seconds()
+		total += d
+		rows += c
+	}
+	return measured{name: "bare DuckDB read", wall: total, rows: rows, note: "CREATE TABLE AS read_*"}, per, nil
+}
+
+func tail(b []byte, n int) string {
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
