@@ -17,10 +17,10 @@ func (a *app) fixturesCommand() *cobra.Command {
 	var out, end string
 	var asJSON bool
 	gen := &cobra.Command{
-		Use:   "generate",
-		Short: "Write one folder of extracts per day, plus truth/ (who is who, who churned and why, channel effects)",
+		Use:     "generate",
+		Short:   "Write one folder of extracts per day, plus truth/ (who is who, who churned and why, channel effects)",
 		Example: `  parcours fixtures generate --customers 5000 --days 120 --seed 7 --out data/`,
-		Args:  cobra.NoArgs,
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opt := fixtures.Options{Customers: customers, Days: days, Seed: seed, Out: out, Workers: workers}
 			if end != "" {
