@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,19 +35,9 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return orchestration.ExitOK
 	}
-	var silent *silentError
-	if !errors.As(err, &silent) {
-		fmt.Fprintf(stderr, "parcours: %v\n", err)
-	}
+	fmt.Fprintf(stderr, "parcours: %v\n", err)
 	return orchestration.ExitCode(err)
 }
-
-// silentError carries an exit code for an error already reported (for
-// example in a run summary printed to the user).
-type silentError struct{ err error }
-
-func (e *silentError) Error() string { return e.err.Error() }
-func (e *silentError) Unwrap() error { return e.err }
 
 func (a *app) rootCommand() *cobra.Command {
 	root := &cobra.Command{

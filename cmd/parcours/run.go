@@ -47,10 +47,9 @@ warehouse in use exits 75 at once, naming the holder.`,
 			} else {
 				a.printSummary(sum)
 			}
-			if err != nil {
-				return &silentError{err: err}
-			}
-			return nil
+			// The error goes to stderr as well as the summary on stdout: a
+			// scheduler's task log often keeps only stderr.
+			return err
 		},
 	}
 	f := c.Flags()

@@ -1,0 +1,656 @@
+package main
+
+// End-to-end tests: they build the parcours binary, generate extracts with
+// the fixtures generator, run the CLI as a scheduler would, and check the
+// warehouse against the generator's planted truth.
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/fixtures"
+	"github.com/parcours/parcours/internal/warehouse"
+)
+
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+// binary builds parcours once per test process, with the same tags as the
+// Makefile.
+func binary(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end test (builds the binary)")
+	}
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "parcours-e2e-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "parcours")
+		cmd := exec.Command("go", "build", "-tags", "duckdb_arrow", "-o", binPath, ".")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// cli runs the binary with no terminal (JSON logs) and no inherited
+// PARCOURS_* variables, so the key file in the warehouse is used.
+func cli(t *testing.T, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "PARCOURS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("parcours %s: %v", strings.Join(args, " "), err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+func mustCLI(t *testing.T, args ...string) result {
+	t.Helper()
+	r := cli(t, nil, args...)
+	if r.code != 0 {
+		t.Fatalf("parcours %s: exit %d\nstderr:\n%s\nstdout:\n%s", strings.Join(args, " "), r.code, tail(r.stderr, 30), tail(r.stdout, 30))
+	}
+	return r
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// dataset generates a data set once per test process and options.
+var datasets sync.Map
+
+func dataset(t *testing.T, customers, days int, seed uint64) string {
+	t.Helper()
+	key := fmt.Sprintf("%d-%d-%d", customers, days, seed)
+	v, _ := datasets.LoadOrStore(key, &struct {
+		once sync.Once
+		dir  string
+		err  error
+	}{})
+	d := v.(*struct {
+		once sync.Once
+		dir  string
+		err  error
+	})
+	d.once.Do(func() {
+		dir, err := os.MkdirTemp("", "parcours-e2e-data")
+		if err != nil {
+			d.err = err
+			return
+		}
+		d.dir = dir
+		_, d.err = fixtures.Generate(context.Background(), fixtures.Options{Customers: customers, Days: days, Seed: seed, Out: dir, Workers: runtime.GOMAXPROCS(0)})
+	})
+	if d.err != nil {
+		t.Fatal(d.err)
+	}
+	return d.dir
+}
+
+// copyTree copies a data set so a test can damage it.
+func copyTree(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	err := filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+// queryCSV runs `parcours query --format csv` and returns the records
+// without the header.
+func queryCSV(t *testing.T, wh, q string) [][]string {
+	t.Helper()
+	r := mustCLI(t, "query", "--warehouse", wh, "--format", "csv", q)
+	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+	if err != nil {
+		t.Fatalf("query output: %v\n%s", err, r.stdout)
+	}
+	if len(recs) == 0 {
+		t.Fatalf("query returned no header: %q", r.stdout)
+	}
+	return recs[1:]
+}
+
+func atoi(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
+}
+
+func lastDate(t *testing.T, data string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(data, "manifest.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m fixtures.Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m.Last
+}
+
+// The nightly run over generated extracts: every input row is loaded,
+// quarantined or dropped as a re-delivery; the quarantine is exactly the
+// planted malformed rows; stitching matches the planted identities.
+func TestNightlyAgainstTruth(t *testing.T) {
+	data := dataset(t, 2000, 60, 5)
+	wh := t.TempDir()
+	date := lastDate(t, data)
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh, "--summary-json", summary)
+
+	var s struct {
+		Status   string `json:"status"`
+		ExitCode int    `json:"exit_code"`
+		Jobs     []struct {
+			Job    string `json:"job"`
+			Status string `json:"status"`
+			RowsIn int64  `json:"rows_in"`
+		} `json:"jobs"`
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != "succeeded" || s.ExitCode != 0 || len(s.Jobs) < 2 {
+		t.Fatalf("summary: %s", b)
+	}
+
+	t.Run("every row accounted for", func(t *testing.T) {
+		b, _ := os.ReadFile(filepath.Join(data, "manifest.json"))
+		var m fixtures.Manifest
+		_ = json.Unmarshal(b, &m)
+		want := map[string]int64{}
+		for _, f := range m.Files {
+			want[f.Path] = f.Rows
+		}
+		got := queryCSV(t, wh, `SELECT file, status, rows_read, rows_loaded + rows_quarantined + rows_duplicate FROM ops.ingest_files`)
+		seen := 0
+		for _, r := range got {
+			rows, ok := want[r[0]]
+			if !ok {
+				continue // reference snapshots are not in the manifest's per-day list
+			}
+			seen++
+			if r[1] != "loaded" {
+				t.Errorf("%s: status %s", r[0], r[1])
+			}
+			if atoi(t, r[2]) != rows || atoi(t, r[3]) != rows {
+				t.Errorf("%s: file has %d rows, ingest read %s and accounted for %s", r[0], rows, r[2], r[3])
+			}
+		}
+		if seen != len(want) {
+			t.Errorf("ops.ingest_files lists %d of the %d extracts", seen, len(want))
+		}
+		// Event tables hold exactly the loaded rows.
+		for _, src := range []string{"web_events", "app_events", "email_events", "pos_transactions"} {
+			r := queryCSV(t, wh, fmt.Sprintf(`SELECT (SELECT count(*) FROM landing.%s), (SELECT sum(rows_loaded) FROM ops.ingest_files WHERE source = '%s')`, src, src))
+			if r[0][0] != r[0][1] {
+				t.Errorf("landing.%s holds %s rows, ingest_files says %s loaded", src, r[0][0], r[0][1])
+			}
+		}
+	})
+
+	t.Run("quarantine is the planted malformed rows", func(t *testing.T) {
+		truth := queryCSV(t, wh, fmt.Sprintf(`
+SELECT t.file, t.line, t.kind, q.reason
+FROM read_csv('%s', all_varchar = true) t
+FULL JOIN ops.quarantine q ON q.file = t.file AND q.line = CAST(t.line AS BIGINT)
+WHERE t.file IS NULL OR q.file IS NULL`, filepath.Join(data, "truth", "malformed.csv")))
+		for _, r := range truth {
+			if r[0] == "" {
+				t.Errorf("quarantined but not planted: %v", r)
+			} else {
+				t.Errorf("planted %s at %s:%s but not quarantined", r[2], r[0], r[1])
+			}
+		}
+		n := queryCSV(t, wh, `SELECT count(*), count(*) FILTER (WHERE reason IS NULL OR reason = '' OR line IS NULL) FROM ops.quarantine`)
+		if atoi(t, n[0][0]) < 50 || n[0][1] != "0" {
+			t.Errorf("quarantine: %v rows, %v without reason or line", n[0][0], n[0][1])
+		}
+	})
+
+	t.Run("identity precision and recall", func(t *testing.T) {
+		p, r := pairwise(t, wh, data)
+		t.Logf("pairwise precision %.4f recall %.4f", p, r)
+		if p < 0.995 || r < 0.97 {
+			t.Errorf("pairwise precision %.4f (want ≥ 0.995), recall %.4f (want ≥ 0.97)", p, r)
+		}
+	})
+
+	t.Run("explain", func(t *testing.T) {
+		id := queryCSV(t, wh, fmt.Sprintf(`SELECT value FROM read_csv('%s', all_varchar = true) WHERE type = 'email' LIMIT 1`, filepath.Join(data, "truth", "identities.csv")))[0][0]
+		out := mustCLI(t, "identity", "explain", "--warehouse", wh, id).stdout
+		if !strings.Contains(out, "customer_key") && !strings.Contains(out, "customer") {
+			t.Errorf("explain %s:\n%s", id, out)
+		}
+	})
+}
+
+// pairwise compares stitched customers with the planted persons over every
+// identifier both know: precision is the share of identifier pairs put
+// together that belong to one person, recall the share of one person's
+// pairs put together. Identifiers the truth gives to several persons
+// (family cookies, shared mailboxes) have no right answer and are left out;
+// identifiers the guard blocked count as singletons, so blocking a real
+// identifier costs recall.
+func pairwise(t *testing.T, wh, data string) (precision, recall float64) {
+	t.Helper()
+	r := queryCSV(t, wh, fmt.Sprintf(`
+WITH t AS (
+    SELECT person_id, type, value FROM read_csv('%s', all_varchar = true)
+), tok AS (
+    SELECT pseudonym(type, value) AS id_token, any_value(person_id) AS person_id
+    FROM t GROUP BY 1 HAVING count(DISTINCT person_id) = 1
+), cells AS (
+    SELECT tok.person_id, CASE WHEN m.blocked THEN m.id_token ELSE m.customer_key END AS ck, count(*) AS n
+    FROM tok JOIN identity.customer_map m USING (id_token)
+    GROUP BY ALL
+)
+SELECT
+  (SELECT sum(n * (n - 1) / 2) FROM cells),
+  (SELECT sum(n * (n - 1) / 2) FROM (SELECT sum(n) AS n FROM cells GROUP BY ck)),
+  (SELECT sum(n * (n - 1) / 2) FROM (SELECT sum(n) AS n FROM cells GROUP BY person_id)),
+  (SELECT sum(n) FROM cells)`, filepath.Join(data, "truth", "identities.csv")))
+	tp, pred, truth, ids := atoi(t, r[0][0]), atoi(t, r[0][1]), atoi(t, r[0][2]), atoi(t, r[0][3])
+	if ids < 1000 || pred == 0 || truth == 0 {
+		t.Fatalf("only %d identifiers matched the truth (pairs: %d predicted, %d true)", ids, pred, truth)
+	}
+	return float64(tp) / float64(pred), float64(tp) / float64(truth)
+}
+
+// Without the over-merge guard, shared mailboxes, placeholder phones and
+// family computers glue different people together: the guard is what keeps
+// precision up, so turning it off must cost precision on the same data.
+func TestOverMergeGuardMatters(t *testing.T) {
+	data := dataset(t, 2000, 60, 5)
+	cfg := filepath.Join(t.TempDir(), "parcours.yaml")
+	if err := os.WriteFile(cfg, []byte("identity:\n  max_customer_ids: 1000000\n  max_customers_per_device: 1000000\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wh := t.TempDir()
+	date := lastDate(t, data)
+	mustCLI(t, "run", "nightly", "--config", cfg, "--date", date, "--input", data, "--warehouse", wh)
+	p, r := pairwise(t, wh, data)
+	t.Logf("guard off: precision %.4f recall %.4f", p, r)
+	if p >= 0.995 {
+		t.Errorf("with the guard off precision is still %.4f: the planted shared identifiers do not test the guard", p)
+	}
+}
+
+// tableChecksums fingerprints every table of the warehouse, leaving out
+// the columns that name a run or the time it happened.
+func tableChecksums(t *testing.T, wh string) map[string]warehouse.Checksum {
+	t.Helper()
+	db, err := sql.Open("duckdb", warehouse.HotPath(wh)+"?access_mode=read_only")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	rows, err := db.QueryContext(ctx, `SELECT table_schema || '.' || table_name FROM information_schema.tables
+WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, s)
+	}
+	rows.Close()
+	out := map[string]warehouse.Checksum{}
+	for _, tbl := range tables {
+		if tbl == "ops.job_runs" {
+			continue // the ledger records each run by design
+		}
+		// ops.quarantine's id is a surrogate drawn from a sequence.
+		c, err := warehouse.TableChecksum(ctx, db, tbl, "id", "run_id", "_run_id", "loaded_at", "quarantined_at", "detected_at", "modified_at")
+		if err != nil {
+			t.Fatalf("checksum %s: %v", tbl, err)
+		}
+		out[tbl] = c
+	}
+	if len(out) < 15 {
+		t.Fatalf("only %d tables in the warehouse: %v", len(out), tables)
+	}
+	return out
+}
+
+func diffChecksums(t *testing.T, what string, a, b map[string]warehouse.Checksum) {
+	t.Helper()
+	var names []string
+	for k := range a {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if a[k] != b[k] {
+			t.Errorf("%s: %s changed: %+v -> %+v", what, k, a[k], b[k])
+		}
+	}
+	if len(a) != len(b) {
+		t.Errorf("%s: %d tables before, %d after", what, len(a), len(b))
+	}
+}
+
+// Running a date twice, or forcing it, leaves every table as it was.
+func TestRerunIsIdempotent(t *testing.T) {
+	data := dataset(t, 800, 30, 9)
+	wh := t.TempDir()
+	date := lastDate(t, data)
+	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh)
+	first := tableChecksums(t, wh)
+
+	r := mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh)
+	if !strings.Contains(r.stdout+r.stderr, "skipped") {
+		t.Errorf("rerun did not report skipped jobs:\n%s", tail(r.stdout+r.stderr, 10))
+	}
+	diffChecksums(t, "rerun", first, tableChecksums(t, wh))
+
+	mustCLI(t, "run", "nightly", "--force", "--date", date, "--input", data, "--warehouse", wh)
+	diffChecksums(t, "--force rerun", first, tableChecksums(t, wh))
+
+	// Rebuilt from scratch, the same input gives the same customer keys.
+	wh2 := t.TempDir()
+	if err := copyKeyFile(wh, wh2); err != nil {
+		t.Fatal(err)
+	}
+	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh2)
+	rebuilt := tableChecksums(t, wh2)
+	for _, tbl := range []string{"identity.customer_map", "identity.customers", "identity.identifiers", "landing.web_events", "ops.quarantine"} {
+		if first[tbl] != rebuilt[tbl] {
+			t.Errorf("rebuilt warehouse: %s differs: %+v vs %+v", tbl, first[tbl], rebuilt[tbl])
+		}
+	}
+}
+
+// copyKeyFile gives a second warehouse the first one's secrets, as an
+// operator rebuilding a warehouse would.
+func copyKeyFile(from, to string) error {
+	b, err := os.ReadFile(filepath.Join(from, "parcours.key"))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(to, "parcours.key"), b, 0o600)
+}
+
+// Damaged extracts end where the contract says, and nothing else is lost.
+func TestBadInput(t *testing.T) {
+	data := copyTree(t, dataset(t, 800, 30, 9))
+	date := lastDate(t, data)
+	day := filepath.Join(data, date)
+
+	// A truncated JSON line at the end of the web events.
+	web := filepath.Join(day, "web_events.jsonl")
+	webLines := appendText(t, web, `{"event_id":"trunc-1","ts":"2026-11-22T10:00:00Z","cookie_id":"ck_x","event`+"\n")
+	// A till receipt with an impossible date.
+	pos := filepath.Join(day, "pos_transactions.csv")
+	posLines := appendText(t, pos, "R-BAD-1,S001,2026-13-45 25:61:00,,\"[]\",12.50,0,card\n")
+	// A contacts file without its required contact_id column.
+	cc := filepath.Join(day, "callcenter_contacts.csv")
+	recs := readAll(t, cc)
+	for i := range recs {
+		recs[i] = recs[i][1:]
+	}
+	writeAll(t, cc, recs)
+
+	wh := t.TempDir()
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	r := cli(t, nil, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh, "--summary-json", summary)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (ingest fails on the missing column)\n%s", r.code, tail(r.stderr, 20))
+	}
+	all := r.stdout + r.stderr
+	if !strings.Contains(all, date+"/callcenter_contacts.csv") || !strings.Contains(all, "missing required column contact_id") {
+		t.Errorf("error does not name the file and the column:\n%s", tail(all, 20))
+	}
+	if b, err := os.ReadFile(summary); err != nil || !bytes.Contains(b, []byte(`"failed"`)) {
+		t.Errorf("summary of a failed run: %s (%v)", b, err)
+	}
+
+	q := queryCSV(t, wh, fmt.Sprintf(`SELECT source, line, coalesce(field, ''), reason FROM ops.quarantine
+WHERE file IN ('%s/web_events.jsonl', '%s/pos_transactions.csv') AND (raw LIKE '%%trunc-1%%' OR raw LIKE '%%R-BAD-1%%') ORDER BY source`, date, date))
+	if len(q) != 2 {
+		t.Fatalf("quarantine of the damaged rows: %v", q)
+	}
+	if q[0][0] != "pos_transactions" || atoi(t, q[0][1]) != int64(posLines) || q[0][2] != "ts" {
+		t.Errorf("bad date: %v, want line %d field ts", q[0], posLines)
+	}
+	if q[1][0] != "web_events" || atoi(t, q[1][1]) != int64(webLines) || !strings.Contains(q[1][3], "JSON") {
+		t.Errorf("truncated line: %v, want line %d and a JSON reason", q[1], webLines)
+	}
+
+	// Every row of every other file is loaded, quarantined or a duplicate;
+	// the file with the missing column is recorded as failed, nothing loaded.
+	rows := queryCSV(t, wh, `SELECT file, status, rows_read, rows_loaded + rows_quarantined + rows_duplicate, coalesce(error, '') FROM ops.ingest_files`)
+	for _, row := range rows {
+		if strings.HasSuffix(row[0], "callcenter_contacts.csv") && strings.HasPrefix(row[0], date) {
+			if row[1] != "failed" || !strings.Contains(row[4], "contact_id") {
+				t.Errorf("contacts file: %v", row)
+			}
+			continue
+		}
+		lines := countRows(t, filepath.Join(data, row[0]))
+		if lines >= 0 && (atoi(t, row[2]) != int64(lines) || row[2] != row[3]) {
+			t.Errorf("%s: %d rows in file, read %s, accounted for %s", row[0], lines, row[2], row[3])
+		}
+	}
+	// The next run retries the failed file once it is fixed.
+	writeAll(t, cc, readAll(t, filepath.Join(dataset(t, 800, 30, 9), date, "callcenter_contacts.csv")))
+	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh)
+	st := queryCSV(t, wh, fmt.Sprintf(`SELECT status FROM ops.ingest_files WHERE file = '%s/callcenter_contacts.csv'`, date))
+	if len(st) != 1 || st[0][0] != "loaded" {
+		t.Errorf("fixed contacts file after resume: %v", st)
+	}
+}
+
+// appendText appends to a file and returns the 1-based line number of the
+// first appended line.
+func appendText(t *testing.T, path, s string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(b, s...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return bytes.Count(b, []byte("\n")) + 1
+}
+
+func readAll(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r := csv.NewReader(f)
+	r.FieldsPerRecord = -1
+	recs, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+func writeAll(t *testing.T, path string, recs [][]string) {
+	t.Helper()
+	var b bytes.Buffer
+	w := csv.NewWriter(&b)
+	_ = w.WriteAll(recs)
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// countRows counts data rows of a CSV or JSON-lines file; -1 for others.
+func countRows(t *testing.T, path string) int {
+	t.Helper()
+	switch {
+	case strings.HasSuffix(path, ".jsonl"):
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bytes.Count(b, []byte("\n"))
+	case strings.HasSuffix(path, ".csv"):
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		r := csv.NewReader(f)
+		r.FieldsPerRecord = -1
+		r.LazyQuotes = true
+		n := 0
+		for {
+			_, err := r.Read()
+			if err != nil {
+				break
+			}
+			n++
+		}
+		return n - 1
+	}
+	return -1
+}
+
+// A second run against a warehouse another process holds exits 75 at once,
+// naming the holder.
+func TestConcurrentRunExits75(t *testing.T) {
+	data := dataset(t, 300, 5, 21)
+	wh := t.TempDir()
+	lock, err := warehouse.AcquireLock(wh, true, "parcours run nightly (held by the test)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Release()
+	start := time.Now()
+	r := cli(t, nil, "run", "nightly", "--date", lastDate(t, data), "--input", data, "--warehouse", wh)
+	if r.code != 75 {
+		t.Fatalf("exit %d, want 75\n%s", r.code, tail(r.stderr, 10))
+	}
+	if !strings.Contains(r.stderr, fmt.Sprintf("pid %d", os.Getpid())) || !strings.Contains(r.stderr, "held by the test") {
+		t.Errorf("message does not name the holder:\n%s", r.stderr)
+	}
+	if d := time.Since(start); d > time.Minute {
+		t.Errorf("the second run waited %s instead of exiting at once", d)
+	}
+	// Reading commands are refused too while a run writes.
+	if r := cli(t, nil, "status", "--warehouse", wh); r.code != 0 && r.code != 75 {
+		t.Errorf("status while locked: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// Usage errors exit 2 with a message, before anything runs.
+func TestUsageErrors(t *testing.T) {
+	wh := t.TempDir()
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"bad date", []string{"run", "nightly", "--date", "2026-13-01", "--warehouse", wh}, "date"},
+		{"unknown job", []string{"run", "nosuchjob", "--date", "2026-11-22", "--warehouse", wh}, "nosuchjob"},
+		{"unknown flag", []string{"run", "nightly", "--dat", "2026-11-22"}, "dat"},
+		{"bad config key", []string{"config", "--config", writeFile(t, "ingest:\n  reject_treshold: 0.1\n")}, "reject_treshold"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := cli(t, nil, c.args...)
+			if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and a message naming %q", r.code, r.stderr, c.want)
+			}
+		})
+	}
+}
+
+func writeFile(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "parcours.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
