@@ -14,9 +14,15 @@ SAMPLE    ?= --customers 5000 --days 120 --seed 7
 build: deps
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/parcours
 
-# System packages the build links against; installed once, idempotently.
+# What the build needs from the system: Go and a C compiler (DuckDB is
+# compiled in through cgo). Nothing else is linked yet; packages later jobs
+# link against are installed here, once, idempotently.
 deps:
-	@true
+	@command -v $(GO) >/dev/null || { echo "make: Go 1.26+ is required (https://go.dev/dl/)"; exit 2; }
+	@command -v $${CC:-cc} >/dev/null || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential; \
+		else echo "make: a C compiler is required (apt-get install build-essential)"; exit 2; fi; }
 
 run: build
 	@if ! ls -d $(DATA)/????-??-?? >/dev/null 2>&1; then \
@@ -27,7 +33,7 @@ run: build
 	echo "running the nightly DAG for $$last"; \
 	$(BIN) run nightly --date $$last --input $(DATA) --warehouse $(WAREHOUSE)
 
-test: build
+test: build vet
 	$(GO) test -tags '$(TAGS)' -timeout 25m ./...
 
 # Reproducible benchmark: 100,000 customers over 365 days (seed 7), cached
