@@ -46,6 +46,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return counts, err
 	}
 	defer conn.Close()
+	t0 := time.Now()
+	lap := func(step string) {
+		env.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
+		t0 = time.Now()
+	}
 	for _, step := range [][2]string{
 		{"identity.identifiers.sql", "extract"}, {"identity.identifiers.sql", "merge"},
 		{"identity.links.sql", "extract"}, {"identity.links.sql", "merge"},
@@ -53,11 +58,13 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if err := runSection(ctx, wh, conn, step[0], step[1]); err != nil {
 			return counts, err
 		}
+		lap(step[0] + ":" + step[1])
 	}
 	g, err := LoadGraph(ctx, conn)
 	if err != nil {
 		return counts, err
 	}
+	lap("load graph")
 	lim := Limits{MaxCustomerIDs: env.Config.Identity.MaxCustomerIDs, MaxCustomersPerDevice: env.Config.Identity.MaxCustomersPerDevice}
 	res := Stitch(g.Nodes, g.Edges, lim)
 	compKey := make([]string, len(res.Reps))
@@ -73,9 +80,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	for _, b := range res.Blocked {
 		blocked[b.Node] = true
 	}
+	lap("stitch")
 	if err := writeMap(ctx, conn, g, res, compKey, blocked); err != nil {
 		return counts, err
 	}
+	lap("write map")
 	if err := inTx(ctx, conn, func() error {
 		if err := runSection(ctx, wh, conn, "identity.customer_map.sql", "swap"); err != nil {
 			return err
@@ -105,6 +114,7 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 	}); err != nil {
 		return counts, err
 	}
+	lap("swap and record")
 	known := 0
 	for _, rep := range res.Reps {
 		if g.Nodes[rep].Type == CustomerID {
