@@ -1,11 +1,12 @@
 -- identity.customers: one row per stitched customer (connected component).
 -- known = it holds at least one CRM customer id; the others are anonymous
 -- visitors or contacts known only by an email or phone.
--- grain: one row per customer_key
+-- grain: one row per customer_key (a GROUP BY output; no PRIMARY KEY, whose
+-- index would slow the nightly full rebuild several-fold)
 
 -- name: create
 CREATE TABLE IF NOT EXISTS identity.customers (
-    customer_key        VARCHAR PRIMARY KEY,
+    customer_key        VARCHAR NOT NULL,
     known               BOOLEAN NOT NULL,
     representative_type VARCHAR NOT NULL,
     n_identifiers       INTEGER NOT NULL,

@@ -95,20 +95,22 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := conn.ExecContext(ctx, "DELETE FROM identity.blocked"); err != nil {
 			return err
 		}
+		blockedRows := make([][]any, 0, len(res.Blocked))
 		for _, b := range res.Blocked {
 			n := g.Nodes[b.Node]
-			if _, err := conn.ExecContext(ctx, "INSERT INTO identity.blocked VALUES (?, ?, ?, ?, ?)",
-				n.Token, n.Type, g.Labels[b.Node], b.Customers, b.Limit); err != nil {
-				return fmt.Errorf("record blocked identifier: %w", err)
-			}
+			blockedRows = append(blockedRows, []any{n.Token, n.Type, g.Labels[b.Node], b.Customers, b.Limit})
 		}
+		if err := warehouse.InsertRows(ctx, conn, "INSERT INTO identity.blocked VALUES", "", blockedRows); err != nil {
+			return fmt.Errorf("record blocked identifiers: %w", err)
+		}
+		mergeRows := make([][]any, 0, len(merges))
 		for _, m := range merges {
-			if _, err := conn.ExecContext(ctx, `INSERT INTO ops.identity_merges
+			mergeRows = append(mergeRows, []any{m.key, m.token, m.label, m.viaType, m.viaLabel, nullable(m.previous), env.Date, env.RunID})
+		}
+		if err := warehouse.InsertRows(ctx, conn, `INSERT INTO ops.identity_merges
 (customer_key, merged_token, merged_label, via_type, via_label, previous_key, logical_date, run_id)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				m.key, m.token, m.label, m.viaType, m.viaLabel, nullable(m.previous), env.Date, env.RunID); err != nil {
-				return fmt.Errorf("record merge: %w", err)
-			}
+VALUES`, "ON CONFLICT DO NOTHING", mergeRows); err != nil {
+			return fmt.Errorf("record merges: %w", err)
 		}
 		return nil
 	}); err != nil {
