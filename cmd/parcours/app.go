@@ -97,7 +97,9 @@ func (a *app) open(ctx context.Context, readOnly bool, command string) (*session
 		_ = lock.Release()
 		return nil, err
 	}
-	secrets, err := keys.Load(a.cfg.KeyFile(), !readOnly)
+	// Keys are minted only with a new warehouse: for an existing one a
+	// missing key file is an error, never a reason to make new keys.
+	secrets, err := keys.Load(a.cfg.KeyFile(), !readOnly && !warehouse.Exists(a.cfg.Warehouse))
 	if err != nil && !readOnly {
 		_ = lock.Release()
 		return nil, err

@@ -27,12 +27,18 @@ const Size = 32
 const (
 	EnvMasterKey = "PARCOURS_MASTER_KEY"
 	EnvPepper    = "PARCOURS_PEPPER"
+	// EnvNewMasterKey is the key `parcours keys rotate` moves to when the
+	// master key comes from the environment (it cannot write the environment).
+	EnvNewMasterKey = "PARCOURS_NEW_MASTER_KEY"
 )
 
 // Secrets are the loaded secrets. Never log them.
 type Secrets struct {
 	MasterKey []byte
 	Pepper    []byte
+	// NextMasterKey is the key a rotation is moving to, while one is under
+	// way (key file: next_master_key; or PARCOURS_NEW_MASTER_KEY).
+	NextMasterKey []byte
 	// MasterSource and PepperSource say where each came from, for messages.
 	MasterSource string
 	PepperSource string
@@ -45,6 +51,8 @@ var ErrKey = errors.New("key error")
 type keyFile struct {
 	Version   int    `json:"version"`
 	MasterKey string `json:"master_key,omitempty"`
+	// NextMasterKey is set while a rotation is under way.
+	NextMasterKey string `json:"next_master_key,omitempty"`
 	Pepper    string `json:"pepper,omitempty"`
 	CreatedAt string `json:"created_at"`
 }
@@ -68,6 +76,11 @@ func Load(path string, create bool) (*Secrets, error) {
 		}
 		s.PepperSource = EnvPepper
 	}
+	if v := os.Getenv(EnvNewMasterKey); v != "" {
+		if s.NextMasterKey, err = decode(v); err != nil {
+			return nil, fmt.Errorf("%w: %s: %v", ErrKey, EnvNewMasterKey, err)
+		}
+	}
 	if s.MasterKey != nil && s.Pepper != nil {
 		return s, nil
 	}
@@ -89,6 +102,11 @@ func Load(path string, create bool) (*Secrets, error) {
 			return nil, fmt.Errorf("%w: key file %s: master_key: %v", ErrKey, path, err)
 		}
 		s.MasterSource = path
+		if kf.NextMasterKey != "" && s.NextMasterKey == nil {
+			if s.NextMasterKey, err = decode(kf.NextMasterKey); err != nil {
+				return nil, fmt.Errorf("%w: key file %s: next_master_key: %v", ErrKey, path, err)
+			}
+		}
 	}
 	if s.Pepper == nil {
 		if kf.Pepper == "" {
@@ -172,4 +190,76 @@ func Random(n int) []byte {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
 	}
 	return b
+}
+
+// BeginRotation returns the master key a rotation moves to. With the
+// master key in the key file, a new key is minted and saved there as
+// next_master_key first (or the one saved by an interrupted rotation is
+// reused), so an interruption never loses it. With the master key in the
+// environment, the new key must be given in PARCOURS_NEW_MASTER_KEY.
+func BeginRotation(path string, s *Secrets) ([]byte, error) {
+	if s.NextMasterKey != nil {
+		return s.NextMasterKey, nil
+	}
+	if s.MasterSource == EnvMasterKey {
+		return nil, fmt.Errorf("%w: the master key comes from %s; set %s to the new key (e.g. `openssl rand -base64 32`) and run again",
+			ErrKey, EnvMasterKey, EnvNewMasterKey)
+	}
+	kf, err := readFile(path)
+	if err != nil {
+		return nil, err
+	}
+	next := Random(Size)
+	kf.NextMasterKey = Encode(next)
+	if err := rewriteFile(path, kf); err != nil {
+		return nil, err
+	}
+	s.NextMasterKey = next
+	return next, nil
+}
+
+// CompleteRotation makes the next master key the master key in the key
+// file. A no-op when the master key lives in the environment.
+func CompleteRotation(path string, s *Secrets) error {
+	if s.MasterSource == EnvMasterKey {
+		return nil
+	}
+	kf, err := readFile(path)
+	if err != nil {
+		return err
+	}
+	if kf.NextMasterKey == "" {
+		return nil
+	}
+	kf.MasterKey, kf.NextMasterKey = kf.NextMasterKey, ""
+	if err := rewriteFile(path, kf); err != nil {
+		return err
+	}
+	s.MasterKey, s.NextMasterKey = s.NextMasterKey, nil
+	return nil
+}
+
+// rewriteFile replaces the key file atomically (temporary file, sync, rename).
+func rewriteFile(path string, kf *keyFile) error {
+	b, _ := json.MarshalIndent(kf, "", "  ")
+	tmp := path + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return fmt.Errorf("%w: write key file %s: %v", ErrKey, path, err)
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return fmt.Errorf("%w: write key file %s: %v", ErrKey, path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("%w: write key file %s: %v", ErrKey, path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%w: write key file %s: %v", ErrKey, path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("%w: write key file %s: %v", ErrKey, path, err)
+	}
+	return nil
 }

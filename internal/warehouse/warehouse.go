@@ -22,6 +22,7 @@ import (
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/vault"
 )
 
 // Warehouse is an open warehouse.
@@ -41,6 +42,12 @@ type Options struct {
 	Secrets  *keys.Secrets
 	SQL      *sqlfiles.Set
 }
+
+// KeystorePath is the file of wrapped data keys (see package vault).
+func KeystorePath(dir string) string { return filepath.Join(dir, "keystore.bin") }
+
+// KeystorePath is this warehouse's keystore file.
+func (w *Warehouse) KeystorePath() string { return KeystorePath(w.Dir) }
 
 // HotPath and ColdPath are the two store files of a warehouse folder.
 func HotPath(dir string) string  { return filepath.Join(dir, "hot.duckdb") }
@@ -106,6 +113,10 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 			return nil, err
 		}
 	}
+	if err := w.checkSecrets(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
 	return w, nil
 }
 
@@ -131,7 +142,9 @@ func connInit(cfg *config.Config, opt Options) ([]string, error) {
 		}
 	}
 	if opt.Secrets != nil {
-		stmts = append(stmts, keys.TokenMacroSQL(opt.Secrets.Pepper))
+		stmts = append(stmts, keys.TokenMacroSQL(opt.Secrets.Pepper),
+			fmt.Sprintf("CREATE OR REPLACE TEMP MACRO landed_key(k) AS md5_number('%s' || k)",
+				keys.Token(opt.Secrets.Pepper, "salt", "landed_keys")[:32]))
 	}
 	return stmts, nil
 }
@@ -190,7 +203,7 @@ func (w *Warehouse) attachCold(ctx context.Context) error {
 // bootstrap creates schemas and runs every SQL file's "create" section, in
 // file-name order. Every statement there is idempotent (IF NOT EXISTS).
 func (w *Warehouse) bootstrap(ctx context.Context) error {
-	for _, s := range []string{"landing", "identity", "ops"} {
+	for _, s := range []string{"landing", "identity", "ops", "hot", "vault", "ref"} {
 		if _, err := w.DB.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
 			return fmt.Errorf("create schema %s: %w", s, err)
 		}
@@ -292,3 +305,46 @@ func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }
 
 // Quote renders s as a single-quoted SQL string literal.
 func Quote(s string) string { return "'" + sqlString(s) + "'" }
+
+// checkSecrets refuses secrets this warehouse was not made with: another
+// pepper would silently give every identifier a new token, another master
+// key could not unwrap any data key. Nothing is written before this check
+// but the pepper's check value on first use.
+func (w *Warehouse) checkSecrets(ctx context.Context) error {
+	if w.Secrets == nil {
+		return nil
+	}
+	want := vault.KeyCheckValue(w.Secrets.Pepper)
+	var got string
+	err := w.DB.QueryRowContext(ctx, "SELECT value FROM ops.meta WHERE key = 'pepper_check'").Scan(&got)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) && !w.ReadOnly:
+		if _, err := w.DB.ExecContext(ctx, "INSERT INTO ops.meta (key, value) VALUES ('pepper_check', ?)", want); err != nil {
+			return fmt.Errorf("record pepper check value: %w", err)
+		}
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil && w.ReadOnly:
+		// A warehouse from before ops.meta, opened read-only: nothing to compare.
+	case err != nil:
+		return fmt.Errorf("read pepper check value: %w", err)
+	case got != want:
+		return fmt.Errorf("%w: the pepper (from %s) is not the one warehouse %s was built with (check value %s, this pepper %s); "+
+			"restore the right key file or PARCOURS_PEPPER", keys.ErrKey, w.Secrets.PepperSource, w.Dir, got, want)
+	}
+	if w.Secrets.MasterKey == nil {
+		return nil
+	}
+	kcv, err := vault.FileKeyCheckValue(w.KeystorePath())
+	if err != nil {
+		return err
+	}
+	if kcv == "" || kcv == vault.KeyCheckValue(w.Secrets.MasterKey) {
+		return nil
+	}
+	if w.Secrets.NextMasterKey != nil && kcv == vault.KeyCheckValue(w.Secrets.NextMasterKey) {
+		return fmt.Errorf("%w: a master key rotation was interrupted (the keystore is already under the new key); "+
+			"run `parcours keys rotate` again to finish it", keys.ErrKey)
+	}
+	return fmt.Errorf("%w: the master key (from %s, check value %s) does not open keystore %s (check value %s); "+
+		"nothing was changed", keys.ErrKey, w.Secrets.MasterSource, vault.KeyCheckValue(w.Secrets.MasterKey), w.KeystorePath(), kcv)
+}

@@ -5,11 +5,13 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/vault"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -35,6 +37,7 @@ func TestPseudonymMacroMatchesGo(t *testing.T) {
 	peppers := [][]byte{bytes.Repeat([]byte{0xAB}, 32), []byte("k"), bytes.Repeat([]byte{1}, 100)}
 	values := []struct{ typ, v string }{{"email", "a@b.c"}, {"phone", "+33612345678"}, {"customer_id", "C0000001"}, {"email", "éléonore@exemple.fr"}, {"x", ""}}
 	for _, p := range peppers {
+		cfg.Warehouse = t.TempDir() // a warehouse refuses a second pepper
 		wh := open(t, &cfg, &keys.Secrets{Pepper: p})
 		for _, v := range values {
 			var got string
@@ -133,4 +136,48 @@ func TestSecondWriterIsLockedOut(t *testing.T) {
 	}
 	r1.Release()
 	r2.Release()
+}
+
+// A warehouse remembers its pepper's check value and refuses another one;
+// its keystore refuses another master key. Both before anything is written.
+func TestWrongSecretsRefused(t *testing.T) {
+	cfg := config.Default()
+	cfg.Warehouse = t.TempDir()
+	good := &keys.Secrets{Pepper: bytes.Repeat([]byte{1}, 32), MasterKey: bytes.Repeat([]byte{2}, 32)}
+	wh := open(t, &cfg, good)
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), good.MasterKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks.DataKey(vault.Subject{1}, true)
+	if err := ks.Save(); err != nil {
+		t.Fatal(err)
+	}
+	wh.Close()
+	sqls, _ := sqlfiles.Parse(sqlfs.FS())
+	for _, tc := range []struct {
+		name string
+		s    *keys.Secrets
+		want string
+	}{
+		{"other pepper", &keys.Secrets{Pepper: bytes.Repeat([]byte{9}, 32), MasterKey: good.MasterKey}, "pepper"},
+		{"other master key", &keys.Secrets{Pepper: good.Pepper, MasterKey: bytes.Repeat([]byte{9}, 32)}, "does not open keystore"},
+		{"rotation half done", &keys.Secrets{Pepper: good.Pepper, MasterKey: bytes.Repeat([]byte{9}, 32), NextMasterKey: good.MasterKey}, "rotation was interrupted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := Open(context.Background(), &cfg, Options{SQL: sqls, Secrets: tc.s})
+			if err == nil {
+				w.Close()
+				t.Fatal("opened")
+			}
+			if !errors.Is(err, keys.ErrKey) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want a key error about %q", err, tc.want)
+			}
+		})
+	}
+	w, err := Open(context.Background(), &cfg, Options{SQL: sqls, Secrets: good})
+	if err != nil {
+		t.Fatalf("right secrets refused: %v", err)
+	}
+	w.Close()
 }

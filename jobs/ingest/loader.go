@@ -302,6 +302,11 @@ WITH raw AS (
 	if err := l.dedup(ctx, inFiles, outcomes); err != nil {
 		return err
 	}
+	if l.c.Kind == Event {
+		if err := l.dropLanded(ctx, inFiles, outcomes); err != nil {
+			return err
+		}
+	}
 	step("dedup")
 	// Over the threshold, the source's rows are not loaded: the extract is
 	// suspect. Its rejected rows stay in quarantine for inspection.
@@ -339,6 +344,12 @@ WITH raw AS (
 			o := outcomes[rel]
 			o.status = "loaded"
 			o.loaded = o.read - o.quarantined - o.duplicates
+		}
+		if l.c.Kind == Event {
+			if err := exec(fmt.Sprintf("INSERT INTO ops.landed_keys SELECT %s, landed_key(%s), _load_date FROM %s WHERE _file IN (%s)",
+				lit(l.c.Source), keyExpr(l.c.Key), table, inFiles)); err != nil {
+				return fmt.Errorf("remember landed keys: %w", err)
+			}
 		}
 	}
 	if err := l.insertQuarantine(ctx, quarantine); err != nil {
@@ -483,6 +494,30 @@ RETURNING _file`, l.c.Table(), key, order, inFiles)
 		}
 		// A row of an older file replaced by an upsert is not a duplicate
 		// of this load: only rows of the files being loaded are counted.
+		if o := outcomes[f]; o != nil {
+			o.duplicates++
+		}
+	}
+	return rows.Err()
+}
+
+// dropLanded drops rows whose key an earlier run already landed: landing
+// is emptied once a nightly run has moved its rows to hot and cold, so
+// ops.landed_keys (salted hashes of the keys) remembers what was seen.
+func (l *loader) dropLanded(ctx context.Context, inFiles string, outcomes map[string]*fileOutcome) error {
+	q := fmt.Sprintf(`DELETE FROM %s WHERE _file IN (%s)
+  AND landed_key(%s) IN (SELECT key_hash FROM ops.landed_keys WHERE source = %s)
+RETURNING _file`, l.c.Table(), inFiles, keyExpr(l.c.Key), lit(l.c.Source))
+	rows, err := l.conn.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("drop rows landed by earlier runs: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f string
+		if err := rows.Scan(&f); err != nil {
+			return err
+		}
 		if o := outcomes[f]; o != nil {
 			o.duplicates++
 		}

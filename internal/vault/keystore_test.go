@@ -1,0 +1,151 @@
+package vault
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/parcours/parcours/internal/keys"
+)
+
+func subject(b byte) Subject { var s Subject; s[0], s[31] = b, b; return s }
+
+func TestKeystoreRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keystore.bin")
+	master := bytes.Repeat([]byte{7}, 32)
+	ks, err := OpenKeystore(path, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed := map[Subject][]byte{}
+	for i := byte(1); i <= 50; i++ {
+		dk, ok, err := ks.DataKey(subject(i), true)
+		if err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+		if sealed[subject(i)], err = Seal(dk, subject(i), "email", "person"+string('a'+rune(i%26))+"@example.com"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := ks.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("keystore mode %v, want 0600", fi.Mode().Perm())
+	}
+	ks2, err := OpenKeystore(path, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := byte(1); i <= 50; i++ {
+		dk, ok, err := ks2.DataKey(subject(i), false)
+		if err != nil || !ok {
+			t.Fatalf("subject %d: %v %v", i, ok, err)
+		}
+		got, err := Open(dk, subject(i), "email", sealed[subject(i)])
+		if err != nil || got != "person"+string('a'+rune(i%26))+"@example.com" {
+			t.Fatalf("subject %d: %q %v", i, got, err)
+		}
+		// Moved to another field or another subject: refused.
+		if _, err := Open(dk, subject(i), "phone", sealed[subject(i)]); err == nil {
+			t.Fatal("value opened under another field")
+		}
+	}
+	// Destroy: gone after save and reload, and the value no longer opens.
+	ks2.Destroy(subject(3))
+	if err := ks2.Save(); err != nil {
+		t.Fatal(err)
+	}
+	ks3, _ := OpenKeystore(path, master)
+	if _, ok, _ := ks3.DataKey(subject(3), false); ok {
+		t.Fatal("destroyed key still there")
+	}
+	if ks3.Len() != 49 {
+		t.Fatalf("len %d", ks3.Len())
+	}
+}
+
+func TestKeystoreErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keystore.bin")
+	master := bytes.Repeat([]byte{1}, 32)
+	ks, _ := OpenKeystore(path, master)
+	ks.DataKey(subject(1), true)
+	if err := ks.Save(); err != nil {
+		t.Fatal(err)
+	}
+	orig, _ := os.ReadFile(path)
+	for _, tc := range []struct {
+		name    string
+		prepare func()
+		key     []byte
+	}{
+		{"wrong master key", func() {}, bytes.Repeat([]byte{2}, 32)},
+		{"short master key", func() {}, []byte("short")},
+		{"truncated file", func() { os.WriteFile(path, orig[:len(orig)-10], 0o600) }, master},
+		{"flipped byte", func() {
+			b := append([]byte(nil), orig...)
+			b[headerLen+40] ^= 1
+			os.WriteFile(path, b, 0o600)
+		}, master},
+		{"not a keystore", func() { os.WriteFile(path, []byte("hello world, not a keystore"), 0o600) }, master},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.prepare()
+			defer os.WriteFile(path, orig, 0o600)
+			_, err := OpenKeystore(path, tc.key)
+			if !errors.Is(err, keys.ErrKey) {
+				t.Fatalf("err = %v, want a key error", err)
+			}
+			// Nothing was rewritten by the failed open.
+			if tc.name == "wrong master key" {
+				now, _ := os.ReadFile(path)
+				if !bytes.Equal(now, orig) {
+					t.Fatal("keystore changed")
+				}
+			}
+		})
+	}
+}
+
+func TestRewrap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keystore.bin")
+	oldK, newK, other := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)
+	ks, _ := OpenKeystore(path, oldK)
+	dk, _, _ := ks.DataKey(subject(9), true)
+	sealed, _ := Seal(dk, subject(9), "last_name", "Dupont")
+	ks.Save()
+	if _, err := Rewrap(path, other, newK); !errors.Is(err, ErrWrongMaster) {
+		t.Fatalf("rewrap with unrelated keys: %v", err)
+	}
+	for i := 0; i < 2; i++ { // the second call finds the work done
+		n, err := Rewrap(path, oldK, newK)
+		if err != nil || n != 1 {
+			t.Fatalf("rewrap %d: %d %v", i, n, err)
+		}
+	}
+	if _, err := OpenKeystore(path, oldK); !errors.Is(err, ErrWrongMaster) {
+		t.Fatalf("old key still opens the keystore: %v", err)
+	}
+	ks2, err := OpenKeystore(path, newK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk2, _, _ := ks2.DataKey(subject(9), false)
+	if got, err := Open(dk2, subject(9), "last_name", sealed); err != nil || got != "Dupont" {
+		t.Fatalf("after rotation: %q %v", got, err)
+	}
+}
+
+func BenchmarkSealOpen(b *testing.B) {
+	dk := bytes.Repeat([]byte{5}, 32)
+	s := subject(1)
+	for i := 0; i < b.N; i++ {
+		c, _ := Seal(dk, s, "email", "jeanne.dupont@example.fr")
+		if _, err := Open(dk, s, "email", c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
