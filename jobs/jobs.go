@@ -3,8 +3,15 @@
 package jobs
 
 import (
+	"github.com/parcours/parcours/jobs/audit"
+	"github.com/parcours/parcours/jobs/cold"
+	"github.com/parcours/parcours/jobs/consent"
+	"github.com/parcours/parcours/jobs/export"
 	"github.com/parcours/parcours/jobs/identity"
 	"github.com/parcours/parcours/jobs/ingest"
+	"github.com/parcours/parcours/jobs/purge"
+	"github.com/parcours/parcours/jobs/split"
+	"github.com/parcours/parcours/jobs/vault"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -14,5 +21,12 @@ func All() []orchestration.Job {
 	return []orchestration.Job{
 		ingest.New(),
 		identity.New(),
+		consent.New(),
+		vault.New(),
+		split.New(),
+		cold.New(),
+		purge.New(),
+		audit.New(),
+		export.New(),
 	}
 }

@@ -80,3 +80,13 @@ CREATE OR REPLACE TEMP MACRO mask_identifier(t, v) AS
     WHEN 'device_id' THEN left(v, 8) || '…'
     ELSE v
   END;
+
+-- A 10-year age band at a date, from a birth year: '30-39', or '80+' from 80,
+-- 'unknown' without a birth year. Cold tables never see a birth date.
+CREATE OR REPLACE TEMP MACRO age_band(birth_year, d) AS
+  CASE
+    WHEN birth_year IS NULL THEN 'unknown'
+    WHEN year(d) - birth_year >= 80 THEN '80+'
+    WHEN year(d) - birth_year < 10 THEN 'unknown'
+    ELSE CAST(((year(d) - birth_year) // 10) * 10 AS VARCHAR) || '-' || CAST(((year(d) - birth_year) // 10) * 10 + 9 AS VARCHAR)
+  END;

@@ -41,4 +41,5 @@ GROUP BY ALL;
 INSERT INTO identity.identifiers (id_token, id_type, label, first_seen)
 SELECT pseudonym(id_type, value), id_type, mask_identifier(id_type, value), first_seen
 FROM id_nodes
+WHERE pseudonym(id_type, value) NOT IN (SELECT id_token FROM ops.suppression)  -- erased subjects stay erased
 ON CONFLICT (id_token) DO UPDATE SET first_seen = least(first_seen, excluded.first_seen);

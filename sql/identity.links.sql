@@ -45,6 +45,8 @@ GROUP BY ALL;
 -- name: merge
 INSERT INTO identity.links (a_token, b_token, source, evidence, first_seen)
 SELECT a_token, b_token, source, evidence, first_seen FROM id_links
+WHERE a_token NOT IN (SELECT id_token FROM ops.suppression)  -- erased subjects stay erased
+  AND b_token NOT IN (SELECT id_token FROM ops.suppression)
 ON CONFLICT (a_token, b_token, source) DO UPDATE SET
     evidence   = CASE WHEN excluded.first_seen < first_seen THEN excluded.evidence ELSE evidence END,
     first_seen = least(first_seen, excluded.first_seen);

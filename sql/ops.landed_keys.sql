@@ -8,5 +8,6 @@
 CREATE TABLE IF NOT EXISTS ops.landed_keys (
     source     VARCHAR NOT NULL,
     key_hash   UHUGEINT NOT NULL,
-    load_date  DATE     -- folder date of the first delivery
+    load_date  DATE,    -- folder date of the first delivery
+    file       VARCHAR  -- the file that delivered it first
 );

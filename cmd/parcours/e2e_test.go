@@ -209,29 +209,9 @@ func TestNightlyAgainstTruth(t *testing.T) {
 	data := dataset(t, 2000, 60, 5)
 	wh := t.TempDir()
 	date := lastDate(t, data)
-	summary := filepath.Join(t.TempDir(), "summary.json")
-	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh, "--summary-json", summary)
-
-	var s struct {
-		Status   string `json:"status"`
-		ExitCode int    `json:"exit_code"`
-		Jobs     []struct {
-			Job    string `json:"job"`
-			Status string `json:"status"`
-			RowsIn int64  `json:"rows_in"`
-		} `json:"jobs"`
-	}
-	b, err := os.ReadFile(summary)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &s); err != nil {
-		t.Fatal(err)
-	}
-	if s.Status != "succeeded" || s.ExitCode != 0 || len(s.Jobs) < 2 {
-		t.Fatalf("summary: %s", b)
-	}
-
+	// Ingest alone first: landing is staging, emptied at the end of a
+	// nightly run, so what ingest loaded is checked before the rest runs.
+	mustCLI(t, "run", "ingest", "--date", date, "--input", data, "--warehouse", wh)
 	t.Run("every row accounted for", func(t *testing.T) {
 		b, _ := os.ReadFile(filepath.Join(data, "manifest.json"))
 		var m fixtures.Manifest
@@ -283,6 +263,43 @@ WHERE t.file IS NULL OR q.file IS NULL`, filepath.Join(data, "truth", "malformed
 		n := queryCSV(t, wh, `SELECT count(*), count(*) FILTER (WHERE reason IS NULL OR reason = '' OR line IS NULL) FROM ops.quarantine`)
 		if atoi(t, n[0][0]) < 50 || n[0][1] != "0" {
 			t.Errorf("quarantine: %v rows, %v without reason or line", n[0][0], n[0][1])
+		}
+	})
+
+	quarantined := atoi(t, queryCSV(t, wh, `SELECT count(*) FROM ops.quarantine`)[0][0])
+	summary := filepath.Join(t.TempDir(), "summary.json")
+	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh, "--summary-json", summary)
+
+	var s struct {
+		Status   string `json:"status"`
+		ExitCode int    `json:"exit_code"`
+		Jobs     []struct {
+			Job    string `json:"job"`
+			Status string `json:"status"`
+			RowsIn int64  `json:"rows_in"`
+		} `json:"jobs"`
+	}
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &s); err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != "succeeded" || s.ExitCode != 0 || len(s.Jobs) < 2 {
+		t.Fatalf("summary: %s", b)
+	}
+
+	t.Run("landing emptied, quarantine kept but for erased subjects", func(t *testing.T) {
+		for _, src := range []string{"web_events", "app_events", "email_events", "pos_transactions", "crm_customers", "consents"} {
+			if n := queryCSV(t, wh, "SELECT count(*) FROM landing."+src)[0][0]; n != "0" {
+				t.Errorf("landing.%s still holds %s rows after the nightly run", src, n)
+			}
+		}
+		r := queryCSV(t, wh, `SELECT (SELECT count(*) FROM ops.quarantine),
+  (SELECT coalesce(sum(rows), 0) FROM ops.privacy_audit WHERE action = 'erase' AND target = 'ops.quarantine')`)
+		if atoi(t, r[0][0])+atoi(t, r[0][1]) != quarantined {
+			t.Errorf("quarantine: %s rows + %s scrubbed by erasures, want the %d quarantined", r[0][0], r[0][1], quarantined)
 		}
 	})
 
@@ -380,8 +397,8 @@ WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('information_schema', '
 	rows.Close()
 	out := map[string]warehouse.Checksum{}
 	for _, tbl := range tables {
-		if tbl == "ops.job_runs" {
-			continue // the ledger records each run by design
+		if tbl == "ops.job_runs" || tbl == "ops.privacy_audit" {
+			continue // the ledger and the audit log record each run by design
 		}
 		// ops.quarantine's id is a surrogate drawn from a sequence.
 		c, err := warehouse.TableChecksum(ctx, db, tbl, "id", "run_id", "_run_id", "loaded_at", "quarantined_at", "detected_at", "modified_at")

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,35 @@ type Config struct {
 	Keys     Keys     `yaml:"keys" json:"keys"`
 	Ingest   Ingest   `yaml:"ingest" json:"ingest"`
 	Identity Identity `yaml:"identity" json:"identity"`
+	Privacy  Privacy  `yaml:"privacy" json:"privacy"`
+	// Attribution tunes conversion paths (cold) and attribution models.
+	Attribution Attribution `yaml:"attribution" json:"attribution"`
+	// ExportDir receives what leaves the warehouse: cold tables as Parquet
+	// under cold/ (after the privacy audit passed).
+	ExportDir string `yaml:"export_dir" json:"export_dir"`
+}
+
+// Privacy tunes the hot/cold split, retention and the k-anonymity rule.
+type Privacy struct {
+	// K is the smallest number of distinct customers a cold row may stand for.
+	K int `yaml:"k" json:"k"`
+	// LateDays is how many days late an event may arrive and still be counted
+	// exactly in cold distinct-customer counts.
+	LateDays int `yaml:"late_days" json:"late_days"`
+	// RetentionMonths is how long hot facts are kept, per hot table (by the
+	// fact's time); a table not listed is kept while consent lasts.
+	RetentionMonths map[string]int `yaml:"retention_months" json:"retention_months"`
+	// QuarantineDays is how long rejected rows (which may hold PII in their
+	// raw text) are kept in ops.quarantine.
+	QuarantineDays int `yaml:"quarantine_days" json:"quarantine_days"`
+}
+
+// Attribution tunes conversion paths.
+type Attribution struct {
+	// LookbackDays is how far before a purchase touchpoints count.
+	LookbackDays int `yaml:"lookback_days" json:"lookback_days"`
+	// MaxTouches truncates a path to its last touchpoints.
+	MaxTouches int `yaml:"max_touches" json:"max_touches"`
 }
 
 // DuckDB tunes the embedded engine.
@@ -94,6 +124,12 @@ func Default() Config {
 		Log:       Log{Format: "auto", Level: "info"},
 		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true},
 		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1},
+		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, RetentionMonths: map[string]int{
+			"web_events": 13, "app_events": 13, "email_events": 13, "contacts": 36,
+			"survey_responses": 36, "store_receipts": 60,
+		}},
+		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10},
+		ExportDir:   "exports",
 	}
 }
 
@@ -166,6 +202,28 @@ func (c *Config) Validate() error {
 	if c.Identity.MaxCustomersPerDevice < 1 {
 		errs = append(errs, "identity.max_customers_per_device: must be at least 1")
 	}
+	if c.Privacy.K < 2 {
+		errs = append(errs, "privacy.k: must be at least 2")
+	}
+	if c.Privacy.LateDays < 0 {
+		errs = append(errs, "privacy.late_days: must not be negative")
+	}
+	if c.Privacy.QuarantineDays < 1 {
+		errs = append(errs, "privacy.quarantine_days: must be at least 1")
+	}
+	for t, m := range c.Privacy.RetentionMonths {
+		if !slices.Contains(RetainableTables(), t) {
+			errs = append(errs, fmt.Sprintf("privacy.retention_months: %q is not a hot fact table (%s)", t, strings.Join(RetainableTables(), ", ")))
+		} else if m < 1 {
+			errs = append(errs, fmt.Sprintf("privacy.retention_months.%s: must be at least 1", t))
+		}
+	}
+	if c.Attribution.LookbackDays < 1 {
+		errs = append(errs, "attribution.lookback_days: must be at least 1")
+	}
+	if c.Attribution.MaxTouches < 1 {
+		errs = append(errs, "attribution.max_touches: must be at least 1")
+	}
 	if c.DuckDB.Threads < 0 {
 		errs = append(errs, "duckdb.threads: must not be negative")
 	}
@@ -190,4 +248,10 @@ func (c *Config) Location() *time.Location {
 		return time.UTC
 	}
 	return loc
+}
+
+// RetainableTables lists the hot fact tables privacy.retention_months may
+// name (each has a ts column).
+func RetainableTables() []string {
+	return []string{"app_events", "contacts", "email_events", "store_receipts", "survey_responses", "web_events"}
 }

@@ -23,7 +23,7 @@ func TableChecksum(ctx context.Context, db *sql.DB, table string, exclude ...str
 	if !ok {
 		schema, name = "main", table
 	}
-	if schema == "cold" || schema == "hot" {
+	if schema == "cold" {
 		catalog, schema = schema, "main"
 	}
 	skip := map[string]bool{}

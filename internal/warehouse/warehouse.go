@@ -203,7 +203,7 @@ func (w *Warehouse) attachCold(ctx context.Context) error {
 // bootstrap creates schemas and runs every SQL file's "create" section, in
 // file-name order. Every statement there is idempotent (IF NOT EXISTS).
 func (w *Warehouse) bootstrap(ctx context.Context) error {
-	for _, s := range []string{"landing", "identity", "ops", "hot", "vault", "ref"} {
+	for _, s := range []string{"landing", "identity", "ops", "analytics", "consent", "vault", "ref"} {
 		if _, err := w.DB.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
 			return fmt.Errorf("create schema %s: %w", s, err)
 		}
@@ -347,4 +347,32 @@ func (w *Warehouse) checkSecrets(ctx context.Context) error {
 	}
 	return fmt.Errorf("%w: the master key (from %s, check value %s) does not open keystore %s (check value %s); "+
 		"nothing was changed", keys.ErrKey, w.Secrets.MasterSource, vault.KeyCheckValue(w.Secrets.MasterKey), w.KeystorePath(), kcv)
+}
+
+// RunSection runs a SQL file's section on conn (a job's own connection, so
+// TEMP tables live across sections), naming file and section in errors.
+// It returns the rows affected by the section's last statement.
+func (w *Warehouse) RunSection(ctx context.Context, conn Execer, file, section string, args ...any) (int64, error) {
+	q, err := w.SQL.Section(file, section)
+	if err != nil {
+		return 0, err
+	}
+	n, err := ExecScript(ctx, conn, q, args...)
+	if err != nil {
+		return 0, fmt.Errorf("%s %s: %w", file, section, err)
+	}
+	return n, nil
+}
+
+// InTx runs f inside one transaction on conn: all of it or none of it.
+func InTx(ctx context.Context, conn *sql.Conn, f func() error) error {
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return err
+	}
+	if err := f(); err != nil {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		return err
+	}
+	_, err := conn.ExecContext(ctx, "COMMIT")
+	return err
 }

@@ -136,26 +136,12 @@ VALUES`, "ON CONFLICT DO NOTHING", mergeRows); err != nil {
 }
 
 func runSection(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, file, section string) error {
-	q, err := wh.SQL.Section(file, section)
-	if err != nil {
-		return err
-	}
-	if _, err := warehouse.ExecScript(ctx, conn, q); err != nil {
-		return fmt.Errorf("%s %s: %w", file, section, err)
-	}
-	return nil
+	_, err := wh.RunSection(ctx, conn, file, section)
+	return err
 }
 
 func inTx(ctx context.Context, conn *sql.Conn, f func() error) error {
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
-		return err
-	}
-	if err := f(); err != nil {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
-		return err
-	}
-	_, err := conn.ExecContext(ctx, "COMMIT")
-	return err
+	return warehouse.InTx(ctx, conn, f)
 }
 
 func nullable(s string) any {

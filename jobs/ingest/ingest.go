@@ -141,9 +141,9 @@ func loadState(ctx context.Context, conn *sql.Conn) (map[string]fileState, error
 	return out, rows.Err()
 }
 
-// pending lists the files of a source to (re)load: the run date's file
-// always (a rerun replaces it), earlier ones that were never loaded, failed,
-// or changed since. Snapshots load only their newest file.
+// pending lists the files of a source to (re)load: those never loaded,
+// failed, or changed since (size or modification time). Snapshots load
+// only their newest file.
 func pending(c Contract, input string, dates []time.Time, runDate time.Time, state map[string]fileState) ([]*inputFile, error) {
 	var out []*inputFile
 	for i := len(dates) - 1; i >= 0; i-- {
@@ -155,14 +155,17 @@ func pending(c Contract, input string, dates []time.Time, runDate time.Time, sta
 			return nil, err
 		}
 		st, known := state[c.Source+"\x00"+f.Rel]
-		changed := !known || st.status != "loaded" || st.size != f.Size || !st.mtime.Equal(f.MTime)
+		// The ledger keeps microseconds; file systems give nanoseconds.
+		changed := !known || st.status != "loaded" || st.size != f.Size || !st.mtime.Equal(f.MTime.Truncate(time.Microsecond))
 		if c.Kind == Snapshot {
-			if f.Folder.Equal(runDate) || changed || !snapshotCurrent(c, f, state) {
+			if changed || !snapshotCurrent(c, f, state) {
 				out = append(out, f)
 			}
 			break
 		}
-		if f.Folder.Equal(runDate) || changed {
+		// Unchanged files are never read twice, not even the run date's on
+		// a rerun: landed events are immutable (hot and cold have them).
+		if changed {
 			out = append(out, f)
 		}
 	}

@@ -213,8 +213,19 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 		if err := exec("DELETE FROM " + table); err != nil {
 			return err
 		}
-	} else if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, inFiles)); err != nil {
-		return err
+	} else {
+		// A file loaded again while its rows still wait in landing: those
+		// keys may land again. Keys of rows already consumed stay known,
+		// so a re-delivery never reaches hot or cold twice.
+		if l.c.Kind == Event {
+			if err := exec(fmt.Sprintf(`DELETE FROM ops.landed_keys WHERE source = %s AND file IN (%s)
+  AND key_hash IN (SELECT landed_key(%s) FROM %s WHERE _file IN (%s))`, lit(l.c.Source), inFiles, keyExpr(l.c.Key), table, inFiles)); err != nil {
+				return err
+			}
+		}
+		if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, inFiles)); err != nil {
+			return err
+		}
 	}
 	if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
 		return err
@@ -346,7 +357,7 @@ WITH raw AS (
 			o.loaded = o.read - o.quarantined - o.duplicates
 		}
 		if l.c.Kind == Event {
-			if err := exec(fmt.Sprintf("INSERT INTO ops.landed_keys SELECT %s, landed_key(%s), _load_date FROM %s WHERE _file IN (%s)",
+			if err := exec(fmt.Sprintf("INSERT INTO ops.landed_keys SELECT %s, landed_key(%s), _load_date, _file FROM %s WHERE _file IN (%s)",
 				lit(l.c.Source), keyExpr(l.c.Key), table, inFiles)); err != nil {
 				return fmt.Errorf("remember landed keys: %w", err)
 			}

@@ -1,0 +1,73 @@
+// Package cold publishes the cold store: each cold table is rebuilt from
+// the sum of its contributions under the k-anonymity rule (rows standing
+// for fewer than k customers are rolled up or suppressed, and counted in
+// cold.suppressed_cells), then the short-lived ledgers that keep distinct
+// counts exact are pruned. The export job writes the tables as Parquet
+// once the privacy audit has passed.
+package cold
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/split"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Job is the cold publication job.
+type Job struct{}
+
+// New returns the cold job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	files := []string{"cold.suppressed_cells.sql", "ops.cold_ledger.sql"}
+	for _, t := range split.ColdTables() {
+		files = append(files, "cold."+t+".sql")
+	}
+	return orchestration.Spec{Name: "cold", Needs: []string{"split"}, SQL: files,
+		Doc: "publish cold aggregates under the k-anonymity rule; prune the distinct-count ledgers"}
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	c := orchestration.Counts{Detail: map[string]int64{}}
+	wh := env.WH
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	args := []any{sql.Named("k", env.Config.Privacy.K), sql.Named("date", env.DateString()),
+		sql.Named("late_days", env.Config.Privacy.LateDays), sql.Named("lookback_days", env.Config.Attribution.LookbackDays)}
+	err = warehouse.InTx(ctx, conn, func() error {
+		for _, t := range split.ColdTables() {
+			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "publish", args...); err != nil {
+				return err
+			}
+			var n int64
+			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM cold."+t).Scan(&n); err != nil {
+				return err
+			}
+			c.Detail["cold."+t] = n
+			c.Out += n
+		}
+		var supp int64
+		if err := conn.QueryRowContext(ctx, "SELECT coalesce(sum(suppressed_cells), 0) FROM cold.suppressed_cells").Scan(&supp); err != nil {
+			return err
+		}
+		c.Detail["suppressed_cells"] = supp
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	// A DuckDB transaction writes one database file: the ledgers (hot)
+	// are pruned in their own. Pruning late only keeps a row a day longer.
+	if _, err := wh.RunSection(ctx, conn, "ops.cold_ledger.sql", "prune", args...); err != nil {
+		return c, err
+	}
+	return c, nil
+}

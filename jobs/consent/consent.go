@@ -1,0 +1,128 @@
+// Package consent builds the consent history (consent.events) and the
+// consent gate (consent.intervals), and answers "may customer C be
+// used for purpose P at time T" for Go code through Gate. SQL transforms
+// ask the same question by joining consent.intervals, so there is one
+// rule, in one table.
+package consent
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Purposes are the purposes a consent is given for.
+func Purposes() []string {
+	return []string{"analytics", "personalization", "marketing_email", "marketing_sms", "marketing_ads"}
+}
+
+// Job loads new consent records and rebuilds the intervals.
+type Job struct{}
+
+// New returns the consent job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "consent", Needs: []string{"identity"},
+		SQL: []string{"consent.events.sql", "consent.intervals.sql"},
+		Doc: "consent history per customer and purpose; the gate every job asks (consent.intervals)"}
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	var c orchestration.Counts
+	conn, err := env.WH.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	err = warehouse.InTx(ctx, conn, func() error {
+		n, err := env.WH.RunSection(ctx, conn, "consent.events.sql", "load", sql.Named("run_id", env.RunID))
+		if err != nil {
+			return err
+		}
+		c.In = n
+		if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "build"); err != nil {
+			return err
+		}
+		return conn.QueryRowContext(ctx, "SELECT count(*) FROM consent.intervals").Scan(&c.Out)
+	})
+	return c, err
+}
+
+// Interval is one stretch of time a customer may be used for a purpose:
+// [From, To), To zero when open-ended.
+type Interval struct {
+	From, To time.Time
+}
+
+// Gate answers consent questions from consent.intervals, loaded once.
+type Gate struct {
+	iv map[string]map[string][]Interval // customer -> purpose -> sorted intervals
+}
+
+// LoadGate reads every interval (optionally only for some purposes).
+func LoadGate(ctx context.Context, db interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, purposes ...string) (*Gate, error) {
+	q := "SELECT customer_key, purpose, valid_from, valid_to FROM consent.intervals"
+	var args []any
+	if len(purposes) > 0 {
+		q += " WHERE list_contains(?, purpose)"
+		args = append(args, purposes)
+	}
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("load consent gate: %w", err)
+	}
+	defer rows.Close()
+	g := &Gate{iv: map[string]map[string][]Interval{}}
+	for rows.Next() {
+		var key, purpose string
+		var from time.Time
+		var to sql.NullTime
+		if err := rows.Scan(&key, &purpose, &from, &to); err != nil {
+			return nil, err
+		}
+		g.Add(key, purpose, Interval{From: from, To: to.Time})
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, byP := range g.iv {
+		for p := range byP {
+			sort.Slice(byP[p], func(i, j int) bool { return byP[p][i].From.Before(byP[p][j].From) })
+		}
+	}
+	return g, nil
+}
+
+// Add records an interval (LoadGate's building block; tests use it too).
+func (g *Gate) Add(customer, purpose string, iv Interval) {
+	if g.iv == nil {
+		g.iv = map[string]map[string][]Interval{}
+	}
+	if g.iv[customer] == nil {
+		g.iv[customer] = map[string][]Interval{}
+	}
+	g.iv[customer][purpose] = append(g.iv[customer][purpose], iv)
+}
+
+// May reports whether the customer may be used for the purpose at t.
+func (g *Gate) May(customer, purpose string, t time.Time) bool {
+	for _, iv := range g.iv[customer][purpose] {
+		if iv.From.After(t) {
+			return false
+		}
+		if iv.To.IsZero() || t.Before(iv.To) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,369 @@
+// Package purge runs last in the nightly flow: hot facts of customers
+// whose analytics consent ended are deleted (cold took its share when the
+// facts arrived), retention limits are enforced, erasure requests are
+// carried out (rows deleted, data keys destroyed, identifiers suppressed),
+// and landing is emptied. Every action is written to ops.privacy_audit
+// with row counts and request ids, never PII.
+package purge
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/parcours/parcours/internal/vault"
+	"github.com/parcours/parcours/internal/warehouse"
+	vaultjob "github.com/parcours/parcours/jobs/vault"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Job is the purge job.
+type Job struct{}
+
+// New returns the purge job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "purge", Needs: []string{"split", "cold", "vault", "consent"},
+		SQL: []string{"privacy.purge.sql", "ops.privacy_audit.sql", "ops.suppression.sql", "analytics.orders.sql"},
+		Doc: "ended consents, retention limits, erasure requests (crypto-shredding, suppression list); empties landing"}
+}
+
+// Audit is one ops.privacy_audit row.
+type Audit struct {
+	Action, RequestID, Subject, Target, Detail string
+	Rows                                       int64
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	c := orchestration.Counts{Detail: map[string]int64{}}
+	wh := env.WH
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	loc := env.Config.Location()
+	now := time.Date(env.Date.Year(), env.Date.Month(), env.Date.Day()+1, 0, 0, 0, 0, loc)
+	var audits []Audit
+
+	// Erasure first: a subject who asked to be forgotten must not wait for
+	// the rest of the purge.
+	reqs, err := pendingRequests(ctx, conn)
+	if err != nil {
+		return c, err
+	}
+	for _, r := range reqs {
+		a, err := Erase(ctx, wh, conn, r)
+		if err != nil {
+			return c, err
+		}
+		audits = append(audits, a...)
+		c.Detail["erasures"]++
+	}
+
+	err = warehouse.InTx(ctx, conn, func() error {
+		if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "consented_now", sql.Named("now", now)); err != nil {
+			return err
+		}
+		a, err := runCounted(ctx, wh, conn, "consent_purge", "", "")
+		if err != nil {
+			return err
+		}
+		audits = append(audits, a...)
+		for _, t := range sortedKeys(env.Config.Privacy.RetentionMonths) {
+			months := env.Config.Privacy.RetentionMonths[t]
+			cutoff := time.Date(env.Date.Year(), env.Date.Month()-time.Month(months), env.Date.Day()+1, 0, 0, 0, 0, loc)
+			res, err := conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM analytics.%s WHERE ts < ?", t), cutoff)
+			if err != nil {
+				return fmt.Errorf("retention of analytics.%s: %w", t, err)
+			}
+			n, _ := res.RowsAffected()
+			audits = append(audits, Audit{Action: "retention", Target: "analytics." + t, Rows: n,
+				Detail: fmt.Sprintf("older than %d months (before %s)", months, cutoff.Format(time.DateOnly))})
+		}
+		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
+			return err
+		}
+		res, err := runCounted(ctx, wh, conn, "landing_drop", "", "", sql.Named("now", now))
+		if err != nil {
+			return err
+		}
+		audits = append(audits, res...)
+		n, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "quarantine_retention",
+			sql.Named("quarantine_days", env.Config.Privacy.QuarantineDays))
+		if err != nil {
+			return err
+		}
+		audits = append(audits, Audit{Action: "retention", Target: "ops.quarantine", Rows: n,
+			Detail: fmt.Sprintf("quarantined more than %d days ago", env.Config.Privacy.QuarantineDays)})
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("purge: %w", err)
+	}
+	// Keys without a vault entry (left by an interrupted run) are destroyed
+	// too: a key must not outlive the data it protects.
+	orphans, err := sweepOrphanKeys(ctx, wh, conn)
+	if err != nil {
+		return c, err
+	}
+	if orphans > 0 {
+		audits = append(audits, Audit{Action: "crypto_shred", Target: "keystore", Rows: int64(orphans), Detail: "data keys without a vault entry"})
+	}
+	for _, a := range audits {
+		if a.Action != "erasure" && a.Action != "crypto_shred" && a.Rows == 0 {
+			continue // only what changed something, and every erasure
+		}
+		c.Detail[a.Action] += a.Rows
+		if a.Action != "landing_drop" {
+			c.Out += a.Rows
+		}
+	}
+	return c, WriteAudit(ctx, conn, env.RunID, env.Date, audits)
+}
+
+// runCounted runs a section statement by statement, one audit row per
+// statement (its target table and rows affected).
+func runCounted(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, section, requestID, subject string, args ...any) ([]Audit, error) {
+	body, err := wh.SQL.Section("privacy.purge.sql", section)
+	if err != nil {
+		return nil, err
+	}
+	var out []Audit
+	for _, stmt := range warehouse.SplitStatements(body) {
+		n, err := warehouse.ExecScript(ctx, conn, stmt, args...)
+		if err != nil {
+			return nil, fmt.Errorf("privacy.purge.sql %s: %w", section, err)
+		}
+		out = append(out, Audit{Action: section, RequestID: requestID, Subject: subject, Target: Target(stmt), Rows: n})
+	}
+	return out, nil
+}
+
+// Target is the table a DELETE or INSERT statement writes.
+func Target(stmt string) string {
+	m := regexp.MustCompile(`(?is)^(?:\s*--[^\n]*\n)*\s*(?:DELETE\s+FROM|INSERT\s+INTO)\s+([a-z_.]+)`).FindStringSubmatch(stmt)
+	if m == nil {
+		return ""
+	}
+	return m[1]
+}
+
+// WriteAudit appends rows to ops.privacy_audit.
+func WriteAudit(ctx context.Context, db warehouse.Execer, runID string, date time.Time, audits []Audit) error {
+	var rows [][]any
+	for _, a := range audits {
+		if a.Action != "erasure" && a.Action != "crypto_shred" && a.Rows == 0 {
+			continue
+		}
+		rows = append(rows, []any{runID, date, a.Action, nullable(a.RequestID), nullable(a.Subject), nullable(a.Target), a.Rows, nullable(a.Detail)})
+	}
+	if err := warehouse.InsertRows(ctx, db, `INSERT INTO ops.privacy_audit (run_id, logical_date, action, request_id, subject, target, rows, detail) VALUES`, "", rows); err != nil {
+		return fmt.Errorf("write privacy audit: %w", err)
+	}
+	return nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func sortedKeys(m map[string]int) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j] < out[j-1]; j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+// Request is one erasure request: an identifier, its type, the request id.
+type Request struct {
+	ID, Type, Value string
+}
+
+func pendingRequests(ctx context.Context, conn *sql.Conn) ([]Request, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT request_id, subject_type, subject_id FROM landing.erasure_requests ORDER BY ts, request_id")
+	if err != nil {
+		return nil, fmt.Errorf("read erasure requests: %w", err)
+	}
+	defer rows.Close()
+	var out []Request
+	for rows.Next() {
+		var r Request
+		if err := rows.Scan(&r.ID, &r.Type, &r.Value); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// Erase forgets one subject: every customer the identifier belongs to
+// loses their hot rows, vault entries, identity graph, ledger entries and
+// quarantined rows quoting them; their data keys are destroyed first
+// (crypto-shredding: copies of the old database cannot be decrypted); and
+// every identifier of theirs joins the suppression list, so that no old
+// extract brings them back. The identifier's type must be customer_id,
+// email or phone; its value is normalised as ingest does.
+func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, r Request) ([]Audit, error) {
+	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
+		return nil, fmt.Errorf("erase: no master key loaded")
+	}
+	setup := `CREATE OR REPLACE TEMP TABLE erase_requested AS
+SELECT pseudonym(t, v) AS id_token, t AS id_type, ? AS request_id
+FROM (SELECT ? AS t, CASE ? WHEN 'email' THEN norm_email(?) WHEN 'phone' THEN norm_phone(?) ELSE trim(?) END AS v)
+WHERE v IS NOT NULL`
+	if _, err := conn.ExecContext(ctx, setup, r.ID, r.Type, r.Type, r.Value, r.Value, r.Value); err != nil {
+		return nil, fmt.Errorf("erase %s: %w", r.ID, err)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_keys AS
+SELECT DISTINCT m.customer_key FROM identity.customer_map m JOIN erase_requested q USING (id_token) WHERE NOT m.blocked`); err != nil {
+		return nil, fmt.Errorf("erase %s: %w", r.ID, err)
+	}
+	var keysFound []string
+	rows, err := conn.QueryContext(ctx, "SELECT customer_key FROM erase_keys ORDER BY 1")
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keysFound = append(keysFound, k)
+	}
+	rows.Close()
+	subject := ""
+	if len(keysFound) > 0 {
+		subject = keysFound[0][:12]
+	}
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	// Values to scrub from quarantine: the one asked for and, while the
+	// keys still exist, what the vault holds of the subject.
+	values := []string{strings.ToLower(strings.TrimSpace(r.Value))}
+	recs, err := vaultjob.ReadSubjects(ctx, wh.DB, ks, keysFound)
+	if err != nil {
+		return nil, err
+	}
+	var subjects []vault.Subject
+	for _, rec := range recs {
+		for _, f := range []string{"customer_id", "email", "phone"} {
+			if v := rec.Values[f]; v != "" {
+				values = append(values, strings.ToLower(v))
+			}
+		}
+		s, err := vault.ParseSubject(rec.SubjectToken)
+		if err != nil {
+			return nil, err
+		}
+		subjects = append(subjects, s)
+	}
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE erase_values AS SELECT DISTINCT unnest(?) AS value", values); err != nil {
+		return nil, err
+	}
+	if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_targets"); err != nil {
+		return nil, err
+	}
+	// CRM ids among the subject's identifiers are vault subjects too, even
+	// without a vault row (a key minted by an interrupted run).
+	trows, err := conn.QueryContext(ctx, "SELECT id_token FROM erase_tokens WHERE id_type = 'customer_id'")
+	if err != nil {
+		return nil, err
+	}
+	for trows.Next() {
+		var t string
+		if err := trows.Scan(&t); err != nil {
+			trows.Close()
+			return nil, err
+		}
+		if s, err := vault.ParseSubject(t); err == nil {
+			subjects = append(subjects, s)
+		}
+	}
+	trows.Close()
+	destroyed := 0
+	for _, s := range subjects {
+		if ks.Destroy(s) {
+			destroyed++
+		}
+	}
+	// Keys go first: if what follows fails, the values are already
+	// unreadable, and the rerun deletes the rows.
+	if err := ks.Save(); err != nil {
+		return nil, err
+	}
+	audits := []Audit{{Action: "crypto_shred", RequestID: r.ID, Subject: subject, Target: "keystore", Rows: int64(destroyed)}}
+	err = warehouse.InTx(ctx, conn, func() error {
+		a, err := runCounted(ctx, wh, conn, "erase", r.ID, subject)
+		if err != nil {
+			return err
+		}
+		audits = append(audits, a...)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erase %s: %w", r.ID, err)
+	}
+	var total int64
+	for _, a := range audits[1:] {
+		if a.Target != "ops.suppression" {
+			total += a.Rows
+		}
+	}
+	detail := fmt.Sprintf("%d customer(s), %d rows deleted, %d data keys destroyed", len(keysFound), total, destroyed)
+	if len(keysFound) == 0 {
+		detail = "no customer holds this identifier; identifier suppressed"
+	}
+	audits = append(audits, Audit{Action: "erasure", RequestID: r.ID, Subject: subject, Rows: total, Detail: detail})
+	return audits, nil
+}
+
+func sweepOrphanKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (int, error) {
+	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
+		return 0, nil
+	}
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
+	if err != nil {
+		return 0, err
+	}
+	have := map[string]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT subject_token FROM vault.pii")
+	if err != nil {
+		return 0, err
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		have[t] = true
+	}
+	rows.Close()
+	n := 0
+	for _, s := range ks.Subjects() {
+		if !have[s.String()] {
+			ks.Destroy(s)
+			n++
+		}
+	}
+	return n, ks.Save()
+}

@@ -1,0 +1,94 @@
+// Package split is the hot/cold split: every fact of the batch in landing
+// is resolved to its customer; facts of customers whose analytics consent
+// was valid at the fact's time enter the hot tables, and every fact,
+// consented or not, adds its share to the cold contributions. Both happen
+// in one transaction, so cold never misses what hot received, or the
+// reverse. Landing itself is emptied by the purge job at the end of the run.
+package split
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// HotTables are the hot fact tables the split fills, in order.
+func HotTables() []string {
+	return []string{"web_events", "app_events", "store_receipts", "contacts", "email_events", "survey_responses"}
+}
+
+// ColdTables are the cold tables built from contributions, in order.
+func ColdTables() []string {
+	return []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"}
+}
+
+// Job is the split job.
+type Job struct{}
+
+// New returns the split job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	files := []string{"landing.fact_keys.sql", "landing.activity.sql", "analytics.orders.sql", "ops.cold_ledger.sql"}
+	for _, t := range HotTables() {
+		files = append(files, "analytics."+t+".sql")
+	}
+	for _, t := range ColdTables() {
+		files = append(files, "cold."+t+".sql")
+	}
+	return orchestration.Spec{Name: "split", Needs: []string{"consent", "vault"}, SQL: files,
+		Doc: "consent gate: facts of consented customers to hot tables; every fact's share to cold contributions"}
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	c := orchestration.Counts{Detail: map[string]int64{}}
+	wh := env.WH
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	args := []any{sql.Named("lookback_days", env.Config.Attribution.LookbackDays),
+		sql.Named("max_touches", env.Config.Attribution.MaxTouches)}
+	err = warehouse.InTx(ctx, conn, func() error {
+		if _, err := wh.RunSection(ctx, conn, "landing.fact_keys.sql", "build"); err != nil {
+			return err
+		}
+		var consented, anonymous, suppressed int64
+		if err := conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE analytics),
+  count(*) FILTER (WHERE customer_key IS NULL), count(*) FILTER (WHERE suppressed) FROM fact_keys`).
+			Scan(&c.In, &consented, &anonymous, &suppressed); err != nil {
+			return err
+		}
+		c.Detail["facts_consented"], c.Detail["facts_anonymous"], c.Detail["facts_suppressed"] = consented, anonymous, suppressed
+		for _, t := range HotTables() {
+			n, err := wh.RunSection(ctx, conn, "analytics."+t+".sql", "split")
+			if err != nil {
+				return err
+			}
+			c.Detail["analytics."+t] = n
+			c.Out += n
+		}
+		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
+			return err
+		}
+		if _, err := wh.RunSection(ctx, conn, "landing.activity.sql", "build"); err != nil {
+			return err
+		}
+		for _, t := range ColdTables() {
+			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "contribute", args...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("split: %w", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,219 @@
+// Package vault is the vault job: it seals the newest CRM version of each
+// customer into vault.pii (AES-256-GCM under the customer's data key, see
+// internal/vault) and derives the generalised profile analytics may use
+// (analytics.customer_profile, analytics.customer_attrs). It also holds the reading
+// side: Reader decrypts a subject's values for subject access requests.
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/internal/vault"
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Fields are the PII fields the vault holds, in vault.pii column order.
+func Fields() []string {
+	return []string{"customer_id", "email", "phone", "first_name", "last_name", "birth_date", "postcode", "city"}
+}
+
+// Job is the vault job.
+type Job struct{}
+
+// New returns the vault job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "vault", Needs: []string{"identity"},
+		SQL: []string{"vault.pii.sql", "analytics.customer_profile.sql", "analytics.customer_attrs.sql", "ref.regions.sql"},
+		Doc: "seal CRM PII in the identity vault (per-customer keys); generalised profile (region, birth year) for analytics"}
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	var c orchestration.Counts
+	wh := env.WH
+	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
+		return c, fmt.Errorf("vault: no master key loaded")
+	}
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
+	if err != nil {
+		return c, err
+	}
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "DELETE FROM vault.pii_stage"); err != nil {
+		return c, err
+	}
+	sealed, err := sealChanged(ctx, wh, conn, ks, env.RunID)
+	if err != nil {
+		return c, err
+	}
+	c.In = int64(sealed)
+	// New data keys are on disk before any value sealed under them is
+	// committed: a crash in between leaves unused keys, never unreadable data.
+	if err := ks.Save(); err != nil {
+		return c, err
+	}
+	err = warehouse.InTx(ctx, conn, func() error {
+		for _, s := range [][2]string{{"vault.pii.sql", "apply"}, {"analytics.customer_profile.sql", "build"}, {"analytics.customer_attrs.sql", "build"}} {
+			if _, err := wh.RunSection(ctx, conn, s[0], s[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return c, err
+	}
+	err = conn.QueryRowContext(ctx, "SELECT count(*) FROM vault.pii").Scan(&c.Out)
+	c.Detail = map[string]int64{"sealed_subjects": int64(sealed), "data_keys": int64(ks.Len())}
+	return c, err
+}
+
+// sealChanged seals every changed CRM record into vault.pii_stage.
+func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ks *vault.Keystore, runID string) (int, error) {
+	q, err := wh.SQL.Section("vault.pii.sql", "changed")
+	if err != nil {
+		return 0, err
+	}
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("vault.pii.sql changed: %w", err)
+	}
+	type rec struct {
+		token   string
+		updated time.Time
+		vals    []sql.NullString
+	}
+	var recs []rec
+	for rows.Next() {
+		r := rec{vals: make([]sql.NullString, len(Fields()))}
+		dest := []any{&r.token, &r.updated}
+		for i := range r.vals {
+			dest = append(dest, &r.vals[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		recs = append(recs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	err = conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "", "vault", "pii_stage")
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			subj, err := vault.ParseSubject(r.token)
+			if err != nil {
+				_ = app.Close()
+				return err
+			}
+			dk, _, err := ks.DataKey(subj, true)
+			if err != nil {
+				_ = app.Close()
+				return err
+			}
+			row := []driver.Value{r.token, nil, r.updated}
+			for i, f := range Fields() {
+				if !r.vals[i].Valid {
+					row = append(row, nil)
+					continue
+				}
+				ct, err := vault.Seal(dk, subj, f, r.vals[i].String)
+				if err != nil {
+					_ = app.Close()
+					return err
+				}
+				row = append(row, ct)
+			}
+			row = append(row, runID)
+			if err := app.AppendRow(row...); err != nil {
+				_ = app.Close()
+				return err
+			}
+		}
+		return app.Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("seal vault values: %w", err)
+	}
+	return len(recs), nil
+}
+
+// Record is one subject's decrypted vault entry.
+type Record struct {
+	SubjectToken string            `json:"-"`
+	CustomerKey  string            `json:"customer_key"`
+	UpdatedAt    string            `json:"crm_version"`
+	Values       map[string]string `json:"values"`
+	// Shredded is true when the entry exists but its data key is gone.
+	Shredded bool `json:"shredded,omitempty"`
+}
+
+// ReadSubjects decrypts the vault entries of the given customer keys.
+func ReadSubjects(ctx context.Context, db *sql.DB, ks *vault.Keystore, customerKeys []string) ([]Record, error) {
+	cols := "subject_token, coalesce(customer_key, ''), CAST(updated_at AS VARCHAR)"
+	for _, f := range Fields() {
+		cols += ", " + f
+	}
+	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM vault.pii WHERE list_contains(?, customer_key) ORDER BY subject_token", customerKeys)
+	if err != nil {
+		return nil, fmt.Errorf("read vault: %w", err)
+	}
+	defer rows.Close()
+	var out []Record
+	for rows.Next() {
+		var r Record
+		blobs := make([][]byte, len(Fields()))
+		dest := []any{&r.SubjectToken, &r.CustomerKey, &r.UpdatedAt}
+		for i := range blobs {
+			dest = append(dest, &blobs[i])
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, err
+		}
+		subj, err := vault.ParseSubject(r.SubjectToken)
+		if err != nil {
+			return nil, err
+		}
+		dk, ok, err := ks.DataKey(subj, false)
+		if err != nil {
+			return nil, err
+		}
+		r.Values = map[string]string{}
+		if !ok {
+			r.Shredded = true
+			out = append(out, r)
+			continue
+		}
+		for i, f := range Fields() {
+			if blobs[i] == nil {
+				continue
+			}
+			v, err := vault.Open(dk, subj, f, blobs[i])
+			if err != nil {
+				return nil, err
+			}
+			r.Values[f] = v
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,31 @@
+-- analytics.app_events: app events of consented customers, keyed by customer_key; no device id.
+-- Filled by the hot job from landing.app_events through fact_keys (the consent
+-- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
+-- grain: one row per event_id
+
+-- name: create
+CREATE TABLE IF NOT EXISTS analytics.app_events (
+    event_id      VARCHAR NOT NULL,
+    ts            TIMESTAMPTZ NOT NULL,
+    event_date    DATE NOT NULL,
+    customer_key  VARCHAR NOT NULL,
+    event         VARCHAR NOT NULL,
+    screen        VARCHAR,
+    product_id    VARCHAR,
+    category      VARCHAR,
+    order_id      VARCHAR,
+    amount        DECIMAL(18,2),
+    campaign_id   VARCHAR,
+    os            VARCHAR,
+    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+);
+
+-- name: split
+DELETE FROM analytics.app_events WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.app_events);
+INSERT INTO analytics.app_events
+SELECT f.event_id, f.ts, f.event_date, k.customer_key, f.event, f.screen, f.product_id, f.category, f.order_id, f.amount, f.campaign_id, f.os,
+       f._run_id
+FROM landing.app_events f
+JOIN fact_keys k ON k.source = 'app_events' AND k.fact_id = f.event_id
+WHERE k.analytics
+ORDER BY f.ts;

@@ -1,0 +1,28 @@
+-- analytics.contacts: call-centre contacts of consented customers, keyed by customer_key; no phone number.
+-- Filled by the hot job from landing.callcenter_contacts through fact_keys (the consent
+-- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
+-- grain: one row per contact_id
+
+-- name: create
+CREATE TABLE IF NOT EXISTS analytics.contacts (
+    contact_id    VARCHAR NOT NULL,
+    ts            TIMESTAMPTZ NOT NULL,
+    event_date    DATE NOT NULL,
+    customer_key  VARCHAR NOT NULL,
+    reason        VARCHAR,
+    duration_s    BIGINT,
+    resolved      BOOLEAN NOT NULL,
+    ces           INTEGER,
+    agent_id      VARCHAR,
+    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+);
+
+-- name: split
+DELETE FROM analytics.contacts WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.callcenter_contacts);
+INSERT INTO analytics.contacts
+SELECT f.contact_id, f.ts, f.event_date, k.customer_key, f.reason, f.duration_s, f.resolved, f.ces, f.agent_id,
+       f._run_id
+FROM landing.callcenter_contacts f
+JOIN fact_keys k ON k.source = 'callcenter_contacts' AND k.fact_id = f.contact_id
+WHERE k.analytics
+ORDER BY f.ts;

@@ -1,0 +1,25 @@
+-- analytics.email_events: email platform events of consented customers, keyed by customer_key; no address.
+-- Filled by the hot job from landing.email_events through fact_keys (the consent
+-- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
+-- grain: one row per event_id
+
+-- name: create
+CREATE TABLE IF NOT EXISTS analytics.email_events (
+    event_id      VARCHAR NOT NULL,
+    campaign_id   VARCHAR NOT NULL,
+    ts            TIMESTAMPTZ NOT NULL,
+    event_date    DATE NOT NULL,
+    customer_key  VARCHAR NOT NULL,
+    event         VARCHAR NOT NULL,
+    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+);
+
+-- name: split
+DELETE FROM analytics.email_events WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.email_events);
+INSERT INTO analytics.email_events
+SELECT f.event_id, f.campaign_id, f.ts, f.event_date, k.customer_key, f.event,
+       f._run_id
+FROM landing.email_events f
+JOIN fact_keys k ON k.source = 'email_events' AND k.fact_id = f.event_id
+WHERE k.analytics
+ORDER BY f.ts;

@@ -1,0 +1,74 @@
+-- cold.cohort_retention: of the customers acquired (first purchase) in a
+-- month, how many bought again in each later month. Acquisition months
+-- are remembered per customer in ops.cold_cohorts, so a cohort is counted
+-- right although its purchases arrive over many nightly runs. Cells under
+-- k customers are suppressed.
+-- grain: one row per (cohort_month, activity_month)
+
+-- name: create
+CREATE TABLE IF NOT EXISTS ops.cold_contrib_cohort_retention (
+    batch           VARCHAR NOT NULL,
+    cohort_month    DATE NOT NULL,
+    activity_month  DATE NOT NULL,
+    customers       BIGINT NOT NULL,
+    orders          BIGINT NOT NULL,
+    revenue         DECIMAL(18,2) NOT NULL
+);
+CREATE TABLE IF NOT EXISTS cold.cohort_retention (
+    cohort_month    DATE NOT NULL,
+    activity_month  DATE NOT NULL,
+    months_since    INTEGER NOT NULL,  -- 0 = the acquisition month
+    customers       BIGINT NOT NULL,   -- cohort customers who bought that month
+    cohort_size     BIGINT,            -- customers acquired in cohort_month (NULL if that cell is under k)
+    retention       DOUBLE,            -- customers / cohort_size
+    orders          BIGINT NOT NULL,
+    revenue         DECIMAL(18,2) NOT NULL
+);
+
+-- name: contribute
+DELETE FROM ops.cold_cohorts WHERE batch IN (SELECT batch FROM batches);
+INSERT INTO ops.cold_cohorts
+SELECT member, date_trunc('month', min(day)), arg_min(batch, day)
+FROM activity
+WHERE kind = 'purchase' AND member IS NOT NULL AND member NOT IN (SELECT member FROM ops.cold_cohorts)
+GROUP BY member;
+CREATE OR REPLACE TEMP TABLE cohort_buys AS
+SELECT a.batch, a.member, c.cohort_month, CAST(date_trunc('month', a.day) AS DATE) AS activity_month, a.order_id, a.amount
+FROM activity a JOIN ops.cold_cohorts c USING (member)
+WHERE a.kind = 'purchase' AND date_trunc('month', a.day) >= c.cohort_month;
+DELETE FROM ops.cold_contrib_cohort_retention WHERE batch IN (SELECT batch FROM batches);
+DELETE FROM ops.cold_ledger WHERE cold_table = 'cohort_retention' AND batch IN (SELECT batch FROM batches);
+INSERT INTO ops.cold_ledger
+SELECT 'cohort_retention', cell, member, max(last_day(activity_month)), min(batch)
+FROM (SELECT concat_ws('|', cohort_month, activity_month) AS cell, member, activity_month, batch FROM cohort_buys) a
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'cohort_retention' AND l.cell = a.cell AND l.member = a.member)
+GROUP BY cell, member;
+INSERT INTO ops.cold_contrib_cohort_retention
+WITH fresh AS (
+    SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger
+    WHERE cold_table = 'cohort_retention' AND batch IN (SELECT batch FROM batches) GROUP BY ALL
+), agg AS (
+    SELECT batch, cohort_month, activity_month, concat_ws('|', cohort_month, activity_month) AS cell,
+           count(DISTINCT order_id) AS orders, coalesce(sum(amount), 0) AS revenue
+    FROM cohort_buys GROUP BY ALL
+)
+SELECT a.batch, a.cohort_month, a.activity_month, coalesce(f.customers, 0), a.orders, a.revenue
+FROM agg a LEFT JOIN fresh f USING (batch, cell);
+
+-- name: publish
+CREATE OR REPLACE TEMP TABLE cells AS
+SELECT cohort_month, activity_month, sum(customers) AS customers, sum(orders) AS orders, sum(revenue) AS revenue
+FROM ops.cold_contrib_cohort_retention GROUP BY ALL;
+DELETE FROM cold.cohort_retention;
+INSERT INTO cold.cohort_retention
+SELECT c.cohort_month, c.activity_month, CAST(datediff('month', c.cohort_month, c.activity_month) AS INTEGER),
+       c.customers, s.customers, c.customers / s.customers, c.orders, c.revenue
+FROM cells c
+LEFT JOIN cells s ON s.cohort_month = c.cohort_month AND s.activity_month = c.cohort_month AND s.customers >= $k
+WHERE c.customers >= $k
+ORDER BY c.cohort_month, c.activity_month;
+DELETE FROM cold.suppressed_cells WHERE cold_table = 'cohort_retention';
+INSERT INTO cold.suppressed_cells
+SELECT 'cohort_retention', $k, (SELECT count(*) FROM cold.cohort_retention), 0,
+       (SELECT count(*) FROM cells WHERE customers < $k), CAST($date AS DATE);

@@ -1,0 +1,44 @@
+-- activity (TEMP, per run): every fact of this batch, consented or not,
+-- reduced to what cold aggregates need: who (member = customer_key, NULL
+-- for a till receipt without a card), when, channel, kind, session,
+-- device, amount, and the customer's generalised region and birth year.
+-- Facts touching an erased identifier are left out entirely. This table
+-- never leaves the run: cold tables only ever see its aggregates.
+
+-- name: build
+CREATE OR REPLACE TEMP TABLE batches AS
+SELECT DISTINCT _run_id AS batch FROM (
+    SELECT _run_id FROM landing.web_events UNION ALL SELECT _run_id FROM landing.app_events
+    UNION ALL SELECT _run_id FROM landing.pos_transactions UNION ALL SELECT _run_id FROM landing.callcenter_contacts
+    UNION ALL SELECT _run_id FROM landing.email_events UNION ALL SELECT _run_id FROM landing.surveys
+);
+CREATE OR REPLACE TEMP TABLE activity AS
+SELECT a.*, coalesce(ca.region, 'unknown') AS region, ca.birth_year
+FROM (
+    SELECT f._run_id AS batch, k.customer_key AS member, f.ts, f.event_date AS day, 'web' AS channel, f.event AS kind,
+           'w:' || coalesce(f.session_id, f.cookie_id || ':' || f.event_date) AS session, f.device,
+           f.amount, f.order_id, f.channel AS touch
+    FROM landing.web_events f JOIN fact_keys k ON k.source = 'web_events' AND k.fact_id = f.event_id
+    WHERE NOT k.suppressed
+    UNION ALL
+    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'app', f.event,
+           'a:' || f.device_id || ':' || f.event_date, f.os, f.amount, f.order_id,
+           CASE WHEN f.event = 'push_open' THEN 'push' ELSE 'app' END
+    FROM landing.app_events f JOIN fact_keys k ON k.source = 'app_events' AND k.fact_id = f.event_id
+    WHERE NOT k.suppressed
+    UNION ALL
+    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'store', 'purchase',
+           's:' || f.receipt_id, NULL, f.amount, f.receipt_id, 'store'
+    FROM landing.pos_transactions f JOIN fact_keys k ON k.source = 'pos_transactions' AND k.fact_id = f.receipt_id
+    WHERE NOT k.suppressed
+    UNION ALL
+    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'email', f.event, NULL, NULL, NULL, NULL,
+           CASE WHEN f.event = 'click' THEN 'email_click' END
+    FROM landing.email_events f JOIN fact_keys k ON k.source = 'email_events' AND k.fact_id = f.event_id
+    WHERE NOT k.suppressed AND f.event IN ('open', 'click', 'unsubscribe')
+    UNION ALL
+    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center'
+    FROM landing.callcenter_contacts f JOIN fact_keys k ON k.source = 'callcenter_contacts' AND k.fact_id = f.contact_id
+    WHERE NOT k.suppressed
+) a
+LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = a.member;

@@ -1,0 +1,84 @@
+-- The purge job's statements: what leaves hot when consent ends, when a
+-- subject is erased, and what leaves landing once a run has consumed it.
+-- Each statement deletes from one table, so the job can write one
+-- ops.privacy_audit row per table with its row count. A test checks that
+-- every table holding a customer_key appears under "erase", so a table
+-- added later cannot keep an erased customer by being forgotten here.
+
+-- name: consented_now
+-- Customers whose analytics consent is valid at $now (end of the run's day).
+CREATE OR REPLACE TEMP TABLE consented_now AS
+SELECT DISTINCT customer_key FROM consent.intervals
+WHERE purpose = 'analytics' AND valid_from <= CAST($now AS TIMESTAMPTZ)
+  AND (valid_to IS NULL OR valid_to > CAST($now AS TIMESTAMPTZ));
+
+-- name: consent_purge
+-- Hot facts of customers whose analytics consent was withdrawn or expired.
+-- Cold took its share when the facts arrived; it is not touched.
+DELETE FROM analytics.web_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.app_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.store_receipts WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.contacts WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.email_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.survey_responses WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.orders WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+
+-- name: erase_targets
+-- Everything that identifies the subjects being erased: their customers
+-- (erase_keys, filled by the job from the request identifiers) and every
+-- identifier token of those customers, plus the requested ones.
+CREATE OR REPLACE TEMP TABLE erase_tokens AS
+SELECT DISTINCT id_token, id_type FROM (
+    SELECT id_token, id_type FROM identity.customer_map WHERE customer_key IN (SELECT customer_key FROM erase_keys)
+    UNION ALL SELECT id_token, id_type FROM erase_requested
+);
+
+-- name: erase
+DELETE FROM analytics.web_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.app_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.store_receipts WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.contacts WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.email_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.survey_responses WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.orders WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM consent.intervals WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM consent.events WHERE subject_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM analytics.customer_profile WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.customer_attrs WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM vault.pii WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM vault.pii_stage WHERE subject_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM identity.links WHERE a_token IN (SELECT id_token FROM erase_tokens) OR b_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM identity.identifiers WHERE id_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM identity.blocked WHERE id_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM identity.customer_map WHERE customer_key IN (SELECT customer_key FROM erase_keys) OR id_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM identity.customer_map_next WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM identity.customers WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM ops.identity_merges WHERE customer_key IN (SELECT customer_key FROM erase_keys) OR merged_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM ops.cold_ledger WHERE member IN (SELECT customer_key FROM erase_keys);
+DELETE FROM ops.cold_cohorts WHERE member IN (SELECT customer_key FROM erase_keys);
+DELETE FROM ops.cold_touches WHERE member IN (SELECT customer_key FROM erase_keys);
+-- Rejected rows quoting one of the subject's identifiers in clear.
+DELETE FROM ops.quarantine WHERE EXISTS (SELECT 1 FROM erase_values v WHERE contains(lower(raw), v.value));
+INSERT INTO ops.suppression (id_token, id_type, request_id)
+SELECT t.id_token, t.id_type, (SELECT min(request_id) FROM erase_requested)
+FROM erase_tokens t WHERE t.id_token NOT IN (SELECT id_token FROM ops.suppression);
+
+-- name: landing_drop
+-- Landing is staging: once hot and cold have their share, the run's raw
+-- personal rows go. (Reference data and marketing spend stay; re-delivery
+-- is recognised through ops.landed_keys.)
+DELETE FROM landing.crm_customers;
+DELETE FROM landing.web_events;
+DELETE FROM landing.app_events;
+DELETE FROM landing.pos_transactions;
+DELETE FROM landing.callcenter_contacts;
+DELETE FROM landing.email_events;
+DELETE FROM landing.consents;
+DELETE FROM landing.surveys;
+DELETE FROM landing.erasure_requests;
+
+-- name: quarantine_retention
+-- Rejected rows may quote PII in their raw text: they are kept
+-- quarantine_days after they were quarantined (wall-clock time), long
+-- enough to inspect and fix a bad extract, then deleted.
+DELETE FROM ops.quarantine WHERE quarantined_at < now() - to_days(CAST($quarantine_days AS INTEGER));

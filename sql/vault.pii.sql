@@ -1,0 +1,48 @@
+-- vault.pii: the only place PII is kept. One row per CRM customer id
+-- (subject), each value sealed with AES-256-GCM under the subject's own
+-- data key; the data keys are wrapped by the master key in keystore.bin,
+-- outside this database, so destroying a key (erasure) makes the values
+-- unreadable here and in every backup of this file. The vault job writes
+-- it from the newest CRM version of each customer; `parcours privacy
+-- export` decrypts it for the subject.
+-- grain: one row per subject_token
+
+-- name: create
+CREATE TABLE IF NOT EXISTS vault.pii (
+    subject_token  VARCHAR NOT NULL,  -- pseudonym('customer_id', CRM id): also the keystore entry
+    customer_key   VARCHAR,           -- the stitched customer, refreshed each run
+    updated_at     TIMESTAMPTZ NOT NULL, -- CRM version sealed here
+    customer_id    BLOB,              -- sealed CRM id (needed to answer a subject access request)
+    email          BLOB,
+    phone          BLOB,
+    first_name     BLOB,
+    last_name      BLOB,
+    birth_date     BLOB,
+    postcode       BLOB,
+    city           BLOB,
+    run_id         VARCHAR NOT NULL
+);
+-- Freshly sealed rows waiting to replace their subjects' rows (empty between runs).
+CREATE TABLE IF NOT EXISTS vault.pii_stage AS SELECT * FROM vault.pii LIMIT 0;
+
+-- name: changed
+-- The newest CRM version of each customer in this batch, when newer than
+-- the sealed one and not suppressed. The vault job seals these in Go.
+SELECT pseudonym('customer_id', c.customer_id) AS subject_token, c.updated_at, c.customer_id,
+       c.email, c.phone, c.first_name, c.last_name, CAST(c.birth_date AS VARCHAR) AS birth_date, c.postcode, c.city
+FROM landing.crm_customers c
+LEFT JOIN vault.pii v ON v.subject_token = pseudonym('customer_id', c.customer_id)
+WHERE (v.updated_at IS NULL OR c.updated_at > v.updated_at)
+  AND pseudonym('customer_id', c.customer_id) NOT IN (SELECT id_token FROM ops.suppression)
+QUALIFY row_number() OVER (PARTITION BY c.customer_id ORDER BY c.updated_at DESC, c._file DESC) = 1
+ORDER BY subject_token;
+
+-- name: apply
+-- Replace the changed subjects' rows by the freshly sealed ones (staged
+-- by the job in vault.pii_stage), then refresh customer keys.
+DELETE FROM vault.pii WHERE subject_token IN (SELECT subject_token FROM vault.pii_stage);
+INSERT INTO vault.pii SELECT * FROM vault.pii_stage ORDER BY subject_token;
+DELETE FROM vault.pii_stage;
+UPDATE vault.pii SET customer_key = m.customer_key
+FROM identity.customer_map m
+WHERE m.id_token = vault.pii.subject_token AND vault.pii.customer_key IS DISTINCT FROM m.customer_key;
