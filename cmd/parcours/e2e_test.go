@@ -73,6 +73,7 @@ func cli(t *testing.T, env []string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.Dir = t.TempDir() // exports and other relative paths stay out of the source tree
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "PARCOURS_") {
 			cmd.Env = append(cmd.Env, kv)
@@ -268,7 +269,10 @@ WHERE t.file IS NULL OR q.file IS NULL`, filepath.Join(data, "truth", "malformed
 
 	quarantined := atoi(t, queryCSV(t, wh, `SELECT count(*) FROM ops.quarantine`)[0][0])
 	summary := filepath.Join(t.TempDir(), "summary.json")
-	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh, "--summary-json", summary)
+	exports := t.TempDir()
+	if r := cli(t, []string{"PARCOURS_EXPORT_DIR=" + exports}, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh, "--summary-json", summary); r.code != 0 {
+		t.Fatalf("nightly: exit %d\n%s", r.code, tail(r.stderr, 30))
+	}
 
 	var s struct {
 		Status   string `json:"status"`
@@ -300,6 +304,50 @@ WHERE t.file IS NULL OR q.file IS NULL`, filepath.Join(data, "truth", "malformed
   (SELECT coalesce(sum(rows), 0) FROM ops.privacy_audit WHERE action = 'erase' AND target = 'ops.quarantine')`)
 		if atoi(t, r[0][0])+atoi(t, r[0][1]) != quarantined {
 			t.Errorf("quarantine: %s rows + %s scrubbed by erasures, want the %d quarantined", r[0][0], r[0][1], quarantined)
+		}
+	})
+
+	t.Run("cold holds no identifier and no row under k", func(t *testing.T) {
+		// Every identifier the generator handed out, raw and normalised, every
+		// name in the CRM extracts, and every customer key.
+		forbidden := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE forbidden AS
+SELECT DISTINCT v FROM (
+  SELECT unnest([value, lower(trim(value)), norm_phone(value)]) AS v FROM read_csv('%[1]s', all_varchar = true)
+  UNION ALL SELECT unnest([first_name, last_name, first_name || ' ' || last_name, customer_id, loyalty_card, email, phone])
+  FROM read_csv('%[2]s', all_varchar = true, union_by_name = true)
+  UNION ALL SELECT customer_key FROM identity.customers
+) WHERE v IS NOT NULL AND v <> ''`, filepath.Join(data, "truth", "identities.csv"), filepath.Join(data, "*", "crm_customers.csv"))
+		cols := queryCSV(t, wh, `SELECT table_name, column_name, data_type FROM information_schema.columns
+WHERE table_catalog = 'cold' ORDER BY 1, 2`)
+		tables := map[string]bool{}
+		var checks []string
+		for _, c := range cols {
+			tables[c[0]] = true
+			if c[2] == "VARCHAR" {
+				checks = append(checks, fmt.Sprintf(`SELECT '%[1]s.%[2]s', count(*) FROM cold.main.%[1]s WHERE %[2]s IN (SELECT v FROM forbidden)`, c[0], c[1]))
+				checks = append(checks, fmt.Sprintf(`SELECT 'export %[1]s.%[2]s', count(*) FROM read_parquet('%[3]s') WHERE %[2]s IN (SELECT v FROM forbidden)`,
+					c[0], c[1], filepath.Join(exports, "cold", c[0]+".parquet")))
+			}
+			if c[1] == "customers" {
+				checks = append(checks, fmt.Sprintf(`SELECT '%[1]s under k', count(*) FROM cold.main.%[1]s WHERE customers < 10`, c[0]))
+			}
+		}
+		if len(tables) < 6 || len(checks) < 10 {
+			t.Fatalf("cold store has %d tables, %d checks", len(tables), len(checks))
+		}
+		res := queryCSV(t, wh, forbidden+";\n"+strings.Join(checks, "\nUNION ALL\n"))
+		for _, r := range res {
+			if r[1] != "0" {
+				t.Errorf("%s: %s forbidden values", r[0], r[1])
+			}
+		}
+		if n := atoi(t, queryCSV(t, wh, forbidden+";\nSELECT count(*) FROM forbidden")[0][0]); n < 5000 {
+			t.Errorf("only %d forbidden values: the scan would prove little", n)
+		}
+		for _, tbl := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"} {
+			if n := queryCSV(t, wh, "SELECT count(*) FROM cold."+tbl)[0][0]; n == "0" {
+				t.Errorf("cold.%s is empty", tbl)
+			}
 		}
 	})
 

@@ -168,6 +168,9 @@ func Load(path string) (Config, error) {
 	if v := os.Getenv("PARCOURS_INPUT"); v != "" {
 		cfg.Input = v
 	}
+	if v := os.Getenv("PARCOURS_EXPORT_DIR"); v != "" {
+		cfg.ExportDir = v
+	}
 	return cfg, nil
 }
 
