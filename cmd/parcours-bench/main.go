@@ -22,6 +22,11 @@ import (
 	"time"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/vault"
+	"github.com/parcours/parcours/internal/warehouse"
+	vaultjob "github.com/parcours/parcours/jobs/vault"
 )
 
 type options struct {
@@ -47,7 +52,7 @@ func main() {
 	flag.IntVar(&o.customers, "customers", 100000, "customers to generate")
 	flag.IntVar(&o.days, "days", 365, "days to generate")
 	flag.IntVar(&o.seed, "seed", 7, "generator seed")
-	flag.StringVar(&o.jobs, "jobs", "ingest,identity", "jobs to time, in order")
+	flag.StringVar(&o.jobs, "jobs", "ingest,identity,consent,vault,split,cold,purge,privacy_audit,export", "jobs to time, in DAG order")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -90,6 +95,10 @@ func run(ctx context.Context, o options) error {
 			sources = sourceTimings(stderr)
 		}
 	}
+	vaultRead, err := timeVaultRead(ctx, wh)
+	if err != nil {
+		return err
+	}
 	bare, perSource, err := bareRead(ctx, data, filepath.Join(o.dir, "bare.duckdb"))
 	if err != nil {
 		return err
@@ -111,6 +120,27 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%s\t%s\t%s\t\n", s.name, s.wall.Seconds(), s.rows, rate, rss, s.note)
 	}
 	tw.Flush()
+	var total, privacy float64
+	for _, s := range steps {
+		switch s.name {
+		case "fixtures generate", "bare DuckDB read":
+			continue
+		case "split", "cold", "purge", "privacy_audit", "export":
+			privacy += s.wall.Seconds()
+		}
+		total += s.wall.Seconds()
+		if s.name == "vault" && s.rows > 0 {
+			fmt.Printf("\nvault write: %d subjects x %d fields sealed in the vault job (%.2f s, including its SQL): %.0f values/s\n",
+				s.rows, vaultFields, s.wall.Seconds(), float64(s.rows*vaultFields)/s.wall.Seconds())
+		}
+	}
+	if vaultRead.values > 0 {
+		fmt.Printf("vault read: %d values decrypted in %.2f s: %.0f values/s\n", vaultRead.values, vaultRead.seconds, float64(vaultRead.values)/vaultRead.seconds)
+	}
+	if total > 0 && privacy > 0 {
+		fmt.Printf("hot/cold split, cold publication, purge, privacy audit and export: %.2f s of the %.2f s nightly run (%.1f%%)\n",
+			privacy, total, 100*privacy/total)
+	}
 	if len(sources) > 0 {
 		fmt.Println("\ningest per source vs DuckDB reading the same files bare:")
 		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -283,4 +313,58 @@ func tail(b []byte, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// vaultFields is how many PII fields each vault row seals.
+const vaultFields = 8
+
+type readTiming struct {
+	values  int64
+	seconds float64
+}
+
+// timeVaultRead decrypts every vault entry, as a subject access request or
+// the privacy audit does, and times it.
+func timeVaultRead(ctx context.Context, wh string) (readTiming, error) {
+	var rt readTiming
+	if _, err := os.Stat(warehouse.KeystorePath(wh)); err != nil {
+		return rt, nil // the vault job was not timed
+	}
+	s, err := keys.Load(filepath.Join(wh, "parcours.key"), false)
+	if err != nil {
+		return rt, err
+	}
+	db, err := sql.Open("duckdb", warehouse.HotPath(wh)+"?access_mode=read_only")
+	if err != nil {
+		return rt, err
+	}
+	defer db.Close()
+	var customers []string
+	rows, err := db.QueryContext(ctx, "SELECT DISTINCT customer_key FROM vault.pii WHERE customer_key IS NOT NULL")
+	if err != nil {
+		return rt, err
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return rt, err
+		}
+		customers = append(customers, k)
+	}
+	rows.Close()
+	start := time.Now()
+	ks, err := vault.OpenKeystore(warehouse.KeystorePath(wh), s.MasterKey)
+	if err != nil {
+		return rt, err
+	}
+	recs, err := vaultjob.ReadSubjects(ctx, db, ks, customers)
+	if err != nil {
+		return rt, err
+	}
+	rt.seconds = time.Since(start).Seconds()
+	for _, r := range recs {
+		rt.values += int64(len(r.Values))
+	}
+	return rt, nil
 }

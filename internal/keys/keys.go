@@ -53,8 +53,8 @@ type keyFile struct {
 	MasterKey string `json:"master_key,omitempty"`
 	// NextMasterKey is set while a rotation is under way.
 	NextMasterKey string `json:"next_master_key,omitempty"`
-	Pepper    string `json:"pepper,omitempty"`
-	CreatedAt string `json:"created_at"`
+	Pepper        string `json:"pepper,omitempty"`
+	CreatedAt     string `json:"created_at"`
 }
 
 // Load resolves both secrets. When create is true and the key file does not

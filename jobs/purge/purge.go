@@ -10,7 +10,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -76,7 +78,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return err
 		}
 		audits = append(audits, a...)
-		for _, t := range sortedKeys(env.Config.Privacy.RetentionMonths) {
+		for _, t := range slices.Sorted(maps.Keys(env.Config.Privacy.RetentionMonths)) {
 			months := env.Config.Privacy.RetentionMonths[t]
 			cutoff := time.Date(env.Date.Year(), env.Date.Month()-time.Month(months), env.Date.Day()+1, 0, 0, 0, 0, loc)
 			res, err := conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM analytics.%s WHERE ts < ?", t), cutoff)
@@ -175,19 +177,6 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	for i := 1; i < len(out); i++ {
-		for j := i; j > 0 && out[j] < out[j-1]; j-- {
-			out[j], out[j-1] = out[j-1], out[j]
-		}
-	}
-	return out
 }
 
 // Request is one erasure request: an identifier, its type, the request id.

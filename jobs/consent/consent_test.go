@@ -1,0 +1,159 @@
+package consent
+
+import (
+	"context"
+	"database/sql"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	_ "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
+)
+
+func ts(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+type event struct {
+	id, subject, purpose, status, at, expires string
+}
+
+// build runs the real consent.intervals SQL over events on an in-memory
+// database whose customer map sends every subject token to customer "c-"+token.
+func build(t *testing.T, events []event) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	set, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"SET TimeZone = 'UTC'", "CREATE SCHEMA consent", "CREATE SCHEMA identity",
+		`CREATE TABLE identity.customer_map (id_token VARCHAR, id_type VARCHAR, customer_key VARCHAR, blocked BOOLEAN)`} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range []string{"consent.events.sql", "consent.intervals.sql"} {
+		body, _ := set.Section(f, "create")
+		if _, err := db.Exec(body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range events {
+		var exp any
+		if e.expires != "" {
+			exp = ts(e.expires)
+		}
+		if _, err := db.Exec(`INSERT INTO consent.events VALUES (?, ?, 'email', ?, ?, ?, ?, 'test', 'r1')`,
+			e.id, e.subject, e.purpose, e.status, ts(e.at), exp); err != nil {
+			t.Fatal(err)
+		}
+		blocked := e.subject == "shared"
+		if _, err := db.Exec(`INSERT INTO identity.customer_map SELECT ?, 'email', 'c-' || ?, ? WHERE ? NOT IN (SELECT id_token FROM identity.customer_map)`,
+			e.subject, e.subject, blocked, e.subject); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body, _ := set.Section("consent.intervals.sql", "build")
+	for _, s := range warehouse.SplitStatements(body) {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return db
+}
+
+func TestGateSemantics(t *testing.T) {
+	db := build(t, []event{
+		{"1", "a", "analytics", "granted", "2026-01-01T00:00:00Z", ""},
+		{"2", "a", "analytics", "withdrawn", "2026-03-01T00:00:00Z", ""},
+		{"3", "a", "analytics", "granted", "2026-05-01T00:00:00Z", "2026-06-01T00:00:00Z"},
+		{"4", "b", "marketing_email", "granted", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"},
+		{"5", "b", "marketing_email", "granted", "2026-01-15T00:00:00Z", "2026-04-01T00:00:00Z"}, // renewal
+		{"6", "c", "analytics", "withdrawn", "2026-01-01T00:00:00Z", ""},                      // never granted
+		{"7", "shared", "analytics", "granted", "2026-01-01T00:00:00Z", ""},                   // blocked identifier
+	})
+	g, err := LoadGate(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		customer, purpose, at string
+		want                  bool
+	}{
+		{"c-a", "analytics", "2025-12-31T23:59:59Z", false},
+		{"c-a", "analytics", "2026-01-01T00:00:00Z", true},
+		{"c-a", "analytics", "2026-02-28T23:59:59Z", true},
+		{"c-a", "analytics", "2026-03-01T00:00:00Z", false}, // withdrawn at that instant
+		{"c-a", "analytics", "2026-05-15T00:00:00Z", true},
+		{"c-a", "analytics", "2026-06-01T00:00:00Z", false}, // expired
+		{"c-a", "marketing_email", "2026-01-15T00:00:00Z", false},
+		{"c-b", "marketing_email", "2026-03-01T00:00:00Z", true}, // the renewal outlives the first expiry
+		{"c-b", "marketing_email", "2026-04-01T00:00:00Z", false},
+		{"c-c", "analytics", "2026-02-01T00:00:00Z", false},
+		{"c-shared", "analytics", "2026-02-01T00:00:00Z", false},
+		{"nobody", "analytics", "2026-02-01T00:00:00Z", false},
+	} {
+		if got := g.May(tc.customer, tc.purpose, ts(tc.at)); got != tc.want {
+			t.Errorf("May(%s, %s, %s) = %v, want %v", tc.customer, tc.purpose, tc.at, got, tc.want)
+		}
+	}
+}
+
+// The Go gate and the SQL predicate the split uses agree on random histories.
+func TestGateMatchesSQL(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	base := ts("2026-01-01T00:00:00Z")
+	var events []event
+	for i := 0; i < 400; i++ {
+		subj := string(rune('a' + r.IntN(20)))
+		at := base.Add(time.Duration(r.IntN(300*24)) * time.Hour)
+		status := "granted"
+		if r.IntN(3) == 0 {
+			status = "withdrawn"
+		}
+		exp := ""
+		if r.IntN(2) == 0 {
+			exp = at.Add(time.Duration(1+r.IntN(90*24)) * time.Hour).Format(time.RFC3339)
+		}
+		events = append(events, event{string(rune('A'+i/26)) + string(rune('a'+i%26)), subj, Purposes()[r.IntN(2)], status, at.Format(time.RFC3339), exp})
+	}
+	db := build(t, events)
+	g, err := LoadGate(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	yes := 0
+	for i := 0; i < 3000; i++ {
+		c := "c-" + string(rune('a'+r.IntN(20)))
+		p := Purposes()[r.IntN(2)]
+		at := base.Add(time.Duration(r.IntN(330*24)) * time.Hour)
+		var want bool
+		if err := db.QueryRow(`SELECT EXISTS (SELECT 1 FROM consent.intervals ci WHERE ci.customer_key = ? AND ci.purpose = ?
+  AND ? >= ci.valid_from AND (ci.valid_to IS NULL OR ? < ci.valid_to))`, c, p, at, at).Scan(&want); err != nil {
+			t.Fatal(err)
+		}
+		if got := g.May(c, p, at); got != want {
+			t.Fatalf("May(%s, %s, %s) = %v, SQL says %v", c, p, at, got, want)
+		}
+		if want {
+			yes++
+		}
+	}
+	if yes < 300 || yes > 2700 {
+		t.Fatalf("%d of 3000 allowed: the random histories do not exercise both answers", yes)
+	}
+}
