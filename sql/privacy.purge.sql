@@ -25,13 +25,15 @@ DELETE FROM analytics.orders WHERE customer_key NOT IN (SELECT customer_key FROM
 
 -- name: erase_targets
 -- Everything that identifies the subjects being erased: their customers
--- (erase_keys, filled by the job from the request identifiers) and every
--- identifier token of those customers, plus the requested ones.
+-- (erase_keys and erase_keys_by_request, filled by the job from the
+-- request identifiers) and every identifier token of those customers, plus
+-- the requested ones.
 CREATE OR REPLACE TEMP TABLE erase_tokens AS
-SELECT DISTINCT id_token, id_type FROM (
-    SELECT id_token, id_type FROM identity.customer_map WHERE customer_key IN (SELECT customer_key FROM erase_keys)
-    UNION ALL SELECT id_token, id_type FROM erase_requested
-);
+SELECT id_token, any_value(id_type) AS id_type, min(request_id) AS request_id FROM (
+    SELECT m.id_token, m.id_type, k.request_id
+    FROM identity.customer_map m JOIN erase_keys_by_request k USING (customer_key)
+    UNION ALL SELECT id_token, id_type, request_id FROM erase_requested
+) GROUP BY id_token;
 
 -- name: erase
 DELETE FROM analytics.web_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
@@ -60,7 +62,7 @@ DELETE FROM ops.cold_touches WHERE member IN (SELECT customer_key FROM erase_key
 -- Rejected rows quoting one of the subject's identifiers in clear.
 DELETE FROM ops.quarantine WHERE EXISTS (SELECT 1 FROM erase_values v WHERE contains(lower(raw), v.value));
 INSERT INTO ops.suppression (id_token, id_type, request_id)
-SELECT t.id_token, t.id_type, (SELECT min(request_id) FROM erase_requested)
+SELECT t.id_token, t.id_type, t.request_id
 FROM erase_tokens t WHERE t.id_token NOT IN (SELECT id_token FROM ops.suppression);
 
 -- name: landing_drop

@@ -50,7 +50,7 @@ func (a *app) privacyCommand() *cobra.Command {
 				return err
 			}
 			defer conn.Close()
-			audits, err := purge.Erase(ctx, sess.wh, conn, purge.Request{ID: reqID, Type: typ, Value: value})
+			audits, err := purge.Erase(ctx, sess.wh, conn, []purge.Request{{ID: reqID, Type: typ, Value: value}})
 			if err != nil {
 				return err
 			}

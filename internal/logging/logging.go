@@ -3,6 +3,7 @@
 package logging
 
 import (
+	"fmt"
 	"io"
 	"os"
 	"time"
@@ -27,7 +28,14 @@ func New(w io.Writer, format, level string) zerolog.Logger {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", PartsOrder: []string{
-			zerolog.TimestampFieldName, zerolog.LevelFieldName, "step", "job", zerolog.MessageFieldName}}
+			zerolog.TimestampFieldName, zerolog.LevelFieldName, "step", "job", zerolog.MessageFieldName},
+			// Run-level lines carry no step or job: print nothing, not "<nil>".
+			FormatPartValueByName: func(v any, name string) string {
+				if v == nil {
+					return ""
+				}
+				return fmt.Sprint(v)
+			}}
 	}
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger()
 }

@@ -83,8 +83,8 @@ func TestGateSemantics(t *testing.T) {
 		{"3", "a", "analytics", "granted", "2026-05-01T00:00:00Z", "2026-06-01T00:00:00Z"},
 		{"4", "b", "marketing_email", "granted", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"},
 		{"5", "b", "marketing_email", "granted", "2026-01-15T00:00:00Z", "2026-04-01T00:00:00Z"}, // renewal
-		{"6", "c", "analytics", "withdrawn", "2026-01-01T00:00:00Z", ""},                      // never granted
-		{"7", "shared", "analytics", "granted", "2026-01-01T00:00:00Z", ""},                   // blocked identifier
+		{"6", "c", "analytics", "withdrawn", "2026-01-01T00:00:00Z", ""},                         // never granted
+		{"7", "shared", "analytics", "granted", "2026-01-01T00:00:00Z", ""},                      // blocked identifier
 	})
 	g, err := LoadGate(context.Background(), db)
 	if err != nil {

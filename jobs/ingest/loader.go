@@ -313,12 +313,13 @@ WITH raw AS (
 	if err := l.dedup(ctx, inFiles, outcomes); err != nil {
 		return err
 	}
+	step("dedup")
 	if l.c.Kind == Event {
 		if err := l.dropLanded(ctx, inFiles, outcomes); err != nil {
 			return err
 		}
+		step("drop landed")
 	}
-	step("dedup")
 	// Over the threshold, the source's rows are not loaded: the extract is
 	// suspect. Its rejected rows stay in quarantine for inspection.
 	var read, q int64
@@ -482,40 +483,41 @@ func (l *loader) dedup(ctx context.Context, inFiles string, outcomes map[string]
 	if l.c.Kind == Upsert {
 		order = "_load_date DESC, _file DESC, rowid DESC"
 	}
+	// The doomed rows are found first, then deleted by rowid: one DELETE
+	// with the window query inside was 8x slower on millions of rows.
 	q := fmt.Sprintf(`
-DELETE FROM %[1]s WHERE rowid IN (
-  SELECT rid FROM (
-    SELECT rowid AS rid, row_number() OVER (PARTITION BY %[2]s ORDER BY %[3]s) AS rn
+CREATE OR REPLACE TEMP TABLE dedup_doomed AS
+SELECT rid, f FROM (
+    SELECT rowid AS rid, _file AS f, row_number() OVER (PARTITION BY %[2]s ORDER BY %[3]s) AS rn
     FROM %[1]s
     WHERE %[2]s IN (
       SELECT %[2]s FROM %[1]s
       WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE _file IN (%[4]s))
       GROUP BY ALL HAVING count(*) > 1)
-  ) WHERE rn > 1)
-RETURNING _file`, l.c.Table(), key, order, inFiles)
-	rows, err := l.conn.QueryContext(ctx, q)
-	if err != nil {
+) WHERE rn > 1`, l.c.Table(), key, order, inFiles)
+	if _, err := l.conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("find re-delivered rows: %w", err)
+	}
+	if _, err := l.conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE rowid IN (SELECT rid FROM dedup_doomed)", l.c.Table())); err != nil {
 		return fmt.Errorf("drop re-delivered rows: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var f string
-		if err := rows.Scan(&f); err != nil {
-			return err
-		}
-		// A row of an older file replaced by an upsert is not a duplicate
-		// of this load: only rows of the files being loaded are counted.
-		if o := outcomes[f]; o != nil {
-			o.duplicates++
-		}
-	}
-	return rows.Err()
+	// A row of an older file replaced by an upsert is not a duplicate of
+	// this load: only rows of the files being loaded are counted.
+	return l.countPerFile(ctx, "SELECT f, count(*) FROM dedup_doomed GROUP BY f", outcomes,
+		func(o *fileOutcome, n int64) { o.duplicates += n })
 }
 
 // dropLanded drops rows whose key an earlier run already landed: landing
 // is emptied once a nightly run has moved its rows to hot and cold, so
 // ops.landed_keys (salted hashes of the keys) remembers what was seen.
 func (l *loader) dropLanded(ctx context.Context, inFiles string, outcomes map[string]*fileOutcome) error {
+	var known bool
+	if err := l.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ops.landed_keys WHERE source = ?)", l.c.Source).Scan(&known); err != nil {
+		return err
+	}
+	if !known {
+		return nil // the first load of a source (a whole catch-up) has nothing to compare with
+	}
 	q := fmt.Sprintf(`DELETE FROM %s WHERE _file IN (%s)
   AND landed_key(%s) IN (SELECT key_hash FROM ops.landed_keys WHERE source = %s)
 RETURNING _file`, l.c.Table(), inFiles, keyExpr(l.c.Key), lit(l.c.Source))

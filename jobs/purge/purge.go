@@ -60,14 +60,12 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, err
 	}
-	for _, r := range reqs {
-		a, err := Erase(ctx, wh, conn, r)
-		if err != nil {
-			return c, err
-		}
-		audits = append(audits, a...)
-		c.Detail["erasures"]++
+	a, err := Erase(ctx, wh, conn, reqs)
+	if err != nil {
+		return c, err
 	}
+	audits = append(audits, a...)
+	c.Detail["erasure_requests"] = int64(len(reqs))
 
 	err = warehouse.InTx(ctx, conn, func() error {
 		if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "consented_now", sql.Named("now", now)); err != nil {
@@ -201,53 +199,69 @@ func pendingRequests(ctx context.Context, conn *sql.Conn) ([]Request, error) {
 	return out, rows.Err()
 }
 
-// Erase forgets one subject: every customer the identifier belongs to
-// loses their hot rows, vault entries, identity graph, ledger entries and
+// Erase forgets subjects: every customer a requested identifier belongs
+// to loses their hot rows, vault entries, identity graph, ledger entries and
 // quarantined rows quoting them; their data keys are destroyed first
 // (crypto-shredding: copies of the old database cannot be decrypted); and
 // every identifier of theirs joins the suppression list, so that no old
-// extract brings them back. The identifier's type must be customer_id,
-// email or phone; its value is normalised as ingest does.
-func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, r Request) ([]Audit, error) {
+// extract brings them back. Identifier types are customer_id, email or
+// phone; values are normalised as ingest does. The requests are carried out
+// together (one pass over each table, whatever their number); the audit
+// has one "erasure" row per request and the rows deleted per table.
+func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []Request) ([]Audit, error) {
+	if len(reqs) == 0 {
+		return nil, nil
+	}
 	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
 		return nil, fmt.Errorf("erase: no master key loaded")
 	}
-	setup := `CREATE OR REPLACE TEMP TABLE erase_requested AS
-SELECT pseudonym(t, v) AS id_token, t AS id_type, ? AS request_id
-FROM (SELECT ? AS t, CASE ? WHEN 'email' THEN norm_email(?) WHEN 'phone' THEN norm_phone(?) ELSE trim(?) END AS v)
-WHERE v IS NOT NULL`
-	if _, err := conn.ExecContext(ctx, setup, r.ID, r.Type, r.Type, r.Value, r.Value, r.Value); err != nil {
-		return nil, fmt.Errorf("erase %s: %w", r.ID, err)
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE erase_input (request_id VARCHAR, t VARCHAR, v VARCHAR)"); err != nil {
+		return nil, err
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_keys AS
-SELECT DISTINCT m.customer_key FROM identity.customer_map m JOIN erase_requested q USING (id_token) WHERE NOT m.blocked`); err != nil {
-		return nil, fmt.Errorf("erase %s: %w", r.ID, err)
+	var rows [][]any
+	for _, r := range reqs {
+		rows = append(rows, []any{r.ID, r.Type, r.Value})
 	}
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO erase_input VALUES", "", rows); err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_requested AS
+SELECT pseudonym(t, v) AS id_token, t AS id_type, request_id FROM (
+  SELECT request_id, t, CASE t WHEN 'email' THEN norm_email(v) WHEN 'phone' THEN norm_phone(v) ELSE trim(v) END AS v FROM erase_input)
+WHERE v IS NOT NULL`); err != nil {
+		return nil, fmt.Errorf("erase: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_keys_by_request AS
+SELECT DISTINCT q.request_id, m.customer_key FROM identity.customer_map m JOIN erase_requested q USING (id_token) WHERE NOT m.blocked;
+CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM erase_keys_by_request`); err != nil {
+		return nil, fmt.Errorf("erase: %w", err)
+	}
+	byRequest := map[string][]string{}
 	var keysFound []string
-	rows, err := conn.QueryContext(ctx, "SELECT customer_key FROM erase_keys ORDER BY 1")
+	kr, err := conn.QueryContext(ctx, "SELECT request_id, customer_key FROM erase_keys_by_request ORDER BY 1, 2")
 	if err != nil {
 		return nil, err
 	}
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
+	for kr.Next() {
+		var id, k string
+		if err := kr.Scan(&id, &k); err != nil {
+			kr.Close()
 			return nil, err
 		}
+		byRequest[id] = append(byRequest[id], k)
 		keysFound = append(keysFound, k)
 	}
-	rows.Close()
-	subject := ""
-	if len(keysFound) > 0 {
-		subject = keysFound[0][:12]
-	}
+	kr.Close()
 	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
 	if err != nil {
 		return nil, err
 	}
-	// Values to scrub from quarantine: the one asked for and, while the
-	// keys still exist, what the vault holds of the subject.
-	values := []string{strings.ToLower(strings.TrimSpace(r.Value))}
+	// Values to scrub from quarantine: the ones asked for and, while the
+	// keys still exist, what the vault holds of the subjects.
+	var values []string
+	for _, r := range reqs {
+		values = append(values, strings.ToLower(strings.TrimSpace(r.Value)))
+	}
 	recs, err := vaultjob.ReadSubjects(ctx, wh.DB, ks, keysFound)
 	if err != nil {
 		return nil, err
@@ -271,7 +285,7 @@ SELECT DISTINCT m.customer_key FROM identity.customer_map m JOIN erase_requested
 	if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_targets"); err != nil {
 		return nil, err
 	}
-	// CRM ids among the subject's identifiers are vault subjects too, even
+	// CRM ids among the subjects' identifiers are vault subjects too, even
 	// without a vault row (a key minted by an interrupted run).
 	trows, err := conn.QueryContext(ctx, "SELECT id_token FROM erase_tokens WHERE id_type = 'customer_id'")
 	if err != nil {
@@ -299,9 +313,13 @@ SELECT DISTINCT m.customer_key FROM identity.customer_map m JOIN erase_requested
 	if err := ks.Save(); err != nil {
 		return nil, err
 	}
-	audits := []Audit{{Action: "crypto_shred", RequestID: r.ID, Subject: subject, Target: "keystore", Rows: int64(destroyed)}}
+	batch := reqs[0].ID
+	if len(reqs) > 1 {
+		batch = fmt.Sprintf("%s (+%d more)", reqs[0].ID, len(reqs)-1)
+	}
+	var audits []Audit
 	err = warehouse.InTx(ctx, conn, func() error {
-		a, err := runCounted(ctx, wh, conn, "erase", r.ID, subject)
+		a, err := runCounted(ctx, wh, conn, "erase", batch, "")
 		if err != nil {
 			return err
 		}
@@ -309,19 +327,29 @@ SELECT DISTINCT m.customer_key FROM identity.customer_map m JOIN erase_requested
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("erase %s: %w", r.ID, err)
+		return nil, fmt.Errorf("erase: %w", err)
 	}
 	var total int64
-	for _, a := range audits[1:] {
+	for _, a := range audits {
 		if a.Target != "ops.suppression" {
 			total += a.Rows
 		}
 	}
-	detail := fmt.Sprintf("%d customer(s), %d rows deleted, %d data keys destroyed", len(keysFound), total, destroyed)
-	if len(keysFound) == 0 {
-		detail = "no customer holds this identifier; identifier suppressed"
+	audits = append(audits, Audit{Action: "crypto_shred", RequestID: batch, Target: "keystore", Rows: int64(destroyed)})
+	for _, r := range reqs {
+		ks := byRequest[r.ID]
+		a := Audit{Action: "erasure", RequestID: r.ID, Detail: fmt.Sprintf("%d customer(s) erased (%s identifier)", len(ks), r.Type)}
+		if len(ks) > 0 {
+			a.Subject = ks[0][:12]
+		} else {
+			a.Detail = "no customer holds this " + r.Type + "; identifier suppressed"
+		}
+		if len(reqs) == 1 {
+			a.Rows = total
+			a.Detail += fmt.Sprintf(", %d rows deleted, %d data keys destroyed", total, destroyed)
+		}
+		audits = append(audits, a)
 	}
-	audits = append(audits, Audit{Action: "erasure", RequestID: r.ID, Subject: subject, Rows: total, Detail: detail})
 	return audits, nil
 }
 

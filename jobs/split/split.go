@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -55,6 +56,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	args := []any{sql.Named("lookback_days", env.Config.Attribution.LookbackDays),
 		sql.Named("max_touches", env.Config.Attribution.MaxTouches)}
+	t0 := time.Now()
+	lap := func(step string) {
+		env.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("split step")
+		t0 = time.Now()
+	}
 	err = warehouse.InTx(ctx, conn, func() error {
 		if _, err := wh.RunSection(ctx, conn, "landing.fact_keys.sql", "build"); err != nil {
 			return err
@@ -65,6 +71,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			Scan(&c.In, &consented, &anonymous, &suppressed); err != nil {
 			return err
 		}
+		lap("fact_keys")
 		c.Detail["facts_consented"], c.Detail["facts_anonymous"], c.Detail["facts_suppressed"] = consented, anonymous, suppressed
 		for _, t := range HotTables() {
 			n, err := wh.RunSection(ctx, conn, "analytics."+t+".sql", "split")
@@ -73,22 +80,27 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			}
 			c.Detail["analytics."+t] = n
 			c.Out += n
+			lap("analytics." + t)
 		}
 		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
 			return err
 		}
+		lap("analytics.orders")
 		if _, err := wh.RunSection(ctx, conn, "landing.activity.sql", "build"); err != nil {
 			return err
 		}
+		lap("activity")
 		for _, t := range ColdTables() {
 			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "contribute", args...); err != nil {
 				return err
 			}
+			lap("cold." + t)
 		}
 		return nil
 	})
 	if err != nil {
 		return c, fmt.Errorf("split: %w", err)
 	}
+	lap("commit")
 	return c, nil
 }
