@@ -38,11 +38,16 @@ WITH conv AS (
     SELECT min(batch) AS batch, member, order_id, min(ts) AS ts, arg_min(amount, ts) AS amount
     FROM activity WHERE kind = 'purchase' AND member IS NOT NULL AND order_id IS NOT NULL
     GROUP BY member, order_id
+), conv_days AS (
+    -- Each conversion meets only the touches of its lookback days: an
+    -- equi-join on (member, day) instead of every touch of the member.
+    SELECT c.*, CAST(c.ts AS DATE) - CAST(d AS INTEGER) AS day
+    FROM conv c, range(0, CAST($lookback_days AS INTEGER) + 1) r(d)
 ), p AS (
     SELECT c.batch, c.member, c.order_id, c.ts, c.amount, list(t.touch ORDER BY t.ts, t.touch) AS touches
-    FROM conv c
-    JOIN ops.cold_touches t ON t.member = c.member AND t.ts <= c.ts
-                            AND t.ts > c.ts - to_days(CAST($lookback_days AS INTEGER))
+    FROM conv_days c
+    JOIN ops.cold_touches t ON t.member = c.member AND CAST(t.ts AS DATE) = c.day
+    WHERE t.ts <= c.ts AND t.ts > c.ts - to_days(CAST($lookback_days AS INTEGER))
     GROUP BY ALL
 )
 SELECT batch, member, CAST(date_trunc('month', ts) AS DATE) AS month, amount,

@@ -8,6 +8,7 @@ CREATE TABLE IF NOT EXISTS identity.blocked (
     id_token   VARCHAR PRIMARY KEY,
     id_type    VARCHAR NOT NULL,
     label      VARCHAR,
-    customers  INTEGER NOT NULL,  -- distinct customer ids (or customers, for devices) it links
-    max_allowed INTEGER NOT NULL
+    customers  INTEGER NOT NULL,  -- distinct customer ids (or customers, for devices) it links; receipts a day for generic cards
+    max_allowed INTEGER NOT NULL,
+    reason     VARCHAR NOT NULL
 );

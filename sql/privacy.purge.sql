@@ -52,6 +52,7 @@ DELETE FROM vault.pii_stage WHERE subject_token IN (SELECT id_token FROM erase_t
 DELETE FROM identity.links WHERE a_token IN (SELECT id_token FROM erase_tokens) OR b_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM identity.identifiers WHERE id_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM identity.blocked WHERE id_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM identity.usage_blocked WHERE id_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM identity.customer_map WHERE customer_key IN (SELECT customer_key FROM erase_keys) OR id_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM identity.customer_map_next WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM identity.customers WHERE customer_key IN (SELECT customer_key FROM erase_keys);

@@ -359,6 +359,23 @@ WHERE table_catalog = 'cold' ORDER BY 1, 2`)
 		}
 	})
 
+	t.Run("planted shared mailboxes and the generic store card are blocked", func(t *testing.T) {
+		r := queryCSV(t, wh, fmt.Sprintf(`SELECT s.kind, s.value, coalesce(m.blocked, false)
+FROM read_csv('%s', all_varchar = true) s
+LEFT JOIN identity.customer_map m ON m.id_token = pseudonym(s.type, CASE s.type WHEN 'email' THEN norm_email(s.value) ELSE s.value END)
+WHERE s.kind IN ('shared_mailbox', 'store_generic_card')`, filepath.Join(data, "truth", "shared_identifiers.csv")))
+		kinds := map[string]bool{}
+		for _, x := range r {
+			kinds[x[0]] = true
+			if x[2] != "true" {
+				t.Errorf("%s %s is not blocked", x[0], x[1])
+			}
+		}
+		if !kinds["shared_mailbox"] || !kinds["store_generic_card"] {
+			t.Errorf("truth lists %v", kinds)
+		}
+	})
+
 	t.Run("explain", func(t *testing.T) {
 		id := queryCSV(t, wh, fmt.Sprintf(`SELECT value FROM read_csv('%s', all_varchar = true) WHERE type = 'email' LIMIT 1`, filepath.Join(data, "truth", "identities.csv")))[0][0]
 		out := mustCLI(t, "identity", "explain", "--warehouse", wh, id).stdout

@@ -112,6 +112,12 @@ type Identity struct {
 	// MaxCustomersPerDevice blocks a cookie or app device seen logged in as
 	// more distinct customers than this (shared family computers).
 	MaxCustomersPerDevice int `yaml:"max_customers_per_device" json:"max_customers_per_device"`
+	// MaxReceiptsPerCardDay blocks a loyalty card scanned on more receipts in
+	// one day than this (a store's generic card kept at the till).
+	MaxReceiptsPerCardDay int `yaml:"max_receipts_per_card_day" json:"max_receipts_per_card_day"`
+	// MaxStoresPerCardDay blocks a loyalty card scanned in this many
+	// different stores on one day.
+	MaxStoresPerCardDay int `yaml:"max_stores_per_card_day" json:"max_stores_per_card_day"`
 }
 
 // Default returns the configuration used when nothing else is set.
@@ -123,7 +129,7 @@ func Default() Config {
 		Region:    "FR",
 		Log:       Log{Format: "auto", Level: "info"},
 		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true},
-		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1},
+		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1, MaxReceiptsPerCardDay: 10, MaxStoresPerCardDay: 3},
 		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, RetentionMonths: map[string]int{
 			"web_events": 13, "app_events": 13, "email_events": 13, "contacts": 36,
 			"survey_responses": 36, "store_receipts": 60,
@@ -201,6 +207,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Identity.MaxCustomerIDs < 1 {
 		errs = append(errs, "identity.max_customer_ids: must be at least 1")
+	}
+	if c.Identity.MaxReceiptsPerCardDay < 1 {
+		errs = append(errs, "identity.max_receipts_per_card_day: must be at least 1")
+	}
+	if c.Identity.MaxStoresPerCardDay < 2 {
+		errs = append(errs, "identity.max_stores_per_card_day: must be at least 2")
 	}
 	if c.Identity.MaxCustomersPerDevice < 1 {
 		errs = append(errs, "identity.max_customers_per_device: must be at least 1")

@@ -86,7 +86,7 @@ near AS (
   UNION SELECT l.b_token FROM identity.links l JOIN members m ON l.a_token = m.id_token
   UNION SELECT l.a_token FROM identity.links l JOIN members m ON l.b_token = m.id_token)
 SELECT i.id_token, i.id_type, coalesce(i.label, ''), m.customer_key = ?,
-       CASE WHEN b.id_token IS NOT NULL THEN 'shared by ' || b.customers || ' customers (limit ' || b.max_allowed || ')' ELSE '' END
+       coalesce(b.reason, '')
 FROM near n JOIN identity.identifiers i USING (id_token)
 JOIN identity.customer_map m USING (id_token)
 LEFT JOIN identity.blocked b USING (id_token)`, ex.CustomerKey, ex.CustomerKey)

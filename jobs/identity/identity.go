@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	"sort"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -26,7 +27,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "identity", Needs: []string{"ingest"},
-		SQL: []string{"identity.identifiers.sql", "identity.links.sql", "identity.customer_map.sql",
+		SQL: []string{"identity.identifiers.sql", "identity.links.sql", "identity.usage_blocked.sql", "identity.customer_map.sql",
 			"identity.customers.sql", "identity.blocked.sql", "ops.identity_merges.sql"},
 		Doc: "stitch identifiers (CRM id, email, phone, card, cookie, device) into customers with stable keys"}
 }
@@ -60,13 +61,45 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 		lap(step[0] + ":" + step[1])
 	}
+	if _, err := wh.RunSection(ctx, conn, "identity.usage_blocked.sql", "extract",
+		sql.Named("max_receipts", env.Config.Identity.MaxReceiptsPerCardDay), sql.Named("max_stores", env.Config.Identity.MaxStoresPerCardDay)); err != nil {
+		return counts, err
+	}
 	g, err := LoadGraph(ctx, conn)
+	if err != nil {
+		return counts, err
+	}
+	usage, err := usageBlocked(ctx, conn, g)
 	if err != nil {
 		return counts, err
 	}
 	lap("load graph")
 	lim := Limits{MaxCustomerIDs: env.Config.Identity.MaxCustomerIDs, MaxCustomersPerDevice: env.Config.Identity.MaxCustomersPerDevice}
-	res := Stitch(g.Nodes, g.Edges, lim)
+	// Identifiers blocked for their use lose their links before stitching.
+	edges, kept := g.Edges, []int(nil)
+	if len(usage) > 0 {
+		edges = make([]Edge, 0, len(g.Edges))
+		for i, e := range g.Edges {
+			_, a := usage[e.A]
+			_, b := usage[e.B]
+			if !a && !b {
+				edges = append(edges, e)
+				kept = append(kept, i)
+			}
+		}
+	}
+	res := Stitch(g.Nodes, edges, lim)
+	if kept != nil { // Used indexes the kept edges; callers index g.Edges
+		used := make([]bool, len(g.Edges))
+		for k, i := range kept {
+			used[i] = res.Used[k]
+		}
+		res.Used = used
+	}
+	for n, perDay := range usage {
+		res.Blocked = append(res.Blocked, Blocked{Node: n, Customers: perDay, Limit: env.Config.Identity.MaxReceiptsPerCardDay, Usage: true})
+	}
+	sort.Slice(res.Blocked, func(i, j int) bool { return res.Blocked[i].Node < res.Blocked[j].Node })
 	compKey := make([]string, len(res.Reps))
 	for c, rep := range res.Reps {
 		compKey[c] = CustomerKey(wh.Secrets.Pepper, g.Nodes[rep].Token)
@@ -98,7 +131,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		blockedRows := make([][]any, 0, len(res.Blocked))
 		for _, b := range res.Blocked {
 			n := g.Nodes[b.Node]
-			blockedRows = append(blockedRows, []any{n.Token, n.Type, g.Labels[b.Node], b.Customers, b.Limit})
+			reason := fmt.Sprintf("shared by %d customers (limit %d)", b.Customers, b.Limit)
+			if b.Usage {
+				reason = fmt.Sprintf("up to %d receipts a day, or in %d+ stores the same day: a generic card kept at the tills", b.Customers, env.Config.Identity.MaxStoresPerCardDay)
+			}
+			blockedRows = append(blockedRows, []any{n.Token, n.Type, g.Labels[b.Node], b.Customers, b.Limit, reason})
 		}
 		if err := warehouse.InsertRows(ctx, conn, "INSERT INTO identity.blocked VALUES", "", blockedRows); err != nil {
 			return fmt.Errorf("record blocked identifiers: %w", err)
@@ -133,6 +170,27 @@ VALUES`, "ON CONFLICT DO NOTHING", mergeRows); err != nil {
 		"customers": int64(len(res.Reps)), "known_customers": int64(known), "blocked": int64(len(res.Blocked)),
 		"merges": int64(len(merges))}
 	return counts, nil
+}
+
+// usageBlocked maps graph nodes blocked for their use to their worst day.
+func usageBlocked(ctx context.Context, conn *sql.Conn, g *Graph) (map[int]int, error) {
+	rows, err := conn.QueryContext(ctx, "SELECT id_token, max_per_day FROM identity.usage_blocked")
+	if err != nil {
+		return nil, fmt.Errorf("read usage-blocked identifiers: %w", err)
+	}
+	defer rows.Close()
+	out := map[int]int{}
+	for rows.Next() {
+		var tok string
+		var n int
+		if err := rows.Scan(&tok, &n); err != nil {
+			return nil, err
+		}
+		if i, ok := g.Index[tok]; ok {
+			out[i] = n
+		}
+	}
+	return out, rows.Err()
 }
 
 func runSection(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, file, section string) error {

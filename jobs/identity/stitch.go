@@ -56,8 +56,9 @@ type Limits struct {
 // Blocked is an identifier the guard refused to use for stitching.
 type Blocked struct {
 	Node      int
-	Customers int
+	Customers int // distinct customers it links; for Usage, its most receipts in a day
 	Limit     int
+	Usage     bool // blocked for how it is used (identity.usage_blocked), not for whom it links
 }
 
 // Result is the stitched graph.
