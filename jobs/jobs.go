@@ -7,6 +7,7 @@ import (
 	"github.com/parcours/parcours/jobs/cold"
 	"github.com/parcours/parcours/jobs/consent"
 	"github.com/parcours/parcours/jobs/export"
+	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/identity"
 	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/jobs/purge"
@@ -28,5 +29,6 @@ func All() []orchestration.Job {
 		purge.New(),
 		audit.New(),
 		export.New(),
+		features.New(),
 	}
 }

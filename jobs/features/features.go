@@ -1,0 +1,167 @@
+// Package features computes point-in-time customer features for a cut-off
+// date (sql/analytics.customer_features.sql) and hands them to Go models as
+// a float64 matrix, read from DuckDB as Arrow record batches (no row-by-row
+// scanning of millions of cells).
+package features
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Table is the features of one cut-off: row-major values with NaN for
+// missing, one row per customer.
+type Table struct {
+	Cutoff    time.Time
+	Customers []string
+	Names     []string
+	Values    []float64 // len(Customers) * len(Names)
+}
+
+// Row returns customer i's features.
+func (t *Table) Row(i int) []float64 { return t.Values[i*len(t.Names) : (i+1)*len(t.Names)] }
+
+// Build (re)computes the features of a cut-off in analytics.customer_features.
+func Build(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time) (int64, error) {
+	if _, err := wh.RunSection(ctx, conn, "analytics.customer_features.sql", "build",
+		sql.Named("cutoff", cutoff.Format(time.DateOnly))); err != nil {
+		return 0, err
+	}
+	var n int64
+	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM analytics.customer_features WHERE cutoff = ?", cutoff).Scan(&n)
+	return n, err
+}
+
+// Load reads the features of a cut-off as Arrow record batches.
+func Load(ctx context.Context, conn *sql.Conn, cutoff time.Time) (*Table, error) {
+	t := &Table{Cutoff: cutoff}
+	err := conn.Raw(func(dc any) error {
+		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
+		if err != nil {
+			return err
+		}
+		rr, err := ar.QueryContext(ctx, fmt.Sprintf(
+			"SELECT * EXCLUDE (cutoff) FROM analytics.customer_features WHERE cutoff = DATE '%s' ORDER BY customer_key",
+			cutoff.Format(time.DateOnly)))
+		if err != nil {
+			return err
+		}
+		defer rr.Release()
+		schema := rr.Schema()
+		for i, f := range schema.Fields() {
+			if i == 0 {
+				continue // customer_key
+			}
+			t.Names = append(t.Names, f.Name)
+		}
+		for rr.Next() {
+			rec := rr.RecordBatch()
+			keys, ok := rec.Column(0).(*array.String)
+			if !ok {
+				return fmt.Errorf("customer_key is %s, want a string column", rec.Column(0).DataType())
+			}
+			n := int(rec.NumRows())
+			base := len(t.Customers)
+			for r := 0; r < n; r++ {
+				t.Customers = append(t.Customers, strings.Clone(keys.Value(r))) // the batch buffer is reused
+			}
+			t.Values = append(t.Values, make([]float64, n*len(t.Names))...)
+			for j := range t.Names {
+				col := rec.Column(j + 1)
+				for r := 0; r < n; r++ {
+					t.Values[(base+r)*len(t.Names)+j] = value(col, r)
+				}
+			}
+		}
+		return rr.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load features of %s: %w", cutoff.Format(time.DateOnly), err)
+	}
+	return t, nil
+}
+
+// value reads one numeric cell as float64, NaN when null.
+func value(col arrow.Array, r int) float64 {
+	if col.IsNull(r) {
+		return math.NaN()
+	}
+	switch c := col.(type) {
+	case *array.Float64:
+		return c.Value(r)
+	case *array.Int64:
+		return float64(c.Value(r))
+	case *array.Int32:
+		return float64(c.Value(r))
+	case *array.Float32:
+		return float64(c.Value(r))
+	}
+	return math.NaN()
+}
+
+// Labels returns the churn label (1 = no purchase in horizon days from the
+// cut-off) of every customer of a cut-off, in the Table's order.
+func Labels(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int) (map[string]float64, error) {
+	q, err := wh.SQL.Section("analytics.customer_features.sql", "label")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, q, sql.Named("cutoff", cutoff.Format(time.DateOnly)), sql.Named("horizon", horizon))
+	if err != nil {
+		return nil, fmt.Errorf("churn labels: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]float64{}
+	for rows.Next() {
+		var k string
+		var y int
+		if err := rows.Scan(&k, &y); err != nil {
+			return nil, err
+		}
+		out[k] = float64(y)
+	}
+	return out, rows.Err()
+}
+
+// Job computes the features of the day after the logical date (so the
+// logical date's events count) for nightly scoring.
+type Job struct{}
+
+// New returns the features job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "features", Needs: []string{"purge"},
+		SQL: []string{"analytics.customer_features.sql"},
+		Doc: "point-in-time customer features (RFM, channel mix, sessions, email, contacts, NPS) from hot tables"}
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	var c orchestration.Counts
+	conn, err := env.WH.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	n, err := Build(ctx, env.WH, conn, ScoringCutoff(env.Date))
+	c.Out = n
+	return c, err
+}
+
+// ScoringCutoff is the cut-off nightly scoring uses for a logical date: the
+// next day, so that everything up to the end of the logical date counts.
+func ScoringCutoff(date time.Time) time.Time { return date.AddDate(0, 0, 1) }
