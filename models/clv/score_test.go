@@ -1,0 +1,135 @@
+package clv
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+)
+
+func cdnowModel(t *testing.T) *Model {
+	t.Helper()
+	full, _ := publishedBGNBD()
+	return &Model{
+		TimeUnit:   Weeks,
+		BGNBD:      BGNBDFit{Params: full, N: 2357},
+		GammaGamma: GammaGammaFit{Params: GammaGammaParams{P: 6.25, Q: 3.74, V: 15.44}, N: 946},
+	}
+}
+
+func TestScoreComposition(t *testing.T) {
+	m := cdnowModel(t)
+	c := Customer{ID: "1", X: 2, TX: 30.43, T: 38.86, MeanValue: 22.35}
+	bg, gg := m.BGNBD.Params, m.GammaGamma.Params
+	spend, _ := gg.ConditionalExpectedSpend(c)
+	alive, _ := bg.ProbAlive(c)
+	y := func(days float64) float64 {
+		v, err := bg.ConditionalExpectedPurchases(c, days/7)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	score := func(opts ScoreOptions) Score {
+		s, err := m.Score(t.Context(), []Customer{c}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s[0]
+	}
+
+	s := score(ScoreOptions{HorizonDays: 365, PeriodDays: 365})
+	if s.ID != "1" || s.ProbAlive != alive || s.ExpectedSpend != spend ||
+		s.Purchases30 != y(30) || s.Purchases90 != y(90) || s.Purchases365 != y(365) {
+		t.Errorf("score %+v does not carry the model's predictions", s)
+	}
+	tests := []struct {
+		name string
+		opts ScoreOptions
+		want float64
+	}{
+		// One undiscounted period: E[Y(H)]·E[M].
+		{"one period", ScoreOptions{HorizonDays: 365, PeriodDays: 365}, y(365) * spend},
+		// Undiscounted monthly periods telescope to the same total.
+		{"monthly undiscounted", ScoreOptions{HorizonDays: 365, PeriodDays: 30}, y(365) * spend},
+		// One period discounted from its end: /(1.1)^(730/365).
+		{"two years discounted", ScoreOptions{HorizonDays: 730, PeriodDays: 730, AnnualDiscountRate: 0.1}, y(730) * spend / 1.21},
+		// Two 45-day periods at 10%: by hand.
+		{"two periods", ScoreOptions{HorizonDays: 90, PeriodDays: 45, AnnualDiscountRate: 0.1},
+			spend * (y(45)/math.Pow(1.1, 45.0/365) + (y(90)-y(45))/math.Pow(1.1, 90.0/365))},
+		// A horizon that is not a whole number of periods: 30 + 30 + 10 days.
+		{"partial last period", ScoreOptions{HorizonDays: 70, PeriodDays: 30, AnnualDiscountRate: 0.2},
+			spend * (y(30)/math.Pow(1.2, 30.0/365) + (y(60)-y(30))/math.Pow(1.2, 60.0/365) + (y(70)-y(60))/math.Pow(1.2, 70.0/365))},
+	}
+	for _, tc := range tests {
+		got := score(tc.opts).CLV
+		if math.Abs(got-tc.want) > 1e-10*tc.want {
+			t.Errorf("%s: CLV %.12g, want %.12g", tc.name, got, tc.want)
+		}
+	}
+	// Monthly discounting lies between no discount and discounting all of
+	// it from the horizon.
+	monthly := score(ScoreOptions{HorizonDays: 365, AnnualDiscountRate: 0.1}).CLV
+	if !(monthly < y(365)*spend && monthly > y(365)*spend/1.1) {
+		t.Errorf("monthly discounted CLV %.6g outside (%.6g, %.6g)", monthly, y(365)*spend/1.1, y(365)*spend)
+	}
+}
+
+func TestScoreTimeUnitInvariance(t *testing.T) {
+	// A weekly model is a daily model with α and all times ×7: scores must
+	// agree whatever unit the model was fitted in.
+	weekly := cdnowModel(t)
+	daily := *weekly
+	daily.TimeUnit = Days
+	daily.BGNBD.Params.Alpha *= 7
+	customers := []Customer{
+		{ID: "a", X: 0, TX: 0, T: 38.86},
+		{ID: "b", X: 2, TX: 30.43, T: 38.86, MeanValue: 22.35},
+		{ID: "c", X: 26, TX: 30.85714, T: 31, MeanValue: 41},
+	}
+	inDays := make([]Customer, len(customers))
+	for i, c := range customers {
+		c.TX *= 7
+		c.T *= 7
+		inDays[i] = c
+	}
+	opts := ScoreOptions{HorizonDays: 365, AnnualDiscountRate: 0.08}
+	sw, err := weekly.Score(t.Context(), customers, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd, err := daily.Score(t.Context(), inDays, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range sw {
+		for _, pair := range [][2]float64{
+			{sw[i].ProbAlive, sd[i].ProbAlive}, {sw[i].Purchases30, sd[i].Purchases30},
+			{sw[i].Purchases365, sd[i].Purchases365}, {sw[i].CLV, sd[i].CLV},
+		} {
+			if math.Abs(pair[0]-pair[1]) > 1e-9*math.Max(1, pair[0]) {
+				t.Errorf("%s: weekly %+v, daily %+v", customers[i].ID, sw[i], sd[i])
+				break
+			}
+		}
+	}
+}
+
+func TestScoreErrors(t *testing.T) {
+	m := cdnowModel(t)
+	c := []Customer{{ID: "a", T: 3}}
+	for _, opts := range []ScoreOptions{
+		{HorizonDays: 0},
+		{HorizonDays: 365, PeriodDays: -1},
+		{HorizonDays: 365, AnnualDiscountRate: -1},
+	} {
+		if _, err := m.Score(t.Context(), c, opts); err == nil {
+			t.Errorf("%+v accepted", opts)
+		}
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := m.Score(ctx, c, ScoreOptions{HorizonDays: 365}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled scoring returned %v", err)
+	}
+}
