@@ -64,7 +64,7 @@ func ReadTransactionsCSV(r io.Reader, cols CSVColumns) ([]Transaction, error) {
 		if id == "" {
 			return nil, fmt.Errorf("read transactions: line %d: empty customer", line)
 		}
-		when, err := parseTransactionDate(strings.TrimSpace(rec[di]))
+		when, err := ParseDate(strings.TrimSpace(rec[di]))
 		if err != nil {
 			return nil, fmt.Errorf("read transactions: line %d: %w", line, err)
 		}
@@ -76,10 +76,10 @@ func ReadTransactionsCSV(r io.Reader, cols CSVColumns) ([]Transaction, error) {
 	}
 }
 
-// parseTransactionDate accepts the layouts ReadTransactionsCSV documents; only
+// ParseDate accepts the layouts ReadTransactionsCSV documents; only
 // the calendar day matters to the models, so RFC 3339 times keep their own
 // offset and are reduced to their local day by Summarize.
-func parseTransactionDate(s string) (time.Time, error) {
+func ParseDate(s string) (time.Time, error) {
 	for _, layout := range []string{time.DateOnly, "20060102", time.DateTime, time.RFC3339Nano} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, nil

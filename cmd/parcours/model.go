@@ -1,0 +1,171 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parcours/parcours/models/registry"
+)
+
+// modelCommand groups the data scientist's commands.
+func (a *app) modelCommand() *cobra.Command {
+	c := &cobra.Command{Use: "model", Short: "Churn and lifetime-value models: train, fit your own data, list, compare, promote, explain"}
+	var asJSON bool
+	var kind string
+	list := &cobra.Command{
+		Use:   "list",
+		Short: "Models in the registry, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sess, err := a.open(ctx, true, "parcours model list")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			ms, err := registry.List(ctx, sess.wh.DB, kind)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(map[string]any{"models": ms})
+			}
+			var rows [][]string
+			for _, m := range ms {
+				rows = append(rows, []string{m.ID, m.Kind, m.Algorithm, m.Status, date(m.TrainCutoff), date(m.EvalCutoff),
+					headline(m.Metrics), m.CreatedAt.Format(time.DateTime)})
+			}
+			printTable(a.stdout, []string{"ID", "KIND", "ALGORITHM", "STATUS", "TRAINED ON", "EVALUATED ON", "HOLDOUT", "CREATED"}, rows)
+			return nil
+		},
+	}
+	list.Flags().StringVar(&kind, "kind", "", "churn or clv")
+	list.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+
+	show := &cobra.Command{
+		Use:   "show ID",
+		Short: "Everything recorded about one model: parameters, features, metrics, artifact",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sess, err := a.open(ctx, true, "parcours model show")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			m, err := registry.Get(ctx, sess.wh.DB, args[0])
+			if err != nil {
+				return err
+			}
+			return a.printJSON(m)
+		},
+	}
+
+	promote := &cobra.Command{
+		Use:   "promote ID",
+		Short: "Make a model the one nightly scoring uses for its kind",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sess, err := a.open(ctx, false, "parcours model promote")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			if err := registry.Promote(ctx, sess.wh.DB, args[0]); err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(map[string]any{"promoted": args[0]})
+			}
+			fmt.Fprintf(a.stdout, "promoted %s\n", args[0])
+			return nil
+		},
+	}
+	promote.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+
+	compare := &cobra.Command{
+		Use:   "compare ID1 ID2",
+		Short: "Two models' holdout metrics side by side",
+		Args:  cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sess, err := a.open(ctx, true, "parcours model compare")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			var ms [2]*registry.Model
+			var mets [2]map[string]any
+			for i, id := range args {
+				m, err := registry.Get(ctx, sess.wh.DB, id)
+				if err != nil {
+					return err
+				}
+				ms[i] = m
+				_ = json.Unmarshal(m.Metrics, &mets[i])
+			}
+			if asJSON {
+				return a.printJSON(map[string]any{"models": ms})
+			}
+			keys := map[string]bool{}
+			for _, m := range mets {
+				for k, v := range m {
+					if _, ok := v.(float64); ok {
+						keys[k] = true
+					}
+				}
+			}
+			var names []string
+			for k := range keys {
+				names = append(names, k)
+			}
+			sort.Strings(names)
+			rows := [][]string{{"algorithm", ms[0].Algorithm, ms[1].Algorithm}, {"status", ms[0].Status, ms[1].Status},
+				{"trained on", date(ms[0].TrainCutoff), date(ms[1].TrainCutoff)}}
+			for _, k := range names {
+				rows = append(rows, []string{k, num(mets[0][k]), num(mets[1][k])})
+			}
+			printTable(a.stdout, []string{"", args[0], args[1]}, rows)
+			return nil
+		},
+	}
+	compare.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	c.AddCommand(list, show, promote, compare, a.modelFitCommand())
+	return c
+}
+
+func date(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return t.Format(time.DateOnly)
+}
+
+func num(v any) string {
+	if f, ok := v.(float64); ok {
+		return fmt.Sprintf("%.4f", f)
+	}
+	return ""
+}
+
+// headline is the metric a list shows: ROC AUC for churn, the BG/NBD
+// log-likelihood for CLV.
+func headline(raw json.RawMessage) string {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"roc_auc", "log_likelihood"} {
+		if v, ok := m[k].(float64); ok {
+			parts = append(parts, fmt.Sprintf("%s %.4f", k, v))
+		}
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parcours/parcours/models/clv"
+)
+
+// cdnowDir finds the shared CDNOW data set (../shared/data/cdnow from the
+// repository, or $PARCOURS_CDNOW_DIR).
+func cdnowDir(t *testing.T) string {
+	t.Helper()
+	if d := os.Getenv("PARCOURS_CDNOW_DIR"); d != "" {
+		return d
+	}
+	wd, _ := os.Getwd()
+	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
+		for _, c := range []string{filepath.Join(d, "shared", "data", "cdnow"), filepath.Join(d, "..", "shared", "data", "cdnow")} {
+			if _, err := os.Stat(filepath.Join(c, "CDNOW_sample.txt")); err == nil {
+				return c
+			}
+		}
+	}
+	t.Skip("CDNOW data not found (set PARCOURS_CDNOW_DIR)")
+	return ""
+}
+
+// `parcours model fit clv` on CDNOW_sample.txt reproduces the published
+// BG/NBD and Gamma-Gamma estimates and predictions.
+func TestModelFitCLVReproducesCDNOW(t *testing.T) {
+	dir := cdnowDir(t)
+	saved := filepath.Join(t.TempDir(), "cdnow.clv")
+	out := mustCLI(t, "model", "fit", "clv", "--transactions", filepath.Join(dir, "CDNOW_sample.txt"),
+		"--sep", "whitespace", "--no-header", "--customer", "1", "--date", "3", "--amount", "5",
+		"--calibration-end", "1997-09-30", "--save", saved, "--json").stdout
+	var res struct {
+		Customers  int                `json:"customers"`
+		BGNBD      map[string]float64 `json:"bgnbd"`
+		GammaGamma map[string]float64 `json:"gamma_gamma"`
+	}
+	// se is a nested object: decode numbers only.
+	var raw struct {
+		Customers  int                        `json:"customers"`
+		BGNBD      map[string]json.RawMessage `json:"bgnbd"`
+		GammaGamma map[string]json.RawMessage `json:"gamma_gamma"`
+	}
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	res.Customers, res.BGNBD, res.GammaGamma = raw.Customers, map[string]float64{}, map[string]float64{}
+	for k, v := range raw.BGNBD {
+		var f float64
+		if json.Unmarshal(v, &f) == nil {
+			res.BGNBD[k] = f
+		}
+	}
+	for k, v := range raw.GammaGamma {
+		var f float64
+		if json.Unmarshal(v, &f) == nil {
+			res.GammaGamma[k] = f
+		}
+	}
+	if res.Customers != 2357 {
+		t.Fatalf("customers = %d, want 2357", res.Customers)
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+		tol       float64 // relative
+	}{
+		{"r", res.BGNBD["r"], 0.2425982, 0.005}, {"alpha", res.BGNBD["alpha"], 4.4136842, 0.005},
+		{"a", res.BGNBD["a"], 0.7929899, 0.005}, {"b", res.BGNBD["b"], 2.4261667, 0.005},
+		{"p", res.GammaGamma["p"], 6.25, 0.01}, {"q", res.GammaGamma["q"], 3.74, 0.01}, {"v", res.GammaGamma["v"], 15.44, 0.01},
+	} {
+		if math.Abs(c.got/c.want-1) > c.tol {
+			t.Errorf("%s = %.7f, published %.7f (tolerance %.1f%%)", c.name, c.got, c.want, 100*c.tol)
+		}
+	}
+	if ll := res.BGNBD["log_likelihood"]; math.Abs(ll-(-9582.429)) > 0.01 {
+		t.Errorf("BG/NBD log-likelihood %.4f, published -9582.429", ll)
+	}
+	// The saved model's predictions with the fitted parameters.
+	f, err := os.Open(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := clv.Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := m.BGNBD.Params
+	ey, _ := p.ConditionalExpectedPurchases(clv.Customer{X: 2, TX: 30.43, T: 38.86}, 39)
+	e52, _ := p.ConditionalExpectedPurchases(clv.Customer{X: 26, TX: 30.85714, T: 31}, 52)
+	pa, _ := p.ProbAlive(clv.Customer{X: 26, TX: 30.85714, T: 31})
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"E[Y(39)|2,30.43,38.86]", ey, 1.226}, {"E[Y(52)|26,30.86,31]", e52, 25.75659}, {"P(alive|26,30.86,31)", pa, 0.9688523}} {
+		// "To 3 decimals": both round to the same third decimal.
+		if math.Round(c.got*1000) != math.Round(c.want*1000) {
+			t.Errorf("%s = %.5f, published %.5f: not equal to 3 decimals", c.name, c.got, c.want)
+		}
+	}
+}
+
+// Bad input to `model fit clv` names the file, line and column.
+func TestModelFitCLVBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, body, want string
+		code             int
+	}{
+		{"bad date", "customer_id,date,amount\nA,2026-01-01,10\nA,2026-13-45,5\n", "line 3: column date", 1},
+		{"bad amount", "customer_id,date,amount\nA,2026-01-01,ten\n", "line 2: column amount", 1},
+		{"missing column", "customer,date,amount\nA,2026-01-01,10\n", `no column "customer_id"`, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".csv")
+			if err := os.WriteFile(p, []byte(tc.body), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			r := cli(t, nil, "model", "fit", "clv", "--transactions", p)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, p) {
+				t.Fatalf("exit %d, stderr %q; want exit %d naming %s and %q", r.code, r.stderr, tc.code, p, tc.want)
+			}
+		})
+	}
+}

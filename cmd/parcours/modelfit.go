@@ -1,0 +1,207 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parcours/parcours/models/clv"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// clvFitResult is what `model fit clv --json` prints.
+type clvFitResult struct {
+	File           string           `json:"file"`
+	Transactions   int              `json:"transactions"`
+	Customers      int              `json:"customers"`
+	CalibrationEnd string           `json:"calibration_end"`
+	TimeUnit       string           `json:"time_unit"`
+	BGNBD          map[string]any   `json:"bgnbd"`
+	GammaGamma     map[string]any   `json:"gamma_gamma"`
+	Holdout        []clv.HoldoutRow `json:"holdout,omitempty"`
+	Saved          string           `json:"saved,omitempty"`
+}
+
+func (a *app) modelFitCommand() *cobra.Command {
+	fit := &cobra.Command{Use: "fit", Short: "Fit a model on your own file, without a warehouse"}
+	var o struct {
+		file, customer, date, amount, sep, calEnd, holdoutEnd, unit, save string
+		noHeader, asJSON                                                 bool
+	}
+	clvCmd := &cobra.Command{
+		Use:   "clv --transactions FILE --customer COL --date COL --amount COL",
+		Short: "Fit BG/NBD (purchase counts) and Gamma-Gamma (spend) by maximum likelihood on a transactions file",
+		Long: `Reads one row per transaction (CSV with a header, separator sniffed; or
+--sep whitespace for aligned text; or Parquet), summarises each customer's
+calibration period (purchases on one day count once; the first purchase is
+not a repeat), fits BG/NBD and Gamma-Gamma by maximum likelihood and prints
+r, alpha, a, b and p, q, v with standard errors and log-likelihoods. Without
+a header, name columns by position (1, 2, ...).`,
+		Example: `  parcours model fit clv --transactions CDNOW_sample.txt --sep whitespace --no-header \
+      --customer 1 --date 3 --amount 5 --calibration-end 1997-09-30`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if o.file == "" {
+				return orchestration.Usage("--transactions is required")
+			}
+			unit := clv.TimeUnit(o.unit)
+			if _, err := unit.LengthInDays(); err != nil {
+				return orchestration.Usage("--unit %q: want days or weeks", o.unit)
+			}
+			t, err := readTable(o.file, o.sep, !o.noHeader)
+			if err != nil {
+				return err
+			}
+			ci, err := t.column(o.customer, "--customer")
+			if err != nil {
+				return err
+			}
+			di, err := t.column(o.date, "--date")
+			if err != nil {
+				return err
+			}
+			ai, err := t.column(o.amount, "--amount")
+			if err != nil {
+				return err
+			}
+			txs := make([]clv.Transaction, 0, len(t.rows))
+			var last time.Time
+			for i, r := range t.rows {
+				id := strings.TrimSpace(r[ci])
+				if id == "" {
+					return fmt.Errorf("%s line %d: column %s: empty customer", o.file, t.line[i], t.header[ci])
+				}
+				when, err := clv.ParseDate(strings.TrimSpace(r[di]))
+				if err != nil {
+					return fmt.Errorf("%s line %d: column %s: %w", o.file, t.line[i], t.header[di], err)
+				}
+				amt, err := strconv.ParseFloat(strings.TrimSpace(r[ai]), 64)
+				if err != nil {
+					return fmt.Errorf("%s line %d: column %s: %q is not a number", o.file, t.line[i], t.header[ai], r[ai])
+				}
+				txs = append(txs, clv.Transaction{Customer: id, Time: when, Amount: amt})
+				if when.After(last) {
+					last = when
+				}
+			}
+			if len(txs) == 0 {
+				return fmt.Errorf("%s: no transactions", o.file)
+			}
+			calEnd := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC)
+			if o.calEnd != "" {
+				if calEnd, err = time.Parse(time.DateOnly, o.calEnd); err != nil {
+					return orchestration.Usage("--calibration-end %q: want YYYY-MM-DD", o.calEnd)
+				}
+			}
+			customers, err := clv.Summarize(txs, calEnd, unit)
+			if err != nil {
+				return err
+			}
+			m, err := clv.Fit(ctx, customers, unit)
+			if err != nil {
+				return err
+			}
+			res := clvFitResult{File: o.file, Transactions: len(txs), Customers: len(customers),
+				CalibrationEnd: calEnd.Format(time.DateOnly), TimeUnit: string(unit)}
+			bg, gg := m.BGNBD, m.GammaGamma
+			res.BGNBD = map[string]any{"r": bg.Params.R, "alpha": bg.Params.Alpha, "a": bg.Params.A, "b": bg.Params.B,
+				"log_likelihood": bg.LogLikelihood, "customers": bg.N}
+			if bg.SE != nil {
+				res.BGNBD["se"] = map[string]float64{"r": bg.SE.R, "alpha": bg.SE.Alpha, "a": bg.SE.A, "b": bg.SE.B}
+			}
+			res.GammaGamma = map[string]any{"p": gg.Params.P, "q": gg.Params.Q, "v": gg.Params.V,
+				"log_likelihood": gg.LogLikelihood, "customers": gg.N, "excluded": gg.Excluded}
+			if gg.SE != nil {
+				res.GammaGamma["se"] = map[string]float64{"p": gg.SE.P, "q": gg.SE.Q, "v": gg.SE.V}
+			}
+			if o.holdoutEnd != "" {
+				he, err := time.Parse(time.DateOnly, o.holdoutEnd)
+				if err != nil {
+					return orchestration.Usage("--holdout-end %q: want YYYY-MM-DD", o.holdoutEnd)
+				}
+				h, err := clv.SplitHoldout(txs, calEnd, he, unit)
+				if err != nil {
+					return err
+				}
+				if res.Holdout, err = bg.Params.HoldoutCheck(ctx, h); err != nil {
+					return err
+				}
+			}
+			if o.save != "" {
+				f, err := os.Create(o.save)
+				if err != nil {
+					return err
+				}
+				if err := m.Save(f); err != nil {
+					f.Close()
+					return err
+				}
+				if err := f.Close(); err != nil {
+					return err
+				}
+				res.Saved = o.save
+			}
+			if o.asJSON {
+				return a.printJSON(res)
+			}
+			printCLVFit(a, res, bg, gg)
+			return nil
+		},
+	}
+	f := clvCmd.Flags()
+	f.StringVar(&o.file, "transactions", "", "transactions file (CSV, whitespace-aligned text or Parquet)")
+	f.StringVar(&o.customer, "customer", "customer_id", "customer column (name, or position without a header)")
+	f.StringVar(&o.date, "date", "date", "date column")
+	f.StringVar(&o.amount, "amount", "amount", "amount column")
+	f.StringVar(&o.sep, "sep", "", "separator: , ; tab or whitespace (default: sniffed from the first line)")
+	f.BoolVar(&o.noHeader, "no-header", false, "the file has no header line")
+	f.StringVar(&o.calEnd, "calibration-end", "", "last day of the calibration period (default: the last transaction's day)")
+	f.StringVar(&o.holdoutEnd, "holdout-end", "", "also compare predicted and actual purchases after the calibration end, to this day")
+	f.StringVar(&o.unit, "unit", "weeks", "time unit of the parameters: weeks or days")
+	f.StringVar(&o.save, "save", "", "save the fitted model to this file")
+	f.BoolVar(&o.asJSON, "json", false, "print one JSON object")
+	fit.AddCommand(clvCmd)
+	return fit
+}
+
+func printCLVFit(a *app, res clvFitResult, bg clv.BGNBDFit, gg clv.GammaGammaFit) {
+	w := a.stdout
+	fmt.Fprintf(w, "%s: %d transactions, %d customers, calibration to %s, in %s\n\n", res.File, res.Transactions, res.Customers, res.CalibrationEnd, res.TimeUnit)
+	se := func(p *float64) string {
+		if p == nil {
+			return "-"
+		}
+		return fmt.Sprintf("%.4f", *p)
+	}
+	var bgSE, ggSE [4]*float64
+	if bg.SE != nil {
+		bgSE = [4]*float64{&bg.SE.R, &bg.SE.Alpha, &bg.SE.A, &bg.SE.B}
+	}
+	if gg.SE != nil {
+		ggSE = [4]*float64{&gg.SE.P, &gg.SE.Q, &gg.SE.V}
+	}
+	fmt.Fprintf(w, "BG/NBD (%d customers)  log-likelihood %.4f\n", bg.N, bg.LogLikelihood)
+	printTable(w, []string{"  param", "estimate", "std err"}, [][]string{
+		{"  r", fmt.Sprintf("%.7f", bg.Params.R), se(bgSE[0])}, {"  alpha", fmt.Sprintf("%.7f", bg.Params.Alpha), se(bgSE[1])},
+		{"  a", fmt.Sprintf("%.7f", bg.Params.A), se(bgSE[2])}, {"  b", fmt.Sprintf("%.7f", bg.Params.B), se(bgSE[3])}})
+	fmt.Fprintf(w, "\nGamma-Gamma (%d repeat customers, %d excluded)  log-likelihood %.4f\n", gg.N, gg.Excluded, gg.LogLikelihood)
+	printTable(w, []string{"  param", "estimate", "std err"}, [][]string{
+		{"  p", fmt.Sprintf("%.5f", gg.Params.P), se(ggSE[0])}, {"  q", fmt.Sprintf("%.5f", gg.Params.Q), se(ggSE[1])},
+		{"  v", fmt.Sprintf("%.5f", gg.Params.V), se(ggSE[2])}})
+	if len(res.Holdout) > 0 {
+		fmt.Fprintln(w, "\nholdout: purchases per customer by calibration frequency")
+		rows := make([][]string, 0, len(res.Holdout))
+		for _, h := range res.Holdout {
+			rows = append(rows, []string{"  " + h.Group, strconv.Itoa(h.Customers), fmt.Sprintf("%.3f", h.MeanPredicted), fmt.Sprintf("%.3f", h.MeanActual)})
+		}
+		printTable(w, []string{"  frequency", "customers", "predicted", "actual"}, rows)
+	}
+	if res.Saved != "" {
+		fmt.Fprintf(w, "\nsaved %s\n", res.Saved)
+	}
+}
