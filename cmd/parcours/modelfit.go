@@ -30,7 +30,7 @@ func (a *app) modelFitCommand() *cobra.Command {
 	fit := &cobra.Command{Use: "fit", Short: "Fit a model on your own file, without a warehouse"}
 	var o struct {
 		file, customer, date, amount, sep, calEnd, holdoutEnd, unit, save string
-		noHeader, asJSON                                                 bool
+		noHeader, asJSON                                                  bool
 	}
 	clvCmd := &cobra.Command{
 		Use:   "clv --transactions FILE --customer COL --date COL --amount COL",
