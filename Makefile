@@ -7,22 +7,29 @@ BIN       := bin/parcours
 DATA      ?= data
 WAREHOUSE ?= warehouse
 # The sample `make run` generates when $(DATA) holds no dated folder.
-SAMPLE    ?= --customers 5000 --days 120 --seed 7
+SAMPLE    ?= --customers 5000 --days 240 --seed 7
 
 .PHONY: build run test bench bench-large fmt vet deps clean
 
 build: deps
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/parcours
 
-# What the build needs from the system: Go and a C compiler (DuckDB is
-# compiled in through cgo). Nothing else is linked yet; packages later jobs
-# link against are installed here, once, idempotently.
+# What the build needs from the system: Go, a C compiler (DuckDB is
+# compiled in through cgo) and XGBoost's C library (Debian's
+# libxgboost-dev 1.7) for the gradient-boosted churn learner, installed
+# here once, idempotently. Without root and without the library, build with
+# TAGS='duckdb_arrow noxgboost' (that learner then says it is unavailable).
 deps:
 	@command -v $(GO) >/dev/null || { echo "make: Go 1.26+ is required (https://go.dev/dl/)"; exit 2; }
 	@command -v $${CC:-cc} >/dev/null || { \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq build-essential; \
 		else echo "make: a C compiler is required (apt-get install build-essential)"; exit 2; fi; }
+	@case "$(TAGS)" in *noxgboost*) exit 0;; esac; \
+	test -f /usr/include/xgboost/c_api.h || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxgboost-dev; \
+		else echo "make: libxgboost-dev is required (apt-get install libxgboost-dev), or build with TAGS='duckdb_arrow noxgboost'"; exit 2; fi; }
 
 run: build
 	@if ! ls -d $(DATA)/????-??-?? >/dev/null 2>&1; then \

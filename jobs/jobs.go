@@ -11,7 +11,9 @@ import (
 	"github.com/parcours/parcours/jobs/identity"
 	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/jobs/purge"
+	"github.com/parcours/parcours/jobs/score"
 	"github.com/parcours/parcours/jobs/split"
+	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/jobs/vault"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -30,5 +32,7 @@ func All() []orchestration.Job {
 		audit.New(),
 		export.New(),
 		features.New(),
+		train.New(),
+		score.New(),
 	}
 }

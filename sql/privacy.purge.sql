@@ -23,6 +23,8 @@ DELETE FROM analytics.email_events WHERE customer_key NOT IN (SELECT customer_ke
 DELETE FROM analytics.survey_responses WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.orders WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.customer_features WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.churn_scores WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.clv_scores WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 
 -- name: erase_targets
 -- Everything that identifies the subjects being erased: their customers
@@ -45,6 +47,8 @@ DELETE FROM analytics.email_events WHERE customer_key IN (SELECT customer_key FR
 DELETE FROM analytics.survey_responses WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.orders WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.customer_features WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.churn_scores WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.clv_scores WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM consent.intervals WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM consent.events WHERE subject_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM analytics.customer_profile WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);

@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/models/registry"
+	"github.com/parcours/parcours/orchestration"
 )
 
 // modelCommand groups the data scientist's commands.
@@ -136,7 +138,63 @@ func (a *app) modelCommand() *cobra.Command {
 		},
 	}
 	compare.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	c.AddCommand(list, show, promote, compare, a.modelFitCommand())
+	var algo, asOf string
+	trainCmd := &cobra.Command{
+		Use:   "train churn|clv [--algo logreg|xgboost|forest|recency] [--as-of D]",
+		Short: "Train a model on the warehouse now (time split for churn), register it, promote it if it is not worse",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			kind := args[0]
+			if kind != "churn" && kind != "clv" {
+				return orchestration.Usage("model train %q: want churn or clv", kind)
+			}
+			day := time.Now().In(a.cfg.Location()).AddDate(0, 0, -1)
+			d := time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC)
+			if asOf != "" {
+				var err error
+				if d, err = time.Parse(time.DateOnly, asOf); err != nil {
+					return orchestration.Usage("--as-of %q: want YYYY-MM-DD", asOf)
+				}
+			}
+			sess, err := a.open(ctx, false, "parcours model train")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			var m *registry.Model
+			if kind == "clv" {
+				m, err = train.TrainCLV(ctx, sess.wh, d, 90)
+			} else {
+				if algo == "" {
+					algo = a.cfg.Models.ChurnAlgorithm
+				}
+				m, err = train.TrainChurn(ctx, sess.wh, a.cfg.Models, d, algo)
+			}
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(m)
+			}
+			fmt.Fprintf(a.stdout, "%s %s (%s)\n", m.ID, m.Status, headline(m.Metrics))
+			var met map[string]any
+			if json.Unmarshal(m.Metrics, &met) == nil {
+				var rows [][]string
+				for _, k := range []string{"roc_auc", "baseline_roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture", "brier", "positive_rate", "rows"} {
+					if v, ok := met[k].(float64); ok {
+						rows = append(rows, []string{"  " + k, fmt.Sprintf("%.4f", v)})
+					}
+				}
+				printTable(a.stdout, []string{"  holdout", ""}, rows)
+			}
+			return nil
+		},
+	}
+	trainCmd.Flags().StringVar(&algo, "algo", "", "churn learner: logreg, xgboost, forest or recency (default from config)")
+	trainCmd.Flags().StringVar(&asOf, "as-of", "", "last day of data to use (default: yesterday)")
+	trainCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	c.AddCommand(list, show, promote, compare, trainCmd, a.modelFitCommand())
 	return c
 }
 

@@ -41,6 +41,7 @@ type Config struct {
 	Privacy  Privacy  `yaml:"privacy" json:"privacy"`
 	// Attribution tunes conversion paths (cold) and attribution models.
 	Attribution Attribution `yaml:"attribution" json:"attribution"`
+	Models      Models      `yaml:"models" json:"models"`
 	// ExportDir receives what leaves the warehouse: cold tables as Parquet
 	// under cold/ (after the privacy audit passed).
 	ExportDir string `yaml:"export_dir" json:"export_dir"`
@@ -59,6 +60,29 @@ type Privacy struct {
 	// QuarantineDays is how long rejected rows (which may hold PII in their
 	// raw text) are kept in ops.quarantine.
 	QuarantineDays int `yaml:"quarantine_days" json:"quarantine_days"`
+}
+
+// Models tunes training and scoring of the churn and CLV models.
+type Models struct {
+	// ChurnHorizonDays: a customer churned at a cut-off when they made no
+	// purchase in this many days after it.
+	ChurnHorizonDays int `yaml:"churn_horizon_days" json:"churn_horizon_days"`
+	// ChurnAlgorithm is the learner the nightly training uses: logreg,
+	// xgboost, forest or recency.
+	ChurnAlgorithm string `yaml:"churn_algorithm" json:"churn_algorithm"`
+	// RetrainDays: the train job retrains when the promoted model is older.
+	RetrainDays int `yaml:"retrain_days" json:"retrain_days"`
+	// PromoteTolerance: a new churn model is promoted when its holdout ROC
+	// AUC is at least the promoted one's minus this.
+	PromoteTolerance float64 `yaml:"promote_tolerance" json:"promote_tolerance"`
+	// CLVHorizonDays and CLVDiscountRate (annual) define the CLV figure.
+	CLVHorizonDays  int     `yaml:"clv_horizon_days" json:"clv_horizon_days"`
+	CLVDiscountRate float64 `yaml:"clv_discount_rate" json:"clv_discount_rate"`
+	// RiskBands are the churn probabilities where medium and high risk start.
+	RiskMedium float64 `yaml:"risk_medium" json:"risk_medium"`
+	RiskHigh   float64 `yaml:"risk_high" json:"risk_high"`
+	// Seed makes training reproducible.
+	Seed uint64 `yaml:"seed" json:"seed"`
 }
 
 // Attribution tunes conversion paths.
@@ -135,7 +159,9 @@ func Default() Config {
 			"survey_responses": 36, "store_receipts": 60,
 		}},
 		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10},
-		ExportDir:   "exports",
+		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "logreg", RetrainDays: 7, PromoteTolerance: 0.005,
+			CLVHorizonDays: 365, CLVDiscountRate: 0.10, RiskMedium: 0.3, RiskHigh: 0.6, Seed: 1},
+		ExportDir: "exports",
 	}
 }
 
@@ -232,6 +258,23 @@ func (c *Config) Validate() error {
 		} else if m < 1 {
 			errs = append(errs, fmt.Sprintf("privacy.retention_months.%s: must be at least 1", t))
 		}
+	}
+	if c.Models.ChurnHorizonDays < 1 {
+		errs = append(errs, "models.churn_horizon_days: must be at least 1")
+	}
+	switch c.Models.ChurnAlgorithm {
+	case "logreg", "xgboost", "forest", "recency":
+	default:
+		errs = append(errs, fmt.Sprintf("models.churn_algorithm: %q is not one of logreg, xgboost, forest, recency", c.Models.ChurnAlgorithm))
+	}
+	if c.Models.RetrainDays < 1 {
+		errs = append(errs, "models.retrain_days: must be at least 1")
+	}
+	if c.Models.CLVHorizonDays < 1 || c.Models.CLVDiscountRate < 0 {
+		errs = append(errs, "models.clv_horizon_days must be at least 1 and models.clv_discount_rate not negative")
+	}
+	if !(0 < c.Models.RiskMedium && c.Models.RiskMedium < c.Models.RiskHigh && c.Models.RiskHigh < 1) {
+		errs = append(errs, "models.risk_medium and risk_high: want 0 < medium < high < 1")
 	}
 	if c.Attribution.LookbackDays < 1 {
 		errs = append(errs, "attribution.lookback_days: must be at least 1")

@@ -1,0 +1,192 @@
+// Package score is the nightly scoring job: the promoted churn model scores
+// every purchaser's features of the day (probability, risk band, top three
+// reasons in words) into analytics.churn_scores, and the promoted CLV model
+// their purchase history into analytics.clv_scores. A kind without a
+// promoted model is skipped with a warning, not an error.
+package score
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/features"
+	"github.com/parcours/parcours/jobs/train"
+	"github.com/parcours/parcours/models/churn"
+	"github.com/parcours/parcours/models/clv"
+	"github.com/parcours/parcours/models/registry"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Job is the score job.
+type Job struct{}
+
+// New returns the score job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "score", Needs: []string{"train", "features"},
+		SQL: []string{"analytics.churn_scores.sql", "analytics.clv_scores.sql", "analytics.customer_features.sql"},
+		Doc: "score every purchaser with the promoted churn (probability, band, reasons) and CLV models"}
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	c := orchestration.Counts{Detail: map[string]int64{}}
+	conn, err := env.WH.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		env.Log.Warn().Msg("no promoted churn model: churn not scored")
+	case err != nil:
+		return c, err
+	}
+	c.Detail["churn_scores"] = n
+	c.Out += n
+	n, err = ScoreCLV(ctx, env.WH, conn, env.Config.Models, env.Date)
+	switch {
+	case errors.Is(err, registry.ErrNotFound):
+		env.Log.Warn().Msg("no promoted CLV model: CLV not scored")
+	case err != nil:
+		return c, err
+	}
+	c.Detail["clv_scores"] = n
+	c.Out += n
+	return c, nil
+}
+
+// LoadChurn loads the promoted churn model.
+func LoadChurn(ctx context.Context, wh *warehouse.Warehouse) (*registry.Model, *churn.Model, error) {
+	rm, err := registry.Promoted(ctx, wh.DB, "churn")
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := registry.LoadArtifact(wh.Dir, rm)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := churn.UnmarshalModel(b)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model %s: %w", rm.ID, err)
+	}
+	return rm, m, nil
+}
+
+// ScoreChurn scores the features of the day after date into
+// analytics.churn_scores (scored_on = date).
+func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time) (int64, error) {
+	rm, m, err := LoadChurn(ctx, wh)
+	if err != nil {
+		return 0, err
+	}
+	defer m.Close()
+	cut := features.ScoringCutoff(date)
+	if _, err := features.Build(ctx, wh, conn, cut); err != nil {
+		return 0, err
+	}
+	tab, err := features.Load(ctx, conn, cut)
+	if err != nil {
+		return 0, err
+	}
+	x, err := churn.MatrixFromRows(tab.Names, tab.Values)
+	if err != nil {
+		return 0, err
+	}
+	scores, err := m.Score(ctx, x, tab.Customers, churn.ScoreOptions{Describe: Describe,
+		Bands: churn.Bands{Medium: cfg.RiskMedium, High: cfg.RiskHigh}})
+	if err != nil {
+		return 0, fmt.Errorf("score churn with %s: %w", rm.ID, err)
+	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM analytics.churn_scores WHERE scored_on = ?", date); err != nil {
+		return 0, err
+	}
+	err = appendRows(conn, "churn_scores", len(scores), func(i int) []driver.Value {
+		s := scores[i]
+		var r [3]any
+		for k := 0; k < len(s.Reasons) && k < 3; k++ {
+			r[k] = s.Reasons[k].Text
+		}
+		js, _ := json.Marshal(s.Reasons)
+		return []driver.Value{date, s.ID, rm.ID, s.Probability, s.Band, r[0], r[1], r[2], string(js)}
+	})
+	return int64(len(scores)), err
+}
+
+// LoadCLV loads the promoted CLV model.
+func LoadCLV(ctx context.Context, wh *warehouse.Warehouse) (*registry.Model, *clv.Model, error) {
+	rm, err := registry.Promoted(ctx, wh.DB, "clv")
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := registry.LoadArtifact(wh.Dir, rm)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := clv.Load(bytes.NewReader(b))
+	if err != nil {
+		return nil, nil, fmt.Errorf("model %s: %w", rm.ID, err)
+	}
+	return rm, m, nil
+}
+
+// ScoreCLV scores every purchaser's history up to date into
+// analytics.clv_scores.
+func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time) (int64, error) {
+	rm, m, err := LoadCLV(ctx, wh)
+	if err != nil {
+		return 0, err
+	}
+	txs, err := train.Transactions(ctx, conn, date.AddDate(0, 0, 1))
+	if err != nil {
+		return 0, err
+	}
+	if len(txs) == 0 {
+		return 0, nil
+	}
+	customers, err := clv.Summarize(txs, date, m.TimeUnit)
+	if err != nil {
+		return 0, err
+	}
+	scores, err := m.Score(ctx, customers, clv.ScoreOptions{HorizonDays: float64(cfg.CLVHorizonDays), AnnualDiscountRate: cfg.CLVDiscountRate})
+	if err != nil {
+		return 0, fmt.Errorf("score clv with %s: %w", rm.ID, err)
+	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM analytics.clv_scores WHERE scored_on = ?", date); err != nil {
+		return 0, err
+	}
+	err = appendRows(conn, "clv_scores", len(scores), func(i int) []driver.Value {
+		s := scores[i]
+		return []driver.Value{date, s.ID, rm.ID, s.ProbAlive, s.Purchases30, s.Purchases90, s.Purchases365, s.ExpectedSpend, s.CLV}
+	})
+	return int64(len(scores)), err
+}
+
+func appendRows(conn *sql.Conn, table string, n int, row func(int) []driver.Value) error {
+	return conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "", "analytics", table)
+		if err != nil {
+			return fmt.Errorf("append %s: %w", table, err)
+		}
+		for i := 0; i < n; i++ {
+			if err := app.AppendRow(row(i)...); err != nil {
+				_ = app.Close()
+				return fmt.Errorf("append %s: %w", table, err)
+			}
+		}
+		return app.Close()
+	})
+}

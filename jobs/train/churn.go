@@ -1,0 +1,174 @@
+package train
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/features"
+	"github.com/parcours/parcours/models/churn"
+	"github.com/parcours/parcours/models/eval"
+	"github.com/parcours/parcours/models/registry"
+)
+
+// ChurnMetrics is what the registry keeps of a churn model: its holdout
+// evaluation and the recency baseline's on the same holdout.
+type ChurnMetrics struct {
+	eval.Metrics
+	BaselineROCAUC float64 `json:"baseline_roc_auc"`
+	TrainRows      int     `json:"train_rows"`
+	TrainChurnRate float64 `json:"train_churn_rate"`
+}
+
+// ChurnCutoffs are the time split of a training run as of a day: labels of
+// the evaluation cut-off are fully observed by the end of asOf, and the
+// training cut-off is one horizon earlier (its labels end before the
+// evaluation cut-off, so nothing of the evaluation period trains the model).
+func ChurnCutoffs(asOf time.Time, horizon int) (trainCut, evalCut time.Time) {
+	evalCut = asOf.AddDate(0, 0, 1-horizon)
+	return evalCut.AddDate(0, 0, -horizon), evalCut
+}
+
+// Labelled is the features and labels of one cut-off.
+func Labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int) (*churn.Dataset, error) {
+	if _, err := features.Build(ctx, wh, conn, cutoff); err != nil {
+		return nil, err
+	}
+	tab, err := features.Load(ctx, conn, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	labels, err := features.Labels(ctx, wh, conn, cutoff, horizon)
+	if err != nil {
+		return nil, err
+	}
+	y := make([]float64, len(tab.Customers))
+	for i, c := range tab.Customers {
+		y[i] = labels[c]
+	}
+	x, err := churn.MatrixFromRows(tab.Names, tab.Values)
+	if err != nil {
+		return nil, err
+	}
+	return churn.NewDataset(x, y, tab.Customers)
+}
+
+// Learner returns the configured learner; "recency" is the baseline rule.
+func Learner(algo string, seed uint64) (churn.Learner, error) {
+	if algo == "recency" || algo == churn.AlgoBaseline {
+		return churn.Baseline{RecencyFeature: "recency_days"}, nil
+	}
+	return churn.NewLearner(algo, seed)
+}
+
+// TrainChurn trains a churn model as of a day with a time split, evaluates
+// it and the recency baseline on the later cut-off, registers it, and
+// promotes it when its holdout ROC AUC is not worse than the promoted
+// model's (minus the tolerance).
+func TrainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models, asOf time.Time, algo string) (*registry.Model, error) {
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	trainCut, evalCut := ChurnCutoffs(asOf, cfg.ChurnHorizonDays)
+	train, err := Labelled(ctx, wh, conn, trainCut, cfg.ChurnHorizonDays)
+	if err != nil {
+		return nil, fmt.Errorf("train churn: %w", err)
+	}
+	test, err := Labelled(ctx, wh, conn, evalCut, cfg.ChurnHorizonDays)
+	if err != nil {
+		return nil, fmt.Errorf("train churn: %w", err)
+	}
+	for _, ds := range []*churn.Dataset{train, test} {
+		pos := 0.0
+		for _, v := range ds.Y {
+			pos += v
+		}
+		if pos == 0 || pos == float64(len(ds.Y)) {
+			return nil, fmt.Errorf("train churn: %w: every customer has the same label at one cut-off", ErrShortHistory)
+		}
+	}
+	if train.X.Rows < 50 || test.X.Rows < 50 {
+		return nil, fmt.Errorf("train churn: %w: %d customers at %s and %d at %s (it needs %d days of purchases before %s)",
+			ErrShortHistory, train.X.Rows, trainCut.Format(time.DateOnly), test.X.Rows, evalCut.Format(time.DateOnly),
+			2*cfg.ChurnHorizonDays, asOf.Format(time.DateOnly))
+	}
+	l, err := Learner(algo, cfg.Seed)
+	if err != nil {
+		return nil, err
+	}
+	m, err := l.Fit(ctx, train)
+	if err != nil {
+		return nil, fmt.Errorf("train churn %s: %w", algo, err)
+	}
+	defer m.Close()
+	met, err := evaluate(ctx, m, test)
+	if err != nil {
+		return nil, err
+	}
+	base, err := churn.Baseline{RecencyFeature: "recency_days"}.Fit(ctx, train)
+	if err != nil {
+		return nil, err
+	}
+	defer base.Close()
+	bm, err := evaluate(ctx, base, test)
+	if err != nil {
+		return nil, err
+	}
+	pos := 0.0
+	for _, v := range train.Y {
+		pos += v
+	}
+	cm := ChurnMetrics{Metrics: met, BaselineROCAUC: bm.ROCAUC, TrainRows: train.X.Rows, TrainChurnRate: pos / float64(train.X.Rows)}
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	id := registry.NewID("churn", m.Algorithm, now)
+	art, err := registry.SaveArtifact(wh.Dir, id, b)
+	if err != nil {
+		return nil, err
+	}
+	metrics, _ := json.Marshal(cm)
+	params, _ := json.Marshal(map[string]any{"horizon_days": cfg.ChurnHorizonDays, "seed": cfg.Seed, "as_of": asOf.Format(time.DateOnly)})
+	rm := &registry.Model{ID: id, Kind: "churn", Algorithm: m.Algorithm, Params: params, TrainCutoff: &trainCut,
+		EvalCutoff: &evalCut, Features: m.Features, Metrics: metrics, Artifact: art, CreatedAt: now.UTC()}
+	if err := registry.Register(ctx, wh.DB, rm); err != nil {
+		return nil, err
+	}
+	promote := true
+	if cur, err := registry.Promoted(ctx, wh.DB, "churn"); err == nil {
+		var cmet ChurnMetrics
+		if json.Unmarshal(cur.Metrics, &cmet) == nil && cm.ROCAUC < cmet.ROCAUC-cfg.PromoteTolerance {
+			promote = false
+		}
+	} else if !errors.Is(err, registry.ErrNotFound) {
+		return nil, err
+	}
+	if promote {
+		if err := registry.Promote(ctx, wh.DB, id); err != nil {
+			return nil, err
+		}
+		rm.Status = "promoted"
+	}
+	return rm, nil
+}
+
+func evaluate(ctx context.Context, m *churn.Model, ds *churn.Dataset) (eval.Metrics, error) {
+	scores, err := m.Score(ctx, ds.X, ds.IDs, churn.ScoreOptions{TopK: -1})
+	if err != nil {
+		return eval.Metrics{}, err
+	}
+	p := make([]float64, len(scores))
+	for i, s := range scores {
+		p[i] = s.Probability
+	}
+	return eval.Evaluate(ds.Y, p)
+}

@@ -1,0 +1,102 @@
+// Package train is the train job and the training functions behind
+// `parcours model train`: churn models on a time split of point-in-time
+// features (models/churn, evaluated with models/eval), CLV models on the
+// purchase history (models/clv), every one recorded in the registry.
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/parcours/parcours/models/registry"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Job retrains a kind of model when its promoted model is older than the
+// retrain interval (by logical date, so reruns of a date retrain nothing).
+type Job struct{}
+
+// New returns the train job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "train", Needs: []string{"features"},
+		SQL: []string{"analytics.customer_features.sql", "ops.models.sql"},
+		Doc: "retrain churn and CLV models when the promoted ones are older than models.retrain_days"}
+}
+
+// AsOf is the last day of data a model saw (kept in its params).
+func AsOf(m *registry.Model) (time.Time, bool) {
+	var p struct {
+		AsOf string `json:"as_of"`
+	}
+	if json.Unmarshal(m.Params, &p) != nil || p.AsOf == "" {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.DateOnly, p.AsOf)
+	return t, err == nil
+}
+
+// Due reports whether a kind needs training for a logical date.
+func Due(ctx context.Context, db registry.DB, kind string, date time.Time, retrainDays int) (bool, error) {
+	m, err := registry.Promoted(ctx, db, kind)
+	if errors.Is(err, registry.ErrNotFound) {
+		return true, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	asOf, ok := AsOf(m)
+	return !ok || date.Sub(asOf) >= time.Duration(retrainDays)*24*time.Hour, nil
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	c := orchestration.Counts{Detail: map[string]int64{}}
+	cfg := env.Config.Models
+	if due, err := Due(ctx, env.WH.DB, "clv", env.Date, cfg.RetrainDays); err != nil {
+		return c, err
+	} else if due {
+		m, err := TrainCLV(ctx, env.WH, env.Date, 90)
+		switch {
+		case errors.Is(err, ErrShortHistory):
+			env.Log.Warn().Err(err).Msg("CLV model not trained")
+			c.Detail["clv_skipped"] = 1
+		case err != nil:
+			return c, err
+		default:
+			c.Out++
+			c.Detail["clv_trained"] = 1
+			env.Log.Info().Str("model", m.ID).Str("status", m.Status).Msg("CLV model trained")
+		}
+	}
+	if due, err := Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays); err != nil {
+		return c, err
+	} else if due {
+		m, err := TrainChurn(ctx, env.WH, cfg, env.Date, cfg.ChurnAlgorithm)
+		if errors.Is(err, ErrShortHistory) {
+			// Not a failure of the night: the warehouse is younger than two
+			// churn horizons. Scoring skips churn until it is not.
+			env.Log.Warn().Err(err).Msg("churn model not trained")
+			c.Detail["churn_skipped"] = 1
+			return c, nil
+		}
+		if err != nil {
+			return c, err
+		}
+		c.Out++
+		c.Detail["churn_trained"] = 1
+		var met ChurnMetrics
+		_ = json.Unmarshal(m.Metrics, &met)
+		env.Log.Info().Str("model", m.ID).Str("status", m.Status).Float64("roc_auc", met.ROCAUC).
+			Float64("baseline_roc_auc", met.BaselineROCAUC).Msg("churn model trained")
+	}
+	return c, nil
+}
+
+// ErrShortHistory is returned when there is not enough history to train
+// and evaluate a churn model with a time split.
+var ErrShortHistory = errors.New("not enough history")

@@ -1,0 +1,18 @@
+-- analytics.churn_scores: each purchaser's churn risk from the promoted
+-- churn model, as of the day they were scored: probability, risk band and
+-- the three features that push their risk up the most, in plain words
+-- (from the model's own per-feature contributions).
+-- grain: one row per (scored_on, customer_key)
+
+-- name: create
+CREATE TABLE IF NOT EXISTS analytics.churn_scores (
+    scored_on     DATE NOT NULL,
+    customer_key  VARCHAR NOT NULL,
+    model_id      VARCHAR NOT NULL,
+    probability   DOUBLE NOT NULL,
+    risk_band     VARCHAR NOT NULL,   -- low | medium | high
+    reason_1      VARCHAR,
+    reason_2      VARCHAR,
+    reason_3      VARCHAR,
+    reasons       JSON                -- feature, value, contribution of each reason
+);

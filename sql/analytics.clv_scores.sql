@@ -1,0 +1,17 @@
+-- analytics.clv_scores: each purchaser's lifetime-value figures from the
+-- promoted CLV model (BG/NBD + Gamma-Gamma), as of the day they were scored.
+-- Replaced for a scoring day as a whole.
+-- grain: one row per (scored_on, customer_key)
+
+-- name: create
+CREATE TABLE IF NOT EXISTS analytics.clv_scores (
+    scored_on        DATE NOT NULL,
+    customer_key     VARCHAR NOT NULL,
+    model_id         VARCHAR NOT NULL,
+    p_alive          DOUBLE,
+    purchases_30d    DOUBLE,   -- expected purchases in the next 30/90/365 days
+    purchases_90d    DOUBLE,
+    purchases_365d   DOUBLE,
+    expected_spend   DOUBLE,   -- expected average order value
+    clv              DOUBLE    -- discounted expected revenue over the configured horizon
+);
