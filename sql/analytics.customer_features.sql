@@ -12,7 +12,10 @@ CREATE TABLE IF NOT EXISTS analytics.customer_features (
     cutoff                   DATE NOT NULL,
     customer_key             VARCHAR NOT NULL,
     recency_days             DOUBLE,   -- days since the last purchase
+    frequency_90d            DOUBLE,   -- purchases in the last 90 days
     frequency_365d           DOUBLE,   -- purchases in the last 365 days
+    interpurchase_days       DOUBLE,   -- mean days between purchases (NULL with one purchase)
+    recency_ratio            DOUBLE,   -- recency / mean days between purchases: overdue when > 1
     monetary_365d            DOUBLE,   -- revenue in the last 365 days
     orders_total             DOUBLE,   -- purchases ever
     tenure_days              DOUBLE,   -- days since the first purchase
@@ -21,6 +24,7 @@ CREATE TABLE IF NOT EXISTS analytics.customer_features (
     share_web                DOUBLE,   -- channel mix of purchases, ever
     share_app                DOUBLE,
     share_store              DOUBLE,
+    days_since_last_visit    DOUBLE,   -- web or app, within the last 90 days (NULL: none)
     sessions_30d             DOUBLE,   -- web sessions
     sessions_90d             DOUBLE,
     app_days_30d             DOUBLE,   -- days with app activity
@@ -30,6 +34,7 @@ CREATE TABLE IF NOT EXISTS analytics.customer_features (
     cart_abandons_30d        DOUBLE,   -- web sessions with a cart and no purchase
     cart_abandons_90d        DOUBLE,
     email_sends_90d          DOUBLE,
+    days_since_email_open    DOUBLE,   -- within the last 90 days (NULL: none)
     email_open_rate_90d      DOUBLE,   -- opens / sends
     email_click_rate_90d     DOUBLE,   -- clicks / sends
     unsubscribes_90d         DOUBLE,
@@ -49,6 +54,7 @@ o AS (
     SELECT customer_key, count(*) AS n, max(order_date) AS last_d, min(order_date) AS first_d,
            avg(amount) AS basket,
            count(*) FILTER (WHERE order_date >= (SELECT d FROM c) - 365) AS n365,
+           count(*) FILTER (WHERE order_date >= (SELECT d FROM c) - 90) AS n90,
            coalesce(sum(amount) FILTER (WHERE order_date >= (SELECT d FROM c) - 365), 0) AS m365,
            count(*) FILTER (WHERE channel = 'web') AS n_web,
            count(*) FILTER (WHERE channel = 'app') AS n_app,
@@ -62,7 +68,8 @@ o AS (
            count(DISTINCT session_id) FILTER (WHERE event_date >= (SELECT d FROM c) - 30) AS s30,
            count(DISTINCT session_id) AS s90,
            count(*) FILTER (WHERE event = 'product_view' AND event_date >= (SELECT d FROM c) - 30) AS pv30,
-           count(*) FILTER (WHERE event = 'product_view') AS pv90
+           count(*) FILTER (WHERE event = 'product_view') AS pv90,
+           max(event_date) AS last_d
     FROM analytics.web_events
     WHERE event_date < (SELECT d FROM c) AND event_date >= (SELECT d FROM c) - 90
     GROUP BY customer_key
@@ -78,7 +85,8 @@ o AS (
 ), app AS (
     SELECT customer_key,
            count(DISTINCT event_date) FILTER (WHERE event_date >= (SELECT d FROM c) - 30) AS d30,
-           count(DISTINCT event_date) AS d90
+           count(DISTINCT event_date) AS d90,
+           max(event_date) AS last_d
     FROM analytics.app_events
     WHERE event_date < (SELECT d FROM c) AND event_date >= (SELECT d FROM c) - 90
     GROUP BY customer_key
@@ -87,7 +95,8 @@ o AS (
            count(*) FILTER (WHERE event = 'send') AS sends,
            count(*) FILTER (WHERE event = 'open') AS opens,
            count(*) FILTER (WHERE event = 'click') AS clicks,
-           count(*) FILTER (WHERE event = 'unsubscribe') AS unsubs
+           count(*) FILTER (WHERE event = 'unsubscribe') AS unsubs,
+           max(event_date) FILTER (WHERE event IN ('open', 'click')) AS last_open
     FROM analytics.email_events
     WHERE event_date < (SELECT d FROM c) AND event_date >= (SELECT d FROM c) - 90
     GROUP BY customer_key
@@ -105,11 +114,15 @@ o AS (
     FROM analytics.survey_responses WHERE event_date < (SELECT d FROM c) GROUP BY customer_key
 )
 SELECT (SELECT d FROM c), o.customer_key,
-       (SELECT d FROM c) - o.last_d, o.n365, o.m365, o.n, (SELECT d FROM c) - o.first_d, o.basket, disc.share,
+       (SELECT d FROM c) - o.last_d, o.n90, o.n365,
+       CASE WHEN o.n > 1 THEN (o.last_d - o.first_d) / (o.n - 1) END,
+       CASE WHEN o.n > 1 AND o.last_d > o.first_d THEN ((SELECT d FROM c) - o.last_d) / ((o.last_d - o.first_d) / (o.n - 1)) END,
+       o.m365, o.n, (SELECT d FROM c) - o.first_d, o.basket, disc.share,
        o.n_web / o.n, o.n_app / o.n, o.n_store / o.n,
+       (SELECT d FROM c) - greatest(web.last_d, app.last_d),
        coalesce(web.s30, 0), coalesce(web.s90, 0), coalesce(app.d30, 0), coalesce(app.d90, 0),
        coalesce(web.pv30, 0), coalesce(web.pv90, 0), coalesce(carts.a30, 0), coalesce(carts.a90, 0),
-       coalesce(em.sends, 0), em.opens / nullif(em.sends, 0), em.clicks / nullif(em.sends, 0), coalesce(em.unsubs, 0),
+       coalesce(em.sends, 0), (SELECT d FROM c) - em.last_open, em.opens / nullif(em.sends, 0), em.clicks / nullif(em.sends, 0), coalesce(em.unsubs, 0),
        coalesce(ct.n90, 0), coalesce(ct.unres90, 0), (SELECT d FROM c) - ct.last_d,
        sv.last_nps, sv.last_csat, ct.last_ces
 FROM o

@@ -107,7 +107,9 @@ func TestFeatureValues(t *testing.T) {
 		name string
 		want float64
 	}{
-		{0, "recency_days", 30}, {0, "frequency_365d", 2}, {0, "monetary_365d", 150}, {0, "orders_total", 2},
+		{0, "recency_days", 30}, {0, "frequency_90d", 1}, {0, "frequency_365d", 2},
+		{0, "interpurchase_days", 112}, {0, "recency_ratio", 30.0 / 112}, {0, "days_since_last_visit", 12},
+		{0, "days_since_email_open", 31}, {1, "interpurchase_days", nan}, {1, "days_since_last_visit", nan}, {0, "monetary_365d", 150}, {0, "orders_total", 2},
 		{0, "tenure_days", 142}, {0, "avg_basket", 75}, {0, "discount_share", 20.0 / 120},
 		{0, "share_web", 0.5}, {0, "share_store", 0.5}, {0, "share_app", 0},
 		{0, "sessions_30d", 1}, {0, "sessions_90d", 2}, {0, "product_views_30d", 1}, {0, "cart_abandons_30d", 1},

@@ -23,6 +23,16 @@ func Describe(feature string, v float64) string {
 	switch feature {
 	case "recency_days":
 		return fmt.Sprintf("no purchase for %d days", n)
+	case "frequency_90d":
+		return fmt.Sprintf("%d %s in the last 90 days", n, plural("purchase", "purchases"))
+	case "interpurchase_days":
+		return fmt.Sprintf("buys every %d days on average", n)
+	case "recency_ratio":
+		return fmt.Sprintf("%.1f times their usual gap since the last purchase", v)
+	case "days_since_last_visit":
+		return fmt.Sprintf("no visit to the site or app for %d days", n)
+	case "days_since_email_open":
+		return fmt.Sprintf("last opened an email %d days ago", n)
 	case "frequency_365d":
 		return fmt.Sprintf("%d %s in the last year", n, plural("purchase", "purchases"))
 	case "monetary_365d":
