@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -128,6 +129,80 @@ func TestModelFitCLVBadInput(t *testing.T) {
 			r := cli(t, nil, "model", "fit", "clv", "--transactions", p)
 			if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, p) {
 				t.Fatalf("exit %d, stderr %q; want exit %d naming %s and %q", r.code, r.stderr, tc.code, p, tc.want)
+			}
+		})
+	}
+}
+
+// `parcours model fit churn` on a user's file: blanks are missing values,
+// text columns are encoded, a bad label or a missing column is an error
+// naming the column and row.
+func TestModelFitChurnUserFile(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("id,churned,recency,visits,segment,score\n")
+	for i := 0; i < 400; i++ {
+		rec := (i * 37) % 300
+		churned := "no"
+		if (rec > 120) != (i%11 == 0) {
+			churned = "yes"
+		}
+		visits := ""
+		if i%7 != 0 {
+			visits = strconv.Itoa((i * 13) % 20)
+		}
+		seg := []string{"gold", "silver", "bronze"}[i%3]
+		b.WriteString(strings.Join([]string{"C" + strconv.Itoa(i), churned, strconv.Itoa(rec), visits, seg, strconv.Itoa(i % 5)}, ",") + "\n")
+	}
+	good := filepath.Join(dir, "customers.csv")
+	if err := os.WriteFile(good, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := mustCLI(t, "model", "fit", "churn", "--data", good, "--label", "churned", "--id", "id", "--recency", "recency", "--json").stdout
+	var res struct {
+		Table struct {
+			Rows    int `json:"rows"`
+			Columns []struct {
+				Name, Encoding string
+				Missing        int
+			} `json:"columns"`
+		} `json:"table"`
+		Holdout struct {
+			Holdout struct {
+				ROCAUC float64 `json:"roc_auc"`
+			} `json:"holdout"`
+			Baseline *struct {
+				ROCAUC float64 `json:"roc_auc"`
+			} `json:"recency_baseline"`
+		} `json:"holdout"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if res.Table.Rows != 400 {
+		t.Errorf("rows = %d", res.Table.Rows)
+	}
+	for _, c := range res.Table.Columns {
+		if c.Name == "visits" && c.Missing != 58 {
+			t.Errorf("visits: %d missing, want 58", c.Missing)
+		}
+		if c.Name == "segment" && c.Encoding != "onehot" {
+			t.Errorf("segment encoded as %q", c.Encoding)
+		}
+	}
+	if res.Holdout.Holdout.ROCAUC < 0.8 || res.Holdout.Baseline == nil {
+		t.Errorf("holdout AUC %.3f on a recency-driven label; baseline %v", res.Holdout.Holdout.ROCAUC, res.Holdout.Baseline)
+	}
+	for _, tc := range []struct{ name, body, label, want string }{
+		{"missing label column", "id,x\nA,1\n", "churned", `"churned"`},
+		{"non-binary label", "id,churned,x\nA,1,1\nB,maybe,2\n", "churned", `data row 2`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".csv")
+			os.WriteFile(p, []byte(tc.body), 0o644)
+			r := cli(t, nil, "model", "fit", "churn", "--data", p, "--label", tc.label, "--id", "id")
+			if r.code == 0 || !strings.Contains(r.stderr, tc.want) || !strings.Contains(r.stderr, p) {
+				t.Fatalf("exit %d, stderr %q; want the file and %s", r.code, r.stderr, tc.want)
 			}
 		})
 	}

@@ -165,7 +165,7 @@ a header, name columns by position (1, 2, ...).`,
 	f.StringVar(&o.unit, "unit", "weeks", "time unit of the parameters: weeks or days")
 	f.StringVar(&o.save, "save", "", "save the fitted model to this file")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object")
-	fit.AddCommand(clvCmd)
+	fit.AddCommand(clvCmd, a.modelFitChurnCommand())
 	return fit
 }
 
