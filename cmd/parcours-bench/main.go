@@ -52,7 +52,7 @@ func main() {
 	flag.IntVar(&o.customers, "customers", 100000, "customers to generate")
 	flag.IntVar(&o.days, "days", 365, "days to generate")
 	flag.IntVar(&o.seed, "seed", 7, "generator seed")
-	flag.StringVar(&o.jobs, "jobs", "ingest,identity,consent,vault,split,cold,purge,privacy_audit,export", "jobs to time, in DAG order")
+	flag.StringVar(&o.jobs, "jobs", "ingest,identity,consent,vault,split,cold,purge,privacy_audit,export,features,train,score", "jobs to time, in DAG order")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -205,5 +206,51 @@ func TestModelFitChurnUserFile(t *testing.T) {
 				t.Fatalf("exit %d, stderr %q; want the file and %s", r.code, r.stderr, tc.want)
 			}
 		})
+	}
+}
+
+// The nightly run trains (time split) and scores churn and CLV on
+// generated data: every purchaser scored with a probability, a band and
+// reasons in words; the model beats the recency baseline on its holdout.
+func TestNightlyTrainsAndScores(t *testing.T) {
+	data := dataset(t, 3000, 240, 21)
+	wh := t.TempDir()
+	date := lastDate(t, data)
+	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh)
+	m := queryCSV(t, wh, `SELECT kind, status, coalesce(CAST(json_extract(metrics, '$.roc_auc') AS DOUBLE), 0),
+  coalesce(CAST(json_extract(metrics, '$.baseline_roc_auc') AS DOUBLE), 0) FROM ops.models ORDER BY kind`)
+	if len(m) != 2 || m[0][0] != "churn" || m[0][1] != "promoted" || m[1][0] != "clv" || m[1][1] != "promoted" {
+		t.Fatalf("registry: %v", m)
+	}
+	auc, _ := strconv.ParseFloat(m[0][2], 64)
+	base, _ := strconv.ParseFloat(m[0][3], 64)
+	t.Logf("churn holdout ROC AUC %.4f, recency baseline %.4f", auc, base)
+	if auc <= base || base < 0.5 {
+		t.Errorf("churn model AUC %.4f does not beat the recency baseline %.4f", auc, base)
+	}
+	r := queryCSV(t, wh, fmt.Sprintf(`SELECT
+  (SELECT count(*) FROM analytics.churn_scores WHERE scored_on = '%[1]s'),
+  (SELECT count(*) FROM analytics.customer_features WHERE cutoff = DATE '%[1]s' + 1),
+  (SELECT count(*) FROM analytics.churn_scores WHERE scored_on = '%[1]s' AND (reason_1 IS NULL OR probability NOT BETWEEN 0 AND 1 OR risk_band NOT IN ('low', 'medium', 'high'))),
+  (SELECT count(*) FROM analytics.clv_scores WHERE scored_on = '%[1]s'),
+  (SELECT count(*) FROM analytics.clv_scores WHERE scored_on = '%[1]s' AND (p_alive NOT BETWEEN 0 AND 1 OR clv < 0 OR purchases_365d < purchases_30d))`, date))
+	if r[0][0] != r[0][1] || atoi(t, r[0][0]) < 100 || r[0][2] != "0" || atoi(t, r[0][3]) < 100 || r[0][4] != "0" {
+		t.Errorf("churn scores %s of %s purchasers, %s malformed; clv scores %s, %s malformed", r[0][0], r[0][1], r[0][2], r[0][3], r[0][4])
+	}
+	// Reasons read like sentences about the customer.
+	reasons := queryCSV(t, wh, fmt.Sprintf(`SELECT reason_1 FROM analytics.churn_scores WHERE scored_on = '%s' AND risk_band = 'high' LIMIT 20`, date))
+	for _, x := range reasons {
+		if strings.Contains(x[0], "_") || strings.Contains(x[0], "=") {
+			t.Errorf("reason %q is not in plain words", x[0])
+		}
+	}
+	// A forced rerun retrains nothing and scores identically.
+	before := queryCSV(t, wh, "SELECT count(*), sum(hash(customer_key, probability, reason_1)) FROM analytics.churn_scores")
+	mustCLI(t, "run", "nightly", "--force", "--date", date, "--input", data, "--warehouse", wh)
+	if after := queryCSV(t, wh, "SELECT count(*), sum(hash(customer_key, probability, reason_1)) FROM analytics.churn_scores"); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Errorf("rerun changed the scores: %v -> %v", before, after)
+	}
+	if n := queryCSV(t, wh, "SELECT count(*) FROM ops.models")[0][0]; n != "2" {
+		t.Errorf("rerun trained again: %s models", n)
 	}
 }
