@@ -194,7 +194,80 @@ func (a *app) modelCommand() *cobra.Command {
 	trainCmd.Flags().StringVar(&algo, "algo", "", "churn learner: logreg, xgboost, forest or recency (default from config)")
 	trainCmd.Flags().StringVar(&asOf, "as-of", "", "last day of data to use (default: yesterday)")
 	trainCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	c.AddCommand(list, show, promote, compare, trainCmd, a.modelFitCommand())
+	explain := &cobra.Command{
+		Use:   "explain <customer_key|email|phone|customer id>",
+		Short: "A customer's latest churn risk with its reasons, and their CLV figures",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			sess, err := a.open(ctx, true, "parcours model explain")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			key := args[0]
+			var n int
+			_ = sess.wh.DB.QueryRowContext(ctx, "SELECT count(*) FROM identity.customers WHERE customer_key = ?", key).Scan(&n)
+			if n == 0 && sess.wh.Secrets != nil {
+				typ, value, err := subjectOf(ctx, sess.wh, key, "")
+				if err != nil {
+					return err
+				}
+				err = sess.wh.DB.QueryRowContext(ctx, `SELECT customer_key FROM identity.customer_map
+WHERE id_token = pseudonym(?, CASE ? WHEN 'email' THEN norm_email(?) WHEN 'phone' THEN norm_phone(?) ELSE ? END) AND NOT blocked`,
+					typ, typ, value, value, value).Scan(&key)
+				if err != nil {
+					return fmt.Errorf("%q: no customer holds this identifier", args[0])
+				}
+			}
+			churnRows, err := queryMaps(ctx, sess.wh.DB, `SELECT scored_on, model_id, probability, risk_band, reason_1, reason_2, reason_3, CAST(reasons AS VARCHAR) AS reasons
+FROM analytics.churn_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1`, key)
+			if err != nil {
+				return err
+			}
+			clvRows, err := queryMaps(ctx, sess.wh.DB, `SELECT scored_on, model_id, p_alive, purchases_30d, purchases_90d, purchases_365d, expected_spend, clv
+FROM analytics.clv_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1`, key)
+			if err != nil {
+				return err
+			}
+			if len(churnRows) == 0 && len(clvRows) == 0 {
+				return fmt.Errorf("customer %s has no scores (not a consented purchaser, or not scored yet)", key)
+			}
+			res := map[string]any{"customer_key": key}
+			if len(churnRows) > 0 {
+				var rs any
+				_ = json.Unmarshal([]byte(fmt.Sprint(churnRows[0]["reasons"])), &rs)
+				churnRows[0]["reasons"] = rs
+				res["churn"] = churnRows[0]
+			}
+			if len(clvRows) > 0 {
+				res["clv"] = clvRows[0]
+			}
+			if asJSON {
+				return a.printJSON(res)
+			}
+			fmt.Fprintf(a.stdout, "customer %s\n", key)
+			if c, ok := res["churn"].(map[string]any); ok {
+				scored := fmt.Sprint(c["scored_on"])
+				if t, ok := c["scored_on"].(time.Time); ok {
+					scored = t.Format(time.DateOnly)
+				}
+				fmt.Fprintf(a.stdout, "churn risk %.1f%% (%s), scored %s by %v\n", 100*c["probability"].(float64), c["risk_band"], scored, c["model_id"])
+				for _, k := range []string{"reason_1", "reason_2", "reason_3"} {
+					if v, ok := c[k].(string); ok && v != "" {
+						fmt.Fprintf(a.stdout, "  - %s\n", v)
+					}
+				}
+			}
+			if c, ok := res["clv"].(map[string]any); ok {
+				fmt.Fprintf(a.stdout, "P(alive) %.2f, expected purchases 30/90/365 days %.2f / %.2f / %.2f, expected spend %.2f, CLV %.2f\n",
+					c["p_alive"], c["purchases_30d"], c["purchases_90d"], c["purchases_365d"], c["expected_spend"], c["clv"])
+			}
+			return nil
+		},
+	}
+	explain.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	c.AddCommand(list, show, promote, compare, trainCmd, explain, a.modelFitCommand())
 	return c
 }
 

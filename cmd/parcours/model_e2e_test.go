@@ -244,6 +244,14 @@ func TestNightlyTrainsAndScores(t *testing.T) {
 			t.Errorf("reason %q is not in plain words", x[0])
 		}
 	}
+	// model explain tells one high-risk customer why.
+	if len(reasons) > 0 {
+		k := queryCSV(t, wh, fmt.Sprintf(`SELECT customer_key FROM analytics.churn_scores WHERE scored_on = '%s' ORDER BY probability DESC LIMIT 1`, date))[0][0]
+		out := mustCLI(t, "model", "explain", k, "--warehouse", wh).stdout
+		if !strings.Contains(out, "churn risk") || !strings.Contains(out, "  - ") || !strings.Contains(out, "P(alive)") {
+			t.Errorf("model explain:\n%s", out)
+		}
+	}
 	// A forced rerun retrains nothing and scores identically.
 	before := queryCSV(t, wh, "SELECT count(*), sum(hash(customer_key, probability, reason_1)) FROM analytics.churn_scores")
 	mustCLI(t, "run", "nightly", "--force", "--date", date, "--input", data, "--warehouse", wh)
