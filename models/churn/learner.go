@@ -3,6 +3,7 @@ package churn
 import (
 	"context"
 	"fmt"
+	"math"
 )
 
 // Algorithm names, as used on the command line and in model files.
@@ -31,7 +32,7 @@ func NewLearner(algo string, seed uint64) (Learner, error) {
 		return DefaultLogReg(), nil
 	case AlgoXGBoost:
 		l := DefaultXGBoost()
-		l.Params.Seed = int64(seed >> 1) // XGBoost takes a signed seed
+		l.Params.Seed = int64(seed & math.MaxInt64) // XGBoost's seed is an int64
 		return l, nil
 	case AlgoForest:
 		l := DefaultForest()

@@ -104,8 +104,10 @@ func (l LogReg) Fit(ctx context.Context, ds *Dataset) (*Model, error) {
 // Minimize with the error a Recorder returns.
 type contextRecorder struct{ ctx context.Context }
 
+// Init implements optimize.Recorder.
 func (r contextRecorder) Init() error { return r.ctx.Err() }
 
+// Record implements optimize.Recorder: it fails once the context is done.
 func (r contextRecorder) Record(*optimize.Location, optimize.Operation, *optimize.Stats) error {
 	return r.ctx.Err()
 }

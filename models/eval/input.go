@@ -9,6 +9,7 @@ import (
 // It is a string type so that the kinds can be constants.
 type Error string
 
+// Error returns the message.
 func (e Error) Error() string { return string(e) }
 
 const (

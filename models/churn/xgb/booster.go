@@ -19,6 +19,15 @@ import (
 	"unsafe"
 )
 
+// threadNote: XGBoost 1.7 keeps per-OS-thread state for a booster: the
+// last error message, the prediction cache (including the training matrix
+// registered by XGBoosterCreate, from which the first boosting round reads
+// the feature count) and the buffers results are returned in. A goroutine
+// may change OS threads between two cgo calls, which made training fail now
+// and then with "0 feature is supplied" and gave equal seeds different
+// boosters; so every operation below runs its whole sequence of C calls on
+// one locked OS thread.
+
 // Booster is a trained XGBoost model held in C memory. It is safe for
 // concurrent use; Close frees it.
 type Booster struct {
@@ -86,14 +95,23 @@ func setLabels(h C.DMatrixHandle, y []float64) error {
 // newBooster wraps a handle and registers the backstop cleanup.
 func newBooster(h C.BoosterHandle, features int) *Booster {
 	b := &Booster{handle: h, features: features}
-	b.cleanup = runtime.AddCleanup(b, func(h C.BoosterHandle) { C.XGBoosterFree(h) }, h)
+	b.cleanup = runtime.AddCleanup(b, freeBooster, h)
 	return b
+}
+
+// freeBooster is the cleanup for a Booster dropped without Close.
+func freeBooster(h C.BoosterHandle) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	C.XGBoosterFree(h)
 }
 
 // Train fits a binary:logistic booster on the row-major rows×cols matrix x
 // (NaN = missing) and labels y in {0, 1}. The context is checked between
 // boosting rounds.
 func Train(ctx context.Context, x []float64, rows, cols int, y []float64, p Params) (*Booster, error) {
+	runtime.LockOSThread() // see threadNote
+	defer runtime.UnlockOSThread()
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -150,6 +168,8 @@ func (b *Booster) Features() int { return b.features }
 // Predict scores the row-major rows×cols matrix x; the result holds
 // kind.width(cols) values per row (see Kind).
 func (b *Booster) Predict(x []float64, rows, cols int, kind Kind) ([]float64, error) {
+	runtime.LockOSThread() // see threadNote
+	defer runtime.UnlockOSThread()
 	if cols != b.features {
 		return nil, fmt.Errorf("xgboost predict: %d columns, booster trained on %d", cols, b.features)
 	}
@@ -193,6 +213,8 @@ func (b *Booster) Predict(x []float64, rows, cols int, kind Kind) ([]float64, er
 
 // Save returns the booster in XGBoost's UBJSON model format.
 func (b *Booster) Save() ([]byte, error) {
+	runtime.LockOSThread() // see threadNote
+	defer runtime.UnlockOSThread()
 	cfg := C.CString(`{"format": "ubj"}`)
 	defer C.free(unsafe.Pointer(cfg))
 	b.mu.Lock()
@@ -211,6 +233,8 @@ func (b *Booster) Save() ([]byte, error) {
 // Load rebuilds a booster from bytes written by Save (or any XGBoost model
 // buffer), for data with the given number of columns.
 func Load(model []byte, features int) (*Booster, error) {
+	runtime.LockOSThread() // see threadNote
+	defer runtime.UnlockOSThread()
 	if len(model) == 0 {
 		return nil, errors.New("xgboost load: empty model")
 	}
@@ -241,6 +265,8 @@ func Load(model []byte, features int) (*Booster, error) {
 
 // Rounds returns the number of boosting rounds in the model.
 func (b *Booster) Rounds() (int, error) {
+	runtime.LockOSThread() // see threadNote
+	defer runtime.UnlockOSThread()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.handle == nil {
@@ -255,6 +281,8 @@ func (b *Booster) Rounds() (int, error) {
 
 // Close frees the booster's C memory; later calls fail. It is idempotent.
 func (b *Booster) Close() error {
+	runtime.LockOSThread() // see threadNote
+	defer runtime.UnlockOSThread()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.handle == nil {

@@ -8,6 +8,7 @@ import (
 // Error is an error kind of this package; compare with errors.Is.
 type Error string
 
+// Error returns the message.
 func (e Error) Error() string { return string(e) }
 
 // ErrUnavailable is returned by every operation of a build made with the
