@@ -263,7 +263,7 @@ func fileBytes(t *testing.T, p string) []byte {
 // A wrong or missing master key (or pepper) stops the run with exit 2
 // before anything is changed; no key is minted for an existing warehouse.
 func TestWrongOrMissingKeys(t *testing.T) {
-	data := dataset(t, 300, 10, 13)
+	data := dataset(t, 500, 20, 13)
 	wh := t.TempDir()
 	date := lastDate(t, data)
 	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh)
@@ -318,7 +318,7 @@ func TestWrongOrMissingKeys(t *testing.T) {
 // old master key no longer opens anything, and an interrupted rotation is
 // finished by running it again.
 func TestKeyRotation(t *testing.T) {
-	data := dataset(t, 300, 10, 13)
+	data := dataset(t, 500, 20, 13)
 	wh := t.TempDir()
 	date := lastDate(t, data)
 	mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh)

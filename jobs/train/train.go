@@ -40,16 +40,18 @@ func AsOf(m *registry.Model) (time.Time, bool) {
 	return t, err == nil
 }
 
-// Due reports whether a kind needs training for a logical date.
+// Due reports whether a kind needs training for a logical date: when its
+// newest model (promoted or not: a candidate that lost is not retried
+// every night) saw data older than the retrain interval.
 func Due(ctx context.Context, db registry.DB, kind string, date time.Time, retrainDays int) (bool, error) {
-	m, err := registry.Promoted(ctx, db, kind)
-	if errors.Is(err, registry.ErrNotFound) {
-		return true, nil
-	}
+	ms, err := registry.List(ctx, db, kind)
 	if err != nil {
 		return false, err
 	}
-	asOf, ok := AsOf(m)
+	if len(ms) == 0 {
+		return true, nil
+	}
+	asOf, ok := AsOf(ms[0])
 	return !ok || date.Sub(asOf) >= time.Duration(retrainDays)*24*time.Hour, nil
 }
 
