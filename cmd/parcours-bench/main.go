@@ -34,6 +34,7 @@ type options struct {
 	customers, days int
 	seed            int
 	jobs            string
+	modelRows       int
 }
 
 // measured is one timed step.
@@ -52,6 +53,7 @@ func main() {
 	flag.IntVar(&o.customers, "customers", 100000, "customers to generate")
 	flag.IntVar(&o.days, "days", 365, "days to generate")
 	flag.IntVar(&o.seed, "seed", 7, "generator seed")
+	flag.IntVar(&o.modelRows, "model-rows", 200000, "train churn on at least this many customer-cutoffs of features (0: skip)")
 	flag.StringVar(&o.jobs, "jobs", "ingest,identity,consent,vault,split,cold,purge,privacy_audit,export,features,train,score", "jobs to time, in DAG order")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
@@ -93,6 +95,11 @@ func run(ctx context.Context, o options) error {
 		steps = append(steps, m)
 		if job == "ingest" {
 			sources = sourceTimings(stderr)
+		}
+	}
+	if o.modelRows > 0 {
+		if err := modelBench(ctx, o.bin, wh, o.dir, last, o.modelRows); err != nil {
+			return err
 		}
 	}
 	vaultRead, err := timeVaultRead(ctx, wh)

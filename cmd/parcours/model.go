@@ -3,12 +3,14 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/models/registry"
 	"github.com/parcours/parcours/orchestration"
@@ -267,7 +269,68 @@ FROM analytics.clv_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1
 		},
 	}
 	explain.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	c.AddCommand(list, show, promote, compare, trainCmd, explain, a.modelFitCommand())
+	var cutoffs, out string
+	var horizon int
+	featuresCmd := &cobra.Command{
+		Use:   "features --cutoff D[,D...] --out FILE.csv|FILE.parquet",
+		Short: "Export point-in-time features with their churn label (for notebooks, other tools, model fit churn)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			if cutoffs == "" || out == "" {
+				return orchestration.Usage("--cutoff and --out are required")
+			}
+			if horizon == 0 {
+				horizon = a.cfg.Models.ChurnHorizonDays
+			}
+			var days []time.Time
+			for _, c := range strings.Split(cutoffs, ",") {
+				d, err := time.Parse(time.DateOnly, strings.TrimSpace(c))
+				if err != nil {
+					return orchestration.Usage("--cutoff %q: want YYYY-MM-DD", c)
+				}
+				days = append(days, d)
+			}
+			sess, err := a.open(ctx, false, "parcours model features")
+			if err != nil {
+				return err
+			}
+			defer sess.Close()
+			conn, err := sess.wh.Conn(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			var list []string
+			for _, d := range days {
+				if _, err := features.Build(ctx, sess.wh, conn, d); err != nil {
+					return err
+				}
+				list = append(list, "DATE '"+d.Format(time.DateOnly)+"'")
+			}
+			format := "csv, header true"
+			if strings.EqualFold(filepath.Ext(out), ".parquet") {
+				format = "parquet"
+			}
+			q := fmt.Sprintf(`COPY (
+SELECT f.cutoff || ':' || f.customer_key AS id, f.* EXCLUDE (customer_key, cutoff),
+       CASE WHEN EXISTS (SELECT 1 FROM analytics.orders o WHERE o.customer_key = f.customer_key
+                         AND o.order_date >= f.cutoff AND o.order_date < f.cutoff + %d) THEN 0 ELSE 1 END AS churned
+FROM analytics.customer_features f WHERE f.cutoff IN (%s) ORDER BY f.cutoff, f.customer_key
+) TO '%s' (FORMAT %s)`, horizon, strings.Join(list, ", "), strings.ReplaceAll(out, "'", "''"), format)
+			if _, err := conn.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("export features: %w", err)
+			}
+			var n int64
+			_ = conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM analytics.customer_features WHERE cutoff IN (%s)", strings.Join(list, ", "))).Scan(&n)
+			fmt.Fprintf(a.stderr, "wrote %s: %d rows\n", out, n)
+			return nil
+		},
+	}
+	featuresCmd.Flags().StringVar(&cutoffs, "cutoff", "", "cut-off dates, comma-separated")
+	featuresCmd.Flags().StringVar(&out, "out", "", "file to write (.csv or .parquet)")
+	featuresCmd.Flags().IntVar(&horizon, "horizon", 0, "churn horizon in days (default from config)")
+	c.AddCommand(list, show, promote, compare, trainCmd, explain, featuresCmd, a.modelFitCommand())
 	return c
 }
 
