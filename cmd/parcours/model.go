@@ -142,7 +142,7 @@ func (a *app) modelCommand() *cobra.Command {
 	compare.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	var algo, asOf string
 	trainCmd := &cobra.Command{
-		Use:   "train churn|clv [--algo logreg|xgboost|forest|recency] [--as-of D]",
+		Use:   "train churn|clv [--algo logreg|xgboost|forest|recency] [--cutoff D]",
 		Short: "Train a model on the warehouse now (time split for churn), register it, promote it if it is not worse",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -156,7 +156,7 @@ func (a *app) modelCommand() *cobra.Command {
 			if asOf != "" {
 				var err error
 				if d, err = time.Parse(time.DateOnly, asOf); err != nil {
-					return orchestration.Usage("--as-of %q: want YYYY-MM-DD", asOf)
+					return orchestration.Usage("--cutoff %q: want YYYY-MM-DD", asOf)
 				}
 			}
 			sess, err := a.open(ctx, false, "parcours model train")
@@ -194,7 +194,8 @@ func (a *app) modelCommand() *cobra.Command {
 		},
 	}
 	trainCmd.Flags().StringVar(&algo, "algo", "", "churn learner: logreg, xgboost, forest or recency (default from config)")
-	trainCmd.Flags().StringVar(&asOf, "as-of", "", "last day of data to use (default: yesterday)")
+	trainCmd.Flags().StringVar(&asOf, "cutoff", "", "last day of data to use (default: yesterday); churn evaluates on the cut-off one horizon before it and trains one horizon earlier")
+	trainCmd.Flags().StringVar(&asOf, "as-of", "", "same as --cutoff")
 	trainCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	explain := &cobra.Command{
 		Use:   "explain <customer_key|email|phone|customer id>",
@@ -323,6 +324,9 @@ FROM analytics.customer_features f WHERE f.cutoff IN (%s) ORDER BY f.cutoff, f.c
 			}
 			var n int64
 			_ = conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM analytics.customer_features WHERE cutoff IN (%s)", strings.Join(list, ", "))).Scan(&n)
+			if asJSON {
+				return a.printJSON(map[string]any{"file": out, "rows": n, "cutoffs": strings.Split(cutoffs, ",")})
+			}
 			fmt.Fprintf(a.stderr, "wrote %s: %d rows\n", out, n)
 			return nil
 		},
@@ -330,6 +334,7 @@ FROM analytics.customer_features f WHERE f.cutoff IN (%s) ORDER BY f.cutoff, f.c
 	featuresCmd.Flags().StringVar(&cutoffs, "cutoff", "", "cut-off dates, comma-separated")
 	featuresCmd.Flags().StringVar(&out, "out", "", "file to write (.csv or .parquet)")
 	featuresCmd.Flags().IntVar(&horizon, "horizon", 0, "churn horizon in days (default from config)")
+	featuresCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	c.AddCommand(list, show, promote, compare, trainCmd, explain, featuresCmd, a.modelFitCommand())
 	return c
 }
