@@ -13,23 +13,22 @@ import (
 	"github.com/parcours/parcours/models/clv"
 )
 
-// cdnowDir finds the shared CDNOW data set (../shared/data/cdnow from the
-// repository, or $PARCOURS_CDNOW_DIR).
+// cdnowDir is the CDNOW data committed under fixtures/testdata/cdnow (or
+// $PARCOURS_CDNOW_DIR).
 func cdnowDir(t *testing.T) string {
 	t.Helper()
-	if d := os.Getenv("PARCOURS_CDNOW_DIR"); d != "" {
-		return d
-	}
-	wd, _ := os.Getwd()
-	for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-		for _, c := range []string{filepath.Join(d, "shared", "data", "cdnow"), filepath.Join(d, "..", "shared", "data", "cdnow")} {
-			if _, err := os.Stat(filepath.Join(c, "CDNOW_sample.txt")); err == nil {
-				return c
-			}
+	dir := os.Getenv("PARCOURS_CDNOW_DIR")
+	if dir == "" {
+		abs, err := filepath.Abs(filepath.Join("..", "..", "fixtures", "testdata", "cdnow"))
+		if err != nil {
+			t.Fatal(err)
 		}
+		dir = abs
 	}
-	t.Skip("CDNOW data not found (set PARCOURS_CDNOW_DIR)")
-	return ""
+	if _, err := os.Stat(filepath.Join(dir, "CDNOW_sample.txt")); err != nil {
+		t.Fatalf("CDNOW reference data missing at %s: %v", dir, err)
+	}
+	return dir
 }
 
 // `parcours model fit clv` on CDNOW_sample.txt reproduces the published

@@ -12,36 +12,19 @@ import (
 	"time"
 )
 
-// cdnowDir finds the CDNOW reference data: $PARCOURS_CDNOW_DIR, else
-// shared/data/cdnow in this directory or one of its parents (or their
-// siblings named shared), so the tests run from any checkout layout.
+// cdnowDir finds the CDNOW reference data: $PARCOURS_CDNOW_DIR, else the
+// copy committed under fixtures/testdata/cdnow (so the published results
+// are checked on every clone).
 func cdnowDir(t testing.TB) string {
 	t.Helper()
-	if dir := os.Getenv("PARCOURS_CDNOW_DIR"); dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "cdnow_customers_summary.csv")); err != nil {
-			t.Fatalf("PARCOURS_CDNOW_DIR=%s does not hold the CDNOW files: %v", dir, err)
-		}
-		return dir
+	dir := os.Getenv("PARCOURS_CDNOW_DIR")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "fixtures", "testdata", "cdnow")
 	}
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatalf("getwd: %v", err)
+	if _, err := os.Stat(filepath.Join(dir, "cdnow_customers_summary.csv")); err != nil {
+		t.Fatalf("CDNOW reference data missing at %s: %v", dir, err)
 	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		for _, cand := range []string{
-			filepath.Join(dir, "shared", "data", "cdnow"),
-			filepath.Join(dir, "..", "shared", "data", "cdnow"),
-		} {
-			if _, err := os.Stat(filepath.Join(cand, "cdnow_customers_summary.csv")); err == nil {
-				return cand
-			}
-		}
-		if filepath.Dir(dir) == dir {
-			break
-		}
-	}
-	t.Skipf("CDNOW reference data not found: set PARCOURS_CDNOW_DIR or place it at shared/data/cdnow above %s", wd)
-	return ""
+	return dir
 }
 
 // readCSV returns the records of a headed CSV file, header first.
