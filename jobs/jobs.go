@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"github.com/parcours/parcours/jobs/attribution"
 	"github.com/parcours/parcours/jobs/audit"
 	"github.com/parcours/parcours/jobs/cold"
 	"github.com/parcours/parcours/jobs/consent"
@@ -28,6 +29,7 @@ func All() []orchestration.Job {
 		vault.New(),
 		split.New(),
 		cold.New(),
+		attribution.New(),
 		purge.New(),
 		audit.New(),
 		export.New(),

@@ -344,7 +344,14 @@ WHERE table_catalog = 'cold' ORDER BY 1, 2`)
 		if n := atoi(t, queryCSV(t, wh, forbidden+";\nSELECT count(*) FROM forbidden")[0][0]); n < 5000 {
 			t.Errorf("only %d forbidden values: the scan would prove little", n)
 		}
-		for _, tbl := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"} {
+		// Every attribution model credits each month's published conversions, no more, no less.
+		bad := queryCSV(t, wh, `SELECT a.month, a.model, sum(a.conversions), any_value(p.conv)
+FROM cold.attribution a JOIN (SELECT month, sum(conversions) AS conv FROM cold.conversion_paths GROUP BY month) p USING (month)
+GROUP BY a.month, a.model HAVING abs(sum(a.conversions) - any_value(p.conv)) > 1e-6`)
+		for _, b := range bad {
+			t.Errorf("cold.attribution %s %s credits %s conversions of %s", b[0], b[1], b[2], b[3])
+		}
+		for _, tbl := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths", "attribution"} {
 			if n := queryCSV(t, wh, "SELECT count(*) FROM cold."+tbl)[0][0]; n == "0" {
 				t.Errorf("cold.%s is empty", tbl)
 			}

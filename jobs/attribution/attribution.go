@@ -1,0 +1,102 @@
+// Package attribution is the attribution job: every attribution model of
+// models/attribution runs on each month's k-anonymous conversion paths
+// (cold.conversion_paths) and the credited conversions and revenue per
+// channel go to cold.attribution.
+package attribution
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/parcours/parcours/internal/warehouse"
+	attr "github.com/parcours/parcours/models/attribution"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Job is the attribution job.
+type Job struct{}
+
+// New returns the attribution job.
+func New() *Job { return &Job{} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "attribution", Needs: []string{"cold"},
+		SQL: []string{"cold.attribution.sql", "cold.conversion_paths.sql"},
+		Doc: "heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution"}
+}
+
+type monthPaths struct {
+	paths     []attr.Path
+	customers []int64
+}
+
+// Run implements orchestration.Job.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	var c orchestration.Counts
+	rows, err := env.WH.DB.QueryContext(ctx, `SELECT month, path, customers, conversions, CAST(value AS DOUBLE)
+FROM cold.conversion_paths ORDER BY month, path`)
+	if err != nil {
+		return c, fmt.Errorf("read conversion paths: %w", err)
+	}
+	byMonth := map[time.Time]*monthPaths{}
+	var months []time.Time
+	for rows.Next() {
+		var m time.Time
+		var path string
+		var customers, conv int64
+		var value float64
+		if err := rows.Scan(&m, &path, &customers, &conv, &value); err != nil {
+			rows.Close()
+			return c, err
+		}
+		mp := byMonth[m]
+		if mp == nil {
+			mp = &monthPaths{}
+			byMonth[m] = mp
+			months = append(months, m)
+		}
+		mp.paths = append(mp.paths, attr.Path{Channels: strings.Split(path, attr.DefaultSeparator), Conversions: float64(conv), Value: value})
+		mp.customers = append(mp.customers, customers)
+		c.In++
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return c, err
+	}
+	sort.Slice(months, func(i, k int) bool { return months[i].Before(months[k]) })
+	var out [][]any
+	for _, m := range months {
+		mp := byMonth[m]
+		credits, err := attr.RunAll(ctx, mp.paths, attr.Config{MarkovOrders: []int{1, 2, 3}, Shapley: attr.ShapleyOptions{Seed: env.Config.Models.Seed}})
+		if err != nil {
+			return c, fmt.Errorf("attribution of %s: %w", m.Format("2006-01"), err)
+		}
+		// The largest path cell crediting a channel bounds its customers from below.
+		floor := map[string]int64{}
+		for i, p := range mp.paths {
+			for _, ch := range p.Channels {
+				floor[ch] = max(floor[ch], mp.customers[i])
+			}
+		}
+		for _, cr := range credits {
+			out = append(out, []any{m, cr.Model, cr.Channel, cr.Conversions, cr.Value, floor[cr.Channel]})
+		}
+	}
+	conn, err := env.WH.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	err = warehouse.InTx(ctx, conn, func() error {
+		if _, err := conn.ExecContext(ctx, "DELETE FROM cold.attribution"); err != nil {
+			return err
+		}
+		return warehouse.InsertRows(ctx, conn, "INSERT INTO cold.attribution VALUES", "", out)
+	})
+	c.Out = int64(len(out))
+	return c, err
+}
