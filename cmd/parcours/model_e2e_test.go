@@ -269,6 +269,19 @@ FROM k CROSS JOIN s GROUP BY k.reason ORDER BY 1`, filepath.Join(data, "truth", 
 			t.Errorf("reason %q is not in plain words", x[0])
 		}
 	}
+	// The CLV model keeps its holdout check: predicted vs actual purchases
+	// in the last 90 days by calibration frequency group.
+	h := queryCSV(t, wh, `SELECT g->>'group', CAST(g->>'customers' AS INTEGER), round(CAST(g->>'mean_predicted' AS DOUBLE), 3), round(CAST(g->>'mean_actual' AS DOUBLE), 3)
+FROM (SELECT unnest(CAST(json_extract(metrics, '$.holdout') AS JSON[])) AS g FROM ops.models WHERE kind = 'clv')`)
+	if len(h) < 4 {
+		t.Fatalf("CLV holdout table: %v", h)
+	}
+	for _, g := range h {
+		t.Logf("clv holdout frequency %s: %s customers, predicted %s, actual %s", g[0], g[1], g[2], g[3])
+		if g[0] == "" || atoi(t, g[1]) < 1 || g[2] == "" || g[3] == "" {
+			t.Errorf("CLV holdout row %v", g)
+		}
+	}
 	// model explain tells one high-risk customer why.
 	if len(reasons) > 0 {
 		k := queryCSV(t, wh, fmt.Sprintf(`SELECT customer_key FROM analytics.churn_scores WHERE scored_on = '%s' ORDER BY probability DESC LIMIT 1`, date))[0][0]
