@@ -117,8 +117,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		audits = append(audits, Audit{Action: "crypto_shred", Target: "keystore", Rows: int64(orphans), Detail: "data keys without a vault entry"})
 	}
 	for _, a := range audits {
-		if a.Action != "erasure" && a.Action != "crypto_shred" && a.Rows == 0 {
-			continue // only what changed something, and every erasure
+		if !a.kept() {
+			continue
 		}
 		c.Detail[a.Action] += a.Rows
 		if a.Action != "landing_drop" {
@@ -126,6 +126,12 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 	}
 	return c, WriteAudit(ctx, conn, env.RunID, env.Date, audits)
+}
+
+// kept reports whether an audit row is recorded: what changed something,
+// and every erasure and key destruction (even of nothing: the proof it ran).
+func (a Audit) kept() bool {
+	return a.Rows > 0 || a.Action == "erasure" || a.Action == "crypto_shred"
 }
 
 // runCounted runs a section statement by statement, one audit row per
@@ -159,7 +165,7 @@ func Target(stmt string) string {
 func WriteAudit(ctx context.Context, db warehouse.Execer, runID string, date time.Time, audits []Audit) error {
 	var rows [][]any
 	for _, a := range audits {
-		if a.Action != "erasure" && a.Action != "crypto_shred" && a.Rows == 0 {
+		if !a.kept() {
 			continue
 		}
 		rows = append(rows, []any{runID, date, a.Action, nullable(a.RequestID), nullable(a.Subject), nullable(a.Target), a.Rows, nullable(a.Detail)})

@@ -108,7 +108,7 @@ func TrainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 		return nil, fmt.Errorf("train churn %s: %w", algo, err)
 	}
 	defer m.Close()
-	met, err := evaluate(ctx, m, test)
+	met, err := m.Evaluate(ctx, test)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func TrainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 		return nil, err
 	}
 	defer base.Close()
-	bm, err := evaluate(ctx, base, test)
+	bm, err := base.Evaluate(ctx, test)
 	if err != nil {
 		return nil, err
 	}
@@ -159,16 +159,4 @@ func TrainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 		rm.Status = "promoted"
 	}
 	return rm, nil
-}
-
-func evaluate(ctx context.Context, m *churn.Model, ds *churn.Dataset) (eval.Metrics, error) {
-	scores, err := m.Score(ctx, ds.X, ds.IDs, churn.ScoreOptions{TopK: -1})
-	if err != nil {
-		return eval.Metrics{}, err
-	}
-	p := make([]float64, len(scores))
-	for i, s := range scores {
-		p[i] = s.Probability
-	}
-	return eval.Evaluate(ds.Y, p)
 }
