@@ -51,6 +51,7 @@ DELETE FROM analytics.churn_scores WHERE customer_key IN (SELECT customer_key FR
 DELETE FROM analytics.clv_scores WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM consent.intervals WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM consent.events WHERE subject_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM consent.trigger_optouts WHERE subject_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM analytics.customer_profile WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.customer_attrs WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM vault.pii WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
@@ -85,6 +86,7 @@ DELETE FROM landing.email_events;
 DELETE FROM landing.consents;
 DELETE FROM landing.surveys;
 DELETE FROM landing.erasure_requests;
+DELETE FROM landing.trigger_optouts;
 
 -- name: quarantine_retention
 -- Rejected rows may quote PII in their raw text: they are kept

@@ -30,8 +30,8 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "consent", Needs: []string{"identity"},
-		SQL: []string{"consent.events.sql", "consent.intervals.sql"},
-		Doc: "consent history per customer and purpose; the gate every job asks (consent.intervals)"}
+		SQL: []string{"consent.events.sql", "consent.intervals.sql", "consent.trigger_optouts.sql"},
+		Doc: "consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs"}
 }
 
 // Run implements orchestration.Job.
@@ -48,6 +48,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return err
 		}
 		c.In = n
+		n, err = env.WH.RunSection(ctx, conn, "consent.trigger_optouts.sql", "load", sql.Named("run_id", env.RunID))
+		if err != nil {
+			return err
+		}
+		c.In += n
 		if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "build"); err != nil {
 			return err
 		}
