@@ -10,6 +10,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/models/registry"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -64,7 +65,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	} else if due {
 		m, err := TrainCLV(ctx, env.WH, env.Date, 90)
 		switch {
-		case errors.Is(err, ErrShortHistory):
+		case errors.Is(err, ErrShortHistory), errors.Is(err, clv.ErrNotConverged):
+			// The promoted model (if any) keeps scoring; the run goes on.
 			env.Log.Warn().Err(err).Msg("CLV model not trained")
 			c.Detail["clv_skipped"] = 1
 		case err != nil:

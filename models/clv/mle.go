@@ -35,6 +35,11 @@ const (
 	hessianStep = 1e-4
 )
 
+// ErrNotConverged is returned when no start of a maximum-likelihood fit
+// reached an accepted optimum: the data do not identify the model well
+// (typically too few customers), not a fault of the caller.
+var ErrNotConverged = errors.New("no start converged")
+
 // maximizeLogLik maximises f from each start (natural-scale parameters) with
 // L-BFGS on ln θ and keeps the best optimum. n, the number of observations,
 // scales the stopping rules because the log-likelihood and its gradient are
@@ -73,7 +78,7 @@ func maximizeLogLik(ctx context.Context, f logLikFunc, starts [][]float64, n int
 		}
 	}
 	if best.params == nil {
-		return mleResult{}, fmt.Errorf("no start converged: %w", errors.Join(errs...))
+		return mleResult{}, fmt.Errorf("%w: %w", ErrNotConverged, errors.Join(errs...))
 	}
 	best.se = standardErrors(f, best.params)
 	return best, nil
