@@ -90,3 +90,9 @@ CREATE OR REPLACE TEMP MACRO age_band(birth_year, d) AS
     WHEN year(d) - birth_year < 10 THEN 'unknown'
     ELSE CAST(((year(d) - birth_year) // 10) * 10 AS VARCHAR) || '-' || CAST(((year(d) - birth_year) // 10) * 10 + 9 AS VARCHAR)
   END;
+
+-- A list of touchpoints (oldest first) as an attribution path: repeats in
+-- a row collapsed ('email > email > app' is 'email > app': fewer, larger
+-- path cells under the k rule), then only the last n touches kept.
+CREATE OR REPLACE TEMP MACRO touch_path(l, n) AS
+  array_to_string(list_slice(list_filter(l, (x, i) -> i = 1 OR x <> l[i - 1]), -n, -1), ' > ');

@@ -33,7 +33,9 @@ FROM (
     WHERE NOT k.suppressed
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'email', f.event, NULL, NULL, NULL, NULL,
-           CASE WHEN f.event = 'click' THEN 'email_click' END
+           -- A click and the web session it opens (utm channel email) are one
+           -- touch: same name, so the path collapses them.
+           CASE WHEN f.event = 'click' THEN 'email' END
     FROM landing.email_events f JOIN fact_keys k ON k.source = 'email_events' AND k.fact_id = f.event_id
     WHERE NOT k.suppressed AND f.event IN ('open', 'click', 'unsubscribe')
     UNION ALL

@@ -3,7 +3,8 @@
 -- several nightly runs (late events, months). Pseudonymous and short-lived:
 -- a row is dropped once its cell can no longer change (window_end older
 -- than late_days, or lookback for paths), and with its customer on erasure.
--- ops.cold_cohorts keeps each customer's acquisition month for retention.
+-- ops.cold_cohorts keeps each customer's acquisition month and channel
+-- (retention, new customers, CAC).
 -- grain: one row per (cold_table, cell, member)
 
 -- name: create
@@ -17,17 +18,23 @@ CREATE TABLE IF NOT EXISTS ops.cold_ledger (
 CREATE TABLE IF NOT EXISTS ops.cold_cohorts (
     member        VARCHAR NOT NULL,
     cohort_month  DATE NOT NULL,   -- month of the first purchase seen
-    batch         VARCHAR NOT NULL
+    batch         VARCHAR NOT NULL,
+    first_day     DATE,            -- day of that purchase
+    acquired_via  VARCHAR          -- first touch in the lookback window before it (new customers per channel, CAC)
 );
+ALTER TABLE ops.cold_cohorts ADD COLUMN IF NOT EXISTS first_day DATE;
+ALTER TABLE ops.cold_cohorts ADD COLUMN IF NOT EXISTS acquired_via VARCHAR;
 CREATE TABLE IF NOT EXISTS ops.cold_touches (
     member   VARCHAR NOT NULL,
     ts       TIMESTAMPTZ NOT NULL,
-    touch    VARCHAR NOT NULL,     -- channel of the touchpoint
+    touch    VARCHAR NOT NULL,     -- channel of the touchpoint, or '#purchase': a purchase's time
     batch    VARCHAR NOT NULL
 );
 
 -- name: prune
 DELETE FROM ops.cold_ledger
 WHERE window_end < CAST($date AS DATE) - CAST($late_days AS INTEGER);
+-- Touches and purchase times stay until their month's journeys are closed
+-- (lookback days after the month) and late_days more for re-runs.
 DELETE FROM ops.cold_touches
-WHERE ts < CAST($date AS DATE) - CAST($lookback_days + $late_days AS INTEGER);
+WHERE last_day(ts) + CAST($lookback_days + $late_days AS INTEGER) < CAST($date AS DATE);

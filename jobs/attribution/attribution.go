@@ -1,7 +1,10 @@
 // Package attribution is the attribution job: every attribution model of
 // models/attribution runs on each month's k-anonymous conversion paths
-// (cold.conversion_paths) and the credited conversions and revenue per
-// channel go to cold.attribution.
+// (cold.conversion_paths, converting and non-converting) and the credited
+// conversions and revenue per channel go to cold.attribution. The pooled
+// '(other)' paths (each under k customers) have no channel sequence: their
+// conversions and value are kept under channel '(unattributed)' for every
+// model, so each model's credits still add up to the month's conversions.
 package attribution
 
 import (
@@ -29,15 +32,24 @@ func (j *Job) Spec() orchestration.Spec {
 		Doc: "heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution"}
 }
 
+// Pooled is the path under which cold.conversion_paths pools the paths
+// under k customers; Unattributed is the channel their credit goes to.
+const (
+	Pooled       = "(other)"
+	Unattributed = "(unattributed)"
+)
+
 type monthPaths struct {
 	paths     []attr.Path
 	customers []int64
+	pooled    attr.Path
+	pooledN   int64
 }
 
 // Run implements orchestration.Job.
 func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	var c orchestration.Counts
-	rows, err := env.WH.DB.QueryContext(ctx, `SELECT month, path, customers, conversions, CAST(value AS DOUBLE)
+	rows, err := env.WH.DB.QueryContext(ctx, `SELECT month, path, customers, conversions, CAST(value AS DOUBLE), nulls
 FROM cold.conversion_paths ORDER BY month, path`)
 	if err != nil {
 		return c, fmt.Errorf("read conversion paths: %w", err)
@@ -47,9 +59,9 @@ FROM cold.conversion_paths ORDER BY month, path`)
 	for rows.Next() {
 		var m time.Time
 		var path string
-		var customers, conv int64
+		var customers, conv, nulls int64
 		var value float64
-		if err := rows.Scan(&m, &path, &customers, &conv, &value); err != nil {
+		if err := rows.Scan(&m, &path, &customers, &conv, &value, &nulls); err != nil {
 			rows.Close()
 			return c, err
 		}
@@ -59,8 +71,13 @@ FROM cold.conversion_paths ORDER BY month, path`)
 			byMonth[m] = mp
 			months = append(months, m)
 		}
-		mp.paths = append(mp.paths, attr.Path{Channels: strings.Split(path, attr.DefaultSeparator), Conversions: float64(conv), Value: value})
-		mp.customers = append(mp.customers, customers)
+		p := attr.Path{Channels: strings.Split(path, attr.DefaultSeparator), Conversions: float64(conv), Value: value, Nulls: float64(nulls)}
+		if path == Pooled {
+			mp.pooled, mp.pooledN = p, customers
+		} else {
+			mp.paths = append(mp.paths, p)
+			mp.customers = append(mp.customers, customers)
+		}
 		c.In++
 	}
 	rows.Close()
@@ -71,6 +88,9 @@ FROM cold.conversion_paths ORDER BY month, path`)
 	var out [][]any
 	for _, m := range months {
 		mp := byMonth[m]
+		if len(mp.paths) == 0 {
+			continue
+		}
 		credits, err := attr.RunAll(ctx, mp.paths, attr.Config{MarkovOrders: []int{1, 2, 3}, Shapley: attr.ShapleyOptions{Seed: env.Config.Models.Seed}})
 		if err != nil {
 			return c, fmt.Errorf("attribution of %s: %w", m.Format("2006-01"), err)
@@ -82,8 +102,15 @@ FROM cold.conversion_paths ORDER BY month, path`)
 				floor[ch] = max(floor[ch], mp.customers[i])
 			}
 		}
+		models := map[string]bool{}
 		for _, cr := range credits {
 			out = append(out, []any{m, cr.Model, cr.Channel, cr.Conversions, cr.Value, floor[cr.Channel]})
+			models[cr.Model] = true
+		}
+		if mp.pooled.Conversions > 0 {
+			for _, model := range sortedKeys(models) {
+				out = append(out, []any{m, model, Unattributed, mp.pooled.Conversions, mp.pooled.Value, mp.pooledN})
+			}
 		}
 	}
 	conn, err := env.WH.Conn(ctx)
@@ -99,4 +126,13 @@ FROM cold.conversion_paths ORDER BY month, path`)
 	})
 	c.Out = int64(len(out))
 	return c, err
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

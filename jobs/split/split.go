@@ -55,7 +55,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	defer conn.Close()
 	args := []any{sql.Named("lookback_days", env.Config.Attribution.LookbackDays),
-		sql.Named("max_touches", env.Config.Attribution.MaxTouches)}
+		sql.Named("max_touches", env.Config.Attribution.MaxTouches), sql.Named("date", env.DateString())}
 	t0 := time.Now()
 	lap := func(step string) {
 		env.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("split step")
