@@ -11,6 +11,7 @@ import (
 	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/identity"
 	"github.com/parcours/parcours/jobs/ingest"
+	"github.com/parcours/parcours/jobs/kpis"
 	"github.com/parcours/parcours/jobs/purge"
 	"github.com/parcours/parcours/jobs/score"
 	"github.com/parcours/parcours/jobs/split"
@@ -30,6 +31,7 @@ func All() []orchestration.Job {
 		split.New(),
 		cold.New(),
 		attribution.New(),
+		kpis.New(),
 		purge.New(),
 		audit.New(),
 		export.New(),

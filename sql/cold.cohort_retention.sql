@@ -27,11 +27,27 @@ CREATE TABLE IF NOT EXISTS cold.cohort_retention (
 
 -- name: contribute
 DELETE FROM ops.cold_cohorts WHERE batch IN (SELECT batch FROM batches);
-INSERT INTO ops.cold_cohorts
-SELECT member, date_trunc('month', min(day)), arg_min(batch, day)
-FROM activity
-WHERE kind = 'purchase' AND member IS NOT NULL AND member NOT IN (SELECT member FROM ops.cold_cohorts)
-GROUP BY member;
+-- A new customer's acquisition channel is the first touch of the lookback
+-- window before their first purchase (that purchase's own touch included:
+-- a first purchase in store with nothing before it is 'store').
+INSERT INTO ops.cold_cohorts (member, cohort_month, batch, first_day, acquired_via)
+WITH buy AS (
+    SELECT member, min(day) AS first_day, min(ts) AS first_ts, arg_min(batch, day) AS batch
+    FROM activity
+    WHERE kind = 'purchase' AND member IS NOT NULL AND member NOT IN (SELECT member FROM ops.cold_cohorts)
+    GROUP BY member
+), touches AS (
+    SELECT member, ts, touch FROM activity WHERE member IS NOT NULL AND touch IS NOT NULL
+    UNION ALL
+    SELECT member, ts, touch FROM ops.cold_touches WHERE touch <> '#purchase'
+), firsts AS (
+    SELECT b.member, arg_min(t.touch, t.ts) AS touch
+    FROM buy b JOIN touches t ON t.member = b.member
+     AND t.ts <= b.first_ts AND t.ts > b.first_ts - to_days(CAST($lookback_days AS INTEGER))
+    GROUP BY b.member
+)
+SELECT b.member, date_trunc('month', b.first_day), b.batch, b.first_day, coalesce(f.touch, 'unknown')
+FROM buy b LEFT JOIN firsts f USING (member);
 CREATE OR REPLACE TEMP TABLE cohort_buys AS
 SELECT a.batch, a.member, c.cohort_month, CAST(date_trunc('month', a.day) AS DATE) AS activity_month, a.order_id, a.amount
 FROM activity a JOIN ops.cold_cohorts c USING (member)
