@@ -91,6 +91,9 @@ type Attribution struct {
 	LookbackDays int `yaml:"lookback_days" json:"lookback_days"`
 	// MaxTouches truncates a path to its last touchpoints.
 	MaxTouches int `yaml:"max_touches" json:"max_touches"`
+	// HalfLifeTouches is the time-decay model's half-life, in touches:
+	// cold paths keep the order of touches, not their times.
+	HalfLifeTouches float64 `yaml:"half_life_touches" json:"half_life_touches"`
 }
 
 // DuckDB tunes the embedded engine.
@@ -158,7 +161,7 @@ func Default() Config {
 			"web_events": 13, "app_events": 13, "email_events": 13, "contacts": 36,
 			"survey_responses": 36, "store_receipts": 60,
 		}},
-		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10},
+		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10, HalfLifeTouches: 2},
 		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "logreg", RetrainDays: 7, PromoteTolerance: 0.005,
 			CLVHorizonDays: 365, CLVDiscountRate: 0.10, RiskMedium: 0.3, RiskHigh: 0.6, Seed: 1},
 		ExportDir: "exports",
@@ -281,6 +284,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Attribution.MaxTouches < 1 {
 		errs = append(errs, "attribution.max_touches: must be at least 1")
+	}
+	if !(c.Attribution.HalfLifeTouches > 0) {
+		errs = append(errs, "attribution.half_life_touches: must be above 0")
 	}
 	if c.DuckDB.Threads < 0 {
 		errs = append(errs, "duckdb.threads: must not be negative")

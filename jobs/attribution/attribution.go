@@ -91,7 +91,7 @@ FROM cold.conversion_paths ORDER BY month, path`)
 		if len(mp.paths) == 0 {
 			continue
 		}
-		credits, err := attr.RunAll(ctx, mp.paths, attr.Config{MarkovOrders: []int{1, 2, 3}, Shapley: attr.ShapleyOptions{Seed: env.Config.Models.Seed}})
+		credits, err := attr.RunAll(ctx, mp.paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches, MarkovOrders: []int{1, 2, 3}, Shapley: attr.ShapleyOptions{Seed: env.Config.Models.Seed}})
 		if err != nil {
 			return c, fmt.Errorf("attribution of %s: %w", m.Format("2006-01"), err)
 		}
