@@ -9,7 +9,7 @@ WAREHOUSE ?= warehouse
 # The sample `make run` generates when $(DATA) holds no dated folder.
 SAMPLE    ?= --customers 5000 --days 240 --seed 7
 
-.PHONY: build run test bench bench-large fmt vet deps clean
+.PHONY: build run test bench bench-large fmt vet deps browser clean
 
 build: deps
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/parcours
@@ -40,7 +40,15 @@ run: build
 	echo "running the nightly DAG for $$last"; \
 	$(BIN) run nightly --date $$last --input $(DATA) --warehouse $(WAREHOUSE)
 
-test: build vet
+# The report test renders the HTML report in headless Chromium (Debian's
+# chromium package), installed here once when missing.
+browser:
+	@command -v $${PARCOURS_CHROMIUM:-chromium} >/dev/null || [ -n "$$PARCOURS_SKIP_BROWSER" ] || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "make: chromium is required by the report test (apt-get install chromium), or set PARCOURS_SKIP_BROWSER=1"; exit 2; fi; }
+
+test: build vet browser
 	$(GO) test -tags '$(TAGS)' -timeout 25m ./...
 
 # Reproducible benchmark: 100,000 customers over 365 days (seed 7), cached
