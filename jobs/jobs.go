@@ -13,9 +13,12 @@ import (
 	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/jobs/kpis"
 	"github.com/parcours/parcours/jobs/purge"
+	"github.com/parcours/parcours/jobs/report"
 	"github.com/parcours/parcours/jobs/score"
+	"github.com/parcours/parcours/jobs/segments"
 	"github.com/parcours/parcours/jobs/split"
 	"github.com/parcours/parcours/jobs/train"
+	"github.com/parcours/parcours/jobs/triggers"
 	"github.com/parcours/parcours/jobs/vault"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -38,5 +41,8 @@ func All() []orchestration.Job {
 		features.New(),
 		train.New(),
 		score.New(),
+		segments.New(),
+		triggers.New(),
+		report.New(),
 	}
 }

@@ -25,6 +25,8 @@ DELETE FROM analytics.orders WHERE customer_key NOT IN (SELECT customer_key FROM
 DELETE FROM analytics.customer_features WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.churn_scores WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.clv_scores WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.segment_members WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.trigger_fires WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 
 -- name: erase_targets
 -- Everything that identifies the subjects being erased: their customers
@@ -49,6 +51,8 @@ DELETE FROM analytics.orders WHERE customer_key IN (SELECT customer_key FROM era
 DELETE FROM analytics.customer_features WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.churn_scores WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.clv_scores WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.segment_members WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.trigger_fires WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM consent.intervals WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM consent.events WHERE subject_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM consent.trigger_optouts WHERE subject_token IN (SELECT id_token FROM erase_tokens);

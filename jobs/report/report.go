@@ -1,0 +1,109 @@
+// Package report renders the shareable HTML report of a logical date: one
+// self-contained file (inline CSS, charts as inline SVG drawn in Go with
+// gonum/plot, no script, no URL) that opens offline and prints cleanly.
+//
+// It reads only what may leave the warehouse: the anonymous, k-anonymous
+// cold tables (cold.*) and counts or metrics from the ops tables that hold
+// no personal data (model metrics in ops.models, file counts in
+// ops.ingest_files, row counts of ops.quarantine per source, counts of
+// ops.privacy_audit per action). It never reads a hot analytics table, a
+// quarantined row's text, an audit subject or a request id.
+//
+// Sections: KPI trends, funnel, channel transitions, attribution by model,
+// segments, churn and CLV models, data quality, privacy. Each states its
+// data window and says "no data yet" when its table is empty, so the
+// report renders on a new, empty warehouse.
+package report
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// Render writes the report for the logical date to w.
+func Render(ctx context.Context, db Querier, date time.Time, w io.Writer) error {
+	_, err := render(ctx, db, date, time.Now(), w)
+	return err
+}
+
+// render builds and writes the page as of now (the generation time shown
+// in the header) and returns the data-chart names of the figures it drew.
+func render(ctx context.Context, db Querier, date, now time.Time, w io.Writer) ([]string, error) {
+	p, err := build(ctx, db, date, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.write(w); err != nil {
+		return nil, err
+	}
+	return p.charts(), nil
+}
+
+// sectionFunc builds one section for a day.
+type sectionFunc func(ctx context.Context, db Querier, day time.Time) (section, error)
+
+// sectionFuncs are the report's sections, in order.
+func sectionFuncs() []sectionFunc {
+	return []sectionFunc{kpiSection, funnelSection, transitionSection, attributionSection,
+		segmentSection, modelSection, qualitySection, privacySection}
+}
+
+// build reads every section's data and draws its charts.
+func build(ctx context.Context, db Querier, date, now time.Time) (*page, error) {
+	day := dayOf(date)
+	p := &page{Date: fmtDate(day), Generated: now.UTC().Format("2006-01-02 15:04 UTC")}
+	for _, f := range sectionFuncs() {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("report %s: %w", p.Date, err)
+		}
+		s, err := f(ctx, db, day)
+		if err != nil {
+			return nil, fmt.Errorf("report %s, section %s: %w", p.Date, s.ID, err)
+		}
+		p.Sections = append(p.Sections, s)
+	}
+	return p, nil
+}
+
+// WriteFile renders the report for the logical date to path atomically: a
+// temporary file in the same folder, synced, then renamed over path, so a
+// reader never sees half a report and a failed run leaves the last one.
+func WriteFile(ctx context.Context, db Querier, date time.Time, path string) error {
+	_, err := writeFile(ctx, db, date, time.Now(), path)
+	return err
+}
+
+// writeFile is WriteFile returning the charts drawn.
+func writeFile(ctx context.Context, db Querier, date, now time.Time, path string) (charts []string, err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return nil, fmt.Errorf("write report %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	if charts, err = render(ctx, db, date, now, f); err != nil {
+		return nil, err
+	}
+	if err = f.Chmod(0o644); err != nil {
+		return nil, fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err = f.Sync(); err != nil {
+		return nil, fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err = f.Close(); err != nil {
+		return nil, fmt.Errorf("write report %s: %w", path, err)
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return nil, fmt.Errorf("write report %s: %w", path, err)
+	}
+	return charts, nil
+}

@@ -1,0 +1,167 @@
+package report
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+)
+
+// attributionMonths is how many months up to D the second chart sums.
+const attributionMonths = 12
+
+// modelOrder is the order attribution models are shown in: heuristics
+// first, then the data-driven ones; a model not listed comes after them.
+func modelOrder() []string {
+	return []string{"first_touch", "last_touch", "linear", "time_decay", "position_based",
+		"markov_order_1", "markov_order_2", "markov_order_3", "shapley_additive", "shapley_conversion_rate"}
+}
+
+// credits is credited conversions by model and channel.
+type credits map[string]map[string]float64
+
+// loadCredits sums cold.attribution's credited conversions per model and
+// channel over the months from..to (month starts).
+func loadCredits(ctx context.Context, db Querier, from, to time.Time) (credits, error) {
+	out := credits{}
+	err := queryEach(ctx, db, `SELECT model, channel, sum(conversions) FROM cold.attribution
+WHERE month BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY ALL`, []any{fmtDate(from), fmtDate(to)},
+		func(r *sql.Rows) error {
+			var model, ch string
+			var v float64
+			if err := r.Scan(&model, &ch, &v); err != nil {
+				return err
+			}
+			if out[model] == nil {
+				out[model] = map[string]float64{}
+			}
+			out[model][ch] = v
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("read cold.attribution: %w", err)
+	}
+	return out, nil
+}
+
+// layout orders models (known order, then by name) and channels (by
+// credited conversions summed over models, largest first; the
+// '(unattributed)' pool of paths under k last, since it is no channel).
+func (c credits) layout() (models, channels []string) {
+	known := map[string]bool{}
+	for _, m := range modelOrder() {
+		known[m] = true
+		if c[m] != nil {
+			models = append(models, m)
+		}
+	}
+	var extra []string
+	total := map[string]float64{}
+	for m, byCh := range c {
+		if !known[m] {
+			extra = append(extra, m)
+		}
+		for ch, v := range byCh {
+			total[ch] += v
+		}
+	}
+	sort.Strings(extra)
+	models = append(models, extra...)
+	for ch := range total {
+		channels = append(channels, ch)
+	}
+	sort.Slice(channels, func(i, j int) bool {
+		a, b := channels[i], channels[j]
+		if (a == "(unattributed)") != (b == "(unattributed)") {
+			return b == "(unattributed)"
+		}
+		if total[a] != total[b] {
+			return total[a] > total[b]
+		}
+		return a < b
+	})
+	return models, channels
+}
+
+// attributionParts draws one period's grouped bars and table.
+func attributionParts(name, period string, c credits) ([]part, error) {
+	models, channels := c.layout()
+	var groups []series
+	for _, m := range models {
+		sr := series{Name: modelLabel(m)}
+		for _, ch := range channels {
+			sr.Y = append(sr.Y, c[m][ch])
+		}
+		groups = append(groups, sr)
+	}
+	ch, err := barChart(barSpec{Categories: channels, Groups: groups, ValueLabel: "credited conversions",
+		Width: fullWidth, Height: fullHeight})
+	fp, err := figurePart(name, "Credited conversions per channel and model, "+period, ch, err, "no credited conversion in "+period+".", true)
+	if err != nil {
+		return nil, err
+	}
+	if fp.Figure == nil {
+		return []part{fp}, nil
+	}
+	t := &table{Caption: "Credited conversions, " + period, Head: []string{"channel"}}
+	for _, m := range models {
+		t.Head = append(t.Head, modelLabel(m))
+	}
+	for _, chn := range channels {
+		row := []cell{textCell(chn)}
+		for _, m := range models {
+			row = append(row, numCell(fmtNumber(c[m][chn], 1)))
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return []part{fp, {Table: t, Wide: true}}, nil
+}
+
+// attributionSection is section 4: each attribution model's credited
+// conversions per channel, side by side, for the latest month and summed
+// over the last 12 months.
+func attributionSection(ctx context.Context, db Querier, day time.Time) (section, error) {
+	from12 := monthOf(day).AddDate(0, 1-attributionMonths, 0)
+	s := section{ID: "attribution", Title: "Attribution by model",
+		Window: fmt.Sprintf("cold.attribution: the latest complete month on or before %s, and the %d months %s to %s summed.",
+			fmtDate(day), attributionMonths, fmtMonth(from12), fmtMonth(day))}
+	ok, err := tableExists(ctx, db, "cold.attribution")
+	if err != nil || !ok {
+		s.Parts = append(s.Parts, emptyPart("", "the attribution table cold.attribution has not been built yet."))
+		return s, err
+	}
+	month, complete, ok, err := reportMonth(ctx, db, "cold.attribution", day)
+	if err != nil {
+		return s, err
+	}
+	if !ok {
+		s.Parts = append(s.Parts, emptyPart("", fmt.Sprintf("cold.attribution has no month starting on or before %s.", fmtDate(day))))
+		return s, nil
+	}
+	s.Window = fmt.Sprintf("cold.attribution: %s; and the %d months %s to %s summed. '(unattributed)' holds the conversions of paths pooled under k, which no model can split.",
+		monthWindow(month, complete, day), attributionMonths, fmtMonth(from12), fmtMonth(day))
+	for _, per := range []struct {
+		name, label string
+		from, to    time.Time
+	}{
+		{"attribution-month", fmtMonth(month), month, month},
+		{"attribution-12m", fmt.Sprintf("%s to %s", fmtMonth(from12), fmtMonth(day)), from12, day},
+	} {
+		c, err := loadCredits(ctx, db, per.from, per.to)
+		if err != nil {
+			return s, err
+		}
+		parts, err := attributionParts(per.name, per.label, c)
+		if err != nil {
+			return s, err
+		}
+		s.Parts = append(s.Parts, parts...)
+	}
+	return s, nil
+}
+
+// modelLabel is a model name as a header or legend shows it: words, so a
+// table of ten models wraps its headers and fits the page.
+func modelLabel(model string) string { return strings.ReplaceAll(model, "_", " ") }

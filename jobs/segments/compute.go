@@ -1,0 +1,212 @@
+package segments
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/parcours/parcours/internal/warehouse"
+)
+
+const (
+	membersFile  = "analytics.segment_members.sql"
+	profilesFile = "cold.segment_profiles.sql"
+)
+
+// Params are the run's settings that come from the configuration.
+type Params struct {
+	// Date is the logical date: the computed_on day, the scored_on day of
+	// the scores read, the last day of orders counted.
+	Date time.Time
+	// Location is the business time zone: consent is checked at the end of
+	// Date there.
+	Location *time.Location
+	// RiskHigh is the churn probability from which a customer is high risk
+	// (config models.risk_high, where the 'high' risk band starts).
+	RiskHigh float64
+	// K is the smallest segment published to cold (config privacy.k).
+	K int
+	// Seed makes the micro-segments reproducible (config models.seed).
+	Seed uint64
+}
+
+// Result is what one computation did.
+type Result struct {
+	// Consented is the number of customers with analytics consent at the
+	// end of the day: the most any family can hold.
+	Consented int64
+	// Members counts each family's members (0 for a skipped family).
+	Members map[string]int64
+	// Skipped are the families not computed today, and why.
+	Skipped []SkipError
+	// Micro is the micro-segmentation, nil when skipped.
+	Micro *MicroSegmentation
+	// Changes are the day's segments with who entered and left since the
+	// previous computed day.
+	Changes []Change
+	// Published and Suppressed count the segment profiles written to cold
+	// and those held back for having fewer than k members.
+	Published, Suppressed int64
+}
+
+// Compute computes every family's segments of p.Date on conn (the job's
+// own connection: the steps share temp tables), replaces that day in
+// analytics.segment_members in one transaction, then its profiles in
+// cold.segment_profiles in another (one transaction writes one database
+// file), and reads the day's changes.
+func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options) (Result, error) {
+	res := Result{Members: map[string]int64{}}
+	if err := opts.Validate(); err != nil {
+		return res, err
+	}
+	if p.Location == nil || p.K < 1 || !(p.RiskHigh > 0 && p.RiskHigh < 1) {
+		return res, fmt.Errorf("segments: need a location, k >= 1 and 0 < risk_high < 1, got %+v", p)
+	}
+	day := p.Date.Format(time.DateOnly)
+	// Consent is checked at the end of the business day: the next local midnight.
+	now := time.Date(p.Date.Year(), p.Date.Month(), p.Date.Day()+1, 0, 0, 0, 0, p.Location)
+	if err := stage(ctx, wh, conn, p, opts, now); err != nil {
+		return res, fmt.Errorf("segments of %s: %w", day, err)
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM seg_consented").Scan(&res.Consented); err != nil {
+		return res, fmt.Errorf("segments of %s: %w", day, err)
+	}
+
+	args := []any{sql.Named("date", day), sql.Named("value_quantile", opts.ValueQuantile),
+		sql.Named("risk_high", p.RiskHigh), sql.Named("min_purchases", opts.MinPurchases30d)}
+	if _, err := wh.RunSection(ctx, conn, membersFile, FamilyRFM, args...); err != nil {
+		return res, fmt.Errorf("segments of %s: %w", day, err)
+	}
+	clv, churn, err := scoreCounts(ctx, conn, p.Date)
+	if err != nil {
+		return res, fmt.Errorf("segments of %s: %w", day, err)
+	}
+	for _, f := range []string{FamilyValueRisk, FamilyPropensity} {
+		if reason := scoreSkip(f, day, clv, churn); reason != "" {
+			res.Skipped = append(res.Skipped, SkipError{f, reason})
+			continue
+		}
+		if _, err := wh.RunSection(ctx, conn, membersFile, f, args...); err != nil {
+			return res, fmt.Errorf("segments of %s: %w", day, err)
+		}
+	}
+	res.Micro, err = micro(ctx, wh, conn, p, opts)
+	var skip *SkipError
+	switch {
+	case errors.As(err, &skip):
+		res.Skipped = append(res.Skipped, *skip)
+	case err != nil:
+		return res, fmt.Errorf("segments of %s: %w", day, err)
+	}
+
+	if err := warehouse.InTx(ctx, conn, func() error {
+		_, err := wh.RunSection(ctx, conn, membersFile, "write", args...)
+		return err
+	}); err != nil {
+		return res, fmt.Errorf("write segments of %s: %w", day, err)
+	}
+	if err := publish(ctx, wh, conn, day, p.K, &res); err != nil {
+		return res, fmt.Errorf("publish segment profiles of %s: %w", day, err)
+	}
+	if res.Changes, err = Diff(ctx, wh, conn, p.Date); err != nil {
+		return res, err
+	}
+	for _, f := range Families() {
+		res.Members[f] = 0
+	}
+	for _, c := range res.Changes {
+		res.Members[c.Family] += c.Members
+	}
+	return res, nil
+}
+
+// stage creates the temp tables and fills the rule tables and words.
+func stage(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options, now time.Time) error {
+	if _, err := wh.RunSection(ctx, conn, membersFile, "scope", sql.Named("now", now)); err != nil {
+		return err
+	}
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_rfm_map (r, fm, segment) VALUES", "", rfmMap()); err != nil {
+		return fmt.Errorf("rfm map: %w", err)
+	}
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description) VALUES", "",
+		fixedWords(opts, p.RiskHigh)); err != nil {
+		return fmt.Errorf("segment words: %w", err)
+	}
+	return nil
+}
+
+// scoreCounts counts the CLV and churn scores of date: a kind without a
+// promoted model has none.
+func scoreCounts(ctx context.Context, conn *sql.Conn, date time.Time) (clv, churn int64, err error) {
+	err = conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM analytics.clv_scores WHERE scored_on = CAST(? AS DATE)),
+       (SELECT count(*) FROM analytics.churn_scores WHERE scored_on = CAST(? AS DATE))`,
+		date.Format(time.DateOnly), date.Format(time.DateOnly)).Scan(&clv, &churn)
+	if err != nil {
+		return 0, 0, fmt.Errorf("count scores: %w", err)
+	}
+	return clv, churn, nil
+}
+
+// scoreSkip says why a score-based family cannot be computed from the
+// day's clv and churn score counts, "" when it can: a kind without a
+// promoted model writes no scores.
+func scoreSkip(family, day string, clv, churn int64) string {
+	switch {
+	case clv == 0:
+		return "no CLV scores of " + day + " (no promoted CLV model?)"
+	case family == FamilyValueRisk && churn == 0:
+		return "no churn scores of " + day + " (no promoted churn model?)"
+	}
+	return ""
+}
+
+// micro clusters the consented customers' features at the scoring cut-off
+// (the day after date) and stages members and descriptions.
+func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options) (*MicroSegmentation, error) {
+	cutoff := p.Date.AddDate(0, 0, 1)
+	var n int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM analytics.customer_features WHERE cutoff = CAST(? AS DATE)",
+		cutoff.Format(time.DateOnly)).Scan(&n); err != nil {
+		return nil, fmt.Errorf("count features: %w", err)
+	}
+	if n == 0 {
+		return nil, &SkipError{FamilyMicro, "no customer features at cut-off " + cutoff.Format(time.DateOnly) + " (has the features job run?)"}
+	}
+	in, err := loadMicroInput(ctx, wh, conn, cutoff)
+	if err != nil {
+		return nil, err
+	}
+	seg, err := Micro(ctx, in, opts, p.Seed)
+	if err != nil {
+		return nil, err
+	}
+	if err := stageMicro(ctx, conn, in, seg); err != nil {
+		return nil, err
+	}
+	words := make([][]any, len(seg.Segments))
+	for i, s := range seg.Segments {
+		words[i] = []any{FamilyMicro, s.Name, s.Description}
+	}
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description) VALUES", "", words); err != nil {
+		return nil, fmt.Errorf("micro segment words: %w", err)
+	}
+	return seg, nil
+}
+
+// publish replaces the day's cold profiles: staged from hot first, then
+// written in a transaction of their own.
+func publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, day string, k int, res *Result) error {
+	if _, err := wh.RunSection(ctx, conn, profilesFile, "profiles", sql.Named("date", day)); err != nil {
+		return err
+	}
+	if err := warehouse.InTx(ctx, conn, func() error {
+		_, err := wh.RunSection(ctx, conn, profilesFile, "publish", sql.Named("date", day), sql.Named("k", k))
+		return err
+	}); err != nil {
+		return err
+	}
+	return conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE customers >= ?), count(*) FILTER (WHERE customers < ?)
+FROM seg_profiles`, k, k).Scan(&res.Published, &res.Suppressed)
+}

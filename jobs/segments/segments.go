@@ -1,0 +1,94 @@
+// Package segments is the nightly segments job: it puts every customer
+// with analytics consent at the end of the run's day into one segment of
+// each family, in analytics.segment_members, and publishes what each
+// segment looks like (size, feature means, words; never who) to
+// cold.segment_profiles when it holds at least k customers.
+//
+//   - rfm: recency, frequency and monetary quintile scores (5 = best) over
+//     every purchaser, named by the R x FM segment map (champions ... lost).
+//   - value_risk: CLV at or above a quantile of the day x churn probability
+//     at or above models.risk_high, from the day's scores.
+//   - propensity: likely_to_buy_30d when the CLV model expects at least
+//     MinPurchases30d purchases in the next 30 days.
+//   - micro: k-means clusters of behavioural features, k chosen by the
+//     silhouette, described in words by what sets each apart.
+//
+// A family whose input is missing (no promoted model, no features) is
+// skipped with a warning, not an error. A run replaces its day as a whole;
+// earlier days stay, and the job reports who entered and left each segment
+// since the previous computed day.
+package segments
+
+import (
+	"context"
+
+	"github.com/parcours/parcours/orchestration"
+)
+
+// Job is the segments job.
+type Job struct {
+	// Options tune the segments; New sets DefaultOptions.
+	Options Options
+}
+
+// New returns the segments job with the default options.
+func New() *Job { return &Job{Options: DefaultOptions()} }
+
+// Spec implements orchestration.Job.
+func (j *Job) Spec() orchestration.Spec {
+	return orchestration.Spec{Name: "segments", Needs: []string{"score"},
+		SQL: []string{membersFile, profilesFile},
+		Doc: "RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles to cold"}
+}
+
+// Run implements orchestration.Job. Counts: In is the consented customers,
+// Out the membership rows written; Detail has each family's and segment's
+// ("family:segment") members, their ":entered" and ":left" since the
+// previous computed day, "skipped:<family>", "micro:k", and the profiles
+// published and suppressed.
+func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	c := orchestration.Counts{Detail: map[string]int64{}}
+	conn, err := env.WH.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	cfg := env.Config
+	res, err := Compute(ctx, env.WH, conn, Params{Date: env.Date, Location: cfg.Location(),
+		RiskHigh: cfg.Models.RiskHigh, K: cfg.Privacy.K, Seed: cfg.Models.Seed}, j.Options)
+	if err != nil {
+		return c, err
+	}
+	for _, s := range res.Skipped {
+		env.Log.Warn().Str("family", s.Family).Msg(s.Error())
+	}
+	if res.Micro != nil {
+		env.Log.Info().Int("k", res.Micro.K).Int("fitted", res.Micro.Fitted).Interface("silhouettes", res.Micro.Scores).
+			Msg("micro-segments chosen by silhouette")
+	}
+	return counts(res), nil
+}
+
+// counts turns a Result into the ledger's counts.
+func counts(res Result) orchestration.Counts {
+	c := orchestration.Counts{In: res.Consented, Detail: map[string]int64{}}
+	for f, n := range res.Members {
+		c.Detail[f] = n
+		c.Out += n
+	}
+	for _, ch := range res.Changes {
+		key := ch.Family + ":" + ch.Segment
+		c.Detail[key] = ch.Members
+		c.Detail[key+":entered"] = ch.Entered
+		c.Detail[key+":left"] = ch.Left
+	}
+	for _, s := range res.Skipped {
+		c.Detail["skipped:"+s.Family] = 1
+	}
+	if res.Micro != nil {
+		c.Detail["micro:k"] = int64(res.Micro.K)
+	}
+	c.Detail["profiles_published"] = res.Published
+	c.Detail["profiles_suppressed"] = res.Suppressed
+	return c
+}
