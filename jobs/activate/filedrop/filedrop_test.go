@@ -1,0 +1,296 @@
+package filedrop
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/parcours/parcours/jobs/activate/delivery"
+)
+
+func batch(n int) delivery.Batch {
+	b := delivery.Batch{Destination: "crm", Segment: "rfm:champions", Date: "2024-03-01", Number: 2, Op: delivery.OpUpsert}
+	for i := range n {
+		b.Members = append(b.Members, delivery.Member{Key: fmt.Sprintf("ck%06d", i), Email: fmt.Sprintf("user%06d@example.com", i),
+			FirstName: "Zoë", LastName: "O'Neil, Jr", CountryCode: "FR", Attributes: map[string]string{"tier": "gold"}})
+	}
+	return b
+}
+
+func small() delivery.Batch {
+	return delivery.Batch{Destination: "crm", Segment: "rfm:champions", Date: "2024-03-01", Number: 2, Op: delivery.OpUpsert,
+		Members: []delivery.Member{
+			{Key: "k1", Email: "a@example.com", FirstName: "Zoë", LastName: "O'Neil, Jr", Attributes: map[string]string{"tier": "gold", "email": "alt@example.com"}},
+			{Key: "k2", Phone: "+33612345678", Attributes: map[string]string{"score": "42"}},
+		}}
+}
+
+func conn(t *testing.T, format string) *Connector {
+	t.Helper()
+	c, err := New(Config{Name: "crm", Outbox: filepath.Join(t.TempDir(), "outbox"), Format: format})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestEncodeTextFormats(t *testing.T) {
+	tests := []struct {
+		format, want string
+	}{
+		{CSV, "key,email,phone,first_name,last_name,country_code,postal_code,attr_email,score,tier\n" +
+			"k1,a@example.com,,Zoë,\"O'Neil, Jr\",,,alt@example.com,,gold\n" +
+			"k2,,+33612345678,,,,,,42,\n"},
+		{JSONL, `{"key":"k1","email":"a@example.com","first_name":"Zoë","last_name":"O'Neil, Jr","attr_email":"alt@example.com","tier":"gold"}` + "\n" +
+			`{"key":"k2","phone":"+33612345678","score":"42"}` + "\n"},
+	}
+	for _, tt := range tests {
+		c := conn(t, tt.format)
+		reqs, skipped, err := c.Encode(small())
+		if err != nil || len(skipped) != 0 || len(reqs) != 1 {
+			t.Fatal(err, skipped, len(reqs))
+		}
+		r := reqs[0]
+		if string(r.Body) != tt.want {
+			t.Errorf("%s body\n%s\nwant\n%s", tt.format, r.Body, tt.want)
+		}
+		if r.Path != "crm_rfm-champions_2024-03-01_upsert_00002."+tt.format || r.Key != "crm/rfm:champions/2024-03-01/upsert/2" {
+			t.Errorf("%s path %s key %s", tt.format, r.Path, r.Key)
+		}
+		if !reflect.DeepEqual(r.Members, []string{"k1", "k2"}) {
+			t.Errorf("members %v", r.Members)
+		}
+	}
+}
+
+func TestParquetDeterministicAndReadable(t *testing.T) {
+	c := conn(t, Parquet)
+	a, _, err := c.Encode(batch(1000))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, _ := c.Encode(batch(1000))
+	if !bytes.Equal(a[0].Body, b[0].Body) {
+		t.Fatal("parquet bytes differ between two encodings of one batch")
+	}
+	tbl, err := pqarrow.ReadTable(context.Background(), bytes.NewReader(a[0].Body), parquet.NewReaderProperties(memory.DefaultAllocator),
+		pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tbl.Release()
+	if tbl.NumRows() != 1000 || tbl.NumCols() != 8 {
+		t.Fatalf("%d rows %d columns, want 1000 and 8", tbl.NumRows(), tbl.NumCols())
+	}
+	wantCols := []string{"key", "email", "phone", "first_name", "last_name", "country_code", "postal_code", "tier"}
+	for i, w := range wantCols {
+		if got := tbl.Schema().Field(i).Name; got != w {
+			t.Errorf("column %d = %s, want %s", i, got, w)
+		}
+	}
+	key := tbl.Column(0).Data().Chunk(0).(*array.String)
+	last := tbl.Column(4).Data().Chunk(0).(*array.String)
+	if key.Value(999) != "ck000999" || last.Value(0) != "O'Neil, Jr" {
+		t.Fatalf("read back key %q last name %q", key.Value(999), last.Value(0))
+	}
+}
+
+// readManifest checks a dropped file against its manifest with figures
+// computed here: the file's SHA-256 and size, and its rows counted by
+// format.
+func readManifest(t *testing.T, dir, file, format string) Manifest {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, ManifestName(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Manifest
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	rows := 0
+	switch format {
+	case CSV, JSONL:
+		rows = bytes.Count(data, []byte("\n"))
+		if format == CSV {
+			rows-- // header
+		}
+	case Parquet:
+		tbl, err := pqarrow.ReadTable(context.Background(), bytes.NewReader(data), parquet.NewReaderProperties(memory.DefaultAllocator),
+			pqarrow.ArrowReadProperties{}, memory.DefaultAllocator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows = int(tbl.NumRows())
+		tbl.Release()
+	}
+	if m.File != file || m.SHA256 != hex.EncodeToString(sum[:]) || m.Bytes != len(data) || m.Rows != rows || m.Format != format {
+		t.Fatalf("manifest %+v does not match file (sha256 %x, %d bytes, %d rows)", m, sum, len(data), rows)
+	}
+	return m
+}
+
+func TestSendWritesFileAndManifest(t *testing.T) {
+	for _, format := range []string{CSV, JSONL, Parquet} {
+		t.Run(format, func(t *testing.T) {
+			c := conn(t, format)
+			reqs, _, _ := c.Encode(batch(250))
+			res, err := c.Send(context.Background(), reqs[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.Accepted) != 250 || res.Attempts != 1 {
+				t.Fatalf("accepted %d attempts %d", len(res.Accepted), res.Attempts)
+			}
+			m := readManifest(t, c.cfg.Outbox, reqs[0].Path, format)
+			if m.Rows != 250 || m.Segment != "rfm:champions" || m.Op != "upsert" || m.Date != "2024-03-01" || m.Batch != 2 || m.Destination != "crm" {
+				t.Fatalf("manifest %+v", m)
+			}
+			entries, _ := os.ReadDir(c.cfg.Outbox)
+			if len(entries) != 2 {
+				t.Fatalf("outbox holds %d entries, want the file and its manifest", len(entries))
+			}
+		})
+	}
+}
+
+func TestResendIsNoOp(t *testing.T) {
+	c := conn(t, CSV)
+	reqs, _, _ := c.Encode(batch(10))
+	if _, err := c.Send(context.Background(), reqs[0]); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(c.cfg.Outbox, reqs[0].Path)
+	before, _ := os.Stat(path)
+	res, err := c.Send(context.Background(), reqs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, _ := os.Stat(path)
+	if res.Attempts != 0 || len(res.Accepted) != 10 || !os.SameFile(before, after) {
+		t.Fatalf("re-send: attempts %d accepted %d same file %v; want a no-op", res.Attempts, len(res.Accepted), os.SameFile(before, after))
+	}
+	// A changed plan for the same batch replaces the file (new inode, new manifest).
+	changed, _, _ := c.Encode(batch(11))
+	if _, err := c.Send(context.Background(), changed[0]); err != nil {
+		t.Fatal(err)
+	}
+	now, _ := os.Stat(path)
+	if os.SameFile(before, now) || readManifest(t, c.cfg.Outbox, reqs[0].Path, CSV).Rows != 11 {
+		t.Fatal("changed batch not rewritten")
+	}
+}
+
+func TestFailedWriteLeavesNothing(t *testing.T) {
+	c := conn(t, CSV)
+	reqs, _, _ := c.Encode(batch(20000)) // ~1.5 MB, several chunks
+	c.failAfter = 600 << 10
+	_, err := c.Send(context.Background(), reqs[0])
+	if delivery.KindOf(err) != delivery.Temporary {
+		t.Fatalf("injected failure: %v, want temporary", err)
+	}
+	entries, _ := os.ReadDir(c.cfg.Outbox)
+	if len(entries) != 0 {
+		var names []string
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		t.Fatalf("outbox after a failed write holds %v, want nothing", names)
+	}
+	// Cancelled mid-run: same.
+	c.failAfter = 0
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Send(ctx, reqs[0]); delivery.KindOf(err) != delivery.Temporary {
+		t.Fatalf("cancelled: %v, want temporary", err)
+	}
+	if entries, _ := os.ReadDir(c.cfg.Outbox); len(entries) != 0 {
+		t.Fatalf("outbox after a cancelled write holds %d entries", len(entries))
+	}
+}
+
+// TestReaderNeverSeesPartialFile polls the final name while large files
+// are written and rewritten: every read must be one complete version.
+func TestReaderNeverSeesPartialFile(t *testing.T) {
+	c := conn(t, CSV)
+	v1, _, _ := c.Encode(batch(60000))
+	v2, _, _ := c.Encode(batch(90000))
+	path := filepath.Join(c.cfg.Outbox, v1[0].Path)
+	var stop atomic.Bool
+	var reads, partial atomic.Int64
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for !stop.Load() {
+			data, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			reads.Add(1)
+			if !bytes.Equal(data, v1[0].Body) && !bytes.Equal(data, v2[0].Body) {
+				partial.Add(1)
+			}
+		}
+	}()
+	for i := range 6 {
+		r := v1[0]
+		if i%2 == 1 {
+			r = v2[0]
+		}
+		if _, err := c.Send(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop.Store(true)
+	wg.Wait()
+	if reads.Load() == 0 {
+		t.Fatal("the reader never saw the file")
+	}
+	if partial.Load() != 0 {
+		t.Fatalf("%d of %d reads saw an incomplete file", partial.Load(), reads.Load())
+	}
+}
+
+func TestSendRefusesUnsafeNames(t *testing.T) {
+	c := conn(t, CSV)
+	reqs, _, _ := c.Encode(batch(1))
+	for _, p := range []string{"../escape.csv", "sub/x.csv", ".hidden.csv", ""} {
+		r := reqs[0]
+		r.Path = p
+		if _, err := c.Send(context.Background(), r); delivery.KindOf(err) != delivery.Permanent {
+			t.Errorf("path %q: %v, want permanent", p, err)
+		}
+	}
+}
+
+func TestNewValidates(t *testing.T) {
+	for _, cfg := range []Config{{Name: "x", Outbox: "o", Format: "xml"}, {Name: "", Outbox: "o", Format: CSV}, {Name: "x", Format: CSV}} {
+		if _, err := New(cfg); err == nil {
+			t.Errorf("config %+v accepted", cfg)
+		}
+	}
+	if !strings.HasSuffix(FileName(small(), CSV), ".csv") {
+		t.Error("FileName extension")
+	}
+}
