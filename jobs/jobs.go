@@ -3,6 +3,7 @@
 package jobs
 
 import (
+	"github.com/parcours/parcours/jobs/activate"
 	"github.com/parcours/parcours/jobs/attribution"
 	"github.com/parcours/parcours/jobs/audit"
 	"github.com/parcours/parcours/jobs/cold"
@@ -44,5 +45,7 @@ func All() []orchestration.Job {
 		segments.New(),
 		triggers.New(),
 		report.New(),
+		activate.NewPlan(),
+		activate.NewApply(),
 	}
 }

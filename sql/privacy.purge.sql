@@ -71,6 +71,13 @@ DELETE FROM ops.identity_merges WHERE customer_key IN (SELECT customer_key FROM 
 DELETE FROM ops.cold_ledger WHERE member IN (SELECT customer_key FROM erase_keys);
 DELETE FROM ops.cold_cohorts WHERE member IN (SELECT customer_key FROM erase_keys);
 DELETE FROM ops.cold_touches WHERE member IN (SELECT customer_key FROM erase_keys);
+-- Marketing destinations still hold the subject: the customer key is cut
+-- and the next activation plan removes them everywhere by the id each
+-- destination knows them by, then forgets the row.
+UPDATE ops.sync_state SET customer_key = NULL, status = 'erase_pending'
+WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+UPDATE ops.activation_members SET member_key = remote_id, customer_key = NULL
+WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 -- Rejected rows quoting one of the subject's identifiers in clear.
 DELETE FROM ops.quarantine WHERE EXISTS (SELECT 1 FROM erase_values v WHERE contains(lower(raw), v.value));
 INSERT INTO ops.suppression (id_token, id_type, request_id)

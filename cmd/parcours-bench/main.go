@@ -54,7 +54,7 @@ func main() {
 	flag.IntVar(&o.days, "days", 365, "days to generate")
 	flag.IntVar(&o.seed, "seed", 7, "generator seed")
 	flag.IntVar(&o.modelRows, "model-rows", 200000, "train churn on at least this many customer-cutoffs of features (0: skip)")
-	flag.StringVar(&o.jobs, "jobs", "ingest,identity,consent,vault,split,cold,purge,privacy_audit,export,features,train,score", "jobs to time, in DAG order")
+	flag.StringVar(&o.jobs, "jobs", "", "jobs to time, in DAG order (default: every job of the nightly DAG)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -84,6 +84,11 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	var sources []sourceTiming
+	if o.jobs == "" {
+		if o.jobs, err = dagJobs(ctx, o.bin); err != nil {
+			return err
+		}
+	}
 	for _, job := range strings.Split(o.jobs, ",") {
 		m, stderr, err := child(ctx, o.bin, "run", job, "--date", last, "--input", data, "--warehouse", wh,
 			"--log-format", "json", "--json")
@@ -374,4 +379,26 @@ func timeVaultRead(ctx context.Context, wh string) (readTiming, error) {
 		rt.values += int64(len(r.Values))
 	}
 	return rt, nil
+}
+
+// dagJobs lists every job of the nightly DAG in run order, as the binary
+// under test declares them, so new jobs are timed without editing the bench.
+func dagJobs(ctx context.Context, bin string) (string, error) {
+	out, err := exec.CommandContext(ctx, bin, "jobs", "--json").Output()
+	if err != nil {
+		return "", fmt.Errorf("list jobs: %w", err)
+	}
+	var list struct {
+		Jobs []struct {
+			Job string `json:"job"`
+		} `json:"jobs"`
+	}
+	if err := json.Unmarshal(out, &list); err != nil {
+		return "", fmt.Errorf("list jobs: %w", err)
+	}
+	names := make([]string, 0, len(list.Jobs))
+	for _, j := range list.Jobs {
+		names = append(names, j.Job)
+	}
+	return strings.Join(names, ","), nil
 }

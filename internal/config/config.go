@@ -42,6 +42,9 @@ type Config struct {
 	// Attribution tunes conversion paths (cold) and attribution models.
 	Attribution Attribution `yaml:"attribution" json:"attribution"`
 	Models      Models      `yaml:"models" json:"models"`
+	// Activation configures the marketing destinations segments and
+	// triggers are pushed to.
+	Activation Activation `yaml:"activation" json:"activation"`
 	// ExportDir receives what leaves the warehouse: cold tables as Parquet
 	// under cold/ (after the privacy audit passed).
 	ExportDir string `yaml:"export_dir" json:"export_dir"`
@@ -83,6 +86,71 @@ type Models struct {
 	RiskHigh   float64 `yaml:"risk_high" json:"risk_high"`
 	// Seed makes training reproducible.
 	Seed uint64 `yaml:"seed" json:"seed"`
+}
+
+// Activation configures pushes to marketing tools.
+type Activation struct {
+	// FrequencyCap is the most marketing messages (members added to a
+	// destination, trigger sends) a customer gets per FrequencyWindowDays,
+	// across destinations: marketing pressure.
+	FrequencyCap        int `yaml:"frequency_cap" json:"frequency_cap"`
+	FrequencyWindowDays int `yaml:"frequency_window_days" json:"frequency_window_days"`
+	// SizeAlertShare: a segment whose audience moves by more than this
+	// share from its last run is reported (warn log, summary field).
+	SizeAlertShare float64 `yaml:"size_alert_share" json:"size_alert_share"`
+	// Dir holds the planned payload files (default <warehouse>/activation).
+	Dir          string        `yaml:"dir" json:"dir,omitempty"`
+	Destinations []Destination `yaml:"destinations" json:"destinations"`
+}
+
+// Destination is one marketing tool segments are pushed to.
+type Destination struct {
+	Name string `yaml:"name" json:"name"`
+	// Type is webhook | filedrop | google_ads | meta_ads | email_list.
+	Type string `yaml:"type" json:"type"`
+	// URL is the remote base URL (not for filedrop).
+	URL string `yaml:"url" json:"url,omitempty"`
+	// Outbox is the folder a filedrop writes into; Format csv | jsonl | parquet.
+	Outbox string `yaml:"outbox" json:"outbox,omitempty"`
+	Format string `yaml:"format" json:"format,omitempty"`
+	// SecretEnv names the environment variable holding the HMAC secret
+	// (webhook) or bearer token (ads, email platform): never in the file.
+	SecretEnv string `yaml:"secret_env" json:"secret_env,omitempty"`
+	// AudienceID is the remote list or audience: the Meta Custom
+	// Audience, the email platform's list, the Google Customer Match user
+	// list (digits).
+	AudienceID string `yaml:"audience_id" json:"audience_id,omitempty"`
+	// CustomerID is the Google Ads account (digits), DeveloperTokenEnv
+	// the variable holding its developer token (google_ads only).
+	CustomerID        string `yaml:"customer_id" json:"customer_id,omitempty"`
+	DeveloperTokenEnv string `yaml:"developer_token_env" json:"developer_token_env,omitempty"`
+	// DefaultCountry (ISO 3166 alpha-2) reads phone numbers written
+	// without an international prefix and fills a member's country.
+	DefaultCountry string `yaml:"default_country" json:"default_country,omitempty"`
+	// Fields are the vault fields sent for each member (data
+	// minimisation): email, phone, first_name, last_name, postcode. The
+	// default depends on the type: email for webhook and filedrop; email,
+	// phone, names and postcode for ad audiences (match keys); email and
+	// names for an email list.
+	Fields []string `yaml:"fields" json:"fields,omitempty"`
+	// Purpose is the consent purpose a member needs (marketing_email,
+	// marketing_sms, marketing_ads, personalization).
+	Purpose string `yaml:"purpose" json:"purpose"`
+	// Mode is upsert (adds and updates) or mirror (also removes members
+	// this tool sent that left the segment).
+	Mode string `yaml:"mode" json:"mode"`
+	// Segments are "family:segment" (e.g. rfm:champions) or
+	// "trigger:name" (today's fires of a trigger).
+	Segments      []string `yaml:"segments" json:"segments"`
+	BatchSize     int      `yaml:"batch_size" json:"batch_size,omitempty"`
+	RatePerSecond float64  `yaml:"rate_per_second" json:"rate_per_second,omitempty"`
+	// TimeoutSeconds bounds each attempt (default 30); MinBackoffSeconds
+	// and MaxBackoffSeconds bound the exponential backoff between
+	// attempts (default 0.5 and 30).
+	TimeoutSeconds    float64 `yaml:"timeout_seconds" json:"timeout_seconds,omitempty"`
+	MinBackoffSeconds float64 `yaml:"min_backoff_seconds" json:"min_backoff_seconds,omitempty"`
+	MaxBackoffSeconds float64 `yaml:"max_backoff_seconds" json:"max_backoff_seconds,omitempty"`
+	MaxAttempts       int     `yaml:"max_attempts" json:"max_attempts,omitempty"`
 }
 
 // Attribution tunes conversion paths.
@@ -162,6 +230,7 @@ func Default() Config {
 			"survey_responses": 36, "store_receipts": 60,
 		}},
 		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10, HalfLifeTouches: 2},
+		Activation:  Activation{FrequencyCap: 3, FrequencyWindowDays: 7, SizeAlertShare: 0.5},
 		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "logreg", RetrainDays: 7, PromoteTolerance: 0.005,
 			CLVHorizonDays: 365, CLVDiscountRate: 0.10, RiskMedium: 0.3, RiskHigh: 0.6, Seed: 1},
 		ExportDir: "exports",
@@ -285,6 +354,7 @@ func (c *Config) Validate() error {
 	if c.Attribution.MaxTouches < 1 {
 		errs = append(errs, "attribution.max_touches: must be at least 1")
 	}
+	errs = append(errs, c.Activation.validate()...)
 	if !(c.Attribution.HalfLifeTouches > 0) {
 		errs = append(errs, "attribution.half_life_touches: must be above 0")
 	}
@@ -318,4 +388,69 @@ func (c *Config) Location() *time.Location {
 // name (each has a ts column).
 func RetainableTables() []string {
 	return []string{"app_events", "contacts", "email_events", "store_receipts", "survey_responses", "web_events"}
+}
+
+func (a *Activation) validate() []string {
+	var errs []string
+	if a.FrequencyCap < 1 || a.FrequencyWindowDays < 1 {
+		errs = append(errs, "activation.frequency_cap and frequency_window_days: must be at least 1")
+	}
+	if !(a.SizeAlertShare > 0) {
+		errs = append(errs, "activation.size_alert_share: must be above 0")
+	}
+	seen := map[string]bool{}
+	for i, d := range a.Destinations {
+		at := fmt.Sprintf("activation.destinations[%d] (%s)", i, d.Name)
+		switch {
+		case d.Name == "" || strings.ContainsAny(d.Name, "/\\ "):
+			errs = append(errs, at+": name: required, without spaces or slashes")
+		case seen[d.Name]:
+			errs = append(errs, at+": name: used twice")
+		}
+		seen[d.Name] = true
+		switch d.Type {
+		case "webhook", "google_ads", "meta_ads", "email_list":
+			if d.URL == "" {
+				errs = append(errs, at+": url: required for "+d.Type)
+			}
+			if d.SecretEnv == "" {
+				errs = append(errs, at+": secret_env: required for "+d.Type+" (the variable holding its secret or token)")
+			}
+			if d.Type != "webhook" && d.AudienceID == "" {
+				errs = append(errs, at+": audience_id: required for "+d.Type)
+			}
+			if d.Type == "google_ads" && d.CustomerID == "" {
+				errs = append(errs, at+": customer_id: required for google_ads")
+			}
+		case "filedrop":
+			if d.Outbox == "" || !slices.Contains([]string{"csv", "jsonl", "parquet"}, d.Format) {
+				errs = append(errs, at+": filedrop needs outbox and format csv | jsonl | parquet")
+			}
+		default:
+			errs = append(errs, at+": type: want webhook | filedrop | google_ads | meta_ads | email_list")
+		}
+		if !slices.Contains([]string{"marketing_email", "marketing_sms", "marketing_ads", "personalization"}, d.Purpose) {
+			errs = append(errs, at+": purpose: want marketing_email | marketing_sms | marketing_ads | personalization")
+		}
+		if d.Mode != "upsert" && d.Mode != "mirror" {
+			errs = append(errs, at+": mode: want upsert | mirror")
+		}
+		if len(d.Segments) == 0 {
+			errs = append(errs, at+": segments: at least one")
+		}
+		for _, s := range d.Segments {
+			if f, n, ok := strings.Cut(s, ":"); !ok || f == "" || n == "" {
+				errs = append(errs, at+": segment "+s+": want family:segment or trigger:name")
+			}
+		}
+		for _, f := range d.Fields {
+			if !slices.Contains([]string{"email", "phone", "first_name", "last_name", "postcode"}, f) {
+				errs = append(errs, at+": fields: "+f+": want email | phone | first_name | last_name | postcode")
+			}
+		}
+		if d.BatchSize < 0 || d.RatePerSecond < 0 || d.TimeoutSeconds < 0 || d.MaxAttempts < 0 || d.MinBackoffSeconds < 0 || d.MaxBackoffSeconds < 0 {
+			errs = append(errs, at+": batch_size, rate_per_second, timeout_seconds, max_attempts, min/max_backoff_seconds: must not be negative")
+		}
+	}
+	return errs
 }

@@ -152,9 +152,9 @@ func runCounted(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, se
 	return out, nil
 }
 
-// Target is the table a DELETE or INSERT statement writes.
+// Target is the table a DELETE, INSERT or UPDATE statement writes.
 func Target(stmt string) string {
-	m := regexp.MustCompile(`(?is)^(?:\s*--[^\n]*\n)*\s*(?:DELETE\s+FROM|INSERT\s+INTO)\s+([a-z_.]+)`).FindStringSubmatch(stmt)
+	m := regexp.MustCompile(`(?is)^(?:\s*--[^\n]*\n)*\s*(?:DELETE\s+FROM|INSERT\s+INTO|UPDATE)\s+([a-z_.]+)`).FindStringSubmatch(stmt)
 	if m == nil {
 		return ""
 	}

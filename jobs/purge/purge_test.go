@@ -68,6 +68,7 @@ func TestTarget(t *testing.T) {
 		{"DELETE FROM analytics.web_events WHERE x", "analytics.web_events"},
 		{"-- why\n-- more\ndelete from ops.quarantine WHERE y", "ops.quarantine"},
 		{"INSERT INTO ops.suppression (a) SELECT 1", "ops.suppression"},
+		{"UPDATE ops.sync_state SET customer_key = NULL WHERE y", "ops.sync_state"},
 		{"CREATE TEMP TABLE x AS SELECT 1", ""},
 	} {
 		if got := Target(tc.stmt); got != tc.want {

@@ -173,7 +173,7 @@ func ReadSubjects(ctx context.Context, db *sql.DB, ks *vault.Keystore, customerK
 	for _, f := range Fields() {
 		cols += ", " + f
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM vault.pii WHERE list_contains(?, customer_key) ORDER BY subject_token", customerKeys)
+	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM vault.pii WHERE customer_key IN (SELECT unnest(CAST(? AS VARCHAR[]))) ORDER BY subject_token", customerKeys)
 	if err != nil {
 		return nil, fmt.Errorf("read vault: %w", err)
 	}

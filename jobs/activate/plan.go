@@ -1,0 +1,577 @@
+package activate
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/activate/delivery"
+	"github.com/parcours/parcours/jobs/triggers"
+)
+
+// PlanBatchSize is the most members in one planned batch (one payload
+// file); connectors cut a batch into requests of their own size.
+const PlanBatchSize = 10000
+
+// Payload is one planned batch as written to its file: the requests
+// exactly as apply will send them.
+type Payload struct {
+	Destination string             `json:"destination"`
+	Segment     string             `json:"segment"`
+	Date        string             `json:"date"`
+	Op          string             `json:"op"`
+	Batch       int                `json:"batch"`
+	Requests    []delivery.Request `json:"requests"`
+}
+
+// SegmentPlan is what a plan holds for one destination's segment.
+type SegmentPlan struct {
+	Destination string           `json:"destination"`
+	Segment     string           `json:"segment"`
+	Audience    int64            `json:"audience"` // members passing the gates
+	Previous    *int64           `json:"previous,omitempty"`
+	Alert       bool             `json:"size_alert"`
+	Add         int64            `json:"add"`
+	Update      int64            `json:"update"`
+	Remove      int64            `json:"remove"`
+	Unchanged   int64            `json:"unchanged"`
+	InFlight    int64            `json:"in_flight"` // in a dead batch waiting to be re-sent
+	Excluded    map[string]int64 `json:"excluded"`
+	Batches     []string         `json:"batches"` // payload files, relative to the activation folder
+}
+
+// PlanReport is what `activate plan` computed for a date.
+type PlanReport struct {
+	Date     string        `json:"date"`
+	Dir      string        `json:"dir"`
+	Segments []SegmentPlan `json:"segments"`
+	// Abandoned and Superseded count earlier batches this plan replaced.
+	Abandoned  int64 `json:"abandoned"`
+	Superseded int64 `json:"superseded"`
+	SizeAlerts int   `json:"size_alerts"`
+}
+
+// row is one audience member as the audience SQL returns it, with what
+// ops.sync_state holds for them at the destination.
+type row struct {
+	dest, segment, customer string
+	present, inFlight       bool
+	excluded                string
+	remoteID, fingerprint   string // sync_state's, when present
+}
+
+// leaver is a member the destination holds that must leave it.
+type leaver struct {
+	dest, segment, customer, remoteID, reason string
+}
+
+// planned is one member of a batch being written.
+type planned struct {
+	m                     delivery.Member
+	customer              string // "" once erased
+	remoteID, fingerprint string
+	kind, reason          string
+}
+
+// Plan computes the activation plan of date: for each configured
+// destination and segment, the members to add, update and remove, after
+// the consent, suppression and frequency-cap gates; it writes each batch's
+// payload file (the exact requests apply will send) and records batches,
+// members, exclusions, audience sizes and the sync log. No network call.
+// conn must be a dedicated connection (temp tables).
+func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *config.Config, date time.Time, runID string, log zerolog.Logger) (PlanReport, error) {
+	started := time.Now()
+	ds := date.Format(time.DateOnly)
+	rep := PlanReport{Date: ds, Dir: Dir(cfg), Segments: []SegmentPlan{}}
+	dests := cfg.Activation.Destinations
+	conns := map[string]delivery.Connector{}
+	for _, d := range dests {
+		c, err := Connect(d, log)
+		if err != nil {
+			return rep, err
+		}
+		conns[d.Name] = c
+	}
+	now := triggers.EndOfDay(date, cfg.Location())
+	args := []any{sql.Named("date", ds), sql.Named("now", now), sql.Named("cap", cfg.Activation.FrequencyCap),
+		sql.Named("window_days", cfg.Activation.FrequencyWindowDays)}
+	err := warehouse.InTx(ctx, conn, func() error {
+		if err := fillDestSegments(ctx, wh, conn, ds, dests); err != nil {
+			return err
+		}
+		before, err := statusCounts(ctx, conn)
+		if err != nil {
+			return err
+		}
+		for _, section := range []string{"abandon", "audience", "leaving"} {
+			if _, err := wh.RunSection(ctx, conn, "activation.plan.sql", section, args...); err != nil {
+				return err
+			}
+		}
+		after, err := statusCounts(ctx, conn)
+		if err != nil {
+			return err
+		}
+		rep.Abandoned = after["abandoned"] - before["abandoned"]
+		rep.Superseded = after["superseded"] - before["superseded"]
+		rows, err := readAudience(ctx, conn)
+		if err != nil {
+			return err
+		}
+		leavers, err := readLeavers(ctx, conn)
+		if err != nil {
+			return err
+		}
+		var keys []string
+		for _, r := range rows {
+			if r.excluded == "" && !r.inFlight {
+				keys = append(keys, r.customer)
+			}
+		}
+		fields, err := readFields(ctx, wh, conn, keys, now)
+		if err != nil {
+			return err
+		}
+		for _, d := range dests {
+			for _, seg := range d.Segments {
+				sp, err := planSegment(ctx, conn, cfg, d, conns[d.Name], seg, ds, rows, leavers, fields)
+				if err != nil {
+					return fmt.Errorf("plan %s %s: %w", d.Name, seg, err)
+				}
+				rep.Segments = append(rep.Segments, sp)
+			}
+		}
+		if err := recordSizes(ctx, conn, cfg, ds, &rep); err != nil {
+			return err
+		}
+		return recordPlanLog(ctx, conn, runID, ds, rep, time.Since(started))
+	})
+	if err != nil {
+		return rep, fmt.Errorf("activate plan %s: %w", ds, err)
+	}
+	if err := cleanPayloads(ctx, wh.DB, rep.Dir); err != nil {
+		log.Warn().Err(err).Msg("could not delete settled payload files")
+	}
+	for _, s := range rep.Segments {
+		if s.Alert {
+			log.Warn().Str("destination", s.Destination).Str("segment", s.Segment).Int64("audience", s.Audience).
+				Int64("previous", *s.Previous).Float64("size_alert_share", cfg.Activation.SizeAlertShare).
+				Msg("segment audience size moved past the alert share")
+		}
+	}
+	return rep, nil
+}
+
+// fillDestSegments loads the configured destinations' segments, in
+// priority order (config order), into the temp table the plan SQL reads.
+func fillDestSegments(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ds string, dests []config.Destination) error {
+	if _, err := wh.RunSection(ctx, conn, "activation.plan.sql", "destinations", sql.Named("date", ds)); err != nil {
+		return err
+	}
+	for i, d := range dests {
+		for _, s := range d.Segments {
+			family, name, _ := strings.Cut(s, ":")
+			if _, err := conn.ExecContext(ctx, `INSERT INTO dest_segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+				d.Name, s, family, name, family == "trigger", d.Purpose, d.Mode == "mirror", i); err != nil {
+				return fmt.Errorf("dest_segments: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func statusCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
+	rs, err := conn.QueryContext(ctx, `SELECT status, count(*) FROM ops.activation_batches GROUP BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("batch statuses: %w", err)
+	}
+	defer rs.Close()
+	out := map[string]int64{}
+	for rs.Next() {
+		var s string
+		var n int64
+		if err := rs.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rs.Err()
+}
+
+func readAudience(ctx context.Context, conn *sql.Conn) ([]row, error) {
+	rs, err := conn.QueryContext(ctx, `SELECT a.destination, a.segment, a.customer_key, a.present, a.in_flight,
+       coalesce(a.excluded, ''), coalesce(st.remote_id, ''), coalesce(st.fingerprint, '')
+FROM audience a
+LEFT JOIN ops.sync_state st ON a.present AND st.destination = a.destination AND st.segment = a.segment
+     AND st.customer_key = a.customer_key AND st.status = 'active'
+ORDER BY a.destination, a.segment, a.customer_key`)
+	if err != nil {
+		return nil, fmt.Errorf("read audience: %w", err)
+	}
+	defer rs.Close()
+	var out []row
+	for rs.Next() {
+		var r row
+		if err := rs.Scan(&r.dest, &r.segment, &r.customer, &r.present, &r.inFlight, &r.excluded, &r.remoteID, &r.fingerprint); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rs.Err()
+}
+
+func readLeavers(ctx context.Context, conn *sql.Conn) ([]leaver, error) {
+	rs, err := conn.QueryContext(ctx, `SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM leaving
+UNION ALL
+SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM compensate
+ORDER BY 1, 2, 4`)
+	if err != nil {
+		return nil, fmt.Errorf("read leaving members: %w", err)
+	}
+	defer rs.Close()
+	var out []leaver
+	for rs.Next() {
+		var l leaver
+		if err := rs.Scan(&l.dest, &l.segment, &l.customer, &l.remoteID, &l.reason); err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, rs.Err()
+}
+
+// planSegment diffs one destination's segment against what it holds and
+// writes the batches.
+func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
+	seg, ds string, rows []row, leavers []leaver, fields map[string]memberFields) (SegmentPlan, error) {
+	sp := SegmentPlan{Destination: d.Name, Segment: seg, Excluded: map[string]int64{}, Batches: []string{}}
+	want := Fields(d)
+	var ups, removes []planned
+	seen := map[string]bool{} // remote ids removed, so none twice
+	for _, r := range rows {
+		if r.dest != d.Name || r.segment != seg {
+			continue
+		}
+		switch {
+		case r.excluded != "":
+			sp.Excluded[r.excluded]++
+			continue
+		case r.inFlight:
+			sp.InFlight++
+			sp.Audience++
+			continue
+		}
+		m := fields[r.customer].member(r.customer, want, d.DefaultCountry)
+		rid, err := c.RemoteID(m)
+		if err != nil || rid == "" {
+			sp.Excluded["no_identifier"]++
+			continue
+		}
+		sp.Audience++
+		fp := fingerprint(m)
+		switch {
+		case !r.present:
+			ups = append(ups, planned{m: m, customer: r.customer, remoteID: rid, fingerprint: fp, kind: "add"})
+		case rid != r.remoteID:
+			// The destination knows the member by an identifier that
+			// changed: take the old one out, send the new one.
+			ups = append(ups, planned{m: m, customer: r.customer, remoteID: rid, fingerprint: fp, kind: "update"})
+			removes = append(removes, planned{m: delivery.Member{Key: r.customer, RemoteID: r.remoteID}, customer: r.customer,
+				remoteID: r.remoteID, kind: "remove", reason: "identifier_changed"})
+			seen[r.remoteID] = true
+		case fp != r.fingerprint:
+			ups = append(ups, planned{m: m, customer: r.customer, remoteID: rid, fingerprint: fp, kind: "update"})
+		default:
+			sp.Unchanged++
+		}
+	}
+	for _, l := range leavers {
+		if l.dest != d.Name || l.segment != seg || seen[l.remoteID] {
+			continue
+		}
+		seen[l.remoteID] = true
+		key := l.customer
+		if key == "" {
+			key = l.remoteID // erased: the remote id is all that is left
+		}
+		removes = append(removes, planned{m: delivery.Member{Key: key, RemoteID: l.remoteID}, customer: l.customer,
+			remoteID: l.remoteID, kind: "remove", reason: l.reason})
+	}
+	// Two customers may share an identifier the destination matches on
+	// (a shared email): it can hold it once.
+	ups = dedupeRemote(ups, sp.Excluded)
+	for _, p := range ups {
+		if p.kind == "add" {
+			sp.Add++
+		} else {
+			sp.Update++
+		}
+	}
+	sp.Remove = int64(len(removes))
+	for _, op := range []struct {
+		name    string
+		members []planned
+	}{{delivery.OpRemove, removes}, {delivery.OpUpsert, ups}} {
+		files, skipped, err := writeBatches(ctx, conn, cfg, d, c, seg, ds, op.name, op.members)
+		if err != nil {
+			return sp, err
+		}
+		sp.Batches = append(sp.Batches, files...)
+		if skipped > 0 {
+			sp.Excluded["no_identifier"] += skipped
+			if op.name == delivery.OpUpsert {
+				sp.Audience -= skipped
+			}
+		}
+	}
+	for reason, n := range sp.Excluded {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_exclusions VALUES (CAST(? AS DATE), ?, ?, ?, ?)`,
+			ds, d.Name, seg, reason, n); err != nil {
+			return sp, fmt.Errorf("record exclusions: %w", err)
+		}
+	}
+	return sp, nil
+}
+
+// dedupeRemote keeps the first member of each remote id (in customer key
+// order), counting the others as excluded.
+func dedupeRemote(ps []planned, excluded map[string]int64) []planned {
+	seen := make(map[string]bool, len(ps))
+	out := ps[:0]
+	for _, p := range ps {
+		if seen[p.remoteID] {
+			excluded["shared_identifier"]++
+			continue
+		}
+		seen[p.remoteID] = true
+		out = append(out, p)
+	}
+	return out
+}
+
+// writeBatches cuts members into batches, encodes each with the connector,
+// writes its payload file and records the batch and its members. It
+// returns the files and how many members the connector could not carry.
+func writeBatches(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
+	seg, ds, op string, members []planned) ([]string, int64, error) {
+	if len(members) == 0 {
+		return nil, 0, nil
+	}
+	slices.SortFunc(members, func(a, b planned) int { return strings.Compare(a.m.Key, b.m.Key) })
+	segKey := SegmentKey(seg)
+	var next int
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(batch) + 1, 0) FROM ops.activation_batches
+WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?`, d.Name, seg, ds, op).Scan(&next); err != nil {
+		return nil, 0, fmt.Errorf("next batch number: %w", err)
+	}
+	var files []string
+	var skipped int64
+	for start := 0; start < len(members); start += PlanBatchSize {
+		chunk := members[start:min(start+PlanBatchSize, len(members))]
+		b := delivery.Batch{Destination: d.Name, Segment: segKey, Date: ds, Number: next, Op: op,
+			Members: make([]delivery.Member, len(chunk))}
+		for i, p := range chunk {
+			b.Members[i] = p.m
+		}
+		reqs, skip, err := c.Encode(b)
+		if err != nil {
+			return nil, 0, err
+		}
+		gone := map[string]bool{}
+		for _, s := range skip {
+			gone[s.Key] = true
+		}
+		skipped += int64(len(skip))
+		key := delivery.IdempotencyKey(b)
+		rel := filepath.Join(ds, d.Name, fmt.Sprintf("%s-%s-%05d.json", segKey, op, next))
+		sum, err := writePayload(filepath.Join(Dir(cfg), rel), Payload{Destination: d.Name, Segment: seg, Date: ds,
+			Op: op, Batch: next, Requests: reqs})
+		if err != nil {
+			return nil, 0, err
+		}
+		n := int64(len(chunk) - len(gone))
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_batches
+    (idempotency_key, plan_date, destination, segment, op, batch, members, requests, payload, sha256, status)
+VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, ?, ?, ?, 'planned')`,
+			key, ds, d.Name, seg, op, next, n, len(reqs), rel, sum); err != nil {
+			return nil, 0, fmt.Errorf("record batch %s: %w", key, err)
+		}
+		var mk, ck, rid, fp, kind, reason []string
+		for _, p := range chunk {
+			if gone[p.m.Key] {
+				continue
+			}
+			mk = append(mk, p.m.Key)
+			ck = append(ck, p.customer)
+			rid = append(rid, p.remoteID)
+			fp = append(fp, p.fingerprint)
+			kind = append(kind, p.kind)
+			reason = append(reason, p.reason)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_members
+    (idempotency_key, member_key, customer_key, remote_id, fingerprint, kind, reason)
+SELECT ?, unnest(CAST(? AS VARCHAR[])), nullif(unnest(CAST(? AS VARCHAR[])), ''), unnest(CAST(? AS VARCHAR[])),
+       unnest(CAST(? AS VARCHAR[])), unnest(CAST(? AS VARCHAR[])), nullif(unnest(CAST(? AS VARCHAR[])), '')`,
+			key, mk, ck, rid, fp, kind, reason); err != nil {
+			return nil, 0, fmt.Errorf("record members of %s: %w", key, err)
+		}
+		files = append(files, rel)
+		next++
+	}
+	return files, skipped, nil
+}
+
+// SegmentKey is a configured segment as it appears in idempotency keys and
+// file names: printable ASCII without '/' or spaces.
+func SegmentKey(seg string) string {
+	var b strings.Builder
+	for _, r := range seg {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '_', r == '-', r == '.', r == ':':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// writePayload writes a payload file atomically (temp file, fsync,
+// rename) and returns its SHA-256.
+func writePayload(path string, p Payload) (string, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return "", fmt.Errorf("encode payload %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return "", fmt.Errorf("payload folder: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".payload-*")
+	if err != nil {
+		return "", fmt.Errorf("write payload %s: %w", path, err)
+	}
+	_, werr := tmp.Write(body)
+	serr := tmp.Sync()
+	cerr := tmp.Close()
+	if err := errors.Join(werr, serr, cerr); err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", fmt.Errorf("write payload %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		_ = os.Remove(tmp.Name())
+		return "", fmt.Errorf("write payload %s: %w", path, err)
+	}
+	h := sha256.Sum256(body)
+	return hex.EncodeToString(h[:]), nil
+}
+
+// recordSizes writes each segment's audience size against its previous
+// plan and flags moves past the alert share (never for triggers, whose
+// daily fires move by nature).
+func recordSizes(ctx context.Context, conn *sql.Conn, cfg *config.Config, ds string, rep *PlanReport) error {
+	if _, err := conn.ExecContext(ctx, `DELETE FROM ops.activation_audiences WHERE plan_date = CAST(? AS DATE)`, ds); err != nil {
+		return fmt.Errorf("audience sizes: %w", err)
+	}
+	for i := range rep.Segments {
+		s := &rep.Segments[i]
+		var prev sql.NullInt64
+		err := conn.QueryRowContext(ctx, `SELECT members FROM ops.activation_audiences
+WHERE destination = ? AND segment = ? AND plan_date < CAST(? AS DATE) ORDER BY plan_date DESC LIMIT 1`,
+			s.Destination, s.Segment, ds).Scan(&prev)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("previous audience size: %w", err)
+		}
+		var change sql.NullFloat64
+		if prev.Valid {
+			p := prev.Int64
+			s.Previous = &p
+			if p > 0 {
+				change = sql.NullFloat64{Float64: float64(s.Audience-p) / float64(p), Valid: true}
+			}
+			trigger := strings.HasPrefix(s.Segment, "trigger:")
+			moved := (p == 0 && s.Audience > 0) || (change.Valid && abs(change.Float64) > cfg.Activation.SizeAlertShare)
+			s.Alert = !trigger && moved
+		}
+		if s.Alert {
+			rep.SizeAlerts++
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_audiences VALUES (CAST(? AS DATE), ?, ?, ?, ?, ?, ?)`,
+			ds, s.Destination, s.Segment, s.Audience, prev, change, s.Alert); err != nil {
+			return fmt.Errorf("audience sizes: %w", err)
+		}
+	}
+	return nil
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// recordPlanLog writes the plan's line per destination in ops.sync_runs.
+func recordPlanLog(ctx context.Context, conn *sql.Conn, runID, ds string, rep PlanReport, took time.Duration) error {
+	type agg struct{ planned, excluded, alerts int64 }
+	per := map[string]*agg{}
+	var order []string
+	for _, s := range rep.Segments {
+		a := per[s.Destination]
+		if a == nil {
+			a = &agg{}
+			per[s.Destination] = a
+			order = append(order, s.Destination)
+		}
+		a.planned += s.Add + s.Update + s.Remove
+		for _, n := range s.Excluded {
+			a.excluded += n
+		}
+		if s.Alert {
+			a.alerts++
+		}
+	}
+	for _, d := range order {
+		a := per[d]
+		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.sync_runs (run_id, plan_date, phase, destination, planned, excluded, size_alerts, duration_s)
+VALUES (?, CAST(? AS DATE), 'plan', ?, ?, ?, ?, ?)`, runID, ds, d, a.planned, a.excluded, a.alerts, took.Seconds()); err != nil {
+			return fmt.Errorf("sync log: %w", err)
+		}
+	}
+	return nil
+}
+
+// cleanPayloads deletes the payload files of settled batches: they hold
+// personal data and are no longer needed once a batch is accepted,
+// abandoned or superseded.
+func cleanPayloads(ctx context.Context, db *sql.DB, dir string) error {
+	rs, err := db.QueryContext(ctx, `SELECT payload FROM ops.activation_batches
+WHERE status IN ('accepted', 'partial', 'abandoned', 'superseded')`)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	var errs []error
+	for rs.Next() {
+		var rel string
+		if err := rs.Scan(&rel); err != nil {
+			return err
+		}
+		if err := os.Remove(filepath.Join(dir, rel)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(append(errs, rs.Err())...)
+}

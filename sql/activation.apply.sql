@@ -1,0 +1,62 @@
+-- The statements of `parcours activate apply`, run once per batch sent, in
+-- one transaction with the batch's outcome: a crash between batches leaves
+-- every accepted batch recorded (never re-sent) and the others unsettled
+-- (re-sent under the same idempotency key, which the destination replays
+-- instead of applying twice). The job fills settled (member_key, outcome,
+-- detail) with what the destination said about each member it answered.
+
+-- name: settle
+UPDATE ops.activation_members am SET outcome = s.outcome, detail = s.detail
+FROM settled s
+WHERE am.idempotency_key = $batch_key AND am.member_key = s.member_key;
+-- An accepted removal: the destination no longer holds the member.
+DELETE FROM ops.sync_state st
+USING ops.activation_batches b, ops.activation_members am
+WHERE b.idempotency_key = $batch_key AND b.op = 'remove'
+  AND am.idempotency_key = $batch_key AND am.outcome = 'accepted'
+  AND st.destination = b.destination AND st.segment = b.segment AND st.remote_id = am.remote_id;
+-- An accepted add or update: what the destination now holds, as sent.
+UPDATE ops.sync_state st
+SET customer_key = am.customer_key, fingerprint = am.fingerprint, status = 'active',
+    last_sent = b.plan_date, last_batch = $batch_key
+FROM ops.activation_batches b, ops.activation_members am
+WHERE b.idempotency_key = $batch_key AND b.op = 'upsert'
+  AND am.idempotency_key = $batch_key AND am.outcome = 'accepted'
+  AND st.destination = b.destination AND st.segment = b.segment AND st.remote_id = am.remote_id;
+INSERT INTO ops.sync_state
+SELECT b.destination, b.segment, am.customer_key, am.remote_id, am.fingerprint, 'active',
+       b.plan_date, b.plan_date, $batch_key
+FROM ops.activation_batches b
+JOIN ops.activation_members am USING (idempotency_key)
+WHERE b.idempotency_key = $batch_key AND b.op = 'upsert' AND am.outcome = 'accepted'
+  AND NOT EXISTS (SELECT 1 FROM ops.sync_state st
+                  WHERE st.destination = b.destination AND st.segment = b.segment
+                    AND st.remote_id = am.remote_id);
+UPDATE ops.activation_batches b
+SET status = CAST($batch_status AS VARCHAR),
+    accepted = (SELECT count(*) FROM ops.activation_members am WHERE am.idempotency_key = $batch_key AND am.outcome = 'accepted'),
+    rejected = (SELECT count(*) FROM ops.activation_members am WHERE am.idempotency_key = $batch_key AND am.outcome = 'rejected'),
+    attempts = attempts + CAST($attempts AS INTEGER), applies = applies + 1, sent_at = now(),
+    error = CAST($batch_error AS VARCHAR)
+WHERE idempotency_key = $batch_key;
+-- Dead letters: kept while the batch waits to be re-sent, cleared once
+-- the destination took it.
+DELETE FROM ops.dead_letters
+WHERE idempotency_key = $batch_key AND CAST($batch_status AS VARCHAR) <> 'dead';
+UPDATE ops.dead_letters
+SET last_failed = now(), runs = runs + 1, kind = CAST($failure_kind AS VARCHAR), error = CAST($batch_error AS VARCHAR)
+WHERE idempotency_key = $batch_key AND CAST($batch_status AS VARCHAR) = 'dead';
+INSERT INTO ops.dead_letters
+SELECT $batch_key, b.destination, now(), now(), 1, CAST($failure_kind AS VARCHAR), CAST($batch_error AS VARCHAR)
+FROM ops.activation_batches b
+WHERE b.idempotency_key = $batch_key AND CAST($batch_status AS VARCHAR) = 'dead'
+  AND NOT EXISTS (SELECT 1 FROM ops.dead_letters d WHERE d.idempotency_key = $batch_key);
+
+-- name: guard
+-- Members of an upsert batch erased since it was planned: such a batch is
+-- never sent (its payload carries their data). It is left as it is; the
+-- next plan abandons it, removes the member by remote id wherever an
+-- earlier attempt may have reached, and re-plans the others.
+SELECT count(*) FROM ops.activation_members am
+JOIN ops.activation_batches b USING (idempotency_key)
+WHERE am.idempotency_key = $batch_key AND b.op = 'upsert' AND am.customer_key IS NULL AND am.outcome IS NULL;

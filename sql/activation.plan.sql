@@ -1,0 +1,167 @@
+-- The statements of `parcours activate plan`: who each destination's
+-- segments hold on the plan date, who the gates keep out and why, and what
+-- the destination holds (ops.sync_state) that must leave it. The job fills
+-- dest_segments from the config: destination, segment (as configured),
+-- family and name (split at the colon), is_trigger, purpose (the consent
+-- purpose the destination needs), mirror (mode mirror) and priority (the
+-- destination's rank in the config: the frequency cap serves the first
+-- destinations first). $now is the end of the plan date in the business
+-- time zone: consent must be valid then.
+
+-- name: destinations
+-- The configured destinations' segments (filled by the job), and a clean
+-- slate for this date's exclusion counts.
+CREATE OR REPLACE TEMP TABLE dest_segments (
+    destination VARCHAR, segment VARCHAR, family VARCHAR, name VARCHAR, is_trigger BOOLEAN,
+    purpose VARCHAR, mirror BOOLEAN, priority INTEGER);
+DELETE FROM ops.activation_exclusions WHERE plan_date = CAST($date AS DATE);
+
+-- name: audience
+-- Segment members are the latest computation of their family on or before
+-- the date; trigger members are that day's fires (each fire is a message,
+-- so it is "present" only if it was already sent that day). Gates, in this
+-- order: consent for the destination's purpose valid at $now; no
+-- identifier of the customer on the suppression list; for members new to
+-- the destination, the frequency cap: at most $cap messages per customer
+-- over the $window_days days ending on the date, across destinations
+-- (accepted adds of earlier days count; today's new members are served in
+-- priority order). A member of a batch still waiting to be re-sent (dead)
+-- is in flight: not planned again.
+CREATE OR REPLACE TEMP TABLE audience AS
+WITH latest AS (
+    SELECT family, max(computed_on) AS computed_on
+    FROM analytics.segment_members
+    WHERE computed_on <= CAST($date AS DATE)
+    GROUP BY family
+), seg AS (
+    SELECT d.destination, d.segment, d.priority, d.purpose, d.is_trigger, m.customer_key
+    FROM dest_segments d
+    JOIN analytics.segment_members m ON m.family = d.family AND m.segment = d.name
+    JOIN latest l ON l.family = m.family AND l.computed_on = m.computed_on
+    WHERE NOT d.is_trigger
+    UNION
+    SELECT d.destination, d.segment, d.priority, d.purpose, d.is_trigger, f.customer_key
+    FROM dest_segments d
+    JOIN analytics.trigger_fires f ON d.is_trigger AND f."trigger" = d.name
+    WHERE f.fired_on = CAST($date AS DATE)
+), gated AS (
+    SELECT s.*,
+           CASE WHEN NOT EXISTS (
+                    SELECT 1 FROM consent.intervals i
+                    WHERE i.customer_key = s.customer_key AND i.purpose = s.purpose
+                      AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
+                      AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ)))
+                  THEN 'no_consent'
+                WHEN EXISTS (
+                    SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
+                    WHERE cm.customer_key = s.customer_key)
+                  THEN 'suppressed' END AS gate,
+           EXISTS (SELECT 1 FROM ops.sync_state st
+                   WHERE st.destination = s.destination AND st.segment = s.segment
+                     AND st.customer_key = s.customer_key AND st.status = 'active'
+                     AND (NOT s.is_trigger OR st.last_sent = CAST($date AS DATE))) AS present,
+           EXISTS (SELECT 1 FROM ops.activation_members am
+                   JOIN ops.activation_batches b USING (idempotency_key)
+                   WHERE b.status = 'dead' AND b.op = 'upsert' AND b.destination = s.destination
+                     AND b.segment = s.segment AND am.customer_key = s.customer_key
+                     AND am.outcome IS NULL) AS in_flight
+    FROM seg s
+), sent AS (
+    SELECT am.customer_key, count(*) AS n
+    FROM ops.activation_members am JOIN ops.activation_batches b USING (idempotency_key)
+    WHERE am.kind = 'add' AND am.outcome = 'accepted' AND am.customer_key IS NOT NULL
+      AND b.plan_date > CAST($date AS DATE) - CAST($window_days AS INTEGER)
+      AND b.plan_date < CAST($date AS DATE)
+    GROUP BY ALL
+), ranked AS (
+    SELECT g.destination, g.segment, g.customer_key,
+           coalesce(sn.n, 0) + row_number() OVER (PARTITION BY g.customer_key ORDER BY g.priority, g.segment) AS nth
+    FROM gated g LEFT JOIN sent sn USING (customer_key)
+    WHERE g.gate IS NULL AND NOT g.present AND NOT g.in_flight
+)
+SELECT g.destination, g.segment, g.customer_key, g.present, g.in_flight,
+       coalesce(g.gate, CASE WHEN r.nth > CAST($cap AS INTEGER) THEN 'frequency_cap' END) AS excluded
+FROM gated g
+LEFT JOIN ranked r USING (destination, segment, customer_key);
+
+-- name: leaving
+-- What a destination holds (ops.sync_state) that must leave it, and why.
+-- Privacy removals happen in every mode: the subject was erased (the purge
+-- cut the customer key), consent for the destination's purpose is no
+-- longer valid at $now, or an identifier is suppressed. Members who merely
+-- left the segment are removed in mirror mode only, and never from a
+-- trigger audience (a fire is a message, not a membership). Only members
+-- this tool sent are ever removed: nothing else is in ops.sync_state.
+CREATE OR REPLACE TEMP TABLE leaving AS
+SELECT * FROM (
+SELECT st.destination, st.segment, st.customer_key, st.remote_id,
+       CASE WHEN st.status = 'erase_pending' OR st.customer_key IS NULL THEN 'erased'
+            WHEN NOT EXISTS (
+                SELECT 1 FROM consent.intervals i
+                WHERE i.customer_key = st.customer_key AND i.purpose = d.purpose
+                  AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
+                  AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ))) THEN 'no_consent'
+            WHEN EXISTS (
+                SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
+                WHERE cm.customer_key = st.customer_key) THEN 'suppressed'
+            WHEN d.mirror AND NOT d.is_trigger AND NOT EXISTS (
+                SELECT 1 FROM audience a
+                WHERE a.destination = st.destination AND a.segment = st.segment
+                  AND a.customer_key = st.customer_key) THEN 'left_segment'
+       END AS reason
+FROM ops.sync_state st
+JOIN dest_segments d ON d.destination = st.destination AND d.segment = st.segment
+WHERE NOT EXISTS (   -- a removal already planned and not settled is in flight
+    SELECT 1 FROM ops.activation_members am JOIN ops.activation_batches b USING (idempotency_key)
+    WHERE b.status IN ('planned', 'dead') AND b.op = 'remove' AND b.destination = st.destination
+      AND b.segment = st.segment AND am.remote_id = st.remote_id AND am.outcome IS NULL)
+) WHERE reason IS NOT NULL;
+
+-- name: abandon
+-- Dead batches whose members no longer all pass the gates (an erased
+-- member, a consent that ended) are not re-sent: re-sending the same bytes
+-- would deliver someone who may no longer be sent. They are abandoned; the
+-- plan removes those members from the destination (the failed attempt may
+-- have reached it) and re-plans the others in new batches.
+CREATE OR REPLACE TEMP TABLE abandoned AS
+SELECT DISTINCT b.idempotency_key
+FROM ops.activation_batches b
+JOIN ops.activation_members am USING (idempotency_key)
+JOIN dest_segments d ON d.destination = b.destination AND d.segment = b.segment
+WHERE b.status = 'dead' AND b.op = 'upsert' AND am.outcome IS NULL
+  AND (am.customer_key IS NULL
+       OR NOT EXISTS (
+           SELECT 1 FROM consent.intervals i
+           WHERE i.customer_key = am.customer_key AND i.purpose = d.purpose
+             AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
+             AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ))));
+-- Batches of destinations or segments no longer configured cannot be sent.
+INSERT INTO abandoned
+SELECT b.idempotency_key FROM ops.activation_batches b
+WHERE b.status IN ('dead', 'planned')
+  AND NOT EXISTS (SELECT 1 FROM dest_segments d WHERE d.destination = b.destination AND d.segment = b.segment);
+-- Compensating removals: the abandoned batches' unsettled members who fail
+-- a gate now, by the id the destination would know them by.
+CREATE OR REPLACE TEMP TABLE compensate AS
+SELECT DISTINCT b.destination, b.segment, am.customer_key, am.remote_id,
+       CASE WHEN am.customer_key IS NULL THEN 'erased' ELSE 'no_consent' END AS reason
+FROM ops.activation_batches b
+JOIN ops.activation_members am USING (idempotency_key)
+JOIN dest_segments d ON d.destination = b.destination AND d.segment = b.segment
+WHERE b.idempotency_key IN (SELECT idempotency_key FROM abandoned)
+  AND b.op = 'upsert' AND am.outcome IS NULL
+  AND (am.customer_key IS NULL OR NOT EXISTS (
+           SELECT 1 FROM consent.intervals i
+           WHERE i.customer_key = am.customer_key AND i.purpose = d.purpose
+             AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
+             AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ))));
+UPDATE ops.activation_batches SET status = 'abandoned'
+WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned);
+DELETE FROM ops.dead_letters WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned);
+-- Earlier dates' batches never attempted are replaced by this plan.
+UPDATE ops.activation_batches SET status = 'superseded'
+WHERE status = 'planned' AND plan_date < CAST($date AS DATE);
+-- This date's own unsent plan is recomputed.
+DELETE FROM ops.activation_members WHERE idempotency_key IN (
+    SELECT idempotency_key FROM ops.activation_batches WHERE status = 'planned' AND plan_date = CAST($date AS DATE));
+DELETE FROM ops.activation_batches WHERE status = 'planned' AND plan_date = CAST($date AS DATE);
