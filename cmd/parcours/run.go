@@ -208,11 +208,25 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			syncQ := `SELECT CAST(plan_date AS VARCHAR) AS date, phase, destination, planned, sent, accepted, rejected, retried,
+       dead_lettered, excluded, size_alerts, round(duration_s, 2) AS duration_s, error
+FROM ops.sync_runs WHERE ? IS NULL OR plan_date = CAST(? AS DATE) ORDER BY finished_at DESC, destination LIMIT ?`
+			var ds any
+			if d != nil {
+				ds = d.Format(time.DateOnly)
+			}
+			syncRuns, err := queryMaps(cmd.Context(), sess.wh.DB, syncQ, ds, ds, limit)
+			if err != nil {
+				return fmt.Errorf("sync log: %w", err)
+			}
+			if syncRuns == nil {
+				syncRuns = []map[string]any{}
+			}
 			if asJSON {
 				if entries == nil {
 					entries = []orchestration.Entry{}
 				}
-				return a.printJSON(map[string]any{"runs": entries, "ingest": files})
+				return a.printJSON(map[string]any{"runs": entries, "ingest": files, "sync_runs": syncRuns})
 			}
 			if len(entries) == 0 {
 				fmt.Fprintln(a.stdout, "no runs recorded yet")
@@ -233,6 +247,10 @@ func (a *app) statusCommand() *cobra.Command {
 						fmt.Sprint(f.Quarantined), fmt.Sprint(f.Duplicates), f.Problems})
 				}
 				printTable(a.stdout, []string{"SOURCE", "FILES", "READ", "LOADED", "QUARANTINED", "RE-DELIVERED", "PROBLEMS"}, frows)
+			}
+			if len(syncRuns) > 0 {
+				fmt.Fprintln(a.stdout)
+				printMaps(a.stdout, append([]string{"date"}, logColumns()...), syncRuns)
 			}
 			return nil
 		},

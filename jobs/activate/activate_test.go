@@ -32,13 +32,13 @@ var day = time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 const hookSecret = "s3cret"
 
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	wh  *warehouse.Warehouse
 	cfg config.Config
 	srv *fakeserver.Server
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Warehouse = t.TempDir()

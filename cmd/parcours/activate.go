@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parcours/parcours/orchestration"
+)
+
+func (a *app) activateCommand() *cobra.Command {
+	c := &cobra.Command{
+		Use:   "activate",
+		Short: "Push segments and triggers to marketing destinations: plan, then apply",
+		Long: `Activation runs in two steps, both in the nightly DAG (activate_plan, then
+activate_apply). "plan" computes, without any network call, what each
+destination configured under activation.destinations gains and loses, after
+the consent, suppression and frequency-cap gates, and writes the exact
+payload files it would send under activation.dir. "apply" sends exactly
+those files (and re-sends batches an earlier apply left dead); re-applying a
+date sends nothing. Exit 75 when a destination failed temporarily (its
+batches are dead letters the next apply re-sends), after the others ran.`,
+	}
+	c.AddCommand(a.activateStep("plan", "activate_plan", "Plan what each destination gains and loses, and write the payloads (no network)"),
+		a.activateStep("apply", "activate_apply", "Send the date's plan and earlier dead letters; a no-op when already sent"))
+	return c
+}
+
+func (a *app) activateStep(use, job, short string) *cobra.Command {
+	var date string
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			d, err := a.parseDate(date)
+			if err != nil {
+				return err
+			}
+			command := "parcours " + strings.Join(os.Args[1:], " ")
+			sum, err := a.run(cmd, d, []string{job}, orchestration.RunOptions{Force: true, Command: command})
+			if sum != nil && len(sum.Jobs) == 0 {
+				return err // failed before the job ran: the error says why
+			}
+			sess, oerr := a.open(cmd.Context(), true, command)
+			if oerr != nil {
+				return errorsJoin(err, oerr)
+			}
+			defer sess.Close()
+			out, qerr := activationView(cmd.Context(), sess.wh.DB, d, use)
+			if qerr != nil {
+				return errorsJoin(err, qerr)
+			}
+			if asJSON {
+				out["run"] = sum
+				if perr := a.printJSON(out); perr != nil {
+					return errorsJoin(err, perr)
+				}
+				return err
+			}
+			a.printSummary(sum)
+			for _, t := range []struct {
+				key  string
+				cols []string
+			}{{"plan", planColumns()}, {"log", logColumns()}} {
+				if rows, ok := out[t.key].([]map[string]any); ok && len(rows) > 0 {
+					fmt.Fprintln(a.stdout)
+					printMaps(a.stdout, t.cols, rows)
+				}
+			}
+			return err
+		},
+	}
+	c.Flags().StringVar(&date, "date", "", "logical date YYYY-MM-DD (default: yesterday in the business time zone)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print the outcome as one JSON object")
+	return c
+}
+
+// planColumns and logColumns are the activation views' columns, in
+// display order.
+func planColumns() []string {
+	return []string{"destination", "segment", "audience", "upsert", "remove", "batches", "status", "excluded"}
+}
+
+func logColumns() []string {
+	return []string{"phase", "destination", "planned", "sent", "accepted", "rejected", "retried", "dead_lettered",
+		"excluded", "size_alerts", "duration_s", "error"}
+}
+
+// printMaps prints rows as a table of cols; NULL prints as "-".
+func printMaps(w io.Writer, cols []string, rows []map[string]any) {
+	var out [][]string
+	for _, r := range rows {
+		line := make([]string, len(cols))
+		for i, c := range cols {
+			if r[c] == nil {
+				line[i] = "-"
+			} else {
+				line[i] = fmt.Sprint(r[c])
+			}
+		}
+		out = append(out, line)
+	}
+	header := make([]string, len(cols))
+	for i, c := range cols {
+		header[i] = strings.ToUpper(strings.ReplaceAll(c, "_", " "))
+	}
+	printTable(w, header, out)
+}
+
+// errorsJoin keeps the run's error first.
+func errorsJoin(errs ...error) error { return errors.Join(errs...) }
+
+// activationView reads what a plan or apply of date left in the ops
+// tables: per destination and segment the planned changes and exclusions,
+// and the sync log lines of the date.
+func activationView(ctx context.Context, db *sql.DB, d time.Time, step string) (map[string]any, error) {
+	ds := d.Format(time.DateOnly)
+	out := map[string]any{"date": ds}
+	plan, err := queryMaps(ctx, db, `SELECT b.destination, b.segment,
+       sum(b.members) FILTER (op = 'upsert') AS upsert, sum(b.members) FILTER (op = 'remove') AS remove,
+       count(*) AS batches, string_agg(DISTINCT b.status, ',') AS status,
+       (SELECT members FROM ops.activation_audiences a WHERE a.plan_date = b.plan_date
+          AND a.destination = b.destination AND a.segment = b.segment) AS audience,
+       (SELECT string_agg(reason || ' ' || customers, ', ' ORDER BY reason) FROM ops.activation_exclusions x
+          WHERE x.plan_date = b.plan_date AND x.destination = b.destination AND x.segment = b.segment) AS excluded
+FROM ops.activation_batches b WHERE b.plan_date = CAST(? AS DATE)
+GROUP BY b.plan_date, b.destination, b.segment ORDER BY 1, 2`, ds)
+	if err != nil {
+		return nil, err
+	}
+	out["plan"] = plan
+	log, err := queryMaps(ctx, db, `SELECT phase, destination, planned, sent, accepted, rejected, retried, dead_lettered,
+       excluded, size_alerts, round(duration_s, 2) AS duration_s, coalesce(error, '') AS error
+FROM ops.sync_runs WHERE plan_date = CAST(? AS DATE) AND phase = ?
+  AND run_id = (SELECT run_id FROM ops.sync_runs WHERE plan_date = CAST(? AS DATE) AND phase = ? ORDER BY finished_at DESC LIMIT 1)
+ORDER BY destination`, ds, step, ds, step)
+	if err != nil {
+		return nil, err
+	}
+	out["log"] = log
+	return out, nil
+}
