@@ -60,7 +60,7 @@ func fingerprint(m delivery.Member) string {
 }
 
 // readFields decrypts the vault entries of keys and reads the ad consent
-// signals valid at now.
+// signals valid at now (for the members of the audience temp table).
 func readFields(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, keys []string, now time.Time) (map[string]memberFields, error) {
 	out := make(map[string]memberFields, len(keys))
 	if len(keys) == 0 {
@@ -71,8 +71,8 @@ func readFields(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ke
 	}
 	rs, err := conn.QueryContext(ctx, `SELECT customer_key, purpose FROM consent.intervals
 WHERE purpose IN ('marketing_ads', 'personalization')
-  AND customer_key IN (SELECT unnest(CAST(? AS VARCHAR[])))
-  AND valid_from <= CAST(? AS TIMESTAMPTZ) AND (valid_to IS NULL OR valid_to > CAST(? AS TIMESTAMPTZ))`, keys, now, now)
+  AND customer_key IN (SELECT customer_key FROM audience WHERE excluded IS NULL)
+  AND valid_from <= CAST(? AS TIMESTAMPTZ) AND (valid_to IS NULL OR valid_to > CAST(? AS TIMESTAMPTZ))`, now, now)
 	if err != nil {
 		return nil, fmt.Errorf("ad consent signals: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
@@ -409,29 +411,42 @@ VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, ?, ?, ?, 'planned')`,
 			key, ds, d.Name, seg, op, next, n, len(reqs), rel, sum); err != nil {
 			return nil, 0, fmt.Errorf("record batch %s: %w", key, err)
 		}
-		var mk, ck, rid, fp, kind, reason []string
-		for _, p := range chunk {
-			if gone[p.m.Key] {
-				continue
-			}
-			mk = append(mk, p.m.Key)
-			ck = append(ck, p.customer)
-			rid = append(rid, p.remoteID)
-			fp = append(fp, p.fingerprint)
-			kind = append(kind, p.kind)
-			reason = append(reason, p.reason)
-		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_members
-    (idempotency_key, member_key, customer_key, remote_id, fingerprint, kind, reason)
-SELECT ?, unnest(CAST(? AS VARCHAR[])), nullif(unnest(CAST(? AS VARCHAR[])), ''), unnest(CAST(? AS VARCHAR[])),
-       unnest(CAST(? AS VARCHAR[])), unnest(CAST(? AS VARCHAR[])), nullif(unnest(CAST(? AS VARCHAR[])), '')`,
-			key, mk, ck, rid, fp, kind, reason); err != nil {
+		if err := appendMembers(conn, key, chunk, gone); err != nil {
 			return nil, 0, fmt.Errorf("record members of %s: %w", key, err)
 		}
 		files = append(files, rel)
 		next++
 	}
 	return files, skipped, nil
+}
+
+// appendMembers records a batch's members through DuckDB's appender (list
+// parameters cost more to bind than the rows cost to write).
+func appendMembers(conn *sql.Conn, key string, chunk []planned, gone map[string]bool) error {
+	return conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "", "ops", "activation_members")
+		if err != nil {
+			return err
+		}
+		for _, p := range chunk {
+			if gone[p.m.Key] {
+				continue
+			}
+			row := []driver.Value{key, p.m.Key, nullable(p.customer), p.remoteID, p.fingerprint, p.kind, nullable(p.reason), nil, nil}
+			if err := app.AppendRow(row...); err != nil {
+				_ = app.Close()
+				return err
+			}
+		}
+		return app.Close()
+	})
+}
+
+func nullable(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // SegmentKey is a configured segment as it appears in idempotency keys and
