@@ -335,3 +335,73 @@ func minus(a, b []string) []string {
 	}
 	return out
 }
+
+// TestFailingDestinationDoesNotHoldOthers: a destination that fails every
+// request is dead-lettered and reported as a temporary failure, after the
+// healthy one received its whole audience; once it recovers, the next
+// apply re-sends its dead batches and it ends exact.
+func TestFailingDestinationDoesNotHoldOthers(t *testing.T) {
+	f := newFixture(t)
+	down, err := fakeserver.New(fakeserver.Options{WebhookSecret: hookSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer down.Close()
+	down.SetFaults(fakeserver.Faults{Rate: 1, Kinds: []fakeserver.Fault{"503"}})
+	f.cfg.Activation.Destinations = append(f.cfg.Activation.Destinations, config.Destination{
+		Name: "down", Type: "webhook", URL: down.WebhookURL("down"), SecretEnv: "HOOK_SECRET",
+		Purpose: "marketing_email", Mode: "mirror", Segments: []string{"rfm:champions"},
+		BatchSize: 50, TimeoutSeconds: 0.3, MaxAttempts: 2, MinBackoffSeconds: 0.002, MaxBackoffSeconds: 0.02,
+	})
+	f.cfg.Activation.FrequencyCap = 10
+	f.plan(day)
+	rep, err := f.apply(day, ApplyOptions{})
+	if !orchestration.IsTemporary(err) {
+		t.Fatalf("apply: %v, want a temporary failure (exit 75)", err)
+	}
+	if got, want := f.audience("rfm:champions"), customers(0, 270, 5); !slices.Equal(got, want) {
+		t.Errorf("the healthy destination got %d members, want %d", len(got), len(want))
+	}
+	var dead int
+	if err := f.wh.DB.QueryRow(`SELECT count(*) FROM ops.dead_letters WHERE destination = 'down' AND kind = 'temporary'`).Scan(&dead); err != nil || dead != 1 {
+		t.Errorf("%d dead letters for the failing destination, want 1 (%v)", dead, err)
+	}
+	for _, d := range rep.Destinations {
+		if d.Destination == "down" && (d.DeadLettered != 269 || d.Failure != "temporary") {
+			t.Errorf("down: dead-lettered %d members (%s), want 269 temporary", d.DeadLettered, d.Failure)
+		}
+	}
+	down.SetFaults(fakeserver.Faults{})
+	next := day.AddDate(0, 0, 1)
+	f.plan(next) // the dead batch is in flight: not planned again
+	if _, err := f.apply(next, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := down.Audience(fakeserver.Webhook, "down/rfm:champions"), customers(0, 270, 5); !slices.Equal(got, want) {
+		t.Errorf("after recovery the destination holds %d, want %d", len(got), len(want))
+	}
+	if st := down.Stats(); st.Applied != 6 {
+		t.Errorf("recovered destination applied %d requests, want 6 (269 members in 50s, once each)", st.Applied)
+	}
+}
+
+// TestSizeAlert: a segment that halves raises the alert; triggers never do.
+func TestSizeAlert(t *testing.T) {
+	f := newFixture(t)
+	f.plan(day)
+	f.exec(`INSERT INTO analytics.segment_members (computed_on, family, segment, customer_key)
+SELECT DATE '2026-03-11', 'rfm', 'champions', printf('c%03d', i) FROM range(100) t(i)`)
+	rep := f.plan(day.AddDate(0, 0, 1))
+	if rep.SizeAlerts != 1 {
+		t.Fatalf("%d size alerts, want 1: %+v", rep.SizeAlerts, rep.Segments)
+	}
+	for _, s := range rep.Segments {
+		if s.Segment == "rfm:champions" && (!s.Alert || s.Audience != 99 || *s.Previous != 269) {
+			t.Errorf("champions: alert %v, audience %d (want 99), previous %d (want 269)", s.Alert, s.Audience, *s.Previous)
+		}
+	}
+	var n int
+	if err := f.wh.DB.QueryRow(`SELECT size_alerts FROM ops.sync_runs WHERE plan_date = DATE '2026-03-11' AND phase = 'plan'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("sync log size_alerts %d, want 1 (%v)", n, err)
+	}
+}
