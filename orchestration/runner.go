@@ -188,6 +188,9 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		}
 		log.Info().Int("attempt", res.Attempt).Msg("job started")
 		counts, jobErr := runSafely(ctx, j, &env)
+		if failpoint(n, base.DateString()) {
+			jobErr = fmt.Errorf("injected failure (%s=%s@%s)", FailpointEnv, n, base.DateString())
+		}
 		res.DurationS = time.Since(t0).Seconds()
 		res.RowsIn, res.RowsOut, res.Detail = counts.In, counts.Out, counts.Detail
 		status := StatusSucceeded
@@ -265,3 +268,14 @@ func runSafely(ctx context.Context, j Job, env *Env) (c Counts, err error) {
 }
 
 func round(v float64) float64 { return float64(int64(v*1000)) / 1000 }
+
+// FailpointEnv names the variable that makes a job fail after it ran, as a
+// crash right before its ledger row would be written as succeeded:
+// "JOB@YYYY-MM-DD" (or "JOB" for every date). For tests of resume and
+// backfill, and for rehearsing a scheduler's retry policy.
+const FailpointEnv = "PARCOURS_FAILPOINT"
+
+func failpoint(job, date string) bool {
+	fp := os.Getenv(FailpointEnv)
+	return fp != "" && (fp == job || fp == job+"@"+date)
+}

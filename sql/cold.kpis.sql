@@ -61,9 +61,11 @@ WITH act AS (
 ), acq_day AS (
     SELECT first_day AS day, count(*) AS n FROM ops.cold_cohorts WHERE first_day IS NOT NULL GROUP BY ALL
 ), spend AS (
-    -- a later delivery of a (date, channel) corrects an earlier one
-    SELECT CAST(date_trunc('month', date) AS DATE) AS month, coalesce(channel, 'all') AS channel, sum(spend) AS spend
-    FROM (SELECT date, channel, CAST(arg_max(spend, _load_date) AS DOUBLE) AS spend
+    -- a later delivery of a (date, channel) corrects an earlier one; summed
+    -- as decimals, so the total does not depend on the order rows arrive in
+    SELECT CAST(date_trunc('month', date) AS DATE) AS month, coalesce(channel, 'all') AS channel,
+           CAST(sum(spend) AS DOUBLE) AS spend
+    FROM (SELECT date, channel, arg_max(spend, _load_date) AS spend
           FROM landing.marketing_spend WHERE date IS NOT NULL AND channel IS NOT NULL GROUP BY ALL)
     GROUP BY GROUPING SETS ((1, channel), (1))
 ), rep AS (

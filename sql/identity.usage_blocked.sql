@@ -17,7 +17,7 @@ CREATE TABLE IF NOT EXISTS identity.usage_blocked (
 -- name: extract
 INSERT INTO identity.usage_blocked
 SELECT pseudonym('loyalty_card', loyalty_card), 'loyalty_card', mask_identifier('loyalty_card', loyalty_card),
-       max(n), arg_max(event_date, n)
+       max(n), first(event_date ORDER BY n DESC, event_date)   -- the earliest of the busiest days: ties broken the same way every run
 FROM (SELECT loyalty_card, event_date, count(*) AS n, count(DISTINCT store_id) AS stores
       FROM landing.pos_transactions WHERE loyalty_card IS NOT NULL GROUP BY ALL)
 WHERE n > $max_receipts OR stores >= $max_stores

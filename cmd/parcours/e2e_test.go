@@ -445,7 +445,7 @@ func TestOverMergeGuardMatters(t *testing.T) {
 
 // tableChecksums fingerprints every table of the warehouse, leaving out
 // the columns that name a run or the time it happened.
-func tableChecksums(t *testing.T, wh string) map[string]warehouse.Checksum {
+func tableChecksums(t *testing.T, wh string, ignore ...string) map[string]warehouse.Checksum {
 	t.Helper()
 	db, err := sql.Open("duckdb", warehouse.HotPath(wh)+"?access_mode=read_only")
 	if err != nil {
@@ -453,7 +453,11 @@ func tableChecksums(t *testing.T, wh string) map[string]warehouse.Checksum {
 	}
 	defer db.Close()
 	ctx := context.Background()
-	rows, err := db.QueryContext(ctx, `SELECT table_schema || '.' || table_name FROM information_schema.tables
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS cold (READ_ONLY)", warehouse.ColdPath(wh))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.QueryContext(ctx, `SELECT CASE WHEN table_catalog = 'cold' THEN 'cold.' || table_name ELSE table_schema || '.' || table_name END
+FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1`)
 	if err != nil {
 		t.Fatal(err)
@@ -473,7 +477,7 @@ WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('information_schema', '
 			continue // the ledger and the audit log record each run by design
 		}
 		// ops.quarantine's id is a surrogate drawn from a sequence.
-		c, err := warehouse.TableChecksum(ctx, db, tbl, "id", "run_id", "_run_id", "loaded_at", "quarantined_at", "detected_at", "modified_at")
+		c, err := warehouse.TableChecksum(ctx, db, tbl, append([]string{"id", "run_id", "_run_id", "loaded_at", "quarantined_at", "detected_at", "modified_at"}, ignore...)...)
 		if err != nil {
 			t.Fatalf("checksum %s: %v", tbl, err)
 		}

@@ -64,7 +64,7 @@ error, 75 temporary failure worth a retry, 99 nothing to do for that date.`,
 	pf.StringVar(&a.flagLogLevel, "log-level", "", "debug | info | warn | error")
 	root.AddCommand(a.runCommand(), a.statusCommand(), a.jobsCommand(), a.queryCommand(),
 		a.fixturesCommand(), a.identityCommand(), a.contractsCommand(), a.configCommand(),
-		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand())
+		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

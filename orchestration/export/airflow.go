@@ -1,0 +1,130 @@
+package export
+
+import (
+	"bytes"
+	_ "embed" // the Python template
+	"fmt"
+	"text/template"
+)
+
+// airflowTemplate is the Python file with the variant's blanks. Embedded
+// read-only data: the one package-level value, as go:embed requires.
+//
+//go:embed templates/airflow.py.tmpl
+var airflowTemplate string
+
+// Operator is the Airflow operator each task runs parcours with.
+type Operator string
+
+// The operators an Airflow export can use.
+const (
+	// OperatorBash runs the parcours binary on the Airflow worker.
+	OperatorBash Operator = "bash"
+	// OperatorKubernetes runs parcours in a pod of its own image.
+	OperatorKubernetes Operator = "kubernetes"
+)
+
+// MergeTask is the task id of the sharded DAG's final merge.
+const MergeTask = "merge"
+
+// AirflowOptions choose the variant of the generated Airflow DAG.
+type AirflowOptions struct {
+	// Operator defaults to OperatorBash.
+	Operator Operator
+	// Shards, when above zero, runs every job once per shard with dynamic
+	// task mapping, then merges the shards; zero runs each job once.
+	Shards int
+}
+
+// Command is the `parcours dag export` command line that writes this
+// variant, as the generated file names it.
+func (o AirflowOptions) Command() string {
+	cmd := "parcours dag export --format airflow --operator " + string(o.operator())
+	if o.Shards > 0 {
+		cmd += fmt.Sprintf(" --shards %d", o.Shards)
+	}
+	return cmd
+}
+
+func (o AirflowOptions) operator() Operator {
+	if o.Operator == "" {
+		return OperatorBash
+	}
+	return o.Operator
+}
+
+// airflowTask is one job's task as the template writes it; ID, Doc and Pod
+// are Python string literals already.
+type airflowTask struct {
+	ID, Var, Doc, Pod string
+}
+
+type airflowData struct {
+	Command string
+	K8s     bool
+	Sharded bool
+	Shards  int
+	Class   string
+	Tasks   []airflowTask
+	Edges   [][2]string
+}
+
+// Airflow writes the Python file of an Airflow DAG (dag_id
+// parcours_nightly) with one task per job of g and g's dependencies.
+func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
+	switch opt.operator() {
+	case OperatorBash, OperatorKubernetes:
+	default:
+		return nil, fmt.Errorf("airflow export: unknown operator %q (want %s or %s)", opt.Operator, OperatorBash, OperatorKubernetes)
+	}
+	if opt.Shards < 0 {
+		return nil, fmt.Errorf("airflow export: %d shards: want 0 (not sharded) or more", opt.Shards)
+	}
+	ns, err := nodes(g)
+	if err != nil {
+		return nil, fmt.Errorf("airflow export: %w", err)
+	}
+	d := airflowData{
+		Command: opt.Command(),
+		K8s:     opt.operator() == OperatorKubernetes,
+		Sharded: opt.Shards > 0,
+		Shards:  opt.Shards,
+		Class:   "ParcoursBashOperator",
+	}
+	if d.K8s {
+		d.Class = "ParcoursPodOperator"
+	}
+	vars := map[string]string{}
+	owner := map[string]string{}
+	for _, n := range ns {
+		if d.Sharded && n.name == MergeTask {
+			return nil, fmt.Errorf("airflow export: a job is called %q, the sharded DAG's merge task", MergeTask)
+		}
+		v := pyIdent(n.name)
+		if other, dup := owner[v]; dup {
+			return nil, fmt.Errorf("airflow export: jobs %q and %q would share the Python name %s", other, n.name, v)
+		}
+		owner[v] = n.name
+		vars[n.name] = v
+		d.Tasks = append(d.Tasks, airflowTask{ID: pyString(n.name), Var: v, Doc: pyString(n.doc), Pod: pyString(podName(n.name))})
+	}
+	for _, n := range ns {
+		for _, need := range n.needs {
+			d.Edges = append(d.Edges, [2]string{vars[need], vars[n.name]})
+		}
+	}
+	if d.Sharded {
+		for _, s := range sinks(ns) {
+			d.Edges = append(d.Edges, [2]string{vars[s], MergeTask})
+		}
+	}
+	t, err := template.New("airflow").Parse(airflowTemplate)
+	if err != nil {
+		return nil, fmt.Errorf("airflow export: %w", err)
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, d); err != nil {
+		return nil, fmt.Errorf("airflow export: %w", err)
+	}
+	return b.Bytes(), nil
+}
