@@ -39,6 +39,15 @@ SET status = CAST($batch_status AS VARCHAR),
     attempts = attempts + CAST($attempts AS INTEGER), applies = applies + 1, sent_at = now(),
     error = CAST($batch_error AS VARCHAR)
 WHERE idempotency_key = $batch_key;
+-- An erased subject's removal accepted: nothing of them is kept (for
+-- webhooks and file drops the remote id is their pseudonymous key).
+DELETE FROM ops.activation_members
+WHERE customer_key IS NULL
+  AND remote_id IN (SELECT remote_id FROM ops.activation_members
+                    WHERE idempotency_key = $batch_key AND outcome = 'accepted' AND reason = 'erased')
+  AND idempotency_key IN (SELECT idempotency_key FROM ops.activation_batches   -- settled batches only
+                          WHERE status NOT IN ('planned', 'sending', 'dead')
+                            AND destination = (SELECT destination FROM ops.activation_batches WHERE idempotency_key = $batch_key));
 -- Dead letters: kept while the batch waits to be re-sent, cleared once
 -- the destination took it.
 DELETE FROM ops.dead_letters
@@ -53,10 +62,19 @@ WHERE b.idempotency_key = $batch_key AND CAST($batch_status AS VARCHAR) = 'dead'
   AND NOT EXISTS (SELECT 1 FROM ops.dead_letters d WHERE d.idempotency_key = $batch_key);
 
 -- name: guard
--- Members of an upsert batch erased since it was planned: such a batch is
--- never sent (its payload carries their data). It is left as it is; the
--- next plan abandons it, removes the member by remote id wherever an
--- earlier attempt may have reached, and re-plans the others.
+-- Members of a batch erased since it was planned: such a batch is never
+-- sent (its payload carries their data, and a removal planned before the
+-- erasure only unsubscribes). It is left as it is; the next plan abandons
+-- it, removes the member by remote id wherever an earlier attempt may
+-- have reached, and re-plans the others.
 SELECT count(*) FROM ops.activation_members am
 JOIN ops.activation_batches b USING (idempotency_key)
-WHERE am.idempotency_key = $batch_key AND b.op = 'upsert' AND am.customer_key IS NULL AND am.outcome IS NULL;
+WHERE am.idempotency_key = $batch_key AND am.customer_key IS NULL AND am.outcome IS NULL
+  AND (b.op = 'upsert' OR coalesce(am.reason, '') <> 'erased');
+
+-- name: sending
+-- A batch about to be sent for the first time: from now on it may have
+-- reached the destination, so a re-plan never deletes it or reuses its
+-- key; an apply that dies before settling it re-sends it like a dead one.
+UPDATE ops.activation_batches SET status = 'sending'
+WHERE idempotency_key = $batch_key AND status = 'planned';

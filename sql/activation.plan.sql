@@ -62,16 +62,20 @@ WITH latest AS (
                      AND (NOT s.is_trigger OR st.last_sent = CAST($date AS DATE))) AS present,
            EXISTS (SELECT 1 FROM ops.activation_members am
                    JOIN ops.activation_batches b USING (idempotency_key)
-                   WHERE b.status = 'dead' AND b.op = 'upsert' AND b.destination = s.destination
+                   WHERE b.status IN ('dead', 'sending') AND b.op = 'upsert' AND b.destination = s.destination
                      AND b.segment = s.segment AND am.customer_key = s.customer_key
                      AND am.outcome IS NULL) AS in_flight
     FROM seg s
 ), sent AS (
+    -- messages already sent in the window, today's included (a re-run of
+    -- the date must not send more), and adds still in flight in a batch
+    -- waiting to be re-sent (they may have reached the destination)
     SELECT am.customer_key, count(*) AS n
     FROM ops.activation_members am JOIN ops.activation_batches b USING (idempotency_key)
-    WHERE am.kind = 'add' AND am.outcome = 'accepted' AND am.customer_key IS NOT NULL
+    WHERE am.kind = 'add' AND am.customer_key IS NOT NULL
+      AND (am.outcome = 'accepted' OR (am.outcome IS NULL AND b.status IN ('dead', 'sending')))
       AND b.plan_date > CAST($date AS DATE) - CAST($window_days AS INTEGER)
-      AND b.plan_date < CAST($date AS DATE)
+      AND b.plan_date <= CAST($date AS DATE)
     GROUP BY ALL
 ), ranked AS (
     SELECT g.destination, g.segment, g.customer_key,
@@ -93,6 +97,9 @@ LEFT JOIN ranked r USING (destination, segment, customer_key);
 -- trigger audience (a fire is a message, not a membership). Only members
 -- this tool sent are ever removed: nothing else is in ops.sync_state.
 CREATE OR REPLACE TEMP TABLE leaving AS
+WITH dests AS (   -- a destination's purpose and mode, whatever segments it holds
+    SELECT destination, any_value(purpose) AS purpose, bool_or(mirror) AS mirror FROM dest_segments GROUP BY ALL
+)
 SELECT * FROM (
 SELECT st.destination, st.segment, st.customer_key, st.remote_id,
        CASE WHEN st.status = 'erase_pending' OR st.customer_key IS NULL THEN 'erased'
@@ -104,22 +111,27 @@ SELECT st.destination, st.segment, st.customer_key, st.remote_id,
             WHEN EXISTS (
                 SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
                 WHERE cm.customer_key = st.customer_key) THEN 'suppressed'
-            WHEN d.mirror AND NOT d.is_trigger AND NOT EXISTS (
+            -- leaving the segment: mirror mode, configured segments only
+            -- (dropping a segment from the config never wipes its audience)
+            WHEN d.mirror AND st.segment NOT LIKE 'trigger:%'
+                 AND EXISTS (SELECT 1 FROM dest_segments ds WHERE ds.destination = st.destination AND ds.segment = st.segment)
+                 AND NOT EXISTS (
                 SELECT 1 FROM audience a
                 WHERE a.destination = st.destination AND a.segment = st.segment
                   AND a.customer_key = st.customer_key) THEN 'left_segment'
        END AS reason
 FROM ops.sync_state st
-JOIN dest_segments d ON d.destination = st.destination AND d.segment = st.segment
+JOIN dests d ON d.destination = st.destination
 WHERE NOT EXISTS (   -- a removal already planned and not settled is in flight
     SELECT 1 FROM ops.activation_members am JOIN ops.activation_batches b USING (idempotency_key)
-    WHERE b.status IN ('planned', 'dead') AND b.op = 'remove' AND b.destination = st.destination
+    WHERE b.status IN ('planned', 'dead', 'sending') AND b.op = 'remove' AND b.destination = st.destination
       AND b.segment = st.segment AND am.remote_id = st.remote_id AND am.outcome IS NULL)
 ) WHERE reason IS NOT NULL;
 
 -- name: abandon
--- Dead batches whose members no longer all pass the gates (an erased
--- member, a consent that ended) are not re-sent: re-sending the same bytes
+-- Dead batches (and batches an apply started and did not finish:
+-- 'sending') whose members no longer all pass the gates (an erased member,
+-- a consent that ended, a suppressed identifier) are not re-sent: re-sending the same bytes
 -- would deliver someone who may no longer be sent. They are abandoned; the
 -- plan removes those members from the destination (the failed attempt may
 -- have reached it) and re-plans the others in new batches.
@@ -128,33 +140,50 @@ SELECT DISTINCT b.idempotency_key
 FROM ops.activation_batches b
 JOIN ops.activation_members am USING (idempotency_key)
 JOIN dest_segments d ON d.destination = b.destination AND d.segment = b.segment
-WHERE b.status = 'dead' AND b.op = 'upsert' AND am.outcome IS NULL
+WHERE b.status IN ('dead', 'sending') AND b.op = 'upsert' AND am.outcome IS NULL
   AND (am.customer_key IS NULL
        OR NOT EXISTS (
            SELECT 1 FROM consent.intervals i
            WHERE i.customer_key = am.customer_key AND i.purpose = d.purpose
              AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
-             AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ))));
+             AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ)))
+       OR EXISTS (
+           SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
+           WHERE cm.customer_key = am.customer_key));
+-- Removal batches holding a member erased after they were planned (they
+-- carry the member's fields): the erased member's removal is planned
+-- afresh, by remote id only.
+INSERT INTO abandoned
+SELECT DISTINCT b.idempotency_key FROM ops.activation_batches b
+JOIN ops.activation_members am USING (idempotency_key)
+WHERE b.status IN ('dead', 'sending') AND b.op = 'remove' AND am.outcome IS NULL
+  AND am.customer_key IS NULL AND coalesce(am.reason, '') <> 'erased';
 -- Batches of destinations or segments no longer configured cannot be sent.
 INSERT INTO abandoned
 SELECT b.idempotency_key FROM ops.activation_batches b
-WHERE b.status IN ('dead', 'planned')
+WHERE b.status IN ('dead', 'sending', 'planned')
   AND NOT EXISTS (SELECT 1 FROM dest_segments d WHERE d.destination = b.destination AND d.segment = b.segment);
 -- Compensating removals: the abandoned batches' unsettled members who fail
 -- a gate now, by the id the destination would know them by.
 CREATE OR REPLACE TEMP TABLE compensate AS
+SELECT * FROM (
 SELECT DISTINCT b.destination, b.segment, am.customer_key, am.remote_id,
-       CASE WHEN am.customer_key IS NULL THEN 'erased' ELSE 'no_consent' END AS reason
+       CASE WHEN am.customer_key IS NULL THEN 'erased'
+            WHEN NOT EXISTS (
+                SELECT 1 FROM consent.intervals i
+                WHERE i.customer_key = am.customer_key AND i.purpose = d.purpose
+                  AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
+                  AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ))) THEN 'no_consent'
+            WHEN EXISTS (
+                SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
+                WHERE cm.customer_key = am.customer_key) THEN 'suppressed'
+       END AS reason
 FROM ops.activation_batches b
 JOIN ops.activation_members am USING (idempotency_key)
 JOIN dest_segments d ON d.destination = b.destination AND d.segment = b.segment
 WHERE b.idempotency_key IN (SELECT idempotency_key FROM abandoned)
   AND b.op = 'upsert' AND am.outcome IS NULL
-  AND (am.customer_key IS NULL OR NOT EXISTS (
-           SELECT 1 FROM consent.intervals i
-           WHERE i.customer_key = am.customer_key AND i.purpose = d.purpose
-             AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
-             AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ))));
+) WHERE reason IS NOT NULL;
 UPDATE ops.activation_batches SET status = 'abandoned'
 WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned);
 DELETE FROM ops.dead_letters WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned);

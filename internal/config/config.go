@@ -438,6 +438,12 @@ func (a *Activation) validate() []string {
 		if len(d.Segments) == 0 {
 			errs = append(errs, at+": segments: at least one")
 		}
+		if len(d.Segments) > 1 && d.Type != "webhook" && d.Type != "filedrop" {
+			// One remote audience per destination: two segments would share
+			// it, and one segment's removal would take out a member the
+			// other still holds.
+			errs = append(errs, at+": segments: "+d.Type+" holds one audience: configure one destination per segment")
+		}
 		for _, s := range d.Segments {
 			if f, n, ok := strings.Cut(s, ":"); !ok || f == "" || n == "" {
 				errs = append(errs, at+": segment "+s+": want family:segment or trigger:name")

@@ -122,12 +122,13 @@ VALUES (?, CAST(? AS DATE), 'apply', ?, ?, ?, ?, ?, ?, ?,
 }
 
 // pendingBatches lists, per destination, the batches to send: the date's
-// planned ones and every dead one up to the date; removals first (privacy
+// planned ones and every one up to the date left dead or unsettled
+// ('sending': an apply died while sending it); removals first (privacy
 // before reach), then in plan order.
 func pendingBatches(ctx context.Context, db *sql.DB, ds string) (map[string][]batchRow, error) {
 	rs, err := db.QueryContext(ctx, `SELECT idempotency_key, destination, segment, op, payload, sha256, plan_date, members
 FROM ops.activation_batches
-WHERE (status = 'planned' AND plan_date = CAST(? AS DATE)) OR (status = 'dead' AND plan_date <= CAST(? AS DATE))
+WHERE (status = 'planned' AND plan_date = CAST(? AS DATE)) OR (status IN ('dead', 'sending') AND plan_date <= CAST(? AS DATE))
 ORDER BY destination, CASE op WHEN 'remove' THEN 0 ELSE 1 END, plan_date, segment, batch`, ds, ds)
 	if err != nil {
 		return nil, fmt.Errorf("pending batches: %w", err)
@@ -176,6 +177,13 @@ func applyDestination(ctx context.Context, wh *warehouse.Warehouse, cfg *config.
 		}
 		res.Batches++
 		res.Planned += b.members
+		mu.Lock()
+		_, err := wh.Exec(context.WithoutCancel(ctx), "activation.apply.sql", "sending", sql.Named("batch_key", b.key))
+		mu.Unlock()
+		if err != nil {
+			res.Failure, res.Error = string(delivery.Permanent), err.Error()
+			return res, fmt.Errorf("%s: mark %s sending: %w", d.Name, b.key, err)
+		}
 		out, sendErr := sendBatch(ctx, c, Dir(cfg), b)
 		res.Sent += int64(len(out.Accepted) + len(out.Rejected))
 		res.Accepted += int64(len(out.Accepted))
@@ -194,7 +202,7 @@ func applyDestination(ctx context.Context, wh *warehouse.Warehouse, cfg *config.
 			status = "partial"
 		}
 		mu.Lock()
-		err := settle(context.WithoutCancel(ctx), wh, b.key, status, kind, msg, out)
+		err = settle(context.WithoutCancel(ctx), wh, b.key, status, kind, msg, out)
 		mu.Unlock()
 		if err != nil {
 			res.Failure, res.Error = string(delivery.Permanent), err.Error()

@@ -53,6 +53,9 @@ type SegmentPlan struct {
 	InFlight    int64            `json:"in_flight"` // in a dead batch waiting to be re-sent
 	Excluded    map[string]int64 `json:"excluded"`
 	Batches     []string         `json:"batches"` // payload files, relative to the activation folder
+	// Configured is false for a segment no longer in the config whose
+	// members the destination still holds: it only gets privacy removals.
+	Configured bool `json:"configured"`
 }
 
 // PlanReport is what `activate plan` computed for a date.
@@ -110,12 +113,16 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 	now := triggers.EndOfDay(date, cfg.Location())
 	args := []any{sql.Named("date", ds), sql.Named("now", now), sql.Named("cap", cfg.Activation.FrequencyCap),
 		sql.Named("window_days", cfg.Activation.FrequencyWindowDays)}
+	var replaced []string // payloads of this date's unsent plan, replaced by this one
 	err := warehouse.InTx(ctx, conn, func() error {
 		if err := fillDestSegments(ctx, wh, conn, ds, dests); err != nil {
 			return err
 		}
 		before, err := statusCounts(ctx, conn)
 		if err != nil {
+			return err
+		}
+		if replaced, err = unsentPayloads(ctx, conn, ds); err != nil {
 			return err
 		}
 		for _, section := range []string{"abandon", "audience", "leaving"} {
@@ -143,16 +150,36 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 				keys = append(keys, r.customer)
 			}
 		}
+		for _, l := range leavers {
+			if l.customer != "" { // a removal carries what the destination needs to unsubscribe
+				keys = append(keys, l.customer)
+			}
+		}
+		slices.Sort(keys)
+		keys = slices.Compact(keys)
+		held, err := readHeld(ctx, conn)
+		if err != nil {
+			return err
+		}
 		fields, err := readFields(ctx, wh, conn, keys, now)
 		if err != nil {
 			return err
 		}
 		for _, d := range dests {
-			for _, seg := range d.Segments {
-				sp, err := planSegment(ctx, conn, cfg, d, conns[d.Name], seg, ds, rows, leavers, fields)
+			// Configured segments, then segments the destination still holds
+			// members of but no longer configured: only privacy removals.
+			segs := slices.Clone(d.Segments)
+			for _, l := range leavers {
+				if l.dest == d.Name && !slices.Contains(segs, l.segment) {
+					segs = append(segs, l.segment)
+				}
+			}
+			for i, seg := range segs {
+				sp, err := planSegment(ctx, conn, cfg, d, conns[d.Name], seg, ds, rows, leavers, fields, held[d.Name+"\x00"+seg])
 				if err != nil {
 					return fmt.Errorf("plan %s %s: %w", d.Name, seg, err)
 				}
+				sp.Configured = i < len(d.Segments)
 				rep.Segments = append(rep.Segments, sp)
 			}
 		}
@@ -164,7 +191,7 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 	if err != nil {
 		return rep, fmt.Errorf("activate plan %s: %w", ds, err)
 	}
-	if err := cleanPayloads(ctx, wh.DB, rep.Dir); err != nil {
+	if err := cleanPayloads(ctx, wh.DB, rep.Dir, replaced); err != nil {
 		log.Warn().Err(err).Msg("could not delete settled payload files")
 	}
 	for _, s := range rep.Segments {
@@ -258,7 +285,7 @@ ORDER BY 1, 2, 4`)
 // planSegment diffs one destination's segment against what it holds and
 // writes the batches.
 func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
-	seg, ds string, rows []row, leavers []leaver, fields map[string]memberFields) (SegmentPlan, error) {
+	seg, ds string, rows []row, leavers []leaver, fields map[string]memberFields, held map[string]string) (SegmentPlan, error) {
 	sp := SegmentPlan{Destination: d.Name, Segment: seg, Excluded: map[string]int64{}, Batches: []string{}}
 	want := Fields(d)
 	var ups, removes []planned
@@ -285,13 +312,19 @@ func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d conf
 		sp.Audience++
 		fp := fingerprint(m)
 		switch {
+		case !r.present && held[rid] != "" && held[rid] != r.customer:
+			// Another customer with the same identifier (a shared
+			// email) is already there: the destination holds it once.
+			sp.Excluded["shared_identifier"]++
+			sp.Audience--
+			continue
 		case !r.present:
 			ups = append(ups, planned{m: m, customer: r.customer, remoteID: rid, fingerprint: fp, kind: "add"})
 		case rid != r.remoteID:
 			// The destination knows the member by an identifier that
 			// changed: take the old one out, send the new one.
 			ups = append(ups, planned{m: m, customer: r.customer, remoteID: rid, fingerprint: fp, kind: "update"})
-			removes = append(removes, planned{m: delivery.Member{Key: r.customer, RemoteID: r.remoteID}, customer: r.customer,
+			removes = append(removes, planned{m: delivery.Member{Key: r.remoteID, RemoteID: r.remoteID}, customer: r.customer,
 				remoteID: r.remoteID, kind: "remove", reason: "identifier_changed"})
 			seen[r.remoteID] = true
 		case fp != r.fingerprint:
@@ -305,12 +338,16 @@ func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d conf
 			continue
 		}
 		seen[l.remoteID] = true
-		key := l.customer
-		if key == "" {
-			key = l.remoteID // erased: the remote id is all that is left
+		// Removals are reported by remote id (it survives an erasure
+		// between plan and apply). A live member's removal carries their
+		// fields, so an email platform unsubscribes them instead of
+		// deleting them for good; an erased one has only the remote id.
+		m := delivery.Member{Key: l.remoteID, RemoteID: l.remoteID}
+		if l.customer != "" && l.reason != "erased" {
+			m = fields[l.customer].member(l.remoteID, want, d.DefaultCountry)
+			m.RemoteID = l.remoteID
 		}
-		removes = append(removes, planned{m: delivery.Member{Key: key, RemoteID: l.remoteID}, customer: l.customer,
-			remoteID: l.remoteID, kind: "remove", reason: l.reason})
+		removes = append(removes, planned{m: m, customer: l.customer, remoteID: l.remoteID, kind: "remove", reason: l.reason})
 	}
 	// Two customers may share an identifier the destination matches on
 	// (a shared email): it can hold it once.
@@ -502,6 +539,9 @@ func recordSizes(ctx context.Context, conn *sql.Conn, cfg *config.Config, ds str
 	}
 	for i := range rep.Segments {
 		s := &rep.Segments[i]
+		if !s.Configured {
+			continue
+		}
 		var prev sql.NullInt64
 		err := conn.QueryRowContext(ctx, `SELECT members FROM ops.activation_audiences
 WHERE destination = ? AND segment = ? AND plan_date < CAST(? AS DATE) ORDER BY plan_date DESC LIMIT 1`,
@@ -571,7 +611,7 @@ VALUES (?, CAST(? AS DATE), 'plan', ?, ?, ?, ?, ?)`, runID, ds, d, a.planned, a.
 // cleanPayloads deletes the payload files of settled batches: they hold
 // personal data and are no longer needed once a batch is accepted,
 // abandoned or superseded.
-func cleanPayloads(ctx context.Context, db *sql.DB, dir string) error {
+func cleanPayloads(ctx context.Context, db *sql.DB, dir string, replaced []string) error {
 	rs, err := db.QueryContext(ctx, `SELECT payload FROM ops.activation_batches
 WHERE status IN ('accepted', 'partial', 'abandoned', 'superseded')`)
 	if err != nil {
@@ -579,6 +619,31 @@ WHERE status IN ('accepted', 'partial', 'abandoned', 'superseded')`)
 	}
 	defer rs.Close()
 	var errs []error
+	// A replaced plan's file may now hold a new batch of the same name.
+	current := map[string]bool{}
+	if len(replaced) > 0 {
+		cur, err := db.QueryContext(ctx, `SELECT payload FROM ops.activation_batches WHERE status IN ('planned', 'sending', 'dead')`)
+		if err != nil {
+			return err
+		}
+		for cur.Next() {
+			var p string
+			if err := cur.Scan(&p); err != nil {
+				cur.Close()
+				return err
+			}
+			current[p] = true
+		}
+		cur.Close()
+	}
+	for _, rel := range replaced {
+		if current[rel] {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, rel)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
 	for rs.Next() {
 		var rel string
 		if err := rs.Scan(&rel); err != nil {
@@ -589,4 +654,48 @@ WHERE status IN ('accepted', 'partial', 'abandoned', 'superseded')`)
 		}
 	}
 	return errors.Join(append(errs, rs.Err())...)
+}
+
+// unsentPayloads lists the payload files of the date's plan never sent:
+// this plan replaces them.
+func unsentPayloads(ctx context.Context, conn *sql.Conn, ds string) ([]string, error) {
+	rs, err := conn.QueryContext(ctx, `SELECT payload FROM ops.activation_batches
+WHERE status = 'planned' AND plan_date = CAST(? AS DATE)`, ds)
+	if err != nil {
+		return nil, fmt.Errorf("unsent payloads: %w", err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var p string
+		if err := rs.Scan(&p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, rs.Err()
+}
+
+// readHeld maps each destination's segment ("destination\x00segment") to
+// the remote ids it holds and the customer each stands for.
+func readHeld(ctx context.Context, conn *sql.Conn) (map[string]map[string]string, error) {
+	rs, err := conn.QueryContext(ctx, `SELECT destination, segment, remote_id, coalesce(customer_key, '')
+FROM ops.sync_state WHERE status = 'active'`)
+	if err != nil {
+		return nil, fmt.Errorf("read sync state: %w", err)
+	}
+	defer rs.Close()
+	out := map[string]map[string]string{}
+	for rs.Next() {
+		var d, s, rid, ck string
+		if err := rs.Scan(&d, &s, &rid, &ck); err != nil {
+			return nil, err
+		}
+		k := d + "\x00" + s
+		if out[k] == nil {
+			out[k] = map[string]string{}
+		}
+		out[k][rid] = ck
+	}
+	return out, rs.Err()
 }
