@@ -175,7 +175,7 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 				}
 			}
 			for i, seg := range segs {
-				sp, err := planSegment(ctx, conn, cfg, d, conns[d.Name], seg, ds, rows, leavers, fields, held[d.Name+"\x00"+seg])
+				sp, err := planSegment(ctx, conn, cfg, d, conns[d.Name], seg, ds, runID, rows, leavers, fields, held[d.Name+"\x00"+seg])
 				if err != nil {
 					return fmt.Errorf("plan %s %s: %w", d.Name, seg, err)
 				}
@@ -285,7 +285,7 @@ ORDER BY 1, 2, 4`)
 // planSegment diffs one destination's segment against what it holds and
 // writes the batches.
 func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
-	seg, ds string, rows []row, leavers []leaver, fields map[string]memberFields, held map[string]string) (SegmentPlan, error) {
+	seg, ds, runID string, rows []row, leavers []leaver, fields map[string]memberFields, held map[string]string) (SegmentPlan, error) {
 	sp := SegmentPlan{Destination: d.Name, Segment: seg, Excluded: map[string]int64{}, Batches: []string{}}
 	want := Fields(d)
 	var ups, removes []planned
@@ -364,7 +364,7 @@ func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d conf
 		name    string
 		members []planned
 	}{{delivery.OpRemove, removes}, {delivery.OpUpsert, ups}} {
-		files, skipped, err := writeBatches(ctx, conn, cfg, d, c, seg, ds, op.name, op.members)
+		files, skipped, err := writeBatches(ctx, conn, cfg, d, c, seg, ds, runID, op.name, op.members)
 		if err != nil {
 			return sp, err
 		}
@@ -405,7 +405,7 @@ func dedupeRemote(ps []planned, excluded map[string]int64) []planned {
 // writes its payload file and records the batch and its members. It
 // returns the files and how many members the connector could not carry.
 func writeBatches(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
-	seg, ds, op string, members []planned) ([]string, int64, error) {
+	seg, ds, runID, op string, members []planned) ([]string, int64, error) {
 	if len(members) == 0 {
 		return nil, 0, nil
 	}
@@ -435,7 +435,9 @@ WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?
 		}
 		skipped += int64(len(skip))
 		key := delivery.IdempotencyKey(b)
-		rel := filepath.Join(ds, d.Name, fmt.Sprintf("%s-%s-%05d.json", segKey, op, next))
+		// The plan's run id in the name: a re-plan that fails half way
+		// never overwrites the file of a batch that stays planned.
+		rel := filepath.Join(ds, d.Name, fmt.Sprintf("%s-%s-%05d-%s.json", segKey, op, next, runID))
 		sum, err := writePayload(filepath.Join(Dir(cfg), rel), Payload{Destination: d.Name, Segment: seg, Date: ds,
 			Op: op, Batch: next, Requests: reqs})
 		if err != nil {
