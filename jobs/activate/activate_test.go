@@ -315,6 +315,24 @@ func TestPlanWritesExactPayloads(t *testing.T) {
 	if err == nil || orchestration.IsTemporary(err) {
 		t.Fatalf("apply of a changed payload: %v, want a permanent failure", err)
 	}
+	// The other batch went; the changed one was abandoned, not sent, and
+	// the next plan sends its members in a new batch.
+	if got := f.audience("trigger:cart_abandonment"); len(got) != 10 {
+		t.Errorf("the intact batch was held back: %d members sent, want 10", len(got))
+	}
+	if got := f.audience("rfm:champions"); len(got) != 0 {
+		t.Fatalf("the changed payload was sent: %d members", len(got))
+	}
+	next := day.AddDate(0, 0, 1)
+	f.exec(`INSERT INTO analytics.segment_members (computed_on, family, segment, customer_key)
+SELECT DATE '2026-03-11', 'rfm', 'champions', printf('c%03d', i) FROM range(300) t(i)`)
+	f.plan(next)
+	if _, err := f.apply(next, ApplyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := f.audience("rfm:champions"), customers(0, 270, 5); !slices.Equal(got, want) {
+		t.Errorf("after the re-plan: %d members, want %d", len(got), len(want))
+	}
 }
 
 func excluded(rep PlanReport, seg string) map[string]int64 {

@@ -191,6 +191,10 @@ func applyDestination(ctx context.Context, wh *warehouse.Warehouse, cfg *config.
 		res.Retried += int64(out.Retries)
 		status, kind, msg := "accepted", "", ""
 		switch {
+		case errors.Is(sendErr, errPayload):
+			// The planned bytes are gone or changed: nothing was sent, and
+			// re-sending cannot work. The next plan re-plans its members.
+			status, msg, kind = "abandoned", sendErr.Error(), string(delivery.Permanent)
 		case sendErr != nil:
 			status, msg = "dead", sendErr.Error()
 			kind = string(delivery.KindOf(sendErr))
@@ -225,6 +229,11 @@ func applyDestination(ctx context.Context, wh *warehouse.Warehouse, cfg *config.
 		}
 		last = sendErr
 		res.Failure, res.Error = kind, msg
+		if status == "abandoned" {
+			log.Error().Err(sendErr).Str("destination", d.Name).Str("batch", b.key).
+				Msg("payload not as planned: batch abandoned, its members are re-planned by the next plan")
+			continue
+		}
 		log.Warn().Err(sendErr).Str("destination", d.Name).Str("batch", b.key).Str("kind", kind).
 			Msg("batch not delivered: dead-lettered for the next apply")
 		deadInARow++
@@ -239,23 +248,26 @@ func applyDestination(ctx context.Context, wh *warehouse.Warehouse, cfg *config.
 	return res, nil
 }
 
+// errPayload marks a payload file that is missing, changed or unreadable.
+var errPayload = errors.New("payload file not as planned")
+
 // sendBatch reads a payload file, checks it is the one planned, and
 // delivers its requests in order.
 func sendBatch(ctx context.Context, c delivery.Connector, dir string, b batchRow) (delivery.Outcome, error) {
 	var total delivery.Outcome
 	body, err := os.ReadFile(filepath.Join(dir, b.payload))
 	if err != nil {
-		return total, &delivery.Error{Kind: delivery.Permanent, Op: "read payload " + b.payload, Err: err}
+		return total, &delivery.Error{Kind: delivery.Permanent, Op: "read payload " + b.payload, Err: errors.Join(errPayload, err)}
 	}
 	h := sha256.Sum256(body)
 	if got := hex.EncodeToString(h[:]); got != b.sum {
 		return total, &delivery.Error{Kind: delivery.Permanent, Op: "read payload " + b.payload,
-			Err: fmt.Errorf("sha256 %s, the plan recorded %s: the file changed since it was planned", got, b.sum)}
+			Err: fmt.Errorf("%w: sha256 %s, the plan recorded %s: the file changed since it was planned", errPayload, got, b.sum)}
 	}
 	var p Payload
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(&p); err != nil {
-		return total, &delivery.Error{Kind: delivery.Permanent, Op: "decode payload " + b.payload, Err: err}
+		return total, &delivery.Error{Kind: delivery.Permanent, Op: "decode payload " + b.payload, Err: errors.Join(errPayload, err)}
 	}
 	for _, r := range p.Requests {
 		out, err := delivery.Deliver(ctx, c, r)
