@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -42,6 +43,9 @@ type Config struct {
 	// Attribution tunes conversion paths (cold) and attribution models.
 	Attribution Attribution `yaml:"attribution" json:"attribution"`
 	Models      Models      `yaml:"models" json:"models"`
+	// Segments and Triggers tune the segments and triggers jobs.
+	Segments Segments `yaml:"segments" json:"segments"`
+	Triggers Triggers `yaml:"triggers" json:"triggers"`
 	// Activation configures the marketing destinations segments and
 	// triggers are pushed to.
 	Activation Activation `yaml:"activation" json:"activation"`
@@ -86,6 +90,33 @@ type Models struct {
 	RiskHigh   float64 `yaml:"risk_high" json:"risk_high"`
 	// Seed makes training reproducible.
 	Seed uint64 `yaml:"seed" json:"seed"`
+}
+
+// Segments tunes the segments job.
+type Segments struct {
+	// ValueQuantile is the quantile of the day's CLV from which a customer
+	// is high value in the value x risk segments (0.5: the median).
+	ValueQuantile float64 `yaml:"value_quantile" json:"value_quantile"`
+	// MinPurchases30d: expected purchases in the next 30 days from which a
+	// customer is "likely to buy".
+	MinPurchases30d float64 `yaml:"min_purchases_30d" json:"min_purchases_30d"`
+	// KMin and KMax bound the number of micro-segments (the silhouette
+	// chooses within them).
+	KMin int `yaml:"k_min" json:"k_min"`
+	KMax int `yaml:"k_max" json:"k_max"`
+}
+
+// Triggers tunes the triggers job.
+type Triggers struct {
+	// CooldownDays: at most one fire of a trigger per customer in any span
+	// of this many days.
+	CooldownDays int `yaml:"cooldown_days" json:"cooldown_days"`
+	// PostContactDays: how many days back an unresolved call is followed up.
+	PostContactDays int `yaml:"post_contact_days" json:"post_contact_days"`
+	// Channels maps a trigger to the channel it is sent on (email, the
+	// default, sms, push, app or ads); the channel decides the consent
+	// purpose the trigger needs.
+	Channels map[string]string `yaml:"channels" json:"channels,omitempty"`
 }
 
 // Activation configures pushes to marketing tools.
@@ -231,6 +262,8 @@ func Default() Config {
 		}},
 		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10, HalfLifeTouches: 2},
 		Activation:  Activation{FrequencyCap: 3, FrequencyWindowDays: 7, SizeAlertShare: 0.5},
+		Segments:    Segments{ValueQuantile: 0.5, MinPurchases30d: 0.5, KMin: 2, KMax: 8},
+		Triggers:    Triggers{CooldownDays: 7, PostContactDays: 2},
 		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "logreg", RetrainDays: 7, PromoteTolerance: 0.005,
 			CLVHorizonDays: 365, CLVDiscountRate: 0.10, RiskMedium: 0.3, RiskHigh: 0.6, Seed: 1},
 		ExportDir: "exports",
@@ -355,6 +388,24 @@ func (c *Config) Validate() error {
 		errs = append(errs, "attribution.max_touches: must be at least 1")
 	}
 	errs = append(errs, c.Activation.validate()...)
+	if q := c.Segments.ValueQuantile; !(q > 0 && q < 1) {
+		errs = append(errs, "segments.value_quantile: must be between 0 and 1")
+	}
+	if c.Segments.KMin < 2 || c.Segments.KMax < c.Segments.KMin {
+		errs = append(errs, "segments.k_min and k_max: want 2 <= k_min <= k_max")
+	}
+	if c.Triggers.CooldownDays < 1 || c.Triggers.PostContactDays < 1 {
+		errs = append(errs, "triggers.cooldown_days and post_contact_days: must be at least 1")
+	}
+	for _, tr := range slices.Sorted(maps.Keys(c.Triggers.Channels)) {
+		ch := c.Triggers.Channels[tr]
+		if !slices.Contains([]string{"cart_abandonment", "browse_abandonment", "post_contact", "win_back"}, tr) {
+			errs = append(errs, "triggers.channels: unknown trigger "+tr+" (want cart_abandonment | browse_abandonment | post_contact | win_back)")
+		}
+		if !slices.Contains([]string{"email", "sms", "push", "app", "ads"}, ch) {
+			errs = append(errs, "triggers.channels."+tr+": channel "+ch+": want email | sms | push | app | ads")
+		}
+	}
 	if !(c.Attribution.HalfLifeTouches > 0) {
 		errs = append(errs, "attribution.half_life_touches: must be above 0")
 	}

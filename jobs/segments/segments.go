@@ -22,6 +22,7 @@ package segments
 import (
 	"context"
 
+	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -55,7 +56,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	cfg := env.Config
 	res, err := Compute(ctx, env.WH, conn, Params{Date: env.Date, Location: cfg.Location(),
-		RiskHigh: cfg.Models.RiskHigh, K: cfg.Privacy.K, Seed: cfg.Models.Seed}, j.Options)
+		RiskHigh: cfg.Models.RiskHigh, K: cfg.Privacy.K, Seed: cfg.Models.Seed}, j.options(cfg))
 	if err != nil {
 		return c, err
 	}
@@ -91,4 +92,23 @@ func counts(res Result) orchestration.Counts {
 	c.Detail["profiles_published"] = res.Published
 	c.Detail["profiles_suppressed"] = res.Suppressed
 	return c
+}
+
+// options are the job's options with what the config sets.
+func (j *Job) options(cfg *config.Config) Options {
+	o := j.Options
+	s := cfg.Segments
+	if s.ValueQuantile > 0 {
+		o.ValueQuantile = s.ValueQuantile
+	}
+	if s.MinPurchases30d > 0 {
+		o.MinPurchases30d = s.MinPurchases30d
+	}
+	if s.KMin > 0 {
+		o.KMin = s.KMin
+	}
+	if s.KMax > 0 {
+		o.KMax = s.KMax
+	}
+	return o
 }

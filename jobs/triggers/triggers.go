@@ -22,6 +22,7 @@ package triggers
 import (
 	"context"
 
+	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -49,7 +50,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	defer conn.Close()
-	res, err := Evaluate(ctx, env.WH, conn, env.Date, env.Config.Location(), j.Options)
+	res, err := Evaluate(ctx, env.WH, conn, env.Date, env.Config.Location(), j.options(env.Config))
 	if err != nil {
 		return c, err
 	}
@@ -63,4 +64,20 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	env.Log.Info().Int64("fires", c.Out).Int64("candidates", c.In).Msg("triggers evaluated")
 	return c, nil
+}
+
+// options are the job's options with what the config sets.
+func (j *Job) options(cfg *config.Config) Options {
+	o := j.Options
+	t := cfg.Triggers
+	if t.CooldownDays > 0 {
+		o.CooldownDays = t.CooldownDays
+	}
+	if t.PostContactDays > 0 {
+		o.PostContactDays = t.PostContactDays
+	}
+	if len(t.Channels) > 0 {
+		o.Channels = t.Channels
+	}
+	return o
 }
