@@ -30,7 +30,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "purge", Needs: []string{"split", "cold", "vault", "consent"},
+	return orchestration.Spec{Name: "purge", Needs: []string{"split", "cold", "vault", "consent", "kpis"},
 		SQL: []string{"privacy.purge.sql", "ops.privacy_audit.sql", "ops.suppression.sql", "analytics.orders.sql"},
 		Doc: "ended consents, retention limits, erasure requests (crypto-shredding, suppression list); empties landing"}
 }

@@ -18,7 +18,7 @@ func Transactions(ctx context.Context, db interface {
 	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
 }, before time.Time) ([]clv.Transaction, error) {
 	rows, err := db.QueryContext(ctx, `SELECT customer_key, order_date, CAST(amount AS DOUBLE) FROM analytics.orders
-WHERE order_date < ? ORDER BY customer_key, order_date`, before)
+WHERE order_date < ? ORDER BY customer_key, order_date, ts, order_id`, before) // a total order: sums of same-day amounts never depend on scan order
 	if err != nil {
 		return nil, fmt.Errorf("read orders: %w", err)
 	}

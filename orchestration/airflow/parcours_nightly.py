@@ -261,6 +261,7 @@ with DAG(
     cold >> purge
     vault >> purge
     consent >> purge
+    kpis >> purge
     purge >> features
     features >> train
     train >> score

@@ -327,6 +327,7 @@ with DAG(
     cold >> purge
     vault >> purge
     consent >> purge
+    kpis >> purge
     purge >> features
     features >> train
     train >> score
