@@ -164,9 +164,13 @@ func Scan(ctx context.Context, wh *warehouse.Warehouse, k int) ([]Violation, int
 		// every type, through their tokens (no identifier in clear needed).
 		if wh.Secrets != nil && len(vals) > 0 {
 			var n int64
-			err := db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT unnest(?) AS v) x
-JOIN identity.identifiers i ON i.id_token IN (pseudonym('customer_id', x.v), pseudonym('email', x.v), pseudonym('phone', x.v),
-  pseudonym('loyalty_card', x.v), pseudonym('cookie_id', x.v), pseudonym('device_id', x.v))`, vals).Scan(&n)
+			// Tokens first, then an equality join: an IN-list join
+			// condition is a nested loop, values x identifiers.
+			err := db.QueryRowContext(ctx, `SELECT count(*) FROM (
+    SELECT DISTINCT pseudonym(t.typ, x.v) AS tok
+    FROM (SELECT unnest(?) AS v) x,
+         (VALUES ('customer_id'), ('email'), ('phone'), ('loyalty_card'), ('cookie_id'), ('device_id')) t(typ)) p
+JOIN identity.identifiers i ON i.id_token = p.tok`, vals).Scan(&n)
 			if err != nil {
 				return nil, 0, fmt.Errorf("scan cold.%s.%s: %w", c.table, c.name, err)
 			}
