@@ -44,9 +44,9 @@ func TestScanFindsPlantedLeaks(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]int64{ // rule on cold.leaky -> count (0: any)
-		"a known customer identifier": 2, // the cookie and the CRM id, through their tokens
-		"looks like an email":         0,
-		"a customer key":              1,
+		"a known customer identifier":                 2, // the cookie and the CRM id, through their tokens
+		"looks like an email":                         0,
+		"a customer key":                              1,
 		"rows standing for fewer than k=10 customers": 1,
 	}
 	got := map[string]int64{}
