@@ -188,8 +188,10 @@ UPDATE ops.activation_batches SET status = 'abandoned'
 WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned);
 DELETE FROM ops.dead_letters WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned);
 -- Earlier dates' batches never attempted are replaced by this plan.
+CREATE OR REPLACE TEMP TABLE superseded AS
+SELECT idempotency_key FROM ops.activation_batches WHERE status = 'planned' AND plan_date < CAST($date AS DATE);
 UPDATE ops.activation_batches SET status = 'superseded'
-WHERE status = 'planned' AND plan_date < CAST($date AS DATE);
+WHERE idempotency_key IN (SELECT idempotency_key FROM superseded);
 -- This date's own unsent plan is recomputed.
 DELETE FROM ops.activation_members WHERE idempotency_key IN (
     SELECT idempotency_key FROM ops.activation_batches WHERE status = 'planned' AND plan_date = CAST($date AS DATE));

@@ -52,17 +52,17 @@ func (a *app) activateStep(use, job, short string) *cobra.Command {
 			}
 			sess, oerr := a.open(cmd.Context(), true, command)
 			if oerr != nil {
-				return errorsJoin(err, oerr)
+				return errors.Join(err, oerr)
 			}
 			defer sess.Close()
 			out, qerr := activationView(cmd.Context(), sess.wh.DB, d, use)
 			if qerr != nil {
-				return errorsJoin(err, qerr)
+				return errors.Join(err, qerr)
 			}
 			if asJSON {
 				out["run"] = sum
 				if perr := a.printJSON(out); perr != nil {
-					return errorsJoin(err, perr)
+					return errors.Join(err, perr)
 				}
 				return err
 			}
@@ -115,9 +115,6 @@ func printMaps(w io.Writer, cols []string, rows []map[string]any) {
 	}
 	printTable(w, header, out)
 }
-
-// errorsJoin keeps the run's error first.
-func errorsJoin(errs ...error) error { return errors.Join(errs...) }
 
 // activationView reads what a plan or apply of date left in the ops
 // tables: per destination and segment the planned changes and exclusions,

@@ -8,6 +8,7 @@ package activate
 
 import (
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"time"
@@ -100,11 +101,9 @@ func Dir(cfg *config.Config) string {
 
 // seedOf gives each destination its own, stable backoff jitter.
 func seedOf(name string) uint64 {
-	var h uint64 = 14695981039346656037
-	for i := 0; i < len(name); i++ {
-		h = (h ^ uint64(name[i])) * 1099511628211
-	}
-	return h
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return h.Sum64()
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -113,7 +114,7 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 	now := triggers.EndOfDay(date, cfg.Location())
 	args := []any{sql.Named("date", ds), sql.Named("now", now), sql.Named("cap", cfg.Activation.FrequencyCap),
 		sql.Named("window_days", cfg.Activation.FrequencyWindowDays)}
-	var replaced []string // payloads of this date's unsent plan, replaced by this one
+	var replaced []string // payloads this plan replaces, abandons or supersedes
 	err := warehouse.InTx(ctx, conn, func() error {
 		if err := fillDestSegments(ctx, wh, conn, ds, dests); err != nil {
 			return err
@@ -130,6 +131,11 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 				return err
 			}
 		}
+		settled, err := droppedPayloads(ctx, conn)
+		if err != nil {
+			return err
+		}
+		replaced = append(replaced, settled...)
 		after, err := statusCounts(ctx, conn)
 		if err != nil {
 			return err
@@ -559,7 +565,7 @@ WHERE destination = ? AND segment = ? AND plan_date < CAST(? AS DATE) ORDER BY p
 				change = sql.NullFloat64{Float64: float64(s.Audience-p) / float64(p), Valid: true}
 			}
 			trigger := strings.HasPrefix(s.Segment, "trigger:")
-			moved := (p == 0 && s.Audience > 0) || (change.Valid && abs(change.Float64) > cfg.Activation.SizeAlertShare)
+			moved := (p == 0 && s.Audience > 0) || (change.Valid && math.Abs(change.Float64) > cfg.Activation.SizeAlertShare)
 			s.Alert = !trigger && moved
 		}
 		if s.Alert {
@@ -571,13 +577,6 @@ WHERE destination = ? AND segment = ? AND plan_date < CAST(? AS DATE) ORDER BY p
 		}
 	}
 	return nil
-}
-
-func abs(x float64) float64 {
-	if x < 0 {
-		return -x
-	}
-	return x
 }
 
 // recordPlanLog writes the plan's line per destination in ops.sync_runs.
@@ -610,35 +609,30 @@ VALUES (?, CAST(? AS DATE), 'plan', ?, ?, ?, ?, ?)`, runID, ds, d, a.planned, a.
 	return nil
 }
 
-// cleanPayloads deletes the payload files of settled batches: they hold
-// personal data and are no longer needed once a batch is accepted,
-// abandoned or superseded.
-func cleanPayloads(ctx context.Context, db *sql.DB, dir string, replaced []string) error {
-	rs, err := db.QueryContext(ctx, `SELECT payload FROM ops.activation_batches
-WHERE status IN ('accepted', 'partial', 'abandoned', 'superseded')`)
+// cleanPayloads deletes the payload files this plan dropped (they hold
+// personal data; apply deletes the files of the batches it settles). A
+// re-plan under the same run id may have written a new batch under a
+// dropped file's name: that one stays.
+func cleanPayloads(ctx context.Context, db *sql.DB, dir string, dropped []string) error {
+	if len(dropped) == 0 {
+		return nil
+	}
+	cur, err := db.QueryContext(ctx, `SELECT payload FROM ops.activation_batches WHERE status IN ('planned', 'sending', 'dead')`)
 	if err != nil {
 		return err
 	}
-	defer rs.Close()
-	var errs []error
-	// A replaced plan's file may now hold a new batch of the same name.
 	current := map[string]bool{}
-	if len(replaced) > 0 {
-		cur, err := db.QueryContext(ctx, `SELECT payload FROM ops.activation_batches WHERE status IN ('planned', 'sending', 'dead')`)
-		if err != nil {
+	for cur.Next() {
+		var p string
+		if err := cur.Scan(&p); err != nil {
+			cur.Close()
 			return err
 		}
-		for cur.Next() {
-			var p string
-			if err := cur.Scan(&p); err != nil {
-				cur.Close()
-				return err
-			}
-			current[p] = true
-		}
-		cur.Close()
+		current[p] = true
 	}
-	for _, rel := range replaced {
+	cur.Close()
+	var errs []error
+	for _, rel := range dropped {
 		if current[rel] {
 			continue
 		}
@@ -646,25 +640,27 @@ WHERE status IN ('accepted', 'partial', 'abandoned', 'superseded')`)
 			errs = append(errs, err)
 		}
 	}
-	for rs.Next() {
-		var rel string
-		if err := rs.Scan(&rel); err != nil {
-			return err
-		}
-		if err := os.Remove(filepath.Join(dir, rel)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(append(errs, rs.Err())...)
+	return errors.Join(append(errs, cur.Err())...)
+}
+
+// droppedPayloads lists the payload files of the batches the abandon
+// section just abandoned or superseded.
+func droppedPayloads(ctx context.Context, conn *sql.Conn) ([]string, error) {
+	return payloads(ctx, conn, `SELECT payload FROM ops.activation_batches
+WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned UNION ALL SELECT idempotency_key FROM superseded)`)
 }
 
 // unsentPayloads lists the payload files of the date's plan never sent:
 // this plan replaces them.
 func unsentPayloads(ctx context.Context, conn *sql.Conn, ds string) ([]string, error) {
-	rs, err := conn.QueryContext(ctx, `SELECT payload FROM ops.activation_batches
+	return payloads(ctx, conn, `SELECT payload FROM ops.activation_batches
 WHERE status = 'planned' AND plan_date = CAST(? AS DATE)`, ds)
+}
+
+func payloads(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
+	rs, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("unsent payloads: %w", err)
+		return nil, fmt.Errorf("payload files: %w", err)
 	}
 	defer rs.Close()
 	var out []string
