@@ -64,7 +64,7 @@ func ExitCode(err error) int {
 	switch {
 	case err == nil:
 		return ExitOK
-	case errors.As(err, &u), errors.Is(err, keys.ErrKey), errors.Is(err, ErrInvalidDAG):
+	case errors.As(err, &u), errors.Is(err, keys.ErrKey), errors.Is(err, ErrInvalidDAG), errors.Is(err, warehouse.ErrRole):
 		return ExitUsage
 	case IsTemporary(err):
 		return ExitTemporary

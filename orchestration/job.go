@@ -31,6 +31,12 @@ type Spec struct {
 	SQL []string
 	// Doc is one line for `parcours jobs`.
 	Doc string
+	// Placement says where the job runs when the warehouse is split into
+	// customer shards (orchestration/SHARDS.md); zero = on every shard.
+	Placement Placement
+	// MergeStage names the `parcours merge --stage` that runs the job's
+	// merged part (StageModels or StagePublish); only for OnMerge, OnBoth.
+	MergeStage string
 }
 
 // Counts are the rows a job read and wrote, plus any detail worth keeping
@@ -52,6 +58,14 @@ type Env struct {
 	Config  *config.Config
 	WH      *warehouse.Warehouse
 	Log     zerolog.Logger
+	// Shard is the customer shard this run processes (Count 0: the whole
+	// warehouse, no sharding).
+	Shard Shard
+	// Merged is set when the job runs its merged part in `parcours merge`,
+	// on the warehouse that combines the shards.
+	Merged bool
+	// ShardDirs are the shard warehouses of a merge, in shard order.
+	ShardDirs []string
 }
 
 // DateString is the logical date as YYYY-MM-DD.

@@ -52,6 +52,16 @@ type Summary struct {
 	Alerts map[string]int64 `json:"alerts,omitempty"`
 }
 
+// waits reports whether a shard run stopped at a merge gate.
+func (s *Summary) waits() bool {
+	for _, j := range s.Jobs {
+		if j.Status == StatusWaiting {
+			return true
+		}
+	}
+	return false
+}
+
 // WriteFile writes the summary atomically (a reader never sees half a file).
 func (s *Summary) WriteFile(path string) error {
 	b, err := json.MarshalIndent(s, "", "  ")
@@ -108,6 +118,8 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		sum.DurationS = sum.EndedAt.Sub(sum.StartedAt).Seconds()
 		sum.ExitCode = ExitCode(err)
 		switch {
+		case err == nil && sum.waits():
+			sum.Status = StatusWaiting
 		case err == nil:
 			sum.Status = StatusSucceeded
 		case sum.ExitCode == ExitTemporary:
@@ -153,12 +165,20 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 	}
 
 	failed := map[string]bool{}
+	waiting := map[string]bool{}
 	var firstErr error
 	allTemporary := true
 	for i, n := range names {
 		j, _ := r.DAG.Job(n)
 		res := JobResult{Job: n}
 		log := r.Log.With().Str("job", n).Str("step", fmt.Sprintf("%d/%d", i+1, len(names))).Logger()
+		if up := r.failedUpstream(j, waiting); up != "" {
+			res.Status = StatusWaiting
+			res.Error = "not run: " + up + " waits for the merge"
+			waiting[n] = true
+			sum.Jobs = append(sum.Jobs, res)
+			continue
+		}
 		if up := r.failedUpstream(j, failed); up != "" {
 			res.Status = StatusUpstreamFailed
 			res.Error = "not run: " + up + " did not succeed"
@@ -195,6 +215,8 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		res.RowsIn, res.RowsOut, res.Detail = counts.In, counts.Out, counts.Detail
 		status := StatusSucceeded
 		switch {
+		case errors.Is(jobErr, ErrWaiting):
+			status = StatusWaiting
 		case errors.Is(jobErr, ErrNothingToDo):
 			status = StatusNothingToDo
 			jobErr = fmt.Errorf("%s: %w", n, jobErr)
@@ -208,7 +230,10 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			return finish(err)
 		}
 		res.Status = status
-		if status == StatusNothingToDo {
+		if status == StatusWaiting {
+			waiting[n] = true
+			log.Info().Msg(jobErr.Error())
+		} else if status == StatusNothingToDo {
 			failed[n] = true
 			if firstErr == nil {
 				firstErr = jobErr

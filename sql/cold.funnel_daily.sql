@@ -33,11 +33,11 @@ CREATE TABLE IF NOT EXISTS cold.funnel_daily (
 
 -- name: contribute
 CREATE OR REPLACE TEMP TABLE funnel_sessions AS
-SELECT min(batch) AS batch, session, arg_min(member, member IS NULL) AS member, min(day) AS day, channel,
+SELECT min(batch) AS batch, session, min(member) AS member, min(day) AS day, channel,
        coalesce(arg_min(device, ts), 'unknown') AS device,
        bool_or(kind = 'product_view') AS pv, bool_or(kind = 'add_to_cart') AS cart,
        bool_or(kind = 'checkout_start') AS co, bool_or(kind = 'purchase') AS buy
-FROM activity WHERE channel IN ('web', 'app') AND kind <> 'push_open'
+FROM session_activity
 GROUP BY session, channel;
 DELETE FROM ops.cold_contrib_funnel_daily WHERE batch IN (SELECT batch FROM batches);
 DELETE FROM ops.cold_ledger WHERE cold_table = 'funnel_daily' AND batch IN (SELECT batch FROM batches);

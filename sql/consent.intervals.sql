@@ -44,5 +44,6 @@ WITH ev AS (
     WHERE status = 'granted'
 )
 SELECT * FROM iv
-WHERE valid_to IS NULL OR valid_to > valid_from
+WHERE (valid_to IS NULL OR valid_to > valid_from)
+  AND in_shard(customer_key, NULL)  -- true unless the warehouse is a customer shard
 ORDER BY customer_key, purpose, valid_from;

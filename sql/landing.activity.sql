@@ -12,35 +12,47 @@ SELECT DISTINCT _run_id AS batch FROM (
     UNION ALL SELECT _run_id FROM landing.pos_transactions UNION ALL SELECT _run_id FROM landing.callcenter_contacts
     UNION ALL SELECT _run_id FROM landing.email_events UNION ALL SELECT _run_id FROM landing.surveys
 );
-CREATE OR REPLACE TEMP TABLE activity AS
+CREATE OR REPLACE TEMP TABLE activity_all AS
 SELECT a.*, coalesce(ca.region, 'unknown') AS region, ca.birth_year
 FROM (
     SELECT f._run_id AS batch, k.customer_key AS member, f.ts, f.event_date AS day, 'web' AS channel, f.event AS kind,
            'w:' || coalesce(f.session_id, f.cookie_id || ':' || f.event_date) AS session, f.device,
-           f.amount, f.order_id, f.channel AS touch
+           f.amount, f.order_id, f.channel AS touch, k.mine
     FROM landing.web_events f JOIN fact_keys k ON k.source = 'web_events' AND k.fact_id = f.event_id
     WHERE NOT k.suppressed
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'app', f.event,
            'a:' || f.device_id || ':' || f.event_date, f.os, f.amount, f.order_id,
-           CASE WHEN f.event = 'push_open' THEN 'push' ELSE 'app' END
+           CASE WHEN f.event = 'push_open' THEN 'push' ELSE 'app' END, k.mine
     FROM landing.app_events f JOIN fact_keys k ON k.source = 'app_events' AND k.fact_id = f.event_id
     WHERE NOT k.suppressed
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'store', 'purchase',
-           's:' || f.receipt_id, NULL, f.amount, f.receipt_id, 'store'
+           's:' || f.receipt_id, NULL, f.amount, f.receipt_id, 'store', k.mine
     FROM landing.pos_transactions f JOIN fact_keys k ON k.source = 'pos_transactions' AND k.fact_id = f.receipt_id
     WHERE NOT k.suppressed
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'email', f.event, NULL, NULL, NULL, NULL,
            -- A click and the web session it opens (utm channel email) are one
            -- touch: same name, so the path collapses them.
-           CASE WHEN f.event = 'click' THEN 'email' END
+           CASE WHEN f.event = 'click' THEN 'email' END, k.mine
     FROM landing.email_events f JOIN fact_keys k ON k.source = 'email_events' AND k.fact_id = f.event_id
     WHERE NOT k.suppressed AND f.event IN ('open', 'click', 'unsubscribe')
     UNION ALL
-    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center'
+    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center', k.mine
     FROM landing.callcenter_contacts f JOIN fact_keys k ON k.source = 'callcenter_contacts' AND k.fact_id = f.contact_id
     WHERE NOT k.suppressed
 ) a
 LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = a.member;
+-- A customer shard keeps its customers' facts (and its share of facts
+-- with no customer); unsharded, mine is always true.
+CREATE OR REPLACE TEMP TABLE activity AS
+SELECT * EXCLUDE (mine) FROM activity_all WHERE mine;
+-- Web and app visits for the funnel. A session can hold facts of two
+-- customers (A's cookie, B logged in): it belongs to its smallest member
+-- (or to itself when it has none), so exactly one shard counts it.
+CREATE OR REPLACE TEMP TABLE session_activity AS
+SELECT * EXCLUDE (mine, owner) FROM (
+    SELECT *, min(member) OVER (PARTITION BY session, channel) AS owner FROM activity_all
+    WHERE channel IN ('web', 'app') AND kind <> 'push_open'
+) WHERE in_shard(owner, session);

@@ -59,7 +59,9 @@ WITH k AS (
     LEFT JOIN id_resolve u ON u.id_type = 'customer_id' AND u.value = f.customer_id
     LEFT JOIN id_resolve e ON e.id_type = 'email' AND e.value = f.email
 )
-SELECT k.source, k.fact_id, k.customer_key, k.suppressed,
+-- mine: the fact belongs to this customer shard (always true unsharded):
+-- by its customer, or by its own id when it has none.
+SELECT k.source, k.fact_id, k.customer_key, k.suppressed, in_shard(k.customer_key, k.source || ':' || k.fact_id) AS mine,
        k.customer_key IS NOT NULL AND NOT k.suppressed AND EXISTS (
            SELECT 1 FROM consent.intervals ci
            WHERE ci.customer_key = k.customer_key AND ci.purpose = 'analytics'

@@ -27,13 +27,16 @@ CREATE TABLE IF NOT EXISTS vault.pii_stage AS SELECT * FROM vault.pii LIMIT 0;
 
 -- name: changed
 -- The newest CRM version of each customer in this batch, when newer than
--- the sealed one and not suppressed. The vault job seals these in Go.
+-- the sealed one and not suppressed. The vault job seals these in Go. A
+-- customer shard seals only its own customers.
 SELECT pseudonym('customer_id', c.customer_id) AS subject_token, c.updated_at, c.customer_id,
        c.email, c.phone, c.first_name, c.last_name, CAST(c.birth_date AS VARCHAR) AS birth_date, c.postcode, c.city
 FROM landing.crm_customers c
 LEFT JOIN vault.pii v ON v.subject_token = pseudonym('customer_id', c.customer_id)
+LEFT JOIN identity.customer_map m ON m.id_token = pseudonym('customer_id', c.customer_id)
 WHERE (v.updated_at IS NULL OR c.updated_at > v.updated_at)
   AND pseudonym('customer_id', c.customer_id) NOT IN (SELECT id_token FROM ops.suppression)
+  AND in_shard(m.customer_key, pseudonym('customer_id', c.customer_id))
 QUALIFY row_number() OVER (PARTITION BY c.customer_id ORDER BY c.updated_at DESC, c._file DESC) = 1
 ORDER BY subject_token;
 

@@ -26,7 +26,12 @@ import (
 type app struct {
 	stdout, stderr io.Writer
 
-	cfgPath, flagWarehouse, flagInput, flagLogFormat, flagLogLevel string
+	cfgPath, flagWarehouse, flagInput, flagLogFormat, flagLogLevel, flagShard string
+
+	// shard is the customer shard the command works on (--shard i/n);
+	// role is the warehouse role to open ("" single node, "i/n", "merged").
+	shard orchestration.Shard
+	role  string
 
 	cfg config.Config
 	log zerolog.Logger
@@ -52,6 +57,13 @@ func (a *app) load(cmd *cobra.Command) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return orchestration.Usage("%v", err)
+	}
+	if a.flagShard != "" {
+		sh, err := orchestration.ParseShard(a.flagShard)
+		if err != nil {
+			return err
+		}
+		a.shard, a.role = sh, sh.String()
 	}
 	a.cfg = cfg
 	a.log = logging.New(a.stderr, cfg.Log.Format, cfg.Log.Level)
@@ -99,15 +111,22 @@ func (a *app) open(ctx context.Context, readOnly bool, command string) (*session
 	}
 	// Keys are minted only with a new warehouse: for an existing one a
 	// missing key file is an error, never a reason to make new keys.
-	secrets, err := keys.Load(a.cfg.KeyFile(), !readOnly && !warehouse.Exists(a.cfg.Warehouse))
+	// Shards and their merge must share one pepper and master key, so
+	// they never mint their own.
+	secrets, err := keys.Load(a.cfg.KeyFile(), !readOnly && !warehouse.Exists(a.cfg.Warehouse) && a.role == "")
 	if err != nil && !readOnly {
 		_ = lock.Release()
+		if a.role != "" {
+			return nil, fmt.Errorf("%w (shards and their merge share one pepper and master key: set %s and %s, or keys.file, for every one)",
+				err, keys.EnvPepper, keys.EnvMasterKey)
+		}
 		return nil, err
 	}
 	if err != nil {
 		secrets = nil // read-only commands that need no pepper still work
 	}
-	wh, err := warehouse.Open(ctx, &a.cfg, warehouse.Options{ReadOnly: readOnly, Secrets: secrets, SQL: sqls})
+	wh, err := warehouse.Open(ctx, &a.cfg, warehouse.Options{ReadOnly: readOnly, Secrets: secrets, SQL: sqls,
+		Role: a.role, ShardIndex: a.shard.Index, ShardCount: a.shard.Count})
 	if err != nil {
 		_ = lock.Release()
 		if warehouse.IsLocked(err) {

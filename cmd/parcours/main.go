@@ -62,9 +62,10 @@ error, 75 temporary failure worth a retry, 99 nothing to do for that date.`,
 	pf.StringVar(&a.flagInput, "input", "", "input folder with one sub-folder of extracts per date (default ./data)")
 	pf.StringVar(&a.flagLogFormat, "log-format", "", "auto | json | console (default auto: console on a terminal)")
 	pf.StringVar(&a.flagLogLevel, "log-level", "", "debug | info | warn | error")
+	pf.StringVar(&a.flagShard, "shard", "", "work on customer shard i of n (i/n) of a sharded warehouse (see parcours merge --help)")
 	root.AddCommand(a.runCommand(), a.statusCommand(), a.jobsCommand(), a.queryCommand(),
 		a.fixturesCommand(), a.identityCommand(), a.contractsCommand(), a.configCommand(),
-		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand())
+		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand(), a.mergeCommand())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}

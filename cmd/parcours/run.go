@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs"
 	"github.com/parcours/parcours/orchestration"
@@ -84,7 +85,7 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 	if err != nil {
 		return early(err)
 	}
-	dag, err := orchestration.NewDAG(jobs.All(), sqls)
+	dag, err := a.dag(sqls)
 	if err != nil {
 		return early(err)
 	}
@@ -100,6 +101,7 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 	defer os.Remove(progress)
 	base.WH = sess.wh
 	base.Log = a.log
+	base.Shard = a.shard
 	r := &orchestration.Runner{DAG: dag, Ledger: orchestration.NewLedger(sess.wh.DB, sqls), Log: a.log,
 		OnProgress: func(s *orchestration.Summary) { _ = s.WriteFile(progress) }}
 	a.log.Info().Str("run_id", base.RunID).Str("date", base.DateString()).Str("warehouse", a.cfg.Warehouse).
@@ -108,6 +110,18 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 	a.log.Info().Str("run_id", base.RunID).Str("status", sum.Status).Int("exit_code", sum.ExitCode).
 		Float64("duration_s", sum.DurationS).Msg("run finished")
 	return sum, err
+}
+
+// dag is the nightly DAG, or a shard's (orchestration.ShardJobs) with --shard.
+func (a *app) dag(sqls *sqlfiles.Set) (*orchestration.DAG, error) {
+	all := jobs.All()
+	if a.shard.Sharded() {
+		var err error
+		if all, err = orchestration.ShardJobs(all); err != nil {
+			return nil, err
+		}
+	}
+	return orchestration.NewDAG(all, sqls)
 }
 
 func (a *app) printSummary(s *orchestration.Summary) {
@@ -135,7 +149,7 @@ func (a *app) jobsCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			dag, err := orchestration.NewDAG(jobs.All(), sqls)
+			dag, err := a.dag(sqls)
 			if err != nil {
 				return err
 			}

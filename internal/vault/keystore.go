@@ -359,3 +359,25 @@ func Open(dk []byte, s Subject, field string, sealed []byte) (string, error) {
 func aad(s Subject, field string) []byte {
 	return append(append(s[:0:0], s[:]...), field...)
 }
+
+// Wrapped returns the subject's data key as stored: wrapped under the
+// master key with the subject as associated data. Keystores under the
+// same master key (customer shards) can move it as is.
+func (k *Keystore) Wrapped(s Subject) ([]byte, bool) {
+	w, ok := k.wrapped[s]
+	return append([]byte(nil), w...), ok
+}
+
+// PutWrapped stores a wrapped data key taken from another keystore under
+// the same master key, after checking it unwraps here.
+func (k *Keystore) PutWrapped(s Subject, w []byte) error {
+	if len(w) < nonceSize {
+		return fmt.Errorf("%w: wrapped data key of subject %s is too short", keys.ErrKey, s)
+	}
+	if _, err := k.master.Open(nil, w[:nonceSize], w[nonceSize:], s[:]); err != nil {
+		return fmt.Errorf("%w: data key of subject %s does not unwrap under this keystore's master key", keys.ErrKey, s)
+	}
+	k.wrapped[s] = append([]byte(nil), w...)
+	k.dirty = true
+	return nil
+}

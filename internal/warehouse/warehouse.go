@@ -41,6 +41,13 @@ type Options struct {
 	ReadOnly bool
 	Secrets  *keys.Secrets
 	SQL      *sqlfiles.Set
+	// Role is "" for a single-node warehouse, "i/n" for customer shard i
+	// of n, "merged" for the warehouse `parcours merge` publishes from.
+	// It is recorded at first use and a different role later is refused;
+	// on a shard the in_shard macro selects the shard's customers.
+	Role string
+	// ShardIndex and ShardCount are Role's numbers when it is a shard.
+	ShardIndex, ShardCount int
 }
 
 // KeystorePath is the file of wrapped data keys (see package vault).
@@ -117,7 +124,62 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 		w.Close()
 		return nil, err
 	}
+	if err := w.checkRole(ctx, opt.Role); err != nil {
+		w.Close()
+		return nil, err
+	}
 	return w, nil
+}
+
+// ErrRole is a warehouse opened in another role (shard i/n, merged,
+// single node) than the one it was built in.
+var ErrRole = errors.New("warehouse role mismatch")
+
+// Role is the role recorded in the warehouse ("" for single node).
+func (w *Warehouse) Role(ctx context.Context) (string, error) {
+	var got string
+	err := w.DB.QueryRowContext(ctx, "SELECT value FROM ops.meta WHERE key = 'role'").Scan(&got)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return got, err
+}
+
+// checkRole records the role on first use and refuses another one later:
+// rows of a shard processed as another shard, or as a whole, would be
+// counted twice or lost.
+func (w *Warehouse) checkRole(ctx context.Context, role string) error {
+	got, err := w.Role(ctx)
+	if err != nil {
+		if w.ReadOnly {
+			return nil // a warehouse from before roles
+		}
+		return fmt.Errorf("read warehouse role: %w", err)
+	}
+	if got == role {
+		return nil
+	}
+	if got == "" && role != "" && !w.ReadOnly {
+		var runs int64
+		if err := w.DB.QueryRowContext(ctx, "SELECT count(*) FROM ops.job_runs").Scan(&runs); err == nil && runs > 0 {
+			return fmt.Errorf("%w: warehouse %s was run as a single node; it cannot become %s (shard from a new warehouse)", ErrRole, w.Dir, role)
+		}
+		_, err := w.DB.ExecContext(ctx, "INSERT INTO ops.meta (key, value) VALUES ('role', ?)", role)
+		return err
+	}
+	if role == "" && w.ReadOnly {
+		return nil // reading a shard or merged warehouse (status, query) is fine
+	}
+	name := func(r string) string {
+		switch r {
+		case "":
+			return "a single node"
+		case "merged":
+			return "the merged warehouse"
+		}
+		return "shard " + r
+	}
+	return fmt.Errorf("%w: warehouse %s is %s, not %s", ErrRole, w.Dir, name(got), name(role))
 }
 
 // connInit lists the statements run on every new connection: UTC session
@@ -141,12 +203,28 @@ func connInit(cfg *config.Config, opt Options) ([]string, error) {
 			stmts = append(stmts, s)
 		}
 	}
+	// in_shard(key, route): is a row this shard's? Rows with a customer key
+	// go by the key's first 32 bits (orchestration.ShardOf), the rest by
+	// their route (source and id) so each lands on exactly one shard.
+	inShard := "CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS true"
+	if opt.ShardCount > 0 {
+		inShard = "CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS " + ShardPredicate("key", "route", opt.ShardCount, opt.ShardIndex)
+	}
+	stmts = append(stmts, inShard)
 	if opt.Secrets != nil {
 		stmts = append(stmts, keys.TokenMacroSQL(opt.Secrets.Pepper),
 			fmt.Sprintf("CREATE OR REPLACE TEMP MACRO landed_key(k) AS md5_number('%s' || k)",
 				keys.Token(opt.Secrets.Pepper, "salt", "landed_keys")[:32]))
 	}
 	return stmts, nil
+}
+
+// ShardPredicate is the SQL test "this row is shard i of n's": a customer
+// key by its first 32 bits (orchestration.ShardOf), a row without one by
+// the md5 of its route.
+func ShardPredicate(key, route string, n, i int) string {
+	return fmt.Sprintf(`(CASE WHEN %[1]s IS NOT NULL THEN coalesce(TRY_CAST(('0x' || left(%[1]s, 8)) AS UBIGINT) %% %[3]d, 0)
+     ELSE md5_number(coalesce(%[2]s, '')) %% %[3]d END = %[4]d)`, key, route, n, i)
 }
 
 // splitStatements splits a script on semicolons that end a line; our SQL
@@ -203,7 +281,7 @@ func (w *Warehouse) attachCold(ctx context.Context) error {
 // bootstrap creates schemas and runs every SQL file's "create" section, in
 // file-name order. Every statement there is idempotent (IF NOT EXISTS).
 func (w *Warehouse) bootstrap(ctx context.Context) error {
-	for _, s := range []string{"landing", "identity", "ops", "analytics", "consent", "vault", "ref"} {
+	for _, s := range []string{"landing", "identity", "ops", "analytics", "consent", "vault", "ref", "handoff"} {
 		if _, err := w.DB.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
 			return fmt.Errorf("create schema %s: %w", s, err)
 		}

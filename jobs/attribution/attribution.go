@@ -28,8 +28,9 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "attribution", Needs: []string{"cold"},
-		SQL: []string{"cold.attribution.sql", "cold.conversion_paths.sql"},
-		Doc: "heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution"}
+		SQL:       []string{"cold.attribution.sql", "cold.conversion_paths.sql"},
+		Doc:       "heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution",
+		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 
 // Pooled is the path under which cold.conversion_paths pools the paths

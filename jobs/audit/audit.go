@@ -46,8 +46,9 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "privacy_audit", Needs: []string{"purge", "attribution", "kpis", "segments"},
-		SQL: []string{"ops.privacy_audit.sql"},
-		Doc: "scan cold for identifiers and rows under k, hot for PII columns; fails the run before any export"}
+		SQL:       []string{"ops.privacy_audit.sql", "ops.name_tokens.sql", "handoff.cold.sql"},
+		Doc:       "scan cold for identifiers and rows under k, hot for PII columns; fails the run before any export",
+		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish}
 }
 
 // PIIColumns are column names that may only exist in the vault (and in
@@ -84,6 +85,23 @@ VALUES (?, ?, 'scan', 'cold, hot', ?, ?)`, env.RunID, env.Date, len(vs), detail)
 	}
 	if len(vs) > 0 {
 		return c, fmt.Errorf("privacy audit failed, nothing exported: %s", detail)
+	}
+	if env.Shard.Sharded() {
+		// The merged audit checks cold values against every shard's names
+		// through their tokens; no name leaves the shard.
+		names, err := vaultNames(ctx, env.WH)
+		if err != nil {
+			return c, err
+		}
+		list := make([]string, 0, len(names))
+		for n := range names {
+			list = append(list, n)
+		}
+		sort.Strings(list)
+		if _, err := env.WH.Exec(ctx, "handoff.cold.sql", "names", sql.Named("names", list)); err != nil {
+			return c, err
+		}
+		c.Detail = map[string]int64{"name_tokens": int64(len(list))}
 	}
 	return c, nil
 }
@@ -184,6 +202,15 @@ WHERE x.v IN (SELECT customer_key FROM identity.customers)`, vals).Scan(&n)
 			}
 			if n > 0 {
 				vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: "a customer key", Count: n})
+			}
+			// Sharded: the shards' vault names, as tokens (ops.name_tokens).
+			err = db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT DISTINCT pseudonym('name', lower(unnest(?))) AS tok) p
+JOIN ops.name_tokens t ON t.token = p.tok`, vals).Scan(&n)
+			if err != nil {
+				return nil, 0, fmt.Errorf("scan cold.%s.%s for names: %w", c.table, c.name, err)
+			}
+			if n > 0 {
+				vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: "a name held in a shard's vault", Count: n})
 			}
 		}
 	}

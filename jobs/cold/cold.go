@@ -23,12 +23,13 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{"cold.suppressed_cells.sql", "ops.cold_ledger.sql"}
+	files := []string{"cold.suppressed_cells.sql", "ops.cold_ledger.sql", "handoff.cold.sql"}
 	for _, t := range split.ColdTables() {
 		files = append(files, "cold."+t+".sql")
 	}
 	return orchestration.Spec{Name: "cold", Needs: []string{"split"}, SQL: files,
-		Doc: "publish cold aggregates under the k-anonymity rule; prune the distinct-count ledgers"}
+		Doc:       "publish cold aggregates under the k-anonymity rule; prune the distinct-count ledgers",
+		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish}
 }
 
 // Run implements orchestration.Job.
@@ -42,7 +43,32 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	args := []any{sql.Named("k", env.Config.Privacy.K), sql.Named("date", env.DateString()),
 		sql.Named("late_days", env.Config.Privacy.LateDays), sql.Named("lookback_days", env.Config.Attribution.LookbackDays)}
-	err = warehouse.InTx(ctx, conn, func() error {
+	if env.Shard.Sharded() {
+		// A shard never publishes: k applies only to the merged sums.
+		if err := warehouse.InTx(ctx, conn, func() error {
+			_, err := wh.RunSection(ctx, conn, "handoff.cold.sql", "snapshot", args...)
+			return err
+		}); err != nil {
+			return c, err
+		}
+		c.Detail["handoff"] = 1
+	} else if err := j.publish(ctx, wh, conn, args, &c); err != nil {
+		return c, err
+	}
+	if env.Merged {
+		return c, nil // the merged warehouse's ledgers are the shards' copies, replaced each night
+	}
+	// A DuckDB transaction writes one database file: the ledgers (hot)
+	// are pruned in their own. Pruning late only keeps a row a day longer.
+	if _, err := wh.RunSection(ctx, conn, "ops.cold_ledger.sql", "prune", args...); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// publish rebuilds every cold table from its contributions under k.
+func (j *Job) publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, args []any, c *orchestration.Counts) error {
+	return warehouse.InTx(ctx, conn, func() error {
 		for _, t := range split.ColdTables() {
 			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "publish", args...); err != nil {
 				return err
@@ -61,13 +87,4 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		c.Detail["suppressed_cells"] = supp
 		return nil
 	})
-	if err != nil {
-		return c, err
-	}
-	// A DuckDB transaction writes one database file: the ledgers (hot)
-	// are pruned in their own. Pruning late only keeps a row a day longer.
-	if _, err := wh.RunSection(ctx, conn, "ops.cold_ledger.sql", "prune", args...); err != nil {
-		return c, err
-	}
-	return c, nil
 }

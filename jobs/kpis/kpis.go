@@ -32,7 +32,8 @@ func (j *Job) Spec() orchestration.Spec {
 		files = append(files, "cold."+t+".sql")
 	}
 	return orchestration.Spec{Name: "kpis", Needs: []string{"cold", "consent"}, SQL: files,
-		Doc: "KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share"}
+		Doc:       "KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share",
+		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 
 // Run implements orchestration.Job.

@@ -21,7 +21,8 @@ func New() *Job { return &Job{} }
 // shows; it executes no SQL file, it only reads.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "report", Needs: []string{"export", "score", "segments", "kpis", "attribution"},
-		Doc: "the shareable HTML report of the date (cold aggregates and ops counts only) under <warehouse>/reports/"}
+		Doc:       "the shareable HTML report of the date (cold aggregates and ops counts only) under <warehouse>/reports/",
+		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 
 // Path is where the job writes the report of a date in a warehouse folder.

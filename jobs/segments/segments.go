@@ -38,8 +38,9 @@ func New() *Job { return &Job{Options: DefaultOptions()} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "segments", Needs: []string{"score"},
-		SQL: []string{membersFile, profilesFile},
-		Doc: "RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles to cold"}
+		SQL:       []string{membersFile, profilesFile},
+		Doc:       "RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles to cold",
+		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 
 // Run implements orchestration.Job. Counts: In is the consented customers,

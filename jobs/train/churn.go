@@ -36,8 +36,16 @@ func ChurnCutoffs(asOf time.Time, horizon int) (trainCut, evalCut time.Time) {
 
 // Labelled is the features and labels of one cut-off.
 func Labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int) (*churn.Dataset, error) {
-	if _, err := features.Build(ctx, wh, conn, cutoff); err != nil {
-		return nil, err
+	return labelled(ctx, wh, conn, cutoff, horizon, true)
+}
+
+// labelled reads a cut-off's features, building them first unless they
+// were built elsewhere (by the shards, for a merged training).
+func labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int, build bool) (*churn.Dataset, error) {
+	if build {
+		if _, err := features.Build(ctx, wh, conn, cutoff); err != nil {
+			return nil, err
+		}
 	}
 	tab, err := features.Load(ctx, conn, cutoff)
 	if err != nil {
@@ -71,17 +79,21 @@ func Learner(algo string, seed uint64) (churn.Learner, error) {
 // promotes it when its holdout ROC AUC is not worse than the promoted
 // model's (minus the tolerance).
 func TrainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models, asOf time.Time, algo string) (*registry.Model, error) {
+	return trainChurn(ctx, wh, cfg, asOf, algo, true)
+}
+
+func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models, asOf time.Time, algo string, build bool) (*registry.Model, error) {
 	conn, err := wh.Conn(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
 	trainCut, evalCut := ChurnCutoffs(asOf, cfg.ChurnHorizonDays)
-	train, err := Labelled(ctx, wh, conn, trainCut, cfg.ChurnHorizonDays)
+	train, err := labelled(ctx, wh, conn, trainCut, cfg.ChurnHorizonDays, build)
 	if err != nil {
 		return nil, fmt.Errorf("train churn: %w", err)
 	}
-	test, err := Labelled(ctx, wh, conn, evalCut, cfg.ChurnHorizonDays)
+	test, err := labelled(ctx, wh, conn, evalCut, cfg.ChurnHorizonDays, build)
 	if err != nil {
 		return nil, fmt.Errorf("train churn: %w", err)
 	}

@@ -8,8 +8,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/models/registry"
 	"github.com/parcours/parcours/orchestration"
@@ -25,8 +27,9 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "train", Needs: []string{"features"},
-		SQL: []string{"analytics.customer_features.sql", "ops.models.sql"},
-		Doc: "retrain churn and CLV models when the promoted ones are older than models.retrain_days"}
+		SQL:       []string{"analytics.customer_features.sql", "ops.models.sql"},
+		Doc:       "retrain churn and CLV models when the promoted ones are older than models.retrain_days",
+		Placement: orchestration.OnBoth, MergeStage: orchestration.StageModels}
 }
 
 // AsOf is the last day of data a model saw (kept in its params).
@@ -60,6 +63,9 @@ func Due(ctx context.Context, db registry.DB, kind string, date time.Time, retra
 func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	c := orchestration.Counts{Detail: map[string]int64{}}
 	cfg := env.Config.Models
+	if env.Shard.Sharded() {
+		return j.shardPart(ctx, env)
+	}
 	if due, err := Due(ctx, env.WH.DB, "clv", env.Date, cfg.RetrainDays); err != nil {
 		return c, err
 	} else if due {
@@ -80,7 +86,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if due, err := Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays); err != nil {
 		return c, err
 	} else if due {
-		m, err := TrainChurn(ctx, env.WH, cfg, env.Date, cfg.ChurnAlgorithm)
+		// Merged: the shards built the cut-offs' features (shardPart).
+		m, err := trainChurn(ctx, env.WH, cfg, env.Date, cfg.ChurnAlgorithm, !env.Merged)
 		if errors.Is(err, ErrShortHistory) {
 			// Not a failure of the night: the warehouse is younger than two
 			// churn horizons. Scoring skips churn until it is not.
@@ -97,6 +104,34 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		_ = json.Unmarshal(m.Metrics, &met)
 		env.Log.Info().Str("model", m.ID).Str("status", m.Status).Float64("roc_auc", met.ROCAUC).
 			Float64("baseline_roc_auc", met.BaselineROCAUC).Msg("churn model trained")
+	}
+	return c, nil
+}
+
+// shardPart builds, on a customer shard, the features of the churn
+// cut-offs a training due tonight reads; `parcours merge --stage models`
+// gathers them with the orders and trains once on every shard's customers.
+// The shard's registry is the merged one's copy, so it finds the same due.
+func (j *Job) shardPart(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
+	c := orchestration.Counts{Detail: map[string]int64{}}
+	cfg := env.Config.Models
+	due, err := Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays)
+	if err != nil || !due {
+		return c, err
+	}
+	conn, err := env.WH.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer conn.Close()
+	trainCut, evalCut := ChurnCutoffs(env.Date, cfg.ChurnHorizonDays)
+	for _, cut := range []time.Time{trainCut, evalCut} {
+		n, err := features.Build(ctx, env.WH, conn, cut)
+		if err != nil {
+			return c, fmt.Errorf("train: features at %s: %w", cut.Format(time.DateOnly), err)
+		}
+		c.Out += n
+		c.Detail["features:"+cut.Format(time.DateOnly)] = n
 	}
 	return c, nil
 }

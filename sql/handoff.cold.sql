@@ -1,0 +1,39 @@
+-- handoff.*: what a customer shard hands to `parcours merge` for the cold
+-- publication of its night (orchestration/SHARDS.md). A shard never
+-- publishes: its cold job snapshots here, before its purge, what the
+-- single-node cold, attribution and kpis jobs read, and the merge sums the
+-- shards' snapshots and publishes them under the k rule. The merge empties
+-- these tables once it has used them, so no erased customer's key stays.
+-- grain: copies of the source tables, one snapshot per shard and night
+
+-- name: create
+CREATE TABLE IF NOT EXISTS handoff.meta (
+    key    VARCHAR NOT NULL,   -- 'day': the logical date of the snapshot
+    value  VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS handoff.name_tokens (
+    token  VARCHAR NOT NULL    -- pseudonym('name', lower(name)) of the shard's vault names
+);
+
+-- name: snapshot
+DELETE FROM handoff.meta;
+CREATE OR REPLACE TABLE handoff.cold_contrib_daily_activity AS SELECT * FROM ops.cold_contrib_daily_activity;
+CREATE OR REPLACE TABLE handoff.cold_contrib_funnel_daily AS SELECT * FROM ops.cold_contrib_funnel_daily;
+CREATE OR REPLACE TABLE handoff.cold_contrib_cohort_retention AS SELECT * FROM ops.cold_contrib_cohort_retention;
+CREATE OR REPLACE TABLE handoff.cold_contrib_survey_scores AS SELECT * FROM ops.cold_contrib_survey_scores;
+CREATE OR REPLACE TABLE handoff.cold_contrib_conversion_paths AS SELECT * FROM ops.cold_contrib_conversion_paths;
+-- conversion_paths publishes the exact customers of pooled paths from its ledger
+CREATE OR REPLACE TABLE handoff.cold_ledger AS SELECT * FROM ops.cold_ledger WHERE cold_table = 'conversion_paths';
+-- kpis: new customers per day, consented share, customers, marketing spend
+CREATE OR REPLACE TABLE handoff.cold_cohorts AS SELECT * FROM ops.cold_cohorts;
+CREATE OR REPLACE TABLE handoff.consent_intervals AS SELECT * FROM consent.intervals;
+CREATE OR REPLACE TABLE handoff.customers AS SELECT * FROM identity.customers;
+CREATE OR REPLACE TABLE handoff.marketing_spend AS SELECT * FROM landing.marketing_spend;
+INSERT INTO handoff.meta VALUES ('day', CAST(CAST($date AS DATE) AS VARCHAR));
+
+-- name: names
+-- The shard's vault names as tokens, for the merged privacy audit's check
+-- that no cold value is a customer's name (no name leaves the shard).
+DELETE FROM handoff.name_tokens;
+INSERT INTO handoff.name_tokens
+SELECT DISTINCT pseudonym('name', n) FROM (SELECT unnest(CAST($names AS VARCHAR[])) AS n);
