@@ -30,8 +30,9 @@ func (a *app) dagExportCommand() *cobra.Command {
 		Short: "Write the nightly DAG as an Airflow DAG file or a Graphviz digraph",
 		Long: `Write the nightly DAG, one task or node per job with the jobs' own
 dependencies: an Airflow DAG file (dag_id parcours_nightly; BashOperator, or
-KubernetesPodOperator with --operator kubernetes; with --shards N every job
-runs once per shard through dynamic task mapping, then a merge task) or a
+KubernetesPodOperator with --operator kubernetes; with --shards N the shard
+DAG: every job once per shard through dynamic task mapping, and the two
+merge stages, merge_models and merge_publish, as parcours merge tasks) or a
 Graphviz digraph (--format dot). The output is deterministic: the files in
 orchestration/airflow/ and orchestration/dag.dot are this command's output.`,
 		Example: `  parcours dag export --out dags/parcours_nightly.py
@@ -60,7 +61,13 @@ orchestration/airflow/ and orchestration/dag.dot are this command's output.`,
 			if err != nil {
 				return err
 			}
-			dag, err := orchestration.NewDAG(jobs.All(), sqls)
+			all := jobs.All()
+			if shards > 0 {
+				if all, err = orchestration.ShardJobs(all); err != nil {
+					return err
+				}
+			}
+			dag, err := orchestration.NewDAG(all, sqls)
 			if err != nil {
 				return err
 			}
@@ -84,7 +91,7 @@ orchestration/airflow/ and orchestration/dag.dot are this command's output.`,
 	fl := c.Flags()
 	fl.StringVar(&format, "format", "airflow", "airflow | dot")
 	fl.StringVar(&operator, "operator", string(export.OperatorBash), "Airflow operator: bash | kubernetes")
-	fl.IntVar(&shards, "shards", 0, "run every job once per shard (Airflow dynamic task mapping), then merge; 0: not sharded")
+	fl.IntVar(&shards, "shards", 0, "export the shard DAG: jobs mapped over N shards, merges between them; 0: not sharded")
 	fl.StringVar(&out, "out", "", "write to this file instead of stdout")
 	return c
 }

@@ -9,10 +9,13 @@ Requirements: Python 3.8+ and Airflow 2.6+ (BashOperator's skip_on_exit_code).
 The file also loads on Airflow 3, with BashOperator from
 apache-airflow-providers-standard.
 
-Each job runs once per shard, side by side (dynamic task mapping over SHARDS):
-`parcours run JOB --shard i/SHARDS` on shard i's own warehouse. A job's shards
-all finish before the next job starts. When the last jobs are done on every
-shard, `merge` combines the shards' warehouses into WAREHOUSE.
+Customers are split into SHARDS shards by customer key. Each job runs once per
+shard, side by side (dynamic task mapping over SHARDS): `parcours run JOB
+--shard i/SHARDS` on shard i's own warehouse. A job's shards all finish before
+the next job starts. The merge_models and merge_publish tasks run `parcours
+merge --stage models|publish` on WAREHOUSE: the one training of the night,
+then the cold publication under k, attribution, KPIs, segments, export and
+report, each reading every shard (README, "Scale-out").
 
 Tasks run `parcours run JOB --date {{ ds }}`. ds is the start of the run's data
 interval: the cron data-interval timetable keeps it on the day that just ended,
@@ -97,12 +100,12 @@ def shard_commands(job: str) -> list[str]:
     ]
 
 
-def merge_command() -> str:
-    """`parcours merge`: combines every shard's warehouse into WAREHOUSE."""
-    args = ["merge", "--date", "{{ ds }}", "--warehouse", WAREHOUSE]
+def merge_command(stage: str) -> str:
+    """`parcours merge --stage STAGE`: combines every shard's warehouse in WAREHOUSE."""
+    args = ["merge", "--stage", stage, "--date", "{{ ds }}", "--warehouse", WAREHOUSE]
     for i in range(SHARDS):
         args += ["--shards", f"{SHARD_DIR}/{i}"]
-    return parcours_command(*args, "--summary-json", SUMMARY_DIR + "/{{ ds }}/merge.json")
+    return parcours_command(*args, "--summary-json", SUMMARY_DIR + "/{{ ds }}/merge_" + stage + ".json")
 
 
 class ParcoursBashOperator(BashOperator):
@@ -182,21 +185,16 @@ with DAG(
         doc="publish cold aggregates under the k-anonymity rule; prune the distinct-count ledgers",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("cold"))
-    attribution = ParcoursBashOperator.partial(
-        task_id="attribution",
-        doc="heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution",
-        **TASK_DEFAULTS,
-    ).expand(bash_command=shard_commands("attribution"))
-    kpis = ParcoursBashOperator.partial(
-        task_id="kpis",
-        doc="KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share",
-        **TASK_DEFAULTS,
-    ).expand(bash_command=shard_commands("kpis"))
     purge = ParcoursBashOperator.partial(
         task_id="purge",
         doc="ended consents, retention limits, erasure requests (crypto-shredding, suppression list); empties landing",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("purge"))
+    privacy_audit = ParcoursBashOperator.partial(
+        task_id="privacy_audit",
+        doc="scan cold for identifiers and rows under k, hot for PII columns; fails the run before any export",
+        **TASK_DEFAULTS,
+    ).expand(bash_command=shard_commands("privacy_audit"))
     features = ParcoursBashOperator.partial(
         task_id="features",
         doc="point-in-time customer features (RFM, channel mix, sessions, email, contacts, NPS) from hot tables",
@@ -207,36 +205,28 @@ with DAG(
         doc="retrain churn and CLV models when the promoted ones are older than models.retrain_days",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("train"))
+    merge_models = ParcoursBashOperator(
+        task_id="merge_models",
+        doc="parcours merge --stage models over every shard; on success each shard's merge_models is marked done",
+        bash_command=merge_command("models"),
+        **TASK_DEFAULTS,
+    )
     score = ParcoursBashOperator.partial(
         task_id="score",
         doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("score"))
-    segments = ParcoursBashOperator.partial(
-        task_id="segments",
-        doc="RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles to cold",
+    merge_publish = ParcoursBashOperator(
+        task_id="merge_publish",
+        doc="parcours merge --stage publish over every shard; on success each shard's merge_publish is marked done",
+        bash_command=merge_command("publish"),
         **TASK_DEFAULTS,
-    ).expand(bash_command=shard_commands("segments"))
-    privacy_audit = ParcoursBashOperator.partial(
-        task_id="privacy_audit",
-        doc="scan cold for identifiers and rows under k, hot for PII columns; fails the run before any export",
-        **TASK_DEFAULTS,
-    ).expand(bash_command=shard_commands("privacy_audit"))
-    export = ParcoursBashOperator.partial(
-        task_id="export",
-        doc="cold tables to Parquet under <export_dir>/cold/ with a manifest (only after the privacy audit passed)",
-        **TASK_DEFAULTS,
-    ).expand(bash_command=shard_commands("export"))
+    )
     triggers = ParcoursBashOperator.partial(
         task_id="triggers",
         doc="cart and browse abandonment, post-contact follow-up, win-back: consented, opt-outs honoured, one per cooldown",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("triggers"))
-    report = ParcoursBashOperator.partial(
-        task_id="report",
-        doc="the shareable HTML report of the date (cold aggregates and ops counts only) under <warehouse>/reports/",
-        **TASK_DEFAULTS,
-    ).expand(bash_command=shard_commands("report"))
     activate_plan = ParcoursBashOperator.partial(
         task_id="activate_plan",
         doc="plan what each destination gains and loses (consent, suppression, frequency cap), write the payloads; no network",
@@ -247,47 +237,34 @@ with DAG(
         doc="send exactly the plan (retries, idempotency keys, dead letters); exit 75 if a destination failed temporarily",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("activate_apply"))
-    merge = ParcoursBashOperator(
-        task_id="merge",
-        doc="combine the shards' warehouses into one",
-        bash_command=merge_command(),
-        **TASK_DEFAULTS,
-    )
 
-    # Dependencies, as parcours' DAG declares them; merge waits for every shard of the last jobs.
+    # Dependencies, as parcours' shard DAG declares them (`parcours jobs --shard 0/SHARDS`).
     ingest >> identity
     identity >> consent
     identity >> vault
     consent >> split
     vault >> split
     split >> cold
-    cold >> attribution
-    cold >> kpis
-    consent >> kpis
-    split >> purge
     cold >> purge
-    vault >> purge
     consent >> purge
-    kpis >> purge
+    split >> purge
+    vault >> purge
+    purge >> privacy_audit
     purge >> features
     features >> train
-    train >> score
+    features >> merge_models
+    train >> merge_models
     features >> score
-    score >> segments
-    purge >> privacy_audit
-    attribution >> privacy_audit
-    kpis >> privacy_audit
-    segments >> privacy_audit
-    privacy_audit >> export
-    segments >> triggers
-    export >> report
-    score >> report
-    segments >> report
-    kpis >> report
-    attribution >> report
-    segments >> activate_plan
-    triggers >> activate_plan
+    merge_models >> score
+    train >> score
+    cold >> merge_publish
+    consent >> merge_publish
+    privacy_audit >> merge_publish
+    purge >> merge_publish
+    score >> merge_publish
+    split >> merge_publish
+    merge_publish >> triggers
+    merge_publish >> activate_plan
     purge >> activate_plan
+    triggers >> activate_plan
     activate_plan >> activate_apply
-    report >> merge
-    activate_apply >> merge

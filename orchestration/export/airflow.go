@@ -5,6 +5,8 @@ import (
 	_ "embed" // the Python template
 	"fmt"
 	"text/template"
+
+	"github.com/parcours/parcours/orchestration"
 )
 
 // airflowTemplate is the Python file with the variant's blanks. Embedded
@@ -24,15 +26,25 @@ const (
 	OperatorKubernetes Operator = "kubernetes"
 )
 
-// MergeTask is the task id of the sharded DAG's final merge.
-const MergeTask = "merge"
+// mergeStage is the merge stage a sharded graph's gate job stands for
+// (orchestration.GateName), or "".
+func mergeStage(job string) string {
+	for _, st := range orchestration.Stages() {
+		if job == orchestration.GateName(st) {
+			return st
+		}
+	}
+	return ""
+}
 
 // AirflowOptions choose the variant of the generated Airflow DAG.
 type AirflowOptions struct {
 	// Operator defaults to OperatorBash.
 	Operator Operator
-	// Shards, when above zero, runs every job once per shard with dynamic
-	// task mapping, then merges the shards; zero runs each job once.
+	// Shards, when above zero, makes the export of a shard DAG
+	// (orchestration.ShardJobs): every job runs once per shard with dynamic
+	// task mapping, and each merge gate (merge_models, merge_publish) is one
+	// `parcours merge --stage` task; zero runs each job once.
 	Shards int
 }
 
@@ -57,6 +69,8 @@ func (o AirflowOptions) operator() Operator {
 // are Python string literals already.
 type airflowTask struct {
 	ID, Var, Doc, Pod string
+	// Stage is set for a merge task: the `parcours merge --stage` it runs.
+	Stage string
 }
 
 type airflowData struct {
@@ -97,25 +111,24 @@ func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
 	vars := map[string]string{}
 	owner := map[string]string{}
 	for _, n := range ns {
-		if d.Sharded && n.name == MergeTask {
-			return nil, fmt.Errorf("airflow export: a job is called %q, the sharded DAG's merge task", MergeTask)
-		}
 		v := pyIdent(n.name)
 		if other, dup := owner[v]; dup {
 			return nil, fmt.Errorf("airflow export: jobs %q and %q would share the Python name %s", other, n.name, v)
 		}
 		owner[v] = n.name
 		vars[n.name] = v
-		d.Tasks = append(d.Tasks, airflowTask{ID: pyString(n.name), Var: v, Doc: pyString(n.doc), Pod: pyString(podName(n.name))})
+		task := airflowTask{ID: pyString(n.name), Var: v, Doc: pyString(n.doc), Pod: pyString(podName(n.name))}
+		if d.Sharded {
+			task.Stage = mergeStage(n.name)
+			if task.Stage != "" {
+				task.Doc = pyString("parcours merge --stage " + task.Stage + " over every shard; on success each shard's " + n.name + " is marked done")
+			}
+		}
+		d.Tasks = append(d.Tasks, task)
 	}
 	for _, n := range ns {
 		for _, need := range n.needs {
 			d.Edges = append(d.Edges, [2]string{vars[need], vars[n.name]})
-		}
-	}
-	if d.Sharded {
-		for _, s := range sinks(ns) {
-			d.Edges = append(d.Edges, [2]string{vars[s], MergeTask})
 		}
 	}
 	t, err := template.New("airflow").Parse(airflowTemplate)

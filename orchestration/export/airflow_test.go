@@ -24,6 +24,14 @@ func sample() Jobs {
 	}
 }
 
+// shardSample is sample as a shard graph: a merge gate between jobs.
+func shardSample() Jobs {
+	js := sample()
+	js = append(js[:3], append(Jobs{{Name: "merge_models", Needs: []string{"range"}, Doc: "wait for the merge"}}, js[3:]...)...)
+	js[4].Needs = []string{"merge_models", "clean-up"}
+	return js
+}
+
 // astDump is what dag_graph.py prints.
 type astDump struct {
 	DAG   map[string]any `json:"dag"`
@@ -59,7 +67,7 @@ type behaviour struct {
 }
 
 // wantGraph is the task set and edge set an export of g must declare.
-func wantGraph(t *testing.T, g Graph, sharded bool) (tasks, edges []string) {
+func wantGraph(t *testing.T, g Graph) (tasks, edges []string) {
 	t.Helper()
 	ns, err := nodes(g)
 	if err != nil {
@@ -69,12 +77,6 @@ func wantGraph(t *testing.T, g Graph, sharded bool) (tasks, edges []string) {
 		tasks = append(tasks, n.name)
 		for _, need := range n.needs {
 			edges = append(edges, need+" >> "+n.name)
-		}
-	}
-	if sharded {
-		tasks = append(tasks, MergeTask)
-		for _, s := range sinks(ns) {
-			edges = append(edges, s+" >> "+MergeTask)
 		}
 	}
 	sort.Strings(tasks)
@@ -109,7 +111,7 @@ func checkAirflowFile(t *testing.T, path string, g Graph, opt AirflowOptions) {
 	t.Helper()
 	pyCompile(t, path)
 	sharded := opt.Shards > 0
-	wantTasks, wantEdges := wantGraph(t, g, sharded)
+	wantTasks, wantEdges := wantGraph(t, g)
 
 	var dump astDump
 	if err := json.Unmarshal(python(t, nil, graphScript, path), &dump); err != nil {
@@ -133,9 +135,9 @@ func checkAirflowFile(t *testing.T, path string, g Graph, opt AirflowOptions) {
 	if sched, _ := dump.DAG["schedule"].(map[string]any); sched["call"] != "CronDataIntervalTimetable" {
 		t.Errorf("schedule = %v, want the cron data-interval timetable (ds = the day that ended, on Airflow 2 and 3)", dump.DAG["schedule"])
 	}
-	class, base, cmdKey, runHelper, shardHelper := "ParcoursBashOperator", "BashOperator", "bash_command", "run_command", "shard_commands"
+	class, base, cmdKey, runHelper, shardHelper, mergeHelper := "ParcoursBashOperator", "BashOperator", "bash_command", "run_command", "shard_commands", "merge_command"
 	if opt.operator() == OperatorKubernetes {
-		class, base, cmdKey, runHelper, shardHelper = "ParcoursPodOperator", "KubernetesPodOperator", "arguments", "run_args", "shard_args"
+		class, base, cmdKey, runHelper, shardHelper, mergeHelper = "ParcoursPodOperator", "KubernetesPodOperator", "arguments", "run_args", "shard_args", "merge_args"
 	}
 	c, ok := dump.Classes[class]
 	switch {
@@ -159,18 +161,19 @@ func checkAirflowFile(t *testing.T, path string, g Graph, opt AirflowOptions) {
 			t.Errorf("task %s: pod name %v, want %s", id, kw["name"], podName(id))
 		}
 		cmd := kw[cmdKey]
-		if id == MergeTask {
-			continue
-		}
-		helper := runHelper
-		if sharded {
+		helper, arg := runHelper, id
+		mapped := sharded
+		if st := mergeStage(id); sharded && st != "" {
+			// A merge gate is one task: `parcours merge --stage` over every shard.
+			helper, arg, mapped = mergeHelper, st, false
+		} else if sharded {
 			helper, cmd = shardHelper, task.Expand[cmdKey]
 		}
-		if task.Mapped != sharded {
-			t.Errorf("task %s: mapped %v, want %v", id, task.Mapped, sharded)
+		if task.Mapped != mapped {
+			t.Errorf("task %s: mapped %v, want %v", id, task.Mapped, mapped)
 		}
-		if call, _ := cmd.(map[string]any); call["call"] != helper || !reflect.DeepEqual(call["args"], []any{id}) {
-			t.Errorf("task %s: %s = %v, want %s(%q)", id, cmdKey, cmd, helper, id)
+		if call, _ := cmd.(map[string]any); call["call"] != helper || !reflect.DeepEqual(call["args"], []any{arg}) {
+			t.Errorf("task %s: %s = %v, want %s(%q)", id, cmdKey, cmd, helper, arg)
 		}
 	}
 
@@ -232,19 +235,19 @@ func commandText(t *testing.T, raw json.RawMessage) string {
 func wantCommands(task string, opt AirflowOptions) []string {
 	const day = "2026-03-01"
 	k8s := opt.operator() == OperatorKubernetes
-	if task == MergeTask {
+	if st := mergeStage(task); opt.Shards > 0 && st != "" {
 		if k8s {
-			cmd := "parcours merge --date " + day + " --warehouse /var/lib/parcours/warehouse"
+			cmd := "parcours merge --stage " + st + " --date " + day + " --warehouse /var/lib/parcours/warehouse"
 			for i := 0; i < opt.Shards; i++ {
 				cmd += fmt.Sprintf(" --shards /var/lib/parcours/shards/%d", i)
 			}
 			return []string{cmd + " --summary-json /airflow/xcom/return.json"}
 		}
-		cmd := "/usr/local/bin/parcours merge --date '" + day + "' --warehouse /srv/parcours/warehouse"
+		cmd := "/usr/local/bin/parcours merge --stage " + st + " --date '" + day + "' --warehouse /srv/parcours/warehouse"
 		for i := 0; i < opt.Shards; i++ {
 			cmd += fmt.Sprintf(" --shards /srv/parcours/shards/%d", i)
 		}
-		return []string{cmd + " --summary-json '/var/log/parcours/summaries/" + day + "/merge.json'"}
+		return []string{cmd + " --summary-json '/var/log/parcours/summaries/" + day + "/merge_" + st + ".json'"}
 	}
 	if opt.Shards == 0 {
 		if k8s {
@@ -278,18 +281,22 @@ func TestAirflowVariants(t *testing.T) {
 	for _, opt := range tests {
 		t.Run(opt.Command(), func(t *testing.T) {
 			t.Parallel()
-			b, err := Airflow(sample(), opt)
+			g := sample()
+			if opt.Shards > 0 {
+				g = shardSample()
+			}
+			b, err := Airflow(g, opt)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := Airflow(sample(), opt)
+			again, err := Airflow(g, opt)
 			if err != nil || !bytes.Equal(b, again) {
 				t.Fatalf("two exports differ (err %v)", err)
 			}
 			if first := strings.SplitN(string(b), "\n", 2)[0]; first != "# Generated by parcours dag export; do not edit. Regenerate with: "+opt.Command() {
 				t.Errorf("first line %q does not say it is generated, and how", first)
 			}
-			checkAirflowFile(t, writeTemp(t, "dag.py", b), sample(), opt)
+			checkAirflowFile(t, writeTemp(t, "dag.py", b), g, opt)
 		})
 	}
 }
@@ -308,6 +315,10 @@ func TestCommittedAirflowGraphs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(filepath.Base(tt.path), func(t *testing.T) {
 			t.Parallel()
+			if tt.opt.Shards > 0 {
+				checkAirflowFile(t, tt.path, nightlySharded(t), tt.opt)
+				return
+			}
 			checkAirflowFile(t, tt.path, g, tt.opt)
 		})
 	}
@@ -322,7 +333,6 @@ func TestAirflowErrors(t *testing.T) {
 	}{
 		{"unknown operator", sample(), AirflowOptions{Operator: "docker"}, `unknown operator "docker"`},
 		{"negative shards", sample(), AirflowOptions{Shards: -1}, "-1 shards"},
-		{"job called merge when sharded", Jobs{{Name: "merge"}}, AirflowOptions{Shards: 2}, `a job is called "merge"`},
 		{"two names, one variable", Jobs{{Name: "a-b"}, {Name: "a_b"}}, AirflowOptions{}, `jobs "a-b" and "a_b" would share the Python name a_b`},
 		{"need after the job", Jobs{{Name: "b", Needs: []string{"a"}}, {Name: "a"}}, AirflowOptions{}, `job "b" needs "a", which does not come before it`},
 		{"unknown need", Jobs{{Name: "b", Needs: []string{"ghost"}}}, AirflowOptions{}, `job "b" needs "ghost"`},

@@ -48,7 +48,7 @@ func TestCommittedDot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantTasks, wantEdges := wantGraph(t, nightly(t), false)
+	wantTasks, wantEdges := wantGraph(t, nightly(t))
 	node := regexp.MustCompile(`^\t"([^"]+)" \[label="([^"]+)", tooltip="(?:[^"\\]|\\.)*"\];$`)
 	edge := regexp.MustCompile(`^\t"([^"]+)" -> "([^"]+)";$`)
 	var nodes, edges []string

@@ -25,13 +25,27 @@ func committed() []struct {
 	airflow := func(o AirflowOptions) func(Graph) ([]byte, error) {
 		return func(g Graph) ([]byte, error) { return Airflow(g, o) }
 	}
+	// The sharded file is the export of a shard's DAG.
+	sharded := func(o AirflowOptions) func(Graph) ([]byte, error) {
+		return func(Graph) ([]byte, error) {
+			all, err := orchestration.ShardJobs(jobs.All())
+			if err != nil {
+				return nil, err
+			}
+			d, err := orchestration.NewDAG(all, nil)
+			if err != nil {
+				return nil, err
+			}
+			return Airflow(FromDAG(d), o)
+		}
+	}
 	return []struct {
 		path string
 		gen  func(Graph) ([]byte, error)
 	}{
 		{"../airflow/parcours_nightly.py", airflow(AirflowOptions{Operator: OperatorBash})},
 		{"../airflow/parcours_nightly_k8s.py", airflow(AirflowOptions{Operator: OperatorKubernetes})},
-		{"../airflow/parcours_nightly_sharded.py", airflow(AirflowOptions{Operator: OperatorBash, Shards: 4})},
+		{"../airflow/parcours_nightly_sharded.py", sharded(AirflowOptions{Operator: OperatorBash, Shards: 4})},
 		{"../dag.dot", Dot},
 	}
 }
@@ -44,6 +58,20 @@ func nightly(t *testing.T) Jobs {
 		t.Fatal(err)
 	}
 	d, err := orchestration.NewDAG(jobs.All(), sqls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return FromDAG(d)
+}
+
+// nightlySharded is a shard's DAG (`parcours jobs --shard 0/n`).
+func nightlySharded(t *testing.T) Jobs {
+	t.Helper()
+	all, err := orchestration.ShardJobs(jobs.All())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := orchestration.NewDAG(all, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -135,20 +135,3 @@ func nodes(g Graph) ([]node, error) {
 	}
 	return out, nil
 }
-
-// sinks are the jobs nothing needs, in run order: the ends of the DAG.
-func sinks(ns []node) []string {
-	needed := map[string]bool{}
-	for _, n := range ns {
-		for _, need := range n.needs {
-			needed[need] = true
-		}
-	}
-	var out []string
-	for _, n := range ns {
-		if !needed[n.name] {
-			out = append(out, n.name)
-		}
-	}
-	return out
-}
