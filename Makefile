@@ -9,7 +9,7 @@ WAREHOUSE ?= warehouse
 # The sample `make run` generates when $(DATA) holds no dated folder.
 SAMPLE    ?= --customers 5000 --days 240 --seed 7
 
-.PHONY: build run test bench bench-large fmt vet deps testdeps clean
+.PHONY: build run test bench bench-shards bench-large fmt vet deps testdeps clean
 
 build: deps
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/parcours
@@ -77,9 +77,14 @@ bench: build
 
 # The scale bench: 1,000,000 customers over 365 days (seed 7), cached in
 # .bench-large/ (about 16 GB of extracts), the whole nightly DAG timed job
-# by job with rows/s and peak RSS. Sharded runs are not built yet.
+# by job with rows/s and peak RSS, then the same night as 4 customer shards
+# run one after another and their two merges (README, "Scale-out").
 bench-large: build
-	$(GO) run -tags '$(TAGS)' ./cmd/parcours-bench --bin $(BIN) --customers 1000000 --days 365 --dir .bench-large --model-rows 0
+	$(GO) run -tags '$(TAGS)' ./cmd/parcours-bench --bin $(BIN) --customers 1000000 --days 365 --dir .bench-large --model-rows 0 --shards 4
+
+# The 100,000-customer night as a single node, then as 4 shards and merges.
+bench-shards: build
+	$(GO) run -tags '$(TAGS)' ./cmd/parcours-bench --bin $(BIN) --customers 100000 --days 365 --dir .bench --model-rows 0 --shards 4
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

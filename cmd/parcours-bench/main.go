@@ -9,6 +9,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -35,6 +36,7 @@ type options struct {
 	seed            int
 	jobs            string
 	modelRows       int
+	shards          int
 }
 
 // measured is one timed step.
@@ -55,6 +57,7 @@ func main() {
 	flag.IntVar(&o.seed, "seed", 7, "generator seed")
 	flag.IntVar(&o.modelRows, "model-rows", 200000, "train churn on at least this many customer-cutoffs of features (0: skip)")
 	flag.StringVar(&o.jobs, "jobs", "", "jobs to time, in DAG order (default: every job of the nightly DAG)")
+	flag.IntVar(&o.shards, "shards", 0, "then run the same night as this many customer shards, one after another, and their merge (0: skip)")
 	flag.Parse()
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
@@ -107,6 +110,12 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
+	var sharded []measured
+	if o.shards > 0 {
+		if sharded, err = shardBench(ctx, o, data, last); err != nil {
+			return err
+		}
+	}
 	vaultRead, err := timeVaultRead(ctx, wh)
 	if err != nil {
 		return err
@@ -132,6 +141,18 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%s\t%s\t%s\t\n", s.name, s.wall.Seconds(), s.rows, rate, rss, s.note)
 	}
 	tw.Flush()
+	if len(sharded) > 0 {
+		fmt.Printf("\nthe same night as %d shards run one after another, and their merge:\n\n", o.shards)
+		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "step\twall s\tpeak RSS MiB\t")
+		var tot float64
+		for _, s := range sharded {
+			tot += s.wall.Seconds()
+			fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t\n", s.name, s.wall.Seconds(), float64(s.peakRSS)/(1<<20))
+		}
+		fmt.Fprintf(tw, "total\t%.2f\t\t\n", tot)
+		tw.Flush()
+	}
 	var total, privacy float64
 	for _, s := range steps {
 		switch s.name {
@@ -178,6 +199,58 @@ func run(ctx context.Context, o options) error {
 		}
 	}
 	return nil
+}
+
+// shardBench runs the night as o.shards shards, one after another (as on
+// one machine; on n machines the shard steps of a pass run side by side),
+// with the two merges between the passes: wall time and peak RSS of each.
+func shardBench(ctx context.Context, o options, data, last string) ([]measured, error) {
+	// Shards and merge share one pepper and master key.
+	for _, v := range []string{keys.EnvPepper, keys.EnvMasterKey} {
+		os.Setenv(v, base64.StdEncoding.EncodeToString(keys.Random(32)))
+		defer os.Unsetenv(v) // the single-node warehouse has its own key file
+	}
+	root := filepath.Join(o.dir, "shards")
+	if err := os.RemoveAll(root); err != nil {
+		return nil, err
+	}
+	var dirs []string
+	for i := 0; i < o.shards; i++ {
+		dirs = append(dirs, filepath.Join(root, fmt.Sprint(i)))
+	}
+	merged := filepath.Join(root, "merged")
+	var out []measured
+	step := func(name string, args ...string) error {
+		m, stderr, err := child(ctx, o.bin, append(args, "--date", last, "--input", data, "--log-format", "json", "--json")...)
+		if err != nil {
+			return fmt.Errorf("%s: %w\n%s", name, err, tail(stderr, 20))
+		}
+		m.name = name
+		out = append(out, m)
+		return nil
+	}
+	pass := func(p int) error {
+		for i, d := range dirs {
+			if err := step(fmt.Sprintf("pass %d shard %d/%d", p, i, o.shards), "run", "nightly", "--warehouse", d,
+				"--shard", fmt.Sprintf("%d/%d", i, o.shards)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	list := strings.Join(dirs, ",")
+	for _, s := range []func() error{
+		func() error { return pass(1) },
+		func() error { return step("merge --stage models", "merge", "--stage", "models", "--warehouse", merged, "--shards", list) },
+		func() error { return pass(2) },
+		func() error { return step("merge --stage publish", "merge", "--stage", "publish", "--warehouse", merged, "--shards", list) },
+		func() error { return pass(3) },
+	} {
+		if err := s(); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
 }
 
 // child runs the parcours binary and measures it: wall time and the peak
