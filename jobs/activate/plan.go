@@ -422,12 +422,16 @@ func writeBatches(ctx context.Context, conn *sql.Conn, cfg *config.Config, d con
 WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?`, d.Name, seg, ds, op).Scan(&next); err != nil {
 		return nil, 0, fmt.Errorf("next batch number: %w", err)
 	}
+	var role string // a customer shard's batches carry its number (delivery.IdempotencyKey)
+	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(value), '') FROM ops.meta WHERE key = 'role' AND value <> 'merged'`).Scan(&role); err != nil {
+		return nil, 0, fmt.Errorf("warehouse role: %w", err)
+	}
 	var files []string
 	var skipped int64
 	for start := 0; start < len(members); start += PlanBatchSize {
 		chunk := members[start:min(start+PlanBatchSize, len(members))]
 		b := delivery.Batch{Destination: d.Name, Segment: segKey, Date: ds, Number: next, Op: op,
-			Members: make([]delivery.Member, len(chunk))}
+			Shard: strings.Replace(role, "/", "of", 1), Members: make([]delivery.Member, len(chunk))}
 		for i, p := range chunk {
 			b.Members[i] = p.m
 		}

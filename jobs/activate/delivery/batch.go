@@ -56,12 +56,19 @@ type Batch struct {
 	Date        string
 	Number      int
 	Op          string
-	Members     []Member
+	// Shard is the customer shard that planned the batch ("2of4"), empty
+	// on a single node: shards pushing to one destination must not share
+	// batch names.
+	Shard   string
+	Members []Member
 }
 
 // IdempotencyKey is the stable name of a batch:
 // destination/segment/date/op/number. Replaying it must not apply twice.
 func IdempotencyKey(b Batch) string {
+	if b.Shard != "" {
+		return fmt.Sprintf("%s/%s/%s/%s/s%s-%d", b.Destination, b.Segment, b.Date, b.Op, b.Shard, b.Number)
+	}
 	return fmt.Sprintf("%s/%s/%s/%s/%d", b.Destination, b.Segment, b.Date, b.Op, b.Number)
 }
 
@@ -69,7 +76,7 @@ func IdempotencyKey(b Batch) string {
 // unique, non-empty member keys.
 func (b Batch) Validate() error {
 	var errs []error
-	for _, p := range []struct{ name, v string }{{"destination", b.Destination}, {"segment", b.Segment}, {"date", b.Date}} {
+	for _, p := range []struct{ name, v string }{{"destination", b.Destination}, {"segment", b.Segment}, {"date", b.Date}, {"shard", b.Shard + "-"}} {
 		if p.v == "" || strings.Contains(p.v, "/") || !printableASCII(p.v) {
 			errs = append(errs, fmt.Errorf("%s %q: want printable ASCII without '/'", p.name, p.v))
 		}
