@@ -241,9 +241,13 @@ func shardBench(ctx context.Context, o options, data, last string) ([]measured, 
 	list := strings.Join(dirs, ",")
 	for _, s := range []func() error{
 		func() error { return pass(1) },
-		func() error { return step("merge --stage models", "merge", "--stage", "models", "--warehouse", merged, "--shards", list) },
+		func() error {
+			return step("merge --stage models", "merge", "--stage", "models", "--warehouse", merged, "--shards", list)
+		},
 		func() error { return pass(2) },
-		func() error { return step("merge --stage publish", "merge", "--stage", "publish", "--warehouse", merged, "--shards", list) },
+		func() error {
+			return step("merge --stage publish", "merge", "--stage", "publish", "--warehouse", merged, "--shards", list)
+		},
 		func() error { return pass(3) },
 	} {
 		if err := s(); err != nil {
