@@ -50,7 +50,7 @@ func Jobs(all []orchestration.Job, stage string) []orchestration.Job {
 	return append(js, orchestration.WithNeeds(live, needs))
 }
 
-// copyTables replaces each target table of the merged warehouse by the
+// copySpec is one table gather replaces on the merged warehouse by the
 // union of the shards' source rows (a full replace: a rerun gathers the
 // same rows again). from is "schema.table [WHERE ...]" in every shard;
 // only shard 0's is read when first is set (tables every shard holds
@@ -268,15 +268,17 @@ SELECT '%[2]s', '%[3]s', DATE '%[4]s', coalesce(max(attempt), 0) + 1, 'succeeded
 FROM %[1]s.ops.job_runs WHERE job = '%[3]s' AND logical_date = DATE '%[4]s'`,
 			s, env.RunID, orchestration.GateName(f.stage), env.DateString(), host(), os.Getpid()))
 		for _, q := range stmts {
-			res, err := db.ExecContext(ctx, q)
-			if err != nil {
+			if _, err := db.ExecContext(ctx, q); err != nil {
 				return c, fmt.Errorf("finish %s on shard %d (%s): %w", f.stage, i, env.ShardDirs[i], err)
 			}
-			if r, _ := res.RowsAffected(); strings.Contains(q, "INSERT INTO "+s+".analytics") {
-				c.Detail[fmt.Sprintf("shard%d:segment_members", i)] = r
-				c.Out += r
-			}
 		}
+	}
+	if f.stage == orchestration.StagePublish {
+		// Every member went to exactly one shard (ShardPredicate).
+		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM analytics.segment_members WHERE computed_on = ?", env.Date).Scan(&c.Out); err != nil {
+			return c, err
+		}
+		c.Detail["segment_members_sent"] = c.Out
 	}
 	for _, t := range perCustomer() {
 		if _, err := db.ExecContext(ctx, "DELETE FROM "+t); err != nil {
