@@ -66,6 +66,13 @@ func main() {
 }
 
 func run(ctx context.Context, o options) error {
+	// A long bench runs its own copy of the binary, so a rebuild meanwhile
+	// does not change what it measures.
+	bin, err := copyBinary(o.bin, o.dir)
+	if err != nil {
+		return err
+	}
+	o.bin = bin
 	data := filepath.Join(o.dir, fmt.Sprintf("data-%dx%d-s%d", o.customers, o.days, o.seed))
 	wh := filepath.Join(o.dir, "warehouse")
 	var steps []measured
@@ -101,6 +108,7 @@ func run(ctx context.Context, o options) error {
 		m.name = job
 		m.rows, m.note = jobRows(stderr, job)
 		steps = append(steps, m)
+		progress(m)
 		if job == "ingest" {
 			sources = sourceTimings(stderr)
 		}
@@ -110,7 +118,7 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	var sharded []measured
+	var sharded shardRun
 	if o.shards > 0 {
 		if sharded, err = shardBench(ctx, o, data, last); err != nil {
 			return err
@@ -141,17 +149,8 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%s\t%s\t%s\t\n", s.name, s.wall.Seconds(), s.rows, rate, rss, s.note)
 	}
 	tw.Flush()
-	if len(sharded) > 0 {
-		fmt.Printf("\nthe same night as %d shards run one after another, and their merge:\n\n", o.shards)
-		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "step\twall s\tpeak RSS MiB\t")
-		var tot float64
-		for _, s := range sharded {
-			tot += s.wall.Seconds()
-			fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t\n", s.name, s.wall.Seconds(), float64(s.peakRSS)/(1<<20))
-		}
-		fmt.Fprintf(tw, "total\t%.2f\t\t\n", tot)
-		tw.Flush()
+	if len(sharded.steps) > 0 {
+		sharded.print(o.shards)
 	}
 	var total, privacy float64
 	for _, s := range steps {
@@ -201,10 +200,23 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
+// shardRun is what shardBench measured: each step (a shard's pass or a
+// merge), and each job's time summed over the shards and on the slowest.
+type shardRun struct {
+	steps []measured
+	jobs  []string // in the order first run
+	sum   map[string]float64
+	max   map[string]float64
+	// parallel is the night on one machine per shard: the slowest shard of
+	// each pass plus the merges.
+	parallel float64
+}
+
 // shardBench runs the night as o.shards shards, one after another (as on
 // one machine; on n machines the shard steps of a pass run side by side),
 // with the two merges between the passes: wall time and peak RSS of each.
-func shardBench(ctx context.Context, o options, data, last string) ([]measured, error) {
+func shardBench(ctx context.Context, o options, data, last string) (shardRun, error) {
+	r := shardRun{sum: map[string]float64{}, max: map[string]float64{}}
 	// Shards and merge share one pepper and master key.
 	for _, v := range []string{keys.EnvPepper, keys.EnvMasterKey} {
 		os.Setenv(v, base64.StdEncoding.EncodeToString(keys.Random(32)))
@@ -212,49 +224,134 @@ func shardBench(ctx context.Context, o options, data, last string) ([]measured, 
 	}
 	root := filepath.Join(o.dir, "shards")
 	if err := os.RemoveAll(root); err != nil {
-		return nil, err
+		return r, err
 	}
 	var dirs []string
 	for i := 0; i < o.shards; i++ {
 		dirs = append(dirs, filepath.Join(root, fmt.Sprint(i)))
 	}
 	merged := filepath.Join(root, "merged")
-	var out []measured
-	step := func(name string, args ...string) error {
+	step := func(name string, args ...string) (measured, error) {
 		m, stderr, err := child(ctx, o.bin, append(args, "--date", last, "--input", data, "--log-format", "json", "--json")...)
 		if err != nil {
-			return fmt.Errorf("%s: %w\n%s", name, err, tail(stderr, 20))
+			return m, fmt.Errorf("%s: %w\n%s", name, err, tail(stderr, 20))
 		}
 		m.name = name
-		out = append(out, m)
-		return nil
+		r.steps = append(r.steps, m)
+		progress(m)
+		for _, j := range jobDurations(stderr) {
+			if args[0] == "merge" {
+				j.job = "merge: " + j.job
+			}
+			if _, seen := r.sum[j.job]; !seen {
+				r.jobs = append(r.jobs, j.job)
+			}
+			r.sum[j.job] += j.seconds
+			r.max[j.job] = max(r.max[j.job], j.seconds)
+		}
+		return m, nil
 	}
 	pass := func(p int) error {
+		var slowest float64
 		for i, d := range dirs {
-			if err := step(fmt.Sprintf("pass %d shard %d/%d", p, i, o.shards), "run", "nightly", "--warehouse", d,
-				"--shard", fmt.Sprintf("%d/%d", i, o.shards)); err != nil {
+			m, err := step(fmt.Sprintf("pass %d shard %d/%d", p, i, o.shards), "run", "nightly", "--warehouse", d,
+				"--shard", fmt.Sprintf("%d/%d", i, o.shards))
+			if err != nil {
 				return err
 			}
+			slowest = max(slowest, m.wall.Seconds())
 		}
+		r.parallel += slowest
 		return nil
 	}
-	list := strings.Join(dirs, ",")
+	merge := func(stage string) error {
+		m, err := step("merge --stage "+stage, "merge", "--stage", stage, "--warehouse", merged, "--shards", strings.Join(dirs, ","))
+		r.parallel += m.wall.Seconds()
+		return err
+	}
 	for _, s := range []func() error{
 		func() error { return pass(1) },
-		func() error {
-			return step("merge --stage models", "merge", "--stage", "models", "--warehouse", merged, "--shards", list)
-		},
+		func() error { return merge("models") },
 		func() error { return pass(2) },
-		func() error {
-			return step("merge --stage publish", "merge", "--stage", "publish", "--warehouse", merged, "--shards", list)
-		},
+		func() error { return merge("publish") },
 		func() error { return pass(3) },
 	} {
 		if err := s(); err != nil {
-			return out, err
+			return r, err
 		}
 	}
-	return out, nil
+	return r, nil
+}
+
+func (r shardRun) print(n int) {
+	fmt.Printf("\nthe same night as %d shards run one after another, and their merge:\n\n", n)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "step\twall s\tpeak RSS MiB\t")
+	var tot float64
+	for _, s := range r.steps {
+		tot += s.wall.Seconds()
+		fmt.Fprintf(tw, "%s\t%.2f\t%.0f\t\n", s.name, s.wall.Seconds(), float64(s.peakRSS)/(1<<20))
+	}
+	fmt.Fprintf(tw, "total, one machine\t%.2f\t\t\n", tot)
+	fmt.Fprintf(tw, "total, one machine per shard\t%.2f\t\t\n", r.parallel)
+	tw.Flush()
+	fmt.Println("\nper job, over the shards' runs (merge: the merge's own jobs):")
+	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "job\tsum s\tslowest run s\t")
+	for _, j := range r.jobs {
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t\n", j, r.sum[j], r.max[j])
+	}
+	tw.Flush()
+}
+
+// progress prints a step as soon as it ends, so a long bench that fails
+// late keeps what it measured.
+func progress(m measured) {
+	fmt.Fprintf(os.Stderr, "bench: %s: %.2f s, peak RSS %.0f MiB\n", m.name, m.wall.Seconds(), float64(m.peakRSS)/(1<<20))
+}
+
+type jobDuration struct {
+	job     string
+	seconds float64
+}
+
+// jobDurations reads each job's duration from the run summary printed with
+// --json; jobs that did not run this pass (skipped, waiting) are left out.
+func jobDurations(out []byte) []jobDuration {
+	var sum struct {
+		Jobs []struct {
+			Job       string  `json:"job"`
+			Status    string  `json:"status"`
+			DurationS float64 `json:"duration_s"`
+		} `json:"jobs"`
+	}
+	decodeSummary(out, &sum)
+	var d []jobDuration
+	for _, j := range sum.Jobs {
+		if j.Status == "succeeded" {
+			d = append(d, jobDuration{j.Job, j.DurationS})
+		}
+	}
+	return d
+}
+
+func copyBinary(bin, dir string) (string, error) {
+	b, err := os.ReadFile(bin)
+	if err != nil {
+		return "", fmt.Errorf("bench binary: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	abs, err := filepath.Abs(filepath.Join(dir, "parcours"))
+	if err != nil {
+		return "", err
+	}
+	os.Remove(abs) // a running copy keeps its inode
+	if err := os.WriteFile(abs, b, 0o755); err != nil {
+		return "", fmt.Errorf("bench binary: %w", err)
+	}
+	return abs, nil
 }
 
 // child runs the parcours binary and measures it: wall time and the peak
@@ -304,19 +401,33 @@ func jobRows(out []byte, job string) (int64, string) {
 			Detail  map[string]int64 `json:"detail"`
 		} `json:"jobs"`
 	}
-	start := bytes.IndexByte(out, '{')
-	dec := json.NewDecoder(bytes.NewReader(out[max(start, 0):]))
-	for dec.More() {
-		if err := dec.Decode(&sum); err == nil && len(sum.Jobs) > 0 {
-			break
-		}
-	}
+	decodeSummary(out, &sum)
 	for _, j := range sum.Jobs {
 		if j.Job == job {
 			return j.RowsIn, fmt.Sprintf("rows out %d", j.RowsOut)
 		}
 	}
 	return 0, ""
+}
+
+// decodeSummary finds the run summary (the first JSON object with jobs) in
+// a child's output, after any log lines.
+func decodeSummary(out []byte, sum any) {
+	start := bytes.IndexByte(out, '{')
+	dec := json.NewDecoder(bytes.NewReader(out[max(start, 0):]))
+	for dec.More() {
+		var probe struct {
+			Jobs []json.RawMessage `json:"jobs"`
+		}
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return
+		}
+		if json.Unmarshal(raw, &probe) == nil && len(probe.Jobs) > 0 {
+			json.Unmarshal(raw, sum)
+			return
+		}
+	}
 }
 
 type sourceTiming struct {
