@@ -45,14 +45,21 @@ FROM (
 ) a
 LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = a.member;
 -- A customer shard keeps its customers' facts (and its share of facts
--- with no customer); unsharded, mine is always true.
-CREATE OR REPLACE TEMP TABLE activity AS
+-- with no customer); unsharded, mine is always true. Views, not copies:
+-- at a million customers a copy of the batch's facts is gigabytes.
+CREATE OR REPLACE TEMP VIEW activity AS
 SELECT * EXCLUDE (mine) FROM activity_all WHERE mine;
 -- Web and app visits for the funnel. A session can hold facts of two
 -- customers (A's cookie, B logged in): it belongs to its smallest member
 -- (or to itself when it has none), so exactly one shard counts it.
-CREATE OR REPLACE TEMP TABLE session_activity AS
-SELECT * EXCLUDE (mine, owner) FROM (
-    SELECT *, min(member) OVER (PARTITION BY session, channel) AS owner FROM activity_all
-    WHERE channel IN ('web', 'app') AND kind <> 'push_open'
-) WHERE in_shard(owner, session);
+-- foreign_sessions are the ones another shard counts (unsharded, none:
+-- in_shard is true and DuckDB plans an empty result).
+CREATE OR REPLACE TEMP TABLE foreign_sessions AS
+SELECT session, channel FROM activity_all
+WHERE channel IN ('web', 'app') AND kind <> 'push_open'
+GROUP BY session, channel
+HAVING NOT in_shard(min(member), session);
+CREATE OR REPLACE TEMP VIEW session_activity AS
+SELECT * EXCLUDE (mine) FROM activity_all a
+WHERE channel IN ('web', 'app') AND kind <> 'push_open'
+  AND NOT EXISTS (SELECT 1 FROM foreign_sessions f WHERE f.session = a.session AND f.channel = a.channel);
