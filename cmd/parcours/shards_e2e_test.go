@@ -76,7 +76,10 @@ func TestShardsEqualSingleNode(t *testing.T) {
 	data := copyDir(t, dataset(t, 1500, 120, 5))
 	last := lastDate(t, data)
 	dates := []string{dayBefore(t, last, 2), dayBefore(t, last, 1), last}
-	cfg := writeFile(t, "models:\n  churn_horizon_days: 30\n  retrain_days: 1\n")
+	// churn_train_sample below the customers of a cut-off: the shards send
+	// their smallest keys, the merge must keep the single node's sample.
+	const sample = 200
+	cfg := writeFile(t, fmt.Sprintf("models:\n  churn_horizon_days: 30\n  retrain_days: 1\n  churn_train_sample: %d\n", sample))
 	env := []string{"PARCOURS_PEPPER=" + randomKey(), "PARCOURS_MASTER_KEY=" + randomKey()}
 
 	single, merged := t.TempDir(), t.TempDir()
@@ -182,6 +185,12 @@ func TestShardsEqualSingleNode(t *testing.T) {
 		if got[tbl].Rows != 0 {
 			t.Errorf("merged warehouse keeps %d rows of %s after the merge: it should keep no customer", got[tbl].Rows, tbl)
 		}
+	}
+	// Churn trained on the sample (the scores above equal the single node's,
+	// so the sample was the same).
+	rows := queryCSVEnv(t, env, merged, "SELECT count(*), min(CAST(metrics->>'train_rows' AS INT)), max(CAST(metrics->>'train_rows' AS INT)) FROM ops.models WHERE kind = 'churn'")
+	if rows[0][0] == "0" || rows[0][1] != fmt.Sprint(sample) || rows[0][2] != fmt.Sprint(sample) {
+		t.Errorf("churn models %s trained on %s..%s rows, want the sample of %d", rows[0][0], rows[0][1], rows[0][2], sample)
 	}
 	// The models were trained once, on the merge, and shipped.
 	for i := range shards {

@@ -79,6 +79,12 @@ type Models struct {
 	ChurnAlgorithm string `yaml:"churn_algorithm" json:"churn_algorithm"`
 	// RetrainDays: the train job retrains when the promoted model is older.
 	RetrainDays int `yaml:"retrain_days" json:"retrain_days"`
+	// ChurnTrainSample: at most this many customers per churn cut-off are
+	// trained and evaluated on (0: all), those with the smallest
+	// customer_key. Keys are HMAC outputs, so that is a uniform sample, and
+	// the same one on a single node and across shards: each shard sends
+	// its smallest keys and the merge keeps the smallest of all.
+	ChurnTrainSample int `yaml:"churn_train_sample" json:"churn_train_sample"`
 	// PromoteTolerance: a new churn model is promoted when its holdout ROC
 	// AUC is at least the promoted one's minus this.
 	PromoteTolerance float64 `yaml:"promote_tolerance" json:"promote_tolerance"`
@@ -264,7 +270,7 @@ func Default() Config {
 		Activation:  Activation{FrequencyCap: 3, FrequencyWindowDays: 7, SizeAlertShare: 0.5},
 		Segments:    Segments{ValueQuantile: 0.5, MinPurchases30d: 0.5, KMin: 2, KMax: 8},
 		Triggers:    Triggers{CooldownDays: 7, PostContactDays: 2},
-		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "logreg", RetrainDays: 7, PromoteTolerance: 0.005,
+		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "logreg", RetrainDays: 7, ChurnTrainSample: 500000, PromoteTolerance: 0.005,
 			CLVHorizonDays: 365, CLVDiscountRate: 0.10, RiskMedium: 0.3, RiskHigh: 0.6, Seed: 1},
 		ExportDir: "exports",
 	}
@@ -374,6 +380,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Models.RetrainDays < 1 {
 		errs = append(errs, "models.retrain_days: must be at least 1")
+	}
+	if c.Models.ChurnTrainSample < 0 {
+		errs = append(errs, "models.churn_train_sample: must not be negative (0: every customer)")
 	}
 	if c.Models.CLVHorizonDays < 1 || c.Models.CLVDiscountRate < 0 {
 		errs = append(errs, "models.clv_horizon_days must be at least 1 and models.clv_discount_rate not negative")

@@ -32,6 +32,8 @@ func TestLoad(t *testing.T) {
 		{name: "env overrides file", body: "warehouse: a\n", env: map[string]string{"PARCOURS_WAREHOUSE": "b"},
 			check: func(c Config) bool { return c.Warehouse == "b" }},
 		{name: "unknown key is an error", body: "ingest:\n  reject_treshold: 0.2\n", wantErr: "reject_treshold"},
+		{name: "training sample defaults to a cap, 0 trains on all", body: "models:\n  churn_train_sample: 0\n",
+			check: func(c Config) bool { return c.Models.ChurnTrainSample == 0 && Default().Models.ChurnTrainSample == 500000 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,6 +87,7 @@ func TestValidate(t *testing.T) {
 				Purpose: "marketing_ads", Mode: "mirror", Segments: []string{"rfm:loyal", "rfm:champions"}}}
 		}, "one destination per segment"},
 		{"frequency cap", func(c *Config) { c.Activation.FrequencyCap = 0 }, "frequency_cap"},
+		{"training sample", func(c *Config) { c.Models.ChurnTrainSample = -1 }, "models.churn_train_sample"},
 	}
 	for _, tt := range tests {
 		c := Default()

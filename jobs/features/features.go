@@ -44,8 +44,10 @@ func Build(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff 
 	return n, err
 }
 
-// Load reads the features of a cut-off as Arrow record batches.
-func Load(ctx context.Context, conn *sql.Conn, cutoff time.Time) (*Table, error) {
+// Load reads the features of a cut-off as Arrow record batches, in
+// customer_key order; limit > 0 keeps the first limit customers (the
+// training sample, models.churn_train_sample).
+func Load(ctx context.Context, conn *sql.Conn, cutoff time.Time, limit int) (*Table, error) {
 	t := &Table{Cutoff: cutoff}
 	err := conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
@@ -53,8 +55,8 @@ func Load(ctx context.Context, conn *sql.Conn, cutoff time.Time) (*Table, error)
 			return err
 		}
 		rr, err := ar.QueryContext(ctx, fmt.Sprintf(
-			"SELECT * EXCLUDE (cutoff) FROM analytics.customer_features WHERE cutoff = DATE '%s' ORDER BY customer_key",
-			cutoff.Format(time.DateOnly)))
+			"SELECT * EXCLUDE (cutoff) FROM analytics.customer_features WHERE cutoff = DATE '%s' ORDER BY customer_key%s",
+			cutoff.Format(time.DateOnly), limitClause(limit)))
 		if err != nil {
 			return err
 		}
@@ -165,3 +167,21 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 // ScoringCutoff is the cut-off nightly scoring uses for a logical date: the
 // next day, so that everything up to the end of the logical date counts.
 func ScoringCutoff(date time.Time) time.Time { return date.AddDate(0, 0, 1) }
+
+// SampleClause is the SQL that keeps a cut-off's training sample: the
+// limit smallest customer keys per cut-off (nothing when limit is 0). The
+// merge applies it to each shard, which is exact: the smallest keys of
+// all are among each shard's smallest.
+func SampleClause(limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" QUALIFY row_number() OVER (PARTITION BY cutoff ORDER BY customer_key) <= %d", limit)
+}
+
+func limitClause(limit int) string {
+	if limit <= 0 {
+		return ""
+	}
+	return fmt.Sprintf(" LIMIT %d", limit)
+}

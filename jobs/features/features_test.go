@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,7 +86,7 @@ func TestFeatureValues(t *testing.T) {
 	if _, err := Build(ctx, wh, conn, cut); err != nil {
 		t.Fatal(err)
 	}
-	tab, err := Load(ctx, conn, cut)
+	tab, err := Load(ctx, conn, cut, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,7 @@ func TestNoLeakage(t *testing.T) {
 		if _, err := Build(ctx, wh, conn, cut); err != nil {
 			t.Fatal(err)
 		}
-		tab, err := Load(ctx, conn, cut)
+		tab, err := Load(ctx, conn, cut, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -161,5 +162,61 @@ func TestNoLeakage(t *testing.T) {
 		return snapshot()
 	}(); moved == before {
 		t.Fatal("an order before the cut-off did not change the features")
+	}
+}
+
+// The training sample a merge keeps from the shards' samples is the one a
+// single node keeps, and Load's limit is that sample.
+func TestTrainSample(t *testing.T) {
+	wh := openWH(t)
+	history(t, wh)
+	ctx := context.Background()
+	conn, _ := wh.Conn(ctx)
+	defer conn.Close()
+	cut := day("2026-06-01")
+	if _, err := Build(ctx, wh, conn, cut); err != nil {
+		t.Fatal(err)
+	}
+	tab, err := Load(ctx, conn, cut, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tab.Customers) != 1 || tab.Customers[0] != "a" || len(tab.Values) != len(tab.Names) {
+		t.Fatalf("limit 1: customers %v, %d values", tab.Customers, len(tab.Values))
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TEMP TABLE f AS
+		SELECT DATE '2026-06-01' + (i % 2)::INT AS cutoff, md5(i::VARCHAR) AS customer_key, i % 4 AS shard
+		FROM range(2000) t(i)`); err != nil {
+		t.Fatal(err)
+	}
+	for _, limit := range []int{0, 1, 37, 400, 999, 1000, 5000} {
+		q := func(sql string) []string {
+			rows, err := conn.QueryContext(ctx, sql)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []string
+			for rows.Next() {
+				var c, k string
+				if err := rows.Scan(&c, &k); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, c+" "+k)
+			}
+			return out
+		}
+		single := q("SELECT cutoff::VARCHAR, customer_key FROM f" + SampleClause(limit) + " ORDER BY ALL")
+		merged := q("SELECT cutoff::VARCHAR, customer_key FROM (SELECT * FROM f WHERE shard = 0" + SampleClause(limit) +
+			" UNION ALL SELECT * FROM f WHERE shard = 1" + SampleClause(limit) +
+			" UNION ALL SELECT * FROM f WHERE shard = 2" + SampleClause(limit) +
+			" UNION ALL SELECT * FROM f WHERE shard = 3" + SampleClause(limit) + ")" + SampleClause(limit) + " ORDER BY ALL")
+		want := min(limit, 1000) * 2
+		if limit == 0 {
+			want = 2000
+		}
+		if len(single) != want || strings.Join(single, ",") != strings.Join(merged, ",") {
+			t.Errorf("limit %d: single node keeps %d rows, merge %d, want %d and the same rows", limit, len(single), len(merged), want)
+		}
 	}
 }

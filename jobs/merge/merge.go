@@ -20,6 +20,7 @@ import (
 
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -133,7 +134,8 @@ func (g *gatherModels) Run(ctx context.Context, env *orchestration.Env) (orchest
 	if due {
 		tc, ec := train.ChurnCutoffs(env.Date, cfg.ChurnHorizonDays)
 		specs = append(specs, copySpec{target: "analytics.customer_features", from: fmt.Sprintf(
-			"analytics.customer_features WHERE cutoff IN (DATE '%s', DATE '%s')", tc.Format(time.DateOnly), ec.Format(time.DateOnly))})
+			"analytics.customer_features WHERE cutoff IN (DATE '%s', DATE '%s')%s", tc.Format(time.DateOnly), ec.Format(time.DateOnly),
+			features.SampleClause(cfg.ChurnTrainSample))})
 	}
 	return gather(ctx, env, specs)
 }

@@ -98,7 +98,7 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 	if _, err := features.Build(ctx, wh, conn, cut); err != nil {
 		return 0, err
 	}
-	tab, err := features.Load(ctx, conn, cut)
+	tab, err := features.Load(ctx, conn, cut, 0)
 	if err != nil {
 		return 0, err
 	}

@@ -36,18 +36,18 @@ func ChurnCutoffs(asOf time.Time, horizon int) (trainCut, evalCut time.Time) {
 
 // Labelled is the features and labels of one cut-off.
 func Labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int) (*churn.Dataset, error) {
-	return labelled(ctx, wh, conn, cutoff, horizon, true)
+	return labelled(ctx, wh, conn, cutoff, horizon, 0, true)
 }
 
 // labelled reads a cut-off's features, building them first unless they
 // were built elsewhere (by the shards, for a merged training).
-func labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int, build bool) (*churn.Dataset, error) {
+func labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon, sample int, build bool) (*churn.Dataset, error) {
 	if build {
 		if _, err := features.Build(ctx, wh, conn, cutoff); err != nil {
 			return nil, err
 		}
 	}
-	tab, err := features.Load(ctx, conn, cutoff)
+	tab, err := features.Load(ctx, conn, cutoff, sample)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +89,11 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 	}
 	defer conn.Close()
 	trainCut, evalCut := ChurnCutoffs(asOf, cfg.ChurnHorizonDays)
-	train, err := labelled(ctx, wh, conn, trainCut, cfg.ChurnHorizonDays, build)
+	train, err := labelled(ctx, wh, conn, trainCut, cfg.ChurnHorizonDays, cfg.ChurnTrainSample, build)
 	if err != nil {
 		return nil, fmt.Errorf("train churn: %w", err)
 	}
-	test, err := labelled(ctx, wh, conn, evalCut, cfg.ChurnHorizonDays, build)
+	test, err := labelled(ctx, wh, conn, evalCut, cfg.ChurnHorizonDays, cfg.ChurnTrainSample, build)
 	if err != nil {
 		return nil, fmt.Errorf("train churn: %w", err)
 	}
