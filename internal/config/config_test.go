@@ -33,7 +33,9 @@ func TestLoad(t *testing.T) {
 			check: func(c Config) bool { return c.Warehouse == "b" }},
 		{name: "unknown key is an error", body: "ingest:\n  reject_treshold: 0.2\n", wantErr: "reject_treshold"},
 		{name: "training sample defaults to a cap, 0 trains on all", body: "models:\n  churn_train_sample: 0\n",
-			check: func(c Config) bool { return c.Models.ChurnTrainSample == 0 && Default().Models.ChurnTrainSample == 500000 }},
+			check: func(c Config) bool {
+				return c.Models.ChurnTrainSample == 0 && Default().Models.ChurnTrainSample == 500000
+			}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
