@@ -37,6 +37,7 @@ type options struct {
 	jobs            string
 	modelRows       int
 	shards          int
+	readsOf         string // internal: the in-process reads of this warehouse, as JSON
 }
 
 // measured is one timed step.
@@ -58,7 +59,19 @@ func main() {
 	flag.IntVar(&o.modelRows, "model-rows", 200000, "train churn on at least this many customer-cutoffs of features (0: skip)")
 	flag.StringVar(&o.jobs, "jobs", "", "jobs to time, in DAG order (default: every job of the nightly DAG)")
 	flag.IntVar(&o.shards, "shards", 0, "then run the same night as this many customer shards, one after another, and their merge (0: skip)")
+	flag.StringVar(&o.readsOf, "reads-of", "", "internal: time the vault and bare reads of this warehouse and print them as JSON")
 	flag.Parse()
+	if o.readsOf != "" {
+		r, err := reads(context.Background(), o.readsOf, o.readsData(), o.dir)
+		if err == nil {
+			err = json.NewEncoder(os.Stdout).Encode(r)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(context.Background(), o); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -73,7 +86,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	o.bin = bin
-	data := filepath.Join(o.dir, fmt.Sprintf("data-%dx%d-s%d", o.customers, o.days, o.seed))
+	data := o.readsData()
 	wh := filepath.Join(o.dir, "warehouse")
 	var steps []measured
 	if _, err := os.Stat(filepath.Join(data, "manifest.json")); err != nil {
@@ -118,26 +131,34 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
-	vaultRead, err := timeVaultRead(ctx, wh)
+	// The reads load DuckDB in a child: in this process they would raise
+	// the RSS peak every later child reports (exec inherits the parent's
+	// high-water mark through vfork).
+	r, err := childReads(ctx, o, wh)
 	if err != nil {
 		return err
 	}
-	bare, perSource, err := bareRead(ctx, data, filepath.Join(o.dir, "bare.duckdb"))
-	if err != nil {
-		return err
-	}
+	vaultRead := readTiming{values: r.VaultValues, seconds: r.VaultSeconds}
+	bare, perSource := measured{name: r.BareName, wall: time.Duration(r.BareSeconds * float64(time.Second)), rows: r.BareRows, note: r.BareNote}, r.PerSource
 	steps = append(steps, bare)
 	progress(bare)
 	var sharded shardRun
 	if o.shards > 0 {
 		// n shard warehouses each hold the whole landing: free the disk the
 		// single node and the bare read used (at 1M, tens of GB).
+		size := dirSize(wh)
 		for _, p := range []string{wh, filepath.Join(o.dir, "bare.duckdb")} {
 			if err := os.RemoveAll(p); err != nil {
 				return err
 			}
 		}
-		if sharded, err = shardBench(ctx, o, data, last); err != nil {
+		// A shard warehouse is about 0.85 of the single node's (measured at
+		// 100k and 1M): say so now rather than fail an hour in.
+		need := int64(float64(size) * 0.85 * float64(o.shards))
+		if free := freeBytes(o.dir); free > 0 && free < need {
+			fmt.Fprintf(os.Stderr, "bench: %d shards need about %.1f GB of disk in %s, %.1f GB free: shard bench skipped\n",
+				o.shards, float64(need)/1e9, o.dir, float64(free)/1e9)
+		} else if sharded, err = shardBench(ctx, o, data, last); err != nil {
 			return err
 		}
 	}
@@ -341,6 +362,78 @@ func jobDurations(out []byte) []jobDuration {
 		}
 	}
 	return d
+}
+
+func (o options) readsData() string {
+	return filepath.Join(o.dir, fmt.Sprintf("data-%dx%d-s%d", o.customers, o.days, o.seed))
+}
+
+// readsResult is what the reads child measured.
+type readsResult struct {
+	VaultValues  int64
+	VaultSeconds float64
+	BareName     string
+	BareSeconds  float64
+	BareRows     int64
+	BareNote     string
+	PerSource    map[string]float64
+}
+
+func reads(ctx context.Context, wh, data, dir string) (readsResult, error) {
+	v, err := timeVaultRead(ctx, wh)
+	if err != nil {
+		return readsResult{}, err
+	}
+	bare, perSource, err := bareRead(ctx, data, filepath.Join(dir, "bare.duckdb"))
+	if err != nil {
+		return readsResult{}, err
+	}
+	return readsResult{VaultValues: v.values, VaultSeconds: v.seconds, BareName: bare.name, BareSeconds: bare.wall.Seconds(),
+		BareRows: bare.rows, BareNote: bare.note, PerSource: perSource}, nil
+}
+
+// childReads runs reads in a child of this bench binary.
+func childReads(ctx context.Context, o options, wh string) (readsResult, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return readsResult{}, err
+	}
+	cmd := exec.CommandContext(ctx, self, "--reads-of", wh, "--dir", o.dir, "--customers", fmt.Sprint(o.customers),
+		"--days", fmt.Sprint(o.days), "--seed", fmt.Sprint(o.seed))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return readsResult{}, fmt.Errorf("vault and bare reads: %w", err)
+	}
+	var r readsResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		return r, fmt.Errorf("vault and bare reads: %w", err)
+	}
+	return r, nil
+}
+
+// dirSize is the bytes of the files under dir.
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			if fi, err := d.Info(); err == nil {
+				n += fi.Size()
+			}
+		}
+		return nil
+	})
+	return n
+}
+
+// freeBytes is the space left to an unprivileged user on dir's disk (0:
+// unknown).
+func freeBytes(dir string) int64 {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(dir, &st); err != nil {
+		return 0
+	}
+	return int64(st.Bavail) * st.Bsize
 }
 
 func copyBinary(bin, dir string) (string, error) {
