@@ -55,8 +55,8 @@ func Load(ctx context.Context, conn *sql.Conn, cutoff time.Time, limit int) (*Ta
 			return err
 		}
 		rr, err := ar.QueryContext(ctx, fmt.Sprintf(
-			"SELECT * EXCLUDE (cutoff) FROM analytics.customer_features WHERE cutoff = DATE '%s' ORDER BY customer_key%s",
-			cutoff.Format(time.DateOnly), limitClause(limit)))
+			"SELECT * EXCLUDE (cutoff) FROM analytics.customer_features WHERE cutoff = DATE '%s'%s ORDER BY customer_key",
+			cutoff.Format(time.DateOnly), SampleClause(limit)))
 		if err != nil {
 			return err
 		}
@@ -177,11 +177,4 @@ func SampleClause(limit int) string {
 		return ""
 	}
 	return fmt.Sprintf(" QUALIFY row_number() OVER (PARTITION BY cutoff ORDER BY customer_key) <= %d", limit)
-}
-
-func limitClause(limit int) string {
-	if limit <= 0 {
-		return ""
-	}
-	return fmt.Sprintf(" LIMIT %d", limit)
 }

@@ -2,6 +2,7 @@ package features
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"math"
 	"strings"
@@ -76,16 +77,26 @@ func history(t *testing.T, wh *warehouse.Warehouse) (later []string) {
 	}
 }
 
-func TestFeatureValues(t *testing.T) {
+// builtHistory is the test history with its features built at 2026-06-01.
+func builtHistory(t *testing.T) (context.Context, *sql.Conn, time.Time) {
+	t.Helper()
 	wh := openWH(t)
 	history(t, wh)
 	ctx := context.Background()
-	conn, _ := wh.Conn(ctx)
-	defer conn.Close()
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
 	cut := day("2026-06-01")
 	if _, err := Build(ctx, wh, conn, cut); err != nil {
 		t.Fatal(err)
 	}
+	return ctx, conn, cut
+}
+
+func TestFeatureValues(t *testing.T) {
+	ctx, conn, cut := builtHistory(t)
 	tab, err := Load(ctx, conn, cut, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -168,15 +179,7 @@ func TestNoLeakage(t *testing.T) {
 // The training sample a merge keeps from the shards' samples is the one a
 // single node keeps, and Load's limit is that sample.
 func TestTrainSample(t *testing.T) {
-	wh := openWH(t)
-	history(t, wh)
-	ctx := context.Background()
-	conn, _ := wh.Conn(ctx)
-	defer conn.Close()
-	cut := day("2026-06-01")
-	if _, err := Build(ctx, wh, conn, cut); err != nil {
-		t.Fatal(err)
-	}
+	ctx, conn, cut := builtHistory(t)
 	tab, err := Load(ctx, conn, cut, 1)
 	if err != nil {
 		t.Fatal(err)
