@@ -62,7 +62,7 @@ func main() {
 	flag.StringVar(&o.readsOf, "reads-of", "", "internal: time the vault and bare reads of this warehouse and print them as JSON")
 	flag.Parse()
 	if o.readsOf != "" {
-		r, err := reads(context.Background(), o.readsOf, o.readsData(), o.dir)
+		r, err := reads(context.Background(), o.readsOf, o.dataDir(), o.dir)
 		if err == nil {
 			err = json.NewEncoder(os.Stdout).Encode(r)
 		}
@@ -86,7 +86,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	o.bin = bin
-	data := o.readsData()
+	data := o.dataDir()
 	wh := filepath.Join(o.dir, "warehouse")
 	var steps []measured
 	if _, err := os.Stat(filepath.Join(data, "manifest.json")); err != nil {
@@ -364,7 +364,7 @@ func jobDurations(out []byte) []jobDuration {
 	return d
 }
 
-func (o options) readsData() string {
+func (o options) dataDir() string {
 	return filepath.Join(o.dir, fmt.Sprintf("data-%dx%d-s%d", o.customers, o.days, o.seed))
 }
 
