@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
+)
+
+// compactCommand gives a warehouse's free blocks back to the file system.
+func (a *app) compactCommand() *cobra.Command {
+	var asJSON bool
+	c := &cobra.Command{
+		Use:   "compact",
+		Short: "Give back the disk a warehouse no longer uses (after a catch-up load or a backfill)",
+		Long: `DuckDB reuses the space of deleted rows but never returns it to the file
+system: after a catch-up load (months of extracts in one night) hot.duckdb
+keeps the size of that landing although purge emptied it. compact rewrites
+hot.duckdb and cold.duckdb without their free blocks. It takes the
+warehouse lock (exit 75 while a run holds it), needs free disk for the
+live data it copies, and leaves the old file whole if it is interrupted.
+Nightly runs of a day's extracts do not need it: the next night reuses
+the space.`,
+		Example: `  parcours compact --warehouse /var/lib/parcours/warehouse`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lock, err := warehouse.AcquireLock(a.cfg.Warehouse, true, "compact")
+			if err != nil {
+				if warehouse.IsLocked(err) {
+					return orchestration.Temporary(err, 0)
+				}
+				return err
+			}
+			defer lock.Release()
+			files, err := warehouse.Compact(cmd.Context(), a.cfg.Warehouse, a.cfg.DuckDB.MemoryLimit, a.cfg.DuckDB.Threads)
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(files)
+			}
+			for _, f := range files {
+				fmt.Fprintf(cmd.OutOrStdout(), "%s: %.1f MB -> %.1f MB (%d of %d blocks were free)\n",
+					f.File, float64(f.Before)/1e6, float64(f.After)/1e6, f.FreeBlocks, f.TotalBlocks)
+			}
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print what was compacted as one JSON array")
+	return c
+}

@@ -1,0 +1,154 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+)
+
+// Compacted is what Compact did to one store file.
+type Compacted struct {
+	File string `json:"file"`
+	// Before and After are the file's sizes in bytes.
+	Before int64 `json:"bytes_before"`
+	After  int64 `json:"bytes_after"`
+	// FreeBlocks were the blocks DuckDB had freed but kept in the file.
+	FreeBlocks  int64 `json:"free_blocks_before"`
+	TotalBlocks int64 `json:"total_blocks_before"`
+}
+
+// Compact rewrites the warehouse's store files (hot.duckdb, cold.duckdb)
+// without their free blocks. DuckDB reuses the blocks that deleted rows
+// free but never gives them back to the file system, so after a catch-up
+// load (a year of extracts in one night) the file keeps the size of its
+// landing long after purge emptied it. The caller holds the warehouse lock
+// exclusively. Each file is copied with COPY FROM DATABASE into a new file
+// beside it, which then replaces it by rename: a crash leaves the old file
+// whole.
+func Compact(ctx context.Context, dir, memoryLimit string, threads int) ([]Compacted, error) {
+	if !Exists(dir) {
+		return nil, fmt.Errorf("compact %s: no hot.duckdb here", dir)
+	}
+	var out []Compacted
+	for _, path := range []string{HotPath(dir), ColdPath(dir)} {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		c, err := compactFile(ctx, path, filepath.Join(dir, "tmp"), memoryLimit, threads)
+		if err != nil {
+			return out, fmt.Errorf("compact %s: %w", path, err)
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+func compactFile(ctx context.Context, path, tmpDir, memoryLimit string, threads int) (Compacted, error) {
+	c := Compacted{File: filepath.Base(path)}
+	next := path + ".compact"
+	// A crash during an earlier compaction leaves its half-written copy.
+	for _, p := range []string{next, next + ".wal"} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return c, err
+		}
+	}
+	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+		return c, err
+	}
+	dsn := "?temp_directory=" + tmpDir
+	if memoryLimit != "" {
+		dsn += "&memory_limit=" + memoryLimit
+	}
+	if threads > 0 {
+		dsn += fmt.Sprintf("&threads=%d", threads)
+	}
+	connector, err := duckdb.NewConnector(dsn, nil)
+	if err != nil {
+		return c, err
+	}
+	db := sql.OpenDB(connector)
+	err = copyDatabase(ctx, db, path, next, &c)
+	db.Close()
+	connector.Close()
+	if err != nil {
+		_ = os.Remove(next)
+		return c, err
+	}
+	// Detaching checkpointed both files. A WAL left beside the old file
+	// would be replayed onto the new one: refuse rather than corrupt.
+	for _, p := range []string{path + ".wal", next + ".wal"} {
+		if _, err := os.Stat(p); err == nil {
+			_ = os.Remove(next)
+			return c, fmt.Errorf("%s still exists after checkpoint; the file was left as it was", p)
+		}
+	}
+	if err := syncFile(next); err != nil {
+		return c, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return c, err
+	}
+	c.Before = st.Size()
+	if err := os.Rename(next, path); err != nil {
+		return c, err
+	}
+	if err := syncFile(filepath.Dir(path)); err != nil {
+		return c, err
+	}
+	if st, err = os.Stat(path); err != nil {
+		return c, err
+	}
+	c.After = st.Size()
+	return c, nil
+}
+
+func copyDatabase(ctx context.Context, db *sql.DB, path, next string, c *Compacted) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	steps := []string{
+		fmt.Sprintf("ATTACH '%s' AS src", sqlString(path)),
+		"CHECKPOINT src", // replays and folds in any WAL left by a killed run
+	}
+	for _, s := range steps {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	if err := conn.QueryRowContext(ctx, "SELECT free_blocks, total_blocks FROM pragma_database_size() WHERE database_name = 'src'").
+		Scan(&c.FreeBlocks, &c.TotalBlocks); err != nil {
+		return fmt.Errorf("database size: %w", err)
+	}
+	steps = []string{
+		fmt.Sprintf("ATTACH '%s' AS dst", sqlString(next)),
+		"COPY FROM DATABASE src TO dst",
+		"DETACH dst",
+		"DETACH src",
+	}
+	for _, s := range steps {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			return fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	return nil
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
