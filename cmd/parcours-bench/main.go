@@ -38,6 +38,7 @@ type options struct {
 	modelRows       int
 	shards          int
 	readsOf         string // internal: the in-process reads of this warehouse, as JSON
+	shardsOnly      bool
 }
 
 // measured is one timed step.
@@ -60,6 +61,7 @@ func main() {
 	flag.StringVar(&o.jobs, "jobs", "", "jobs to time, in DAG order (default: every job of the nightly DAG)")
 	flag.IntVar(&o.shards, "shards", 0, "then run the same night as this many customer shards, one after another, and their merge (0: skip)")
 	flag.StringVar(&o.readsOf, "reads-of", "", "internal: time the vault and bare reads of this warehouse and print them as JSON")
+	flag.BoolVar(&o.shardsOnly, "shards-only", false, "run only the shard part (with --shards), keeping an earlier run's single-node figures")
 	flag.Parse()
 	if o.readsOf != "" {
 		r, err := reads(context.Background(), o.readsOf, o.dataDir(), o.dir)
@@ -102,6 +104,9 @@ func run(ctx context.Context, o options) error {
 	last, err := lastDate(data)
 	if err != nil {
 		return err
+	}
+	if o.shardsOnly {
+		return shardsOnly(ctx, o, data, last, wh)
 	}
 	if err := os.RemoveAll(wh); err != nil {
 		return err
@@ -146,17 +151,10 @@ func run(ctx context.Context, o options) error {
 	if o.shards > 0 {
 		// n shard warehouses each hold the whole landing: free the disk the
 		// single node and the bare read used (at 1M, tens of GB).
-		size := dirSize(wh)
-		for _, p := range []string{wh, filepath.Join(o.dir, "bare.duckdb")} {
-			if err := os.RemoveAll(p); err != nil {
-				return err
-			}
+		need, err := freeSingle(o, wh)
+		if err != nil {
+			return err
 		}
-		// A shard's first pass writes about 0.85 of the single node's
-		// warehouse (measured at 100k and 1M); the bench compacts each
-		// shard after it, so one such peak at a time must fit. Say so now
-		// rather than fail an hour in.
-		need := int64(float64(size) * 0.85)
 		if free := freeBytes(o.dir); free > 0 && free < need {
 			fmt.Fprintf(os.Stderr, "bench: a shard's first pass needs about %.1f GB of disk in %s, %.1f GB free: shard bench skipped\n",
 				float64(need)/1e9, o.dir, float64(free)/1e9)
@@ -228,6 +226,41 @@ func run(ctx context.Context, o options) error {
 			}
 		}
 	}
+	return nil
+}
+
+// freeSingle deletes the single-node warehouse and the bare read's file,
+// which the shards do not need (at 1M, tens of GB), and returns the disk
+// one shard's first pass needs: about 0.85 of the single node's warehouse
+// (measured at 100k and 1M). The bench compacts each shard after that
+// pass, so one such peak at a time must fit. Without a single-node
+// warehouse it returns 0 (no estimate).
+func freeSingle(o options, wh string) (int64, error) {
+	size := dirSize(wh)
+	for _, p := range []string{wh, filepath.Join(o.dir, "bare.duckdb")} {
+		if err := os.RemoveAll(p); err != nil {
+			return 0, err
+		}
+	}
+	return int64(float64(size) * 0.85), nil
+}
+
+// shardsOnly is the bench with --shards-only: the shard part alone, for
+// when the single-node figures of the same data are already known.
+func shardsOnly(ctx context.Context, o options, data, last, wh string) error {
+	if o.shards < 1 {
+		return fmt.Errorf("--shards-only needs --shards N")
+	}
+	need, err := freeSingle(o, wh)
+	if err != nil {
+		return err
+	}
+	r, err := shardBench(ctx, o, data, last, need)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\nparcours bench: %d customers x %d days, seed %d, %s\n", o.customers, o.days, o.seed, data)
+	r.print(o.shards)
 	return nil
 }
 

@@ -35,6 +35,23 @@ var (
 	binErr  error
 )
 
+// TestMain removes the binary and the data sets the tests shared: they
+// live outside any test's TempDir (built once per process), and each run
+// would otherwise leave a few hundred MB in the system temp folder.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		_ = os.RemoveAll(filepath.Dir(binPath))
+	}
+	datasets.Range(func(_, v any) bool {
+		if d := v.(*sharedDataset); d.dir != "" {
+			_ = os.RemoveAll(d.dir)
+		}
+		return true
+	})
+	os.Exit(code)
+}
+
 // binary builds parcours once per test process, with the same tags as the
 // Makefile.
 func binary(t *testing.T) string {
@@ -111,21 +128,19 @@ func tail(s string, n int) string {
 }
 
 // dataset generates a data set once per test process and options.
-var datasets sync.Map
+var datasets sync.Map // key -> *sharedDataset
+
+type sharedDataset struct {
+	once sync.Once
+	dir  string
+	err  error
+}
 
 func dataset(t *testing.T, customers, days int, seed uint64) string {
 	t.Helper()
 	key := fmt.Sprintf("%d-%d-%d", customers, days, seed)
-	v, _ := datasets.LoadOrStore(key, &struct {
-		once sync.Once
-		dir  string
-		err  error
-	}{})
-	d := v.(*struct {
-		once sync.Once
-		dir  string
-		err  error
-	})
+	v, _ := datasets.LoadOrStore(key, &sharedDataset{})
+	d := v.(*sharedDataset)
 	d.once.Do(func() {
 		dir, err := os.MkdirTemp("", "parcours-e2e-data")
 		if err != nil {
