@@ -63,6 +63,10 @@ testdeps:
 test: build vet testdeps
 	$(GO) test -tags '$(TAGS)' -timeout 25m ./...
 
+# The bench is built into its folder, not run from go run's temp folder:
+# it re-executes itself for the reads, and an hour-long run must not
+# depend on a temp file a cleaner may remove.
+#
 # Reproducible benchmark: 100,000 customers over 365 days (seed 7), cached
 # in .bench/. Prints per-job time, rows/s, peak RSS and the bare-read ratio.
 # It also trains churn with every learner on 200,000 customer-cutoffs of
@@ -73,18 +77,21 @@ bench: build
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-sklearn python3-pandas; \
 		else echo "make: python3-sklearn and python3-pandas missing: the scikit-learn comparison is skipped"; fi; }
-	$(GO) run -tags '$(TAGS)' ./cmd/parcours-bench --bin $(BIN) --customers 100000 --days 365 --dir .bench
+	mkdir -p .bench && $(GO) build -tags '$(TAGS)' -o .bench/parcours-bench ./cmd/parcours-bench
+	.bench/parcours-bench --bin $(BIN) --customers 100000 --days 365 --dir .bench
 
 # The scale bench: 1,000,000 customers over 365 days (seed 7), cached in
 # .bench-large/ (about 16 GB of extracts), the whole nightly DAG timed job
 # by job with rows/s and peak RSS, then the same night as 4 customer shards
 # run one after another and their two merges (README, "Scale-out").
 bench-large: build
-	$(GO) run -tags '$(TAGS)' ./cmd/parcours-bench --bin $(BIN) --customers 1000000 --days 365 --dir .bench-large --model-rows 0 --shards 4
+	mkdir -p .bench-large && $(GO) build -tags '$(TAGS)' -o .bench-large/parcours-bench ./cmd/parcours-bench
+	.bench-large/parcours-bench --bin $(BIN) --customers 1000000 --days 365 --dir .bench-large --model-rows 0 --shards 4
 
 # The 100,000-customer night as a single node, then as 4 shards and merges.
 bench-shards: build
-	$(GO) run -tags '$(TAGS)' ./cmd/parcours-bench --bin $(BIN) --customers 100000 --days 365 --dir .bench --model-rows 0 --shards 4
+	mkdir -p .bench && $(GO) build -tags '$(TAGS)' -o .bench/parcours-bench ./cmd/parcours-bench
+	.bench/parcours-bench --bin $(BIN) --customers 100000 --days 365 --dir .bench --model-rows 0 --shards 4
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
