@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parcours/parcours/internal/warehouse"
-	"github.com/parcours/parcours/orchestration"
 )
 
 // compactCommand gives a warehouse's free blocks back to the file system.
@@ -28,13 +27,10 @@ the space.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			lock, err := warehouse.AcquireLock(a.cfg.Warehouse, true, "compact")
 			if err != nil {
-				if warehouse.IsLocked(err) {
-					return orchestration.Temporary(err, 0)
-				}
-				return err
+				return err // a held lock exits 75 (orchestration.IsTemporary)
 			}
 			defer lock.Release()
-			files, err := warehouse.Compact(cmd.Context(), a.cfg.Warehouse, a.cfg.DuckDB.MemoryLimit, a.cfg.DuckDB.Threads)
+			files, err := warehouse.Compact(cmd.Context(), a.cfg.Warehouse, a.cfg.DuckDB)
 			if err != nil {
 				return err
 			}

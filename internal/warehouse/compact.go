@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/parcours/parcours/internal/config"
 )
 
 // Compacted is what Compact did to one store file.
@@ -30,7 +32,7 @@ type Compacted struct {
 // exclusively. Each file is copied with COPY FROM DATABASE into a new file
 // beside it, which then replaces it by rename: a crash leaves the old file
 // whole.
-func Compact(ctx context.Context, dir, memoryLimit string, threads int) ([]Compacted, error) {
+func Compact(ctx context.Context, dir string, engine config.DuckDB) ([]Compacted, error) {
 	if !Exists(dir) {
 		return nil, fmt.Errorf("compact %s: no hot.duckdb here", dir)
 	}
@@ -39,7 +41,7 @@ func Compact(ctx context.Context, dir, memoryLimit string, threads int) ([]Compa
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		c, err := compactFile(ctx, path, filepath.Join(dir, "tmp"), memoryLimit, threads)
+		c, err := compactFile(ctx, path, dir, engine)
 		if err != nil {
 			return out, fmt.Errorf("compact %s: %w", path, err)
 		}
@@ -48,7 +50,7 @@ func Compact(ctx context.Context, dir, memoryLimit string, threads int) ([]Compa
 	return out, nil
 }
 
-func compactFile(ctx context.Context, path, tmpDir, memoryLimit string, threads int) (Compacted, error) {
+func compactFile(ctx context.Context, path, dir string, engine config.DuckDB) (Compacted, error) {
 	c := Compacted{File: filepath.Base(path)}
 	next := path + ".compact"
 	// A crash during an earlier compaction leaves its half-written copy.
@@ -57,17 +59,11 @@ func compactFile(ctx context.Context, path, tmpDir, memoryLimit string, threads 
 			return c, err
 		}
 	}
-	if err := os.MkdirAll(tmpDir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
 		return c, err
 	}
-	dsn := "?temp_directory=" + tmpDir
-	if memoryLimit != "" {
-		dsn += "&memory_limit=" + memoryLimit
-	}
-	if threads > 0 {
-		dsn += fmt.Sprintf("&threads=%d", threads)
-	}
-	connector, err := duckdb.NewConnector(dsn, nil)
+	// An in-memory engine that attaches the old and the new file.
+	connector, err := duckdb.NewConnector("?"+engineParams(dir, engine, false).Encode(), nil)
 	if err != nil {
 		return c, err
 	}

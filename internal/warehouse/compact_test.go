@@ -46,7 +46,7 @@ func TestCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := Compact(ctx, cfg.Warehouse, "", 0)
+	got, err := Compact(ctx, cfg.Warehouse, cfg.DuckDB)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestCompact(t *testing.T) {
 }
 
 func TestCompactNoWarehouse(t *testing.T) {
-	if _, err := Compact(context.Background(), t.TempDir(), "", 0); err == nil {
+	if _, err := Compact(context.Background(), t.TempDir(), config.DuckDB{}); err == nil {
 		t.Error("compacting an empty folder succeeded")
 	}
 }

@@ -76,19 +76,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil && !opt.ReadOnly {
 		return nil, fmt.Errorf("warehouse %s: %w", dir, err)
 	}
-	q := url.Values{}
-	if opt.ReadOnly {
-		q.Set("access_mode", "READ_ONLY")
-	}
-	if cfg.DuckDB.Threads > 0 {
-		q.Set("threads", strconv.Itoa(cfg.DuckDB.Threads))
-	}
-	if cfg.DuckDB.MemoryLimit != "" {
-		q.Set("memory_limit", cfg.DuckDB.MemoryLimit)
-	}
-	if !opt.ReadOnly {
-		q.Set("temp_directory", filepath.Join(dir, "tmp"))
-	}
+	q := engineParams(dir, cfg.DuckDB, opt.ReadOnly)
 	dsn := HotPath(dir)
 	if len(q) > 0 {
 		dsn += "?" + q.Encode()
@@ -129,6 +117,26 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 		return nil, err
 	}
 	return w, nil
+}
+
+// engineParams are the DuckDB settings of a connection to the warehouse
+// in dir: the configured threads and memory limit, and for writers the
+// warehouse's tmp folder to spill to.
+func engineParams(dir string, d config.DuckDB, readOnly bool) url.Values {
+	q := url.Values{}
+	if readOnly {
+		q.Set("access_mode", "READ_ONLY")
+	}
+	if d.Threads > 0 {
+		q.Set("threads", strconv.Itoa(d.Threads))
+	}
+	if d.MemoryLimit != "" {
+		q.Set("memory_limit", d.MemoryLimit)
+	}
+	if !readOnly {
+		q.Set("temp_directory", filepath.Join(dir, "tmp"))
+	}
+	return q
 }
 
 // ErrRole is a warehouse opened in another role (shard i/n, merged,
