@@ -9,3 +9,18 @@ CREATE TABLE IF NOT EXISTS ops.meta (
     value       VARCHAR NOT NULL,
     updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- name: get
+SELECT value FROM ops.meta WHERE key = $key;
+
+-- name: put
+INSERT INTO ops.meta (key, value) VALUES ($key, $value);
+
+-- name: tables
+-- Which of the tables the keystore check reads exist yet. The check runs
+-- before the "create" sections, so a warehouse from before ops.meta, or
+-- one that never sealed anyone, is told apart from one that lost its
+-- keystore.
+SELECT schema_name || '.' || table_name FROM duckdb_tables()
+WHERE database_name = current_database()
+  AND ((schema_name = 'ops' AND table_name = 'meta') OR (schema_name = 'vault' AND table_name = 'pii'));

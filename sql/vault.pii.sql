@@ -49,3 +49,6 @@ DELETE FROM vault.pii_stage;
 UPDATE vault.pii SET customer_key = m.customer_key
 FROM identity.customer_map m
 WHERE m.id_token = vault.pii.subject_token AND vault.pii.customer_key IS DISTINCT FROM m.customer_key;
+
+-- name: count
+SELECT count(*) FROM vault.pii;

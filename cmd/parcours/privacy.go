@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -304,10 +305,14 @@ interrupted, run the same command again: it finishes what was started.`,
 				return err
 			}
 			path := warehouse.KeystorePath(a.cfg.Warehouse)
-			kcv, err := vault.FileKeyCheckValue(path)
+			h, err := vault.ReadHeader(path)
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("%w: %s does not exist; restore it from backup before rotating (nothing changed)", vault.ErrMissing, path)
+			}
 			if err != nil {
 				return err
 			}
+			kcv := h.KeyCheckValue
 			// Refuse a master key that opens nothing before minting anything.
 			if kcv != "" && kcv != vault.KeyCheckValue(s.MasterKey) && (s.NextMasterKey == nil || kcv != vault.KeyCheckValue(s.NextMasterKey)) {
 				return fmt.Errorf("%w (keystore %s, check value %s; the current master key is %s): nothing changed",

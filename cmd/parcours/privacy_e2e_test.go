@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -298,6 +299,53 @@ func TestWrongOrMissingKeys(t *testing.T) {
 			}
 		})
 	}
+	// A lost keystore, or another warehouse's under the same keys, is
+	// refused before any job runs: no ledger row, no byte changed.
+	store := func() string {
+		return fmt.Sprintf("%x %x", sha256.Sum256(fileBytes(t, warehouse.HotPath(wh))), sha256.Sum256(fileBytes(t, warehouse.ColdPath(wh))))
+	}
+	t.Run("missing keystore", func(t *testing.T) {
+		before := store()
+		if err := os.Remove(ksPath); err != nil {
+			t.Fatal(err)
+		}
+		defer os.WriteFile(ksPath, ks, 0o600)
+		for _, args := range [][]string{{"run", "nightly", "--force", "--date", date, "--input", data}, {"privacy", "export", "x@example.com"}} {
+			r := cli(t, nil, append(args, "--warehouse", wh)...)
+			if r.code != 2 || !strings.Contains(r.stderr, "restore keystore.bin from the backup") {
+				t.Fatalf("%s: exit %d, want 2 saying to restore the keystore:\n%s", args[0], r.code, tail(r.stderr, 5))
+			}
+		}
+		if _, err := os.Stat(ksPath); err == nil {
+			t.Fatal("a new, empty keystore was written")
+		}
+		if store() != before {
+			t.Fatal("the warehouse changed")
+		}
+	})
+	t.Run("foreign keystore", func(t *testing.T) {
+		other := t.TempDir()
+		if err := copyKeyFile(wh, other); err != nil {
+			t.Fatal(err)
+		}
+		mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", other)
+		runs := queryCSV(t, wh, "SELECT count(*) FROM ops.job_runs")
+		before := store()
+		if err := os.WriteFile(ksPath, fileBytes(t, warehouse.KeystorePath(other)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := cli(t, nil, "run", "nightly", "--force", "--date", date, "--input", data, "--warehouse", wh)
+		os.WriteFile(ksPath, ks, 0o600)
+		if r.code != 2 || !strings.Contains(r.stderr, "belongs to warehouse") {
+			t.Fatalf("exit %d, want 2 saying the keystore belongs to another warehouse:\n%s", r.code, tail(r.stderr, 5))
+		}
+		if strings.Contains(r.stderr, "job started") {
+			t.Fatal("jobs ran with a foreign keystore")
+		}
+		if store() != before || fmt.Sprint(queryCSV(t, wh, "SELECT count(*) FROM ops.job_runs")) != fmt.Sprint(runs) {
+			t.Fatal("the warehouse changed")
+		}
+	})
 	t.Run("missing key file", func(t *testing.T) {
 		moved := keyPath + ".away"
 		if err := os.Rename(keyPath, moved); err != nil {

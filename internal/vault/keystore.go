@@ -8,6 +8,11 @@
 // in every copy of hot.duckdb, including backups taken before the erasure.
 // The file is rewritten whole and renamed into place, so a deleted key
 // leaves no bytes behind in it, and every change is atomic.
+//
+// A keystore is bound to one warehouse: its header carries the warehouse
+// id (ops.meta), so a keystore restored into the wrong warehouse, or
+// copied from another one under the same master key, is refused before
+// anything is written, instead of leaving every vault value undecryptable.
 package vault
 
 import (
@@ -51,14 +56,24 @@ func ParseSubject(token string) (Subject, error) {
 func (s Subject) String() string { return hex.EncodeToString(s[:]) }
 
 const (
-	magic      = "PCKS"
-	version    = 1
-	kcvSize    = 8
-	nonceSize  = 12
-	wrappedLen = nonceSize + 32 + 16 // nonce, data key, GCM tag
-	recordLen  = SubjectSize + wrappedLen
-	headerLen  = len(magic) + 1 + kcvSize + 8
+	magic = "PCKS"
+	// version 1: magic, version, key check value, count. Version 2 adds
+	// the warehouse id after the key check value.
+	version     = 2
+	kcvSize     = 8
+	idSize      = 16
+	nonceSize   = 12
+	wrappedLen  = nonceSize + 32 + 16 // nonce, data key, GCM tag
+	recordLen   = SubjectSize + wrappedLen
+	headerLenV1 = len(magic) + 1 + kcvSize + 8
+	headerLen   = len(magic) + 1 + kcvSize + idSize + 8
 )
+
+// WarehouseIDSize is the length in bytes of a warehouse id.
+const WarehouseIDSize = idSize
+
+// NewWarehouseID returns a fresh random warehouse id, as hex.
+func NewWarehouseID() string { return hex.EncodeToString(keys.Random(idSize)) }
 
 // KeyCheckValue identifies a master key without revealing it: the first
 // bytes of HMAC-SHA256(key, "parcours key check"). Stored in the keystore
@@ -71,75 +86,155 @@ func KeyCheckValue(master []byte) string {
 
 // Keystore is the set of wrapped data keys, loaded in memory.
 type Keystore struct {
-	path    string
-	master  cipher.AEAD
-	kcv     string
-	wrapped map[Subject][]byte
-	dirty   bool
+	path        string
+	master      cipher.AEAD
+	kcv         string
+	warehouseID string
+	wrapped     map[Subject][]byte
+	dirty       bool
 }
+
+// Header is what a keystore file says about itself, read without the
+// master key.
+type Header struct {
+	KeyCheckValue string
+	// WarehouseID is the warehouse the keystore belongs to ("" for a
+	// version 1 file, written before keystores were bound).
+	WarehouseID string
+	Keys        int
+}
+
+// ErrMissing is a keystore file that does not exist where one must. It
+// wraps keys.ErrKey (exit 2): a new empty keystore would silently make
+// every vault value unreadable.
+var ErrMissing = fmt.Errorf("%w: keystore missing", keys.ErrKey)
 
 // ErrWrongMaster is returned when the keystore was written under another
 // master key. It wraps keys.ErrKey (a configuration error, exit 2).
 var ErrWrongMaster = fmt.Errorf("%w: master key does not match the keystore", keys.ErrKey)
 
 // OpenKeystore reads the keystore at path, which must be wrapped under
-// master. A missing file is an empty keystore (created on first Save).
+// master. A missing file is ErrMissing: keystores are created with their
+// warehouse (CreateKeystore), never on the fly.
 func OpenKeystore(path string, master []byte) (*Keystore, error) {
 	aead, err := newAEAD(master)
 	if err != nil {
 		return nil, fmt.Errorf("%w: master key: %v", keys.ErrKey, err)
 	}
-	ks := &Keystore{path: path, master: aead, kcv: KeyCheckValue(master), wrapped: map[Subject][]byte{}}
-	kcv, recs, err := readFile(path)
+	h, recs, err := readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return ks, nil
+		return nil, missing(path)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if kcv != ks.kcv {
-		return nil, fmt.Errorf("%w (keystore %s was written under key check value %s, this key is %s)", ErrWrongMaster, path, kcv, ks.kcv)
+	kcv := KeyCheckValue(master)
+	if h.KeyCheckValue != kcv {
+		return nil, fmt.Errorf("%w (keystore %s was written under key check value %s, this key is %s)", ErrWrongMaster, path, h.KeyCheckValue, kcv)
 	}
-	ks.wrapped = recs
-	return ks, nil
+	return &Keystore{path: path, master: aead, kcv: kcv, warehouseID: h.WarehouseID, wrapped: recs}, nil
 }
 
-// FileKeyCheckValue returns the key check value in the header of the
-// keystore at path ("" and no error when there is no keystore yet).
-func FileKeyCheckValue(path string) (string, error) {
-	kcv, _, err := readFile(path)
+func missing(path string) error {
+	return fmt.Errorf("%w: %s does not exist; restore it from backup (without it no vault value can be decrypted)", ErrMissing, path)
+}
+
+// CreateKeystore writes an empty keystore bound to a warehouse at path,
+// wrapped under master. It refuses to replace an existing file.
+func CreateKeystore(path string, master []byte, warehouseID string) error {
+	if _, err := newAEAD(master); err != nil {
+		return fmt.Errorf("%w: master key: %v", keys.ErrKey, err)
+	}
+	if err := checkID(warehouseID); err != nil {
+		return err
+	}
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%w: keystore %s already exists", keys.ErrKey, path)
+	}
+	return writeFile(path, Header{KeyCheckValue: KeyCheckValue(master), WarehouseID: warehouseID}, map[Subject][]byte{})
+}
+
+// Bind writes the warehouse id into a version 1 keystore (made before
+// keystores were bound), keeping every key as it is. A keystore already
+// bound to warehouseID is left alone; one bound to another is refused.
+func Bind(path, warehouseID string) error {
+	if err := checkID(warehouseID); err != nil {
+		return err
+	}
+	h, recs, err := readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return "", nil
+		return missing(path)
 	}
-	return kcv, err
+	if err != nil {
+		return err
+	}
+	switch h.WarehouseID {
+	case warehouseID:
+		return nil
+	case "":
+		h.WarehouseID = warehouseID
+		return writeFile(path, h, recs)
+	}
+	return fmt.Errorf("%w: keystore %s belongs to warehouse %s, not %s", keys.ErrKey, path, h.WarehouseID, warehouseID)
 }
 
-func readFile(path string) (string, map[Subject][]byte, error) {
+func checkID(id string) error {
+	b, err := hex.DecodeString(id)
+	if err != nil || len(b) != idSize {
+		return fmt.Errorf("warehouse id %q: want %d hex bytes", id, idSize)
+	}
+	return nil
+}
+
+// ReadHeader reads the header of the keystore at path without the master
+// key. A missing file is an error satisfying errors.Is(err, os.ErrNotExist).
+func ReadHeader(path string) (Header, error) {
+	h, _, err := readFile(path)
+	return h, err
+}
+
+// WarehouseID is the warehouse this keystore is bound to ("" for an
+// unbound version 1 file).
+func (k *Keystore) WarehouseID() string { return k.warehouseID }
+
+func readFile(path string) (Header, map[Subject][]byte, error) {
+	var h Header
 	b, err := os.ReadFile(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return "", nil, err
+			return h, nil, err
 		}
-		return "", nil, fmt.Errorf("%w: keystore %s: %v", keys.ErrKey, path, err)
+		return h, nil, fmt.Errorf("%w: keystore %s: %v", keys.ErrKey, path, err)
 	}
 	bad := func(why string) error {
 		return fmt.Errorf("%w: keystore %s is damaged (%s); restore it from backup", keys.ErrKey, path, why)
 	}
-	if len(b) < headerLen || string(b[:4]) != magic {
-		return "", nil, bad("not a parcours keystore")
+	if len(b) < headerLenV1 || string(b[:4]) != magic {
+		return h, nil, bad("not a parcours keystore")
 	}
-	if b[4] != version {
-		return "", nil, bad(fmt.Sprintf("version %d", b[4]))
+	hl := headerLen
+	switch b[4] {
+	case 1:
+		hl = headerLenV1
+	case version:
+		if len(b) < headerLen {
+			return h, nil, bad("truncated")
+		}
+		if id := b[5+kcvSize : 5+kcvSize+idSize]; !bytes.Equal(id, make([]byte, idSize)) {
+			h.WarehouseID = hex.EncodeToString(id)
+		}
+	default:
+		return h, nil, bad(fmt.Sprintf("version %d", b[4]))
 	}
-	kcv := hex.EncodeToString(b[5 : 5+kcvSize])
-	n := binary.BigEndian.Uint64(b[5+kcvSize : headerLen])
-	body := b[headerLen:]
-	if uint64(len(body)) != n*recordLen+sha256.Size {
-		return "", nil, bad("truncated")
+	h.KeyCheckValue = hex.EncodeToString(b[5 : 5+kcvSize])
+	n := binary.BigEndian.Uint64(b[hl-8 : hl])
+	body := b[hl:]
+	if n > uint64(len(body))/recordLen || uint64(len(body)) != n*recordLen+sha256.Size {
+		return h, nil, bad("truncated")
 	}
 	sum := sha256.Sum256(b[:len(b)-sha256.Size])
 	if !bytes.Equal(sum[:], body[len(body)-sha256.Size:]) {
-		return "", nil, bad("checksum mismatch")
+		return h, nil, bad("checksum mismatch")
 	}
 	recs := make(map[Subject][]byte, n)
 	for i := uint64(0); i < n; i++ {
@@ -148,7 +243,8 @@ func readFile(path string) (string, map[Subject][]byte, error) {
 		copy(s[:], r[:SubjectSize])
 		recs[s] = append([]byte(nil), r[SubjectSize:]...)
 	}
-	return kcv, recs, nil
+	h.Keys = int(n)
+	return h, recs, nil
 }
 
 // Len is the number of data keys held.
@@ -210,14 +306,14 @@ func (k *Keystore) Save() error {
 	if !k.dirty {
 		return nil
 	}
-	if err := writeFile(k.path, k.kcv, k.wrapped); err != nil {
+	if err := writeFile(k.path, Header{KeyCheckValue: k.kcv, WarehouseID: k.warehouseID}, k.wrapped); err != nil {
 		return err
 	}
 	k.dirty = false
 	return nil
 }
 
-func writeFile(path, kcv string, recs map[Subject][]byte) error {
+func writeFile(path string, h Header, recs map[Subject][]byte) error {
 	subjects := make([]Subject, 0, len(recs))
 	for s := range recs {
 		subjects = append(subjects, s)
@@ -227,8 +323,13 @@ func writeFile(path, kcv string, recs map[Subject][]byte) error {
 	buf.Grow(headerLen + len(recs)*recordLen + sha256.Size)
 	buf.WriteString(magic)
 	buf.WriteByte(version)
-	kb, _ := hex.DecodeString(kcv)
+	kb, _ := hex.DecodeString(h.KeyCheckValue)
 	buf.Write(kb)
+	id := make([]byte, idSize)
+	if h.WarehouseID != "" {
+		id, _ = hex.DecodeString(h.WarehouseID)
+	}
+	buf.Write(id)
 	_ = binary.Write(&buf, binary.BigEndian, uint64(len(recs)))
 	for _, s := range subjects {
 		buf.Write(s[:])
@@ -277,13 +378,14 @@ func atomicWrite(path string, data []byte) error {
 // keystore already under newMaster is left as it is, so an interrupted
 // rotation is finished by running it again. It returns the number of keys.
 func Rewrap(path string, oldMaster, newMaster []byte) (int, error) {
-	kcv, recs, err := readFile(path)
+	h, recs, err := readFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return 0, writeFile(path, KeyCheckValue(newMaster), map[Subject][]byte{})
+		return 0, missing(path)
 	}
 	if err != nil {
 		return 0, err
 	}
+	kcv := h.KeyCheckValue
 	switch kcv {
 	case KeyCheckValue(newMaster):
 		return len(recs), nil
@@ -308,7 +410,7 @@ func Rewrap(path string, oldMaster, newMaster []byte) (int, error) {
 		}
 		out[s] = wrap(newA, s, dk)
 	}
-	if err := writeFile(path, KeyCheckValue(newMaster), out); err != nil {
+	if err := writeFile(path, Header{KeyCheckValue: KeyCheckValue(newMaster), WarehouseID: h.WarehouseID}, out); err != nil {
 		return 0, err
 	}
 	return len(out), nil

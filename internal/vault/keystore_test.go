@@ -2,6 +2,9 @@ package vault
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -12,13 +15,25 @@ import (
 
 func subject(b byte) Subject { var s Subject; s[0], s[31] = b, b; return s }
 
-func TestKeystoreRoundTrip(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "keystore.bin")
-	master := bytes.Repeat([]byte{7}, 32)
+const testID = "00112233445566778899aabbccddeeff"
+
+// newKeystore creates an empty keystore bound to testID and opens it.
+func newKeystore(t *testing.T, path string, master []byte) *Keystore {
+	t.Helper()
+	if err := CreateKeystore(path, master, testID); err != nil {
+		t.Fatal(err)
+	}
 	ks, err := OpenKeystore(path, master)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return ks
+}
+
+func TestKeystoreRoundTrip(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "keystore.bin")
+	master := bytes.Repeat([]byte{7}, 32)
+	ks := newKeystore(t, path, master)
 	sealed := map[Subject][]byte{}
 	for i := byte(1); i <= 50; i++ {
 		dk, ok, err := ks.DataKey(subject(i), true)
@@ -71,7 +86,7 @@ func TestKeystoreErrors(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keystore.bin")
 	master := bytes.Repeat([]byte{1}, 32)
-	ks, _ := OpenKeystore(path, master)
+	ks := newKeystore(t, path, master)
 	ks.DataKey(subject(1), true)
 	if err := ks.Save(); err != nil {
 		t.Fatal(err)
@@ -113,7 +128,7 @@ func TestKeystoreErrors(t *testing.T) {
 func TestRewrap(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keystore.bin")
 	oldK, newK, other := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32), bytes.Repeat([]byte{3}, 32)
-	ks, _ := OpenKeystore(path, oldK)
+	ks := newKeystore(t, path, oldK)
 	dk, _, _ := ks.DataKey(subject(9), true)
 	sealed, _ := Seal(dk, subject(9), "last_name", "Dupont")
 	ks.Save()
@@ -136,6 +151,82 @@ func TestRewrap(t *testing.T) {
 	dk2, _, _ := ks2.DataKey(subject(9), false)
 	if got, err := Open(dk2, subject(9), "last_name", sealed); err != nil || got != "Dupont" {
 		t.Fatalf("after rotation: %q %v", got, err)
+	}
+	if ks2.WarehouseID() != testID {
+		t.Fatalf("rotation lost the warehouse id: %q", ks2.WarehouseID())
+	}
+	os.Remove(path)
+	if _, err := Rewrap(path, oldK, newK); !errors.Is(err, ErrMissing) {
+		t.Fatalf("rewrap of a missing keystore: %v, want ErrMissing (never a new empty one)", err)
+	}
+	if _, err := os.Stat(path); err == nil {
+		t.Fatal("rewrap created a keystore")
+	}
+}
+
+// A keystore is created with its warehouse and bound to it; a missing one
+// is an error, never an empty keystore; version 1 files (before binding)
+// are read and bound in place with their keys.
+func TestKeystoreBinding(t *testing.T) {
+	dir := t.TempDir()
+	master := bytes.Repeat([]byte{5}, 32)
+	path := filepath.Join(dir, "keystore.bin")
+	if _, err := OpenKeystore(path, master); !errors.Is(err, ErrMissing) || !errors.Is(err, keys.ErrKey) {
+		t.Fatalf("open of a missing keystore: %v, want ErrMissing", err)
+	}
+	ks := newKeystore(t, path, master)
+	if ks.WarehouseID() != testID {
+		t.Fatalf("id %q", ks.WarehouseID())
+	}
+	if err := CreateKeystore(path, master, testID); err == nil {
+		t.Fatal("CreateKeystore replaced an existing keystore")
+	}
+	dk, _, _ := ks.DataKey(subject(4), true)
+	if err := ks.Save(); err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadHeader(path)
+	if err != nil || h.WarehouseID != testID || h.Keys != 1 || h.KeyCheckValue != KeyCheckValue(master) {
+		t.Fatalf("header %+v %v", h, err)
+	}
+	if err := Bind(path, testID); err != nil {
+		t.Fatalf("bind to its own warehouse: %v", err)
+	}
+	other := "ffeeddccbbaa99887766554433221100"
+	if err := Bind(path, other); !errors.Is(err, keys.ErrKey) {
+		t.Fatalf("bind to another warehouse: %v", err)
+	}
+
+	// A version 1 file, as written before binding: same records, no id.
+	v1 := filepath.Join(dir, "v1.bin")
+	var b bytes.Buffer
+	b.WriteString(magic)
+	b.WriteByte(1)
+	kb, _ := hex.DecodeString(KeyCheckValue(master))
+	b.Write(kb)
+	_ = binary.Write(&b, binary.BigEndian, uint64(1))
+	w, _ := ks.Wrapped(subject(4))
+	s4 := subject(4)
+	b.Write(s4[:])
+	b.Write(w)
+	sum := sha256.Sum256(b.Bytes())
+	b.Write(sum[:])
+	if err := os.WriteFile(v1, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if h, err := ReadHeader(v1); err != nil || h.WarehouseID != "" || h.Keys != 1 {
+		t.Fatalf("v1 header %+v %v", h, err)
+	}
+	if err := Bind(v1, other); err != nil {
+		t.Fatal(err)
+	}
+	ks1, err := OpenKeystore(v1, master)
+	if err != nil || ks1.WarehouseID() != other {
+		t.Fatalf("bound v1: %v %q", err, ks1.WarehouseID())
+	}
+	dk1, ok, err := ks1.DataKey(subject(4), false)
+	if err != nil || !ok || !bytes.Equal(dk1, dk) {
+		t.Fatal("binding changed the data key")
 	}
 }
 

@@ -73,6 +73,13 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 	if opt.ReadOnly && !Exists(dir) {
 		return nil, fmt.Errorf("warehouse %s: no hot.duckdb here; run `parcours run` first", dir)
 	}
+	if !Exists(dir) && opt.Secrets != nil && opt.Secrets.MasterKey != nil {
+		// Not even the database files may be created next to another
+		// warehouse's keystore.
+		if err := checkOrphanKeystore(dir); err != nil {
+			return nil, err
+		}
+	}
 	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil && !opt.ReadOnly {
 		return nil, fmt.Errorf("warehouse %s: %w", dir, err)
 	}
@@ -102,6 +109,12 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 		w.Close()
 		return nil, err
 	}
+	// Before anything is created or written: a lost or foreign keystore
+	// would leave every vault value undecryptable.
+	if err := w.checkKeystore(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if !opt.ReadOnly {
 		if err := w.bootstrap(ctx); err != nil {
 			w.Close()
@@ -111,6 +124,12 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 	if err := w.checkSecrets(ctx); err != nil {
 		w.Close()
 		return nil, err
+	}
+	if !opt.ReadOnly {
+		if err := w.ensureKeystore(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
 	}
 	if err := w.checkRole(ctx, opt.Role); err != nil {
 		w.Close()
@@ -420,11 +439,15 @@ func (w *Warehouse) checkSecrets(ctx context.Context) error {
 	if w.Secrets.MasterKey == nil {
 		return nil
 	}
-	kcv, err := vault.FileKeyCheckValue(w.KeystorePath())
+	h, err := vault.ReadHeader(w.KeystorePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return nil // checkKeystore decided a new one may be made
+	}
 	if err != nil {
 		return err
 	}
-	if kcv == "" || kcv == vault.KeyCheckValue(w.Secrets.MasterKey) {
+	kcv := h.KeyCheckValue
+	if kcv == vault.KeyCheckValue(w.Secrets.MasterKey) {
 		return nil
 	}
 	if w.Secrets.NextMasterKey != nil && kcv == vault.KeyCheckValue(w.Secrets.NextMasterKey) {
