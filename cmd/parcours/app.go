@@ -100,6 +100,11 @@ func (s *session) Close() {
 // open locks and opens the warehouse. Writers take the lock exclusively
 // and may create the key file; readers share the lock and never mint keys.
 func (a *app) open(ctx context.Context, readOnly bool, command string) (*session, error) {
+	return a.openWith(ctx, readOnly, command, nil)
+}
+
+// openWith is open with a last say on the warehouse options.
+func (a *app) openWith(ctx context.Context, readOnly bool, command string, adjust func(*warehouse.Options)) (*session, error) {
 	lock, err := warehouse.AcquireLock(a.cfg.Warehouse, !readOnly, command)
 	if err != nil {
 		return nil, err
@@ -125,8 +130,12 @@ func (a *app) open(ctx context.Context, readOnly bool, command string) (*session
 	if err != nil {
 		secrets = nil // read-only commands that need no pepper still work
 	}
-	wh, err := warehouse.Open(ctx, &a.cfg, warehouse.Options{ReadOnly: readOnly, Secrets: secrets, SQL: sqls,
-		Role: a.role, ShardIndex: a.shard.Index, ShardCount: a.shard.Count})
+	opt := warehouse.Options{ReadOnly: readOnly, Secrets: secrets, SQL: sqls,
+		Role: a.role, ShardIndex: a.shard.Index, ShardCount: a.shard.Count}
+	if adjust != nil {
+		adjust(&opt)
+	}
+	wh, err := warehouse.Open(ctx, &a.cfg, opt)
 	if err != nil {
 		_ = lock.Release()
 		if warehouse.IsLocked(err) {

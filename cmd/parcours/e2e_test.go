@@ -185,7 +185,18 @@ func copyTree(t *testing.T, src string) string {
 // without the header.
 func queryCSV(t *testing.T, wh, q string) [][]string {
 	t.Helper()
-	r := mustCLI(t, "query", "--warehouse", wh, "--format", "csv", q)
+	return queryRead(t, wh, nil, q)
+}
+
+// queryRead is queryCSV letting the statement read files under dirs too
+// (`query --read`), such as a data set's truth files.
+func queryRead(t *testing.T, wh string, dirs []string, q string) [][]string {
+	t.Helper()
+	args := []string{"query", "--warehouse", wh, "--format", "csv"}
+	for _, d := range dirs {
+		args = append(args, "--read", d)
+	}
+	r := mustCLI(t, append(args, q)...)
 	recs, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
 	if err != nil {
 		t.Fatalf("query output: %v\n%s", err, r.stdout)
@@ -264,7 +275,7 @@ func TestNightlyAgainstTruth(t *testing.T) {
 	})
 
 	t.Run("quarantine is the planted malformed rows", func(t *testing.T) {
-		truth := queryCSV(t, wh, fmt.Sprintf(`
+		truth := queryRead(t, wh, []string{data}, fmt.Sprintf(`
 SELECT t.file, t.line, t.kind, q.reason
 FROM read_csv('%s', all_varchar = true) t
 FULL JOIN ops.quarantine q ON q.file = t.file AND q.line = CAST(t.line AS BIGINT)
@@ -325,13 +336,13 @@ WHERE t.file IS NULL OR q.file IS NULL`, filepath.Join(data, "truth", "malformed
 	t.Run("cold holds no identifier and no row under k", func(t *testing.T) {
 		// Every identifier the generator handed out, raw and normalised, every
 		// name in the CRM extracts, and every customer key.
-		forbidden := fmt.Sprintf(`CREATE OR REPLACE TEMP TABLE forbidden AS
+		forbidden := fmt.Sprintf(`WITH forbidden AS MATERIALIZED (
 SELECT DISTINCT v FROM (
   SELECT unnest([value, lower(trim(value)), norm_phone(value)]) AS v FROM read_csv('%[1]s', all_varchar = true)
   UNION ALL SELECT unnest([first_name, last_name, first_name || ' ' || last_name, customer_id, loyalty_card, email, phone])
   FROM read_csv('%[2]s', all_varchar = true, union_by_name = true)
   UNION ALL SELECT customer_key FROM identity.customers
-) WHERE v IS NOT NULL AND v <> ''`, filepath.Join(data, "truth", "identities.csv"), filepath.Join(data, "*", "crm_customers.csv"))
+) WHERE v IS NOT NULL AND v <> '')`, filepath.Join(data, "truth", "identities.csv"), filepath.Join(data, "*", "crm_customers.csv"))
 		cols := queryCSV(t, wh, `SELECT table_name, column_name, data_type FROM information_schema.columns
 WHERE table_catalog = 'cold' ORDER BY 1, 2`)
 		tables := map[string]bool{}
@@ -350,13 +361,13 @@ WHERE table_catalog = 'cold' ORDER BY 1, 2`)
 		if len(tables) < 6 || len(checks) < 10 {
 			t.Fatalf("cold store has %d tables, %d checks", len(tables), len(checks))
 		}
-		res := queryCSV(t, wh, forbidden+";\n"+strings.Join(checks, "\nUNION ALL\n"))
+		res := queryRead(t, wh, []string{data, exports}, forbidden+"\n"+strings.Join(checks, "\nUNION ALL\n"))
 		for _, r := range res {
 			if r[1] != "0" {
 				t.Errorf("%s: %s forbidden values", r[0], r[1])
 			}
 		}
-		if n := atoi(t, queryCSV(t, wh, forbidden+";\nSELECT count(*) FROM forbidden")[0][0]); n < 5000 {
+		if n := atoi(t, queryRead(t, wh, []string{data}, forbidden+"\nSELECT count(*) FROM forbidden")[0][0]); n < 5000 {
 			t.Errorf("only %d forbidden values: the scan would prove little", n)
 		}
 		// Every attribution model credits each month's published conversions, no more, no less.
@@ -382,7 +393,7 @@ GROUP BY a.month, a.model HAVING abs(sum(a.conversions) - any_value(p.conv)) > 1
 	})
 
 	t.Run("planted shared mailboxes and the generic store card are blocked", func(t *testing.T) {
-		r := queryCSV(t, wh, fmt.Sprintf(`SELECT s.kind, s.value, coalesce(m.blocked, false)
+		r := queryRead(t, wh, []string{data}, fmt.Sprintf(`SELECT s.kind, s.value, coalesce(m.blocked, false)
 FROM read_csv('%s', all_varchar = true) s
 LEFT JOIN identity.customer_map m ON m.id_token = pseudonym(s.type, CASE s.type WHEN 'email' THEN norm_email(s.value) ELSE s.value END)
 WHERE s.kind IN ('shared_mailbox', 'store_generic_card')`, filepath.Join(data, "truth", "shared_identifiers.csv")))
@@ -399,7 +410,7 @@ WHERE s.kind IN ('shared_mailbox', 'store_generic_card')`, filepath.Join(data, "
 	})
 
 	t.Run("explain", func(t *testing.T) {
-		id := queryCSV(t, wh, fmt.Sprintf(`SELECT value FROM read_csv('%s', all_varchar = true) WHERE type = 'email' LIMIT 1`, filepath.Join(data, "truth", "identities.csv")))[0][0]
+		id := queryRead(t, wh, []string{data}, fmt.Sprintf(`SELECT value FROM read_csv('%s', all_varchar = true) WHERE type = 'email' LIMIT 1`, filepath.Join(data, "truth", "identities.csv")))[0][0]
 		out := mustCLI(t, "identity", "explain", "--warehouse", wh, id).stdout
 		if !strings.Contains(out, "customer_key") && !strings.Contains(out, "customer") {
 			t.Errorf("explain %s:\n%s", id, out)
@@ -416,7 +427,7 @@ WHERE s.kind IN ('shared_mailbox', 'store_generic_card')`, filepath.Join(data, "
 // identifier costs recall.
 func pairwise(t *testing.T, wh, data string) (precision, recall float64) {
 	t.Helper()
-	r := queryCSV(t, wh, fmt.Sprintf(`
+	r := queryRead(t, wh, []string{data}, fmt.Sprintf(`
 WITH t AS (
     SELECT person_id, type, value FROM read_csv('%s', all_varchar = true)
 ), tok AS (

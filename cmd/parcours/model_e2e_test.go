@@ -231,7 +231,7 @@ func TestNightlyTrainsAndScores(t *testing.T) {
 	}
 	// Planted drivers: among recent drop-outs, the share whose reasons name
 	// their driver, against the share among drop-outs for other reasons.
-	drivers := queryCSV(t, wh, fmt.Sprintf(`
+	drivers := queryRead(t, wh, []string{data}, fmt.Sprintf(`
 WITH t AS (SELECT customer_id, reason, CAST(dropout_date AS DATE) AS d FROM read_csv('%[1]s', all_varchar = true) WHERE dropped_out = 'true'),
 s AS (SELECT t.reason, lower(concat_ws(' | ', c.reason_1, c.reason_2, c.reason_3)) AS r
       FROM t JOIN identity.customer_map m ON m.id_token = pseudonym('customer_id', t.customer_id)

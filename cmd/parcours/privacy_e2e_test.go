@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"context"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/base64"
 	"fmt"
@@ -83,7 +83,7 @@ func TestConsentWithdrawal(t *testing.T) {
 	prev := dayBefore(t, last, 1)
 	mustCLI(t, "run", "nightly", "--date", prev, "--input", data, "--warehouse", wh)
 
-	pick := queryCSV(t, wh, fmt.Sprintf(`
+	pick := queryRead(t, wh, []string{data}, fmt.Sprintf(`
 SELECT t.value, m.customer_key, count(*) AS n
 FROM read_csv('%s', all_varchar = true) t
 JOIN identity.customer_map m ON m.id_token = pseudonym('customer_id', t.value)
@@ -141,7 +141,7 @@ func TestErasureStaysErased(t *testing.T) {
 	// A customer of the first CRM extract with data in the vault.
 	first := queryCSV(t, wh, `SELECT min(folder_date) FROM ops.ingest_files WHERE source = 'crm_customers'`)[0][0]
 	crm := filepath.Join(data, first, "crm_customers.csv")
-	pick := queryCSV(t, wh, fmt.Sprintf(`
+	pick := queryRead(t, wh, []string{data}, fmt.Sprintf(`
 SELECT c.customer_id, c.email, m.customer_key
 FROM read_csv('%s', all_varchar = true) c
 JOIN identity.customer_map m ON m.id_token = pseudonym('customer_id', c.customer_id)
@@ -299,6 +299,27 @@ func TestWrongOrMissingKeys(t *testing.T) {
 			}
 		})
 	}
+	// parcours query reads the warehouse, not the machine.
+	t.Run("query sandbox", func(t *testing.T) {
+		leak := filepath.Join(t.TempDir(), "leak.csv")
+		for _, q := range []string{
+			"COPY (SELECT * FROM ops.quarantine) TO '" + leak + "'",
+			"SELECT content FROM read_text('" + keyPath + "')",
+			"SELECT 1; COPY (SELECT 1) TO '" + leak + "'",
+			"SELECT * FROM read_csv('/etc/passwd')",
+		} {
+			r := cli(t, nil, "query", q, "--warehouse", wh)
+			if r.code != 2 || strings.Contains(r.stdout, "master_key") {
+				t.Fatalf("query %q: exit %d, want 2\n%s%s", q, r.code, r.stdout, tail(r.stderr, 3))
+			}
+		}
+		if _, err := os.Stat(leak); err == nil {
+			t.Fatal("query wrote a file")
+		}
+		if r := mustCLI(t, "query", "SELECT count(*) AS n FROM vault.pii", "--warehouse", wh, "--format", "csv"); !strings.HasPrefix(r.stdout, "n\n") {
+			t.Fatalf("a plain query: %q", r.stdout)
+		}
+	})
 	// A lost keystore, or another warehouse's under the same keys, is
 	// refused before any job runs: no ledger row, no byte changed.
 	store := func() string {

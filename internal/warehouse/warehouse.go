@@ -34,6 +34,7 @@ type Warehouse struct {
 	Secrets  *keys.Secrets
 	Config   *config.Config
 	conn     *duckdb.Connector
+	userSQL  bool
 }
 
 // Options says how to open a warehouse.
@@ -48,6 +49,9 @@ type Options struct {
 	Role string
 	// ShardIndex and ShardCount are Role's numbers when it is a shard.
 	ShardIndex, ShardCount int
+	// UserSQL opens the warehouse to run someone's ad-hoc SQL (see
+	// Sandbox): no connection gets the macros that carry secrets.
+	UserSQL bool
 }
 
 // KeystorePath is the file of wrapped data keys (see package vault).
@@ -104,7 +108,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 		return nil, fmt.Errorf("open warehouse %s: %w", dir, err)
 	}
 	w := &Warehouse{DB: sql.OpenDB(connector), Dir: dir, ReadOnly: opt.ReadOnly, SQL: opt.SQL,
-		Secrets: opt.Secrets, Config: cfg, conn: connector}
+		Secrets: opt.Secrets, Config: cfg, conn: connector, userSQL: opt.UserSQL}
 	if err := w.attachCold(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -238,7 +242,7 @@ func connInit(cfg *config.Config, opt Options) ([]string, error) {
 		inShard = "CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS " + ShardPredicate("key", "route", opt.ShardCount, opt.ShardIndex)
 	}
 	stmts = append(stmts, inShard)
-	if opt.Secrets != nil {
+	if opt.Secrets != nil && !opt.UserSQL {
 		stmts = append(stmts, keys.TokenMacroSQL(opt.Secrets.Pepper),
 			fmt.Sprintf("CREATE OR REPLACE TEMP MACRO landed_key(k) AS md5_number('%s' || k)",
 				keys.Token(opt.Secrets.Pepper, "salt", "landed_keys")[:32]))

@@ -2,7 +2,6 @@ package filedrop
 
 import (
 	"bytes"
-	"encoding/csv"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/parcours/parcours/internal/csvsafe"
 
 	"github.com/parcours/parcours/jobs/activate/delivery"
 )
@@ -64,9 +65,11 @@ func rows(ms []delivery.Member, header []string, attrs map[string]string) [][]st
 	return out
 }
 
+// encodeCSV writes the file with formula-like cells neutralised: it is
+// opened in spreadsheets, and names and attributes come from customers.
 func encodeCSV(header []string, data [][]string) ([]byte, error) {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
+	w := csvsafe.NewWriter(&buf)
 	if err := w.Write(header); err != nil {
 		return nil, err
 	}

@@ -78,6 +78,29 @@ func TestEncodeTextFormats(t *testing.T) {
 	}
 }
 
+// Names and attributes come from customers: a CSV cell a spreadsheet would
+// run as a formula is neutralised; JSON lines, read by programs, are not
+// touched; E.164 phones and numbers stay as they are.
+func TestCSVNeutralisesFormulas(t *testing.T) {
+	b := delivery.Batch{Destination: "crm", Segment: "s", Date: "2024-03-01", Number: 1, Op: delivery.OpUpsert,
+		Members: []delivery.Member{{Key: "k1", Phone: "+33612345678",
+			FirstName: `=HYPERLINK("http://evil.example","click")`, LastName: "+cmd|' /C calc'!A0",
+			Attributes: map[string]string{"note": "@SUM(A1)", "score": "-3.5"}}}}
+	reqs, _, err := conn(t, CSV).Encode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "key,email,phone,first_name,last_name,country_code,postal_code,note,score\n" +
+		`k1,,+33612345678,"'=HYPERLINK(""http://evil.example"",""click"")",'+cmd|' /C calc'!A0,,,'@SUM(A1),-3.5` + "\n"
+	if got := string(reqs[0].Body); got != want {
+		t.Errorf("CSV body\n%s\nwant\n%s", got, want)
+	}
+	reqs, _, err = conn(t, JSONL).Encode(b)
+	if err != nil || !strings.Contains(string(reqs[0].Body), `"first_name":"=HYPERLINK`) {
+		t.Errorf("JSON lines changed: %s %v", reqs[0].Body, err)
+	}
+}
+
 func TestParquetDeterministicAndReadable(t *testing.T) {
 	c := conn(t, Parquet)
 	a, _, err := c.Encode(batch(1000))
