@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/parcours/parcours/internal/redact"
 	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 )
@@ -71,7 +72,7 @@ func (l *Ledger) Start(ctx context.Context, runID, job string, date time.Time, a
 func (l *Ledger) Finish(ctx context.Context, runID, job, status string, ended time.Time, c Counts, jobErr error) error {
 	var errText any
 	if jobErr != nil {
-		errText = jobErr.Error()
+		errText = redact.Text(jobErr.Error())
 	}
 	var detail any
 	if len(c.Detail) > 0 {

@@ -28,6 +28,19 @@ DELETE FROM analytics.clv_scores WHERE customer_key NOT IN (SELECT customer_key 
 DELETE FROM analytics.segment_members WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.trigger_fires WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 
+-- name: erase_values
+-- The forms of the subjects' identifiers to look for in raw text (filled
+-- by the job: "text" values are lower-case, "digits" values are phone or
+-- card digits, compared with the text stripped of separators).
+CREATE OR REPLACE TEMP TABLE erase_values AS
+SELECT DISTINCT unnest(CAST($values AS VARCHAR[])) AS value, unnest(CAST($forms AS VARCHAR[])) AS form;
+-- Does a raw text quote one of them, in any form?
+CREATE OR REPLACE TEMP MACRO quotes_erased(raw) AS (
+  raw IS NOT NULL AND EXISTS (
+    SELECT 1 FROM erase_values v
+    WHERE CASE v.form WHEN 'digits' THEN contains(regexp_replace(raw, '[\s.\-()/]', '', 'g'), v.value)
+                      ELSE contains(lower(raw), v.value) END));
+
 -- name: erase_targets
 -- Everything that identifies the subjects being erased: their customers
 -- (erase_keys and erase_keys_by_request, filled by the job from the
@@ -78,8 +91,20 @@ UPDATE ops.sync_state SET customer_key = NULL, status = 'erase_pending'
 WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 UPDATE ops.activation_members SET member_key = remote_id, customer_key = NULL
 WHERE customer_key IN (SELECT customer_key FROM erase_keys);
--- Rejected rows quoting one of the subject's identifiers in clear.
-DELETE FROM ops.quarantine WHERE EXISTS (SELECT 1 FROM erase_values v WHERE contains(lower(raw), v.value));
+-- Rejected rows quoting one of the subject's identifiers in clear, in any
+-- written form; error texts that quote one lose their text.
+DELETE FROM ops.quarantine WHERE rowid IN (
+    -- each row's two searchable forms computed once, then compared with every value
+    SELECT q.rid FROM (
+        SELECT rowid AS rid, lower(coalesce(raw, '') || chr(10) || coalesce(reason, '')) AS t,
+               regexp_replace(coalesce(raw, '') || chr(10) || coalesce(reason, ''), '[\s.\-()/]', '', 'g') AS d
+        FROM ops.quarantine) q
+    JOIN erase_values v ON CASE v.form WHEN 'digits' THEN contains(q.d, v.value) ELSE contains(q.t, v.value) END);
+UPDATE ops.job_runs SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
+UPDATE ops.ingest_files SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
+UPDATE ops.sync_runs SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
+UPDATE ops.dead_letters SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
+UPDATE ops.activation_batches SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
 INSERT INTO ops.suppression (id_token, id_type, request_id)
 SELECT t.id_token, t.id_type, t.request_id
 FROM erase_tokens t WHERE t.id_token NOT IN (SELECT id_token FROM ops.suppression);

@@ -10,6 +10,8 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
+
+	"github.com/parcours/parcours/internal/redact"
 )
 
 // New returns a logger writing to w. format is auto, json or console; auto
@@ -26,6 +28,14 @@ func New(w io.Writer, format, level string) zerolog.Logger {
 		}
 	}
 	zerolog.TimeFieldFormat = time.RFC3339Nano
+	// Errors may quote input; every .Err() field is redacted on the way
+	// out (emails, phone-like numbers, control bytes, length).
+	zerolog.ErrorMarshalFunc = func(err error) any {
+		if err == nil {
+			return nil
+		}
+		return redact.Text(err.Error())
+	}
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", PartsOrder: []string{
 			zerolog.TimestampFieldName, zerolog.LevelFieldName, "step", "job", zerolog.MessageFieldName},

@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/redact"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/activate/delivery"
 	"github.com/parcours/parcours/orchestration"
@@ -100,7 +101,7 @@ func Apply(ctx context.Context, wh *warehouse.Warehouse, cfg *config.Config, dat
 VALUES (?, CAST(? AS DATE), 'apply', ?, ?, ?, ?, ?, ?, ?,
         (SELECT coalesce(sum(customers), 0) FROM ops.activation_exclusions WHERE plan_date = CAST(? AS DATE) AND destination = ?), ?, nullif(?, ''))`,
 			runID, ds, r.Destination, r.Planned, r.Sent, r.Accepted, r.Rejected, r.Retried, r.DeadLettered, ds, r.Destination,
-			r.DurationS, r.Error); err != nil {
+			r.DurationS, redact.Text(r.Error)); err != nil {
 			other = append(other, fmt.Errorf("sync log: %w", err))
 		}
 		if errs[i] == nil {
@@ -298,7 +299,7 @@ func settle(ctx context.Context, wh *warehouse.Warehouse, key, status, kind, msg
 		keys, outcomes, details = append(keys, k), append(outcomes, "accepted"), append(details, "")
 	}
 	for _, r := range out.Rejected {
-		keys, outcomes, details = append(keys, r.Key), append(outcomes, "rejected"), append(details, r.Reason)
+		keys, outcomes, details = append(keys, r.Key), append(outcomes, "rejected"), append(details, redact.Text(r.Reason))
 	}
 	return warehouse.InTx(ctx, conn, func() error {
 		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE settled AS
@@ -307,7 +308,7 @@ SELECT unnest(CAST(? AS VARCHAR[])) AS member_key, unnest(CAST(? AS VARCHAR[])) 
 			return fmt.Errorf("settled members: %w", err)
 		}
 		_, err := wh.RunSection(ctx, conn, "activation.apply.sql", "settle", sql.Named("batch_key", key),
-			sql.Named("batch_status", status), sql.Named("failure_kind", kind), sql.Named("batch_error", msg),
+			sql.Named("batch_status", status), sql.Named("failure_kind", kind), sql.Named("batch_error", redact.Text(msg)),
 			sql.Named("attempts", out.Attempts))
 		return err
 	})

@@ -35,6 +35,12 @@ const mailList = "list1"
 func (f *fixture) sealEmails(emails map[string]string) {
 	f.t.Helper()
 	f.wh.Secrets.MasterKey = bytes.Repeat([]byte{7}, 32)
+	if _, err := ivault.ReadHeader(f.wh.KeystorePath()); err != nil {
+		// The fixture opened its warehouse without a master key.
+		if err := ivault.CreateKeystore(f.wh.KeystorePath(), f.wh.Secrets.MasterKey, ivault.NewWarehouseID()); err != nil {
+			f.t.Fatal(err)
+		}
+	}
 	ks, err := ivault.OpenKeystore(f.wh.KeystorePath(), f.wh.Secrets.MasterKey)
 	if err != nil {
 		f.t.Fatal(err)

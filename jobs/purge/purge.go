@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parcours/parcours/internal/phone"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	vaultjob "github.com/parcours/parcours/jobs/vault"
@@ -262,11 +263,12 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 	if err != nil {
 		return nil, err
 	}
-	// Values to scrub from quarantine: the ones asked for and, while the
-	// keys still exist, what the vault holds of the subjects.
-	var values []string
+	// Values to scrub from quarantine and stored error texts: the ones
+	// asked for and, while the keys still exist, what the vault holds of
+	// the subjects, in every form they can be written in.
+	var scrub []ScrubValue
 	for _, r := range reqs {
-		values = append(values, strings.ToLower(strings.TrimSpace(r.Value)))
+		scrub = append(scrub, ScrubForms(r.Type, r.Value, wh.Config.Region)...)
 	}
 	recs, err := vaultjob.ReadSubjects(ctx, wh.DB, ks, keysFound)
 	if err != nil {
@@ -276,7 +278,7 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 	for _, rec := range recs {
 		for _, f := range []string{"customer_id", "email", "phone"} {
 			if v := rec.Values[f]; v != "" {
-				values = append(values, strings.ToLower(v))
+				scrub = append(scrub, ScrubForms(f, v, wh.Config.Region)...)
 			}
 		}
 		s, err := vault.ParseSubject(rec.SubjectToken)
@@ -285,7 +287,11 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 		}
 		subjects = append(subjects, s)
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE erase_values AS SELECT DISTINCT unnest(?) AS value", values); err != nil {
+	values, forms := make([]string, len(scrub)), make([]string, len(scrub))
+	for i, v := range scrub {
+		values[i], forms[i] = v.Value, v.Form
+	}
+	if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_values", sql.Named("values", values), sql.Named("forms", forms)); err != nil {
 		return nil, err
 	}
 	if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_targets"); err != nil {
@@ -357,6 +363,46 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 		audits = append(audits, a)
 	}
 	return audits, nil
+}
+
+// ScrubValue is one form of an identifier to look for in raw text:
+// Form "text" is compared with the lower-cased text, "digits" with the
+// text stripped of the separators people write numbers with.
+type ScrubValue struct{ Value, Form string }
+
+// ScrubForms lists the forms an identifier can take in raw text (a
+// quarantined row, an error a database or destination quoted): an email
+// in any case or URL-encoded; a phone as its national significant digits,
+// which every written form contains once separators are dropped
+// (06.64.35.63.42, +33 6 64 35 63 42, 0033664356342); anything else as
+// written, in any case.
+func ScrubForms(idType, v, region string) []ScrubValue {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil
+	}
+	switch idType {
+	case "email":
+		e := strings.ToLower(v)
+		return []ScrubValue{{e, "text"}, {strings.ReplaceAll(e, "@", "%40"), "text"}}
+	case "phone", "loyalty_card":
+		digits := strings.Map(func(r rune) rune {
+			if r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, v)
+		if idType == "phone" {
+			if e, ok := phone.E164(v, region); ok {
+				digits = phone.NationalDigits(e)
+			}
+		}
+		if len(digits) < 6 {
+			return nil // too short to tell a number from any other digits
+		}
+		return []ScrubValue{{digits, "digits"}}
+	}
+	return []ScrubValue{{strings.ToLower(v), "text"}}
 }
 
 func sweepOrphanKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (int, error) {

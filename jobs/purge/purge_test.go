@@ -2,6 +2,7 @@ package purge
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -73,6 +74,103 @@ func TestTarget(t *testing.T) {
 	} {
 		if got := Target(tc.stmt); got != tc.want {
 			t.Errorf("Target(%q) = %q, want %q", tc.stmt, got, tc.want)
+		}
+	}
+}
+
+// An erased subject's identifiers go from quarantined rows in every form
+// they were written in (the scrub once matched normalised values only and
+// kept 06.64.35.63.42), and from error texts stored in the ledgers.
+func TestErasureScrubsEveryForm(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Warehouse = t.TempDir()
+	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := warehouse.Open(ctx, &cfg, warehouse.Options{SQL: sqls,
+		Secrets: &keys.Secrets{Pepper: []byte("p"), MasterKey: []byte("0123456789abcdef0123456789abcdef")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	rows := map[string]bool{ // raw text -> must survive
+		"C1,Ann,06.64.35.63.42,Paris":                  false,
+		`{"phone":"+33 6 64 35 63 42","event":"call"}`: false,
+		"R9;0033664356342;store 4":                     false,
+		"C2,ANN.DOE@Example.COM,,":                     false,
+		`{"page":"/login?u=ann.doe%40example.com"}`:    false,
+		"C3,Bob,06.11.22.33.44,Lyon":                   true,
+		"C4,bob@example.com,,":                         true,
+	}
+	for raw := range rows {
+		if _, err := wh.DB.Exec(`INSERT INTO ops.quarantine (source, file, reason, raw, load_date, run_id)
+VALUES ('crm_customers', '2026-11-22/crm_customers.csv', 'bad row', ?, DATE '2026-11-22', 'r')`, raw); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, q := range []string{
+		`INSERT INTO ops.job_runs (run_id, job, logical_date, attempt, status, started_at, error) VALUES
+  ('r', 'ingest', DATE '2026-11-22', 1, 'failed', now(), 'missing column (found: C1, ann.doe@example.com, 06 64 35 63 42)'),
+  ('r', 'vault', DATE '2026-11-22', 1, 'failed', now(), 'about bob@example.com')`,
+		`INSERT INTO ops.ingest_files (source, file, folder_date, size_bytes, modified_at, status, error, run_id) VALUES
+  ('surveys', '2026-11-22/surveys.csv', DATE '2026-11-22', 1, now(), 'failed', 'value +33664356342 refused', 'r')`,
+	} {
+		if _, err := wh.DB.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := Erase(ctx, wh, conn, []Request{{ID: "q1", Type: "phone", Value: "06 64 35 63 42"}, {ID: "q2", Type: "email", Value: "Ann.Doe@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	left := map[string]bool{}
+	r, err := wh.DB.Query("SELECT raw FROM ops.quarantine")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r.Next() {
+		var raw string
+		r.Scan(&raw)
+		left[raw] = true
+	}
+	r.Close()
+	for raw, keep := range rows {
+		if left[raw] != keep {
+			t.Errorf("quarantined %q: kept %v, want %v", raw, left[raw], keep)
+		}
+	}
+	var ingestErr, vaultErr, fileErr string
+	wh.DB.QueryRow("SELECT error FROM ops.job_runs WHERE job = 'ingest'").Scan(&ingestErr)
+	wh.DB.QueryRow("SELECT error FROM ops.job_runs WHERE job = 'vault'").Scan(&vaultErr)
+	wh.DB.QueryRow("SELECT error FROM ops.ingest_files").Scan(&fileErr)
+	if strings.Contains(ingestErr, "ann") || strings.Contains(fileErr, "664356342") {
+		t.Errorf("error texts still quote the subject: %q, %q", ingestErr, fileErr)
+	}
+	if vaultErr != "about bob@example.com" {
+		t.Errorf("another subject's error text changed: %q", vaultErr)
+	}
+}
+
+func TestScrubForms(t *testing.T) {
+	for _, tc := range []struct {
+		typ, v string
+		want   []ScrubValue
+	}{
+		{"email", " Ann@Example.com", []ScrubValue{{"ann@example.com", "text"}, {"ann%40example.com", "text"}}},
+		{"phone", "+33 6 64 35 63 42", []ScrubValue{{"664356342", "digits"}}},
+		{"phone", "06.64.35.63.42", []ScrubValue{{"664356342", "digits"}}},
+		{"phone", "12", nil},
+		{"customer_id", "C0001", []ScrubValue{{"c0001", "text"}}},
+	} {
+		got := ScrubForms(tc.typ, tc.v, "FR")
+		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("ScrubForms(%s, %q) = %v, want %v", tc.typ, tc.v, got, tc.want)
 		}
 	}
 }
