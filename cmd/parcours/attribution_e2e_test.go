@@ -73,7 +73,8 @@ func TestAttributionCommand(t *testing.T) {
 func TestAttributionRanksPlantedChannels(t *testing.T) {
 	data := dataset(t, 10000, 120, 5)
 	wh := filepath.Join(t.TempDir(), "wh")
-	mustCLI(t, "run", "nightly", "--date", lastDate(t, data), "--input", data, "--warehouse", wh)
+	exports := filepath.Join(t.TempDir(), "exports")
+	mustCLIEnv(t, []string{"PARCOURS_EXPORT_DIR=" + exports}, "run", "nightly", "--date", lastDate(t, data), "--input", data, "--warehouse", wh)
 	truth := map[string]float64{}
 	for i, rec := range readCSVFile(t, filepath.Join(data, "truth", "channel_effects.csv")) {
 		if i > 0 && rec[0] != "store" && rec[0] != "call_center" {
@@ -87,7 +88,7 @@ func TestAttributionRanksPlantedChannels(t *testing.T) {
 		}
 		credit[rec[0]][rec[1]] = atof(t, rec[2])
 	}
-	checkSegmentsTriggersReport(t, wh, lastDate(t, data))
+	checkSegmentsTriggersReport(t, wh, exports, lastDate(t, data))
 	for _, model := range []string{"markov_order_1", "markov_order_2", "markov_order_3", "shapley_additive", "shapley_conversion_rate"} {
 		got := credit[model]
 		if len(got) == 0 {
@@ -148,7 +149,7 @@ func spearman(truth, got map[string]float64) float64 {
 // every trigger fire had the consent it needs at the end of the date, no
 // fire went to a customer whose latest record for that trigger is an
 // opt-out, and the report was written.
-func checkSegmentsTriggersReport(t *testing.T, wh, date string) {
+func checkSegmentsTriggersReport(t *testing.T, wh, exports, date string) {
 	t.Helper()
 	got := queryCSV(t, wh, `SELECT
   (SELECT count(*) FROM analytics.segment_members WHERE family = 'rfm') AS rfm,
@@ -174,7 +175,7 @@ func checkSegmentsTriggersReport(t *testing.T, wh, date string) {
 		t.Errorf("segment members without analytics consent %s, fires without channel consent %s, fires to opted-out customers %s: want 0",
 			got[2], got[3], got[4])
 	}
-	b, err := os.ReadFile(filepath.Join(wh, "reports", "report-"+date+".html"))
+	b, err := os.ReadFile(filepath.Join(exports, "reports", "report-"+date+".html"))
 	if err != nil {
 		t.Fatalf("the nightly run wrote no report: %v", err)
 	}

@@ -13,10 +13,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/internal/redact"
 	"github.com/parcours/parcours/orchestration"
 )
 
 func main() {
+	// Everything parcours creates is owner-only unless it says otherwise:
+	// DuckDB writes hot.duckdb's WAL and spill files itself, and they hold
+	// personal data. Shared outputs (cold exports, the report, Airflow
+	// files) are given their modes explicitly.
+	syscall.Umask(0o077)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
@@ -35,7 +41,7 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return orchestration.ExitOK
 	}
-	fmt.Fprintf(stderr, "parcours: %v\n", err)
+	fmt.Fprintf(stderr, "parcours: %s\n", redact.Text(err.Error()))
 	return orchestration.ExitCode(err)
 }
 

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -469,4 +470,46 @@ func unhex(t *testing.T, s string) []byte {
 		t.Fatalf("hex %q: %v", s, err)
 	}
 	return b
+}
+
+// Everything under the warehouse is owner-only (0600 files, 0700
+// folders) whatever the umask; the cold exports and the report, which
+// hold no identifier, are readable (0644 files, 0755 folders).
+func TestFileModes(t *testing.T) {
+	data := dataset(t, 500, 20, 13)
+	wh := filepath.Join(t.TempDir(), "wh")
+	exports := filepath.Join(t.TempDir(), "exports")
+	old := syscall.Umask(0) // the most permissive umask a scheduler could have
+	r := cli(t, []string{"PARCOURS_EXPORT_DIR=" + exports}, "run", "nightly", "--date", lastDate(t, data), "--input", data, "--warehouse", wh)
+	syscall.Umask(old)
+	if r.code != 0 {
+		t.Fatalf("nightly: exit %d\n%s", r.code, tail(r.stderr, 20))
+	}
+	check := func(root string, file, dir os.FileMode) int {
+		n := 0
+		filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := file
+			if fi.IsDir() {
+				want = dir
+			}
+			if fi.Mode().Perm() != want {
+				t.Errorf("%s: mode %v, want %v", p, fi.Mode().Perm(), want)
+			}
+			n++
+			return nil
+		})
+		return n
+	}
+	if n := check(wh, 0o600, 0o700); n < 6 {
+		t.Fatalf("only %d entries under the warehouse", n)
+	}
+	if n := check(exports, 0o644, 0o755); n < 5 {
+		t.Fatalf("only %d entries under the exports", n)
+	}
+	if _, err := os.Stat(filepath.Join(exports, "reports", "report-"+lastDate(t, data)+".html")); err != nil {
+		t.Fatalf("no report beside the exports: %v", err)
+	}
 }

@@ -19,7 +19,7 @@ func (a *app) reportCommand() *cobra.Command {
 		Long: `Writes one HTML file that opens offline (charts are inline SVG). It reads
 only the cold store and counts (model metrics, rows loaded and quarantined,
 privacy audit), never a customer row, so it can be shared. The nightly DAG
-writes the same report to <warehouse>/reports/report-<date>.html.`,
+writes the same report to <export_dir>/reports/report-<date>.html.`,
 		Example: `  parcours report --date 2026-06-30 --out report.html`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

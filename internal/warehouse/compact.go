@@ -59,7 +59,7 @@ func compactFile(ctx context.Context, path, dir string, engine config.DuckDB) (C
 			return c, err
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
+	if err := makePrivate(filepath.Join(dir, "tmp")); err != nil {
 		return c, err
 	}
 	// An in-memory engine that attaches the old and the new file.
@@ -91,6 +91,9 @@ func compactFile(ctx context.Context, path, dir string, engine config.DuckDB) (C
 		return c, err
 	}
 	c.Before = st.Size()
+	if err := os.Chmod(next, PrivateFile); err != nil {
+		return c, err
+	}
 	if err := os.Rename(next, path); err != nil {
 		return c, err
 	}

@@ -55,7 +55,7 @@ const (
 // commands that write, shared for those that only read. The lock is an OS
 // file lock, so it is released even if the process is killed.
 func AcquireLock(dir string, exclusive bool, command string) (*Lock, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(dir, PrivateDir); err != nil {
 		return nil, fmt.Errorf("warehouse %s: %w", dir, err)
 	}
 	fl := flock.New(filepath.Join(dir, lockFile))
@@ -78,7 +78,7 @@ func AcquireLock(dir string, exclusive bool, command string) (*Lock, error) {
 		h := Holder{PID: os.Getpid(), Host: host, Command: command, Since: time.Now().UTC()}
 		b, _ := json.Marshal(h)
 		tmp := l.holderPath + ".tmp"
-		if err := os.WriteFile(tmp, b, 0o644); err == nil {
+		if err := os.WriteFile(tmp, b, PrivateFile); err == nil {
 			_ = os.Rename(tmp, l.holderPath)
 		}
 	}

@@ -84,8 +84,16 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 			return nil, err
 		}
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil && !opt.ReadOnly {
-		return nil, fmt.Errorf("warehouse %s: %w", dir, err)
+	if !opt.ReadOnly {
+		if err := tighten(dir); err != nil {
+			return nil, err
+		}
+		if err := sweepSpill(dir); err != nil {
+			return nil, fmt.Errorf("warehouse %s: clear the spill folder: %w", dir, err)
+		}
+		if err := makePrivate(filepath.Join(dir, "tmp")); err != nil {
+			return nil, fmt.Errorf("warehouse %s: %w", dir, err)
+		}
 	}
 	q := engineParams(dir, cfg.DuckDB, opt.ReadOnly)
 	dsn := HotPath(dir)
@@ -131,6 +139,11 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 	}
 	if !opt.ReadOnly {
 		if err := w.ensureKeystore(ctx); err != nil {
+			w.Close()
+			return nil, err
+		}
+		// The database files were created by DuckDB meanwhile.
+		if err := tighten(dir); err != nil {
 			w.Close()
 			return nil, err
 		}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/parcours/parcours/internal/publish"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -50,9 +51,15 @@ type Manifest struct {
 // Run implements orchestration.Job.
 func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	var c orchestration.Counts
-	dir := filepath.Join(env.Config.ExportDir, "cold")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	dir, err := publish.Dir(env.Config.ExportDir, "cold")
+	if err != nil {
 		return c, fmt.Errorf("export: %w", err)
+	}
+	// Files a killed export left half-written.
+	if n, err := publish.Sweep(dir, "*.tmp"); err != nil {
+		return c, fmt.Errorf("export: %w", err)
+	} else if n > 0 {
+		env.Log.Info().Int("files", n).Msg("removed temp files an interrupted export left")
 	}
 	rows, err := env.WH.DB.QueryContext(ctx, "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cold' AND table_schema = 'main' ORDER BY 1")
 	if err != nil {
@@ -76,6 +83,9 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := env.WH.DB.ExecContext(ctx, q); err != nil {
 			return c, fmt.Errorf("export cold.%s: %w", t, err)
 		}
+		if err := publish.File(tmp); err != nil {
+			return c, fmt.Errorf("export cold.%s: %w", t, err)
+		}
 		if err := os.Rename(tmp, final); err != nil {
 			return c, fmt.Errorf("export cold.%s: %w", t, err)
 		}
@@ -92,7 +102,10 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	b, _ := json.MarshalIndent(m, "", "  ")
 	tmp := filepath.Join(dir, "manifest.json.tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	if err := os.WriteFile(tmp, append(b, '\n'), publish.FileMode); err != nil {
+		return c, err
+	}
+	if err := publish.File(tmp); err != nil {
 		return c, err
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, "manifest.json")); err != nil {

@@ -3,15 +3,16 @@ package report
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
+	"github.com/parcours/parcours/internal/publish"
 	"github.com/parcours/parcours/orchestration"
 )
 
 // Job is the report job: the night's shareable HTML report, written to
-// <warehouse>/reports/report-<date>.html.
+// <export_dir>/reports/report-<date>.html, beside the cold exports: what
+// is shared lives outside the owner-only warehouse folder.
 type Job struct{}
 
 // New returns the report job.
@@ -21,22 +22,29 @@ func New() *Job { return &Job{} }
 // shows; it executes no SQL file, it only reads.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "report", Needs: []string{"export", "score", "segments", "kpis", "attribution"},
-		Doc:       "the shareable HTML report of the date (cold aggregates and ops counts only) under <warehouse>/reports/",
+		Doc:       "the shareable HTML report of the date (cold aggregates and ops counts only) under <export_dir>/reports/",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 
-// Path is where the job writes the report of a date in a warehouse folder.
-func Path(warehouseDir string, date time.Time) string {
-	return filepath.Join(warehouseDir, "reports", "report-"+fmtDate(dayOf(date))+".html")
+// Path is where the job writes the report of a date under an export folder.
+func Path(exportDir string, date time.Time) string {
+	return filepath.Join(exportDir, "reports", "report-"+fmtDate(dayOf(date))+".html")
 }
 
 // Run implements orchestration.Job. Writing the same date twice replaces
 // the file, so the job is idempotent.
 func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	c := orchestration.Counts{Detail: map[string]int64{}}
-	path := Path(env.WH.Dir, env.Date)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	path := Path(env.Config.ExportDir, env.Date)
+	dir, err := publish.Dir(env.Config.ExportDir, "reports")
+	if err != nil {
 		return c, fmt.Errorf("report: %w", err)
+	}
+	// A report a killed run was writing.
+	if n, err := publish.Sweep(dir, ".report-*.tmp"); err != nil {
+		return c, fmt.Errorf("report: %w", err)
+	} else if n > 0 {
+		env.Log.Info().Int("files", n).Msg("removed temp files an interrupted report left")
 	}
 	charts, err := writeFile(ctx, env.WH.DB, env.Date, time.Now(), path)
 	if err != nil {

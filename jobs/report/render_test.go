@@ -16,6 +16,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -334,14 +335,28 @@ func TestJob(t *testing.T) {
 	}
 	wh := openWH(t)
 	plant(t, wh)
-	env := &orchestration.Env{Date: day(reportDay), WH: wh, Log: zerolog.Nop()}
+	cfg := config.Default()
+	cfg.ExportDir = filepath.Join(t.TempDir(), "exports")
+	env := &orchestration.Env{Date: day(reportDay), WH: wh, Config: &cfg, Log: zerolog.Nop()}
+	// A temp file a killed run left is swept.
+	os.MkdirAll(filepath.Join(cfg.ExportDir, "reports"), 0o700)
+	stale := filepath.Join(cfg.ExportDir, "reports", ".report-2026-06-09.html.123.tmp")
+	os.WriteFile(stale, []byte("half"), 0o600)
 	c, err := j.Run(context.Background(), env)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(wh.Dir, "reports", "report-2026-06-10.html")
-	if path != Path(wh.Dir, day(reportDay)) {
-		t.Errorf("Path = %s", Path(wh.Dir, day(reportDay)))
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("the temp file of an interrupted report is still there")
+	}
+	path := filepath.Join(cfg.ExportDir, "reports", "report-2026-06-10.html")
+	if path != Path(cfg.ExportDir, day(reportDay)) {
+		t.Errorf("Path = %s", Path(cfg.ExportDir, day(reportDay)))
+	}
+	for p, want := range map[string]os.FileMode{path: 0o644, filepath.Dir(path): 0o755} {
+		if fi, err := os.Stat(p); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v, want %v (shared, whatever the umask)", p, fi.Mode().Perm(), want)
+		}
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

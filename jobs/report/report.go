@@ -22,6 +22,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/parcours/parcours/internal/publish"
 )
 
 // Render writes the report for the logical date to w.
@@ -93,7 +95,7 @@ func writeFile(ctx context.Context, db Querier, date, now time.Time, path string
 	if charts, err = render(ctx, db, date, now, f); err != nil {
 		return nil, err
 	}
-	if err = f.Chmod(0o644); err != nil {
+	if err = f.Chmod(publish.FileMode); err != nil {
 		return nil, fmt.Errorf("write report %s: %w", path, err)
 	}
 	if err = f.Sync(); err != nil {

@@ -230,7 +230,7 @@ with DAG(
     )
     report = ParcoursBashOperator(
         task_id="report",
-        doc="the shareable HTML report of the date (cold aggregates and ops counts only) under <warehouse>/reports/",
+        doc="the shareable HTML report of the date (cold aggregates and ops counts only) under <export_dir>/reports/",
         bash_command=run_command("report"),
         **TASK_DEFAULTS,
     )

@@ -293,7 +293,7 @@ with DAG(
     )
     report = ParcoursPodOperator(
         task_id="report",
-        doc="the shareable HTML report of the date (cold aggregates and ops counts only) under <warehouse>/reports/",
+        doc="the shareable HTML report of the date (cold aggregates and ops counts only) under <export_dir>/reports/",
         name="parcours-report",
         arguments=run_args("report"),
         **TASK_DEFAULTS,
