@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/parcours/parcours/internal/redact"
 )
 
 // Job statuses in a run summary.
@@ -130,7 +133,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			sum.Status = StatusFailed
 		}
 		if err != nil {
-			sum.Error = err.Error()
+			sum.Error = redact.Text(err.Error())
 		}
 		return sum, err
 	}
@@ -204,7 +207,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		env.Log = log
 		t0 := time.Now()
 		if err := r.Ledger.Start(ctx, base.RunID, n, base.Date, res.Attempt, t0.UTC()); err != nil {
-			return finish(err)
+			return finish(fmt.Errorf("%s not started: %s", n, StorageCause(err)))
 		}
 		log.Info().Int("attempt", res.Attempt).Msg("job started")
 		counts, jobErr := runSafely(ctx, j, &env)
@@ -227,7 +230,16 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		// The ledger write must survive a cancelled context, or an
 		// interrupted job would stay "running".
 		if err := r.Ledger.Finish(context.WithoutCancel(ctx), base.RunID, n, status, time.Now().UTC(), counts, jobErr); err != nil {
-			return finish(err)
+			// The warehouse could not record the outcome (a full disk, a
+			// database DuckDB invalidated): whatever the job said, its
+			// work is not known to be kept. The cause leads the message.
+			res.Status, res.Error = StatusFailed, redact.Text(fmt.Sprintf("%s: %s (the job's outcome could not be written to the run ledger)", n, StorageCause(err)))
+			sum.Jobs = append(sum.Jobs, res)
+			for _, rest := range names[i+1:] {
+				sum.Jobs = append(sum.Jobs, JobResult{Job: rest, Status: StatusUpstreamFailed, Error: "not run: the warehouse could not be written"})
+			}
+			log.Error().Str("cause", StorageCause(err)).Err(err).Msg("job outcome not recorded: the run stops")
+			return finish(fmt.Errorf("%s: %s; the run stopped, rerun once fixed (it resumes at %s)", n, StorageCause(err), n))
 		}
 		res.Status = status
 		if status == StatusWaiting {
@@ -240,7 +252,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			}
 			log.Warn().Err(jobErr).Msg("nothing to do for this date; downstream jobs not run")
 		} else if jobErr != nil {
-			res.Error = jobErr.Error()
+			res.Error = redact.Text(jobErr.Error())
 			res.Temporary = IsTemporary(jobErr)
 			allTemporary = allTemporary && res.Temporary
 			failed[n] = true
@@ -290,6 +302,25 @@ func runSafely(ctx context.Context, j Job, env *Env) (c Counts, err error) {
 		}
 	}()
 	return j.Run(ctx, env)
+}
+
+// StorageCause is the first cause of a storage error, as an operator
+// needs it first: DuckDB reports a failed checkpoint as "FATAL Error:
+// database has been invalidated ... Original error: <the cause>", and our
+// wrapping puts "ledger finish:" in front; the cause is the disk.
+func StorageCause(err error) string {
+	msg := err.Error()
+	if _, orig, ok := strings.Cut(msg, `Original error: "`); ok {
+		if i := strings.LastIndex(orig, `"`); i > 0 {
+			orig = orig[:i]
+		}
+		return orig + " (DuckDB closed the database after this error)"
+	}
+	msg, _, _ = strings.Cut(msg, "\n-- in statement:")
+	for _, p := range []string{"ledger start: ", "ledger finish: ", "ledger interrupted: "} {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return msg
 }
 
 func round(v float64) float64 { return float64(int64(v*1000)) / 1000 }

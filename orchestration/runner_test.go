@@ -3,6 +3,7 @@ package orchestration
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -199,4 +200,51 @@ func equalMaps(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+// When the ledger cannot record a job's end (a full disk invalidated the
+// database), the job is never reported as succeeded, the jobs after it
+// are listed as not run, and the run's error leads with the cause.
+func TestLedgerFailureIsNotSuccess(t *testing.T) {
+	wh, sqls := openTestWarehouse(t)
+	breaks := job("b", "a")
+	breaks.run = func(ctx context.Context, env *Env) (Counts, error) {
+		// What a failed checkpoint leaves: the ledger cannot be written.
+		_, err := wh.DB.ExecContext(ctx, "DROP TABLE ops.job_runs")
+		return Counts{}, err
+	}
+	ok := func(name string, needs ...string) Job {
+		j := job(name, needs...)
+		j.run = func(context.Context, *Env) (Counts, error) { return Counts{}, nil }
+		return j
+	}
+	dag, err := NewDAG([]Job{ok("a"), breaks, ok("c", "b")}, sqls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{DAG: dag, Ledger: NewLedger(wh.DB, sqls), Log: zerolog.Nop()}
+	sum, err := r.Run(context.Background(), Env{Date: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), RunID: "r", Config: wh.Config}, RunOptions{})
+	if err == nil || ExitCode(err) != ExitJobFailed {
+		t.Fatalf("err = %v, want a job failure", err)
+	}
+	if got := statuses(sum); got["a"] != StatusSucceeded || got["b"] != StatusFailed || got["c"] != StatusUpstreamFailed {
+		t.Fatalf("statuses %v", got)
+	}
+	if !strings.HasPrefix(err.Error(), "b: ") || strings.HasPrefix(err.Error(), "b: ledger") || !strings.Contains(err.Error(), "job_runs") {
+		t.Fatalf("err = %q: want the job, then the cause", err)
+	}
+}
+
+func TestStorageCause(t *testing.T) {
+	fatal := errors.New(`ledger finish: FATAL Error: Failed: database has been invalidated because of a previous fatal error. The database must be restarted prior to being used again.
+Original error: "Failed to create checkpoint because of error: Could not write file "/w/hot.duckdb": No space left on device"
+-- in statement:
+UPDATE ops.job_runs`)
+	want := `Failed to create checkpoint because of error: Could not write file "/w/hot.duckdb": No space left on device (DuckDB closed the database after this error)`
+	if got := StorageCause(fatal); got != want {
+		t.Fatalf("got %q\nwant %q", got, want)
+	}
+	if got := StorageCause(errors.New("ledger start: Catalog Error: x\n-- in statement:\nINSERT")); got != "Catalog Error: x" {
+		t.Fatalf("got %q", got)
+	}
 }

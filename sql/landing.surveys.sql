@@ -19,8 +19,10 @@ CREATE TABLE IF NOT EXISTS landing.surveys (
     _extra      JSON,     -- columns the contract does not know, kept aside
     _reasons    VARCHAR,  -- contract violations (rows with any are moved to ops.quarantine)
     _field      VARCHAR,
-    _raw        VARCHAR
+    _raw        VARCHAR,
+    _nulled     VARCHAR   -- values dropped as invalid, by reason (counted in ops.ingest_files.nulled)
 );
+ALTER TABLE landing.surveys ADD COLUMN IF NOT EXISTS _nulled VARCHAR;
 
 -- name: load
 SELECT

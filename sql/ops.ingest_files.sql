@@ -22,3 +22,6 @@ CREATE TABLE IF NOT EXISTS ops.ingest_files (
     loaded_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (source, file)
 );
+-- Values dropped from loaded rows as invalid (an optional email that is
+-- not one), by reason: {"email: not an email address": 3}.
+ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS nulled JSON;

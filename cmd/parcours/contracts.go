@@ -78,6 +78,9 @@ func notes(col ingest.Column) string {
 	if col.Pattern != "" {
 		parts = append(parts, "format `"+col.Pattern+"`")
 	}
+	if col.EventTime {
+		parts = append(parts, "within the plausible window")
+	}
 	if col.Doc != "" {
 		parts = append(parts, col.Doc)
 	}

@@ -234,6 +234,21 @@ type Ingest struct {
 	// CatchUp loads every earlier dated folder whose files were never loaded
 	// (or changed since), not only the run date's folder.
 	CatchUp bool `yaml:"catch_up" json:"catch_up"`
+	// PlausibleFrom and PlausibleDaysAhead bound event times: a row dated
+	// before PlausibleFrom (YYYY-MM-DD) or more than PlausibleDaysAhead
+	// days after the run date is quarantined (a clock reset to 1970, a
+	// year typed 2206), never loaded into hot or cold.
+	PlausibleFrom      string `yaml:"plausible_from" json:"plausible_from"`
+	PlausibleDaysAhead int    `yaml:"plausible_days_ahead" json:"plausible_days_ahead"`
+}
+
+// PlausibleWindow is the range of event times ingest accepts for a run
+// date: [from, to), to being midnight after the run date plus
+// PlausibleDaysAhead days, in UTC.
+func (i Ingest) PlausibleWindow(runDate time.Time) (from, to time.Time) {
+	from, _ = time.Parse(time.DateOnly, i.PlausibleFrom)
+	d := time.Date(runDate.Year(), runDate.Month(), runDate.Day(), 0, 0, 0, 0, time.UTC)
+	return from, d.AddDate(0, 0, i.PlausibleDaysAhead+1)
 }
 
 // Identity tunes identity stitching.
@@ -260,7 +275,7 @@ func Default() Config {
 		Timezone:  "Europe/Paris",
 		Region:    "FR",
 		Log:       Log{Format: "auto", Level: "info"},
-		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true},
+		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true, PlausibleFrom: "1990-01-01", PlausibleDaysAhead: 2},
 		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1, MaxReceiptsPerCardDay: 10, MaxStoresPerCardDay: 3},
 		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, RetentionMonths: map[string]int{
 			"web_events": 13, "app_events": 13, "email_events": 13, "contacts": 36,
@@ -341,6 +356,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.RejectThreshold < 0 || c.Ingest.RejectThreshold > 1 {
 		errs = append(errs, fmt.Sprintf("ingest.reject_threshold: %v is not between 0 and 1", c.Ingest.RejectThreshold))
+	}
+	if _, err := time.Parse(time.DateOnly, c.Ingest.PlausibleFrom); err != nil {
+		errs = append(errs, fmt.Sprintf("ingest.plausible_from: %q is not a date (YYYY-MM-DD)", c.Ingest.PlausibleFrom))
+	}
+	if c.Ingest.PlausibleDaysAhead < 0 {
+		errs = append(errs, "ingest.plausible_days_ahead: must be 0 or more")
 	}
 	if c.Identity.MaxCustomerIDs < 1 {
 		errs = append(errs, "identity.max_customer_ids: must be at least 1")

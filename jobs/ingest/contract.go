@@ -55,7 +55,15 @@ type Column struct {
 	Pattern string
 	// Layout is the strptime layout of a LocalTime column.
 	Layout string
-	Doc    string
+	// EventTime marks when the row happened: it must fall in the plausible
+	// window (ingest.plausible_from to the run date plus
+	// ingest.plausible_days_ahead), or the row is quarantined.
+	EventTime bool
+	// Email marks an email address: one that is not one (no @, spaces, no
+	// domain) is quarantined when the column is required, else dropped
+	// from the row and counted in ops.ingest_files.nulled.
+	Email bool
+	Doc   string
 }
 
 // Check is a rule across columns, written as a SQL condition over the

@@ -4,6 +4,8 @@ package ingest
 // README.md's "Data contracts" section is printed from these
 // (`parcours contracts --markdown`), so the two cannot drift apart.
 func Contracts() []Contract {
+	emailSubject := Check{Field: "subject_id", SQL: "subject_type <> 'email' OR valid_email(norm_email(subject_id))",
+		Reason: "not an email address (subject_type is email)"}
 	events := []string{"page_view", "product_view", "add_to_cart", "checkout_start", "purchase"}
 	purposes := []string{"analytics", "personalization", "marketing_email", "marketing_sms", "marketing_ads"}
 	subjectTypes := []string{"customer_id", "email", "phone"}
@@ -15,7 +17,7 @@ func Contracts() []Contract {
 				"Every version is kept: an old email stays linked to its customer.",
 			Columns: []Column{
 				{Name: "customer_id", Type: Text, Required: true, Doc: "CRM id"},
-				{Name: "email", Type: Text, Doc: "trimmed and lower-cased on load"},
+				{Name: "email", Type: Text, Email: true, Doc: "trimmed and lower-cased on load"},
 				{Name: "phone", Type: Text, Doc: "to E.164 on load (default region from config); unusable numbers become empty"},
 				{Name: "first_name", Type: Text},
 				{Name: "last_name", Type: Text},
@@ -24,8 +26,8 @@ func Contracts() []Contract {
 				{Name: "city", Type: Text},
 				{Name: "loyalty_card", Type: Text, Pattern: `[0-9]{8,19}`},
 				{Name: "signup_channel", Type: Enum, Values: []string{"web", "app", "store"}},
-				{Name: "created_at", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true},
-				{Name: "updated_at", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true},
+				{Name: "created_at", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true, EventTime: true},
+				{Name: "updated_at", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true, EventTime: true},
 			},
 		},
 		{
@@ -33,7 +35,7 @@ func Contracts() []Contract {
 			Doc: "Website analytics events, one JSON object per line.",
 			Columns: []Column{
 				{Name: "event_id", Type: Text, Required: true},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 				{Name: "session_id", Type: Text},
 				{Name: "cookie_id", Type: Text, Required: true, Doc: "first-party anonymous cookie"},
 				{Name: "user_id", Type: Text, Doc: "CRM customer id when logged in"},
@@ -58,7 +60,7 @@ func Contracts() []Contract {
 			Doc: "Mobile app events (Parquet).",
 			Columns: []Column{
 				{Name: "event_id", Type: Text, Required: true},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 				{Name: "device_id", Type: Text, Required: true},
 				{Name: "user_id", Type: Text, Doc: "CRM customer id when logged in"},
 				{Name: "event", Type: Enum, Required: true, Values: append(append([]string{}, events...), "push_open")},
@@ -80,7 +82,7 @@ func Contracts() []Contract {
 			Columns: []Column{
 				{Name: "receipt_id", Type: Text, Required: true},
 				{Name: "store_id", Type: Text, Required: true},
-				{Name: "ts", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true},
+				{Name: "ts", Type: LocalTime, Layout: "%Y-%m-%d %H:%M:%S", Required: true, EventTime: true},
 				{Name: "loyalty_card", Type: Text, Pattern: `[0-9]{8,19}`, Doc: "blank when the buyer shows none"},
 				{Name: "items", Type: Text, Required: true, Pattern: `[^:|]+:[0-9]+:[0-9]+(\.[0-9]+)?(\|[^:|]+:[0-9]+:[0-9]+(\.[0-9]+)?)*`,
 					Doc: "sku:qty:unit_price joined by |"},
@@ -94,7 +96,7 @@ func Contracts() []Contract {
 			Doc: "Call-centre contacts.",
 			Columns: []Column{
 				{Name: "contact_id", Type: Text, Required: true},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 				{Name: "phone", Type: Text, Doc: "to E.164 on load; blank when withheld"},
 				{Name: "reason", Type: Enum, Values: []string{"delivery", "billing", "product", "return", "account", "complaint"}},
 				{Name: "duration_s", Type: Int, Min: num(0)},
@@ -109,9 +111,9 @@ func Contracts() []Contract {
 			Columns: []Column{
 				{Name: "event_id", Type: Text, Required: true},
 				{Name: "campaign_id", Type: Text, Required: true},
-				{Name: "email", Type: Text, Required: true},
+				{Name: "email", Type: Text, Required: true, Email: true},
 				{Name: "event", Type: Enum, Required: true, Values: []string{"send", "open", "click", "bounce", "unsubscribe"}},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 			},
 		},
 		{
@@ -123,19 +125,20 @@ func Contracts() []Contract {
 				{Name: "subject_type", Type: Enum, Required: true, Values: subjectTypes},
 				{Name: "purpose", Type: Enum, Required: true, Values: purposes},
 				{Name: "status", Type: Enum, Required: true, Values: []string{"granted", "withdrawn"}},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 				{Name: "expires_at", Type: Timestamp},
 				{Name: "source", Type: Text},
 			},
+			Checks: []Check{emailSubject},
 		},
 		{
 			Source: "surveys", File: "surveys.csv", Format: CSV, Kind: Event, Key: []string{"response_id"},
 			Doc: "Survey answers (NPS, CSAT) with free-text verbatims.",
 			Columns: []Column{
 				{Name: "response_id", Type: Text, Required: true},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 				{Name: "customer_id", Type: Text},
-				{Name: "email", Type: Text},
+				{Name: "email", Type: Text, Email: true},
 				{Name: "nps", Type: Int, Min: num(0), Max: num(10)},
 				{Name: "csat", Type: Int, Min: num(1), Max: num(5)},
 				{Name: "verbatim", Type: Text},
@@ -149,17 +152,18 @@ func Contracts() []Contract {
 			Doc: "GDPR erasure requests (right to be forgotten).",
 			Columns: []Column{
 				{Name: "request_id", Type: Text, Required: true},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 				{Name: "subject_id", Type: Text, Required: true},
 				{Name: "subject_type", Type: Enum, Required: true, Values: subjectTypes},
 			},
+			Checks: []Check{emailSubject},
 		},
 		{
 			Source: "trigger_optouts", File: "trigger_optouts.csv", Format: CSV, Kind: Event, Key: []string{"optout_id"},
 			Doc: "Per-trigger opt-outs (and opt-ins back) from the preference centre.",
 			Columns: []Column{
 				{Name: "optout_id", Type: Text, Required: true},
-				{Name: "ts", Type: Timestamp, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
 				{Name: "customer_id", Type: Text, Required: true},
 				{Name: "trigger", Type: Enum, Required: true, Values: []string{"cart_abandonment", "browse_abandonment", "post_contact", "win_back"}},
 				{Name: "status", Type: Enum, Required: true, Values: []string{"opt_out", "opt_in"}},
@@ -203,7 +207,7 @@ func Contracts() []Contract {
 			Source: "marketing_spend", File: "marketing_spend.csv", Format: CSV, Kind: Upsert, Key: []string{"date", "channel"},
 			Doc: "Marketing spend per day and channel; a later delivery of a (date, channel) corrects it.",
 			Columns: []Column{
-				{Name: "date", Type: Date, Required: true},
+				{Name: "date", Type: Date, Required: true, EventTime: true},
 				{Name: "channel", Type: Enum, Required: true, Values: []string{"email", "push", "sms", "paid_search", "social", "display", "affiliate"}},
 				{Name: "spend", Type: Decimal, Required: true, Min: num(0)},
 			},

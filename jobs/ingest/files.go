@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -25,6 +26,8 @@ type inputFile struct {
 	// Columns are the file's column names: the CSV header, the Parquet
 	// schema, or the keys seen in a sample of JSON lines.
 	Columns []string
+	// Compression is the file's compression, told by its first bytes.
+	Compression string
 }
 
 // folders lists the dated sub-folders (YYYY-MM-DD) of input, oldest first.
@@ -36,7 +39,14 @@ func folders(input string) ([]time.Time, error) {
 	var out []time.Time
 	for _, e := range entries {
 		if !e.IsDir() {
-			continue
+			// Landing zones are often links to where files arrive: a
+			// symlinked date folder is a folder.
+			if e.Type()&os.ModeSymlink == 0 {
+				continue
+			}
+			if fi, err := os.Stat(filepath.Join(input, e.Name())); err != nil || !fi.IsDir() {
+				continue
+			}
 		}
 		d, err := time.Parse(time.DateOnly, e.Name())
 		if err != nil {
@@ -59,8 +69,8 @@ func stat(input string, folder time.Time, name string) (*inputFile, error) {
 }
 
 // csvHeader reads a CSV file's header line (a UTF-8 BOM is ignored).
-func csvHeader(path string) ([]string, error) {
-	f, err := os.Open(path)
+func csvHeader(path, compression string) ([]string, error) {
+	f, err := openText(path, compression)
 	if err != nil {
 		return nil, err
 	}
@@ -84,8 +94,8 @@ func csvHeader(path string) ([]string, error) {
 // jsonKeys returns the keys seen in the first n parseable lines, in order
 // of first appearance. JSON lines carry no header; a sample is how a
 // required field missing from a whole file, or a new field, is noticed.
-func jsonKeys(path string, n int) ([]string, error) {
-	f, err := os.Open(path)
+func jsonKeys(path, compression string, n int) ([]string, error) {
+	f, err := openText(path, compression)
 	if err != nil {
 		return nil, err
 	}
@@ -123,6 +133,36 @@ func jsonKeys(path string, n int) ([]string, error) {
 	return keys, nil
 }
 
+// describeColumns says what a file's first row holds, for error texts
+// that end in the run ledger: its column names when it looks like a
+// header (it names at least one column of the contract and every field
+// has the shape of a name), else only its number of fields, since a file
+// without a header starts with a data row, and data rows hold personal
+// data.
+func describeColumns(c Contract, cols []string) string {
+	known := false
+	for _, fc := range cols {
+		if !headerName.MatchString(fc) {
+			return fmt.Sprintf("the first row does not look like a header (%d fields)", len(cols))
+		}
+		if _, ok := c.Column(strings.ToLower(strings.TrimSpace(fc))); ok {
+			known = true
+		}
+	}
+	if !known {
+		return fmt.Sprintf("the first row does not look like a header (%d fields, none of them a column of %s)", len(cols), c.Source)
+	}
+	return "found: " + strings.Join(cols, ", ")
+}
+
+func looksLikeHeader(c Contract, cols []string) bool {
+	return strings.HasPrefix(describeColumns(c, cols), "found: ")
+}
+
+// headerName is the shape of a column name: letters first, then letters,
+// digits and the punctuation exports put in names; no @, no long digit runs.
+var headerName = regexp.MustCompile(`^\s*[\p{L}_][\p{L}\p{N} _.\-/()#%]{0,63}\s*$`)
+
 // matchColumns maps a file's columns onto the contract: which contract
 // columns the file has (by its own spelling), which required ones are
 // missing, and which of its columns the contract does not know.
@@ -132,7 +172,10 @@ func matchColumns(c Contract, cols []string) (have map[string]string, missing, e
 	for _, fc := range cols {
 		norm := strings.ToLower(strings.TrimSpace(fc))
 		if seen[norm] {
-			return nil, nil, nil, fmt.Errorf("column %q appears twice", fc)
+			if !looksLikeHeader(c, cols) {
+				continue // a data row: the missing columns will be reported
+			}
+			return nil, nil, nil, fmt.Errorf("the first row names a column twice (%s)", describeColumns(c, cols))
 		}
 		seen[norm] = true
 		if _, ok := c.Column(norm); ok {

@@ -47,6 +47,7 @@ type sourceResult struct {
 	read, loaded, quarantined, duplicates int64
 	files                                 int
 	err                                   error
+	nulled                                map[string]int64 // values dropped as invalid, by reason
 }
 
 // Run implements orchestration.Job.
@@ -106,6 +107,18 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		counts.Detail[c.Source+".loaded"] = res.loaded
 		counts.Detail[c.Source+".quarantined"] = res.quarantined
 		counts.Detail[c.Source+".duplicates"] = res.duplicates
+		if len(res.nulled) > 0 {
+			var n int64
+			reasons := make([]string, 0, len(res.nulled))
+			for why, k := range res.nulled {
+				n += k
+				reasons = append(reasons, fmt.Sprintf("%s (%d)", why, k))
+			}
+			sort.Strings(reasons)
+			counts.Detail[c.Source+".nulled"] = n
+			env.Log.Warn().Str("source", c.Source).Int64("values", n).Strs("reasons", reasons).
+				Msg("invalid values dropped from loaded rows (the rows are kept)")
+		}
 		ev := env.Log.Info()
 		if res.err != nil {
 			ev = env.Log.Error().Err(res.err)

@@ -1,6 +1,8 @@
 package ingest
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"database/sql"
 	"fmt"
@@ -10,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
@@ -241,5 +244,199 @@ func TestNoFolderIsNothingToDo(t *testing.T) {
 	_, err := h.run("2026-11-22")
 	if orchestration.ExitCode(err) != orchestration.ExitNothingToDo {
 		t.Fatalf("err = %v, want nothing to do", err)
+	}
+}
+
+// An unclosed quote on row 96 of a 100-row file once made four rows
+// vanish inside one quarantined "row" (read 96, loaded 95, quarantined
+// 1). Every physical line is now accounted for.
+func TestIngestUnclosedQuoteLosesNothing(t *testing.T) {
+	h := newHarness(t)
+	var b strings.Builder
+	b.WriteString("response_id,ts,customer_id,email,nps,csat,verbatim,channel\n")
+	for i := 1; i <= 100; i++ {
+		verbatim := fmt.Sprintf("fine %d", i)
+		if i == 96 {
+			verbatim = `"never closed`
+		}
+		fmt.Fprintf(&b, "S%d,2026-11-22T10:00:00Z,C%d,,7,4,%s,web\n", i, i, verbatim)
+	}
+	h.write("2026-11-22", "surveys.csv", b.String())
+	h.cfg.Ingest.RejectThreshold = 0.9
+	if _, err := h.run("2026-11-22"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.one("SELECT rows_read || ' ' || rows_loaded || ' ' || rows_quarantined FROM ops.ingest_files WHERE source = 'surveys'"); got != "100 95 5" {
+		t.Fatalf("read loaded quarantined = %s, want 100 95 5", got)
+	}
+	if got := h.one("SELECT count(*) FROM landing.surveys"); got != "95" {
+		t.Fatalf("landing holds %s rows", got)
+	}
+	if got := h.one("SELECT string_agg(line, ',' ORDER BY line) FROM ops.quarantine"); got != "97,98,99,100,101" {
+		t.Fatalf("quarantined lines %s, want 97 to 101 (header is line 1)", got)
+	}
+	if got := h.one("SELECT raw FROM ops.quarantine WHERE line = 99"); got != "S98,2026-11-22T10:00:00Z,C98,,7,4,fine 98,web" {
+		t.Fatalf("line 99 quarantined as %q", got)
+	}
+	if got := h.one("SELECT reason FROM ops.quarantine WHERE line = 101"); got != "line 101: inside a quote opened on line 97 that is never closed" {
+		t.Fatalf("reason %q", got)
+	}
+	if got := h.one("SELECT strpos(raw, chr(10)) FROM ops.quarantine WHERE line = 97"); got != "0" {
+		t.Fatal("the row at the quote still carries the rest of the file")
+	}
+}
+
+// Compressed extracts are told by their bytes, not their names: a gzip or
+// zstd file named .csv loads like the plain file; an archive fails with a
+// sentence, and the ledger records it cleanly (no binary, no job stuck).
+func TestIngestCompressedInput(t *testing.T) {
+	body := "receipt_id,store_id,ts,loyalty_card,items,amount,discount,payment\n" +
+		"R1,S01,2026-11-22 14:03:11,,P001:1:1.00,1.00,0,card\n" +
+		"R2,S01,bad,,P001:1:1.00,1.00,0,card\n" +
+		"R3,S01,2026-11-22 15:00:00,,P001:2:1.00,2.00,0,cash\n"
+	plain := newHarness(t)
+	plain.cfg.Ingest.RejectThreshold = 0.9
+	plain.write("2026-11-22", "pos_transactions.csv", body)
+	if _, err := plain.run("2026-11-22"); err != nil {
+		t.Fatal(err)
+	}
+	want := plain.one("SELECT string_agg(receipt_id || amount, ',' ORDER BY receipt_id) FROM landing.pos_transactions") +
+		plain.one("SELECT string_agg(line || reason, ',') FROM ops.quarantine")
+	for _, comp := range []string{"gzip", "zstd"} {
+		t.Run(comp, func(t *testing.T) {
+			h := newHarness(t)
+			h.cfg.Ingest.RejectThreshold = 0.9
+			var buf bytes.Buffer
+			if comp == "gzip" {
+				w := gzip.NewWriter(&buf)
+				w.Write([]byte(body))
+				w.Close()
+			} else {
+				w, _ := zstd.NewWriter(&buf)
+				w.Write([]byte(body))
+				w.Close()
+			}
+			h.write("2026-11-22", "pos_transactions.csv", buf.String())
+			if _, err := h.run("2026-11-22"); err != nil {
+				t.Fatal(err)
+			}
+			got := h.one("SELECT string_agg(receipt_id || amount, ',' ORDER BY receipt_id) FROM landing.pos_transactions") +
+				h.one("SELECT string_agg(line || reason, ',') FROM ops.quarantine")
+			if got != want {
+				t.Fatalf("%s file loaded %q, the plain one %q", comp, got, want)
+			}
+		})
+	}
+	t.Run("zip", func(t *testing.T) {
+		h := newHarness(t)
+		h.write("2026-11-22", "pos_transactions.csv", "PK\x03\x04\x14\x00\x00\x00\x08\x00\xff\xfe binary")
+		_, err := h.run("2026-11-22")
+		if err == nil || !strings.Contains(err.Error(), "2026-11-22/pos_transactions.csv is a ZIP archive") {
+			t.Fatalf("err = %v", err)
+		}
+		if got := h.one("SELECT status || ': ' || error FROM ops.ingest_files"); !strings.HasPrefix(got, "failed: ") || !strings.Contains(got, "ZIP") {
+			t.Fatalf("ledger: %q", got)
+		}
+	})
+}
+
+// A file without its header line fails naming the missing columns, but
+// never quotes its first row: that row is a customer's data.
+func TestIngestHeaderErrorsQuoteNoData(t *testing.T) {
+	h := newHarness(t)
+	row := "C10000104,benjamin.simon42@gmail.com,07.99.12.34.56,Benjamin,Simon,1960-10-10,75011,Paris,,web,2026-01-01 10:00:00,2026-01-01 10:00:00\n"
+	h.write("2026-11-22", "crm_customers.csv", row+row)
+	h.write("2026-11-22", "email_events.csv", "event_id,campaign_id,event,ts\nE1,K1,open,2026-11-22T10:00:00Z\n")
+	_, err := h.run("2026-11-22")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, pii := range []string{"benjamin", "Benjamin", "Simon", "07.99", "C10000104", "1960"} {
+		if strings.Contains(err.Error(), pii) || strings.Contains(h.one("SELECT string_agg(error, ' ') FROM ops.ingest_files"), pii) {
+			t.Errorf("the error quotes %q: %v", pii, err)
+		}
+	}
+	if !strings.Contains(err.Error(), "2026-11-22/crm_customers.csv: missing required column customer_id, created_at, updated_at (the first row does not look like a header (12 fields))") {
+		t.Errorf("err = %v", err)
+	}
+	// A real header is named: the user sees which columns are there.
+	if !strings.Contains(err.Error(), "missing required column email (found: event_id, campaign_id, event, ts)") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// A date folder that is a symlink (a landing zone linked in) is loaded.
+func TestIngestFollowsSymlinkedFolder(t *testing.T) {
+	h := newHarness(t)
+	elsewhere := filepath.Join(t.TempDir(), "landing-zone")
+	os.MkdirAll(elsewhere, 0o755)
+	os.WriteFile(filepath.Join(elsewhere, "web_events.jsonl"), []byte(web("w1", "2026-11-22T10:00:00Z", "page_view", "")), 0o644)
+	os.MkdirAll(h.input, 0o755)
+	if err := os.Symlink(elsewhere, filepath.Join(h.input, "2026-11-22")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.run("2026-11-22"); err != nil {
+		t.Fatalf("symlinked folder: %v", err)
+	}
+	if got := h.one("SELECT count(*) FROM landing.web_events"); got != "1" {
+		t.Fatalf("loaded %s rows", got)
+	}
+}
+
+// Event times outside the plausible window (a clock reset to 1970, a year
+// typed 2206) are quarantined, not loaded into hot or cold.
+func TestIngestImplausibleDatesQuarantined(t *testing.T) {
+	h := newHarness(t)
+	h.write("2026-11-22", "web_events.jsonl",
+		web("ok", "2026-11-22T10:00:00Z", "page_view", "")+
+			web("ahead2", "2026-11-24T23:00:00Z", "page_view", "")+
+			web("ahead3", "2026-11-25T01:00:00Z", "page_view", "")+
+			web("epoch", "1970-01-01T00:00:00Z", "page_view", "")+
+			web("typo", "2206-11-22T10:00:00Z", "page_view", ""))
+	h.cfg.Ingest.RejectThreshold = 0.9
+	if _, err := h.run("2026-11-22"); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.one("SELECT string_agg(event_id, ',' ORDER BY event_id) FROM landing.web_events"); got != "ahead2,ok" {
+		t.Fatalf("loaded %s", got)
+	}
+	if got := h.one("SELECT string_agg(line || ' ' || reason, '; ' ORDER BY line) FROM ops.quarantine"); got !=
+		"3 ts: outside the plausible window 1990-01-01 to 2026-11-24: '2026-11-25T01:00:00Z'; "+
+			"4 ts: outside the plausible window 1990-01-01 to 2026-11-24: '1970-01-01T00:00:00Z'; "+
+			"5 ts: outside the plausible window 1990-01-01 to 2026-11-24: '2206-11-22T10:00:00Z'" {
+		t.Fatalf("quarantine: %s", got)
+	}
+}
+
+// An email that is not one never becomes an identifier: dropped from a
+// CRM row (the customer is kept) and counted, or the row quarantined
+// where the email is what the row is about.
+func TestIngestInvalidEmails(t *testing.T) {
+	h := newHarness(t)
+	h.write("2026-11-22", "crm_customers.csv", "customer_id,email,phone,first_name,last_name,birth_date,postcode,city,loyalty_card,signup_channel,created_at,updated_at\n"+
+		"C1,Ann@Example.com,,Ann,,,,,,web,2026-11-01 10:00:00,2026-11-01 10:00:00\n"+
+		"C2,n/a,,Bob,,,,,,web,2026-11-01 10:00:00,2026-11-01 10:00:00\n"+
+		"C3,bob at example.com,,Bob,,,,,,web,2026-11-01 10:00:00,2026-11-01 10:00:00\n")
+	h.write("2026-11-22", "email_events.csv", "event_id,campaign_id,email,event,ts\n"+
+		"E1,K1,ann@example.com,open,2026-11-22T10:00:00Z\nE2,K1,unknown,open,2026-11-22T10:00:00Z\n")
+	h.write("2026-11-22", "consents.csv", "consent_id,subject_id,subject_type,purpose,status,ts,expires_at,source\n"+
+		"K1,ann@example.com,email,analytics,granted,2026-11-22T10:00:00Z,,web\n"+
+		"K2,0612345678,email,analytics,granted,2026-11-22T10:00:00Z,,web\n"+
+		"K3,0612345678,phone,analytics,granted,2026-11-22T10:00:00Z,,web\n")
+	h.cfg.Ingest.RejectThreshold = 0.9
+	if _, err := h.run("2026-11-22"); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"SELECT string_agg(customer_id || '=' || coalesce(email, '-'), ',' ORDER BY customer_id) FROM landing.crm_customers": "C1=ann@example.com,C2=-,C3=-",
+		"SELECT CAST(nulled AS VARCHAR) FROM ops.ingest_files WHERE source = 'crm_customers'":                                `{"email: not an email address":2}`,
+		"SELECT rows_loaded || '/' || rows_quarantined FROM ops.ingest_files WHERE source = 'crm_customers'":                 "3/0",
+		"SELECT string_agg(event_id, ',') FROM landing.email_events":                                                         "E1",
+		"SELECT string_agg(consent_id, ',' ORDER BY consent_id) FROM landing.consents":                                       "K1,K3",
+		"SELECT string_agg(source || ':' || line || ':' || field, ',' ORDER BY source) FROM ops.quarantine":                  "consents:3:subject_id,email_events:3:email",
+	} {
+		if got := h.one(q); got != want {
+			t.Errorf("%s\n = %q, want %q", q, got, want)
+		}
 	}
 }

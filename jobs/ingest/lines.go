@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"errors"
 	"io"
-	"os"
 	"strings"
 )
 
@@ -14,12 +13,17 @@ import (
 // occurrences. DuckDB's parallel readers do not number rows, and numbering
 // them in SQL serialises the scan, so ingest loads at full speed and only
 // the few rejected rows are looked up here, by their text.
-func locateLines(path string, format Format, wants []string) ([]int64, error) {
+func locateLines(path, compression string, format Format, wants []string) ([]int64, error) {
 	out := make([]int64, len(wants))
 	if len(wants) == 0 {
 		return out, nil
 	}
-	data, err := os.ReadFile(path)
+	f, err := openText(path, compression)
+	if err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(f)
+	f.Close()
 	if err != nil {
 		return nil, err
 	}

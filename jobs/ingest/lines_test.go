@@ -29,7 +29,7 @@ func TestLocateLines(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := locateLines(p, tt.format, tt.wants)
+			got, err := locateLines(p, "", tt.format, tt.wants)
 			if err != nil {
 				t.Fatal(err)
 			}

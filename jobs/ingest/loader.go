@@ -3,11 +3,13 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/parcours/parcours/internal/redact"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -18,6 +20,7 @@ type loader struct {
 	conn  *sql.Conn
 	c     Contract
 	input string
+	files map[string]*inputFile // by path relative to input
 }
 
 // rejected is one row bound for ops.quarantine.
@@ -35,6 +38,10 @@ type fileOutcome struct {
 	read, loaded, quarantined, duplicates int64
 	status, errText                       string
 	extra                                 []string
+	// late is set on a file failed after its scan (its rows removed).
+	late bool
+	// nulled counts values dropped from loaded rows, by reason.
+	nulled map[string]int64
 }
 
 func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
@@ -44,14 +51,26 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 	groups := map[string]*group{}
 	var groupKeys []string
 	var fileErrs []string
+	l.files = map[string]*inputFile{}
 	for _, f := range files {
 		o := &fileOutcome{f: f, status: "loaded"}
 		outcomes[f.Rel] = o
+		l.files[f.Rel] = f
 		order = append(order, f.Rel)
 		if f.Size == 0 {
 			o.status = "empty" // nothing to scan; recorded so it is not looked at again
 			continue
 		}
+		comp, err := sniffCompression(f.Path)
+		if err == nil && comp != Uncompressed && l.c.Format == Parquet {
+			err = fmt.Errorf("is %s-compressed: Parquet files carry their own compression, give the .parquet file as written", comp)
+		}
+		if err != nil {
+			o.status, o.errText = "failed", err.Error()
+			fileErrs = append(fileErrs, fmt.Sprintf("%s %s", f.Rel, err))
+			continue
+		}
+		f.Compression = comp
 		cols, err := l.columnsOf(ctx, f)
 		var have map[string]string
 		var missing, extra []string
@@ -61,7 +80,7 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 		// JSON lines none of which parse have no keys to check; each line
 		// will be quarantined.
 		if err == nil && len(missing) > 0 && !(l.c.Format == JSONL && len(cols) == 0) {
-			err = fmt.Errorf("missing required column %s (found: %s)", strings.Join(missing, ", "), strings.Join(cols, ", "))
+			err = fmt.Errorf("missing required column %s (%s)", strings.Join(missing, ", "), describeColumns(l.c, cols))
 		}
 		if err != nil {
 			o.status, o.errText = "failed", err.Error()
@@ -73,6 +92,7 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 		if l.c.Format == JSONL {
 			key = strings.Join(extra, "\x00") // JSON lines are matched by key, not position
 		}
+		key = f.Compression + "\x01" + key // one scan reads one compression
 		g, ok := groups[key]
 		if !ok {
 			g = &group{have: have, extra: extra, cols: cols}
@@ -115,15 +135,32 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 	if err := l.recordUnscanned(ctx, outcomes, order); err != nil && res.err == nil {
 		res.err = err
 	}
+	var lateErrs []string // files failed while loading (counts that do not add up)
 	for _, rel := range order {
 		o := outcomes[rel]
 		res.read += o.read
 		res.loaded += o.loaded
 		res.quarantined += o.quarantined
 		res.duplicates += o.duplicates
+		for why, n := range o.nulled {
+			if res.nulled == nil {
+				res.nulled = map[string]int64{}
+			}
+			res.nulled[why] += n
+		}
 		if o.status == "rejected" && res.err == nil {
 			res.err = fmt.Errorf("%s", o.errText)
 		}
+		if o.status == "failed" && o.late {
+			lateErrs = append(lateErrs, fmt.Sprintf("%s: %s", rel, o.errText))
+		}
+	}
+	if len(lateErrs) > 0 {
+		e := fmt.Errorf("%s: %s", l.c.Source, strings.Join(lateErrs, "; "))
+		if res.err != nil {
+			e = fmt.Errorf("%v; %s", res.err, strings.Join(lateErrs, "; "))
+		}
+		res.err = e
 	}
 	return res
 }
@@ -146,7 +183,7 @@ func extraColumns(outcomes map[string]*fileOutcome) []string {
 func (l *loader) columnsOf(ctx context.Context, f *inputFile) ([]string, error) {
 	switch l.c.Format {
 	case JSONL:
-		return jsonKeys(f.Path, 200)
+		return jsonKeys(f.Path, f.Compression, 200)
 	case Parquet:
 		rows, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(%s))", lit(f.Path)))
 		if err != nil {
@@ -163,7 +200,7 @@ func (l *loader) columnsOf(ctx context.Context, f *inputFile) ([]string, error) 
 		}
 		return cols, rows.Err()
 	default:
-		return csvHeader(f.Path)
+		return csvHeader(f.Path, f.Compression)
 	}
 }
 
@@ -182,8 +219,11 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 			rels = append(rels, f.Rel)
 		}
 	}
+	allRels := rels // failed files leave rels, not the ledger
 	inFiles := litListRaw(rels)
 	table := l.c.Table()
+	// Records are counted independently of DuckDB, while it scans.
+	counted := l.countRecords(groups)
 	t0 := time.Now()
 	step := func(name string) {
 		l.env.Log.Debug().Str("source", l.c.Source).Str("step", name).Dur("took", time.Since(t0)).Msg("ingest step")
@@ -265,7 +305,7 @@ WITH raw AS (
 %s
 )
 %s
-)`, table, len(prefix)+1, len(prefix)+1, lit(l.env.RunID), rawSelect(l.c, *g, i), checkedSelect(l.c), load)
+)`, table, len(prefix)+1, len(prefix)+1, lit(l.env.RunID), rawSelect(l.c, *g, i), checkedSelect(l.c, l.window()), load)
 		l.env.Log.Trace().Str("source", l.c.Source).Str("sql", q).Msg("ingest query")
 		if err := exec(q); err != nil {
 			return err
@@ -307,6 +347,43 @@ WITH raw AS (
 			if r.structural {
 				o.read++
 			}
+		}
+	}
+	quarantine, err = l.reconcile(ctx, counted(), quarantine, outcomes)
+	if err != nil {
+		return err
+	}
+	var failed []string
+	for _, rel := range rels {
+		if o := outcomes[rel]; o.status == "failed" {
+			failed = append(failed, rel)
+		}
+	}
+	if len(failed) > 0 {
+		if l.c.Kind == Snapshot {
+			// Keep the previous snapshot (phase one emptied the table).
+			if err := exec("ROLLBACK"); err != nil {
+				return err
+			}
+			inTx = false
+			if err := begin(); err != nil {
+				return err
+			}
+			if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
+				return err
+			}
+		} else if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, litListRaw(failed))); err != nil {
+			return err
+		}
+		ok := rels[:0:0]
+		for _, rel := range rels {
+			if outcomes[rel].status != "failed" {
+				ok = append(ok, rel)
+			}
+		}
+		rels, inFiles = ok, litListRaw(ok)
+		if len(ok) == 0 {
+			inFiles = "NULL"
 		}
 	}
 	step("rejects")
@@ -357,6 +434,9 @@ WITH raw AS (
 			o.status = "loaded"
 			o.loaded = o.read - o.quarantined - o.duplicates
 		}
+		if err := l.countNulled(ctx, inFiles, outcomes); err != nil {
+			return err
+		}
 		if l.c.Kind == Event {
 			if err := exec(fmt.Sprintf("INSERT INTO ops.landed_keys SELECT %s, landed_key(%s), _load_date, _file FROM %s WHERE _file IN (%s)",
 				lit(l.c.Source), keyExpr(l.c.Key), table, inFiles)); err != nil {
@@ -367,7 +447,7 @@ WITH raw AS (
 	if err := l.insertQuarantine(ctx, quarantine); err != nil {
 		return err
 	}
-	if err := l.recordFiles(ctx, rels, outcomes); err != nil {
+	if err := l.recordFiles(ctx, allRels, outcomes); err != nil {
 		return err
 	}
 	if err := commit(); err != nil {
@@ -375,6 +455,147 @@ WITH raw AS (
 	}
 	step("commit")
 	return nil
+}
+
+// recordCount is one file's independent count.
+type recordCount struct {
+	records
+	err error
+}
+
+// countRecords counts the records of the groups' text files in the
+// background; the returned function waits for the counts.
+func (l *loader) countRecords(groups []*group) func() map[string]recordCount {
+	if l.c.Format == Parquet {
+		return func() map[string]recordCount { return nil }
+	}
+	var files []*inputFile
+	for _, g := range groups {
+		files = append(files, g.files...)
+	}
+	done := make(chan map[string]recordCount, 1)
+	go func() {
+		out := make(map[string]recordCount, len(files))
+		for _, f := range files {
+			var rc recordCount
+			r, err := openText(f.Path, f.Compression)
+			if err == nil {
+				rc.records, err = countRecords(r, l.c.Format)
+				r.Close()
+			}
+			rc.err = err
+			out[f.Rel] = rc
+		}
+		done <- out
+	}()
+	return func() map[string]recordCount { return <-done }
+}
+
+// reconcile checks, per text file, that the rows read add up to the
+// records an independent pass counted. Rows an unclosed quote swallowed
+// are quarantined one per physical line, each saying where the quote
+// opened; a file whose counts still differ is failed with the two
+// figures, never loaded short. It returns the quarantine to write.
+func (l *loader) reconcile(ctx context.Context, counts map[string]recordCount, quarantine []rejected, outcomes map[string]*fileOutcome) ([]rejected, error) {
+	if counts == nil {
+		return quarantine, nil
+	}
+	rels := make([]string, 0, len(counts))
+	for rel := range counts {
+		rels = append(rels, rel)
+	}
+	sort.Strings(rels)
+	for _, rel := range rels {
+		rc, o := counts[rel], outcomes[rel]
+		if o == nil {
+			continue
+		}
+		if rc.err != nil {
+			return nil, fmt.Errorf("count the records of %s: %w", rel, rc.err)
+		}
+		want := rc.N
+		if rc.Unclosed > 0 {
+			f := l.files[rel]
+			r, err := openText(f.Path, f.Compression)
+			if err != nil {
+				return nil, err
+			}
+			lost, err := linesAfter(r, rc.Unclosed)
+			r.Close()
+			if err != nil {
+				return nil, fmt.Errorf("read %s: %w", rel, err)
+			}
+			// The reader's one rejected "row" at the quote holds the rest
+			// of the file: keep its first line, the others come one by one.
+			for i := range quarantine {
+				if q := &quarantine[i]; q.file == rel && q.line == rc.Unclosed {
+					q.raw, _, _ = strings.Cut(q.raw, "\n")
+					q.raw = strings.TrimSuffix(q.raw, "\r")
+				}
+			}
+			why := fmt.Sprintf("inside a quote opened on line %d that is never closed", rc.Unclosed)
+			for _, pl := range lost {
+				quarantine = append(quarantine, rejected{file: rel, line: pl.N, raw: pl.Text, structural: true,
+					reason: fmt.Sprintf("line %d: %s", pl.N, why)})
+				o.quarantined++
+				o.read++
+			}
+			want += int64(len(lost))
+			if len(lost) > 0 {
+				l.env.Log.Warn().Str("source", l.c.Source).Str("file", rel).Int64("line", rc.Unclosed).Int("rows", len(lost)).
+					Msg("a quote is never closed: the rows after it are quarantined one by one")
+			}
+		}
+		if o.read == want {
+			continue
+		}
+		o.status, o.late = "failed", true
+		o.errText = fmt.Sprintf("the CSV reader returned %d rows but the file holds %d records: not loaded "+
+			"(it could not follow the file's quoting or line endings; check the file near its first quarantined line)", o.read, want)
+		if l.c.Format == JSONL {
+			o.errText = fmt.Sprintf("the reader returned %d rows but the file holds %d lines: not loaded", o.read, want)
+		}
+		o.read, o.loaded, o.quarantined, o.duplicates = want, 0, 0, 0
+		kept := quarantine[:0]
+		for _, q := range quarantine {
+			if q.file != rel {
+				kept = append(kept, q)
+			}
+		}
+		quarantine = kept
+	}
+	return quarantine, nil
+}
+
+// countNulled counts, per loaded file, the values dropped as invalid.
+func (l *loader) countNulled(ctx context.Context, inFiles string, outcomes map[string]*fileOutcome) error {
+	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(
+		"SELECT _file, why, count(*) FROM (SELECT _file, unnest(string_split(_nulled, '; ')) AS why FROM %s WHERE _nulled IS NOT NULL AND _file IN (%s)) GROUP BY ALL",
+		l.c.Table(), inFiles))
+	if err != nil {
+		return fmt.Errorf("count dropped values: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f, why string
+		var n int64
+		if err := rows.Scan(&f, &why, &n); err != nil {
+			return err
+		}
+		if o := outcomes[f]; o != nil {
+			if o.nulled == nil {
+				o.nulled = map[string]int64{}
+			}
+			o.nulled[why] += n
+		}
+	}
+	return rows.Err()
+}
+
+// window is the plausible range of event times for the run date.
+func (l *loader) window() window {
+	from, to := l.env.Config.Ingest.PlausibleWindow(l.env.Date)
+	return window{From: from, To: to}
 }
 
 func (l *loader) countPerFile(ctx context.Context, q string, outcomes map[string]*fileOutcome, add func(*fileOutcome, int64)) error {
@@ -464,7 +685,11 @@ func (l *loader) contractRejects(ctx context.Context, inFiles string) ([]rejecte
 		for k, i := range idx {
 			wants[k] = out[i].raw
 		}
-		lines, err := locateLines(l.input+"/"+file, l.c.Format, wants)
+		comp := ""
+		if f := l.files[file]; f != nil {
+			comp = f.Compression
+		}
+		lines, err := locateLines(l.input+"/"+file, comp, l.c.Format, wants)
 		if err != nil {
 			return nil, fmt.Errorf("locate rejected rows in %s: %w", file, err)
 		}
@@ -611,13 +836,18 @@ func (l *loader) recordFileRows(ctx context.Context, outs []*fileOutcome) error 
 	for _, o := range outs {
 		var errText any
 		if o.errText != "" {
-			errText = o.errText
+			errText = redact.Text(o.errText)
+		}
+		var nulled any
+		if len(o.nulled) > 0 {
+			b, _ := json.Marshal(o.nulled)
+			nulled = string(b)
 		}
 		rows = append(rows, []any{l.c.Source, o.f.Rel, o.f.Folder, o.f.Size, o.f.MTime, o.status, o.read, o.loaded, o.quarantined, o.duplicates,
-			strList(o.extra), errText, l.env.RunID})
+			strList(o.extra), errText, nulled, l.env.RunID})
 	}
 	err := warehouse.InsertRows(ctx, l.conn, `INSERT OR REPLACE INTO ops.ingest_files
-(source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate, extra_columns, error, run_id)
+(source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate, extra_columns, error, nulled, run_id)
 VALUES`, "", rows)
 	if err != nil {
 		return fmt.Errorf("record %s files in ops.ingest_files: %w", l.c.Source, err)

@@ -6,7 +6,7 @@ import (
 )
 
 // group is a set of files of one source read by one DuckDB scan: same
-// format and same columns.
+// format, columns and compression.
 type group struct {
 	files []*inputFile
 	have  map[string]string // contract column -> file column
@@ -18,6 +18,14 @@ type group struct {
 // reader stores lines it could not parse.
 func rejectTables(source string, i int) (errs, scans string) {
 	return fmt.Sprintf("rej_%s_%d", source, i), fmt.Sprintf("rejscan_%s_%d", source, i)
+}
+
+// compressionOption is read_csv's compression argument for a group.
+func compressionOption(g group) string {
+	if len(g.files) == 0 || g.files[0].Compression == Uncompressed {
+		return ""
+	}
+	return ", compression = " + lit(g.files[0].Compression)
 }
 
 func fileList(g group) string {
@@ -65,9 +73,9 @@ func csvSelect(c Contract, g group, i int) string {
   concat_ws(',', %s) AS _raw
 FROM read_csv(%s, header = true, auto_detect = false, delim = ',', quote = '"', escape = '"',
   columns = {%s}, filename = true, store_rejects = true,
-  rejects_table = %s, rejects_scan = %s)`,
+  rejects_table = %s, rejects_scan = %s%s)`,
 		strings.Join(proj, ", "), extraJSON(g.extra), strings.Join(rawParts, ", "), fileList(g),
-		strings.Join(colsDecl, ", "), lit(rej), lit(scan))
+		strings.Join(colsDecl, ", "), lit(rej), lit(scan), compressionOption(g))
 }
 
 func jsonlSelect(c Contract, g group, i int) string {
@@ -103,9 +111,9 @@ FROM (
     CASE WHEN json_valid(line) THEN json_extract_string(line, [%s]) END AS _v
   FROM read_csv(%s, columns = {'line': 'VARCHAR'}, header = false, auto_detect = false,
     delim = '\x1e', quote = '', escape = '', filename = true, store_rejects = true,
-    rejects_table = %s, rejects_scan = %s)
+    rejects_table = %s, rejects_scan = %s%s)
   WHERE line IS NOT NULL -- blank lines are not rows
-)`, strings.Join(proj, ", "), extra, strings.Join(paths, ", "), fileList(g), lit(rej), lit(scan))
+)`, strings.Join(proj, ", "), extra, strings.Join(paths, ", "), fileList(g), lit(rej), lit(scan), compressionOption(g))
 }
 
 func parquetSelect(c Contract, g group) string {
