@@ -21,7 +21,8 @@ DELETE FROM ops.activation_exclusions WHERE plan_date = CAST($date AS DATE);
 -- the date; trigger members are that day's fires (each fire is a message,
 -- so it is "present" only if it was already sent that day). Gates, in this
 -- order: consent for the destination's purpose valid at $now; no
--- identifier of the customer on the suppression list; for members new to
+-- identifier of the customer on the suppression list; no objection (to
+-- profiling or marketing, or a contested decision); for members new to
 -- the destination, the frequency cap: at most $cap messages per customer
 -- over the $window_days days ending on the date, across destinations
 -- (accepted adds of earlier days count; today's new members are served in
@@ -55,7 +56,9 @@ WITH latest AS (
                 WHEN EXISTS (
                     SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
                     WHERE cm.customer_key = s.customer_key)
-                  THEN 'suppressed' END AS gate,
+                  THEN 'suppressed'
+                WHEN s.customer_key IN (SELECT customer_key FROM consent.objecting)
+                  THEN 'objected' END AS gate,
            EXISTS (SELECT 1 FROM ops.sync_state st
                    WHERE st.destination = s.destination AND st.segment = s.segment
                      AND st.customer_key = s.customer_key AND st.status = 'active'
@@ -92,7 +95,8 @@ LEFT JOIN ranked r USING (destination, segment, customer_key);
 -- What a destination holds (ops.sync_state) that must leave it, and why.
 -- Privacy removals happen in every mode: the subject was erased (the purge
 -- cut the customer key), consent for the destination's purpose is no
--- longer valid at $now, or an identifier is suppressed. Members who merely
+-- longer valid at $now, an identifier is suppressed, or the customer
+-- objects (consent.objecting). Members who merely
 -- left the segment are removed in mirror mode only, and never from a
 -- trigger audience (a fire is a message, not a membership). Only members
 -- this tool sent are ever removed: nothing else is in ops.sync_state.
@@ -111,6 +115,7 @@ SELECT st.destination, st.segment, st.customer_key, st.remote_id,
             WHEN EXISTS (
                 SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
                 WHERE cm.customer_key = st.customer_key) THEN 'suppressed'
+            WHEN st.customer_key IN (SELECT customer_key FROM consent.objecting) THEN 'objected'
             -- leaving the segment: mirror mode, configured segments only
             -- (dropping a segment from the config never wipes its audience)
             WHEN d.mirror AND st.segment NOT LIKE 'trigger:%'
@@ -149,7 +154,8 @@ WHERE b.status IN ('dead', 'sending') AND b.op = 'upsert' AND am.outcome IS NULL
              AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ)))
        OR EXISTS (
            SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
-           WHERE cm.customer_key = am.customer_key));
+           WHERE cm.customer_key = am.customer_key)
+       OR am.customer_key IN (SELECT customer_key FROM consent.objecting));
 -- Removal batches holding a member erased after they were planned (they
 -- carry the member's fields): the erased member's removal is planned
 -- afresh, by remote id only.
@@ -177,6 +183,7 @@ SELECT DISTINCT b.destination, b.segment, am.customer_key, am.remote_id,
             WHEN EXISTS (
                 SELECT 1 FROM identity.customer_map cm JOIN ops.suppression x ON x.id_token = cm.id_token
                 WHERE cm.customer_key = am.customer_key) THEN 'suppressed'
+            WHEN am.customer_key IN (SELECT customer_key FROM consent.objecting) THEN 'objected'
        END AS reason
 FROM ops.activation_batches b
 JOIN ops.activation_members am USING (idempotency_key)

@@ -26,10 +26,12 @@ CREATE TABLE IF NOT EXISTS analytics.segment_members (
 -- The customers segments may hold, and the job's staging tables. Details
 -- are staged as text: a Go string appended to a JSON column would be
 -- stored as a JSON string, not as the object it spells.
+-- Who objects (to profiling or to marketing) is in no segment.
 CREATE OR REPLACE TEMP TABLE seg_consented AS
 SELECT DISTINCT customer_key FROM consent.intervals
 WHERE purpose = 'analytics' AND valid_from <= CAST($now AS TIMESTAMPTZ)
-  AND (valid_to IS NULL OR CAST($now AS TIMESTAMPTZ) < valid_to);
+  AND (valid_to IS NULL OR CAST($now AS TIMESTAMPTZ) < valid_to)
+  AND customer_key NOT IN (SELECT customer_key FROM consent.objecting);
 CREATE OR REPLACE TEMP TABLE seg_rows (
     family        VARCHAR NOT NULL,
     segment       VARCHAR NOT NULL,

@@ -1,6 +1,7 @@
 -- analytics.trigger_exclusions: how many customers each trigger would have
 -- reached on a run's date but kept out, and why (no_consent: no consent
--- for the channel's purpose at the end of the day; opted_out: their latest
+-- for the channel's purpose at the end of the day; objected: they object
+-- to profiling or marketing, or contest a decision; opted_out: their latest
 -- record for that trigger is an opt-out; cooldown: it fired for them
 -- recently). Counts only, never who: each candidate is counted once, under
 -- the first rule that kept it out. Every trigger and reason has a row,
@@ -13,7 +14,7 @@
 CREATE TABLE IF NOT EXISTS analytics.trigger_exclusions (
     fired_on   DATE NOT NULL,
     "trigger"  VARCHAR NOT NULL,
-    reason     VARCHAR NOT NULL,   -- no_consent | opted_out | cooldown
+    reason     VARCHAR NOT NULL,   -- no_consent | objected | opted_out | cooldown
     customers  BIGINT NOT NULL
 );
 
@@ -22,7 +23,7 @@ DELETE FROM analytics.trigger_exclusions WHERE fired_on = CAST($date AS DATE);
 INSERT INTO analytics.trigger_exclusions
 SELECT CAST($date AS DATE), d."trigger", r.reason, count(DISTINCT g.customer_key)
 FROM trigger_defs d
-CROSS JOIN (VALUES ('no_consent'), ('opted_out'), ('cooldown')) AS r(reason)
+CROSS JOIN (VALUES ('no_consent'), ('objected'), ('opted_out'), ('cooldown')) AS r(reason)
 LEFT JOIN trigger_gated g ON g."trigger" = d."trigger" AND g.excluded = r.reason
 GROUP BY d."trigger", r.reason
 ORDER BY d."trigger", r.reason;

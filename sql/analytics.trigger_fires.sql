@@ -144,7 +144,8 @@ FROM rfm r JOIN value_risk v USING (customer_key);
 -- name: gate
 -- Every candidate with the first rule that keeps it out, NULL when it
 -- fires: no consent for the channel's purpose valid at $now (valid_from <=
--- $now < valid_to); the latest opt-out record before $now for this
+-- $now < valid_to); an objection (to profiling or to marketing, or a
+-- contested decision: consent.objecting); the latest opt-out record before $now for this
 -- customer and trigger is an opt_out (records reach the customer through
 -- identity.customer_map, never through a blocked identifier; a tie at the
 -- same instant counts as opt_out); the trigger fired for them in the
@@ -165,6 +166,8 @@ SELECT c."trigger", c.customer_key, c.reason, d.channel, d.purpose, d.content,
                             AND i.valid_from <= CAST($now AS TIMESTAMPTZ)
                             AND (i.valid_to IS NULL OR i.valid_to > CAST($now AS TIMESTAMPTZ)))
            THEN 'no_consent'
+         WHEN EXISTS (SELECT 1 FROM consent.objecting ob WHERE ob.customer_key = c.customer_key)
+           THEN 'objected'
          WHEN EXISTS (SELECT 1 FROM latest_optout o
                       WHERE o.customer_key = c.customer_key AND o."trigger" = c."trigger" AND o.status = 'opt_out')
            THEN 'opted_out'

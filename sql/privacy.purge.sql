@@ -69,6 +69,8 @@ DELETE FROM analytics.trigger_fires WHERE customer_key IN (SELECT customer_key F
 DELETE FROM consent.intervals WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM consent.events WHERE subject_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM consent.trigger_optouts WHERE subject_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM consent.objections WHERE id_token IN (SELECT id_token FROM erase_tokens);
+DELETE FROM consent.objecting WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.customer_profile WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.customer_attrs WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM vault.pii WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
@@ -123,6 +125,7 @@ DELETE FROM landing.consents;
 DELETE FROM landing.surveys;
 DELETE FROM landing.erasure_requests;
 DELETE FROM landing.trigger_optouts;
+DELETE FROM landing.objections;
 
 -- name: quarantine_retention
 -- Rejected rows may quote PII in their raw text: they are kept

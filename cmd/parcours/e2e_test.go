@@ -796,3 +796,58 @@ func readCSVFile(t *testing.T, path string) [][]string {
 	}
 	return recs
 }
+
+// Personal data planted in every way ingest can reject input (a file
+// without its header, bad values over the threshold, broken JSON, a
+// Parquet column of the wrong type) never reaches stderr, the run ledger,
+// ops.ingest_files or status --json.
+func TestRejectionsQuoteNoPersonalData(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	day := filepath.Join(data, "2026-11-22")
+	if err := os.MkdirAll(day, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, body string) {
+		if err := os.WriteFile(filepath.Join(day, name), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A CRM export saved without its header line.
+	write("crm_customers.csv", "C10000104,benjamin.simon42@gmail.com,07.99.12.34.56,Benjamin,Simon,1960-10-10,75011,Paris,,web,2026-01-01 10:00:00,2026-01-01 10:00:00\n")
+	// Survey answers with values in the wrong columns, over the threshold.
+	write("surveys.csv", "response_id,ts,customer_id,email,nps,csat,verbatim,channel\n"+
+		"S1,2026-11-22T10:00:00Z,C1,,benjamin.simon42@gmail.com,5,call me on 07 99 12 34 56,web\n"+
+		"S2,2026-11-22T10:00:00Z,C2,,+33799123456,5,ok,Benjamin Simon\n")
+	// Broken JSON lines holding an email and a phone.
+	write("web_events.jsonl", `{"event_id":"w1","ts":"2026-11-22T10:00:00Z","cookie_id":"c","event":"page_view","page":"/?email=benjamin.simon42@gmail.com`+"\n"+
+		`{"event_id":"w2","phone":"07 99 12 34 56"`+"\n")
+	// App events whose Parquet columns have the wrong types and values.
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(fmt.Sprintf(`COPY (SELECT 'a1' AS event_id, 1764000000 AS ts, 'benjamin.simon42@gmail.com' AS device_id,
+  '+33799123456' AS event) TO '%s' (FORMAT parquet)`, filepath.Join(day, "app_events.parquet"))); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	wh := filepath.Join(t.TempDir(), "wh")
+	r := cli(t, nil, "run", "nightly", "--date", "2026-11-22", "--input", data, "--warehouse", wh)
+	if r.code != 1 {
+		t.Fatalf("exit %d, want 1 (ingest fails)\n%s", r.code, tail(r.stderr, 20))
+	}
+	status := mustCLI(t, "status", "--json", "--warehouse", wh).stdout
+	ledger := queryCSV(t, wh, "SELECT coalesce(string_agg(error, ' | '), '') FROM ops.job_runs")[0][0] + " " +
+		queryCSV(t, wh, "SELECT coalesce(string_agg(error, ' | '), '') FROM ops.ingest_files")[0][0]
+	if !strings.Contains(ledger, "crm_customers.csv") || !strings.Contains(ledger, "surveys") {
+		t.Fatalf("the ledger does not say what failed: %s", ledger)
+	}
+	for where, text := range map[string]string{"stderr": r.stderr, "stdout": r.stdout, "status --json": status, "ledger": ledger} {
+		for _, pii := range []string{"benjamin", "Benjamin", "Simon", "gmail", "07.99", "07 99", "799123456", "C10000104", "1960-10-10"} {
+			if strings.Contains(text, pii) {
+				i := strings.Index(text, pii)
+				t.Errorf("%s quotes %q: …%s…", where, pii, text[max(0, i-80):min(len(text), i+40)])
+			}
+		}
+	}
+}

@@ -22,7 +22,7 @@ import (
 )
 
 func (a *app) privacyCommand() *cobra.Command {
-	c := &cobra.Command{Use: "privacy", Short: "Data-subject rights: erasure (forget) and access (export)"}
+	c := &cobra.Command{Use: "privacy", Short: "Data-subject rights: erasure (forget), access (export), objection (object), contesting a decision (contest, resolve)"}
 	var idType string
 	var asJSON bool
 	forget := &cobra.Command{
@@ -112,6 +112,7 @@ func (a *app) privacyCommand() *cobra.Command {
 	export.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")
 	export.Flags().StringVar(&idType, "type", "", "identifier type: email, phone or customer_id (default: guessed)")
 	c.AddCommand(forget, export)
+	c.AddCommand(a.objectionCommands()...)
 	return c
 }
 
@@ -149,12 +150,16 @@ type SubjectReport struct {
 
 // SubjectRecord is what is held about one stitched customer.
 type SubjectRecord struct {
-	CustomerKey string                      `json:"customer_key"`
-	Identifiers []map[string]any            `json:"identifiers"`
-	Profile     []vaultjob.Record           `json:"profile"`
-	Consents    []map[string]any            `json:"consents"`
-	Data        map[string][]map[string]any `json:"data"`
-	ColdTables  []string                    `json:"cold_tables_fed"`
+	CustomerKey string            `json:"customer_key"`
+	Identifiers []map[string]any  `json:"identifiers"`
+	Profile     []vaultjob.Record `json:"profile"`
+	Consents    []map[string]any  `json:"consents"`
+	// Objections are the subject's objections and contests, as recorded.
+	Objections []map[string]any `json:"objections"`
+	// Prediction is the latest prediction about them, in words.
+	Prediction *Prediction                 `json:"prediction,omitempty"`
+	Data       map[string][]map[string]any `json:"data"`
+	ColdTables []string                    `json:"cold_tables_fed"`
 }
 
 func subjectReport(ctx context.Context, wh *warehouse.Warehouse, typ, value string) (*SubjectReport, error) {
@@ -206,6 +211,16 @@ WHERE table_catalog = 'hot' AND table_schema = 'analytics' AND column_name = 'cu
 				r.Data[name] = rows
 			}
 		}
+		q, err := wh.SQL.Section("consent.objections.sql", "of_customer")
+		if err != nil {
+			return nil, err
+		}
+		if r.Objections, err = queryMaps(ctx, wh.DB, q, sql.Named("customer_key", ck)); err != nil {
+			return nil, err
+		}
+		if r.Prediction, err = predictionOf(ctx, wh, ck, r.Objections); err != nil {
+			return nil, err
+		}
 		r.ColdTables = coldFed(r.Data)
 		rep.Customers = append(rep.Customers, r)
 	}
@@ -217,6 +232,94 @@ WHERE table_catalog = 'hot' AND table_schema = 'analytics' AND column_name = 'cu
 		rep.Notes = append(rep.Notes, "no customer holds this identifier")
 	}
 	return rep, nil
+}
+
+// Prediction is what the models last said about a customer, and whether
+// automated decisions are made about them now.
+type Prediction struct {
+	Churn *ChurnPrediction `json:"churn,omitempty"`
+	Value *ValuePrediction `json:"value,omitempty"`
+	// AutomatedDecisions says whether scores, segments, triggers and
+	// activation use the subject now, and why not.
+	AutomatedDecisions string `json:"automated_decisions"`
+}
+
+// ChurnPrediction is the latest churn score with its reasons in words.
+type ChurnPrediction struct {
+	ScoredOn    string   `json:"scored_on"`
+	Probability float64  `json:"probability_to_stop_buying"`
+	RiskBand    string   `json:"risk_band"`
+	Reasons     []string `json:"reasons"`
+	Model       string   `json:"model"`
+}
+
+// ValuePrediction is the latest customer-value estimate.
+type ValuePrediction struct {
+	ScoredOn      string  `json:"scored_on"`
+	ProbAlive     float64 `json:"probability_still_a_customer"`
+	Purchases365  float64 `json:"expected_purchases_next_year"`
+	CustomerValue float64 `json:"expected_value"`
+	Model         string  `json:"model"`
+}
+
+// predictionOf reads a customer's latest prediction and says, from their
+// objections, whether automated decisions are made about them.
+func predictionOf(ctx context.Context, wh *warehouse.Warehouse, ck string, objections []map[string]any) (*Prediction, error) {
+	q, err := wh.SQL.Section("consent.objections.sql", "prediction")
+	if err != nil {
+		return nil, err
+	}
+	var (
+		band, r1, r2, r3, model, vModel sql.NullString
+		prob, alive, p365, value        sql.NullFloat64
+		onT, vOnT                       sql.NullTime
+	)
+	err = wh.DB.QueryRowContext(ctx, q, sql.Named("customer_key", ck)).Scan(&onT, &prob, &band, &r1, &r2, &r3, &model, &vOnT, &alive, &p365, &value, &vModel)
+	if err != nil {
+		return nil, fmt.Errorf("read prediction: %w", err)
+	}
+	p := &Prediction{AutomatedDecisions: "in use: scores, segments, triggers and activation may use you within the consents you gave"}
+	if prob.Valid {
+		c := &ChurnPrediction{ScoredOn: onT.Time.Format(time.DateOnly), Probability: prob.Float64, RiskBand: band.String, Model: model.String}
+		for _, r := range []sql.NullString{r1, r2, r3} {
+			if r.Valid && r.String != "" {
+				c.Reasons = append(c.Reasons, r.String)
+			}
+		}
+		p.Churn = c
+	}
+	if value.Valid {
+		p.Value = &ValuePrediction{ScoredOn: vOnT.Time.Format(time.DateOnly), ProbAlive: alive.Float64, Purchases365: p365.Float64,
+			CustomerValue: value.Float64, Model: vModel.String}
+	}
+	// The latest record per scope decides, as in consent.objecting.
+	latest := map[string]map[string]any{}
+	for _, o := range objections {
+		latest[fmt.Sprint(o["scope"])] = o
+	}
+	var paused []string
+	for _, scope := range []string{"profiling", "contest", "marketing"} {
+		o := latest[scope]
+		if o == nil || (o["status"] != "objected" && o["status"] != "contested") {
+			continue
+		}
+		since := ""
+		if t, ok := o["ts"].(time.Time); ok {
+			since = " since " + t.Format(time.DateOnly)
+		}
+		switch scope {
+		case "profiling":
+			paused = append(paused, "you object to profiling"+since)
+		case "contest":
+			paused = append(paused, "you contest a prediction"+since)
+		case "marketing":
+			paused = append(paused, "you object to direct marketing"+since)
+		}
+	}
+	if len(paused) > 0 {
+		p.AutomatedDecisions = "not in use: " + strings.Join(paused, "; ") + " (from the first nightly run after it was recorded)"
+	}
+	return p, nil
 }
 
 func coldFed(data map[string][]map[string]any) []string {

@@ -226,8 +226,8 @@ func TestCrashBetweenBatchesResumes(t *testing.T) {
 	}
 }
 
-// TestNextDay: consent withdrawn, erasure, leaving the segment (mirror vs
-// upsert), and the frequency cap, across two plan dates.
+// TestNextDay: consent withdrawn, erasure, an objection, leaving the
+// segment (mirror vs upsert), and the frequency cap, across two plan dates.
 func TestNextDay(t *testing.T) {
 	f := newFixture(t)
 	f.cfg.Activation.Destinations = append(f.cfg.Activation.Destinations, config.Destination{
@@ -254,18 +254,20 @@ SELECT DATE '2026-03-11', 'rfm', 'champions', printf('c%03d', i) FROM range(300)
 	f.exec(`UPDATE ops.activation_members SET member_key = remote_id, customer_key = NULL WHERE customer_key = 'c004'`)
 	f.exec(`DELETE FROM analytics.segment_members WHERE customer_key = 'c004'`)
 	f.exec(`DELETE FROM consent.intervals WHERE customer_key = 'c004'`)
+	// c006 objects to direct marketing (GDPR article 21), consent or not.
+	f.exec(`INSERT INTO consent.objecting VALUES ('c006', 'marketing')`)
 	f.plan(next)
 	if _, err := f.apply(next, ApplyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Mirror: left the segment (c001, c002), withdrew (c003), erased (c004)
-	// are all gone. c010..c019 had their 2 messages within 7 days: still
-	// capped for hook2.
-	if got, want := f.audience("rfm:champions"), customers(0, 270, 1, 2, 3, 4, 5); !slices.Equal(got, want) {
+	// Mirror: left the segment (c001, c002), withdrew (c003), erased (c004),
+	// objected (c006) are all gone. c010..c019 had their 2 messages within
+	// 7 days: still capped for hook2.
+	if got, want := f.audience("rfm:champions"), customers(0, 270, 1, 2, 3, 4, 5, 6); !slices.Equal(got, want) {
 		t.Errorf("mirror: missing %v, extra %v", minus(want, got), minus(got, want))
 	}
 	// Upsert: members who left the segment stay; privacy removals happen.
-	if got, want := f.srv.Audience(fakeserver.Webhook, "hook2/rfm:champions"), customers(0, 270, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19); !slices.Equal(got, want) {
+	if got, want := f.srv.Audience(fakeserver.Webhook, "hook2/rfm:champions"), customers(0, 270, 3, 4, 5, 6, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19); !slices.Equal(got, want) {
 		t.Errorf("upsert: missing %v, extra %v", minus(want, got), minus(got, want))
 	}
 	var left int

@@ -30,8 +30,8 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "consent", Needs: []string{"identity"},
-		SQL: []string{"consent.events.sql", "consent.intervals.sql", "consent.trigger_optouts.sql"},
-		Doc: "consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs"}
+		SQL: []string{"consent.events.sql", "consent.intervals.sql", "consent.trigger_optouts.sql", "consent.objections.sql", "ops.privacy_audit.sql"},
+		Doc: "consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs; objections to profiling and marketing"}
 }
 
 // Run implements orchestration.Job.
@@ -53,6 +53,18 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return err
 		}
 		c.In += n
+		n, err = env.WH.RunSection(ctx, conn, "consent.objections.sql", "load", sql.Named("run_id", env.RunID))
+		if err != nil {
+			return err
+		}
+		c.In += n
+		if _, err := env.WH.RunSection(ctx, conn, "consent.objections.sql", "audit_loaded",
+			sql.Named("run_id", env.RunID), sql.Named("date", env.Date)); err != nil {
+			return err
+		}
+		if _, err := env.WH.RunSection(ctx, conn, "consent.objections.sql", "build"); err != nil {
+			return err
+		}
 		if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "build"); err != nil {
 			return err
 		}

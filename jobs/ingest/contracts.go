@@ -159,6 +159,20 @@ func Contracts() []Contract {
 			Checks: []Check{emailSubject},
 		},
 		{
+			Source: "objections", File: "objections.csv", Format: CSV, Kind: Event, Key: []string{"objection_id"},
+			Doc: "Objections to processing (GDPR article 21) and their withdrawal: to profiling (no score, segment, trigger or activation) " +
+				"or to direct marketing (no segment, trigger or activation). Honoured from the run that loads them.",
+			Columns: []Column{
+				{Name: "objection_id", Type: Text, Required: true},
+				{Name: "ts", Type: Timestamp, Required: true, EventTime: true},
+				{Name: "subject_id", Type: Text, Required: true, Doc: "normalised by subject_type"},
+				{Name: "subject_type", Type: Enum, Required: true, Values: subjectTypes},
+				{Name: "scope", Type: Enum, Required: true, Values: []string{"profiling", "marketing"}},
+				{Name: "status", Type: Enum, Required: true, Values: []string{"objected", "withdrawn"}},
+			},
+			Checks: []Check{emailSubject},
+		},
+		{
 			Source: "trigger_optouts", File: "trigger_optouts.csv", Format: CSV, Kind: Event, Key: []string{"optout_id"},
 			Doc: "Per-trigger opt-outs (and opt-ins back) from the preference centre.",
 			Columns: []Column{

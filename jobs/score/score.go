@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -36,8 +37,8 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "score", Needs: []string{"train", "features"},
-		SQL: []string{"analytics.churn_scores.sql", "analytics.clv_scores.sql", "analytics.customer_features.sql"},
-		Doc: "score every purchaser with the promoted churn (probability, band, reasons) and CLV models"}
+		SQL: []string{"analytics.churn_scores.sql", "analytics.clv_scores.sql", "analytics.customer_features.sql", "consent.objections.sql"},
+		Doc: "score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling"}
 }
 
 // Run implements orchestration.Job.
@@ -48,7 +49,12 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	defer conn.Close()
-	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date)
+	objecting, err := Excluded(ctx, env.WH, conn, "profiling")
+	if err != nil {
+		return c, err
+	}
+	c.Detail["objected"] = int64(len(objecting))
+	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted churn model: churn not scored")
@@ -57,7 +63,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	c.Detail["churn_scores"] = n
 	c.Out += n
-	n, err = ScoreCLV(ctx, env.WH, conn, env.Config.Models, env.Date)
+	n, err = ScoreCLV(ctx, env.WH, conn, env.Config.Models, env.Date, objecting)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted CLV model: CLV not scored")
@@ -86,9 +92,35 @@ func LoadChurn(ctx context.Context, wh *warehouse.Warehouse) (*registry.Model, *
 	return rm, m, nil
 }
 
+// Excluded lists the customers a job must leave out because they object
+// (consent.objecting): for "profiling" (scoring), those who object to
+// profiling or contest a decision; for any other use (segments, triggers,
+// activation), everyone who objects.
+func Excluded(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, what string) (map[string]bool, error) {
+	q, err := wh.SQL.Section("consent.objections.sql", "excluded")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, q, sql.Named("what", what))
+	if err != nil {
+		return nil, fmt.Errorf("read objections: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		out[k] = true
+	}
+	return out, rows.Err()
+}
+
 // ScoreChurn scores the features of the day after date into
-// analytics.churn_scores (scored_on = date).
-func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time) (int64, error) {
+// analytics.churn_scores (scored_on = date), leaving out the customers in
+// skip (who object to profiling).
+func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool) (int64, error) {
 	rm, m, err := LoadChurn(ctx, wh)
 	if err != nil {
 		return 0, err
@@ -111,6 +143,7 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 	if err != nil {
 		return 0, fmt.Errorf("score churn with %s: %w", rm.ID, err)
 	}
+	scores = slices.DeleteFunc(scores, func(s churn.Score) bool { return skip[s.ID] })
 	if _, err := conn.ExecContext(ctx, "DELETE FROM analytics.churn_scores WHERE scored_on = ?", date); err != nil {
 		return 0, err
 	}
@@ -144,8 +177,8 @@ func LoadCLV(ctx context.Context, wh *warehouse.Warehouse) (*registry.Model, *cl
 }
 
 // ScoreCLV scores every purchaser's history up to date into
-// analytics.clv_scores.
-func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time) (int64, error) {
+// analytics.clv_scores, leaving out the customers in skip.
+func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool) (int64, error) {
 	rm, m, err := LoadCLV(ctx, wh)
 	if err != nil {
 		return 0, err
@@ -165,6 +198,7 @@ func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg 
 	if err != nil {
 		return 0, fmt.Errorf("score clv with %s: %w", rm.ID, err)
 	}
+	scores = slices.DeleteFunc(scores, func(s clv.Score) bool { return skip[s.ID] })
 	if _, err := conn.ExecContext(ctx, "DELETE FROM analytics.clv_scores WHERE scored_on = ?", date); err != nil {
 		return 0, err
 	}

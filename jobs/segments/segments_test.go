@@ -157,11 +157,13 @@ func TestValueRiskAndPropensity(t *testing.T) {
 }
 
 // A customer is in a segment only with an analytics consent valid at the
-// end of the run's day, whatever orders, scores and features remain.
+// end of the run's day and no objection (to profiling or marketing, or a
+// contested decision), whatever orders, scores and features remain.
 func TestConsentExclusion(t *testing.T) {
 	w := newWorld(t)
-	everyone := []string{"open", "from_now", "renewed", "withdrawn", "ends_now", "later", "email_only"}
-	w.consent("open")
+	everyone := []string{"open", "from_now", "renewed", "withdrawn", "ends_now", "later", "email_only", "objects", "contests"}
+	w.consent("open", "objects", "contests")
+	w.exec("INSERT INTO consent.objecting VALUES ('objects', 'marketing'), ('contests', 'contest')")
 	w.interval("from_now", "analytics", endOfDay, "") // valid_from <= now: in
 	w.interval("renewed", "analytics", "2025-01-01 00:00:00+00", "2026-03-01 00:00:00+00")
 	w.interval("renewed", "analytics", "2026-04-01 00:00:00+00", "") // in, once

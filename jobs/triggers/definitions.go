@@ -10,9 +10,11 @@ const (
 )
 
 // Reasons a candidate is kept out, in the order they are checked: consent
-// is the law, an opt-out the customer's wish, the cooldown our restraint.
+// is the law, so is an objection (GDPR article 21), an opt-out is the
+// customer's wish, the cooldown our restraint.
 const (
 	ReasonNoConsent = "no_consent"
+	ReasonObjected  = "objected"
 	ReasonOptedOut  = "opted_out"
 	ReasonCooldown  = "cooldown"
 )
@@ -50,5 +52,5 @@ func Names() []string {
 
 // ExclusionReasons lists the exclusion reasons in the order they are checked.
 func ExclusionReasons() []string {
-	return []string{ReasonNoConsent, ReasonOptedOut, ReasonCooldown}
+	return []string{ReasonNoConsent, ReasonObjected, ReasonOptedOut, ReasonCooldown}
 }

@@ -129,6 +129,12 @@ WHERE NOT EXISTS (SELECT 1 FROM identity.customer_map WHERE id_token = ?)`, tok,
 		w.id("x"), tok, trigger, status, w.ts(ago))
 }
 
+// objects plants a current objection (consent.objecting, as the consent
+// job builds it).
+func (w *world) objects(cust, scope string) {
+	w.exec(`INSERT INTO consent.objecting VALUES (?, ?)`, cust, scope)
+}
+
 // segment plants a segment membership.
 func (w *world) segment(on, cust, family, segment string) {
 	w.exec(`INSERT INTO analytics.segment_members VALUES (?, ?, ?, ?, 0.5, '{}')`, on, family, segment, cust)

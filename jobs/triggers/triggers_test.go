@@ -74,6 +74,17 @@ func plant(w *world) map[[2]string]outcome {
 	w.optout("cart_no_consent_opted_out", CartAbandonment, "opt_out", 3*dayD, false)
 	c(CartAbandonment, "cart_no_consent_opted_out", ReasonNoConsent)
 
+	// An objection (to profiling or marketing, or a contested decision)
+	// keeps the customer out whatever their consent; consent is checked first.
+	email("cart_objects_marketing", "cart_contests")
+	w.web("cart_objects_marketing", "add_to_cart", 2*hour, "p1", "shoes")
+	w.objects("cart_objects_marketing", "marketing")
+	c(CartAbandonment, "cart_objects_marketing", ReasonObjected)
+	w.web("cart_contests", "add_to_cart", 2*hour, "p1", "shoes")
+	w.objects("cart_contests", "contest")
+	w.optout("cart_contests", CartAbandonment, "opt_out", 3*dayD, false)
+	c(CartAbandonment, "cart_contests", ReasonObjected)
+
 	// Opt-outs: the latest record before the end of the day decides.
 	w.web("cart_opted_out", "add_to_cart", 2*hour, "p1", "shoes")
 	w.optout("cart_opted_out", CartAbandonment, "opt_out", 3*dayD, false)
@@ -382,9 +393,10 @@ func TestRerunAndCooldownAcrossDays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 15 fires (8 cart, 2 browse, 3 contact, 2 win-back) + 7 kept out.
-	if first.Out != 15 || first.In != 22 || first.Detail[CartAbandonment] != 8 ||
-		first.Detail[CartAbandonment+"."+ReasonNoConsent] != 4 || first.Detail[WinBack+"."+ReasonOptedOut] != 1 {
+	// 15 fires (8 cart, 2 browse, 3 contact, 2 win-back) + 9 kept out.
+	if first.Out != 15 || first.In != 24 || first.Detail[CartAbandonment] != 8 ||
+		first.Detail[CartAbandonment+"."+ReasonNoConsent] != 4 || first.Detail[WinBack+"."+ReasonOptedOut] != 1 ||
+		first.Detail[CartAbandonment+"."+ReasonObjected] != 2 {
 		t.Errorf("counts %+v", first)
 	}
 	once := checksums()

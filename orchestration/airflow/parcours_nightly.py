@@ -146,7 +146,7 @@ with DAG(
     )
     consent = ParcoursBashOperator(
         task_id="consent",
-        doc="consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs",
+        doc="consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs; objections to profiling and marketing",
         bash_command=run_command("consent"),
         **TASK_DEFAULTS,
     )
@@ -200,7 +200,7 @@ with DAG(
     )
     score = ParcoursBashOperator(
         task_id="score",
-        doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models",
+        doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling",
         bash_command=run_command("score"),
         **TASK_DEFAULTS,
     )

@@ -195,7 +195,7 @@ with DAG(
     )
     consent = ParcoursPodOperator(
         task_id="consent",
-        doc="consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs",
+        doc="consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs; objections to profiling and marketing",
         name="parcours-consent",
         arguments=run_args("consent"),
         **TASK_DEFAULTS,
@@ -258,7 +258,7 @@ with DAG(
     )
     score = ParcoursPodOperator(
         task_id="score",
-        doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models",
+        doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling",
         name="parcours-score",
         arguments=run_args("score"),
         **TASK_DEFAULTS,

@@ -167,7 +167,7 @@ with DAG(
     ).expand(bash_command=shard_commands("identity"))
     consent = ParcoursBashOperator.partial(
         task_id="consent",
-        doc="consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs",
+        doc="consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs; objections to profiling and marketing",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("consent"))
     vault = ParcoursBashOperator.partial(
@@ -213,7 +213,7 @@ with DAG(
     )
     score = ParcoursBashOperator.partial(
         task_id="score",
-        doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models",
+        doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("score"))
     merge_publish = ParcoursBashOperator(
