@@ -851,3 +851,55 @@ func TestRejectionsQuoteNoPersonalData(t *testing.T) {
 		}
 	}
 }
+
+// A disk that fills during a run: the message leads with the cause (the
+// disk), never with "ledger finish: FATAL", and no job whose work could
+// not be committed or recorded is shown as succeeded. Needs root to mount
+// a small tmpfs; skipped otherwise.
+func TestFullDiskSaysSo(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to mount a small tmpfs")
+	}
+	data := dataset(t, 2000, 60, 3)
+	date := lastDate(t, data)
+	for _, size := range []string{"4m", "6m", "20m"} {
+		t.Run(size, func(t *testing.T) {
+			mnt := t.TempDir()
+			if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", mnt).CombinedOutput(); err != nil {
+				t.Skipf("cannot mount a tmpfs here: %v %s", err, out)
+			}
+			defer exec.Command("umount", mnt).Run()
+			summary := filepath.Join(t.TempDir(), "summary.json")
+			r := cli(t, nil, "run", "nightly", "--date", date, "--input", data, "--warehouse", filepath.Join(mnt, "wh"), "--summary-json", summary)
+			if r.code != 1 {
+				t.Fatalf("exit %d, want 1\n%s", r.code, tail(r.stderr, 5))
+			}
+			_, last, _ := strings.Cut(r.stderr, "\nparcours: ")
+			if strings.HasPrefix(last, "ledger") || !strings.Contains(strings.SplitN(last, "\n", 2)[0], "No space left on device") {
+				t.Errorf("the last line does not lead with the cause: %s", last)
+			}
+			var sum struct {
+				Jobs []struct{ Job, Status, Error string }
+			}
+			b, err := os.ReadFile(summary)
+			if err != nil || json.Unmarshal(b, &sum) != nil {
+				t.Fatalf("summary: %v", err)
+			}
+			failed := false
+			for _, j := range sum.Jobs {
+				if j.Status == "failed" {
+					failed = true
+					if !strings.Contains(j.Error, "No space left on device") {
+						t.Errorf("%s failed with %q, not the cause", j.Job, j.Error)
+					}
+				}
+				if failed && j.Status == "succeeded" {
+					t.Errorf("%s shown succeeded after the disk filled", j.Job)
+				}
+			}
+			if !failed {
+				t.Errorf("no job failed: %+v", sum.Jobs)
+			}
+		})
+	}
+}

@@ -238,6 +238,9 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	exec := func(q string, args ...any) error {
 		_, err := l.conn.ExecContext(ctx, q, args...)
 		if err != nil {
+			if !strings.ContainsAny(strings.TrimSpace(q), " \n") {
+				return err // BEGIN, COMMIT: the statement adds nothing
+			}
 			return fmt.Errorf("%w\n-- in:\n%s", err, firstLines(q, 8))
 		}
 		return nil
