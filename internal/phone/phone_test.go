@@ -1,6 +1,11 @@
 package phone
 
-import "testing"
+import (
+	"slices"
+	"testing"
+
+	"github.com/parcours/parcours/internal/phone/phonetest"
+)
 
 func TestE164AndNationalDigits(t *testing.T) {
 	for _, tc := range []struct{ raw, region, e164, nsn string }{
@@ -24,6 +29,36 @@ func TestE164AndNationalDigits(t *testing.T) {
 	for _, bad := range []string{"", "abc", "12"} {
 		if got, ok := E164(bad, "FR"); ok {
 			t.Errorf("E164(%q) = %q, want not ok", bad, got)
+		}
+	}
+}
+
+// The golden vectors, in the lenient form ingest uses and the strict one
+// activation uses: a valid number is the same E.164 in both.
+func TestGoldenVectors(t *testing.T) {
+	vs, err := phonetest.Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"FR", "DE", "GB", "US", "BR", "IN", "JP", "ES", "IT", "NL", "BE", "CA"} {
+		if !slices.Contains(phonetest.Regions(vs), want) {
+			t.Errorf("no vector for %s", want)
+		}
+	}
+	for _, v := range vs {
+		got, ok := E164(v.Input, v.Region)
+		strict, err := Strict(v.Input, v.Region)
+		if v.E164 == phonetest.Invalid {
+			if ok || err == nil {
+				t.Errorf("line %d: %q in %s = %q / strict %q, want invalid", v.Line, v.Input, v.Region, got, strict)
+			}
+			continue
+		}
+		if !ok || got != v.E164 {
+			t.Errorf("line %d: E164(%q, %s) = %q %v, want %s", v.Line, v.Input, v.Region, got, ok, v.E164)
+		}
+		if err != nil || strict != v.E164 {
+			t.Errorf("line %d: Strict(%q, %s) = %q %v, want %s", v.Line, v.Input, v.Region, strict, err, v.E164)
 		}
 	}
 }

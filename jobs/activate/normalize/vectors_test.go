@@ -6,6 +6,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/parcours/parcours/internal/phone/phonetest"
 )
 
 // rules maps a vector's rule name to the function under test.
@@ -150,5 +152,29 @@ func TestHashNotTwice(t *testing.T) {
 	again, err := Hash(first, GoogleEmail)
 	if err != nil || again != first {
 		t.Fatalf("Hash(Hash(x)) = %q, %v; want %q", again, err, first)
+	}
+}
+
+// Activation normalises phones as ingest does: the shared golden vectors
+// of every country.
+func TestPhoneGoldenVectors(t *testing.T) {
+	vs, err := phonetest.Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range vs {
+		got, err := GooglePhone(v.Input, v.Region)
+		if v.E164 == phonetest.Invalid {
+			if err == nil || !errors.Is(err, ErrInvalidPhone) {
+				t.Errorf("line %d: GooglePhone(%q, %s) = %q, %v; want ErrInvalidPhone", v.Line, v.Input, v.Region, got, err)
+			}
+			continue
+		}
+		if err != nil || got != v.E164 {
+			t.Errorf("line %d: GooglePhone(%q, %s) = %q, %v; want %s", v.Line, v.Input, v.Region, got, err, v.E164)
+		}
+		if meta, err := MetaPhone(v.Input, v.Region); err != nil || meta != v.E164[1:] {
+			t.Errorf("line %d: MetaPhone(%q, %s) = %q, %v", v.Line, v.Input, v.Region, meta, err)
+		}
 	}
 }
