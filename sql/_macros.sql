@@ -1,6 +1,6 @@
 -- Macros every transform may use. Created on each connection as TEMP macros
--- (never stored in a database file). {{placeholders}} come from the config:
--- calling_code / trunk_prefix from `region`, timezone from `timezone`.
+-- (never stored in a database file). {{timezone}} and {{tcf_mapping}} come
+-- from the config.
 -- The pseudonym(type, value) macro (HMAC-SHA256 under the pepper) is added
 -- by the warehouse package because it carries a secret.
 
@@ -12,24 +12,10 @@ CREATE OR REPLACE TEMP MACRO norm_email(e) AS
 CREATE OR REPLACE TEMP MACRO valid_email(e) AS
   regexp_full_match(e, '[^@\s]+@[^@\s]+\.[^@\s.]+');
 
--- Phone to E.164. Separators (spaces, dots, dashes, brackets) and the
--- "(0)" of "+33 (0)6..." are dropped; "00" becomes "+"; a national number
--- gets the configured region's calling code (dropping its trunk 0 where the
--- region has one). Anything else, including placeholders such as
--- "0000000000", is NULL: not a usable phone.
-CREATE OR REPLACE TEMP MACRO phone_digits(p) AS
-  regexp_replace(replace(trim(p), '(0)', ''), '[\s.\-()/]', '', 'g');
-CREATE OR REPLACE TEMP MACRO norm_phone(p) AS
-  CASE
-    WHEN p IS NULL OR trim(p) = '' THEN NULL
-    WHEN regexp_full_match(phone_digits(p), '\+[1-9][0-9]{6,14}') THEN phone_digits(p)
-    WHEN regexp_full_match(phone_digits(p), '00[1-9][0-9]{6,14}') THEN '+' || substr(phone_digits(p), 3)
-    WHEN {{trunk_prefix}} AND regexp_full_match(phone_digits(p), '0[1-9][0-9]{5,13}')
-      THEN '+{{calling_code}}' || substr(phone_digits(p), 2)
-    WHEN NOT {{trunk_prefix}} AND regexp_full_match(phone_digits(p), '[1-9][0-9]{5,13}')
-      THEN '+{{calling_code}}' || phone_digits(p)
-    ELSE NULL
-  END;
+-- norm_phone(p): a phone number to E.164, or NULL when it is not one, is
+-- a Go function (libphonenumber, default region from `region`) the
+-- warehouse registers: the same normaliser serves identity, erasure and
+-- activation. (internal/phone)
 
 -- A naive local timestamp string (as tills and CRMs write them) read in the
 -- business time zone, as an instant. NULL when it does not parse.
@@ -96,3 +82,17 @@ CREATE OR REPLACE TEMP MACRO age_band(birth_year, d) AS
 -- path cells under the k rule), then only the last n touches kept.
 CREATE OR REPLACE TEMP MACRO touch_path(l, n) AS
   array_to_string(list_slice(list_filter(l, (x, i) -> i = 1 OR x <> l[i - 1]), -n, -1), ' > ');
+
+-- The IAB TCF purposes each parcours purpose needs (privacy.tcf_purposes):
+-- a TC string grants the purpose when its user consented to all of them.
+CREATE OR REPLACE TEMP MACRO tcf_mapping() AS TABLE
+  SELECT * FROM (VALUES {{tcf_mapping}}) m(purpose, tcf);
+
+-- A Google Analytics 4 event parameter, as text: GA4's BigQuery export
+-- holds them in event_params, a list of {key, value: {string_value,
+-- int_value, float_value, double_value}} (here the row as JSON).
+CREATE OR REPLACE TEMP MACRO ga4_param(j, k) AS
+  list_transform(
+    list_filter(json_extract(j, '$.event_params[*]'), lambda p: json_extract_string(p, '$.key') = k),
+    lambda p: coalesce(json_extract_string(p, '$.value.string_value'), json_extract_string(p, '$.value.int_value'),
+                       json_extract_string(p, '$.value.double_value'), json_extract_string(p, '$.value.float_value')))[1];

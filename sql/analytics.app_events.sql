@@ -1,5 +1,5 @@
 -- analytics.app_events: app events of consented customers, keyed by customer_key; no device id.
--- Filled by the hot job from landing.app_events through fact_keys (the consent
+-- Filled by the split from kind.events (platform app) through fact_keys (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -17,15 +17,17 @@ CREATE TABLE IF NOT EXISTS analytics.app_events (
     amount        DECIMAL(18,2),
     campaign_id   VARCHAR,
     os            VARCHAR,
-    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+    _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
+    _source       VARCHAR            -- the source that landed it (per-source retention)
 );
+ALTER TABLE analytics.app_events ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
-DELETE FROM analytics.app_events WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.app_events);
+DELETE FROM analytics.app_events WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.events WHERE platform = 'app');
 INSERT INTO analytics.app_events
 SELECT f.event_id, f.ts, f.event_date, k.customer_key, f.event, f.screen, f.product_id, f.category, f.order_id, f.amount, f.campaign_id, f.os,
-       f._run_id
-FROM landing.app_events f
-JOIN fact_keys k ON k.source = 'app_events' AND k.fact_id = f.event_id
-WHERE k.analytics
+       f._run_id, f._source
+FROM kind.events f
+JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+WHERE k.analytics AND f.platform = 'app' AND f.event <> 'identify'
 ORDER BY f.ts;

@@ -1,5 +1,5 @@
 -- analytics.contacts: call-centre contacts of consented customers, keyed by customer_key; no phone number.
--- Filled by the hot job from landing.callcenter_contacts through fact_keys (the consent
+-- Filled by the split from kind.contacts through fact_keys (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per contact_id
 
@@ -14,15 +14,17 @@ CREATE TABLE IF NOT EXISTS analytics.contacts (
     resolved      BOOLEAN NOT NULL,
     ces           INTEGER,
     agent_id      VARCHAR,
-    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+    _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
+    _source       VARCHAR            -- the source that landed it (per-source retention)
 );
+ALTER TABLE analytics.contacts ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
-DELETE FROM analytics.contacts WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.callcenter_contacts);
+DELETE FROM analytics.contacts WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.contacts);
 INSERT INTO analytics.contacts
 SELECT f.contact_id, f.ts, f.event_date, k.customer_key, f.reason, f.duration_s, f.resolved, f.ces, f.agent_id,
-       f._run_id
-FROM landing.callcenter_contacts f
-JOIN fact_keys k ON k.source = 'callcenter_contacts' AND k.fact_id = f.contact_id
+       f._run_id, f._source
+FROM kind.contacts f
+JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics
 ORDER BY f.ts;

@@ -18,11 +18,11 @@ CREATE TABLE IF NOT EXISTS analytics.customer_profile (
 
 -- name: build
 DELETE FROM analytics.customer_profile
-WHERE subject_token IN (SELECT pseudonym('customer_id', customer_id) FROM landing.crm_customers);
+WHERE subject_token IN (SELECT pseudonym('customer_id', customer_id) FROM kind.customers);
 INSERT INTO analytics.customer_profile
 SELECT pseudonym('customer_id', c.customer_id), NULL,
        coalesce(r.region, 'unknown'), year(c.birth_date), c.signup_channel, c.created_at, c.updated_at
-FROM landing.crm_customers c
+FROM kind.customers c
 LEFT JOIN ref.regions r ON r.prefix = left(c.postcode, 2) AND regexp_full_match(c.postcode, '[0-9]{5}')
 WHERE pseudonym('customer_id', c.customer_id) NOT IN (SELECT id_token FROM ops.suppression)
 QUALIFY row_number() OVER (PARTITION BY c.customer_id ORDER BY c.updated_at DESC, c._file DESC) = 1;

@@ -1,5 +1,5 @@
 -- analytics.email_events: email platform events of consented customers, keyed by customer_key; no address.
--- Filled by the hot job from landing.email_events through fact_keys (the consent
+-- Filled by the split from kind.email_events through fact_keys (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -11,15 +11,17 @@ CREATE TABLE IF NOT EXISTS analytics.email_events (
     event_date    DATE NOT NULL,
     customer_key  VARCHAR NOT NULL,
     event         VARCHAR NOT NULL,
-    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+    _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
+    _source       VARCHAR            -- the source that landed it (per-source retention)
 );
+ALTER TABLE analytics.email_events ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
-DELETE FROM analytics.email_events WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.email_events);
+DELETE FROM analytics.email_events WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.email_events);
 INSERT INTO analytics.email_events
 SELECT f.event_id, f.campaign_id, f.ts, f.event_date, k.customer_key, f.event,
-       f._run_id
-FROM landing.email_events f
-JOIN fact_keys k ON k.source = 'email_events' AND k.fact_id = f.event_id
+       f._run_id, f._source
+FROM kind.email_events f
+JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics
 ORDER BY f.ts;

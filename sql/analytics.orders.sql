@@ -1,6 +1,11 @@
--- analytics.orders: every purchase of a consented customer across channels (web
--- and app checkouts, store receipts), the base of RFM, CLV and churn.
--- Rebuilt from the hot fact tables each run, so purges flow through.
+-- analytics.orders: every purchase of a consented customer across channels
+-- and sources (web and app purchase events, store receipts, order exports
+-- and order lines), the base of RFM, CLV, churn and the KPIs. An order two
+-- sources hold counts once: the order source's record (its amount after
+-- discounts and returns) wins over the purchase event of the same order
+-- id; an order whose returns cancel it (amount 0 or less) is not a
+-- purchase. Rebuilt from the hot fact tables each run, so purges flow
+-- through.
 -- grain: one row per (channel, order_id)
 
 -- name: create
@@ -18,12 +23,21 @@ CREATE TABLE IF NOT EXISTS analytics.orders (
 -- name: build
 DELETE FROM analytics.orders;
 INSERT INTO analytics.orders
+WITH recorded AS (   -- one record per order id, whatever the number of order sources
+    SELECT * FROM analytics.order_records
+    QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY _source, ts) = 1
+)
 SELECT order_id, 'web', arg_min(customer_key, ts), min(ts), min(event_date), arg_min(amount, ts), NULL, NULL
-FROM analytics.web_events WHERE event = 'purchase' AND order_id IS NOT NULL GROUP BY order_id
+FROM analytics.web_events WHERE event = 'purchase' AND order_id IS NOT NULL
+  AND order_id NOT IN (SELECT order_id FROM recorded) GROUP BY order_id
 UNION ALL
 SELECT order_id, 'app', arg_min(customer_key, ts), min(ts), min(event_date), arg_min(amount, ts), NULL, NULL
-FROM analytics.app_events WHERE event = 'purchase' AND order_id IS NOT NULL GROUP BY order_id
+FROM analytics.app_events WHERE event = 'purchase' AND order_id IS NOT NULL
+  AND order_id NOT IN (SELECT order_id FROM recorded) GROUP BY order_id
 UNION ALL
 SELECT receipt_id, 'store', customer_key, ts, event_date, amount, discount, item_count
 FROM analytics.store_receipts
+UNION ALL
+SELECT order_id, channel, customer_key, ts, event_date, amount, discount, item_count
+FROM recorded WHERE amount > 0
 ORDER BY ts;

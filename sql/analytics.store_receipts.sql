@@ -1,5 +1,5 @@
 -- analytics.store_receipts: till receipts of consented customers (identified by loyalty card), keyed by customer_key; no card number.
--- Filled by the hot job from landing.pos_transactions through fact_keys (the consent
+-- Filled by the split from kind.orders (channel store) through fact_keys (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per receipt_id
 
@@ -15,15 +15,17 @@ CREATE TABLE IF NOT EXISTS analytics.store_receipts (
     amount        DECIMAL(18,2) NOT NULL,
     discount      DECIMAL(18,2),
     payment       VARCHAR,
-    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+    _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
+    _source       VARCHAR            -- the source that landed it (per-source retention)
 );
+ALTER TABLE analytics.store_receipts ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
-DELETE FROM analytics.store_receipts WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.pos_transactions);
+DELETE FROM analytics.store_receipts WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.orders WHERE channel = 'store' AND store_id IS NOT NULL);
 INSERT INTO analytics.store_receipts
-SELECT f.receipt_id, f.store_id, f.ts, f.event_date, k.customer_key, f.items, f.item_count, f.amount, f.discount, f.payment,
-       f._run_id
-FROM landing.pos_transactions f
-JOIN fact_keys k ON k.source = 'pos_transactions' AND k.fact_id = f.receipt_id
-WHERE k.analytics
+SELECT f.order_id, f.store_id, f.ts, f.event_date, k.customer_key, f.items, f.item_count, f.amount, f.discount, f.payment,
+       f._run_id, f._source
+FROM kind.orders f
+JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+WHERE k.analytics AND f.channel = 'store' AND f.store_id IS NOT NULL
 ORDER BY f.ts;

@@ -1,5 +1,5 @@
 -- analytics.survey_responses: survey answers of consented customers, keyed by customer_key; no email. The verbatim is kept as written (free text may mention anything: it is erased with the customer).
--- Filled by the hot job from landing.surveys through fact_keys (the consent
+-- Filled by the split from kind.surveys through fact_keys (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per response_id
 
@@ -13,15 +13,17 @@ CREATE TABLE IF NOT EXISTS analytics.survey_responses (
     csat          INTEGER,
     verbatim      VARCHAR,
     channel       VARCHAR,
-    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+    _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
+    _source       VARCHAR            -- the source that landed it (per-source retention)
 );
+ALTER TABLE analytics.survey_responses ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
-DELETE FROM analytics.survey_responses WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.surveys);
+DELETE FROM analytics.survey_responses WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.surveys);
 INSERT INTO analytics.survey_responses
 SELECT f.response_id, f.ts, f.event_date, k.customer_key, f.nps, f.csat, f.verbatim, f.channel,
-       f._run_id
-FROM landing.surveys f
-JOIN fact_keys k ON k.source = 'surveys' AND k.fact_id = f.response_id
+       f._run_id, f._source
+FROM kind.surveys f
+JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics
 ORDER BY f.ts;

@@ -1,5 +1,5 @@
 -- analytics.web_events: website events of consented customers (analytics consent valid at the event's time), keyed by customer_key; no cookie id.
--- Filled by the hot job from landing.web_events through fact_keys (the consent
+-- Filled by the split from kind.events (platform web) through fact_keys (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -21,16 +21,18 @@ CREATE TABLE IF NOT EXISTS analytics.web_events (
     utm_campaign  VARCHAR,
     channel       VARCHAR,
     device        VARCHAR,
-    _batch        VARCHAR NOT NULL  -- ingest run that landed the row
+    _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
+    _source       VARCHAR            -- the source that landed it (per-source retention)
 );
+ALTER TABLE analytics.web_events ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
-DELETE FROM analytics.web_events WHERE _batch IN (SELECT DISTINCT _run_id FROM landing.web_events);
+DELETE FROM analytics.web_events WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.events WHERE platform = 'web');
 INSERT INTO analytics.web_events
 SELECT f.event_id, f.ts, f.event_date, k.customer_key, f.session_id, f.event, f.page, f.product_id, f.category, f.order_id, f.amount,
        f.utm_source, f.utm_medium, f.utm_campaign, f.channel, f.device,
-       f._run_id
-FROM landing.web_events f
-JOIN fact_keys k ON k.source = 'web_events' AND k.fact_id = f.event_id
-WHERE k.analytics
+       f._run_id, f._source
+FROM kind.events f
+JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+WHERE k.analytics AND f.platform = 'web' AND f.event <> 'identify'
 ORDER BY f.ts;

@@ -66,7 +66,7 @@ WITH act AS (
     SELECT CAST(date_trunc('month', date) AS DATE) AS month, coalesce(channel, 'all') AS channel,
            CAST(sum(spend) AS DOUBLE) AS spend
     FROM (SELECT date, channel, arg_max(spend, _load_date) AS spend
-          FROM landing.marketing_spend WHERE date IS NOT NULL AND channel IS NOT NULL GROUP BY ALL)
+          FROM kind.marketing_spend WHERE date IS NOT NULL AND channel IS NOT NULL GROUP BY ALL)
     GROUP BY GROUPING SETS ((1, channel), (1))
 ), rep AS (
     SELECT activity_month AS month, sum(customers) FILTER (WHERE months_since >= 1) AS returners,

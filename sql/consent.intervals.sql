@@ -47,3 +47,41 @@ SELECT * FROM iv
 WHERE (valid_to IS NULL OR valid_to > valid_from)
   AND in_shard(customer_key, NULL)  -- true unless the warehouse is a customer shard
 ORDER BY customer_key, purpose, valid_from;
+
+-- name: legitimate_interest
+-- Under privacy.analytics_basis: legitimate_interest, every identified
+-- customer (known by more than a cookie or a device) may be analysed (purpose analytics) from the start until they withdraw
+-- analytics consent or object to profiling (or contest a decision):
+-- their analytics intervals become one interval from the start to their
+-- first withdrawal, then the consents they gave after it. Marketing
+-- purposes keep needing consent.
+CREATE OR REPLACE TEMP TABLE li_end AS
+SELECT m.customer_key, min(e.ts) AS withdrawn_at
+FROM consent.events e
+JOIN identity.customer_map m ON m.id_token = e.subject_token AND NOT m.blocked
+WHERE e.purpose = 'analytics' AND e.status = 'withdrawn'
+GROUP BY ALL;
+DELETE FROM consent.intervals
+WHERE purpose = 'analytics'
+  AND customer_key NOT IN (SELECT customer_key FROM consent.objecting WHERE scope IN ('profiling', 'contest'))
+  AND valid_from < coalesce((SELECT withdrawn_at FROM li_end l WHERE l.customer_key = consent.intervals.customer_key), TIMESTAMPTZ 'infinity');
+INSERT INTO consent.intervals
+SELECT c.customer_key, 'analytics', TIMESTAMPTZ '1970-01-01 00:00:00+00', l.withdrawn_at,
+       CASE WHEN l.withdrawn_at IS NULL THEN 'open' ELSE 'withdrawn' END, 'legitimate_interest', 'legitimate_interest'
+FROM identity.customers c
+LEFT JOIN li_end l USING (customer_key)
+WHERE c.representative_type NOT IN ('cookie_id', 'device_id')
+  AND c.customer_key NOT IN (SELECT customer_key FROM consent.objecting WHERE scope IN ('profiling', 'contest'))
+  AND in_shard(c.customer_key, NULL)
+ORDER BY 1;
+
+-- name: gate_state
+-- How many customers the analytics gate lets through at $now, of how many
+-- identified ones (anonymous cookies and devices are never analysed), and
+-- how many consent records there are: a night where nobody passes says why.
+SELECT (SELECT count(*) FROM identity.customers WHERE representative_type NOT IN ('cookie_id', 'device_id')),
+       (SELECT count(DISTINCT customer_key) FROM consent.intervals
+        WHERE purpose = 'analytics' AND valid_from <= CAST($now AS TIMESTAMPTZ)
+          AND (valid_to IS NULL OR valid_to > CAST($now AS TIMESTAMPTZ))),
+       (SELECT count(*) FROM consent.events),
+       (SELECT count(*) FROM consent.events WHERE purpose = 'analytics' AND status = 'granted');

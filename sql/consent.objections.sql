@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS consent.objecting (
 INSERT INTO consent.objections (record_id, id_token, id_type, scope, active, ts, request_id, source, run_id)
 SELECT l.objection_id, pseudonym(l.subject_type, l.subject_id), l.subject_type, l.scope, l.status = 'objected', l.ts,
        l.objection_id, l._file, $run_id
-FROM landing.objections l
+FROM kind.objections l
 WHERE l.objection_id NOT IN (SELECT record_id FROM consent.objections)
   AND pseudonym(l.subject_type, l.subject_id) NOT IN (SELECT id_token FROM ops.suppression)
 QUALIFY row_number() OVER (PARTITION BY l.objection_id ORDER BY l.ts) = 1;

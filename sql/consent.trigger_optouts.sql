@@ -20,7 +20,7 @@ CREATE TABLE IF NOT EXISTS consent.trigger_optouts (
 -- New records of this batch; an erased subject's records never come back.
 INSERT INTO consent.trigger_optouts
 SELECT l.optout_id, pseudonym('customer_id', l.customer_id), l."trigger", l.status, l.ts, $run_id
-FROM landing.trigger_optouts l
+FROM kind.trigger_optouts l
 WHERE l.optout_id NOT IN (SELECT optout_id FROM consent.trigger_optouts)
   AND pseudonym('customer_id', l.customer_id) NOT IN (SELECT id_token FROM ops.suppression)
 QUALIFY row_number() OVER (PARTITION BY l.optout_id ORDER BY l.ts) = 1;

@@ -1,8 +1,10 @@
 // Package sql holds the SQL transforms of parcours, one file per table they
-// build, named after it (landing.web_events.sql builds landing.web_events).
-// A file may hold several named statements, each introduced by a line
-// "-- name: <section>" (for example "create" for the DDL and "load" for the
-// transform); see internal/sqlfiles.
+// build, named after it (analytics.orders.sql builds analytics.orders), and
+// one per kind of source (kind.orders.sql: the landing table's columns, how
+// checked rows land, the identifiers they carry). A file may hold several
+// named statements, each introduced by a line "-- name: <section>" (for
+// example "create" for the DDL and "load" for the transform); see
+// internal/sqlfiles.
 package sql
 
 import (

@@ -19,8 +19,11 @@ DELETE FROM identity.customers;
 INSERT INTO identity.customers
 SELECT m.customer_key,
        count(*) FILTER (WHERE m.id_type = 'customer_id') > 0,
-       arg_min(m.id_type, CASE m.id_type WHEN 'customer_id' THEN 0 WHEN 'email' THEN 1 WHEN 'phone' THEN 2
-                                         WHEN 'loyalty_card' THEN 3 WHEN 'device_id' THEN 4 ELSE 5 END),
+       -- the best identifier type: the CRM id, a custom type a source declared
+       -- (account_id...), email, phone, card, device, cookie
+       arg_min(m.id_type, CASE m.id_type WHEN 'customer_id' THEN '0' WHEN 'email' THEN '2' WHEN 'phone' THEN '3'
+                                         WHEN 'loyalty_card' THEN '4' WHEN 'device_id' THEN '5' WHEN 'cookie_id' THEN '6'
+                                         ELSE '1' END || m.id_type),
        count(*),
        count(*) FILTER (WHERE m.id_type = 'customer_id'),
        min(i.first_seen)

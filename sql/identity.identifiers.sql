@@ -7,33 +7,17 @@
 -- name: create
 CREATE TABLE IF NOT EXISTS identity.identifiers (
     id_token    VARCHAR PRIMARY KEY,
-    id_type     VARCHAR NOT NULL,  -- customer_id | email | phone | loyalty_card | cookie_id | device_id
+    id_type     VARCHAR NOT NULL,  -- customer_id | email | phone | loyalty_card | cookie_id | device_id | a type of the company's own
     label       VARCHAR,           -- masked for display: j***@gmail.com, +336****78
     first_seen  TIMESTAMPTZ
 );
 
 -- name: extract
--- Identifiers of every landing source, normalised (ingest did that) and
--- keeping only usable ones (plausible emails; phones that normalised).
+-- Identifiers of every landing source (kind.ids: ingest normalised them
+-- and kept only usable ones), when each was first seen.
 CREATE OR REPLACE TEMP TABLE id_nodes AS
-WITH seen AS (
-    SELECT 'customer_id' AS id_type, customer_id AS value, min(created_at) AS first_seen FROM landing.crm_customers GROUP BY ALL
-    UNION ALL SELECT 'email', email, min(updated_at) FROM landing.crm_customers WHERE valid_email(email) GROUP BY ALL
-    UNION ALL SELECT 'phone', phone, min(updated_at) FROM landing.crm_customers WHERE phone IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT 'loyalty_card', loyalty_card, min(updated_at) FROM landing.crm_customers WHERE loyalty_card IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT 'cookie_id', cookie_id, min(ts) FROM landing.web_events GROUP BY ALL
-    UNION ALL SELECT 'customer_id', user_id, min(ts) FROM landing.web_events WHERE user_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT 'device_id', device_id, min(ts) FROM landing.app_events GROUP BY ALL
-    UNION ALL SELECT 'customer_id', user_id, min(ts) FROM landing.app_events WHERE user_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT 'loyalty_card', loyalty_card, min(ts) FROM landing.pos_transactions WHERE loyalty_card IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT 'phone', phone, min(ts) FROM landing.callcenter_contacts WHERE phone IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT 'email', email, min(ts) FROM landing.email_events WHERE valid_email(email) GROUP BY ALL
-    UNION ALL SELECT 'customer_id', customer_id, min(ts) FROM landing.surveys WHERE customer_id IS NOT NULL GROUP BY ALL
-    UNION ALL SELECT 'email', email, min(ts) FROM landing.surveys WHERE valid_email(email) GROUP BY ALL
-    UNION ALL SELECT subject_type, subject_id, min(ts) FROM landing.consents WHERE subject_id IS NOT NULL GROUP BY ALL
-)
-SELECT id_type, value, min(first_seen) AS first_seen
-FROM seen
+SELECT id_type, value, min(seen) AS first_seen
+FROM kind.ids
 WHERE value IS NOT NULL
 GROUP BY ALL;
 

@@ -1,13 +1,15 @@
--- identity.links: evidence that two identifiers belong to one person. Every
--- link joins a CRM customer id to another identifier: the CRM record's own
--- email/phone/card, a cookie or app device the customer logged in on, an
--- email typed in a survey answered as that customer. A set: reruns add
--- nothing twice.
+-- identity.links: evidence that two identifiers belong to one person: two
+-- identifiers carried by one row of a source (kind.ids). Each row links its
+-- best identifier (a CRM customer id, else an identifier type of the
+-- company's own such as account_id, else an email, a phone, a card) to
+-- every other one it carries: a CRM record's email/phone/card, the cookie
+-- or app device a customer logged in on, an email typed in a survey. A
+-- row with one identifier links nothing. A set: reruns add nothing twice.
 -- grain: one row per (a_token, b_token, source)
 
 -- name: create
 CREATE TABLE IF NOT EXISTS identity.links (
-    a_token     VARCHAR NOT NULL,  -- the customer id
+    a_token     VARCHAR NOT NULL,  -- the row's best identifier (a customer id when it has one)
     b_token     VARCHAR NOT NULL,  -- the other identifier
     source      VARCHAR NOT NULL,  -- which extract showed the link
     evidence    VARCHAR,           -- first file or event that showed it
@@ -17,27 +19,24 @@ CREATE TABLE IF NOT EXISTS identity.links (
 
 -- name: extract
 CREATE OR REPLACE TEMP TABLE id_links AS
-WITH l AS (
-    SELECT 'email' AS b_type, customer_id AS a, email AS b, 'crm_customers' AS source,
-           arg_min(_file, updated_at) AS evidence, min(updated_at) AS first_seen
-    FROM landing.crm_customers WHERE valid_email(email) GROUP BY ALL
-    UNION ALL
-    SELECT 'phone', customer_id, phone, 'crm_customers', arg_min(_file, updated_at), min(updated_at)
-    FROM landing.crm_customers WHERE phone IS NOT NULL GROUP BY ALL
-    UNION ALL
-    SELECT 'loyalty_card', customer_id, loyalty_card, 'crm_customers', arg_min(_file, updated_at), min(updated_at)
-    FROM landing.crm_customers WHERE loyalty_card IS NOT NULL GROUP BY ALL
-    UNION ALL
-    SELECT 'cookie_id', user_id, cookie_id, 'web_events', 'event ' || arg_min(event_id, ts), min(ts)
-    FROM landing.web_events WHERE user_id IS NOT NULL GROUP BY ALL
-    UNION ALL
-    SELECT 'device_id', user_id, device_id, 'app_events', 'event ' || arg_min(event_id, ts), min(ts)
-    FROM landing.app_events WHERE user_id IS NOT NULL GROUP BY ALL
-    UNION ALL
-    SELECT 'email', customer_id, email, 'surveys', 'response ' || arg_min(response_id, ts), min(ts)
-    FROM landing.surveys WHERE customer_id IS NOT NULL AND valid_email(email) GROUP BY ALL
+WITH ranked AS (
+    SELECT source, fact, linked, evidence, id_type, value,
+           CASE id_type WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
+                        WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END AS rank
+    FROM kind.ids
+    WHERE kind <> 'consents'  -- a consent names its subject; it links nothing
+), anchor AS (
+    -- each row's best identifier (ties: the smallest value)
+    SELECT source, fact, arg_min(id_type, (rank, value)) AS a_type, arg_min(value, (rank, value)) AS a
+    FROM ranked GROUP BY source, fact
+), l AS (
+    SELECT r.id_type AS b_type, n.a_type, n.a, r.value AS b, r.source,
+           arg_min(r.evidence, r.linked) AS evidence, min(r.linked) AS first_seen
+    FROM ranked r JOIN anchor n USING (source, fact)
+    WHERE r.id_type <> n.a_type OR r.value <> n.a
+    GROUP BY ALL
 )
-SELECT pseudonym('customer_id', a) AS a_token, pseudonym(b_type, b) AS b_token, source,
+SELECT pseudonym(a_type, a) AS a_token, pseudonym(b_type, b) AS b_token, source,
        min(evidence) AS evidence, min(first_seen) AS first_seen
 FROM l
 GROUP BY ALL;

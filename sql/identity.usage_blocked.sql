@@ -18,8 +18,9 @@ CREATE TABLE IF NOT EXISTS identity.usage_blocked (
 INSERT INTO identity.usage_blocked
 SELECT pseudonym('loyalty_card', loyalty_card), 'loyalty_card', mask_identifier('loyalty_card', loyalty_card),
        max(n), first(event_date ORDER BY n DESC, event_date)   -- the earliest of the busiest days: ties broken the same way every run
-FROM (SELECT loyalty_card, event_date, count(*) AS n, count(DISTINCT store_id) AS stores
-      FROM landing.pos_transactions WHERE loyalty_card IS NOT NULL GROUP BY ALL)
+FROM (SELECT i."value" AS loyalty_card, o.event_date, count(*) AS n, count(DISTINCT o.store_id) AS stores
+      FROM kind.orders o, unnest(o._ids) AS u(i)
+      WHERE o.channel = 'store' AND i."type" = 'loyalty_card' GROUP BY ALL)
 WHERE n > $max_receipts OR stores >= $max_stores
 GROUP BY loyalty_card
 HAVING pseudonym('loyalty_card', loyalty_card) NOT IN (SELECT id_token FROM identity.usage_blocked);

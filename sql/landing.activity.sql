@@ -8,39 +8,47 @@
 -- name: build
 CREATE OR REPLACE TEMP TABLE batches AS
 SELECT DISTINCT _run_id AS batch FROM (
-    SELECT _run_id FROM landing.web_events UNION ALL SELECT _run_id FROM landing.app_events
-    UNION ALL SELECT _run_id FROM landing.pos_transactions UNION ALL SELECT _run_id FROM landing.callcenter_contacts
-    UNION ALL SELECT _run_id FROM landing.email_events UNION ALL SELECT _run_id FROM landing.surveys
+    SELECT _run_id FROM kind.events UNION ALL SELECT _run_id FROM kind.orders
+    UNION ALL SELECT _run_id FROM kind.contacts UNION ALL SELECT _run_id FROM kind.email_events
+    UNION ALL SELECT _run_id FROM kind.surveys
 );
 CREATE OR REPLACE TEMP TABLE activity_all AS
 SELECT a.*, coalesce(ca.region, 'unknown') AS region, ca.birth_year
 FROM (
     SELECT f._run_id AS batch, k.customer_key AS member, f.ts, f.event_date AS day, 'web' AS channel, f.event AS kind,
-           'w:' || coalesce(f.session_id, f.cookie_id || ':' || f.event_date) AS session, f.device,
+           'w:' || coalesce(f.session_id, f.anonymous_id || ':' || f.event_date) AS session, f.device,
            f.amount, f.order_id, f.channel AS touch, k.mine
-    FROM landing.web_events f JOIN fact_keys k ON k.source = 'web_events' AND k.fact_id = f.event_id
-    WHERE NOT k.suppressed
+    FROM kind.events f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    WHERE NOT k.suppressed AND f.platform = 'web' AND f.event <> 'identify'
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'app', f.event,
-           'a:' || f.device_id || ':' || f.event_date, f.os, f.amount, f.order_id,
+           'a:' || f.anonymous_id || ':' || f.event_date, f.os, f.amount, f.order_id,
            CASE WHEN f.event = 'push_open' THEN 'push' ELSE 'app' END, k.mine
-    FROM landing.app_events f JOIN fact_keys k ON k.source = 'app_events' AND k.fact_id = f.event_id
-    WHERE NOT k.suppressed
+    FROM kind.events f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    WHERE NOT k.suppressed AND f.platform = 'app' AND f.event <> 'identify'
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'store', 'purchase',
-           's:' || f.receipt_id, NULL, f.amount, f.receipt_id, 'store', k.mine
-    FROM landing.pos_transactions f JOIN fact_keys k ON k.source = 'pos_transactions' AND k.fact_id = f.receipt_id
-    WHERE NOT k.suppressed
+           's:' || f.order_id, NULL, f.amount, f.order_id, 'store', k.mine
+    FROM kind.orders f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    WHERE NOT k.suppressed AND f.channel = 'store'
+    UNION ALL
+    -- Orders of an order export (web, app, marketplace): a purchase, unless
+    -- this batch's events already hold it as a purchase event.
+    SELECT f._run_id, k.customer_key, f.ts, f.event_date, CASE WHEN f.channel = 'app' THEN 'app' ELSE 'web' END, 'purchase',
+           NULL, NULL, f.amount, f.order_id, NULL, k.mine
+    FROM kind.orders f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    WHERE NOT k.suppressed AND f.channel <> 'store' AND f.amount > 0
+      AND f.order_id NOT IN (SELECT order_id FROM kind.events WHERE event = 'purchase' AND order_id IS NOT NULL)
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'email', f.event, NULL, NULL, NULL, NULL,
            -- A click and the web session it opens (utm channel email) are one
            -- touch: same name, so the path collapses them.
            CASE WHEN f.event = 'click' THEN 'email' END, k.mine
-    FROM landing.email_events f JOIN fact_keys k ON k.source = 'email_events' AND k.fact_id = f.event_id
+    FROM kind.email_events f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed AND f.event IN ('open', 'click', 'unsubscribe')
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center', k.mine
-    FROM landing.callcenter_contacts f JOIN fact_keys k ON k.source = 'callcenter_contacts' AND k.fact_id = f.contact_id
+    FROM kind.contacts f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed
 ) a
 LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = a.member;
@@ -56,10 +64,10 @@ SELECT * EXCLUDE (mine) FROM activity_all WHERE mine;
 -- in_shard is true and DuckDB plans an empty result).
 CREATE OR REPLACE TEMP TABLE foreign_sessions AS
 SELECT session, channel FROM activity_all
-WHERE channel IN ('web', 'app') AND kind <> 'push_open'
+WHERE channel IN ('web', 'app') AND kind <> 'push_open' AND session IS NOT NULL
 GROUP BY session, channel
 HAVING NOT in_shard(min(member), session);
 CREATE OR REPLACE TEMP VIEW session_activity AS
 SELECT * EXCLUDE (mine) FROM activity_all a
-WHERE channel IN ('web', 'app') AND kind <> 'push_open'
+WHERE channel IN ('web', 'app') AND kind <> 'push_open' AND session IS NOT NULL
   AND NOT EXISTS (SELECT 1 FROM foreign_sessions f WHERE f.session = a.session AND f.channel = a.channel);

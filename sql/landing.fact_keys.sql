@@ -1,22 +1,26 @@
--- fact_keys (TEMP, per run): for every fact in landing, the customer it
--- belongs to, whether it touches an erased (suppressed) identifier, and
--- whether that customer's analytics consent was valid at the fact's time:
--- the gate of the hot split. Identifiers are tokenised once per distinct
--- value, not once per row.
+-- fact_keys (TEMP, per run): for every fact in landing (every row of the
+-- fact kinds: events, orders, contacts, email events, surveys), the
+-- customer it belongs to, whether it touches an erased (suppressed)
+-- identifier, and whether that customer's analytics consent was valid at
+-- the fact's time: the gate of the hot split. A fact belongs to the
+-- customer of its best identifier that names one (a CRM id before an
+-- email, before a phone, a card, a device, a cookie). Identifiers are
+-- tokenised once per distinct value, not once per row.
 
 -- name: build
+CREATE OR REPLACE TEMP TABLE facts AS
+SELECT _source AS source, _fact AS fact_id, ts, _ids FROM kind.events
+UNION ALL SELECT _source, _fact, ts, _ids FROM kind.orders
+UNION ALL SELECT _source, _fact, ts, _ids FROM kind.contacts
+UNION ALL SELECT _source, _fact, ts, _ids FROM kind.email_events
+UNION ALL SELECT _source, _fact, ts, _ids FROM kind.surveys;
+CREATE OR REPLACE TEMP TABLE fact_ids AS
+SELECT source, fact_id, i."type" AS id_type, i."value" AS value,
+       CASE i."type" WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
+                     WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END AS rank
+FROM facts, unnest(_ids) AS u(i);
 CREATE OR REPLACE TEMP TABLE id_values AS
-SELECT id_type, value, pseudonym(id_type, value) AS id_token FROM (
-    SELECT 'customer_id' AS id_type, user_id AS value FROM landing.web_events WHERE user_id IS NOT NULL
-    UNION SELECT 'cookie_id', cookie_id FROM landing.web_events WHERE cookie_id IS NOT NULL
-    UNION SELECT 'customer_id', user_id FROM landing.app_events WHERE user_id IS NOT NULL
-    UNION SELECT 'device_id', device_id FROM landing.app_events WHERE device_id IS NOT NULL
-    UNION SELECT 'loyalty_card', loyalty_card FROM landing.pos_transactions WHERE loyalty_card IS NOT NULL
-    UNION SELECT 'phone', phone FROM landing.callcenter_contacts WHERE phone IS NOT NULL
-    UNION SELECT 'email', email FROM landing.email_events WHERE email IS NOT NULL
-    UNION SELECT 'customer_id', customer_id FROM landing.surveys WHERE customer_id IS NOT NULL
-    UNION SELECT 'email', email FROM landing.surveys WHERE email IS NOT NULL
-);
+SELECT id_type, value, pseudonym(id_type, value) AS id_token FROM (SELECT DISTINCT id_type, value FROM fact_ids);
 -- A blocked identifier (shared card, family computer) names nobody.
 CREATE OR REPLACE TEMP TABLE id_resolve AS
 SELECT v.id_type, v.value,
@@ -27,37 +31,15 @@ LEFT JOIN identity.customer_map m ON m.id_token = v.id_token
 LEFT JOIN (SELECT DISTINCT id_token FROM ops.suppression) s ON s.id_token = v.id_token;
 
 CREATE OR REPLACE TEMP TABLE fact_keys AS
-WITH k AS (
-    SELECT 'web_events' AS source, f.event_id AS fact_id, f.ts,
-           coalesce(u.customer_key, c.customer_key) AS customer_key,
-           coalesce(u.suppressed, false) OR coalesce(c.suppressed, false) AS suppressed
-    FROM landing.web_events f
-    LEFT JOIN id_resolve u ON u.id_type = 'customer_id' AND u.value = f.user_id
-    LEFT JOIN id_resolve c ON c.id_type = 'cookie_id' AND c.value = f.cookie_id
-    UNION ALL
-    SELECT 'app_events', f.event_id, f.ts, coalesce(u.customer_key, d.customer_key),
-           coalesce(u.suppressed, false) OR coalesce(d.suppressed, false)
-    FROM landing.app_events f
-    LEFT JOIN id_resolve u ON u.id_type = 'customer_id' AND u.value = f.user_id
-    LEFT JOIN id_resolve d ON d.id_type = 'device_id' AND d.value = f.device_id
-    UNION ALL
-    SELECT 'pos_transactions', f.receipt_id, f.ts, c.customer_key, coalesce(c.suppressed, false)
-    FROM landing.pos_transactions f
-    LEFT JOIN id_resolve c ON c.id_type = 'loyalty_card' AND c.value = f.loyalty_card
-    UNION ALL
-    SELECT 'callcenter_contacts', f.contact_id, f.ts, p.customer_key, coalesce(p.suppressed, false)
-    FROM landing.callcenter_contacts f
-    LEFT JOIN id_resolve p ON p.id_type = 'phone' AND p.value = f.phone
-    UNION ALL
-    SELECT 'email_events', f.event_id, f.ts, e.customer_key, coalesce(e.suppressed, false)
-    FROM landing.email_events f
-    LEFT JOIN id_resolve e ON e.id_type = 'email' AND e.value = f.email
-    UNION ALL
-    SELECT 'surveys', f.response_id, f.ts, coalesce(u.customer_key, e.customer_key),
-           coalesce(u.suppressed, false) OR coalesce(e.suppressed, false)
-    FROM landing.surveys f
-    LEFT JOIN id_resolve u ON u.id_type = 'customer_id' AND u.value = f.customer_id
-    LEFT JOIN id_resolve e ON e.id_type = 'email' AND e.value = f.email
+WITH resolved AS (
+    SELECT i.source, i.fact_id,
+           arg_min(r.customer_key, i.rank) FILTER (WHERE r.customer_key IS NOT NULL) AS customer_key,
+           bool_or(coalesce(r.suppressed, false)) AS suppressed
+    FROM fact_ids i JOIN id_resolve r USING (id_type, value)
+    GROUP BY i.source, i.fact_id
+), k AS (
+    SELECT f.source, f.fact_id, f.ts, r.customer_key, coalesce(r.suppressed, false) AS suppressed
+    FROM facts f LEFT JOIN resolved r USING (source, fact_id)
 )
 -- mine: the fact belongs to this customer shard (always true unsharded):
 -- by its customer, or by its own id when it has none.

@@ -1,7 +1,8 @@
 -- ops.ingest_files: one row per extract file loaded (or refused), with its
 -- fingerprint so an unchanged file is never loaded twice and a changed one
 -- is reloaded. rows_read = rows_loaded + rows_quarantined + rows_duplicate
--- for every loaded file.
+-- + rows_filtered for every loaded file. Files no source matches are
+-- listed under the source "(unmatched)", empty files with status empty.
 -- grain: one row per (source, file)
 
 -- name: create
@@ -11,7 +12,7 @@ CREATE TABLE IF NOT EXISTS ops.ingest_files (
     folder_date       DATE        NOT NULL,
     size_bytes        BIGINT      NOT NULL,
     modified_at       TIMESTAMPTZ NOT NULL,
-    status            VARCHAR     NOT NULL,  -- loaded | rejected (over threshold) | failed (unreadable, missing column)
+    status            VARCHAR     NOT NULL,  -- loaded | rejected (over threshold) | failed (unreadable, missing column) | empty | unmatched
     rows_read         BIGINT      NOT NULL DEFAULT 0,
     rows_loaded       BIGINT      NOT NULL DEFAULT 0,
     rows_quarantined  BIGINT      NOT NULL DEFAULT 0,
@@ -25,3 +26,5 @@ CREATE TABLE IF NOT EXISTS ops.ingest_files (
 -- Values dropped from loaded rows as invalid (an optional email that is
 -- not one), by reason: {"email: not an email address": 3}.
 ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS nulled JSON;
+-- Rows the source's where kept out.
+ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS rows_filtered BIGINT DEFAULT 0;

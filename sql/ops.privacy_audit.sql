@@ -15,3 +15,7 @@ CREATE TABLE IF NOT EXISTS ops.privacy_audit (
     rows          BIGINT NOT NULL DEFAULT 0,
     detail        VARCHAR
 );
+
+-- name: record
+INSERT INTO ops.privacy_audit (run_id, logical_date, action, rows, detail)
+VALUES ($run_id, CAST($date AS DATE), $action, $rows, $detail);

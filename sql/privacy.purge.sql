@@ -18,6 +18,7 @@ WHERE purpose = 'analytics' AND valid_from <= CAST($now AS TIMESTAMPTZ)
 DELETE FROM analytics.web_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.app_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.store_receipts WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+DELETE FROM analytics.order_records WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.contacts WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.email_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.survey_responses WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
@@ -27,6 +28,25 @@ DELETE FROM analytics.churn_scores WHERE customer_key NOT IN (SELECT customer_ke
 DELETE FROM analytics.clv_scores WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.segment_members WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.trigger_fires WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
+
+-- name: retention
+-- Hot facts older than their table's retention (privacy.retention_months),
+-- except the rows of sources with a retention of their own ($own).
+-- {{table}} is one of the hot fact tables.
+DELETE FROM analytics.{{table}}
+WHERE ts < CAST($cutoff AS TIMESTAMPTZ) AND coalesce(_source, '') NOT IN (SELECT unnest(CAST($own AS VARCHAR[])));
+
+-- name: retention_source
+-- A source's own retention (retention_months in its definition).
+DELETE FROM analytics.{{table}} WHERE _source = $source AND ts < CAST($cutoff AS TIMESTAMPTZ);
+
+-- name: retention_fresh
+-- Rows the next retention delete will take that tonight's ingest just
+-- loaded (a history load older than the limit): the night says so.
+SELECT count(*) FROM analytics.{{table}}
+WHERE ts < CAST($cutoff AS TIMESTAMPTZ) AND coalesce(_source, '') IN (SELECT unnest(CAST($sources AS VARCHAR[])))
+  AND _batch IN (SELECT _run_id FROM kind.events UNION SELECT _run_id FROM kind.orders UNION SELECT _run_id FROM kind.contacts
+                 UNION SELECT _run_id FROM kind.email_events UNION SELECT _run_id FROM kind.surveys);
 
 -- name: erase_values
 -- The forms of the subjects' identifiers to look for in raw text (filled
@@ -57,6 +77,7 @@ SELECT id_token, any_value(id_type) AS id_type, min(request_id) AS request_id FR
 DELETE FROM analytics.web_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.app_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.store_receipts WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM analytics.order_records WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.contacts WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.email_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.survey_responses WHERE customer_key IN (SELECT customer_key FROM erase_keys);
@@ -111,21 +132,11 @@ INSERT INTO ops.suppression (id_token, id_type, request_id)
 SELECT t.id_token, t.id_type, t.request_id
 FROM erase_tokens t WHERE t.id_token NOT IN (SELECT id_token FROM ops.suppression);
 
--- name: landing_drop
--- Landing is staging: once hot and cold have their share, the run's raw
--- personal rows go. (Reference data and marketing spend stay; re-delivery
--- is recognised through ops.landed_keys.)
-DELETE FROM landing.crm_customers;
-DELETE FROM landing.web_events;
-DELETE FROM landing.app_events;
-DELETE FROM landing.pos_transactions;
-DELETE FROM landing.callcenter_contacts;
-DELETE FROM landing.email_events;
-DELETE FROM landing.consents;
-DELETE FROM landing.surveys;
-DELETE FROM landing.erasure_requests;
-DELETE FROM landing.trigger_optouts;
-DELETE FROM landing.objections;
+-- (landing_drop: landing is staging; once hot and cold have their share,
+-- the run's raw personal rows go. The statements are generated from the
+-- configured sources, one DELETE per event source's landing table:
+-- reference data and marketing spend stay, re-delivery is recognised
+-- through ops.landed_keys. See jobs/ingest LandingDrop.)
 
 -- name: quarantine_retention
 -- Rejected rows may quote PII in their raw text: they are kept

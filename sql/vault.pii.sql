@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS vault.pii_stage AS SELECT * FROM vault.pii LIMIT 0;
 -- customer shard seals only its own customers.
 SELECT pseudonym('customer_id', c.customer_id) AS subject_token, c.updated_at, c.customer_id,
        c.email, c.phone, c.first_name, c.last_name, CAST(c.birth_date AS VARCHAR) AS birth_date, c.postcode, c.city
-FROM landing.crm_customers c
+FROM kind.customers c
 LEFT JOIN vault.pii v ON v.subject_token = pseudonym('customer_id', c.customer_id)
 LEFT JOIN identity.customer_map m ON m.id_token = pseudonym('customer_id', c.customer_id)
 WHERE (v.updated_at IS NULL OR c.updated_at > v.updated_at)

@@ -6,48 +6,50 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/parcours/parcours/jobs/ingest"
+	"github.com/parcours/parcours/internal/sources"
 )
 
 func (a *app) contractsCommand() *cobra.Command {
 	var asJSON, markdown bool
 	c := &cobra.Command{
 		Use:   "contracts",
-		Short: "Print the data contract of every source (columns, types, required fields, accepted values)",
+		Short: "Print the contract of every kind of source (canonical fields, types, required fields, accepted values, what it feeds)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cs := ingest.Contracts()
+			ks := sources.Kinds()
 			if asJSON {
-				return a.printJSON(map[string]any{"contracts": cs})
+				return a.printJSON(map[string]any{"kinds": ks})
 			}
-			for _, c := range cs {
+			for _, k := range ks {
+				ids := idList(k)
 				if markdown {
-					fmt.Fprintf(a.stdout, "#### `%s` (%s, %s)\n\n%s Lands in `%s`; key: %s.\n\n", c.File, c.Format, c.Kind, c.Doc, c.Table(), strings.Join(c.Key, ", "))
-					fmt.Fprintln(a.stdout, "| column | type | required | accepted values / notes |")
+					fmt.Fprintf(a.stdout, "#### `%s` (%s)\n\n%s Feeds %s. Key: %s.%s\n\n", k.Name, k.Delivery, k.Doc, k.Feeds,
+						strings.Join(k.Key, ", "), ids)
+					fmt.Fprintln(a.stdout, "| field | type | required | accepted values / notes |")
 					fmt.Fprintln(a.stdout, "| --- | --- | --- | --- |")
-					for _, col := range c.Columns {
+					for _, col := range k.Columns {
 						req := ""
 						if col.Required {
 							req = "yes"
 						}
-						fmt.Fprintf(a.stdout, "| %s | %s | %s | %s |\n", col.Name, typeText(col), req, strings.ReplaceAll(notes(col), "|", "\\|"))
+						fmt.Fprintf(a.stdout, "| %s | %s | %s | %s |\n", col.Name, col.Type, req, strings.ReplaceAll(notes(col), "|", "\\|"))
 					}
-					for _, ch := range c.Checks {
+					for _, ch := range k.Checks {
 						fmt.Fprintf(a.stdout, "\nRule: %s.\n", ch.Reason)
 					}
 					fmt.Fprintln(a.stdout)
 					continue
 				}
-				fmt.Fprintf(a.stdout, "%s  (%s, %s, key %s) -> %s\n", c.File, c.Format, c.Kind, strings.Join(c.Key, "+"), c.Table())
+				fmt.Fprintf(a.stdout, "%s  (%s, key %s)%s\n  %s\n  feeds %s\n", k.Name, k.Delivery, strings.Join(k.Key, "+"), ids, k.Doc, k.Feeds)
 				var rows [][]string
-				for _, col := range c.Columns {
+				for _, col := range k.Columns {
 					req := ""
 					if col.Required {
 						req = "required"
 					}
-					rows = append(rows, []string{"  " + col.Name, typeText(col), req, notes(col)})
+					rows = append(rows, []string{"  " + col.Name, string(col.Type), req, notes(col)})
 				}
-				printTable(a.stdout, []string{"  COLUMN", "TYPE", "", "NOTES"}, rows)
+				printTable(a.stdout, []string{"  FIELD", "TYPE", "", "NOTES"}, rows)
 				fmt.Fprintln(a.stdout)
 			}
 			return nil
@@ -58,14 +60,22 @@ func (a *app) contractsCommand() *cobra.Command {
 	return c
 }
 
-func typeText(col ingest.Column) string {
-	if col.Type == ingest.LocalTime {
-		return "local timestamp `" + col.Layout + "`"
+// idList names the identifiers a kind carries in its own fields.
+func idList(k sources.Kind) string {
+	if k.Subject {
+		return " Its subject (subject_id of type subject_type) is an identifier."
 	}
-	return string(col.Type)
+	if len(k.IDs) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, id := range k.IDs {
+		parts = append(parts, fmt.Sprintf("%s (%s)", id.Select, id.Type))
+	}
+	return " Identifiers in its fields: " + strings.Join(parts, ", ") + "."
 }
 
-func notes(col ingest.Column) string {
+func notes(col sources.Column) string {
 	var parts []string
 	if len(col.Values) > 0 {
 		parts = append(parts, strings.Join(col.Values, ", "))
@@ -78,8 +88,14 @@ func notes(col ingest.Column) string {
 	if col.Pattern != "" {
 		parts = append(parts, "format `"+col.Pattern+"`")
 	}
+	if col.Email {
+		parts = append(parts, "an email address")
+	}
 	if col.EventTime {
 		parts = append(parts, "within the plausible window")
+	}
+	if col.Personal {
+		parts = append(parts, "personal data")
 	}
 	if col.Doc != "" {
 		parts = append(parts, col.Doc)

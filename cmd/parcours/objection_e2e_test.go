@@ -41,14 +41,17 @@ func TestObjectionNextRun(t *testing.T) {
 	mustCLIEnv(t, env, "run", "nightly", "--config", cfg, "--date", prev, "--input", data, "--warehouse", wh)
 
 	// Two customers the destination holds, scored and in a segment, with
-	// the CRM id the generator gave them.
+	// the CRM id the generator gave them: two customers, one CRM id each
+	// (a person with two CRM records would be picked twice).
 	picks := queryRead(t, wh, []string{data}, fmt.Sprintf(`
 SELECT DISTINCT t.value, m.customer_key, st.remote_id
 FROM read_csv('%s', all_varchar = true) t
 JOIN identity.customer_map m ON m.id_token = pseudonym('customer_id', t.value) AND NOT m.blocked
+JOIN identity.customers k ON k.customer_key = m.customer_key AND k.n_customer_ids = 1
 JOIN ops.sync_state st ON st.customer_key = m.customer_key AND st.destination = 'hook' AND st.segment LIKE 'rfm:%%'
 JOIN analytics.churn_scores c ON c.customer_key = m.customer_key AND c.scored_on = DATE '%s'
 WHERE t.type = 'customer_id'
+QUALIFY row_number() OVER (PARTITION BY m.customer_key ORDER BY st.remote_id) = 1
 ORDER BY 2 LIMIT 2`, filepath.Join(data, "truth", "identities.csv"), prev))
 	if len(picks) < 2 {
 		t.Fatalf("found %d scored customers held by the destination", len(picks))

@@ -12,10 +12,14 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/parcours/parcours/internal/phone"
+	"github.com/parcours/parcours/internal/sources"
 )
 
 // Config is the effective configuration of one parcours invocation.
@@ -52,6 +56,30 @@ type Config struct {
 	// ExportDir receives what leaves the warehouse: cold tables as Parquet
 	// under cold/ (after the privacy audit passed).
 	ExportDir string `yaml:"export_dir" json:"export_dir"`
+	// Sources describe the extracts: they replace the built-in sources of
+	// the same name and add others (see internal/sources).
+	Sources SourceList `yaml:"sources" json:"sources,omitempty"`
+}
+
+// SourceList is the `sources:` list, each entry decoded strictly so an
+// error names the source and the key.
+type SourceList []sources.Source
+
+// UnmarshalYAML implements yaml.Unmarshaler.
+func (l *SourceList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.SequenceNode {
+		return fmt.Errorf("sources: want a list of sources")
+	}
+	out := make(SourceList, 0, len(n.Content))
+	for i, e := range n.Content {
+		s, err := sources.DecodeNode(e)
+		if err != nil {
+			return fmt.Errorf("sources[%d]: %w", i, err)
+		}
+		out = append(out, s)
+	}
+	*l = out
+	return nil
 }
 
 // Privacy tunes the hot/cold split, retention and the k-anonymity rule.
@@ -67,6 +95,15 @@ type Privacy struct {
 	// QuarantineDays is how long rejected rows (which may hold PII in their
 	// raw text) are kept in ops.quarantine.
 	QuarantineDays int `yaml:"quarantine_days" json:"quarantine_days"`
+	// AnalyticsBasis is the lawful basis of analytics: consent (a fact
+	// enters hot only under a valid analytics consent) or
+	// legitimate_interest (every customer's facts enter hot unless they
+	// withdrew or objected). Marketing purposes always need consent.
+	AnalyticsBasis string `yaml:"analytics_basis" json:"analytics_basis"`
+	// TCFPurposes says which IAB TCF v2 purposes a consent string must
+	// grant for each parcours purpose (all of them): a consents source's
+	// tc_string becomes one consent record per purpose listed here.
+	TCFPurposes map[string][]int `yaml:"tcf_purposes" json:"tcf_purposes"`
 }
 
 // Models tunes training and scoring of the churn and CLV models.
@@ -240,6 +277,9 @@ type Ingest struct {
 	// year typed 2206), never loaded into hot or cold.
 	PlausibleFrom      string `yaml:"plausible_from" json:"plausible_from"`
 	PlausibleDaysAhead int    `yaml:"plausible_days_ahead" json:"plausible_days_ahead"`
+	// Unmatched says what a file no source matches is: warn (recorded in
+	// ops.ingest_files and logged) or error (the ingest job fails).
+	Unmatched string `yaml:"unmatched" json:"unmatched"`
 }
 
 // PlausibleWindow is the range of event times ingest accepts for a run
@@ -275,12 +315,17 @@ func Default() Config {
 		Timezone:  "Europe/Paris",
 		Region:    "FR",
 		Log:       Log{Format: "auto", Level: "info"},
-		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true, PlausibleFrom: "1990-01-01", PlausibleDaysAhead: 2},
+		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true, PlausibleFrom: "1990-01-01", PlausibleDaysAhead: 2, Unmatched: "warn"},
 		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1, MaxReceiptsPerCardDay: 10, MaxStoresPerCardDay: 3},
-		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, RetentionMonths: map[string]int{
-			"web_events": 13, "app_events": 13, "email_events": 13, "contacts": 36,
-			"survey_responses": 36, "store_receipts": 60,
-		}},
+		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, AnalyticsBasis: "consent",
+			// TCF purposes: 1 store/access information on a device, 3-4 create and use
+			// profiles for personalised advertising, 5-6 the same for content, 9
+			// understand audiences through statistics.
+			TCFPurposes: map[string][]int{"analytics": {1, 9}, "personalization": {1, 5, 6}, "marketing_ads": {1, 3, 4}},
+			RetentionMonths: map[string]int{
+				"web_events": 13, "app_events": 13, "email_events": 13, "contacts": 36,
+				"survey_responses": 36, "store_receipts": 60, "order_records": 60,
+			}},
 		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10, HalfLifeTouches: 2},
 		Activation:  Activation{FrequencyCap: 3, FrequencyWindowDays: 7, SizeAlertShare: 0.5},
 		Segments:    Segments{ValueQuantile: 0.5, MinPurchases30d: 0.5, KMin: 2, KMax: 8},
@@ -341,8 +386,8 @@ func (c *Config) Validate() error {
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Sprintf("timezone: %q is not a known time zone", c.Timezone))
 	}
-	if _, ok := CallingCode(c.Region); !ok {
-		errs = append(errs, fmt.Sprintf("region: %q is not a supported phone region (%s)", c.Region, strings.Join(Regions(), ", ")))
+	if !phone.ValidRegion(c.Region) {
+		errs = append(errs, fmt.Sprintf("region: %q is not an ISO 3166 country code libphonenumber knows (FR, DE, GB, US, BR, IN, JP, ...)", c.Region))
 	}
 	switch c.Log.Format {
 	case "auto", "json", "console":
@@ -362,6 +407,32 @@ func (c *Config) Validate() error {
 	}
 	if c.Ingest.PlausibleDaysAhead < 0 {
 		errs = append(errs, "ingest.plausible_days_ahead: must be 0 or more")
+	}
+	switch c.Ingest.Unmatched {
+	case "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("ingest.unmatched: %q is not one of warn, error", c.Ingest.Unmatched))
+	}
+	for p, tcf := range c.Privacy.TCFPurposes {
+		if !slices.Contains([]string{"analytics", "personalization", "marketing_email", "marketing_sms", "marketing_ads"}, p) {
+			errs = append(errs, fmt.Sprintf("privacy.tcf_purposes: %q is not a purpose (analytics, personalization, marketing_email, marketing_sms, marketing_ads)", p))
+		}
+		for _, n := range tcf {
+			if n < 1 || n > 24 {
+				errs = append(errs, fmt.Sprintf("privacy.tcf_purposes.%s: %d is not a TCF purpose (1 to 24)", p, n))
+			}
+		}
+		if len(tcf) == 0 {
+			errs = append(errs, fmt.Sprintf("privacy.tcf_purposes.%s: empty list", p))
+		}
+	}
+	switch c.Privacy.AnalyticsBasis {
+	case "consent", "legitimate_interest":
+	default:
+		errs = append(errs, fmt.Sprintf("privacy.analytics_basis: %q is not one of consent, legitimate_interest", c.Privacy.AnalyticsBasis))
+	}
+	if _, err := sources.Effective(c.Sources); err != nil {
+		errs = append(errs, err.Error())
 	}
 	if c.Identity.MaxCustomerIDs < 1 {
 		errs = append(errs, "identity.max_customer_ids: must be at least 1")
@@ -465,10 +536,27 @@ func (c *Config) Location() *time.Location {
 	return loc
 }
 
+// TCFMappingSQL renders privacy.tcf_purposes as SQL VALUES rows
+// ('analytics', [1, 9]), in purpose order.
+func (c *Config) TCFMappingSQL() string {
+	var rows []string
+	for _, p := range slices.Sorted(maps.Keys(c.Privacy.TCFPurposes)) {
+		var ns []string
+		for _, n := range c.Privacy.TCFPurposes[p] {
+			ns = append(ns, strconv.Itoa(n))
+		}
+		rows = append(rows, fmt.Sprintf("('%s', [%s])", p, strings.Join(ns, ", ")))
+	}
+	if len(rows) == 0 {
+		return "(NULL::VARCHAR, NULL::INTEGER[])"
+	}
+	return strings.Join(rows, ", ")
+}
+
 // RetainableTables lists the hot fact tables privacy.retention_months may
 // name (each has a ts column).
 func RetainableTables() []string {
-	return []string{"app_events", "contacts", "email_events", "store_receipts", "survey_responses", "web_events"}
+	return []string{"app_events", "contacts", "email_events", "order_records", "store_receipts", "survey_responses", "web_events"}
 }
 
 func (a *Activation) validate() []string {

@@ -21,6 +21,7 @@ func TestCompact(t *testing.T) {
 	wh := open(t, &cfg, secrets)
 	for _, q := range []string{
 		// A catch-up load's landing, then the rows a night keeps.
+		`CREATE TABLE landing.web_events (event_id VARCHAR, session_id VARCHAR, page VARCHAR)`,
 		`INSERT INTO landing.web_events (event_id, session_id, page) SELECT 'e' || range, md5(range::VARCHAR), md5((range * 7)::VARCHAR) FROM range(3000000)`,
 		`INSERT INTO ops.quarantine (source, file, line, reason, load_date, run_id) SELECT 'web_events', 'f.csv', range, 'bad', DATE '2026-01-01', 'r' FROM range(1000)`,
 		"CHECKPOINT",

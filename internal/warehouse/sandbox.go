@@ -13,6 +13,8 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/phone"
+	"github.com/parcours/parcours/internal/tcf"
 )
 
 // ErrStatement is user SQL refused before it runs.
@@ -175,5 +177,68 @@ func (u pseudonymUDF) Executor() duckdb.ScalarFuncExecutor {
 		t, _ := values[0].(string)
 		v, _ := values[1].(string)
 		return keys.Token(u.pepper, t, v), nil
+	}}
+}
+
+// phoneUDF is norm_phone(text): the E.164 form of a phone number written
+// in any common way, NULL when it is not one (internal/phone), read in the
+// configured default region.
+type phoneUDF struct{ z *phone.Normalizer }
+
+func (u phoneUDF) Config() duckdb.ScalarFuncConfig {
+	v, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{v}, ResultTypeInfo: v}
+}
+
+func (u phoneUDF) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		s, _ := values[0].(string)
+		if e, ok := u.z.E164(s); ok {
+			return e, nil
+		}
+		return nil, nil
+	}}
+}
+
+// registerFunctions adds the Go functions SQL transforms call. DuckDB keeps
+// them in the database's catalog, for every connection.
+func (w *Warehouse) registerFunctions(ctx context.Context) error {
+	conn, err := w.DB.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := duckdb.RegisterScalarUDF(conn, "norm_phone", phoneUDF{z: phone.NewNormalizer(w.Config.Region)}); err != nil {
+		return fmt.Errorf("register norm_phone: %w", err)
+	}
+	if err := duckdb.RegisterScalarUDF(conn, "tcf_purposes", tcfUDF{}); err != nil {
+		return fmt.Errorf("register tcf_purposes: %w", err)
+	}
+	return nil
+}
+
+// tcfUDF is tcf_purposes(text): the IAB TCF purposes (1..24) a TC string
+// says the user consented to, NULL when it is not a TCF v2 string.
+type tcfUDF struct{}
+
+func (tcfUDF) Config() duckdb.ScalarFuncConfig {
+	v, _ := duckdb.NewTypeInfo(duckdb.TYPE_VARCHAR)
+	i, _ := duckdb.NewTypeInfo(duckdb.TYPE_INTEGER)
+	l, _ := duckdb.NewListInfo(i)
+	return duckdb.ScalarFuncConfig{InputTypeInfos: []duckdb.TypeInfo{v}, ResultTypeInfo: l}
+}
+
+func (tcfUDF) Executor() duckdb.ScalarFuncExecutor {
+	return duckdb.ScalarFuncExecutor{RowExecutor: func(values []driver.Value) (any, error) {
+		s, _ := values[0].(string)
+		c, err := tcf.Decode(s)
+		if err != nil {
+			return nil, nil
+		}
+		out := make([]int32, len(c.Purposes))
+		for i, p := range c.Purposes {
+			out[i] = int32(p)
+		}
+		return out, nil
 	}}
 }

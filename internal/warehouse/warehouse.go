@@ -117,6 +117,10 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 	}
 	w := &Warehouse{DB: sql.OpenDB(connector), Dir: dir, ReadOnly: opt.ReadOnly, SQL: opt.SQL,
 		Secrets: opt.Secrets, Config: cfg, conn: connector, userSQL: opt.UserSQL}
+	if err := w.registerFunctions(ctx); err != nil {
+		w.Close()
+		return nil, err
+	}
 	if err := w.attachCold(ctx); err != nil {
 		w.Close()
 		return nil, err
@@ -236,13 +240,7 @@ func connInit(cfg *config.Config, opt Options) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		code, _ := config.CallingCode(cfg.Region)
-		trunk := "false"
-		if config.HasTrunkPrefix(cfg.Region) {
-			trunk = "true"
-		}
-		r := strings.NewReplacer("{{calling_code}}", code, "{{trunk_prefix}}", trunk,
-			"{{timezone}}", strings.ReplaceAll(cfg.Timezone, "'", "''"))
+		r := strings.NewReplacer("{{timezone}}", strings.ReplaceAll(cfg.Timezone, "'", "''"), "{{tcf_mapping}}", cfg.TCFMappingSQL())
 		for _, s := range splitStatements(r.Replace(body)) {
 			stmts = append(stmts, s)
 		}

@@ -12,6 +12,10 @@ import (
 	"sort"
 	"time"
 
+	"golang.org/x/text/language"
+	"golang.org/x/text/message"
+
+	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -68,9 +72,73 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "build"); err != nil {
 			return err
 		}
+		basis := env.Config.Privacy.AnalyticsBasis
+		if basis == "legitimate_interest" {
+			if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "legitimate_interest"); err != nil {
+				return err
+			}
+		}
 		return conn.QueryRowContext(ctx, "SELECT count(*) FROM consent.intervals").Scan(&c.Out)
 	})
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	if err := gateState(ctx, env, conn, &c); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// gateState records the lawful basis of analytics in the privacy audit and
+// says, at warn level, why a night lets nobody through the analytics gate.
+func gateState(ctx context.Context, env *orchestration.Env, conn *sql.Conn, c *orchestration.Counts) error {
+	loc := env.Config.Location()
+	now := time.Date(env.Date.Year(), env.Date.Month(), env.Date.Day()+1, 0, 0, 0, 0, loc)
+	q, err := env.WH.SQL.Section("consent.intervals.sql", "gate_state")
+	if err != nil {
+		return err
+	}
+	var customers, analysed, records, grants int64
+	if err := conn.QueryRowContext(ctx, q, sql.Named("now", now)).Scan(&customers, &analysed, &records, &grants); err != nil {
+		return fmt.Errorf("consent gate state: %w", err)
+	}
+	c.Detail = map[string]int64{"customers": customers, "analysed": analysed}
+	basis := env.Config.Privacy.AnalyticsBasis
+	num := message.NewPrinter(language.English) // 1,041: counts a reader takes in at a glance
+	detail := num.Sprintf("analytics basis: %s; %d of %d identified customers may be analysed", basis, analysed, customers)
+	if customers > 0 && analysed == 0 {
+		var cause string
+		switch {
+		case !hasConsentsSource(env):
+			cause = "no consents source configured"
+		case records == 0:
+			cause = "no consent record loaded yet (no consents file in the extracts)"
+		case grants == 0:
+			cause = fmt.Sprintf("%d consent records, none granting analytics", records)
+		default:
+			cause = "every analytics consent has ended"
+		}
+		msg := num.Sprintf("%s: 0 of %d customers may be analysed", cause, customers)
+		env.Log.Warn().Int64("customers", customers).Str("basis", basis).
+			Msg(msg + " (hot tables, scores and segments stay empty; privacy.analytics_basis: legitimate_interest is the other lawful basis)")
+		detail += "; " + cause
+	}
+	_, err = env.WH.Exec(ctx, "ops.privacy_audit.sql", "record", sql.Named("run_id", env.RunID), sql.Named("date", env.Date),
+		sql.Named("action", "analytics_basis"), sql.Named("rows", analysed), sql.Named("detail", detail))
+	return err
+}
+
+func hasConsentsSource(env *orchestration.Env) bool {
+	srcs, err := sources.Effective(env.Config.Sources)
+	if err != nil {
+		return false
+	}
+	for _, r := range srcs {
+		if r.Kind.Name == "consents" {
+			return true
+		}
+	}
+	return false
 }
 
 // Interval is one stretch of time a customer may be used for a purpose:

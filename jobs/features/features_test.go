@@ -51,28 +51,28 @@ func history(t *testing.T, wh *warehouse.Warehouse) (later []string) {
   ('o1', 'store', 'a', '2026-01-10 10:00:00+00', '2026-01-10', 100, 20, 2),
   ('o2', 'web',   'a', '2026-05-02 10:00:00+00', '2026-05-02', 50, NULL, NULL),
   ('o3', 'app',   'b', '2025-03-01 10:00:00+00', '2025-03-01', 10, NULL, NULL)`,
-		`INSERT INTO analytics.store_receipts VALUES ('o1', 'S1', '2026-01-10 10:00:00+00', '2026-01-10', 'a', [], 2, 100, 20, 'card', 'r')`,
+		`INSERT INTO analytics.store_receipts VALUES ('o1', 'S1', '2026-01-10 10:00:00+00', '2026-01-10', 'a', [], 2, 100, 20, 'card', 'r', NULL)`,
 		`INSERT INTO analytics.web_events (event_id, ts, event_date, customer_key, session_id, event, _batch) VALUES
   ('w1', '2026-05-20 10:00:00+00', '2026-05-20', 'a', 's1', 'product_view', 'r'),
   ('w2', '2026-05-20 10:01:00+00', '2026-05-20', 'a', 's1', 'add_to_cart', 'r'),
   ('w3', '2026-04-01 10:00:00+00', '2026-04-01', 'a', 's2', 'page_view', 'r')`,
 		`INSERT INTO analytics.email_events VALUES
-  ('e1', 'c1', '2026-05-01 10:00:00+00', '2026-05-01', 'a', 'send', 'r'),
-  ('e2', 'c1', '2026-05-01 11:00:00+00', '2026-05-01', 'a', 'open', 'r'),
-  ('e3', 'c2', '2026-05-10 10:00:00+00', '2026-05-10', 'a', 'send', 'r'),
-  ('e4', 'c2', '2026-05-11 10:00:00+00', '2026-05-11', 'a', 'unsubscribe', 'r')`,
+  ('e1', 'c1', '2026-05-01 10:00:00+00', '2026-05-01', 'a', 'send', 'r', NULL),
+  ('e2', 'c1', '2026-05-01 11:00:00+00', '2026-05-01', 'a', 'open', 'r', NULL),
+  ('e3', 'c2', '2026-05-10 10:00:00+00', '2026-05-10', 'a', 'send', 'r', NULL),
+  ('e4', 'c2', '2026-05-11 10:00:00+00', '2026-05-11', 'a', 'unsubscribe', 'r', NULL)`,
 		`INSERT INTO analytics.contacts VALUES
-  ('k1', '2026-05-25 10:00:00+00', '2026-05-25', 'a', 'billing', 60, false, 6, 'ag', 'r'),
-  ('k2', '2026-02-01 10:00:00+00', '2026-02-01', 'a', 'product', 60, true, 2, 'ag', 'r')`,
-		`INSERT INTO analytics.survey_responses VALUES ('v1', '2026-05-03 10:00:00+00', '2026-05-03', 'a', 3, 2, 'meh', 'web', 'r')`,
+  ('k1', '2026-05-25 10:00:00+00', '2026-05-25', 'a', 'billing', 60, false, 6, 'ag', 'r', NULL),
+  ('k2', '2026-02-01 10:00:00+00', '2026-02-01', 'a', 'product', 60, true, 2, 'ag', 'r', NULL)`,
+		`INSERT INTO analytics.survey_responses VALUES ('v1', '2026-05-03 10:00:00+00', '2026-05-03', 'a', 3, 2, 'meh', 'web', 'r', NULL)`,
 	)
 	return []string{
 		`INSERT INTO analytics.orders VALUES ('o9', 'web', 'a', '2026-06-01 00:30:00+00', '2026-06-01', 999, NULL, NULL)`,
 		`INSERT INTO analytics.web_events (event_id, ts, event_date, customer_key, session_id, event, _batch) VALUES
   ('w9', '2026-06-01 09:00:00+00', '2026-06-01', 'a', 's9', 'add_to_cart', 'r')`,
-		`INSERT INTO analytics.contacts VALUES ('k9', '2026-06-02 10:00:00+00', '2026-06-02', 'a', 'billing', 60, false, 7, 'ag', 'r')`,
-		`INSERT INTO analytics.survey_responses VALUES ('v9', '2026-06-03 10:00:00+00', '2026-06-03', 'a', 10, 5, 'great', 'web', 'r')`,
-		`INSERT INTO analytics.email_events VALUES ('e9', 'c9', '2026-06-01 10:00:00+00', '2026-06-01', 'a', 'click', 'r')`,
+		`INSERT INTO analytics.contacts VALUES ('k9', '2026-06-02 10:00:00+00', '2026-06-02', 'a', 'billing', 60, false, 7, 'ag', 'r', NULL)`,
+		`INSERT INTO analytics.survey_responses VALUES ('v9', '2026-06-03 10:00:00+00', '2026-06-03', 'a', 10, 5, 'great', 'web', 'r', NULL)`,
+		`INSERT INTO analytics.email_events VALUES ('e9', 'c9', '2026-06-01 10:00:00+00', '2026-06-01', 'a', 'click', 'r', NULL)`,
 		`UPDATE analytics.web_events SET event = 'purchase' WHERE event_id = 'w9'`,
 	}
 }

@@ -5,7 +5,9 @@ import (
 )
 
 // Identifier types, in the order they are preferred as a component's
-// representative when it holds no CRM customer id.
+// representative when it holds no CRM customer id. Types a company
+// declares itself (account_id, member_number) rank just after the CRM id:
+// they name an account, like it.
 const (
 	CustomerID  = "customer_id"
 	Email       = "email"
@@ -20,15 +22,17 @@ func typeRank(t string) int {
 	case CustomerID:
 		return 0
 	case Email:
-		return 1
-	case Phone:
 		return 2
-	case LoyaltyCard:
+	case Phone:
 		return 3
-	case DeviceID:
+	case LoyaltyCard:
 		return 4
-	default:
+	case DeviceID:
 		return 5
+	case CookieID:
+		return 6
+	default:
+		return 1 // a type of the company's own
 	}
 }
 
@@ -43,8 +47,9 @@ type Node struct {
 	FirstSeen int64 // unix micros; the earliest customer id represents a component
 }
 
-// Edge links a CRM customer id to another identifier (every link in the
-// data is of that shape: CRM rows, logged-in events, survey answers).
+// Edge links the best identifier of a row (a CRM customer id in CRM rows,
+// logged-in events and survey answers; else an account id, an email...)
+// to another identifier of the same row.
 type Edge struct{ A, B int }
 
 // Limits are the over-merge guards.
@@ -85,8 +90,9 @@ func Stitch(nodes []Node, edges []Edge, lim Limits) Result {
 	nbrs := make([][]int, len(nodes)) // non-customer node -> customer nodes
 	edgeOf := make([][]int, len(nodes))
 	for i, e := range edges {
+		// a is the better identifier (a customer id when there is one).
 		a, b := e.A, e.B
-		if nodes[a].Type != CustomerID {
+		if typeRank(nodes[a].Type) > typeRank(nodes[b].Type) {
 			a, b = b, a
 		}
 		nbrs[b] = append(nbrs[b], a)

@@ -10,22 +10,21 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/parcours/parcours/internal/sources"
+	"github.com/parcours/parcours/internal/textfile"
 )
 
 // inputFile is one extract file found under the input folder.
 type inputFile struct {
-	Path   string    // path as opened
+	Path   string    // path as opened (a UTF-8 copy for other encodings)
 	Rel    string    // path relative to the input folder: "2026-11-22/web_events.jsonl"
 	Folder time.Time // the dated folder it came from
 	Size   int64
 	MTime  time.Time
-	// Columns are the file's column names: the CSV header, the Parquet
-	// schema, or the keys seen in a sample of JSON lines.
-	Columns []string
 	// Compression is the file's compression, told by its first bytes.
 	Compression string
 }
@@ -58,19 +57,46 @@ func folders(input string) ([]time.Time, error) {
 	return out, nil
 }
 
-func stat(input string, folder time.Time, name string) (*inputFile, error) {
-	rel := filepath.Join(folder.Format(time.DateOnly), name)
-	p := filepath.Join(input, rel)
-	fi, err := os.Stat(p)
+// listFolder lists the files of a date folder (no hidden file, no
+// sub-folder), by name.
+func listFolder(input string, folder time.Time) ([]*inputFile, error) {
+	dir := filepath.Join(input, folder.Format(time.DateOnly))
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &inputFile{Path: p, Rel: filepath.ToSlash(rel), Folder: folder, Size: fi.Size(), MTime: fi.ModTime().UTC()}, nil
+	var out []*inputFile
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		fi, err := os.Stat(p) // follows links
+		if err != nil || fi.IsDir() {
+			continue
+		}
+		rel := filepath.ToSlash(filepath.Join(folder.Format(time.DateOnly), e.Name()))
+		out = append(out, &inputFile{Path: p, Rel: rel, Folder: folder, Size: fi.Size(), MTime: fi.ModTime().UTC()})
+	}
+	return out, nil
 }
 
-// csvHeader reads a CSV file's header line (a UTF-8 BOM is ignored).
-func csvHeader(path, compression string) ([]string, error) {
-	f, err := openText(path, compression)
+// matches reports whether a file name matches a source's files glob.
+func matches(r sources.Resolved, name string) bool {
+	ok, _ := filepath.Match(r.Files, name)
+	return ok
+}
+
+// csvHeader reads a CSV file's header line (a UTF-8 BOM is ignored), or
+// gives the source's column names for files without one.
+func csvHeader(r sources.Resolved, path, compression string) ([]string, error) {
+	if r.Header != nil && !*r.Header {
+		return r.ColumnNames, nil
+	}
+	f, err := textfile.Open(path, compression)
 	if err != nil {
 		return nil, err
 	}
@@ -79,9 +105,11 @@ func csvHeader(path, compression string) ([]string, error) {
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}
-	r := csv.NewReader(br)
-	r.FieldsPerRecord = -1
-	rec, err := r.Read()
+	cr := csv.NewReader(br)
+	cr.FieldsPerRecord = -1
+	cr.Comma = rune(r.Delimiter[0])
+	cr.LazyQuotes = true
+	rec, err := cr.Read()
 	if errors.Is(err, io.EOF) {
 		return nil, errors.New("empty file: no header line")
 	}
@@ -95,7 +123,7 @@ func csvHeader(path, compression string) ([]string, error) {
 // of first appearance. JSON lines carry no header; a sample is how a
 // required field missing from a whole file, or a new field, is noticed.
 func jsonKeys(path, compression string, n int) ([]string, error) {
-	f, err := openText(path, compression)
+	f, err := textfile.Open(path, compression)
 	if err != nil {
 		return nil, err
 	}
@@ -133,61 +161,5 @@ func jsonKeys(path, compression string, n int) ([]string, error) {
 	return keys, nil
 }
 
-// describeColumns says what a file's first row holds, for error texts
-// that end in the run ledger: its column names when it looks like a
-// header (it names at least one column of the contract and every field
-// has the shape of a name), else only its number of fields, since a file
-// without a header starts with a data row, and data rows hold personal
-// data.
-func describeColumns(c Contract, cols []string) string {
-	known := false
-	for _, fc := range cols {
-		if !headerName.MatchString(fc) {
-			return fmt.Sprintf("the first row does not look like a header (%d fields)", len(cols))
-		}
-		if _, ok := c.Column(strings.ToLower(strings.TrimSpace(fc))); ok {
-			known = true
-		}
-	}
-	if !known {
-		return fmt.Sprintf("the first row does not look like a header (%d fields, none of them a column of %s)", len(cols), c.Source)
-	}
-	return "found: " + strings.Join(cols, ", ")
-}
-
-func looksLikeHeader(c Contract, cols []string) bool {
-	return strings.HasPrefix(describeColumns(c, cols), "found: ")
-}
-
-// headerName is the shape of a column name: letters first, then letters,
-// digits and the punctuation exports put in names; no @, no long digit runs.
-var headerName = regexp.MustCompile(`^\s*[\p{L}_][\p{L}\p{N} _.\-/()#%]{0,63}\s*$`)
-
-// matchColumns maps a file's columns onto the contract: which contract
-// columns the file has (by its own spelling), which required ones are
-// missing, and which of its columns the contract does not know.
-func matchColumns(c Contract, cols []string) (have map[string]string, missing, extra []string, err error) {
-	have = map[string]string{}
-	seen := map[string]bool{}
-	for _, fc := range cols {
-		norm := strings.ToLower(strings.TrimSpace(fc))
-		if seen[norm] {
-			if !looksLikeHeader(c, cols) {
-				continue // a data row: the missing columns will be reported
-			}
-			return nil, nil, nil, fmt.Errorf("the first row names a column twice (%s)", describeColumns(c, cols))
-		}
-		seen[norm] = true
-		if _, ok := c.Column(norm); ok {
-			have[norm] = fc
-		} else {
-			extra = append(extra, fc)
-		}
-	}
-	for _, col := range c.Columns {
-		if _, ok := have[col.Name]; !ok && col.Required {
-			missing = append(missing, col.Name)
-		}
-	}
-	return have, missing, extra, nil
-}
+// Folders lists the date folders of an input folder, oldest first.
+func Folders(input string) ([]time.Time, error) { return folders(input) }

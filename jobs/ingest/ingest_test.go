@@ -17,6 +17,7 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/phone/phonetest"
 	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -31,12 +32,15 @@ type harness struct {
 	wh    *warehouse.Warehouse
 }
 
-func newHarness(t *testing.T) *harness {
+func newHarness(t *testing.T, tweaks ...func(*config.Config)) *harness {
 	t.Helper()
 	dir := t.TempDir()
 	cfg := config.Default()
 	cfg.Input = filepath.Join(dir, "data")
 	cfg.Warehouse = filepath.Join(dir, "wh")
+	for _, f := range tweaks {
+		f(&cfg)
+	}
 	sqls, err := sqlfiles.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +166,7 @@ func TestIngestQuarantinesAndLosesNothing(t *testing.T) {
 		"SELECT CAST(event_date AS VARCHAR) FROM landing.web_events WHERE event_id='w7'": "2026-11-22",
 		"SELECT _extra->>'new_thing' FROM landing.web_events WHERE event_id='w6'":        "x",
 		"SELECT count(*) FROM landing.pos_transactions":                                  "2",
-		"SELECT item_count FROM landing.pos_transactions WHERE receipt_id='R1'":          "3",
+		"SELECT item_count FROM landing.pos_transactions WHERE order_id='R1'":            "3",
 		"SELECT rows_read FROM ops.ingest_files WHERE source='pos_transactions'":         "4",
 		"SELECT verbatim FROM landing.surveys WHERE response_id='S1'":                    "Great, really.\nSecond line, with \"quotes\"",
 		"SELECT status FROM ops.ingest_files WHERE source='email_events'":                "failed",
@@ -300,7 +304,7 @@ func TestIngestCompressedInput(t *testing.T) {
 	if _, err := plain.run("2026-11-22"); err != nil {
 		t.Fatal(err)
 	}
-	want := plain.one("SELECT string_agg(receipt_id || amount, ',' ORDER BY receipt_id) FROM landing.pos_transactions") +
+	want := plain.one("SELECT string_agg(order_id || amount, ',' ORDER BY order_id) FROM landing.pos_transactions") +
 		plain.one("SELECT string_agg(line || reason, ',') FROM ops.quarantine")
 	for _, comp := range []string{"gzip", "zstd"} {
 		t.Run(comp, func(t *testing.T) {
@@ -320,7 +324,7 @@ func TestIngestCompressedInput(t *testing.T) {
 			if _, err := h.run("2026-11-22"); err != nil {
 				t.Fatal(err)
 			}
-			got := h.one("SELECT string_agg(receipt_id || amount, ',' ORDER BY receipt_id) FROM landing.pos_transactions") +
+			got := h.one("SELECT string_agg(order_id || amount, ',' ORDER BY order_id) FROM landing.pos_transactions") +
 				h.one("SELECT string_agg(line || reason, ',') FROM ops.quarantine")
 			if got != want {
 				t.Fatalf("%s file loaded %q, the plain one %q", comp, got, want)
@@ -438,5 +442,73 @@ func TestIngestInvalidEmails(t *testing.T) {
 		if got := h.one(q); got != want {
 			t.Errorf("%s\n = %q, want %q", q, got, want)
 		}
+	}
+}
+
+// Phones load in E.164 by the shared golden vectors, each read in its
+// region (config region), the same way activation normalises them.
+func TestPhoneGoldenVectors(t *testing.T) {
+	vs, err := phonetest.Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, region := range phonetest.Regions(vs) {
+		t.Run(region, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t, func(c *config.Config) { c.Region = region })
+			var b strings.Builder
+			b.WriteString("contact_id,ts,phone,resolved\n")
+			want := map[string]string{}
+			for _, v := range vs {
+				if v.Region != region {
+					continue
+				}
+				id := fmt.Sprintf("L%d", v.Line)
+				fmt.Fprintf(&b, "%s,2026-11-22T10:00:00Z,\"%s\",true\n", id, v.Input)
+				want[id] = v.E164
+			}
+			h.write("2026-11-22", "callcenter_contacts.csv", b.String())
+			if _, err := h.run("2026-11-22"); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := h.wh.DB.Query("SELECT contact_id, coalesce(phone, '') FROM landing.callcenter_contacts")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			n := 0
+			for rows.Next() {
+				var id, got string
+				if err := rows.Scan(&id, &got); err != nil {
+					t.Fatal(err)
+				}
+				n++
+				w := want[id]
+				if w == phonetest.Invalid {
+					w = ""
+				}
+				if got != w {
+					t.Errorf("vectors.tsv:%s (%s): loaded %q, want %q", id[1:], region, got, w)
+				}
+			}
+			if n != len(want) {
+				t.Errorf("%d rows loaded, want %d", n, len(want))
+			}
+		})
+	}
+}
+
+// A file two sources' globs match stops ingest before anything loads.
+func TestFileOfTwoSources(t *testing.T) {
+	h := newHarness(t, func(c *config.Config) {
+		c.Sources = config.SourceList{{Name: "more_consents", Kind: "consents", Files: "consents*.csv"}}
+	})
+	h.write("2026-11-22", "consents.csv", "consent_id,subject_id,subject_type,purpose,status,ts\nK1,C1,customer_id,analytics,granted,2026-11-22T10:00:00Z\n")
+	_, err := h.run("2026-11-22")
+	if err == nil || !strings.Contains(err.Error(), "2026-11-22/consents.csv matches the files of sources consents and more_consents") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := h.one("SELECT count(*) FROM ops.ingest_files"); n != "0" {
+		t.Errorf("%s files recorded", n)
 	}
 }

@@ -3,86 +3,12 @@ package ingest
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"strings"
 
-	"github.com/klauspost/compress/zstd"
+	"github.com/parcours/parcours/internal/sources"
 )
-
-// Compressions ingest reads (DuckDB's read_csv compression names).
-const (
-	Uncompressed = ""
-	Gzip         = "gzip"
-	Zstd         = "zstd"
-)
-
-// sniffCompression tells a compressed file by its first bytes, whatever
-// its name: a gzip file named .csv is read as gzip, not as text (which
-// once wrote binary into the ledger's error column and left the job
-// running). Archives and compressions DuckDB cannot stream are refused
-// with a sentence saying what the file is.
-func sniffCompression(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	head := make([]byte, 6)
-	n, err := io.ReadFull(f, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return "", err
-	}
-	head = head[:n]
-	switch {
-	case bytes.HasPrefix(head, []byte{0x1f, 0x8b}):
-		return Gzip, nil
-	case bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
-		return Zstd, nil
-	case bytes.HasPrefix(head, []byte("PK\x03\x04")):
-		return "", errors.New("is a ZIP archive (a spreadsheet workbook or a zipped export), not text: export it as CSV, or unzip it")
-	case bytes.HasPrefix(head, []byte("BZh")):
-		return "", errors.New("is bzip2-compressed: recompress it with gzip or zstd, which ingest reads")
-	case bytes.HasPrefix(head, []byte{0xfd, '7', 'z', 'X', 'Z', 0}):
-		return "", errors.New("is xz-compressed: recompress it with gzip or zstd, which ingest reads")
-	}
-	return Uncompressed, nil
-}
-
-// openText opens a text extract, decompressing it when needed.
-func openText(path, compression string) (io.ReadCloser, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	switch compression {
-	case Gzip:
-		z, err := gzip.NewReader(f)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("gzip: %w", err)
-		}
-		return readCloser{z, func() error { z.Close(); return f.Close() }}, nil
-	case Zstd:
-		z, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("zstd: %w", err)
-		}
-		return readCloser{z, func() error { z.Close(); return f.Close() }}, nil
-	}
-	return f, nil
-}
-
-type readCloser struct {
-	io.Reader
-	close func() error
-}
-
-func (r readCloser) Close() error { return r.close() }
 
 // records is what an independent pass over a text extract found.
 type records struct {
@@ -131,12 +57,20 @@ func linesAfter(r io.Reader, n int64) ([]physLine, error) {
 	}
 }
 
-// countRecords counts the records of a CSV (header line first; ',' and
-// '"' with "" for a quote inside quotes, as the loader reads them) or
-// JSON lines file, independently of DuckDB, so that rows a malformed file
-// hides (an unclosed quote swallowing the rest of it) are found and
-// counted rather than lost.
-func countRecords(r io.Reader, format Format) (records, error) {
+// csvOptions are what the record counter needs of a CSV source.
+type csvOptions struct {
+	delim, quote, escape byte
+	header               bool
+}
+
+func defaultCSV() csvOptions { return csvOptions{delim: ',', quote: '"', escape: '"', header: true} }
+
+// countRecords counts the records of a CSV (header line first unless the
+// source says there is none; the source's delimiter and quote, a doubled
+// quote inside quotes) or JSON lines file, independently of DuckDB, so
+// that rows a malformed file hides (an unclosed quote swallowing the rest
+// of it) are found and counted rather than lost.
+func countRecords(r io.Reader, format sources.Format, opt csvOptions) (records, error) {
 	var out records
 	br := bufio.NewReaderSize(r, 1<<20)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
@@ -149,7 +83,7 @@ func countRecords(r io.Reader, format Format) (records, error) {
 		recEmpty   = true // the record so far has no character
 		quoteLine  int64
 		prevCR     bool
-		header     = format == CSV
+		header     = format == sources.CSV && opt.header
 	)
 	endRecord := func() {
 		if !recEmpty {
@@ -181,15 +115,17 @@ func countRecords(r io.Reader, format Format) (records, error) {
 				continue
 			}
 			recEmpty = false
-			if format == JSONL {
+			if format == sources.JSONL {
 				continue
 			}
 			switch {
-			case inQuote && c == '"':
-				if i+1 < len(chunk) && chunk[i+1] == '"' {
-					i++ // "" inside quotes
+			case inQuote && c == opt.escape && opt.escape != opt.quote:
+				i++ // an escaped character
+			case inQuote && c == opt.quote:
+				if i+1 < len(chunk) && chunk[i+1] == opt.quote {
+					i++ // a doubled quote inside quotes
 				} else if i+1 == len(chunk) {
-					if b, _ := br.Peek(1); len(b) == 1 && b[0] == '"' {
+					if b, _ := br.Peek(1); len(b) == 1 && b[0] == opt.quote {
 						_, _ = br.Discard(1)
 					} else {
 						inQuote = false
@@ -198,10 +134,10 @@ func countRecords(r io.Reader, format Format) (records, error) {
 					inQuote = false
 				}
 			case inQuote:
-			case c == '"' && fieldStart:
+			case c == opt.quote && fieldStart:
 				inQuote, quoteLine = true, line
 				fieldStart = false
-			case c == ',':
+			case c == opt.delim:
 				fieldStart = true
 			default:
 				fieldStart = false

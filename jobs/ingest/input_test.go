@@ -10,31 +10,34 @@ import (
 	"testing"
 
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/parcours/parcours/internal/sources"
+	"github.com/parcours/parcours/internal/textfile"
 )
 
 func TestCountRecords(t *testing.T) {
 	for _, tc := range []struct {
 		name, text  string
-		format      Format
+		format      sources.Format
 		n, unclosed int64
 	}{
-		{"plain", "a,b\n1,2\n3,4\n", CSV, 2, 0},
-		{"no final newline", "a,b\n1,2\n3,4", CSV, 2, 0},
-		{"blank lines", "a,b\n1,2\n\n3,4\n\n", CSV, 2, 0},
-		{"crlf", "a,b\r\n1,2\r\n3,4\r\n", CSV, 2, 0},
-		{"lone cr", "a,b\r1,2\r3,4\r", CSV, 2, 0},
-		{"bom", "\xEF\xBB\xBFa,b\n1,2\n", CSV, 1, 0},
-		{"quoted newline", "a,b\n1,\"x\ny\"\n3,4\n", CSV, 2, 0},
-		{"escaped quote", "a,b\n1,\"say \"\"hi\"\"\n,ok\"\n3,4\n", CSV, 2, 0},
-		{"quote inside a value", "a,b\n1,x\"y\n3,4\n", CSV, 2, 0},
-		{"junk after a quote", "a,b\n1,\"x\"y\n3,4\n", CSV, 2, 0},
-		{"spaces only", "a,b\n1,2\n   \n3,4\n", CSV, 3, 0},
-		{"unclosed quote", "a,b\n1,2\n3,\"4\n5,6\n7,8\n", CSV, 2, 3},
-		{"jsonl", "{\"a\":1}\n\n{\"a\":\"x,\\\"y\"}\n{broken\n", JSONL, 3, 0},
-		{"jsonl quotes are text", "{\"a\":\"\n{\"b\":2}\n", JSONL, 2, 0},
+		{"plain", "a,b\n1,2\n3,4\n", sources.CSV, 2, 0},
+		{"no final newline", "a,b\n1,2\n3,4", sources.CSV, 2, 0},
+		{"blank lines", "a,b\n1,2\n\n3,4\n\n", sources.CSV, 2, 0},
+		{"crlf", "a,b\r\n1,2\r\n3,4\r\n", sources.CSV, 2, 0},
+		{"lone cr", "a,b\r1,2\r3,4\r", sources.CSV, 2, 0},
+		{"bom", "\xEF\xBB\xBFa,b\n1,2\n", sources.CSV, 1, 0},
+		{"quoted newline", "a,b\n1,\"x\ny\"\n3,4\n", sources.CSV, 2, 0},
+		{"escaped quote", "a,b\n1,\"say \"\"hi\"\"\n,ok\"\n3,4\n", sources.CSV, 2, 0},
+		{"quote inside a value", "a,b\n1,x\"y\n3,4\n", sources.CSV, 2, 0},
+		{"junk after a quote", "a,b\n1,\"x\"y\n3,4\n", sources.CSV, 2, 0},
+		{"spaces only", "a,b\n1,2\n   \n3,4\n", sources.CSV, 3, 0},
+		{"unclosed quote", "a,b\n1,2\n3,\"4\n5,6\n7,8\n", sources.CSV, 2, 3},
+		{"jsonl", "{\"a\":1}\n\n{\"a\":\"x,\\\"y\"}\n{broken\n", sources.JSONL, 3, 0},
+		{"jsonl quotes are text", "{\"a\":\"\n{\"b\":2}\n", sources.JSONL, 2, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := countRecords(strings.NewReader(tc.text), tc.format)
+			got, err := countRecords(strings.NewReader(tc.text), tc.format, defaultCSV())
 			if err != nil || got.N != tc.n || got.Unclosed != tc.unclosed {
 				t.Fatalf("got %+v %v, want %d records, unclosed at %d", got, err, tc.n, tc.unclosed)
 			}
@@ -42,7 +45,7 @@ func TestCountRecords(t *testing.T) {
 	}
 	// An escaped quote split across the reader's buffer.
 	big := "a,b\n" + strings.Repeat("1,2\n", 300000) + "9,\"" + strings.Repeat("x", 1<<20-5) + "\"\"\"\n"
-	if got, err := countRecords(strings.NewReader(big), CSV); err != nil || got.N != 300001 || got.Unclosed != 0 {
+	if got, err := countRecords(strings.NewReader(big), sources.CSV, defaultCSV()); err != nil || got.N != 300001 || got.Unclosed != 0 {
 		t.Fatalf("big: %+v %v", got, err)
 	}
 }
@@ -71,16 +74,16 @@ func TestSniffCompression(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"plain.csv", text, Uncompressed, ""},
-		{"gzip-named.csv", gz.Bytes(), Gzip, ""},
-		{"zstd-named.csv", zs.Bytes(), Zstd, ""},
+		{"plain.csv", text, textfile.None, ""},
+		{"gzip-named.csv", gz.Bytes(), textfile.Gzip, ""},
+		{"zstd-named.csv", zs.Bytes(), textfile.Zstd, ""},
 		{"workbook.csv", []byte("PK\x03\x04rest"), "", "ZIP archive"},
 		{"b.csv", []byte("BZh91AY"), "", "bzip2"},
-		{"empty.csv", nil, Uncompressed, ""},
+		{"empty.csv", nil, textfile.None, ""},
 	} {
 		p := filepath.Join(dir, tc.name)
 		os.WriteFile(p, tc.body, 0o644)
-		got, err := sniffCompression(p)
+		got, err := textfile.Compression(p)
 		if tc.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 				t.Errorf("%s: %v, want an error about %s", tc.name, err, tc.wantErr)
@@ -91,11 +94,11 @@ func TestSniffCompression(t *testing.T) {
 			t.Errorf("%s: %q %v, want %q", tc.name, got, err, tc.want)
 			continue
 		}
-		r, err := openText(p, got)
+		r, err := textfile.Open(p, got)
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := countRecords(r, CSV)
+		n, err := countRecords(r, sources.CSV, defaultCSV())
 		r.Close()
 		if err != nil || (len(tc.body) > 0 && n.N != 1) {
 			t.Errorf("%s: read back %+v %v", tc.name, n, err)

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"io"
 	"strings"
+
+	"github.com/parcours/parcours/internal/sources"
+	"github.com/parcours/parcours/internal/textfile"
 )
 
 // locateLines finds the 1-based physical line number of each wanted row
@@ -13,12 +16,12 @@ import (
 // occurrences. DuckDB's parallel readers do not number rows, and numbering
 // them in SQL serialises the scan, so ingest loads at full speed and only
 // the few rejected rows are looked up here, by their text.
-func locateLines(path, compression string, format Format, wants []string) ([]int64, error) {
+func locateLines(path, compression string, format sources.Format, opt csvOptions, wants []string) ([]int64, error) {
 	out := make([]int64, len(wants))
 	if len(wants) == 0 {
 		return out, nil
 	}
-	f, err := openText(path, compression)
+	f, err := textfile.Open(path, compression)
 	if err != nil {
 		return nil, err
 	}
@@ -57,8 +60,8 @@ func locateLines(path, compression string, format Format, wants []string) ([]int
 		}
 		start = end + 1
 	}
-	if left > 0 && format == CSV {
-		if err := locateCSVRecords(data, wants, out); err != nil {
+	if left > 0 && format == sources.CSV {
+		if err := locateCSVRecords(data, opt, wants, out); err != nil {
 			return out, err
 		}
 	}
@@ -68,7 +71,7 @@ func locateLines(path, compression string, format Format, wants []string) ([]int
 // locateCSVRecords is the fallback for CSV rows whose original text used
 // quoting the re-encoding does not reproduce: parse the file and compare
 // re-encoded records.
-func locateCSVRecords(data []byte, wants []string, out []int64) error {
+func locateCSVRecords(data []byte, opt csvOptions, wants []string, out []int64) error {
 	pending := map[string][]int{}
 	for i, w := range wants {
 		if out[i] == 0 {
@@ -78,6 +81,7 @@ func locateCSVRecords(data []byte, wants []string, out []int64) error {
 	r := csv.NewReader(bytes.NewReader(data))
 	r.FieldsPerRecord = -1
 	r.LazyQuotes = true
+	r.Comma = rune(opt.delim)
 	for {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -90,7 +94,7 @@ func locateCSVRecords(data []byte, wants []string, out []int64) error {
 		if err != nil {
 			return err
 		}
-		key := encodeCSV(rec)
+		key := encodeCSV(rec, opt.delim)
 		if idx := pending[key]; len(idx) > 0 {
 			line, _ := r.FieldPos(0)
 			out[idx[0]] = int64(line)
@@ -99,8 +103,9 @@ func locateCSVRecords(data []byte, wants []string, out []int64) error {
 	}
 }
 
-// encodeCSV is the Go twin of the csv_field SQL macro.
-func encodeCSV(rec []string) string {
+// encodeCSV is the Go twin of the csv_field SQL macro, joined by the
+// source's delimiter.
+func encodeCSV(rec []string, delim byte) string {
 	parts := make([]string, len(rec))
 	for i, f := range rec {
 		if strings.ContainsAny(f, "\",\r\n") {
@@ -108,5 +113,5 @@ func encodeCSV(rec []string) string {
 		}
 		parts[i] = f
 	}
-	return strings.Join(parts, ",")
+	return strings.Join(parts, string(delim))
 }

@@ -5,23 +5,25 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/parcours/parcours/internal/sources"
 )
 
 func TestLocateLines(t *testing.T) {
 	tests := []struct {
 		name   string
-		format Format
+		format sources.Format
 		file   string
 		wants  []string
 		lines  []int64
 	}{
-		{"jsonl", JSONL, "{\"a\":1}\n{\"a\":\n{\"a\":2}\n{\"a\":\n", []string{`{"a":`, `{"a":`, `{"a":2}`}, []int64{2, 4, 3}},
-		{"crlf", JSONL, "x\r\ny\r\n", []string{"y"}, []int64{2}},
-		{"not found", JSONL, "x\n", []string{"zzz"}, []int64{0}},
-		{"csv multi-line record", CSV, "id,text\n1,\"a\nb\"\n2,bad\n", []string{"1,\"a\nb\"", "2,bad"}, []int64{2, 4}},
+		{"jsonl", sources.JSONL, "{\"a\":1}\n{\"a\":\n{\"a\":2}\n{\"a\":\n", []string{`{"a":`, `{"a":`, `{"a":2}`}, []int64{2, 4, 3}},
+		{"crlf", sources.JSONL, "x\r\ny\r\n", []string{"y"}, []int64{2}},
+		{"not found", sources.JSONL, "x\n", []string{"zzz"}, []int64{0}},
+		{"csv multi-line record", sources.CSV, "id,text\n1,\"a\nb\"\n2,bad\n", []string{"1,\"a\nb\"", "2,bad"}, []int64{2, 4}},
 		// The original quoted a field that needs no quotes: the fast match
 		// misses, the CSV fallback finds it.
-		{"csv needless quotes", CSV, "id,text\n1,ok\n\"2\",\"bad\"\n", []string{"2,bad"}, []int64{3}},
+		{"csv needless quotes", sources.CSV, "id,text\n1,ok\n\"2\",\"bad\"\n", []string{"2,bad"}, []int64{3}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -29,7 +31,7 @@ func TestLocateLines(t *testing.T) {
 			if err := os.WriteFile(p, []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := locateLines(p, "", tt.format, tt.wants)
+			got, err := locateLines(p, "", tt.format, defaultCSV(), tt.wants)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -50,21 +52,8 @@ func TestEncodeCSV(t *testing.T) {
 		{[]string{"two\nlines"}, "\"two\nlines\""},
 	}
 	for _, tt := range tests {
-		if got := encodeCSV(tt.rec); got != tt.want {
+		if got := encodeCSV(tt.rec, ','); got != tt.want {
 			t.Errorf("encodeCSV(%q) = %q, want %q", tt.rec, got, tt.want)
 		}
-	}
-}
-
-func TestContractsAreValid(t *testing.T) {
-	seen := map[string]bool{}
-	for _, c := range Contracts() {
-		if err := c.validate(); err != nil {
-			t.Error(err)
-		}
-		if seen[c.File] {
-			t.Errorf("file %s declared twice", c.File)
-		}
-		seen[c.File] = true
 	}
 }

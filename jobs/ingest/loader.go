@@ -10,15 +10,19 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/redact"
+	"github.com/parcours/parcours/internal/sources"
+	"github.com/parcours/parcours/internal/textfile"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
 
 // loader loads one source's pending files in one transaction.
 type loader struct {
-	env   *orchestration.Env
-	conn  *sql.Conn
-	c     Contract
+	env  *orchestration.Env
+	conn *sql.Conn
+	r    sources.Resolved
+	// input is the folder the scan reads: the input folder, or the UTF-8
+	// copy of a source's files in another encoding.
 	input string
 	files map[string]*inputFile // by path relative to input
 }
@@ -36,6 +40,7 @@ type rejected struct {
 type fileOutcome struct {
 	f                                     *inputFile
 	read, loaded, quarantined, duplicates int64
+	filtered                              int64 // kept out by the source's where
 	status, errText                       string
 	extra                                 []string
 	// late is set on a file failed after its scan (its rows removed).
@@ -44,76 +49,125 @@ type fileOutcome struct {
 	nulled map[string]int64
 }
 
-func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
-	res := sourceResult{files: len(files)}
-	outcomes := map[string]*fileOutcome{}
-	var order []string
+// plan is a source's pending files read up to the scan: each file's
+// compression, encoding and columns, the files grouped by columns, and the
+// mapping bound against them.
+type plan struct {
+	files    []*inputFile
+	outcomes map[string]*fileOutcome
+	order    []string
+	groups   []*group
+	fileErrs []string
+}
+
+// prepare reads the files' headers, plans the mapping over them and binds
+// every expression, before anything is written: a mapping that reads a
+// column the files lack, or SQL DuckDB cannot bind, is a configuration
+// error naming the source and the key. Files that cannot be read fail on
+// their own.
+func (l *loader) prepare(ctx context.Context, files []*inputFile) (*plan, error) {
+	p := &plan{files: files, outcomes: map[string]*fileOutcome{}}
 	groups := map[string]*group{}
 	var groupKeys []string
-	var fileErrs []string
 	l.files = map[string]*inputFile{}
+	lacking := map[string]int{} // required field -> files without it
+	headed := 0                 // files whose columns were read
+	var lastCols []string
 	for _, f := range files {
 		o := &fileOutcome{f: f, status: "loaded"}
-		outcomes[f.Rel] = o
+		p.outcomes[f.Rel] = o
 		l.files[f.Rel] = f
-		order = append(order, f.Rel)
+		p.order = append(p.order, f.Rel)
 		if f.Size == 0 {
-			o.status = "empty" // nothing to scan; recorded so it is not looked at again
+			// Nothing to scan; recorded so it is not looked at again.
+			o.status = "empty"
 			continue
 		}
-		comp, err := sniffCompression(f.Path)
-		if err == nil && comp != Uncompressed && l.c.Format == Parquet {
-			err = fmt.Errorf("is %s-compressed: Parquet files carry their own compression, give the .parquet file as written", comp)
-		}
-		if err != nil {
+		if err := l.prepareFile(f); err != nil {
 			o.status, o.errText = "failed", err.Error()
-			fileErrs = append(fileErrs, fmt.Sprintf("%s %s", f.Rel, err))
+			p.fileErrs = append(p.fileErrs, fmt.Sprintf("%s %s", f.Rel, err))
 			continue
 		}
-		f.Compression = comp
 		cols, err := l.columnsOf(ctx, f)
-		var have map[string]string
-		var missing, extra []string
 		if err == nil {
-			have, missing, extra, err = matchColumns(l.c, cols)
+			err = checkColumns(cols)
 		}
-		// JSON lines none of which parse have no keys to check; each line
-		// will be quarantined.
-		if err == nil && len(missing) > 0 && !(l.c.Format == JSONL && len(cols) == 0) {
-			err = fmt.Errorf("missing required column %s (%s)", strings.Join(missing, ", "), describeColumns(l.c, cols))
+		g := &group{files: []*inputFile{f}, cols: cols}
+		if err == nil {
+			g.plan(l.r)
+			if len(g.absent) > 0 {
+				a := g.absent[0]
+				return nil, &configError{fmt.Sprintf("source %s: %s: %s has no column %q (%s); col('%s') reads a column some files lack as empty, "+
+					"and a literal needs quotes ('web')", l.r.Name, a.key, f.Rel, a.name, describeColumns(l.r, cols), strings.ReplaceAll(a.name, "'", "''"))}
+			}
+			// JSON lines none of which parse have no keys to check; each
+			// line will be quarantined.
+			if missing := g.missing(l.r); len(missing) > 0 && !(l.r.Format == sources.JSONL && len(cols) == 0) {
+				err = fmt.Errorf("missing required column %s (%s)", strings.Join(missing, ", "), describeColumns(l.r, cols))
+				for _, m := range missing {
+					lacking[m]++
+				}
+				lastCols = cols
+			}
+			headed++
 		}
 		if err != nil {
 			o.status, o.errText = "failed", err.Error()
-			fileErrs = append(fileErrs, fmt.Sprintf("%s: %s", f.Rel, err))
+			p.fileErrs = append(p.fileErrs, fmt.Sprintf("%s: %s", f.Rel, err))
 			continue
 		}
-		o.extra = extra
+		o.extra = g.extra
 		key := strings.Join(cols, "\x00")
-		if l.c.Format == JSONL {
-			key = strings.Join(extra, "\x00") // JSON lines are matched by key, not position
+		if l.r.Format == sources.JSONL {
+			c := append([]string(nil), cols...)
+			sort.Strings(c)
+			key = strings.Join(c, "\x00") // JSON lines are matched by key, not position
 		}
 		key = f.Compression + "\x01" + key // one scan reads one compression
-		g, ok := groups[key]
-		if !ok {
-			g = &group{have: have, extra: extra, cols: cols}
-			groups[key] = g
-			groupKeys = append(groupKeys, key)
+		if have, ok := groups[key]; ok {
+			have.files = append(have.files, f)
+			continue
 		}
-		g.files = append(g.files, f)
+		groups[key] = g
+		groupKeys = append(groupKeys, key)
+	}
+	// A source the configuration declares maps its files: a required
+	// field none of them has, and the mapping does not name, is a gap in
+	// the mapping. (A built-in source's file without it is a broken file.)
+	for _, c := range l.r.Contract {
+		if _, mapped := l.r.Map[c.Name]; c.Required && !mapped && !l.r.Builtin && headed > 0 && lacking[c.Name] == headed {
+			return nil, &configError{fmt.Sprintf("source %s: columns.%s: required by kind %s, and no file has a column %s (%s): "+
+				"map it to a column or an expression", l.r.Name, c.Name, l.r.Kind.Name, c.Name, describeColumns(l.r, lastCols))}
+		}
 	}
 	sort.Strings(groupKeys)
-	if len(fileErrs) > 0 {
-		res.err = fmt.Errorf("%s: %s", l.c.Source, strings.Join(fileErrs, "; "))
+	for _, k := range groupKeys {
+		p.groups = append(p.groups, groups[k])
+	}
+	if err := l.checkExpressions(ctx, p.groups); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// load loads a planned source.
+func (l *loader) load(ctx context.Context, p *plan) sourceResult {
+	res := sourceResult{files: len(p.files)}
+	outcomes, order := p.outcomes, p.order
+	for _, rel := range order {
+		if outcomes[rel].status == "empty" {
+			l.env.Log.Warn().Str("source", l.r.Name).Str("file", rel).Msg("empty file (0 bytes): nothing loaded")
+		}
+	}
+	if len(p.fileErrs) > 0 {
+		res.err = fmt.Errorf("%s: %s", l.r.Name, strings.Join(p.fileErrs, "; "))
 	}
 	if extras := extraColumns(outcomes); len(extras) > 0 {
-		l.env.Log.Warn().Str("source", l.c.Source).Strs("columns", extras).
+		l.env.Log.Warn().Str("source", l.r.Name).Strs("columns", extras).
 			Msg("extract has columns the contract does not know; kept aside in _extra")
 	}
 
-	var loadedGroups []*group
-	for _, k := range groupKeys {
-		loadedGroups = append(loadedGroups, groups[k])
-	}
+	loadedGroups := p.groups
 	if len(loadedGroups) > 0 {
 		if err := l.loadGroups(ctx, loadedGroups, outcomes); err != nil {
 			for _, g := range loadedGroups {
@@ -124,7 +178,7 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 				}
 			}
 			if res.err == nil {
-				res.err = fmt.Errorf("%s: %w", l.c.Source, err)
+				res.err = fmt.Errorf("%s: %w", l.r.Name, err)
 			} else {
 				res.err = fmt.Errorf("%v; %w", res.err, err)
 			}
@@ -142,6 +196,7 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 		res.loaded += o.loaded
 		res.quarantined += o.quarantined
 		res.duplicates += o.duplicates
+		res.filtered += o.filtered
 		for why, n := range o.nulled {
 			if res.nulled == nil {
 				res.nulled = map[string]int64{}
@@ -156,7 +211,7 @@ func (l *loader) load(ctx context.Context, files []*inputFile) sourceResult {
 		}
 	}
 	if len(lateErrs) > 0 {
-		e := fmt.Errorf("%s: %s", l.c.Source, strings.Join(lateErrs, "; "))
+		e := fmt.Errorf("%s: %s", l.r.Name, strings.Join(lateErrs, "; "))
 		if res.err != nil {
 			e = fmt.Errorf("%v; %s", res.err, strings.Join(lateErrs, "; "))
 		}
@@ -181,10 +236,10 @@ func extraColumns(outcomes map[string]*fileOutcome) []string {
 }
 
 func (l *loader) columnsOf(ctx context.Context, f *inputFile) ([]string, error) {
-	switch l.c.Format {
-	case JSONL:
+	switch l.r.Format {
+	case sources.JSONL:
 		return jsonKeys(f.Path, f.Compression, 200)
-	case Parquet:
+	case sources.Parquet:
 		rows, err := l.conn.QueryContext(ctx, fmt.Sprintf("SELECT column_name FROM (DESCRIBE SELECT * FROM read_parquet(%s))", lit(f.Path)))
 		if err != nil {
 			return nil, fmt.Errorf("read parquet schema: %w", err)
@@ -200,7 +255,7 @@ func (l *loader) columnsOf(ctx context.Context, f *inputFile) ([]string, error) 
 		}
 		return cols, rows.Err()
 	default:
-		return csvHeader(f.Path, f.Compression)
+		return csvHeader(l.r, f.Path, f.Compression)
 	}
 }
 
@@ -221,12 +276,12 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	}
 	allRels := rels // failed files leave rels, not the ledger
 	inFiles := litListRaw(rels)
-	table := l.c.Table()
+	table := l.r.Table()
 	// Records are counted independently of DuckDB, while it scans.
 	counted := l.countRecords(groups)
 	t0 := time.Now()
 	step := func(name string) {
-		l.env.Log.Debug().Str("source", l.c.Source).Str("step", name).Dur("took", time.Since(t0)).Msg("ingest step")
+		l.env.Log.Debug().Str("source", l.r.Name).Str("step", name).Dur("took", time.Since(t0)).Msg("ingest step")
 		t0 = time.Now()
 	}
 	inTx := false
@@ -252,7 +307,7 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	if err := begin(); err != nil {
 		return err
 	}
-	if l.c.Kind == Snapshot {
+	if l.r.Kind.Delivery == sources.Snapshot {
 		if err := exec("DELETE FROM " + table); err != nil {
 			return err
 		}
@@ -260,9 +315,9 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 		// A file loaded again while its rows still wait in landing: those
 		// keys may land again. Keys of rows already consumed stay known,
 		// so a re-delivery never reaches hot or cold twice.
-		if l.c.Kind == Event {
+		if l.r.Kind.Delivery == sources.Event {
 			if err := exec(fmt.Sprintf(`DELETE FROM ops.landed_keys WHERE source = %s AND file IN (%s)
-  AND key_hash IN (SELECT landed_key(%s) FROM %s WHERE _file IN (%s))`, lit(l.c.Source), inFiles, keyExpr(l.c.Key), table, inFiles)); err != nil {
+  AND key_hash IN (SELECT landed_key(%s) FROM %s WHERE _file IN (%s))`, lit(l.r.Name), inFiles, keyExpr(l.r.DedupKey), table, inFiles)); err != nil {
 				return err
 			}
 		}
@@ -270,7 +325,7 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 			return err
 		}
 	}
-	if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
+	if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.r.Name), inFiles)); err != nil {
 		return err
 	}
 	loading := make([]*fileOutcome, len(rels))
@@ -281,7 +336,7 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	if err := l.recordFileRows(ctx, loading); err != nil {
 		return err
 	}
-	load, err := l.env.WH.SQL.Section(l.c.SQLFile(), "load")
+	load, err := l.env.WH.SQL.Section(kindFile(l.r.Kind.Name), "load")
 	if err != nil {
 		return err
 	}
@@ -289,8 +344,8 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	prefix := l.input + string('/')
 	var quarantine []rejected
 	for i, g := range groups {
-		if l.c.Format != Parquet {
-			rej, scan := rejectTables(l.c.Source, i)
+		if l.r.Format != sources.Parquet {
+			rej, scan := rejectTables(l.r.Name, i)
 			if err := exec(fmt.Sprintf("DROP TABLE IF EXISTS %s; DROP TABLE IF EXISTS %s", rej, scan)); err != nil {
 				return err
 			}
@@ -298,22 +353,25 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 		// _file becomes the path relative to the input folder, whose first
 		// element is the folder date.
 		q := fmt.Sprintf(`INSERT INTO %s BY NAME
-SELECT * REPLACE (substr(_file, %d) AS _file),
+SELECT * %s REPLACE (substr(_file, %d) AS _file),
   CAST(substr(_file, %d, 10) AS DATE) AS _load_date,
-  %s AS _run_id
+  %s AS _run_id, %s AS _source, %s AS _fact, %s AS _ids
 FROM (
 WITH raw AS (
+%s
+), mapped AS (
 %s
 ), typed AS (
 %s
 )
 %s
-)`, table, len(prefix)+1, len(prefix)+1, lit(l.env.RunID), rawSelect(l.c, *g, i), checkedSelect(l.c, l.window()), load)
-		l.env.Log.Trace().Str("source", l.c.Source).Str("sql", q).Msg("ingest query")
+)`, table, l.exclude(g), len(prefix)+1, len(prefix)+1, lit(l.env.RunID), lit(l.r.Name), keyExpr(l.r.DedupKey), l.idsExpr(),
+			scanSelect(l.r, *g, i), mappedSelect(l.r, *g), checkedSelect(l.r, len(g.ids), l.window()), load)
+		l.env.Log.Trace().Str("source", l.r.Name).Str("sql", q).Msg("ingest query")
 		if err := exec(q); err != nil {
 			return err
 		}
-		if l.c.Format != Parquet {
+		if l.r.Format != sources.Parquet {
 			rows, err := l.structuralRejects(ctx, i, prefix)
 			if err != nil {
 				return err
@@ -322,7 +380,7 @@ WITH raw AS (
 		}
 	}
 	step("scan")
-	if l.c.Kind != Snapshot {
+	if l.r.Kind.Delivery != sources.Snapshot {
 		if err := commit(); err != nil {
 			return err
 		}
@@ -335,6 +393,16 @@ WITH raw AS (
 	if err := l.countPerFile(ctx, fmt.Sprintf("SELECT _file, count(*) FROM %s WHERE _file IN (%s) GROUP BY _file", table, inFiles),
 		outcomes, func(o *fileOutcome, n int64) { o.read += n }); err != nil {
 		return err
+	}
+	// Rows the source's where keeps out: counted, then dropped.
+	if l.r.Where != "" {
+		if err := l.countPerFile(ctx, fmt.Sprintf("SELECT _file, count(*) FROM %s WHERE _filtered AND _file IN (%s) GROUP BY _file", table, inFiles),
+			outcomes, func(o *fileOutcome, n int64) { o.filtered += n }); err != nil {
+			return err
+		}
+		if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _filtered AND _file IN (%s)", table, inFiles)); err != nil {
+			return err
+		}
 	}
 	bad, err := l.contractRejects(ctx, inFiles)
 	if err != nil {
@@ -363,7 +431,7 @@ WITH raw AS (
 		}
 	}
 	if len(failed) > 0 {
-		if l.c.Kind == Snapshot {
+		if l.r.Kind.Delivery == sources.Snapshot {
 			// Keep the previous snapshot (phase one emptied the table).
 			if err := exec("ROLLBACK"); err != nil {
 				return err
@@ -372,7 +440,7 @@ WITH raw AS (
 			if err := begin(); err != nil {
 				return err
 			}
-			if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
+			if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.r.Name), inFiles)); err != nil {
 				return err
 			}
 		} else if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, litListRaw(failed))); err != nil {
@@ -394,7 +462,7 @@ WITH raw AS (
 		return err
 	}
 	step("dedup")
-	if l.c.Kind == Event {
+	if l.r.Kind.Delivery == sources.Event {
 		if err := l.dropLanded(ctx, inFiles, outcomes); err != nil {
 			return err
 		}
@@ -409,7 +477,7 @@ WITH raw AS (
 	}
 	threshold := l.env.Config.Ingest.RejectThreshold
 	if read > 0 && float64(q)/float64(read) > threshold {
-		if l.c.Kind == Snapshot {
+		if l.r.Kind.Delivery == sources.Snapshot {
 			// Keep the previous snapshot: undo phase one, then record only
 			// the quarantine and the refusal.
 			if err := exec("ROLLBACK"); err != nil {
@@ -419,14 +487,14 @@ WITH raw AS (
 			if err := begin(); err != nil {
 				return err
 			}
-			if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.c.Source), inFiles)); err != nil {
+			if err := exec(fmt.Sprintf("DELETE FROM ops.quarantine WHERE source = %s AND file IN (%s)", lit(l.r.Name), inFiles)); err != nil {
 				return err
 			}
 		} else if err := exec(fmt.Sprintf("DELETE FROM %s WHERE _file IN (%s)", table, inFiles)); err != nil {
 			return err
 		}
 		msg := fmt.Sprintf("%s: %.1f%% of %d rows rejected (threshold %.1f%%), source not loaded: %s",
-			l.c.Source, 100*float64(q)/float64(read), read, 100*threshold, reasonSummary(quarantine))
+			l.r.Name, 100*float64(q)/float64(read), read, 100*threshold, reasonSummary(quarantine))
 		for _, rel := range rels {
 			o := outcomes[rel]
 			o.status, o.errText, o.loaded, o.duplicates = "rejected", msg, 0, 0
@@ -435,14 +503,14 @@ WITH raw AS (
 		for _, rel := range rels {
 			o := outcomes[rel]
 			o.status = "loaded"
-			o.loaded = o.read - o.quarantined - o.duplicates
+			o.loaded = o.read - o.quarantined - o.duplicates - o.filtered
 		}
 		if err := l.countNulled(ctx, inFiles, outcomes); err != nil {
 			return err
 		}
-		if l.c.Kind == Event {
+		if l.r.Kind.Delivery == sources.Event {
 			if err := exec(fmt.Sprintf("INSERT INTO ops.landed_keys SELECT %s, landed_key(%s), _load_date, _file FROM %s WHERE _file IN (%s)",
-				lit(l.c.Source), keyExpr(l.c.Key), table, inFiles)); err != nil {
+				lit(l.r.Name), keyExpr(l.r.DedupKey), table, inFiles)); err != nil {
 				return fmt.Errorf("remember landed keys: %w", err)
 			}
 		}
@@ -469,7 +537,7 @@ type recordCount struct {
 // countRecords counts the records of the groups' text files in the
 // background; the returned function waits for the counts.
 func (l *loader) countRecords(groups []*group) func() map[string]recordCount {
-	if l.c.Format == Parquet {
+	if l.r.Format == sources.Parquet {
 		return func() map[string]recordCount { return nil }
 	}
 	var files []*inputFile
@@ -481,9 +549,9 @@ func (l *loader) countRecords(groups []*group) func() map[string]recordCount {
 		out := make(map[string]recordCount, len(files))
 		for _, f := range files {
 			var rc recordCount
-			r, err := openText(f.Path, f.Compression)
+			r, err := textfile.Open(f.Path, f.Compression)
 			if err == nil {
-				rc.records, err = countRecords(r, l.c.Format)
+				rc.records, err = countRecords(r, l.r.Format, l.csvOptions())
 				r.Close()
 			}
 			rc.err = err
@@ -519,7 +587,7 @@ func (l *loader) reconcile(ctx context.Context, counts map[string]recordCount, q
 		want := rc.N
 		if rc.Unclosed > 0 {
 			f := l.files[rel]
-			r, err := openText(f.Path, f.Compression)
+			r, err := textfile.Open(f.Path, f.Compression)
 			if err != nil {
 				return nil, err
 			}
@@ -545,7 +613,7 @@ func (l *loader) reconcile(ctx context.Context, counts map[string]recordCount, q
 			}
 			want += int64(len(lost))
 			if len(lost) > 0 {
-				l.env.Log.Warn().Str("source", l.c.Source).Str("file", rel).Int64("line", rc.Unclosed).Int("rows", len(lost)).
+				l.env.Log.Warn().Str("source", l.r.Name).Str("file", rel).Int64("line", rc.Unclosed).Int("rows", len(lost)).
 					Msg("a quote is never closed: the rows after it are quarantined one by one")
 			}
 		}
@@ -555,10 +623,10 @@ func (l *loader) reconcile(ctx context.Context, counts map[string]recordCount, q
 		o.status, o.late = "failed", true
 		o.errText = fmt.Sprintf("the CSV reader returned %d rows but the file holds %d records: not loaded "+
 			"(it could not follow the file's quoting or line endings; check the file near its first quarantined line)", o.read, want)
-		if l.c.Format == JSONL {
+		if l.r.Format == sources.JSONL {
 			o.errText = fmt.Sprintf("the reader returned %d rows but the file holds %d lines: not loaded", o.read, want)
 		}
-		o.read, o.loaded, o.quarantined, o.duplicates = want, 0, 0, 0
+		o.read, o.loaded, o.quarantined, o.duplicates, o.filtered = want, 0, 0, 0, 0
 		kept := quarantine[:0]
 		for _, q := range quarantine {
 			if q.file != rel {
@@ -574,7 +642,7 @@ func (l *loader) reconcile(ctx context.Context, counts map[string]recordCount, q
 func (l *loader) countNulled(ctx context.Context, inFiles string, outcomes map[string]*fileOutcome) error {
 	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(
 		"SELECT _file, why, count(*) FROM (SELECT _file, unnest(string_split(_nulled, '; ')) AS why FROM %s WHERE _nulled IS NOT NULL AND _file IN (%s)) GROUP BY ALL",
-		l.c.Table(), inFiles))
+		l.r.Table(), inFiles))
 	if err != nil {
 		return fmt.Errorf("count dropped values: %w", err)
 	}
@@ -593,6 +661,17 @@ func (l *loader) countNulled(ctx context.Context, inFiles string, outcomes map[s
 		}
 	}
 	return rows.Err()
+}
+
+// csvOptions are the source's CSV settings, for the record counter.
+func (l *loader) csvOptions() csvOptions {
+	o := defaultCSV()
+	if l.r.Format != sources.CSV {
+		return o
+	}
+	o.delim, o.quote, o.escape = l.r.Delimiter[0], l.r.Quote[0], l.r.Escape[0]
+	o.header = l.r.Header == nil || *l.r.Header
+	return o
 }
 
 // window is the plausible range of event times for the run date.
@@ -623,7 +702,7 @@ func (l *loader) countPerFile(ctx context.Context, q string, outcomes map[string
 // structuralRejects reads the lines DuckDB's CSV reader could not split
 // into the declared columns (its line numbers are exact).
 func (l *loader) structuralRejects(ctx context.Context, i int, prefix string) ([]rejected, error) {
-	rej, scan := rejectTables(l.c.Source, i)
+	rej, scan := rejectTables(l.r.Name, i)
 	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(`
 SELECT substr(s.file_path, %d) AS file, e.line,
        string_agg(DISTINCT lower(e.error_type), ', ') AS kind,
@@ -644,14 +723,14 @@ GROUP BY ALL ORDER BY 1, 2`, len(prefix)+1, rej, scan))
 			return nil, err
 		}
 		r.raw = raw.String
-		r.reason = fmt.Sprintf("line %d: %s", r.line, structuralReason(l.c.Format, kind.String, msg.String))
+		r.reason = fmt.Sprintf("line %d: %s", r.line, structuralReason(l.r.Format, kind.String, msg.String))
 		out = append(out, r)
 	}
 	return out, rows.Err()
 }
 
-func structuralReason(f Format, kind, msg string) string {
-	if f == JSONL {
+func structuralReason(f sources.Format, kind, msg string) string {
+	if f == sources.JSONL {
 		return "unreadable line (" + kind + ")"
 	}
 	msg = strings.TrimSpace(strings.Split(msg, "\n")[0])
@@ -663,7 +742,7 @@ func structuralReason(f Format, kind, msg string) string {
 func (l *loader) contractRejects(ctx context.Context, inFiles string) ([]rejected, error) {
 	rows, err := l.conn.QueryContext(ctx, fmt.Sprintf(
 		"SELECT _file, coalesce(_line, 0), coalesce(_field, ''), _reasons, coalesce(_raw, '') FROM %s WHERE _reasons IS NOT NULL AND _file IN (%s)",
-		l.c.Table(), inFiles))
+		l.r.Table(), inFiles))
 	if err != nil {
 		return nil, fmt.Errorf("read rejected rows: %w", err)
 	}
@@ -692,7 +771,7 @@ func (l *loader) contractRejects(ctx context.Context, inFiles string) ([]rejecte
 		if f := l.files[file]; f != nil {
 			comp = f.Compression
 		}
-		lines, err := locateLines(l.input+"/"+file, comp, l.c.Format, wants)
+		lines, err := locateLines(l.input+"/"+file, comp, l.r.Format, l.csvOptions(), wants)
 		if err != nil {
 			return nil, fmt.Errorf("locate rejected rows in %s: %w", file, err)
 		}
@@ -706,9 +785,9 @@ func (l *loader) contractRejects(ctx context.Context, inFiles string) ([]rejecte
 // dedup drops re-delivered rows: for events the first delivery wins, for
 // upserts and within a snapshot the latest.
 func (l *loader) dedup(ctx context.Context, inFiles string, outcomes map[string]*fileOutcome) error {
-	key := keyExpr(l.c.Key)
+	key := keyExpr(l.r.DedupKey)
 	order := fmt.Sprintf("CASE WHEN _file IN (%s) THEN 1 ELSE 0 END, _load_date, _file, rowid", inFiles)
-	if l.c.Kind == Upsert {
+	if l.r.Kind.Delivery == sources.Upsert {
 		order = "_load_date DESC, _file DESC, rowid DESC"
 	}
 	// The doomed rows are found first, then deleted by rowid: one DELETE
@@ -722,11 +801,11 @@ SELECT rid, f FROM (
       SELECT %[2]s FROM %[1]s
       WHERE %[2]s IN (SELECT %[2]s FROM %[1]s WHERE _file IN (%[4]s))
       GROUP BY ALL HAVING count(*) > 1)
-) WHERE rn > 1`, l.c.Table(), key, order, inFiles)
+) WHERE rn > 1`, l.r.Table(), key, order, inFiles)
 	if _, err := l.conn.ExecContext(ctx, q); err != nil {
 		return fmt.Errorf("find re-delivered rows: %w", err)
 	}
-	if _, err := l.conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE rowid IN (SELECT rid FROM dedup_doomed)", l.c.Table())); err != nil {
+	if _, err := l.conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM %s WHERE rowid IN (SELECT rid FROM dedup_doomed)", l.r.Table())); err != nil {
 		return fmt.Errorf("drop re-delivered rows: %w", err)
 	}
 	// A row of an older file replaced by an upsert is not a duplicate of
@@ -740,7 +819,7 @@ SELECT rid, f FROM (
 // ops.landed_keys (salted hashes of the keys) remembers what was seen.
 func (l *loader) dropLanded(ctx context.Context, inFiles string, outcomes map[string]*fileOutcome) error {
 	var known bool
-	if err := l.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ops.landed_keys WHERE source = ?)", l.c.Source).Scan(&known); err != nil {
+	if err := l.conn.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM ops.landed_keys WHERE source = ?)", l.r.Name).Scan(&known); err != nil {
 		return err
 	}
 	if !known {
@@ -748,7 +827,7 @@ func (l *loader) dropLanded(ctx context.Context, inFiles string, outcomes map[st
 	}
 	q := fmt.Sprintf(`DELETE FROM %s WHERE _file IN (%s)
   AND landed_key(%s) IN (SELECT key_hash FROM ops.landed_keys WHERE source = %s)
-RETURNING _file`, l.c.Table(), inFiles, keyExpr(l.c.Key), lit(l.c.Source))
+RETURNING _file`, l.r.Table(), inFiles, keyExpr(l.r.DedupKey), lit(l.r.Name))
 	rows, err := l.conn.QueryContext(ctx, q)
 	if err != nil {
 		return fmt.Errorf("drop rows landed by earlier runs: %w", err)
@@ -792,7 +871,7 @@ func (l *loader) insertQuarantine(ctx context.Context, rs []rejected) error {
 			if r.field != "" {
 				field = r.field
 			}
-			args = append(args, l.c.Source, r.file, line, field, r.reason, r.raw, r.file, l.env.RunID)
+			args = append(args, l.r.Name, r.file, line, field, r.reason, r.raw, r.file, l.env.RunID)
 		}
 		q := "INSERT INTO ops.quarantine (source, file, line, field, reason, raw, load_date, run_id) VALUES " + strings.Join(vals, ", ")
 		if _, err := l.conn.ExecContext(ctx, q, args...); err != nil {
@@ -810,10 +889,10 @@ func (l *loader) recordFiles(ctx context.Context, rels []string, outcomes map[st
 	if err := l.recordFileRows(ctx, outs); err != nil {
 		return err
 	}
-	if l.c.Kind == Snapshot {
+	if l.r.Kind.Delivery == sources.Snapshot {
 		_, err := l.conn.ExecContext(ctx, fmt.Sprintf(
 			"UPDATE ops.ingest_files SET status = 'superseded' WHERE source = %s AND status = 'loaded' AND file NOT IN (%s)",
-			lit(l.c.Source), litListRaw(rels)))
+			lit(l.r.Name), litListRaw(rels)))
 		return err
 	}
 	return nil
@@ -823,9 +902,6 @@ func (l *loader) recordUnscanned(ctx context.Context, outcomes map[string]*fileO
 	var rows []*fileOutcome
 	for _, rel := range order {
 		if o := outcomes[rel]; o.status == "failed" || o.status == "empty" {
-			if o.status == "empty" {
-				o.status = "loaded"
-			}
 			rows = append(rows, o)
 		}
 	}
@@ -846,14 +922,14 @@ func (l *loader) recordFileRows(ctx context.Context, outs []*fileOutcome) error 
 			b, _ := json.Marshal(o.nulled)
 			nulled = string(b)
 		}
-		rows = append(rows, []any{l.c.Source, o.f.Rel, o.f.Folder, o.f.Size, o.f.MTime, o.status, o.read, o.loaded, o.quarantined, o.duplicates,
+		rows = append(rows, []any{l.r.Name, o.f.Rel, o.f.Folder, o.f.Size, o.f.MTime, o.status, o.read, o.loaded, o.quarantined, o.duplicates, o.filtered,
 			strList(o.extra), errText, nulled, l.env.RunID})
 	}
 	err := warehouse.InsertRows(ctx, l.conn, `INSERT OR REPLACE INTO ops.ingest_files
-(source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate, extra_columns, error, nulled, run_id)
+(source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_filtered, extra_columns, error, nulled, run_id)
 VALUES`, "", rows)
 	if err != nil {
-		return fmt.Errorf("record %s files in ops.ingest_files: %w", l.c.Source, err)
+		return fmt.Errorf("record %s files in ops.ingest_files: %w", l.r.Name, err)
 	}
 	return nil
 }

@@ -4,25 +4,30 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/parcours/parcours/internal/sources"
 )
 
-// typedSelect renders the SELECT that turns raw text columns (the relation
-// `raw`, one VARCHAR column per contract column plus _file, _line, _raw,
-// _struct, _extra) into typed columns plus _reasons (every contract
-// violation of the row, '; '-joined) and _field (the first failing field).
-// It is generated from the contract so every source reports violations the
-// same way. Three levels keep each cast evaluated once per row: cleaned
-// text (c__x), typed value (x), then the reasons comparing the two.
-func typedSelect(c Contract, w window) string {
+// typedSelect renders the SELECT that turns the mapped text fields (the
+// relation `mapped`: one VARCHAR column per canonical field plus _id*,
+// _filtered, _file, _line, _raw, _struct, _extra) into typed fields plus
+// _reasons (every contract violation of the row, '; '-joined), _field (the
+// first failing field) and _nulled (values dropped as invalid). It is
+// generated from the source's contract so every source reports violations
+// the same way. Three levels keep each cast evaluated once per row: cleaned
+// text (c__x), typed value (x), then the reasons comparing the two. Rows
+// the source's where keeps out are not checked: they are counted as
+// filtered.
+func typedSelect(r sources.Resolved, ids int, w window) string {
 	var cleaned, typed, reasons, fields, oks, out, nulled []string
-	for _, col := range c.Columns {
+	for _, col := range r.Contract {
 		q := ident(col.Name)
 		cq := ident("c__" + col.Name)
-		cleaned = append(cleaned, fmt.Sprintf("clean(CAST(%s AS VARCHAR)) AS %s", q, cq))
+		cleaned = append(cleaned, fmt.Sprintf("clean(%s) AS %s", q, cq))
 		typed = append(typed, fmt.Sprintf("%s AS %s", typedExpr(col, cq), q))
-		r := reasonExpr(col, cq, q, w)
-		reasons = append(reasons, r)
-		fields = append(fields, fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s END", r, lit(col.Name)))
+		rx := reasonExpr(col, cq, q, w)
+		reasons = append(reasons, rx)
+		fields = append(fields, fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s END", rx, lit(col.Name)))
 		oks = append(oks, okExpr(col, cq, q, w))
 		out = append(out, q)
 		if col.Email && !col.Required {
@@ -36,36 +41,42 @@ func typedSelect(c Contract, w window) string {
 	if len(nulled) > 0 {
 		nulledExpr = fmt.Sprintf("nullif(concat_ws('; ', %s), '')", strings.Join(nulled, ", "))
 	}
+	var idCols []string
+	for k := 0; k < ids; k++ {
+		idCols = append(idCols, fmt.Sprintf("_id%d", k))
+	}
+	pass := strings.Join(append(idCols, "_filtered", "_file", "_line", "_extra", "_struct", "_raw"), ", ")
 	// Reasons are sentences, costly to build: they are only built for rows
 	// that fail the cheap boolean test (DuckDB evaluates a CASE branch only
 	// for the rows that take it).
 	return fmt.Sprintf(`SELECT %s,
-  _file, _line, _extra, _struct, _raw,
+  %s,
   CASE WHEN _struct IS NOT NULL THEN _struct
+       WHEN _filtered THEN NULL
        WHEN %s THEN NULL
        ELSE nullif(concat_ws('; ',
     %s), '') END AS _reasons_cols,
-  CASE WHEN _struct IS NOT NULL THEN NULL ELSE coalesce(%s) END AS _field,
-  %s AS _nulled
+  CASE WHEN _struct IS NOT NULL OR _filtered THEN NULL ELSE coalesce(%s) END AS _field,
+  CASE WHEN NOT _filtered THEN %s END AS _nulled
 FROM (
   SELECT %s, t.* FROM (
-    SELECT %s, _file, _line, _extra, _struct, _raw FROM raw
+    SELECT %s, %s FROM mapped
   ) AS t
 ) AS v`,
-		strings.Join(out, ", "), strings.Join(oks, "\n        AND "), strings.Join(reasons, ",\n    "), strings.Join(fields, ", "),
-		nulledExpr, strings.Join(typed, ", "), strings.Join(cleaned, ", "))
+		strings.Join(out, ", "), pass, strings.Join(oks, "\n        AND "), strings.Join(reasons, ",\n    "), strings.Join(fields, ", "),
+		nulledExpr, strings.Join(typed, ", "), strings.Join(cleaned, ", "), pass)
 }
 
-// checkedSelect wraps typedSelect with the contract's cross-field checks,
+// checkedSelect wraps typedSelect with the kind's cross-field checks,
 // which read typed values.
-func checkedSelect(c Contract, w window) string {
+func checkedSelect(r sources.Resolved, ids int, w window) string {
 	var checks []string
 	var fields []string
-	for _, ch := range c.Checks {
-		r := fmt.Sprintf("CASE WHEN _struct IS NULL AND _reasons_cols IS NULL AND NOT coalesce((%s), false) THEN %s END",
+	for _, ch := range r.Checks {
+		x := fmt.Sprintf("CASE WHEN _struct IS NULL AND NOT _filtered AND _reasons_cols IS NULL AND NOT coalesce((%s), false) THEN %s END",
 			ch.SQL, lit(ch.Field+": "+ch.Reason))
-		checks = append(checks, r)
-		fields = append(fields, fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s END", r, lit(ch.Field)))
+		checks = append(checks, x)
+		fields = append(fields, fmt.Sprintf("CASE WHEN %s IS NOT NULL THEN %s END", x, lit(ch.Field)))
 	}
 	reasons := "_reasons_cols"
 	field := "_field"
@@ -74,57 +85,69 @@ func checkedSelect(c Contract, w window) string {
 		field = fmt.Sprintf("coalesce(_field, %s)", strings.Join(fields, ", "))
 	}
 	return fmt.Sprintf("SELECT * EXCLUDE (_reasons_cols, _field, _raw, _struct), %s AS _reasons, %s AS _field, "+
-		"CASE WHEN %s IS NOT NULL THEN _raw END AS _raw\nFROM (%s)", reasons, field, reasons, typedSelect(c, w))
+		"CASE WHEN %s IS NOT NULL THEN _raw END AS _raw\nFROM (%s)", reasons, field, reasons, typedSelect(r, ids, w))
 }
 
-func typedExpr(col Column, v string) string {
+func typedExpr(col sources.Column, v string) string {
 	if col.Email {
 		return fmt.Sprintf("CASE WHEN valid_email(norm_email(%s)) THEN %s END", v, v)
 	}
 	switch col.Type {
-	case Int:
+	case sources.Int:
 		return fmt.Sprintf("try_cast(%s AS BIGINT)", v)
-	case Decimal:
+	case sources.Decimal:
 		return fmt.Sprintf("try_cast(%s AS DECIMAL(18,2))", v)
-	case Bool:
+	case sources.Bool:
 		return fmt.Sprintf("CASE lower(%s) WHEN 'true' THEN true WHEN '1' THEN true WHEN 'yes' THEN true WHEN 'y' THEN true "+
 			"WHEN 'false' THEN false WHEN '0' THEN false WHEN 'no' THEN false WHEN 'n' THEN false END", v)
-	case Timestamp:
+	case sources.Timestamp:
+		if col.Layout != "" {
+			return fmt.Sprintf("local_ts(%s, %s)", v, lit(col.Layout))
+		}
 		return fmt.Sprintf("parse_ts(%s)", v)
-	case LocalTime:
-		return fmt.Sprintf("local_ts(%s, %s)", v, lit(col.Layout))
-	case Date:
+	case sources.Date:
+		if col.Layout != "" {
+			return fmt.Sprintf("CAST(try_strptime(%s, %s) AS DATE)", v, lit(col.Layout))
+		}
 		return fmt.Sprintf("try_cast(%s AS DATE)", v)
-	case Enum:
+	case sources.Enum:
 		return fmt.Sprintf("CASE WHEN lower(%s) IN (%s) THEN lower(%s) END", v, litList(col.Values), v)
 	default:
 		return v
 	}
 }
 
+// typeName is how a reason names a field's type.
+func typeName(col sources.Column) string {
+	if col.Type == sources.Timestamp && col.Layout != "" {
+		return "local timestamp"
+	}
+	return string(col.Type)
+}
+
 // window is the range of plausible event times, [From, To).
 type window struct{ From, To time.Time }
 
 // bounds is the SQL test that a typed event time lies in the window.
-func (w window) bounds(col Column, te string) string {
+func (w window) bounds(col sources.Column, te string) string {
 	if !col.EventTime || w.From.IsZero() {
 		return ""
 	}
-	if col.Type == Date {
+	if col.Type == sources.Date {
 		return fmt.Sprintf("%s >= DATE '%s' AND %s < DATE '%s'", te, w.From.Format(time.DateOnly), te, w.To.Format(time.DateOnly))
 	}
 	return fmt.Sprintf("%s >= TIMESTAMPTZ '%s' AND %s < TIMESTAMPTZ '%s'", te, w.From.Format("2006-01-02 15:04:05Z07:00"),
 		te, w.To.Format("2006-01-02 15:04:05Z07:00"))
 }
 
-// okExpr is true when the column's value satisfies the contract: the
+// okExpr is true when the field's value satisfies the contract: the
 // cheap twin of reasonExpr.
-func okExpr(col Column, v, te string, w window) string {
+func okExpr(col sources.Column, v, te string, w window) string {
 	var conds []string
 	if col.Required {
 		conds = append(conds, fmt.Sprintf("%s IS NOT NULL", v))
 	}
-	if col.Type != Text || (col.Email && col.Required) {
+	if col.Type != sources.Text || (col.Email && col.Required) {
 		conds = append(conds, fmt.Sprintf("(%s IS NULL OR %s IS NOT NULL)", v, te))
 	}
 	if col.Min != nil {
@@ -145,9 +168,10 @@ func okExpr(col Column, v, te string, w window) string {
 	return "(" + strings.Join(conds, " AND ") + ")"
 }
 
-// reasonExpr is NULL when the column's value satisfies the contract, else
-// a sentence naming the field and the offending value.
-func reasonExpr(col Column, v, te string, w window) string {
+// reasonExpr is NULL when the field's value satisfies the contract, else a
+// sentence naming the field and the offending value (kept in quarantine
+// only: error texts carry the reason without the value).
+func reasonExpr(col sources.Column, v, te string, w window) string {
 	name := col.Name
 	shown := fmt.Sprintf("'''' || left(%s, 60) || ''''", v)
 	var whens []string
@@ -160,12 +184,12 @@ func reasonExpr(col Column, v, te string, w window) string {
 	case col.Email && col.Required:
 		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN %s || %s", te, lit(name+": not an email address: "), shown))
 	case col.Email:
-	case col.Type == Enum:
+	case col.Type == sources.Enum:
 		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN %s || %s", te,
 			lit(name+": not one of "+strings.Join(col.Values, ", ")+": "), shown))
-	case col.Type == Text:
+	case col.Type == sources.Text:
 	default:
-		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN %s || %s", te, lit(name+": not a valid "+string(col.Type)+": "), shown))
+		whens = append(whens, fmt.Sprintf("WHEN %s IS NULL THEN %s || %s", te, lit(name+": not a valid "+typeName(col)+": "), shown))
 	}
 	if col.Min != nil {
 		whens = append(whens, fmt.Sprintf("WHEN %s < %v THEN %s || %s", te, *col.Min,

@@ -9,6 +9,7 @@ import (
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/ingest"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -25,6 +26,10 @@ func openWH(t *testing.T) *warehouse.Warehouse {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { wh.Close() })
+	// The landing tables and kind views ingest makes (marketing spend).
+	if err := ingest.Prepare(context.Background(), wh, nil); err != nil {
+		t.Fatal(err)
+	}
 	return wh
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/features"
+	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -125,6 +126,11 @@ func (g *gatherModels) Run(ctx context.Context, env *orchestration.Env) (orchest
 	if err := requireGate(ctx, env, orchestration.StageModels); err != nil {
 		return orchestration.Counts{}, err
 	}
+	// The per-customer tables the stage's finish empties include the
+	// kind template of marketing spend.
+	if err := ingest.Prepare(ctx, env.WH, env.Config.Sources); err != nil {
+		return orchestration.Counts{}, err
+	}
 	specs := []copySpec{{target: "analytics.orders", from: "analytics.orders"}}
 	cfg := env.Config.Models
 	due, err := train.Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays)
@@ -154,6 +160,11 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 	if err := requireGate(ctx, env, orchestration.StagePublish); err != nil {
 		return orchestration.Counts{}, err
 	}
+	// The merged warehouse ingests nothing, but its kpis read the kind
+	// views (marketing spend lands in kind._marketing_spend).
+	if err := ingest.Prepare(ctx, env.WH, env.Config.Sources); err != nil {
+		return orchestration.Counts{}, err
+	}
 	for i := range env.ShardDirs {
 		var day string
 		err := env.WH.DB.QueryRowContext(ctx, fmt.Sprintf("SELECT value FROM %s.handoff.meta WHERE key = 'day'", Alias(i))).Scan(&day)
@@ -170,7 +181,7 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 		{target: "ops.cold_cohorts", from: "handoff.cold_cohorts"},
 		{target: "consent.intervals", from: "handoff.consent_intervals"},
 		{target: "identity.customers", from: "handoff.customers", first: true},
-		{target: "landing.marketing_spend", from: "handoff.marketing_spend", first: true},
+		{target: "kind._marketing_spend", from: "handoff.marketing_spend", first: true},
 	}
 	for _, t := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"} {
 		specs = append(specs, copySpec{target: "ops.cold_contrib_" + t, from: "handoff.cold_contrib_" + t})
@@ -230,7 +241,7 @@ func (f *finish) Spec() orchestration.Spec {
 func perCustomer() []string {
 	return []string{"analytics.orders", "analytics.customer_features", "analytics.churn_scores", "analytics.clv_scores",
 		"analytics.segment_members", "consent.intervals", "identity.customers", "identity.identifiers",
-		"ops.cold_ledger", "ops.cold_cohorts", "ops.name_tokens", "landing.marketing_spend"}
+		"ops.cold_ledger", "ops.cold_cohorts", "ops.name_tokens", "kind._marketing_spend"}
 }
 
 func (f *finish) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {

@@ -17,8 +17,10 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/phone"
+	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/ingest"
 	vaultjob "github.com/parcours/parcours/jobs/vault"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -77,25 +79,26 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return err
 		}
 		audits = append(audits, a...)
-		for _, t := range slices.Sorted(maps.Keys(env.Config.Privacy.RetentionMonths)) {
-			months := env.Config.Privacy.RetentionMonths[t]
-			cutoff := time.Date(env.Date.Year(), env.Date.Month()-time.Month(months), env.Date.Day()+1, 0, 0, 0, 0, loc)
-			res, err := conn.ExecContext(ctx, fmt.Sprintf("DELETE FROM analytics.%s WHERE ts < ?", t), cutoff)
-			if err != nil {
-				return fmt.Errorf("retention of analytics.%s: %w", t, err)
-			}
-			n, _ := res.RowsAffected()
-			audits = append(audits, Audit{Action: "retention", Target: "analytics." + t, Rows: n,
-				Detail: fmt.Sprintf("older than %d months (before %s)", months, cutoff.Format(time.DateOnly))})
-		}
-		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
-			return err
-		}
-		res, err := runCounted(ctx, wh, conn, "landing_drop", "", "", sql.Named("now", now))
+		srcs, err := sources.Effective(env.Config.Sources)
 		if err != nil {
 			return err
 		}
-		audits = append(audits, res...)
+		a, err = retention(ctx, env, wh, conn, srcs)
+		if err != nil {
+			return err
+		}
+		audits = append(audits, a...)
+		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
+			return err
+		}
+		for _, stmt := range ingest.LandingDrop(srcs) {
+			res, err := conn.ExecContext(ctx, stmt)
+			if err != nil {
+				return fmt.Errorf("empty landing: %w", err)
+			}
+			n, _ := res.RowsAffected()
+			audits = append(audits, Audit{Action: "landing_drop", Target: Target(stmt), Rows: n})
+		}
 		n, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "quarantine_retention",
 			sql.Named("quarantine_days", env.Config.Privacy.QuarantineDays))
 		if err != nil {
@@ -127,6 +130,105 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 	}
 	return c, WriteAudit(ctx, conn, env.RunID, env.Date, audits)
+}
+
+// hotTables are the hot fact tables each kind of source fills.
+func hotTables(kind string) []string {
+	switch kind {
+	case "events":
+		return []string{"web_events", "app_events"}
+	case "orders", "order_lines":
+		return []string{"store_receipts", "order_records"}
+	case "contacts":
+		return []string{"contacts"}
+	case "email_events":
+		return []string{"email_events"}
+	case "surveys":
+		return []string{"survey_responses"}
+	}
+	return nil
+}
+
+// retention deletes hot facts older than their limit: the table's
+// (privacy.retention_months) for rows of sources without their own, each
+// source's retention_months for its rows. A delete that takes rows the
+// night's ingest just loaded (a history load) is said at warn level.
+func retention(ctx context.Context, env *orchestration.Env, wh *warehouse.Warehouse, conn *sql.Conn, srcs []sources.Resolved) ([]Audit, error) {
+	loc := env.Config.Location()
+	cutoff := func(months int) time.Time {
+		return time.Date(env.Date.Year(), env.Date.Month()-time.Month(months), env.Date.Day()+1, 0, 0, 0, 0, loc)
+	}
+	own := map[string][]sources.Resolved{} // table -> sources with their own limit
+	fills := map[string][]string{}         // table -> every source filling it
+	for _, r := range srcs {
+		for _, t := range hotTables(r.Kind.Name) {
+			fills[t] = append(fills[t], r.Name)
+			if r.RetentionMonths > 0 {
+				own[t] = append(own[t], r)
+			}
+		}
+	}
+	section := func(name, table string) (string, error) {
+		q, err := wh.SQL.Section("privacy.purge.sql", name)
+		return strings.ReplaceAll(q, "{{table}}", table), err
+	}
+	var audits []Audit
+	run := func(table, detail string, cut time.Time, among []string, stmt string, args ...any) error {
+		fresh, err := section("retention_fresh", table)
+		if err != nil {
+			return err
+		}
+		var n int64
+		if err := conn.QueryRowContext(ctx, fresh, sql.Named("cutoff", cut), sql.Named("sources", among)).Scan(&n); err != nil {
+			return fmt.Errorf("retention of analytics.%s: %w", table, err)
+		}
+		if n > 0 {
+			env.Log.Warn().Str("table", "analytics."+table).Int64("rows", n).Str("rule", detail).
+				Msg("retention deletes rows this night just loaded (older than the limit): set retention_months on their source to keep history")
+		}
+		m, err := warehouse.ExecScript(ctx, conn, stmt, args...)
+		if err != nil {
+			return fmt.Errorf("retention of analytics.%s: %w", table, err)
+		}
+		audits = append(audits, Audit{Action: "retention", Target: "analytics." + table, Rows: m, Detail: detail})
+		return nil
+	}
+	for _, t := range slices.Sorted(maps.Keys(env.Config.Privacy.RetentionMonths)) {
+		months := env.Config.Privacy.RetentionMonths[t]
+		var excluded []string
+		for _, r := range own[t] {
+			excluded = append(excluded, r.Name)
+		}
+		var among []string
+		for _, s := range fills[t] {
+			if !slices.Contains(excluded, s) {
+				among = append(among, s)
+			}
+		}
+		stmt, err := section("retention", t)
+		if err != nil {
+			return nil, err
+		}
+		cut := cutoff(months)
+		if err := run(t, fmt.Sprintf("older than %d months (before %s)", months, cut.Format(time.DateOnly)), cut, among, stmt,
+			sql.Named("cutoff", cut), sql.Named("own", append([]string{}, excluded...))); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range slices.Sorted(maps.Keys(own)) {
+		for _, r := range own[t] {
+			stmt, err := section("retention_source", t)
+			if err != nil {
+				return nil, err
+			}
+			cut := cutoff(r.RetentionMonths)
+			if err := run(t, fmt.Sprintf("source %s: older than %d months (before %s)", r.Name, r.RetentionMonths, cut.Format(time.DateOnly)),
+				cut, []string{r.Name}, stmt, sql.Named("source", r.Name), sql.Named("cutoff", cut)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return audits, nil
 }
 
 // kept reports whether an audit row is recorded: what changed something,
@@ -190,7 +292,7 @@ type Request struct {
 }
 
 func pendingRequests(ctx context.Context, conn *sql.Conn) ([]Request, error) {
-	rows, err := conn.QueryContext(ctx, "SELECT request_id, subject_type, subject_id FROM landing.erasure_requests ORDER BY ts, request_id")
+	rows, err := conn.QueryContext(ctx, "SELECT request_id, subject_type, subject_id FROM kind.erasure_requests ORDER BY ts, request_id")
 	if err != nil {
 		return nil, fmt.Errorf("read erasure requests: %w", err)
 	}

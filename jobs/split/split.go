@@ -18,7 +18,7 @@ import (
 
 // HotTables are the hot fact tables the split fills, in order.
 func HotTables() []string {
-	return []string{"web_events", "app_events", "store_receipts", "contacts", "email_events", "survey_responses"}
+	return []string{"web_events", "app_events", "store_receipts", "order_records", "contacts", "email_events", "survey_responses"}
 }
 
 // ColdTables are the cold tables built from contributions, in order.

@@ -104,7 +104,7 @@ func (w *world) order(cust string, ago time.Duration) {
 // contact plants a call-centre contact and returns its id.
 func (w *world) contact(cust string, ago time.Duration, resolved bool) string {
 	id := w.id("k")
-	w.exec(`INSERT INTO analytics.contacts VALUES (?, CAST(? AS TIMESTAMPTZ), ?, ?, 'delivery', 120, ?, 4, 'ag', 'r')`,
+	w.exec(`INSERT INTO analytics.contacts VALUES (?, CAST(? AS TIMESTAMPTZ), ?, ?, 'delivery', 120, ?, 4, 'ag', 'r', NULL)`,
 		id, w.ts(ago), w.localDate(ago), cust, resolved)
 	return id
 }

@@ -134,7 +134,7 @@ with DAG(
 ) as dag:
     ingest = ParcoursBashOperator(
         task_id="ingest",
-        doc="load the extracts of the date (and any earlier folder not yet loaded) into landing, quarantining rows that break their contract",
+        doc="load the extracts of the date (and any earlier folder not yet loaded) into landing as the sources describe them, quarantining rows that break their contract",
         bash_command=run_command("ingest"),
         **TASK_DEFAULTS,
     )

@@ -181,7 +181,7 @@ with DAG(
 ) as dag:
     ingest = ParcoursPodOperator(
         task_id="ingest",
-        doc="load the extracts of the date (and any earlier folder not yet loaded) into landing, quarantining rows that break their contract",
+        doc="load the extracts of the date (and any earlier folder not yet loaded) into landing as the sources describe them, quarantining rows that break their contract",
         name="parcours-ingest",
         arguments=run_args("ingest"),
         **TASK_DEFAULTS,

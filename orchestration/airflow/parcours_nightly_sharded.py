@@ -157,7 +157,7 @@ with DAG(
 ) as dag:
     ingest = ParcoursBashOperator.partial(
         task_id="ingest",
-        doc="load the extracts of the date (and any earlier folder not yet loaded) into landing, quarantining rows that break their contract",
+        doc="load the extracts of the date (and any earlier folder not yet loaded) into landing as the sources describe them, quarantining rows that break their contract",
         **TASK_DEFAULTS,
     ).expand(bash_command=shard_commands("ingest"))
     identity = ParcoursBashOperator.partial(

@@ -1,0 +1,182 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/parcours/parcours/internal/sources"
+	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse"
+)
+
+// lineage are the columns every landing table adds to its kind's fields:
+// where a row came from, what it is a fact about, and, during ingest only,
+// why it was rejected or filtered.
+const lineage = `_source     VARCHAR,   -- the source that loaded the row
+_fact       VARCHAR,   -- the row's key as one value (its fact id)
+_ids        STRUCT("type" VARCHAR, "value" VARCHAR)[],  -- identifiers the row carries, normalised by type
+_file       VARCHAR,   -- extract file (relative to the input folder)
+_load_date  DATE,      -- folder date of that file
+_run_id     VARCHAR,
+_line       BIGINT,    -- Parquet row number; text formats keep it only in quarantine
+_extra      JSON,      -- columns no mapping reads, kept aside
+_reasons    VARCHAR,   -- contract violations (rows with any are moved to ops.quarantine)
+_field      VARCHAR,
+_raw        VARCHAR,
+_nulled     VARCHAR,   -- values dropped as invalid, by reason (counted in ops.ingest_files.nulled)
+_filtered   BOOLEAN    -- kept out by the source's where (counted, then dropped)`
+
+func kindFile(kind string) string { return "kind." + kind + ".sql" }
+
+// tableDDL is the landing table of a source: its kind's fields and the
+// lineage columns.
+func tableDDL(sqls *sqlfiles.Set, table, kind string) (string, error) {
+	cols, err := sqls.Section(kindFile(kind), "columns")
+	if err != nil {
+		return "", err
+	}
+	// The comma on its own line: a column line may end in a comment.
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n,\n%s\n)", table, cols, lineage), nil
+}
+
+// prepareTables creates every source's landing table, and each kind's
+// empty template (the kind views read it, so a kind no source fills still
+// has its columns). A landing table of an older layout is rebuilt when it
+// is empty (landing is emptied at the end of every nightly run).
+func prepareTables(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs []sources.Resolved) error {
+	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS kind"); err != nil {
+		return err
+	}
+	for _, k := range sources.Kinds() {
+		ddl, err := tableDDL(sqls, "kind._"+k.Name, k.Name)
+		if err != nil {
+			return err
+		}
+		if err := rebuildIfOld(ctx, conn, "kind", "_"+k.Name, ddl); err != nil {
+			return err
+		}
+	}
+	for _, r := range srcs {
+		ddl, err := tableDDL(sqls, r.Table(), r.Kind.Name)
+		if err != nil {
+			return err
+		}
+		if err := rebuildIfOld(ctx, conn, "landing", r.Name, ddl); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuildIfOld creates a table, or recreates it when its columns are not
+// those of ddl and it holds no row.
+func rebuildIfOld(ctx context.Context, conn *sql.Conn, schema, name, ddl string) error {
+	if _, err := conn.ExecContext(ctx, ddl); err != nil {
+		return fmt.Errorf("create %s.%s: %w", schema, name, err)
+	}
+	// The columns the DDL would give, against those the table has.
+	probe := "probe_" + name
+	if _, err := conn.ExecContext(ctx, strings.Replace(ddl, "CREATE TABLE IF NOT EXISTS "+schema+"."+name, "CREATE OR REPLACE TEMP TABLE "+probe, 1)); err != nil {
+		return err
+	}
+	var same bool
+	err := conn.QueryRowContext(ctx, `SELECT
+  (SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND database_name = current_database())
+  = (SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp')`,
+		schema, name, probe).Scan(&same)
+	if _, derr := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+probe); derr != nil && err == nil {
+		err = derr
+	}
+	if err != nil || same {
+		return err
+	}
+	var rows int64
+	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s.%s", schema, ident(name))).Scan(&rows); err != nil {
+		return err
+	}
+	if rows > 0 {
+		return fmt.Errorf("%s.%s holds %d rows in an older layout (an interrupted run of an earlier parcours): "+
+			"finish that night with the earlier version, or empty the table, then run again", schema, name, rows)
+	}
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("DROP TABLE %s.%s", schema, ident(name))); err != nil {
+		return err
+	}
+	_, err = conn.ExecContext(ctx, ddl)
+	return err
+}
+
+// createViews (re)creates the kind views every later job reads: kind.<kind>
+// is every source of that kind (and the kind's empty template), and
+// kind.ids every identifier the rows carry, with what identity needs of
+// each (when it was seen, what shows it).
+func createViews(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs []sources.Resolved) error {
+	byKind := map[string][]string{}
+	for _, r := range srcs {
+		byKind[r.Kind.Name] = append(byKind[r.Kind.Name], r.Table())
+	}
+	// order_lines first: kind.orders adds the orders they sum to.
+	kinds := []string{"order_lines"}
+	for _, k := range sources.KindNames() {
+		if k != "order_lines" {
+			kinds = append(kinds, k)
+		}
+	}
+	var ids []string
+	for _, k := range kinds {
+		parts := []string{fmt.Sprintf("SELECT * FROM kind.%s", ident("_"+k))}
+		for _, t := range byKind[k] {
+			parts = append(parts, "SELECT * FROM "+t)
+		}
+		if sqls.Has(kindFile(k)) {
+			if extra, err := sqls.Section(kindFile(k), "also"); err == nil {
+				parts = append(parts, strings.TrimSuffix(strings.TrimSpace(extra), ";"))
+			}
+		}
+		q := fmt.Sprintf("CREATE OR REPLACE VIEW kind.%s AS\n%s", ident(k), strings.Join(parts, "\nUNION ALL BY NAME\n"))
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("create view kind.%s: %w", k, err)
+		}
+		if q, err := sqls.Section(kindFile(k), "ids"); err == nil {
+			ids = append(ids, strings.TrimSuffix(strings.TrimSpace(q), ";"))
+		}
+	}
+	q := "CREATE OR REPLACE VIEW kind.ids AS\n" + strings.Join(ids, "\nUNION ALL BY NAME\n")
+	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("create view kind.ids: %w", err)
+	}
+	return nil
+}
+
+// Prepare creates the landing tables and the kind views of the configured
+// sources in a warehouse that ingests nothing itself (the merged warehouse
+// of customer shards).
+func Prepare(ctx context.Context, wh *warehouse.Warehouse, user []sources.Source) error {
+	srcs, err := sources.Effective(user)
+	if err != nil {
+		return err
+	}
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := prepareTables(ctx, conn, wh.SQL, srcs); err != nil {
+		return err
+	}
+	return createViews(ctx, conn, wh.SQL, srcs)
+}
+
+// LandingDrop lists the statements that empty landing once a nightly run
+// has consumed it: every source's table but reference data (snapshots)
+// and marketing spend, which later runs still read.
+func LandingDrop(srcs []sources.Resolved) []string {
+	var out []string
+	for _, r := range srcs {
+		if r.Kind.Delivery == sources.Event {
+			out = append(out, "DELETE FROM "+r.Table())
+		}
+	}
+	return out
+}

@@ -1,0 +1,28 @@
+-- kind surveys: Survey answers: landing.<source> of every surveys source.
+-- grain: one row per response_id
+
+-- name: columns
+-- The landing table of a surveys source (ingest adds the lineage columns).
+response_id  VARCHAR,
+ts           TIMESTAMPTZ,
+event_date   DATE,
+customer_id  VARCHAR,
+email        VARCHAR,
+nps          INTEGER,
+csat         INTEGER,
+verbatim     VARCHAR,
+channel      VARCHAR
+
+-- name: load
+-- The typed, checked rows (relation typed) as they land: normalised
+-- identifiers and text, derived days.
+SELECT
+    response_id, ts, local_date(ts) AS event_date, customer_id, norm_email(email) AS email,
+    CAST(nps AS INTEGER) AS nps, CAST(csat AS INTEGER) AS csat, verbatim, channel,
+    COLUMNS('^_')
+FROM typed;
+
+-- name: ids
+SELECT _source AS source, 'surveys' AS kind, _fact AS fact, ts AS seen, ts AS linked,
+       'response ' || response_id AS evidence, i."type" AS id_type, i."value" AS value
+FROM kind.surveys, unnest(_ids) AS u(i);
