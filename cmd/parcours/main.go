@@ -71,7 +71,7 @@ error, 75 temporary failure worth a retry, 99 nothing to do for that date.`,
 	pf.StringVar(&a.flagShard, "shard", "", "work on customer shard i of n (i/n) of a sharded warehouse (see parcours merge --help)")
 	root.AddCommand(a.runCommand(), a.statusCommand(), a.jobsCommand(), a.queryCommand(),
 		a.fixturesCommand(), a.identityCommand(), a.contractsCommand(), a.configCommand(),
-		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand(), a.mergeCommand(), a.compactCommand())
+		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand(), a.mergeCommand(), a.compactCommand(), a.sourcesCommand())
 	for _, c := range root.Commands() {
 		wrapArgs(c)
 	}
