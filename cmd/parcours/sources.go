@@ -320,7 +320,7 @@ FROM ops.quarantine WHERE source = $1 GROUP BY ALL ORDER BY 3 DESC, 1, 2`, r.Nam
 		return sc, nil
 	}
 	rows, err = wh.DB.QueryContext(ctx, fmt.Sprintf(`SELECT i."type", count(*), count(DISTINCT i."value")
-FROM %s, unnest(_ids) AS u(i) GROUP BY 1 ORDER BY 1`, r.Table()))
+FROM kind.%s, unnest(_ids) AS u(i) WHERE _source = $1 GROUP BY 1 ORDER BY 1`, r.Kind.Name), r.Name)
 	if err != nil {
 		return sc, err
 	}

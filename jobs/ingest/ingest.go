@@ -142,6 +142,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		p *plan
 	}
 	var plans []planned
+	tPlan := time.Now()
 	defer func() {
 		for _, x := range plans {
 			x.l.cleanup()
@@ -167,6 +168,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 		plans = append(plans, planned{l, p})
 	}
+	env.Log.Debug().Int("sources", len(plans)).Dur("took", time.Since(tPlan)).Msg("sources planned")
 	for _, x := range plans {
 		l, r := x.l, x.l.r
 		t0 := time.Now()

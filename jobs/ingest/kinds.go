@@ -15,8 +15,6 @@ import (
 // where a row came from, what it is a fact about, and, during ingest only,
 // why it was rejected or filtered.
 const lineage = `_source     VARCHAR,   -- the source that loaded the row
-_fact       VARCHAR,   -- the row's key as one value (its fact id)
-_ids        STRUCT("type" VARCHAR, "value" VARCHAR)[],  -- identifiers the row carries, normalised by type
 _file       VARCHAR,   -- extract file (relative to the input folder)
 _load_date  DATE,      -- folder date of that file
 _run_id     VARCHAR,
@@ -30,15 +28,20 @@ _filtered   BOOLEAN    -- kept out by the source's where (counted, then dropped)
 
 func kindFile(kind string) string { return "kind." + kind + ".sql" }
 
-// tableDDL is the landing table of a source: its kind's fields and the
-// lineage columns.
-func tableDDL(sqls *sqlfiles.Set, table, kind string) (string, error) {
+// tableDDL is the landing table of a source: its kind's fields, the
+// lineage columns, and one column per identifier the source declares
+// (_id0, _id1, ...: normalised by type; the kind views make them _ids).
+func tableDDL(sqls *sqlfiles.Set, table, kind string, ids int) (string, error) {
 	cols, err := sqls.Section(kindFile(kind), "columns")
 	if err != nil {
 		return "", err
 	}
+	var idCols strings.Builder
+	for k := range ids {
+		fmt.Fprintf(&idCols, "\n,_id%d VARCHAR", k) // after a line that may end in a comment
+	}
 	// The comma on its own line: a column line may end in a comment.
-	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n,\n%s\n)", table, cols, lineage), nil
+	return fmt.Sprintf("CREATE TABLE IF NOT EXISTS %s (\n%s\n,\n%s%s\n)", table, cols, lineage, idCols.String()), nil
 }
 
 // prepareTables creates every source's landing table, and each kind's
@@ -50,7 +53,7 @@ func prepareTables(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs
 		return err
 	}
 	for _, k := range sources.Kinds() {
-		ddl, err := tableDDL(sqls, "kind._"+k.Name, k.Name)
+		ddl, err := tableDDL(sqls, "kind._"+k.Name, k.Name, 0)
 		if err != nil {
 			return err
 		}
@@ -59,7 +62,7 @@ func prepareTables(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs
 		}
 	}
 	for _, r := range srcs {
-		ddl, err := tableDDL(sqls, r.Table(), r.Kind.Name)
+		ddl, err := tableDDL(sqls, r.Table(), r.Kind.Name, len(r.IDs))
 		if err != nil {
 			return err
 		}
@@ -112,9 +115,21 @@ func rebuildIfOld(ctx context.Context, conn *sql.Conn, schema, name, ddl string)
 // kind.ids every identifier the rows carry, with what identity needs of
 // each (when it was seen, what shows it).
 func createViews(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs []sources.Resolved) error {
+	// Each source as its kind shows it: its rows' key as one value
+	// (_fact) and every identifier they carry (_ids), computed here rather
+	// than stored with every row.
 	byKind := map[string][]string{}
 	for _, r := range srcs {
-		byKind[r.Kind.Name] = append(byKind[r.Kind.Name], r.Table())
+		exclude := ""
+		if len(r.IDs) > 0 {
+			var c []string
+			for k := range r.IDs {
+				c = append(c, fmt.Sprintf("_id%d", k))
+			}
+			exclude = " EXCLUDE (" + strings.Join(c, ", ") + ")"
+		}
+		byKind[r.Kind.Name] = append(byKind[r.Kind.Name], fmt.Sprintf("SELECT *%s, %s AS _fact, %s AS _ids FROM %s",
+			exclude, keyExpr(r.DedupKey), idsView(r), r.Table()))
 	}
 	// order_lines first: kind.orders adds the orders they sum to.
 	kinds := []string{"order_lines"}
@@ -125,10 +140,8 @@ func createViews(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs [
 	}
 	var ids []string
 	for _, k := range kinds {
-		parts := []string{fmt.Sprintf("SELECT * FROM kind.%s", ident("_"+k))}
-		for _, t := range byKind[k] {
-			parts = append(parts, "SELECT * FROM "+t)
-		}
+		parts := []string{fmt.Sprintf(`SELECT *, NULL::VARCHAR AS _fact, NULL::STRUCT("type" VARCHAR, "value" VARCHAR)[] AS _ids FROM kind.%s`, ident("_"+k))}
+		parts = append(parts, byKind[k]...)
 		if sqls.Has(kindFile(k)) {
 			if extra, err := sqls.Section(kindFile(k), "also"); err == nil {
 				parts = append(parts, strings.TrimSuffix(strings.TrimSpace(extra), ";"))

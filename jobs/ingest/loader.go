@@ -353,9 +353,9 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 		// _file becomes the path relative to the input folder, whose first
 		// element is the folder date.
 		q := fmt.Sprintf(`INSERT INTO %s BY NAME
-SELECT * %s REPLACE (substr(_file, %d) AS _file),
+SELECT * REPLACE (substr(_file, %d) AS _file%s),
   CAST(substr(_file, %d, 10) AS DATE) AS _load_date,
-  %s AS _run_id, %s AS _source, %s AS _fact, %s AS _ids
+  %s AS _run_id, %s AS _source
 FROM (
 WITH raw AS (
 %s
@@ -365,7 +365,7 @@ WITH raw AS (
 %s
 )
 %s
-)`, table, l.exclude(g), len(prefix)+1, len(prefix)+1, lit(l.env.RunID), lit(l.r.Name), keyExpr(l.r.DedupKey), l.idsExpr(),
+)`, table, len(prefix)+1, l.normIDs(), len(prefix)+1, lit(l.env.RunID), lit(l.r.Name),
 			scanSelect(l.r, *g, i), mappedSelect(l.r, *g), checkedSelect(l.r, len(g.ids), l.window()), load)
 		l.env.Log.Trace().Str("source", l.r.Name).Str("sql", q).Msg("ingest query")
 		if err := exec(q); err != nil {

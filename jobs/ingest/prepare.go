@@ -133,32 +133,34 @@ func describeColumns(r sources.Resolved, cols []string) string {
 // digits and the punctuation exports put in names; no @, no long digit runs.
 var headerName = regexp.MustCompile(`^\s*[\p{L}_][\p{L}\p{N} _.\-/()#%]{0,63}\s*$`)
 
-// exclude drops the source's raw identifier columns from the landed row
-// (they become _ids).
-func (l *loader) exclude(g *group) string {
-	if len(g.ids) == 0 {
+// normIDs normalises the source's identifiers as they are stored (_id0,
+// _id1, ...: one column each, cheaper to write than a list per row).
+func (l *loader) normIDs() string {
+	var out []string
+	for k, id := range l.r.IDs {
+		c := fmt.Sprintf("_id%d", k)
+		out = append(out, fmt.Sprintf("%s AS %s", normID(id.Type, c), c))
+	}
+	if len(out) == 0 {
 		return ""
 	}
-	var c []string
-	for k := range g.ids {
-		c = append(c, fmt.Sprintf("_id%d", k))
-	}
-	return "EXCLUDE (" + strings.Join(c, ", ") + ")"
+	return ", " + strings.Join(out, ", ")
 }
 
-// idsExpr is the identifiers a landed row carries, normalised by type:
-// the kind's own fields (a CRM record's email), the source's ids, or, for
-// consents and requests, the subject.
-func (l *loader) idsExpr() string {
+// idsView is the identifiers a landed row carries, as the kind views show
+// them (_ids): the kind's own fields (a CRM record's email, already
+// normalised on load), or, for consents and requests, the subject; then
+// the source's identifiers (_id0, _id1, ...).
+func idsView(r sources.Resolved) string {
 	var items []string
-	if l.r.Kind.Subject {
+	if r.Kind.Subject {
 		items = append(items, `{'type': subject_type, 'value': subject_id}`)
 	}
-	for _, id := range l.r.Kind.IDs {
+	for _, id := range r.Kind.IDs {
 		items = append(items, fmt.Sprintf(`{'type': %s, 'value': %s}`, lit(id.Type), ident(id.Select)))
 	}
-	for k, id := range l.r.IDs {
-		items = append(items, fmt.Sprintf(`{'type': %s, 'value': %s}`, lit(id.Type), normID(id.Type, fmt.Sprintf("_id%d", k))))
+	for k, id := range r.IDs {
+		items = append(items, fmt.Sprintf(`{'type': %s, 'value': _id%d}`, lit(id.Type), k))
 	}
 	if len(items) == 0 {
 		return `[]::STRUCT("type" VARCHAR, "value" VARCHAR)[]`
@@ -186,7 +188,11 @@ func normID(typ, v string) string {
 // numbers.
 func (l *loader) checkExpressions(ctx context.Context, groups []*group) error {
 	for i, g := range groups {
-		base := fmt.Sprintf("SELECT * FROM (%s) LIMIT 0", scanSelect(l.r, *g, 1000+i))
+		// The group's files share their columns: binding over the first is
+		// binding over all, without setting up a scan of each.
+		one := *g
+		one.files = g.files[:1]
+		base := fmt.Sprintf("SELECT * FROM (%s) LIMIT 0", scanSelect(l.r, one, 1000+i))
 		bind := func(rel, expr string) error {
 			q := fmt.Sprintf("WITH raw AS (%s) SELECT %s FROM %s", base, expr, rel)
 			_, err := l.conn.ExecContext(ctx, "EXPLAIN "+q)
@@ -220,20 +226,26 @@ func (l *loader) checkExpressions(ctx context.Context, groups []*group) error {
 			}
 			return &configError{fmt.Sprintf("source %s: %s: %s (the files' columns: %s)%s", l.r.Name, key, msg, strings.Join(g.cols, ", "), hint)}
 		}
+		var keys, exprs []string
 		for _, f := range l.r.Fields() {
 			if e := g.fields[f]; e != "" {
-				if err := try("columns."+f, e); err != nil {
-					return err
-				}
+				keys, exprs = append(keys, "columns."+f), append(exprs, e)
 			}
 		}
 		for k, e := range g.ids {
-			if err := try(fmt.Sprintf("ids[%d].select", k), e); err != nil {
-				return err
-			}
+			keys, exprs = append(keys, fmt.Sprintf("ids[%d].select", k)), append(exprs, e)
 		}
 		if g.where != "" {
-			if err := try("where", g.where); err != nil {
+			keys, exprs = append(keys, "where"), append(exprs, g.where)
+		}
+		// One bind for the whole mapping (each costs a scan's set-up over
+		// every file of the group); one per expression only to say which
+		// fails.
+		if len(exprs) == 0 || bind("raw", strings.Join(exprs, ", ")) == nil {
+			continue
+		}
+		for i, k := range keys {
+			if err := try(k, exprs[i]); err != nil {
 				return err
 			}
 		}
