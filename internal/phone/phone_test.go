@@ -2,7 +2,11 @@ package phone
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
+
+	"github.com/nyaruka/phonenumbers"
 
 	"github.com/parcours/parcours/internal/phone/phonetest"
 )
@@ -60,5 +64,73 @@ func TestGoldenVectors(t *testing.T) {
 		if err != nil || strict != v.E164 {
 			t.Errorf("line %d: Strict(%q, %s) = %q %v, want %s", v.Line, v.Input, v.Region, strict, err, v.E164)
 		}
+	}
+}
+
+// The fast path gives the answer libphonenumber's full parse gives, for
+// every region it serves: each type's example number with its last
+// digits varied, in national, international and E.164 form, with dots,
+// cut short and padded, read in its region, in France and in the US.
+func TestFastPathAgreesWithParse(t *testing.T) {
+	types := []phonenumbers.PhoneNumberType{phonenumbers.FIXED_LINE, phonenumbers.MOBILE, phonenumbers.TOLL_FREE,
+		phonenumbers.PREMIUM_RATE, phonenumbers.SHARED_COST, phonenumbers.VOIP, phonenumbers.PERSONAL_NUMBER,
+		phonenumbers.PAGER, phonenumbers.UAN, phonenumbers.VOICEMAIL}
+	compared, fast := 0, 0
+	for region := range fastRegions {
+		for _, typ := range types {
+			ex := phonenumbers.GetExampleNumberForType(region, typ)
+			if ex == nil {
+				continue
+			}
+			for k := uint64(0); k < 20; k++ {
+				v := ex.GetNationalNumber()/100*100 + (ex.GetNationalNumber()+k*37)%100
+				n := &phonenumbers.PhoneNumber{CountryCode: ex.CountryCode, NationalNumber: &v, ItalianLeadingZero: ex.ItalianLeadingZero}
+				for _, f := range []phonenumbers.PhoneNumberFormat{phonenumbers.NATIONAL, phonenumbers.INTERNATIONAL, phonenumbers.E164} {
+					written := phonenumbers.Format(n, f)
+					for _, s := range []string{written, written + "1", written[:len(written)-1], strings.ReplaceAll(written, " ", ".")} {
+						for _, in := range []string{region, "FR", "US"} {
+							compared++
+							full, fullValid, fullErr := slowParse(s, in)
+							got := fastParse(strings.ReplaceAll(strings.TrimSpace(s), "(0)", ""), in)
+							if got == nil || !phonenumbers.IsValidNumber(got) {
+								continue // the full parse decides
+							}
+							fast++
+							if fullErr != nil || !fullValid || phonenumbers.Format(full, phonenumbers.E164) != phonenumbers.Format(got, phonenumbers.E164) {
+								t.Errorf("%q in %s: fast %s, full %v %v %v", s, in, phonenumbers.Format(got, phonenumbers.E164), full, fullValid, fullErr)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	if compared < 10000 || fast < compared/10 {
+		t.Fatalf("%d numbers compared, %d through the fast path", compared, fast)
+	}
+}
+
+// slowParse is parse without the fast path.
+func slowParse(raw, region string) (*phonenumbers.PhoneNumber, bool, error) {
+	s := strings.ReplaceAll(strings.TrimSpace(raw), "(0)", "")
+	n, err := phonenumbers.Parse(s, strings.ToUpper(region))
+	if err != nil {
+		return nil, false, err
+	}
+	if phonenumbers.IsValidNumber(n) {
+		return n, true, nil
+	}
+	if nsn := phonenumbers.GetNationalSignificantNumber(n); strings.HasPrefix(nsn, "0") && internationalPrefix(s) {
+		if m, err := phonenumbers.Parse("+"+strconv.Itoa(int(n.GetCountryCode()))+nsn[1:], region); err == nil && phonenumbers.IsValidNumber(m) {
+			return m, true, nil
+		}
+	}
+	return n, false, nil
+}
+
+func BenchmarkE164(b *testing.B) {
+	inputs := []string{"06 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "+33 (0)6 12 34 56 78", "07.88.99.00.11"}
+	for i := 0; i < b.N; i++ {
+		E164(inputs[i%len(inputs)], "FR")
 	}
 }
