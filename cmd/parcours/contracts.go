@@ -18,8 +18,10 @@ func (a *app) contractsCommand() *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ks := sources.Kinds()
 			if asJSON {
-				return a.printJSON(map[string]any{"kinds": ks})
+				return a.printJSON(map[string]any{"kinds": ks, "identifier_types": sources.BuiltinIDTypes()})
 			}
+			fmt.Fprintln(a.stdout, contractsPreamble)
+			fmt.Fprintln(a.stdout)
 			for _, k := range ks {
 				ids := idList(k)
 				if markdown {
@@ -59,6 +61,12 @@ func (a *app) contractsCommand() *cobra.Command {
 	c.Flags().BoolVar(&markdown, "markdown", false, "print as Markdown tables (README's data contracts section)")
 	return c
 }
+
+// contractsPreamble says what every kind shares.
+const contractsPreamble = "Identifier types: `customer_id` (the CRM id), `email`, `phone` (E.164), `loyalty_card`, `device_id`, `cookie_id`, " +
+	"or a type of your own (`account_id`), stitched as a strong identifier right after `customer_id`. " +
+	"Deliveries: `event` (a row loads once whatever the number of re-deliveries), `upsert` (a later delivery of a key replaces it), " +
+	"`snapshot` (the newest file replaces the table)."
 
 // idList names the identifiers a kind carries in its own fields.
 func idList(k sources.Kind) string {

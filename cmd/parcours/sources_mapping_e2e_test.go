@@ -170,6 +170,12 @@ FROM ops.ingest_files ORDER BY file`), [][]string{
 			t.Errorf("stderr lacks %q", want)
 		}
 	}
+	st := mustCLI(t, "status", "--warehouse", wh, "--date", presetDay).stdout
+	for _, want := range []string{"(unmatched)", "2026-11-22/LISEZMOI.txt: unmatched", "2026-11-22/orders_2026-11-22_part2.csv: empty"} {
+		if !strings.Contains(st, want) {
+			t.Errorf("status lacks %q:\n%s", want, st)
+		}
+	}
 
 	helene := customerOf(t, wh, "customer_id", "C-001")
 	zoe := customerOf(t, wh, "customer_id", "C-002")
@@ -265,5 +271,36 @@ func TestNoConsentsWarns(t *testing.T) {
 			sameRows(t, "audit", queryCSV(t, wh, "SELECT action, rows FROM ops.privacy_audit WHERE action = 'analytics_basis'"),
 				[][]string{{"analytics_basis", "0"}})
 		})
+	}
+}
+
+// sources list prints the effective sources; its YAML reads back as the
+// same sources (presets expanded, so it loads without them).
+func TestSourcesList(t *testing.T) {
+	cfg := writeFile(t, userMapping+`  - name: segment
+    preset: segment
+    files: "segment_*.jsonl"
+  - name: consents
+    enabled: false
+`)
+	table := mustCLI(t, "sources", "list", "--config", cfg).stdout
+	for _, want := range []string{"crm_customers", "built-in", "shop_orders", "config", "preset segment"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("list lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "consents ") {
+		t.Errorf("a disabled source is listed:\n%s", table)
+	}
+	cfg = writeFile(t, userMapping+`  - name: segment
+    preset: segment
+    files: "segment_*.jsonl"
+`)
+	y := mustCLI(t, "sources", "list", "--config", cfg, "--yaml").stdout
+	again := writeFile(t, y)
+	j1 := mustCLI(t, "sources", "list", "--config", cfg, "--json").stdout
+	j2 := mustCLI(t, "sources", "list", "--config", again, "--json").stdout
+	if j1 != j2 {
+		t.Errorf("the listed YAML does not read back as the same sources:\n%s\n---\n%s", j1, j2)
 	}
 }

@@ -329,6 +329,12 @@ func Resolve(s Source) (Resolved, error) {
 		return r, bad("encoding", "%q: want utf-8, latin-1, windows-1252 or utf-16", s.Encoding)
 	}
 	switch s.Compression {
+	case "gz":
+		s.Compression = "gzip"
+	case "zst":
+		s.Compression = "zstd"
+	}
+	switch s.Compression {
 	case "", "auto", "none", "gzip", "zstd":
 	default:
 		return r, bad("compression", "%q: want auto, none, gzip or zstd", s.Compression)
