@@ -28,7 +28,7 @@ CREATE OR REPLACE TABLE handoff.cold_ledger AS SELECT * FROM ops.cold_ledger WHE
 CREATE OR REPLACE TABLE handoff.cold_cohorts AS SELECT * FROM ops.cold_cohorts;
 CREATE OR REPLACE TABLE handoff.consent_intervals AS SELECT * FROM consent.intervals;
 CREATE OR REPLACE TABLE handoff.customers AS SELECT * FROM identity.customers;
-CREATE OR REPLACE TABLE handoff.marketing_spend AS SELECT * FROM kind.marketing_spend;
+CREATE OR REPLACE TABLE handoff.marketing_spend AS SELECT * EXCLUDE (_fact, _ids) FROM kind.marketing_spend;
 INSERT INTO handoff.meta VALUES ('day', CAST(CAST($date AS DATE) AS VARCHAR));
 
 -- name: names

@@ -56,6 +56,14 @@ func (a *app) sourcesListCommand() *cobra.Command {
 					s := r.Source
 					s.Preset = "" // applied: what is printed is what loads
 					s.Kind = r.Kind.Name
+					if s.Format != sources.CSV {
+						// CSV dialect defaults a JSON or Parquet source
+						// would refuse when read back.
+						s.Delimiter, s.Quote, s.Escape = "", "", ""
+						if s.Format == sources.Parquet {
+							s.Encoding = ""
+						}
+					}
 					out = append(out, s)
 				}
 				if asJSON {
