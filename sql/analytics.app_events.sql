@@ -28,6 +28,6 @@ INSERT INTO analytics.app_events
 SELECT f.event_id, f.ts, f.event_date, k.customer_key, f.event, f.screen, f.product_id, f.category, f.order_id, f.amount, f.campaign_id, f.os,
        f._run_id, f._source
 FROM kind.events f
-JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics AND f.platform = 'app' AND f.event <> 'identify'
 ORDER BY f.ts;

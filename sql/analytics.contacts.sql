@@ -25,6 +25,6 @@ INSERT INTO analytics.contacts
 SELECT f.contact_id, f.ts, f.event_date, k.customer_key, f.reason, f.duration_s, f.resolved, f.ces, f.agent_id,
        f._run_id, f._source
 FROM kind.contacts f
-JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+JOIN fact_keys k ON k.kind = 'contacts' AND k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics
 ORDER BY f.ts;

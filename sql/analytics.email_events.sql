@@ -22,6 +22,6 @@ INSERT INTO analytics.email_events
 SELECT f.event_id, f.campaign_id, f.ts, f.event_date, k.customer_key, f.event,
        f._run_id, f._source
 FROM kind.email_events f
-JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+JOIN fact_keys k ON k.kind = 'email_events' AND k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics
 ORDER BY f.ts;

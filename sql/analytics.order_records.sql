@@ -29,6 +29,6 @@ INSERT INTO analytics.order_records
 SELECT f.order_id, f.channel, f.store_id, f.ts, f.event_date, k.customer_key, f.amount, f.currency, f.discount, f.item_count,
        f._source, f._run_id
 FROM kind.orders f
-JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics AND NOT (f.channel = 'store' AND f.store_id IS NOT NULL)
 ORDER BY f.ts, f.order_id;

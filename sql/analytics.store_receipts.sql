@@ -26,6 +26,6 @@ INSERT INTO analytics.store_receipts
 SELECT f.order_id, f.store_id, f.ts, f.event_date, k.customer_key, f.items, f.item_count, f.amount, f.discount, f.payment,
        f._run_id, f._source
 FROM kind.orders f
-JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics AND f.channel = 'store' AND f.store_id IS NOT NULL
 ORDER BY f.ts;

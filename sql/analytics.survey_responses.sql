@@ -24,6 +24,6 @@ INSERT INTO analytics.survey_responses
 SELECT f.response_id, f.ts, f.event_date, k.customer_key, f.nps, f.csat, f.verbatim, f.channel,
        f._run_id, f._source
 FROM kind.surveys f
-JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+JOIN fact_keys k ON k.kind = 'surveys' AND k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics
 ORDER BY f.ts;

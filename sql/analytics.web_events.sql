@@ -33,6 +33,6 @@ SELECT f.event_id, f.ts, f.event_date, k.customer_key, f.session_id, f.event, f.
        f.utm_source, f.utm_medium, f.utm_campaign, f.channel, f.device,
        f._run_id, f._source
 FROM kind.events f
-JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
 WHERE k.analytics AND f.platform = 'web' AND f.event <> 'identify'
 ORDER BY f.ts;

@@ -18,25 +18,25 @@ FROM (
     SELECT f._run_id AS batch, k.customer_key AS member, f.ts, f.event_date AS day, 'web' AS channel, f.event AS kind,
            'w:' || coalesce(f.session_id, f.anonymous_id || ':' || f.event_date) AS session, f.device,
            f.amount, f.order_id, f.channel AS touch, k.mine
-    FROM kind.events f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    FROM kind.events f JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed AND f.platform = 'web' AND f.event <> 'identify'
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'app', f.event,
            'a:' || f.anonymous_id || ':' || f.event_date, f.os, f.amount, f.order_id,
            CASE WHEN f.event = 'push_open' THEN 'push' ELSE 'app' END, k.mine
-    FROM kind.events f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    FROM kind.events f JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed AND f.platform = 'app' AND f.event <> 'identify'
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'store', 'purchase',
            's:' || f.order_id, NULL, f.amount, f.order_id, 'store', k.mine
-    FROM kind.orders f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    FROM kind.orders f JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed AND f.channel = 'store'
     UNION ALL
     -- Orders of an order export (web, app, marketplace): a purchase, unless
     -- this batch's events already hold it as a purchase event.
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, CASE WHEN f.channel = 'app' THEN 'app' ELSE 'web' END, 'purchase',
            NULL, NULL, f.amount, f.order_id, NULL, k.mine
-    FROM kind.orders f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    FROM kind.orders f JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed AND f.channel <> 'store' AND f.amount > 0
       AND f.order_id NOT IN (SELECT order_id FROM kind.events WHERE event = 'purchase' AND order_id IS NOT NULL)
     UNION ALL
@@ -44,11 +44,11 @@ FROM (
            -- A click and the web session it opens (utm channel email) are one
            -- touch: same name, so the path collapses them.
            CASE WHEN f.event = 'click' THEN 'email' END, k.mine
-    FROM kind.email_events f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    FROM kind.email_events f JOIN fact_keys k ON k.kind = 'email_events' AND k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed AND f.event IN ('open', 'click', 'unsubscribe')
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center', k.mine
-    FROM kind.contacts f JOIN fact_keys k ON k.source = f._source AND k.fact_id = f._fact
+    FROM kind.contacts f JOIN fact_keys k ON k.kind = 'contacts' AND k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed
 ) a
 LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = a.member;
