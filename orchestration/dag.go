@@ -40,9 +40,13 @@ func NewDAG(jobs []Job, sqls *sqlfiles.Set) (*DAG, error) {
 	}
 	for _, name := range d.list {
 		s := d.jobs[name].Spec()
-		for _, n := range s.Needs {
+		for i, n := range s.Deps() {
 			if _, ok := d.jobs[n]; !ok {
-				problems = append(problems, fmt.Sprintf("job %q needs unknown job %q", name, n))
+				verb := "needs"
+				if i >= len(s.Needs) {
+					verb = "comes after"
+				}
+				problems = append(problems, fmt.Sprintf("job %q %s unknown job %q", name, verb, n))
 				continue
 			}
 			d.childs[n] = append(d.childs[n], name)
@@ -73,7 +77,7 @@ func NewDAG(jobs []Job, sqls *sqlfiles.Set) (*DAG, error) {
 func (d *DAG) topo() ([]string, []string) {
 	indeg := map[string]int{}
 	for _, n := range d.list {
-		indeg[n] = len(d.jobs[n].Spec().Needs)
+		indeg[n] = len(d.jobs[n].Spec().Deps())
 	}
 	pos := map[string]int{}
 	for i, n := range d.list {
@@ -124,7 +128,7 @@ func (d *DAG) findCycle(indeg map[string]int) []string {
 		}
 		seen[cur] = len(path)
 		path = append(path, cur)
-		for _, n := range d.jobs[cur].Spec().Needs {
+		for _, n := range d.jobs[cur].Spec().Deps() {
 			if indeg[n] > 0 {
 				cur = n
 				break
@@ -139,12 +143,13 @@ func (d *DAG) Order() []string { return append([]string{}, d.order...) }
 // Job returns a job by name.
 func (d *DAG) Job(name string) (Job, bool) { j, ok := d.jobs[name]; return j, ok }
 
-// Upstream lists every job name transitively needed by name.
+// Upstream lists every job that transitively comes before name (needed,
+// or read after it ran).
 func (d *DAG) Upstream(name string) map[string]bool {
 	out := map[string]bool{}
 	var walk func(string)
 	walk = func(n string) {
-		for _, u := range d.jobs[n].Spec().Needs {
+		for _, u := range d.jobs[n].Spec().Deps() {
 			if !out[u] {
 				out[u] = true
 				walk(u)

@@ -15,9 +15,22 @@ const (
 	ExitOK          = 0
 	ExitJobFailed   = 1
 	ExitUsage       = 2
+	ExitNotFound    = 67 // EX_NOUSER: the identifier or subject asked about is held by no customer
 	ExitTemporary   = 75 // EX_TEMPFAIL: retry later
 	ExitNothingToDo = 99 // nothing to do for that date (e.g. no extract arrived)
 )
+
+// NotFoundError is an identifier, subject or model nobody holds: the
+// command ran, and what it looked for is not there.
+type NotFoundError struct{ Err error }
+
+func (e *NotFoundError) Error() string { return e.Err.Error() }
+func (e *NotFoundError) Unwrap() error { return e.Err }
+
+// NotFound wraps a message as a not-found outcome (exit 67).
+func NotFound(format string, args ...any) error {
+	return &NotFoundError{Err: fmt.Errorf(format, args...)}
+}
 
 // TemporaryError marks a failure worth retrying later: a destination that
 // is down, a lock held by another run.
@@ -52,6 +65,19 @@ func Usage(format string, args ...any) error {
 // ErrNothingToDo says a run found nothing to process for its date.
 var ErrNothingToDo = errors.New("nothing to do")
 
+// SkipError is a job that had nothing to do: not a failure, and the jobs
+// after it run with what exists (a model not trained yet keeps the one
+// promoted before, if any).
+type SkipError struct{ Reason string }
+
+func (e *SkipError) Error() string { return e.Reason }
+
+// Skip says a job has nothing to do, and why, in words an operator reads
+// ("no customer has bought twice yet: no CLV model to fit").
+func Skip(format string, args ...any) error {
+	return &SkipError{Reason: fmt.Sprintf(format, args...)}
+}
+
 // IsTemporary reports whether err is worth retrying later.
 func IsTemporary(err error) bool {
 	var t *TemporaryError
@@ -61,9 +87,12 @@ func IsTemporary(err error) bool {
 // ExitCode maps an error to the exit code a scheduler acts on.
 func ExitCode(err error) int {
 	var u *UsageError
+	var nf *NotFoundError
 	switch {
 	case err == nil:
 		return ExitOK
+	case errors.As(err, &nf):
+		return ExitNotFound
 	case errors.As(err, &u), errors.Is(err, keys.ErrKey), errors.Is(err, ErrInvalidDAG), errors.Is(err, warehouse.ErrRole):
 		return ExitUsage
 	case IsTemporary(err):

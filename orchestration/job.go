@@ -24,8 +24,15 @@ type Job interface {
 
 // Spec is what a job declares about itself.
 type Spec struct {
-	Name  string
+	Name string
+	// Needs are the jobs whose work this one cannot do without: when one
+	// fails, this job is not run (upstream_failed).
 	Needs []string
+	// After are jobs whose tables this one reads when they exist: in the
+	// same run they run first, but their failure does not stop this one,
+	// which reads what they left (the audit, the export and the report of
+	// what did succeed must still happen on a night a model failed).
+	After []string
 	// SQL lists the SQL files (names in the sql folder) the job executes;
 	// the DAG refuses to start if one is missing.
 	SQL []string
@@ -45,7 +52,13 @@ type Counts struct {
 	In     int64            `json:"rows_in"`
 	Out    int64            `json:"rows_out"`
 	Detail map[string]int64 `json:"detail,omitempty"`
+	// Notes say what a job that succeeded left out, and why (one model of
+	// two not trained yet); they become the summary's reason.
+	Notes []string `json:"notes,omitempty"`
 }
+
+// Deps are the jobs that run before this one: Needs, then After.
+func (s Spec) Deps() []string { return append(append([]string(nil), s.Needs...), s.After...) }
 
 // Env is what a job gets to work with.
 type Env struct {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -19,22 +20,36 @@ import (
 
 // Job statuses in a run summary.
 const (
-	StatusSucceeded      = "succeeded"
-	StatusFailed         = "failed"
-	StatusSkipped        = "skipped"         // succeeded earlier for this date
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	// StatusSkipped: the job had nothing to do (too little history, no
+	// promoted model, no input for the date), said why, and is not a
+	// failure; the jobs after it run with what exists.
+	StatusSkipped        = "skipped"
+	StatusAlreadyDone    = "already_done"    // succeeded or skipped earlier for this date
 	StatusUpstreamFailed = "upstream_failed" // not run: a job it needs failed
-	StatusNothingToDo    = "nothing_to_do"   // no input for the date; downstream jobs are not run
+	// StatusNothingToDo is the ledger's record of a job that found no input
+	// for the date: unlike a skip it is not done, so the date's next run
+	// tries again once the extract has arrived.
+	StatusNothingToDo = "nothing_to_do"
 )
+
+// done reports whether a ledger status means the job's work for the date
+// is done (a rerun without --force leaves it).
+func done(status string) bool { return status == StatusSucceeded || status == StatusSkipped }
 
 // JobResult is one job's outcome in a run.
 type JobResult struct {
-	Job       string           `json:"job"`
-	Status    string           `json:"status"`
-	Attempt   int              `json:"attempt,omitempty"`
-	RowsIn    int64            `json:"rows_in"`
-	RowsOut   int64            `json:"rows_out"`
-	DurationS float64          `json:"duration_s"`
-	Error     string           `json:"error,omitempty"`
+	Job       string  `json:"job"`
+	Status    string  `json:"status"`
+	Attempt   int     `json:"attempt,omitempty"`
+	RowsIn    int64   `json:"rows_in"`
+	RowsOut   int64   `json:"rows_out"`
+	DurationS float64 `json:"duration_s"`
+	Error     string  `json:"error,omitempty"`
+	// Reason says why a job was skipped, or what it left out while
+	// succeeding (a model it could not train yet).
+	Reason    string           `json:"reason,omitempty"`
 	Temporary bool             `json:"temporary,omitempty"`
 	Detail    map[string]int64 `json:"detail,omitempty"`
 }
@@ -91,6 +106,9 @@ type Runner struct {
 	// OnProgress, if set, is called after every job with the summary so far
 	// (the CLI keeps a live copy for `parcours status`).
 	OnProgress func(*Summary)
+	// OnStart, if set, is called as each job starts (step of total), for a
+	// live progress line on a terminal.
+	OnStart func(job string, step, total int)
 }
 
 // RunOptions selects what to run.
@@ -108,9 +126,11 @@ func NewRunID(now time.Time) string {
 	return now.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
 }
 
-// Run runs the selected jobs in DAG order for env.Date. A job that already
-// succeeded for the date is skipped unless Force; a failed job stops its
-// downstream jobs but not independent branches. The returned error is the
+// Run runs the selected jobs in DAG order for env.Date. A job already done
+// for the date is left unless Force; a failed job stops the jobs that need
+// it but not independent branches, nor the jobs that only come after it
+// (Spec.After); a skipped job stops nothing, except a job that found no
+// input for the date: then every job after it is skipped too. The returned error is the
 // run's outcome (nil, a job failure, a temporary failure); the summary is
 // always returned, complete, even on error.
 func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, error) {
@@ -128,7 +148,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		case sum.ExitCode == ExitTemporary:
 			sum.Status = "temporary_failure"
 		case sum.ExitCode == ExitNothingToDo:
-			sum.Status = "nothing_to_do"
+			sum.Status = StatusNothingToDo
 		default:
 			sum.Status = StatusFailed
 		}
@@ -160,7 +180,13 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 	for _, n := range names {
 		j, _ := r.DAG.Job(n)
 		for _, need := range j.Spec().Needs {
-			if !inRun[need] && state[need].Status != StatusSucceeded {
+			if !inRun[need] && !done(state[need].Status) {
+				if by := nothingToDo(state); by != "" {
+					// A scheduler running one task per job reaches the
+					// jobs after a night without input: they skip too.
+					return finish(fmt.Errorf("%w: %s found no input for %s, so %s has nothing to work on",
+						ErrNothingToDo, by, base.DateString(), n))
+				}
 				return finish(Usage("job %s needs %s, which has not succeeded for %s; run it first or add --with-upstream",
 					n, need, base.DateString()))
 			}
@@ -169,6 +195,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 
 	failed := map[string]bool{}
 	waiting := map[string]bool{}
+	var noInput error // a job found no input for the date: the rest is skipped
 	var firstErr error
 	allTemporary := true
 	for i, n := range names {
@@ -190,10 +217,15 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			sum.Jobs = append(sum.Jobs, res)
 			continue
 		}
-		if st := state[n]; st.Status == StatusSucceeded && !opt.Force {
-			res.Status = StatusSkipped
+		if noInput != nil {
+			res.Status, res.Reason = StatusSkipped, "not run: "+redact.Text(noInput.Error())
+			sum.Jobs = append(sum.Jobs, res)
+			continue
+		}
+		if st := state[n]; done(st.Status) && !opt.Force {
+			res.Status = StatusAlreadyDone
 			res.Attempt = st.Attempt
-			log.Info().Msg("job already succeeded for this date, skipped (use --force to rerun)")
+			log.Info().Msg("job already done for this date, left as it is (use --force to rerun)")
 			sum.Jobs = append(sum.Jobs, res)
 			continue
 		}
@@ -210,6 +242,9 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			return finish(fmt.Errorf("%s not started: %s", n, StorageCause(err)))
 		}
 		log.Info().Int("attempt", res.Attempt).Msg("job started")
+		if r.OnStart != nil {
+			r.OnStart(n, i+1, len(names))
+		}
 		counts, jobErr := runSafely(ctx, j, &env)
 		if failpoint(n, base.DateString()) {
 			jobErr = fmt.Errorf("injected failure (%s=%s@%s)", FailpointEnv, n, base.DateString())
@@ -217,12 +252,15 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		res.DurationS = time.Since(t0).Seconds()
 		res.RowsIn, res.RowsOut, res.Detail = counts.In, counts.Out, counts.Detail
 		status := StatusSucceeded
+		var skip *SkipError
 		switch {
 		case errors.Is(jobErr, ErrWaiting):
 			status = StatusWaiting
 		case errors.Is(jobErr, ErrNothingToDo):
 			status = StatusNothingToDo
 			jobErr = fmt.Errorf("%s: %w", n, jobErr)
+		case errors.As(jobErr, &skip):
+			status = StatusSkipped
 		case jobErr != nil:
 			status = StatusFailed
 			jobErr = fmt.Errorf("%s: %w", n, jobErr)
@@ -242,15 +280,20 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			return finish(fmt.Errorf("%s: %s; the run stopped, rerun once fixed (it resumes at %s)", n, StorageCause(err), n))
 		}
 		res.Status = status
+		res.Reason = strings.Join(counts.Notes, "; ")
 		if status == StatusWaiting {
 			waiting[n] = true
 			log.Info().Msg(jobErr.Error())
 		} else if status == StatusNothingToDo {
-			failed[n] = true
+			res.Status, res.Reason = StatusSkipped, redact.Text(jobErr.Error())
+			noInput = jobErr
 			if firstErr == nil {
 				firstErr = jobErr
 			}
-			log.Warn().Err(jobErr).Msg("nothing to do for this date; downstream jobs not run")
+			log.Warn().Err(jobErr).Msg("nothing to do for this date; the jobs after it are skipped")
+		} else if status == StatusSkipped {
+			res.Reason = redact.Text(skip.Reason)
+			log.Warn().Str("reason", res.Reason).Float64("duration_s", round(res.DurationS)).Msg("job skipped")
 		} else if jobErr != nil {
 			res.Error = redact.Text(jobErr.Error())
 			res.Temporary = IsTemporary(jobErr)
@@ -282,6 +325,18 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 		}
 	}
 	return finish(firstErr)
+}
+
+// nothingToDo names a job whose latest attempt for the date found no input.
+func nothingToDo(state map[string]JobState) string {
+	var by []string
+	for n, st := range state {
+		if st.Status == StatusNothingToDo {
+			by = append(by, n)
+		}
+	}
+	sort.Strings(by)
+	return strings.Join(by, ", ")
 }
 
 func (r *Runner) failedUpstream(j Job, failed map[string]bool) string {

@@ -3,6 +3,7 @@ package orchestration
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -93,7 +94,7 @@ func TestRunnerSkipsSucceededAndResumes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resume: %v", err)
 	}
-	want = map[string]string{"a": StatusSkipped, "b": StatusSucceeded, "c": StatusSucceeded, "x": StatusSkipped}
+	want = map[string]string{"a": StatusAlreadyDone, "b": StatusSucceeded, "c": StatusSucceeded, "x": StatusAlreadyDone}
 	if got := statuses(sum); !equalMaps(got, want) {
 		t.Fatalf("statuses = %v, want %v", got, want)
 	}
@@ -148,6 +149,7 @@ func TestRunnerExitCodes(t *testing.T) {
 		{"temporary only", map[string]error{"x": Temporary(errors.New("503 from destination"), time.Minute)}, ExitTemporary, "temporary_failure"},
 		{"real failure wins over temporary", map[string]error{"x": Temporary(errors.New("503"), 0), "a": errors.New("bad")}, ExitJobFailed, StatusFailed},
 		{"nothing to do", map[string]error{"a": ErrNothingToDo}, ExitNothingToDo, "nothing_to_do"},
+		{"a skip is not a failure", map[string]error{"b": Skip("no purchase yet")}, ExitOK, StatusSucceeded},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -159,6 +161,104 @@ func TestRunnerExitCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A skipped job says why and stops nothing; a job that only comes after a
+// failed one (After) still runs, while the jobs that need the failed one
+// do not; the run still exits 1.
+func TestRunnerSkipAndAfter(t *testing.T) {
+	wh, sqls := openTestWarehouse(t)
+	ran := map[string]int{}
+	mk := func(name string, err error, needs ...string) *fakeJob {
+		j := job(name, needs...)
+		j.run = func(context.Context, *Env) (Counts, error) {
+			ran[name]++
+			return Counts{Notes: []string{"left a part out"}}, err
+		}
+		return j
+	}
+	report := mk("report", nil, "export")
+	report.spec.After = []string{"model"}
+	jobs := []Job{mk("load", nil), mk("train", Skip("no purchase before %s", "2026-11-22"), "load"),
+		mk("model", errors.New("fit exploded"), "train"), mk("uses_model", nil, "model"),
+		mk("export", nil, "load"), report}
+	dag, err := NewDAG(jobs, sqls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Runner{DAG: dag, Ledger: NewLedger(wh.DB, sqls), Log: zerolog.Nop()}
+	env := Env{Date: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC), RunID: "r1", Config: wh.Config}
+	sum, err := r.Run(context.Background(), env, RunOptions{})
+	if ExitCode(err) != ExitJobFailed {
+		t.Fatalf("exit %d (%v), want 1: a failed model job must reach the scheduler", ExitCode(err), err)
+	}
+	want := map[string]string{"load": StatusSucceeded, "train": StatusSkipped, "model": StatusFailed,
+		"uses_model": StatusUpstreamFailed, "export": StatusSucceeded, "report": StatusSucceeded}
+	if got := statuses(sum); !equalMaps(got, want) {
+		t.Fatalf("statuses = %v, want %v", got, want)
+	}
+	for _, j := range sum.Jobs {
+		switch j.Job {
+		case "train":
+			if j.Reason != "no purchase before 2026-11-22" || j.Error != "" {
+				t.Errorf("train: reason %q error %q", j.Reason, j.Error)
+			}
+		case "load":
+			if j.Reason != "left a part out" {
+				t.Errorf("load: notes not kept as the reason: %q", j.Reason)
+			}
+		}
+	}
+	if order := dag.Order(); indexOf(order, "report") < indexOf(order, "model") {
+		t.Errorf("report runs before the job it comes after: %v", order)
+	}
+	// A skip is done: the date's next run leaves it, as a success.
+	env.RunID = "r2"
+	sum, _ = r.Run(context.Background(), env, RunOptions{})
+	if got := statuses(sum); got["train"] != StatusAlreadyDone || ran["train"] != 1 {
+		t.Errorf("rerun: train %s, ran %d times", got["train"], ran["train"])
+	}
+}
+
+// A night without input: the first job says so, every job after it is
+// skipped (not failed), exit 99; a scheduler running one job per task gets
+// 99 for the later jobs too; the extract's arrival makes the date run.
+func TestRunnerNoInput(t *testing.T) {
+	rc := newRunCase(t)
+	rc.fail["a"] = fmt.Errorf("%w: no extract folder in/2026-11-22", ErrNothingToDo)
+	sum, err := rc.run(t, RunOptions{})
+	if ExitCode(err) != ExitNothingToDo || sum.Status != StatusNothingToDo {
+		t.Fatalf("exit %d status %s (%v), want 99", ExitCode(err), sum.Status, err)
+	}
+	want := map[string]string{"a": StatusSkipped, "b": StatusSkipped, "c": StatusSkipped, "x": StatusSkipped}
+	if got := statuses(sum); !equalMaps(got, want) {
+		t.Fatalf("statuses = %v, want %v", got, want)
+	}
+	for _, j := range sum.Jobs {
+		if !strings.Contains(j.Reason, "no extract folder") {
+			t.Errorf("%s: reason %q does not say why", j.Job, j.Reason)
+		}
+	}
+	if rc.calls["b"]+rc.calls["x"] != 0 {
+		t.Fatalf("jobs ran after a night without input: %v", rc.calls)
+	}
+	if _, err := rc.run(t, RunOptions{Targets: []string{"b"}}); ExitCode(err) != ExitNothingToDo {
+		t.Fatalf("run b alone after a night without input: exit %d (%v), want 99", ExitCode(err), err)
+	}
+	delete(rc.fail, "a")
+	sum, err = rc.run(t, RunOptions{})
+	if err != nil || statuses(sum)["c"] != StatusSucceeded {
+		t.Fatalf("once the extract arrived: %v %v", statuses(sum), err)
+	}
+}
+
+func indexOf(xs []string, x string) int {
+	for i, v := range xs {
+		if v == x {
+			return i
+		}
+	}
+	return -1
 }
 
 func TestRunnerPanickingJobFails(t *testing.T) {

@@ -105,7 +105,10 @@ type respec struct {
 	needs []string
 }
 
-func (r *respec) Spec() Spec { s := r.Job.Spec(); s.Needs = r.needs; return s }
+// A derived DAG keeps only hard needs: a shard's After edges become Needs
+// (a shard or merge stage stops at a failure as a whole; the merge's
+// publish stage reads every shard).
+func (r *respec) Spec() Spec { s := r.Job.Spec(); s.Needs, s.After = r.needs, nil; return s }
 
 // ShardJobs derives a shard's DAG from the jobs: OnMerge jobs are left
 // out; a job needing a job with a merged part also needs that part's merge
@@ -132,7 +135,7 @@ func ShardJobs(all []Job) ([]Job, error) {
 		if s.Placement == OnBoth {
 			gateNeeds[s.MergeStage] = append(gateNeeds[s.MergeStage], s.Name)
 		}
-		for _, n := range s.Needs {
+		for _, n := range s.Deps() {
 			if runsOnShard(n) {
 				gateNeeds[s.MergeStage] = append(gateNeeds[s.MergeStage], n)
 			}
@@ -141,7 +144,7 @@ func ShardJobs(all []Job) ([]Job, error) {
 	// upstream of a gate, through shard jobs only
 	var before func(name string, seen map[string]bool)
 	before = func(name string, seen map[string]bool) {
-		for _, n := range spec[name].Needs {
+		for _, n := range spec[name].Deps() {
 			if runsOnShard(n) && !seen[n] {
 				seen[n] = true
 				before(n, seen)
@@ -164,7 +167,7 @@ func ShardJobs(all []Job) ([]Job, error) {
 			continue
 		}
 		set := map[string]bool{}
-		for _, n := range s.Needs {
+		for _, n := range s.Deps() {
 			if runsOnShard(n) {
 				set[n] = true
 			}
@@ -206,7 +209,7 @@ func MergeJobs(all []Job, stage string, gather, finish Job) []Job {
 			continue
 		}
 		needs := []string{gather.Spec().Name}
-		for _, n := range s.Needs {
+		for _, n := range s.Deps() {
 			if in[n] {
 				needs = append(needs, n)
 			}

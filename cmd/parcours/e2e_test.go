@@ -541,8 +541,8 @@ func TestRerunIsIdempotent(t *testing.T) {
 	first := tableChecksums(t, wh)
 
 	r := mustCLI(t, "run", "nightly", "--date", date, "--input", data, "--warehouse", wh)
-	if !strings.Contains(r.stdout+r.stderr, "skipped") {
-		t.Errorf("rerun did not report skipped jobs:\n%s", tail(r.stdout+r.stderr, 10))
+	if !strings.Contains(r.stdout+r.stderr, "already_done") {
+		t.Errorf("rerun did not report the jobs already done:\n%s", tail(r.stdout+r.stderr, 10))
 	}
 	diffChecksums(t, "rerun", first, tableChecksums(t, wh))
 

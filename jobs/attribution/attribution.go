@@ -87,9 +87,18 @@ FROM cold.conversion_paths ORDER BY month, path`)
 	}
 	sort.Slice(months, func(i, k int) bool { return months[i].Before(months[k]) })
 	var out [][]any
+	var idle []string // months with paths but no conversion: nothing to credit
 	for _, m := range months {
 		mp := byMonth[m]
 		if len(mp.paths) == 0 {
+			continue
+		}
+		conv := 0.0
+		for _, p := range mp.paths {
+			conv += p.Conversions
+		}
+		if conv == 0 {
+			idle = append(idle, m.Format("2006-01"))
 			continue
 		}
 		credits, err := attr.RunAll(ctx, mp.paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches, MarkovOrders: []int{1, 2, 3}, Shapley: attr.ShapleyOptions{Seed: env.Config.Models.Seed}})
@@ -126,7 +135,19 @@ FROM cold.conversion_paths ORDER BY month, path`)
 		return warehouse.InsertRows(ctx, conn, "INSERT INTO cold.attribution VALUES", "", out)
 	})
 	c.Out = int64(len(out))
-	return c, err
+	if err != nil {
+		return c, err
+	}
+	if len(idle) > 0 {
+		c.Notes = append(c.Notes, fmt.Sprintf("no conversion on the published paths of %s: nothing to credit", strings.Join(idle, ", ")))
+	}
+	if len(out) == 0 {
+		if c.In == 0 {
+			return c, orchestration.Skip("no conversion path published yet (cold.conversion_paths is empty)")
+		}
+		return c, orchestration.Skip("no published conversion path converts: nothing to credit")
+	}
+	return c, nil
 }
 
 func sortedKeys(m map[string]bool) []string {

@@ -45,7 +45,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "privacy_audit", Needs: []string{"purge", "attribution", "kpis", "segments"},
+	return orchestration.Spec{Name: "privacy_audit", Needs: []string{"purge"}, After: []string{"attribution", "kpis", "segments"},
 		SQL:       []string{"ops.privacy_audit.sql", "ops.name_tokens.sql", "handoff.cold.sql"},
 		Doc:       "scan cold for identifiers and rows under k, hot for PII columns; fails the run before any export",
 		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish}

@@ -21,7 +21,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job. It runs after everything the report
 // shows; it executes no SQL file, it only reads.
 func (j *Job) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "report", Needs: []string{"export", "score", "segments", "kpis", "attribution"},
+	return orchestration.Spec{Name: "report", Needs: []string{"export"}, After: []string{"score", "segments", "kpis", "attribution"},
 		Doc:       "the shareable HTML report of the date (cold aggregates and ops counts only) under <export_dir>/reports/",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }

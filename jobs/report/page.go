@@ -12,13 +12,18 @@ type page struct {
 	Date      string
 	Generated string
 	Sections  []section
+	// Stale lists the titles of the sections not up to date for the date.
+	Stale []string
 }
 
 // section is one numbered part of the report. Window says which data it
 // covers (dates, grain, filters) in words.
 type section struct {
 	ID, Title, Window string
-	Parts             []part
+	// Stale says why the section is not up to date (a job it reads failed
+	// or had nothing to do tonight); "" when it is.
+	Stale string
+	Parts []part
 }
 
 // part is one block of a section: exactly one of Empty (a plain "no data

@@ -330,7 +330,7 @@ func TestWriteFileAtomic(t *testing.T) {
 func TestJob(t *testing.T) {
 	j := New()
 	sp := j.Spec()
-	if sp.Name != "report" || !slices.Equal(sp.Needs, []string{"export", "score", "segments", "kpis", "attribution"}) {
+	if sp.Name != "report" || !slices.Equal(sp.Needs, []string{"export"}) || !slices.Equal(sp.After, []string{"score", "segments", "kpis", "attribution"}) {
 		t.Errorf("spec %+v", sp)
 	}
 	wh := openWH(t)

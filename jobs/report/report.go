@@ -12,7 +12,8 @@
 // Sections: KPI trends, funnel, channel transitions, attribution by model,
 // segments, churn and CLV models, data quality, privacy. Each states its
 // data window and says "no data yet" when its table is empty, so the
-// report renders on a new, empty warehouse.
+// report renders on a new, empty warehouse; a section whose jobs failed or
+// had nothing to do for the date (ops.job_runs) says so and why.
 package report
 
 import (
@@ -58,6 +59,10 @@ func sectionFuncs() []sectionFunc {
 func build(ctx context.Context, db Querier, date, now time.Time) (*page, error) {
 	day := dayOf(date)
 	p := &page{Date: fmtDate(day), Generated: now.UTC().Format("2006-01-02 15:04 UTC")}
+	states, err := nightStates(ctx, db, day)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", p.Date, err)
+	}
 	for _, f := range sectionFuncs() {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("report %s: %w", p.Date, err)
@@ -65,6 +70,9 @@ func build(ctx context.Context, db Querier, date, now time.Time) (*page, error) 
 		s, err := f(ctx, db, day)
 		if err != nil {
 			return nil, fmt.Errorf("report %s, section %s: %w", p.Date, s.ID, err)
+		}
+		if s.Stale = staleNote(s.ID, p.Date, states); s.Stale != "" {
+			p.Stale = append(p.Stale, s.Title)
 		}
 		p.Sections = append(p.Sections, s)
 	}

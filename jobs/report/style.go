@@ -30,6 +30,7 @@ nav.toc li { margin: 2px 0; }
 section { margin-top: 34px; padding-top: 8px; border-top: 1px solid var(--line); }
 section h2 .num { display: inline-block; min-width: 1.6em; color: var(--accent); }
 .window { margin: 0 0 14px; color: var(--muted); font-size: 13.5px; }
+.stale, .stale-summary { margin: 0 0 14px; padding: 8px 12px; background: #fff6e0; border-left: 3px solid #c98a00; font-size: 13.5px; }
 .parts { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 18px 24px; }
 .part { min-width: 0; }
 .part.wide { grid-column: 1 / -1; }

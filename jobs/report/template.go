@@ -25,6 +25,10 @@ const pageTemplate = `<!DOCTYPE html>
   <p class="scope">Built only from anonymous, k-anonymous cold aggregates and from counts of the
   operations tables: no customer key, identifier or raw input row is in this file, so it can be shared.</p>
 </header>
+{{- if .Stale}}
+<p class="stale-summary" data-stale-sections="{{len .Stale}}"><strong>Not everything is up to date for {{.Date}}:</strong>
+{{range $i, $t := .Stale}}{{if $i}}, {{end}}{{$t}}{{end}} (each says why).</p>
+{{- end}}
 <nav class="toc" aria-label="Contents">
   <h2>Contents</h2>
   <ol>{{range .Sections}}
@@ -36,6 +40,9 @@ const pageTemplate = `<!DOCTYPE html>
 <section id="{{$s.ID}}" data-section="{{$s.ID}}">
   <h2><span class="num">{{inc $i}}</span> {{$s.Title}}</h2>
   <p class="window"><strong>Data window:</strong> {{$s.Window}}</p>
+  {{- if $s.Stale}}
+  <p class="stale" data-stale="{{$s.ID}}">{{$s.Stale}}</p>
+  {{- end}}
   <div class="parts">
   {{- range $s.Parts}}
   <div class="part{{if .Wide}} wide{{end}}">

@@ -36,7 +36,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "score", Needs: []string{"train", "features"},
+	return orchestration.Spec{Name: "score", Needs: []string{"features"}, After: []string{"train"},
 		SQL: []string{"analytics.churn_scores.sql", "analytics.clv_scores.sql", "analytics.customer_features.sql", "consent.objections.sql"},
 		Doc: "score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling"}
 }
@@ -58,6 +58,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted churn model: churn not scored")
+		c.Notes = append(c.Notes, "churn not scored: no promoted churn model yet")
 	case err != nil:
 		return c, err
 	}
@@ -67,11 +68,15 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted CLV model: CLV not scored")
+		c.Notes = append(c.Notes, "CLV not scored: no promoted CLV model yet")
 	case err != nil:
 		return c, err
 	}
 	c.Detail["clv_scores"] = n
 	c.Out += n
+	if len(c.Notes) == 2 {
+		return c, orchestration.Skip("no promoted churn or CLV model yet: nothing to score")
+	}
 	return c, nil
 }
 

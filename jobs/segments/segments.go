@@ -68,7 +68,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		env.Log.Info().Int("k", res.Micro.K).Int("fitted", res.Micro.Fitted).Interface("silhouettes", res.Micro.Scores).
 			Msg("micro-segments chosen by silhouette")
 	}
-	return counts(res), nil
+	c = counts(res)
+	if res.Consented == 0 {
+		return c, orchestration.Skip("no customer with analytics consent on %s: no segment to compute", env.DateString())
+	}
+	return c, nil
 }
 
 // counts turns a Result into the ledger's counts.
@@ -86,6 +90,7 @@ func counts(res Result) orchestration.Counts {
 	}
 	for _, s := range res.Skipped {
 		c.Detail["skipped:"+s.Family] = 1
+		c.Notes = append(c.Notes, s.Error())
 	}
 	if res.Micro != nil {
 		c.Detail["micro:k"] = int64(res.Micro.K)

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parcours/parcours/jobs/features"
@@ -75,6 +76,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			// The promoted model (if any) keeps scoring; the run goes on.
 			env.Log.Warn().Err(err).Msg("CLV model not trained")
 			c.Detail["clv_skipped"] = 1
+			c.Notes = append(c.Notes, "CLV model not trained: "+strings.TrimPrefix(err.Error(), "train clv: "))
 		case err != nil:
 			return c, err
 		default:
@@ -93,7 +95,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			// churn horizons. Scoring skips churn until it is not.
 			env.Log.Warn().Err(err).Msg("churn model not trained")
 			c.Detail["churn_skipped"] = 1
-			return c, nil
+			c.Notes = append(c.Notes, "churn model not trained: "+strings.TrimPrefix(err.Error(), "train churn: "))
+			return skipIfIdle(c)
 		}
 		if err != nil {
 			return c, err
@@ -104,6 +107,15 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		_ = json.Unmarshal(m.Metrics, &met)
 		env.Log.Info().Str("model", m.ID).Str("status", m.Status).Float64("roc_auc", met.ROCAUC).
 			Float64("baseline_roc_auc", met.BaselineROCAUC).Msg("churn model trained")
+	}
+	return skipIfIdle(c)
+}
+
+// skipIfIdle turns a night that trained nothing because the data cannot
+// support a model yet into a skip, with the reasons.
+func skipIfIdle(c orchestration.Counts) (orchestration.Counts, error) {
+	if c.Out == 0 && len(c.Notes) > 0 {
+		return c, orchestration.Skip("%s", strings.Join(c.Notes, "; "))
 	}
 	return c, nil
 }

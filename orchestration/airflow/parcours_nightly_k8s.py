@@ -17,13 +17,20 @@ run's own day). ds is a UTC date: keep SCHEDULE after midnight UTC in TIMEZONE.
 A manual run processes its logical date (on Airflow 3, give it one).
 
 What parcours' exit code does to a task:
-  0      success (or the job had already succeeded for the date): success
+  0      success (or the job was already done for the date, or had nothing to
+         do, skipped with its reason in the run summary): success
   75     temporary failure (warehouse lock held, destination down): retried,
          up to RETRIES times, RETRY_DELAY apart
   99     nothing to do for the date (no extract yet): skipped, with every task after it
   other  1 a job failed, 2 usage or configuration error: failed at once, no retry
 A pod that never ran parcours to its end (not scheduled, image not pulled) has
 no exit code: Airflow retries it as usual.
+
+Tasks with trigger_rule="all_done" (the privacy audit, the report, scoring)
+run once the tasks before them are done, whatever their outcome: a failed
+model job must not stop the audit, the export and the report of what
+succeeded. parcours refuses such a task (exit 2) when a job it truly needs
+did not succeed, and exits 99 when the night had no extract.
 
 Deploy one variant of this file only: they share the dag_id parcours_nightly, so
 Airflow refuses to load two schedules that would fight over one warehouse.
@@ -261,6 +268,7 @@ with DAG(
         doc="score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling",
         name="parcours-score",
         arguments=run_args("score"),
+        trigger_rule="all_done",  # runs after a failed model job too: parcours checks what it needs
         **TASK_DEFAULTS,
     )
     segments = ParcoursPodOperator(
@@ -275,6 +283,7 @@ with DAG(
         doc="scan cold for identifiers and rows under k, hot for PII columns; fails the run before any export",
         name="parcours-privacy-audit",
         arguments=run_args("privacy_audit"),
+        trigger_rule="all_done",  # runs after a failed model job too: parcours checks what it needs
         **TASK_DEFAULTS,
     )
     export = ParcoursPodOperator(
@@ -296,6 +305,7 @@ with DAG(
         doc="the shareable HTML report of the date (cold aggregates and ops counts only) under <export_dir>/reports/",
         name="parcours-report",
         arguments=run_args("report"),
+        trigger_rule="all_done",  # runs after a failed model job too: parcours checks what it needs
         **TASK_DEFAULTS,
     )
     activate_plan = ParcoursPodOperator(
@@ -330,8 +340,8 @@ with DAG(
     kpis >> purge
     purge >> features
     features >> train
-    train >> score
     features >> score
+    train >> score
     score >> segments
     purge >> privacy_audit
     attribution >> privacy_audit

@@ -24,7 +24,8 @@ run's own day). ds is a UTC date: keep SCHEDULE after midnight UTC in TIMEZONE.
 A manual run processes its logical date (on Airflow 3, give it one).
 
 What parcours' exit code does to a task:
-  0      success (or the job had already succeeded for the date): success
+  0      success (or the job was already done for the date, or had nothing to
+         do, skipped with its reason in the run summary): success
   75     temporary failure (warehouse lock held, destination down): retried,
          up to RETRIES times, RETRY_DELAY apart
   99     nothing to do for the date (no extract yet): skipped, with every task after it

@@ -71,6 +71,11 @@ type airflowTask struct {
 	ID, Var, Doc, Pod string
 	// Stage is set for a merge task: the `parcours merge --stage` it runs.
 	Stage string
+	// AllDone: the task runs once its upstream tasks are done, whatever
+	// their outcome (a job with After edges: the audit, the export and the
+	// report of what succeeded); parcours itself refuses it if a job it
+	// needs did not succeed.
+	AllDone bool
 }
 
 type airflowData struct {
@@ -117,7 +122,7 @@ func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
 		}
 		owner[v] = n.name
 		vars[n.name] = v
-		task := airflowTask{ID: pyString(n.name), Var: v, Doc: pyString(n.doc), Pod: pyString(podName(n.name))}
+		task := airflowTask{ID: pyString(n.name), Var: v, Doc: pyString(n.doc), Pod: pyString(podName(n.name)), AllDone: len(n.after) > 0}
 		if d.Sharded {
 			task.Stage = mergeStage(n.name)
 			if task.Stage != "" {
@@ -127,7 +132,7 @@ func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
 		d.Tasks = append(d.Tasks, task)
 	}
 	for _, n := range ns {
-		for _, need := range n.needs {
+		for _, need := range append(n.needs, n.after...) {
 			d.Edges = append(d.Edges, [2]string{vars[need], vars[n.name]})
 		}
 	}

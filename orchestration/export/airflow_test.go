@@ -58,9 +58,10 @@ type astDump struct {
 type behaviour struct {
 	DAG   map[string]any `json:"dag"`
 	Tasks map[string]struct {
-		Operator string            `json:"operator"`
-		Mapped   bool              `json:"mapped"`
-		Commands []json.RawMessage `json:"commands"`
+		Operator    string            `json:"operator"`
+		Mapped      bool              `json:"mapped"`
+		TriggerRule string            `json:"trigger_rule"`
+		Commands    []json.RawMessage `json:"commands"`
 	} `json:"tasks"`
 	Edges     [][]string                   `json:"edges"`
 	ExitCodes map[string]map[string]string `json:"exit_codes"`
@@ -75,7 +76,7 @@ func wantGraph(t *testing.T, g Graph) (tasks, edges []string) {
 	}
 	for _, n := range ns {
 		tasks = append(tasks, n.name)
-		for _, need := range n.needs {
+		for _, need := range append(n.needs, n.after...) {
 			edges = append(edges, need+" >> "+n.name)
 		}
 	}
@@ -197,6 +198,14 @@ func checkAirflowFile(t *testing.T, path string, g Graph, opt AirflowOptions) {
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Airflow %s: task %s runs\n%q\nwant\n%q", layout, id, got, want)
+			}
+			// A job that only comes after others runs whatever they did.
+			wantRule := "all_success"
+			if len(g.After(id)) > 0 {
+				wantRule = "all_done"
+			}
+			if task.TriggerRule != wantRule {
+				t.Errorf("Airflow %s: task %s trigger rule %s, want %s", layout, id, task.TriggerRule, wantRule)
 			}
 			wantCodes := map[string]string{"0": "success", "1": "failed", "2": "failed", "75": "retry",
 				"99": "skipped", "137": "failed", "none": "retry"}

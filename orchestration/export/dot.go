@@ -8,7 +8,8 @@ import (
 
 // Dot writes g as a Graphviz digraph: one node per job (label = its name,
 // tooltip = its doc) and one edge per need, from the needed job to the job
-// that needs it, in run order.
+// that needs it, in run order; a dashed edge when the job only runs after
+// the other (Spec.After: it runs even if that one failed).
 func Dot(g Graph) ([]byte, error) {
 	ns, err := nodes(g)
 	if err != nil {
@@ -25,6 +26,9 @@ func Dot(g Graph) ([]byte, error) {
 	for _, n := range ns {
 		for _, need := range n.needs {
 			fmt.Fprintf(&b, "\t%s -> %s;\n", dotID(need), dotID(n.name))
+		}
+		for _, after := range n.after {
+			fmt.Fprintf(&b, "\t%s -> %s [style=dashed];\n", dotID(after), dotID(n.name))
 		}
 	}
 	b.WriteString("}\n")

@@ -26,6 +26,9 @@ type Graph interface {
 	Order() []string
 	// Needs lists the jobs a job needs, in the order it declares them.
 	Needs(job string) []string
+	// After lists the jobs a job runs after without needing them to
+	// succeed (it reads what they left).
+	After(job string) []string
 	// Doc is one line saying what a job does.
 	Doc(job string) string
 }
@@ -34,6 +37,7 @@ type Graph interface {
 type Job struct {
 	Name  string
 	Needs []string
+	After []string
 	Doc   string
 }
 
@@ -59,6 +63,16 @@ func (js Jobs) Needs(name string) []string {
 	return nil
 }
 
+// After lists what the named job runs after without needing it.
+func (js Jobs) After(name string) []string {
+	for _, j := range js {
+		if j.Name == name {
+			return append([]string(nil), j.After...)
+		}
+	}
+	return nil
+}
+
 // Doc is the named job's line of documentation.
 func (js Jobs) Doc(name string) string {
 	for _, j := range js {
@@ -76,7 +90,7 @@ func FromDAG(d *orchestration.DAG) Jobs {
 	for _, n := range order {
 		j, _ := d.Job(n)
 		s := j.Spec()
-		out = append(out, Job{Name: n, Needs: append([]string(nil), s.Needs...), Doc: s.Doc})
+		out = append(out, Job{Name: n, Needs: append([]string(nil), s.Needs...), After: append([]string(nil), s.After...), Doc: s.Doc})
 	}
 	return out
 }
@@ -91,6 +105,7 @@ const maxTaskID = 250
 type node struct {
 	name  string
 	needs []string
+	after []string // run after, whatever their outcome
 	doc   string
 }
 
@@ -113,7 +128,7 @@ func nodes(g Graph) ([]node, error) {
 		}
 		n := node{name: name, doc: g.Doc(name)}
 		needSeen := map[string]bool{}
-		for _, need := range g.Needs(name) {
+		for i, need := range append(g.Needs(name), g.After(name)...) {
 			if !seen[need] {
 				problems = append(problems, fmt.Sprintf("job %q needs %q, which does not come before it", name, need))
 				continue
@@ -122,7 +137,11 @@ func nodes(g Graph) ([]node, error) {
 				continue // one edge is enough
 			}
 			needSeen[need] = true
-			n.needs = append(n.needs, need)
+			if i < len(g.Needs(name)) {
+				n.needs = append(n.needs, need)
+			} else {
+				n.after = append(n.after, need)
+			}
 		}
 		seen[name] = true
 		out = append(out, n)

@@ -3,8 +3,8 @@ for the Airflow modules it imports (Airflow is not installed where the tests
 run), and prints what it does as one JSON object:
 
   dag         the DAG's keywords (timetable and dates as text)
-  tasks       task_id -> operator class, mapped or not, and its commands with
-              {{ ds }} rendered: one per task, or one per shard when mapped
+  tasks       task_id -> operator class, mapped or not, its trigger rule, and its
+              commands with {{ ds }} rendered: one per task, or one per shard when mapped
   edges       [upstream, downstream] task ids, as `>>` recorded them
   exit_codes  what a task does when parcours exits with each code:
               success, skipped, retry (an error Airflow retries) or failed
@@ -106,11 +106,19 @@ def parameters(cls):
 
 
 class BaseOperator(Dependable):
+    # airflow.utils.trigger_rule.TriggerRule
+    TRIGGER_RULES = {"all_success", "all_failed", "all_done", "all_done_setup_success", "one_success",
+                     "one_failed", "one_done", "none_failed", "none_skipped", "none_failed_min_one_success",
+                     "all_skipped", "always", "all_done_min_one_success"}
+
     def __init__(self, *, task_id, doc=None, retries=0, retry_delay=None, execution_timeout=None,
-                 do_xcom_push=True, **kwargs):
+                 do_xcom_push=True, trigger_rule="all_success", **kwargs):
         if kwargs:
             raise TypeError("Invalid arguments were passed to %s (task_id: %s): %s"
                             % (type(self).__name__, task_id, sorted(kwargs)))
+        if trigger_rule not in self.TRIGGER_RULES:
+            raise ValueError("The trigger_rule must be one of %s, '%s' was passed" % (sorted(self.TRIGGER_RULES), trigger_rule))
+        self.trigger_rule = trigger_rule
         self.task_id = task_id
         self.doc = doc
         self.retries = retries
@@ -365,6 +373,7 @@ def main():
         out["tasks"][task_id] = {
             "operator": type(ops[0]).__name__,
             "mapped": isinstance(task, Mapped),
+            "trigger_rule": ops[0].trigger_rule,
             "commands": [render(command_of(op), args.ds) for op in ops],
         }
         out["exit_codes"][task_id] = exit_codes(ops[0])
