@@ -140,3 +140,11 @@ SELECT f.customer_key,
             THEN 0 ELSE 1 END AS churned
 FROM analytics.customer_features f WHERE f.cutoff = CAST($cutoff AS DATE)
 ORDER BY f.customer_key;
+
+-- name: last_day
+-- The last day the warehouse holds purchases for: the latest date whose
+-- split succeeded (a day without orders still counts), or the latest order.
+-- A churn label needs its whole horizon up to this day.
+SELECT CAST(greatest(
+    (SELECT max(order_date) FROM analytics.orders),
+    (SELECT max(logical_date) FROM ops.job_runs WHERE job = 'split' AND status = 'succeeded')) AS DATE);

@@ -18,5 +18,7 @@ CREATE TABLE IF NOT EXISTS ops.models (
     status         VARCHAR NOT NULL,     -- candidate | promoted | retired
     code_version   VARCHAR,
     created_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
-    promoted_at    TIMESTAMPTZ
+    promoted_at    TIMESTAMPTZ,
+    decision       VARCHAR               -- why it was promoted or not, in words
 );
+ALTER TABLE ops.models ADD COLUMN IF NOT EXISTS decision VARCHAR;

@@ -21,6 +21,8 @@ type clvFitResult struct {
 	CalibrationEnd string           `json:"calibration_end"`
 	TimeUnit       string           `json:"time_unit"`
 	BGNBD          map[string]any   `json:"bgnbd"`
+	NBD            map[string]any   `json:"nbd,omitempty"`
+	Reduced        string           `json:"reduced,omitempty"`
 	GammaGamma     map[string]any   `json:"gamma_gamma"`
 	Holdout        []clv.HoldoutRow `json:"holdout,omitempty"`
 	Saved          string           `json:"saved,omitempty"`
@@ -119,6 +121,13 @@ a header, name columns by position (1, 2, ...).`,
 			if gg.SE != nil {
 				res.GammaGamma["se"] = map[string]float64{"p": gg.SE.P, "q": gg.SE.Q, "v": gg.SE.V}
 			}
+			if m.NBD != nil {
+				res.Reduced = m.Reduced
+				res.NBD = map[string]any{"r": m.NBD.Params.R, "alpha": m.NBD.Params.Alpha, "log_likelihood": m.NBD.LogLikelihood, "customers": m.NBD.N}
+				if m.NBD.SE != nil {
+					res.NBD["se"] = map[string]float64{"r": m.NBD.SE.R, "alpha": m.NBD.SE.Alpha}
+				}
+			}
 			if o.holdoutEnd != "" {
 				he, err := time.Parse(time.DateOnly, o.holdoutEnd)
 				if err != nil {
@@ -128,7 +137,7 @@ a header, name columns by position (1, 2, ...).`,
 				if err != nil {
 					return err
 				}
-				if res.Holdout, err = bg.Params.HoldoutCheck(ctx, h); err != nil {
+				if res.Holdout, err = m.HoldoutCheck(ctx, h); err != nil {
 					return err
 				}
 			}
@@ -149,7 +158,7 @@ a header, name columns by position (1, 2, ...).`,
 			if o.asJSON {
 				return a.printJSON(res)
 			}
-			printCLVFit(a, res, bg, gg)
+			printCLVFit(a, res, m)
 			return nil
 		},
 	}
@@ -169,8 +178,9 @@ a header, name columns by position (1, 2, ...).`,
 	return fit
 }
 
-func printCLVFit(a *app, res clvFitResult, bg clv.BGNBDFit, gg clv.GammaGammaFit) {
+func printCLVFit(a *app, res clvFitResult, m *clv.Model) {
 	w := a.stdout
+	bg, gg := m.BGNBD, m.GammaGamma
 	fmt.Fprintf(w, "%s: %d transactions, %d customers, calibration to %s, in %s\n\n", res.File, res.Transactions, res.Customers, res.CalibrationEnd, res.TimeUnit)
 	se := func(p *float64) string {
 		if p == nil {
@@ -185,10 +195,24 @@ func printCLVFit(a *app, res clvFitResult, bg clv.BGNBDFit, gg clv.GammaGammaFit
 	if gg.SE != nil {
 		ggSE = [4]*float64{&gg.SE.P, &gg.SE.Q, &gg.SE.V}
 	}
-	fmt.Fprintf(w, "BG/NBD (%d customers)  log-likelihood %.4f\n", bg.N, bg.LogLikelihood)
-	printTable(w, []string{"  param", "estimate", "std err"}, [][]string{
-		{"  r", fmt.Sprintf("%.7f", bg.Params.R), se(bgSE[0])}, {"  alpha", fmt.Sprintf("%.7f", bg.Params.Alpha), se(bgSE[1])},
-		{"  a", fmt.Sprintf("%.7f", bg.Params.A), se(bgSE[2])}, {"  b", fmt.Sprintf("%.7f", bg.Params.B), se(bgSE[3])}})
+	if bg.N > 0 {
+		fmt.Fprintf(w, "BG/NBD (%d customers)  log-likelihood %.4f\n", bg.N, bg.LogLikelihood)
+		printTable(w, []string{"  param", "estimate", "std err"}, [][]string{
+			{"  r", fmt.Sprintf("%.7f", bg.Params.R), se(bgSE[0])}, {"  alpha", fmt.Sprintf("%.7f", bg.Params.Alpha), se(bgSE[1])},
+			{"  a", fmt.Sprintf("%.7f", bg.Params.A), se(bgSE[2])}, {"  b", fmt.Sprintf("%.7f", bg.Params.B), se(bgSE[3])}})
+		if bg.SE == nil {
+			fmt.Fprintln(w, "  no standard errors: the observed information matrix is not positive definite at the optimum")
+		}
+	}
+	if n := m.NBD; n != nil {
+		fmt.Fprintf(w, "\n%s\n\nNBD (%d customers)  log-likelihood %.4f\n", res.Reduced, n.N, n.LogLikelihood)
+		var nse [2]*float64
+		if n.SE != nil {
+			nse = [2]*float64{&n.SE.R, &n.SE.Alpha}
+		}
+		printTable(w, []string{"  param", "estimate", "std err"}, [][]string{
+			{"  r", fmt.Sprintf("%.7f", n.Params.R), se(nse[0])}, {"  alpha", fmt.Sprintf("%.7f", n.Params.Alpha), se(nse[1])}})
+	}
 	fmt.Fprintf(w, "\nGamma-Gamma (%d repeat customers, %d excluded)  log-likelihood %.4f\n", gg.N, gg.Excluded, gg.LogLikelihood)
 	printTable(w, []string{"  param", "estimate", "std err"}, [][]string{
 		{"  p", fmt.Sprintf("%.5f", gg.Params.P), se(ggSE[0])}, {"  q", fmt.Sprintf("%.5f", gg.Params.Q), se(ggSE[1])},

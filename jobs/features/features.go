@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -111,6 +112,45 @@ func value(col arrow.Array, r int) float64 {
 		return float64(c.Value(r))
 	}
 	return math.NaN()
+}
+
+// ErrNoData is returned when the warehouse holds no purchase yet.
+var ErrNoData = errors.New("no purchase in the warehouse yet")
+
+// ErrIncomplete is returned for a cut-off whose churn horizon is not over
+// in the data.
+var ErrIncomplete = errors.New("churn horizon not complete")
+
+// LastOrderDay is the last day the warehouse holds purchases for (the
+// latest date split loaded, or the latest order): a churn label needs its
+// whole horizon up to it.
+func LastOrderDay(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (time.Time, error) {
+	q, err := wh.SQL.Section("analytics.customer_features.sql", "last_day")
+	if err != nil {
+		return time.Time{}, err
+	}
+	var d sql.NullTime
+	if err := conn.QueryRowContext(ctx, q).Scan(&d); err != nil {
+		return time.Time{}, fmt.Errorf("last day of purchases: %w", err)
+	}
+	if !d.Valid {
+		return time.Time{}, ErrNoData
+	}
+	return d.Time, nil
+}
+
+// LabelsComplete refuses a cut-off whose churn horizon runs past the last
+// day of data: everyone who simply has not bought yet would be "churned".
+func LabelsComplete(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int) error {
+	last, err := LastOrderDay(ctx, wh, conn)
+	if err != nil {
+		return err
+	}
+	if lastComplete := last.AddDate(0, 0, 1-horizon); cutoff.After(lastComplete) {
+		return fmt.Errorf("%w: the %d-day churn horizon of cut-off %s is not over in the data (purchases up to %s); the last complete cut-off is %s",
+			ErrIncomplete, horizon, cutoff.Format(time.DateOnly), last.Format(time.DateOnly), lastComplete.Format(time.DateOnly))
+	}
+	return nil
 }
 
 // Labels returns the churn label (1 = no purchase in horizon days from the

@@ -119,6 +119,7 @@ func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*Micr
 	if len(in.Values) != len(in.Customers) {
 		return nil, fmt.Errorf("micro segments: %d rows of values for %d customers", len(in.Values), len(in.Customers))
 	}
+	in, perm := canonicalInput(in)
 	n := len(in.Customers)
 	if n <= opts.KMin {
 		return nil, &SkipError{FamilyMicro, fmt.Sprintf("%d customers with features, need more than %d", n, opts.KMin)}
@@ -209,7 +210,11 @@ func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*Micr
 	if err != nil {
 		return nil, fmt.Errorf("micro segments: %w", err)
 	}
-	out := &MicroSegmentation{K: k, Scores: scores, Fitted: len(pts), Imputed: imputed, Labels: labels, Distances: dist}
+	// Back to the caller's order.
+	out := &MicroSegmentation{K: k, Scores: scores, Fitted: len(pts), Imputed: imputed, Labels: make([]int, n), Distances: make([]float64, n)}
+	for pos, i := range perm {
+		out.Labels[i], out.Distances[i] = labels[pos], dist[pos]
+	}
 	for _, d := range descs {
 		out.Segments = append(out.Segments, MicroSegment{Name: MicroName(d.Cluster), Size: d.Size,
 			Description: d.Text, Distinctive: d.Distinctive})
@@ -303,4 +308,22 @@ func sqDist(a, b []float64) float64 {
 		s += d * d
 	}
 	return s
+}
+
+// canonicalInput orders the customers by their feature values, not by key:
+// the seeded sample and k-means++ draw by position, and keys are pseudonyms
+// of a secret pepper, so key order would make the clusters depend on it.
+// Customers with equal values are interchangeable (they get one label).
+// perm[k] is the caller's index of the k-th customer in canonical order.
+func canonicalInput(in MicroInput) (MicroInput, []int) {
+	idx := make([]int, len(in.Customers))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return slices.Compare(in.Values[a], in.Values[b]) })
+	out := MicroInput{Columns: in.Columns, Customers: make([]string, len(idx)), Values: make([][]float64, len(idx))}
+	for k, i := range idx {
+		out.Customers[k], out.Values[k] = in.Customers[i], in.Values[i]
+	}
+	return out, idx
 }

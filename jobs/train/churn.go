@@ -1,11 +1,13 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/parcours/parcours/internal/config"
@@ -47,6 +49,13 @@ func labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cuto
 			return nil, err
 		}
 	}
+	// Labels of a horizon not over yet would call everyone who simply has
+	// not bought yet "churned".
+	if err := features.LabelsComplete(ctx, wh, conn, cutoff, horizon); errors.Is(err, features.ErrNoData) || errors.Is(err, features.ErrIncomplete) {
+		return nil, fmt.Errorf("%w: %w", ErrShortHistory, err)
+	} else if err != nil {
+		return nil, err
+	}
 	tab, err := features.Load(ctx, conn, cutoff, sample)
 	if err != nil {
 		return nil, err
@@ -59,11 +68,39 @@ func labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cuto
 	for i, c := range tab.Customers {
 		y[i] = labels[c]
 	}
+	canonicalRows(tab, y)
 	x, err := churn.MatrixFromRows(tab.Names, tab.Values)
 	if err != nil {
 		return nil, err
 	}
 	return churn.NewDataset(x, y, tab.Customers)
+}
+
+// canonicalRows orders a cut-off's rows by label then feature values, not
+// by customer key: keys are pseudonyms of a secret pepper, and a learner's
+// floating-point sums, seeded draws and ties follow row order, so a model
+// trained in key order would depend on the pepper. Rows equal in every
+// value are interchangeable, so this order is a function of the data.
+func canonicalRows(tab *features.Table, y []float64) {
+	n, w := len(tab.Customers), len(tab.Names)
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	row := func(i int) []float64 { return tab.Values[i*w : (i+1)*w] }
+	slices.SortStableFunc(idx, func(a, b int) int {
+		if c := cmp.Compare(y[a], y[b]); c != 0 {
+			return c
+		}
+		return slices.Compare(row(a), row(b))
+	})
+	customers, values, labels := make([]string, n), make([]float64, 0, len(tab.Values)), make([]float64, n)
+	for k, i := range idx {
+		customers[k], labels[k] = tab.Customers[i], y[i]
+		values = append(values, row(i)...)
+	}
+	tab.Customers, tab.Values = customers, values
+	copy(y, labels)
 }
 
 // Learner returns the configured learner; "recency" is the baseline rule.
@@ -155,15 +192,26 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 	if err := registry.Register(ctx, wh.DB, rm); err != nil {
 		return nil, err
 	}
-	promote := true
+	promote, decision := true, fmt.Sprintf("promoted: the first churn model (holdout ROC AUC %.3f, recency baseline %.3f)", cm.ROCAUC, cm.BaselineROCAUC)
 	if cur, err := registry.Promoted(ctx, wh.DB, "churn"); err == nil {
 		var cmet ChurnMetrics
-		if json.Unmarshal(cur.Metrics, &cmet) == nil && cm.ROCAUC < cmet.ROCAUC-cfg.PromoteTolerance {
-			promote = false
+		if json.Unmarshal(cur.Metrics, &cmet) == nil {
+			if cm.ROCAUC < cmet.ROCAUC-cfg.PromoteTolerance {
+				promote = false
+				decision = fmt.Sprintf("not promoted: holdout ROC AUC %.3f is below the promoted %s's %.3f minus the tolerance %.3f",
+					cm.ROCAUC, cur.ID, cmet.ROCAUC, cfg.PromoteTolerance)
+			} else {
+				decision = fmt.Sprintf("promoted: holdout ROC AUC %.3f against the promoted %s's %.3f (tolerance %.3f)",
+					cm.ROCAUC, cur.ID, cmet.ROCAUC, cfg.PromoteTolerance)
+			}
 		}
 	} else if !errors.Is(err, registry.ErrNotFound) {
 		return nil, err
 	}
+	if err := registry.Decide(ctx, wh.DB, id, decision); err != nil {
+		return nil, err
+	}
+	rm.Decision = decision
 	if promote {
 		if err := registry.Promote(ctx, wh.DB, id); err != nil {
 			return nil, err

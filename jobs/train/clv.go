@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
@@ -36,13 +37,49 @@ WHERE order_date < ? ORDER BY customer_key, order_date, ts, order_id`, before) /
 
 // CLVMetrics is what the registry keeps of a CLV fit.
 type CLVMetrics struct {
-	LogLikelihood   float64          `json:"log_likelihood"`
-	GGLogLikelihood float64          `json:"gamma_gamma_log_likelihood"`
-	Customers       int              `json:"customers"`
-	RepeatCustomers int              `json:"repeat_customers"`
-	Params          map[string]any   `json:"params"`
-	HoldoutDays     int              `json:"holdout_days,omitempty"`
-	Holdout         []clv.HoldoutRow `json:"holdout,omitempty"`
+	LogLikelihood   float64        `json:"log_likelihood"`
+	GGLogLikelihood float64        `json:"gamma_gamma_log_likelihood"`
+	Customers       int            `json:"customers"`
+	RepeatCustomers int            `json:"repeat_customers"`
+	Params          map[string]any `json:"params"`
+	// PurchaseModel is bgnbd, or nbd when BG/NBD was not identified
+	// (Reduced says why).
+	PurchaseModel string           `json:"purchase_model"`
+	Reduced       string           `json:"reduced,omitempty"`
+	HoldoutDays   int              `json:"holdout_days,omitempty"`
+	Holdout       []clv.HoldoutRow `json:"holdout,omitempty"`
+}
+
+// holdoutTolerance: a CLV model passes its holdout check when the
+// purchases it predicts over the holdout days are within this share of
+// the purchases that happened.
+const holdoutTolerance = 0.25
+
+// clvDecision says whether a CLV fit may score, and why, in words.
+func clvDecision(m *clv.Model, met CLVMetrics, holdoutDays int) (bool, string) {
+	if ok, why := m.Identified(); !ok {
+		return false, "not promoted: " + why
+	}
+	if m.GammaGamma.SE == nil {
+		return false, "not promoted: the spend model (Gamma-Gamma) is not identified: its observed information matrix is not positive definite"
+	}
+	what := "BG/NBD"
+	if m.NBD != nil {
+		what = "NBD (" + m.Reduced + ")"
+	}
+	if len(met.Holdout) == 0 {
+		return true, fmt.Sprintf("promoted: %s identified; no holdout check (it needs %d days of purchases to hold out the last %d)", what, 3*holdoutDays, holdoutDays)
+	}
+	var pred, act float64
+	for _, r := range met.Holdout {
+		pred += r.MeanPredicted * float64(r.Customers)
+		act += r.MeanActual * float64(r.Customers)
+	}
+	check := fmt.Sprintf("over the last %d days it predicted %.0f purchases, %.0f happened", met.HoldoutDays, pred, act)
+	if act == 0 || math.Abs(pred-act) > holdoutTolerance*act {
+		return false, fmt.Sprintf("not promoted: holdout check failed: %s (more than %.0f%% off)", check, 100*holdoutTolerance)
+	}
+	return true, "promoted: " + what + " identified; holdout check passed: " + check
 }
 
 // TrainCLV fits BG/NBD + Gamma-Gamma on every purchase up to asOf and
@@ -57,7 +94,7 @@ func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, hold
 		return nil, err
 	}
 	if len(txs) == 0 {
-		return nil, fmt.Errorf("train clv: no purchases before %s", cutoff.Format(time.DateOnly))
+		return nil, fmt.Errorf("train clv: %w: no purchase up to %s", ErrShortHistory, asOf.Format(time.DateOnly))
 	}
 	calEnd := cutoff.AddDate(0, 0, -1)
 	met := CLVMetrics{}
@@ -72,7 +109,7 @@ func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, hold
 			h, err := clv.SplitHoldout(txs, hEnd, calEnd, clv.Weeks)
 			if err == nil {
 				if hm, err := clv.Fit(ctx, h.Customers, clv.Weeks); err == nil {
-					if rows, err := hm.BGNBD.Params.HoldoutCheck(ctx, h); err == nil {
+					if rows, err := hm.HoldoutCheck(ctx, h); err == nil {
 						met.HoldoutDays, met.Holdout = holdoutDays, rows
 					}
 				}
@@ -96,10 +133,17 @@ func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, hold
 	if err != nil {
 		return nil, fmt.Errorf("train clv: %w", err)
 	}
-	met.LogLikelihood, met.GGLogLikelihood = m.BGNBD.LogLikelihood, m.GammaGamma.LogLikelihood
-	met.Customers, met.RepeatCustomers = m.BGNBD.N, m.GammaGamma.N
-	met.Params = map[string]any{"r": m.BGNBD.Params.R, "alpha": m.BGNBD.Params.Alpha, "a": m.BGNBD.Params.A, "b": m.BGNBD.Params.B,
-		"p": m.GammaGamma.Params.P, "q": m.GammaGamma.Params.Q, "v": m.GammaGamma.Params.V}
+	met.GGLogLikelihood, met.RepeatCustomers = m.GammaGamma.LogLikelihood, m.GammaGamma.N
+	met.Params = map[string]any{"p": m.GammaGamma.Params.P, "q": m.GammaGamma.Params.Q, "v": m.GammaGamma.Params.V}
+	if m.NBD != nil {
+		met.PurchaseModel, met.Reduced = "nbd", m.Reduced
+		met.LogLikelihood, met.Customers = m.NBD.LogLikelihood, m.NBD.N
+		met.Params["r"], met.Params["alpha"] = m.NBD.Params.R, m.NBD.Params.Alpha
+	} else {
+		met.PurchaseModel = "bgnbd"
+		met.LogLikelihood, met.Customers = m.BGNBD.LogLikelihood, m.BGNBD.N
+		met.Params["r"], met.Params["alpha"], met.Params["a"], met.Params["b"] = m.BGNBD.Params.R, m.BGNBD.Params.Alpha, m.BGNBD.Params.A, m.BGNBD.Params.B
+	}
 	var buf bytes.Buffer
 	if err := m.Save(&buf); err != nil {
 		return nil, err
@@ -112,12 +156,16 @@ func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, hold
 	}
 	metrics, _ := json.Marshal(met)
 	params, _ := json.Marshal(map[string]any{"time_unit": "weeks", "calibration_end": calEnd.Format(time.DateOnly), "as_of": asOf.Format(time.DateOnly)})
+	promote, decision := clvDecision(m, met, holdoutDays)
 	rm := &registry.Model{ID: id, Kind: "clv", Algorithm: "bgnbd+gammagamma", Params: params, TrainCutoff: &cutoff,
-		Metrics: metrics, Artifact: art, CreatedAt: now.UTC()}
+		Metrics: metrics, Artifact: art, CreatedAt: now.UTC(), Decision: decision}
+	if m.NBD != nil {
+		rm.Algorithm = "nbd+gammagamma"
+	}
 	if err := registry.Register(ctx, wh.DB, rm); err != nil {
 		return nil, err
 	}
-	if m.BGNBD.SE != nil && m.GammaGamma.SE != nil {
+	if promote {
 		if err := registry.Promote(ctx, wh.DB, id); err != nil {
 			return nil, err
 		}

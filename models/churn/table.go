@@ -3,6 +3,7 @@ package churn
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 )
 
@@ -27,7 +28,9 @@ func (c Column) len() int {
 type TableOptions struct {
 	// Label is the label column: 0/1, true/false or yes/no (any case).
 	Label string
-	// ID is the customer id column; ids must be non-blank and unique.
+	// ID is the customer id column; ids must be non-blank and unique. Several
+	// columns separated by commas ("cutoff,customer_key") form one id, as
+	// in a feature file with one row per customer and cut-off.
 	ID string
 	// MaxOneHot is the largest number of distinct values a text column may
 	// have to be one-hot encoded; above it the column is frequency encoded.
@@ -93,9 +96,19 @@ func PrepareTable(cols []Column, opt TableOptions) (*Dataset, *TableReport, erro
 	if !ok {
 		return nil, nil, fmt.Errorf("prepare table: label column %q not found among %s", opt.Label, columnNames(cols))
 	}
-	idCol, ok := findColumn(cols, opt.ID)
-	if !ok {
-		return nil, nil, fmt.Errorf("prepare table: id column %q not found among %s", opt.ID, columnNames(cols))
+	idNames := strings.Split(opt.ID, ",")
+	var idCol Column
+	for i, name := range idNames {
+		name = strings.TrimSpace(name)
+		idNames[i] = name
+		c, ok := findColumn(cols, name)
+		if !ok {
+			return nil, nil, fmt.Errorf("prepare table: id column %q not found among %s", name, columnNames(cols))
+		}
+		if name == opt.Label {
+			return nil, nil, fmt.Errorf("prepare table: label and id are the same column %q", opt.Label)
+		}
+		idCol = joinID(idCol, c, i == 0)
 	}
 	y, err := labels(labelCol)
 	if err != nil {
@@ -107,7 +120,7 @@ func PrepareTable(cols []Column, opt TableOptions) (*Dataset, *TableReport, erro
 	}
 	var features []Column
 	for _, c := range cols {
-		if c.Name != opt.Label && c.Name != opt.ID {
+		if c.Name != opt.Label && !slices.Contains(idNames, c.Name) {
 			features = append(features, c)
 		}
 	}
@@ -128,6 +141,30 @@ func PrepareTable(cols []Column, opt TableOptions) (*Dataset, *TableReport, erro
 		Features: x.Cols(), Columns: colReports,
 	}
 	return ds, rep, nil
+}
+
+// joinID adds column c to a composite id column (values joined by ":").
+func joinID(id, c Column, first bool) Column {
+	if first {
+		return c
+	}
+	text := func(col Column, i int) string {
+		if col.Text != nil {
+			return strings.TrimSpace(col.Text[i])
+		}
+		if v := col.Float[i]; !math.IsNaN(v) {
+			return formatNumber(v)
+		}
+		return ""
+	}
+	out := Column{Name: id.Name + "," + c.Name, Text: make([]string, c.len())}
+	for i := range out.Text {
+		a, b := text(id, i), text(c, i)
+		if a != "" && b != "" {
+			out.Text[i] = a + ":" + b
+		}
+	}
+	return out
 }
 
 // checkColumns checks names and lengths and returns the row count.

@@ -25,6 +25,10 @@ type HoldoutRow struct {
 // calibration frequency 0, 1, …, 6, 7+. Groups without customers are left
 // out; rows come in increasing frequency.
 func (p BGNBDParams) HoldoutCheck(ctx context.Context, h Holdout) ([]HoldoutRow, error) {
+	return holdoutCheck(ctx, p, h)
+}
+
+func holdoutCheck(ctx context.Context, p PurchaseModel, h Holdout) ([]HoldoutRow, error) {
 	if len(h.Actual) != len(h.Customers) {
 		return nil, fmt.Errorf("holdout check: %d customers but %d actual counts", len(h.Customers), len(h.Actual))
 	}

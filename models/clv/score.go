@@ -62,7 +62,7 @@ func (m *Model) Score(ctx context.Context, customers []Customer, opts ScoreOptio
 	case !(opts.AnnualDiscountRate > -1) || math.IsInf(opts.AnnualDiscountRate, 0):
 		return nil, fmt.Errorf("score clv: annual discount rate %v must be above -1", opts.AnnualDiscountRate)
 	}
-	bg, gg := m.BGNBD.Params, m.GammaGamma.Params
+	bg, gg := m.Purchases(), m.GammaGamma.Params
 	out := make([]Score, len(customers))
 	for i, c := range customers {
 		if i%256 == 0 {
@@ -79,7 +79,7 @@ func (m *Model) Score(ctx context.Context, customers []Customer, opts ScoreOptio
 	return out, nil
 }
 
-func scoreOne(bg BGNBDParams, gg GammaGammaParams, c Customer, unitDays float64, opts ScoreOptions) (Score, error) {
+func scoreOne(bg PurchaseModel, gg GammaGammaParams, c Customer, unitDays float64, opts ScoreOptions) (Score, error) {
 	s := Score{ID: c.ID}
 	var err error
 	if s.ProbAlive, err = bg.ProbAlive(c); err != nil {

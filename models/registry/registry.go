@@ -30,6 +30,9 @@ type Model struct {
 	CodeVersion string          `json:"code_version,omitempty"`
 	CreatedAt   time.Time       `json:"created_at"`
 	PromotedAt  *time.Time      `json:"promoted_at,omitempty"`
+	// Decision says why the model was promoted or not, in words; a retired
+	// model says which one replaced it.
+	Decision string `json:"decision,omitempty"`
 }
 
 // ErrNotFound is returned for an unknown model id or a kind with no
@@ -114,12 +117,27 @@ func Register(ctx context.Context, db DB, m *Model) error {
 		feats = []string{}
 	}
 	_, err := db.ExecContext(ctx, `INSERT INTO ops.models
-(id, kind, algorithm, params, train_cutoff, eval_cutoff, features, metrics, artifact, status, code_version, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+(id, kind, algorithm, params, train_cutoff, eval_cutoff, features, metrics, artifact, status, code_version, created_at, decision)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.ID, m.Kind, m.Algorithm, jsonOrNil(m.Params), m.TrainCutoff, m.EvalCutoff, feats, jsonOrNil(m.Metrics),
-		m.Artifact, m.Status, m.CodeVersion, m.CreatedAt)
+		m.Artifact, m.Status, m.CodeVersion, m.CreatedAt, nilIfEmpty(m.Decision))
 	if err != nil {
 		return fmt.Errorf("register model %s: %w", m.ID, err)
+	}
+	return nil
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// Decide records why a model was or was not promoted.
+func Decide(ctx context.Context, db DB, id, decision string) error {
+	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET decision = ? WHERE id = ?", decision, id); err != nil {
+		return fmt.Errorf("record the decision on %s: %w", id, err)
 	}
 	return nil
 }
@@ -138,7 +156,7 @@ func Promote(ctx context.Context, db DB, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'retired' WHERE kind = ? AND status = 'promoted' AND id <> ?", m.Kind, id); err != nil {
+	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'retired', decision = 'retired: replaced by ' || ? WHERE kind = ? AND status = 'promoted' AND id <> ?", id, m.Kind, id); err != nil {
 		return fmt.Errorf("promote %s: %w", id, err)
 	}
 	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'promoted', promoted_at = now() WHERE id = ?", id); err != nil {
@@ -148,7 +166,7 @@ func Promote(ctx context.Context, db DB, id string) error {
 }
 
 const columns = `id, kind, algorithm, CAST(params AS VARCHAR), train_cutoff, eval_cutoff, features,
-  CAST(metrics AS VARCHAR), artifact, status, coalesce(code_version, ''), created_at, promoted_at`
+  CAST(metrics AS VARCHAR), artifact, status, coalesce(code_version, ''), created_at, promoted_at, coalesce(decision, '')`
 
 // Get reads one model.
 func Get(ctx context.Context, db DB, id string) (*Model, error) {
@@ -195,7 +213,7 @@ func list(ctx context.Context, db DB, where string, args ...any) ([]*Model, erro
 		var train, eval, promoted sql.NullTime
 		var feats []any
 		if err := rows.Scan(&m.ID, &m.Kind, &m.Algorithm, &params, &train, &eval, &feats, &metrics,
-			&m.Artifact, &m.Status, &m.CodeVersion, &m.CreatedAt, &promoted); err != nil {
+			&m.Artifact, &m.Status, &m.CodeVersion, &m.CreatedAt, &promoted, &m.Decision); err != nil {
 			return nil, err
 		}
 		if params.Valid {
