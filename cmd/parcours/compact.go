@@ -35,7 +35,7 @@ the space.`,
 				return err
 			}
 			if asJSON {
-				return a.printJSON(files)
+				return a.printJSON(map[string]any{"files": files})
 			}
 			for _, f := range files {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s: %.1f MB -> %.1f MB (%d of %d blocks were free)\n",
@@ -44,6 +44,6 @@ the space.`,
 			return nil
 		},
 	}
-	c.Flags().BoolVar(&asJSON, "json", false, "print what was compacted as one JSON array")
+	c.Flags().BoolVar(&asJSON, "json", false, "print what was compacted as one JSON object")
 	return c
 }

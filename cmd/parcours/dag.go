@@ -25,6 +25,7 @@ func (a *app) dagCommand() *cobra.Command {
 func (a *app) dagExportCommand() *cobra.Command {
 	var format, operator, out string
 	var shards int
+	var asJSON bool
 	c := &cobra.Command{
 		Use:   "export",
 		Short: "Write the nightly DAG as an Airflow DAG file or a Graphviz digraph",
@@ -81,11 +82,28 @@ orchestration/airflow/ and orchestration/dag.dot are this command's output.`,
 			if err != nil {
 				return err
 			}
+			if out != "" {
+				if err := writeDAGFile(out, b); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				res := map[string]any{"format": format, "jobs": len(dag.Order()), "bytes": len(b)}
+				if format == "airflow" {
+					res["operator"], res["shards"] = operator, shards
+				}
+				if out != "" {
+					res["file"] = out
+				} else {
+					res["content"] = string(b)
+				}
+				return a.printJSON(res)
+			}
 			if out == "" {
 				_, err := a.stdout.Write(b)
 				return err
 			}
-			return writeDAGFile(out, b)
+			return nil
 		},
 	}
 	fl := c.Flags()
@@ -93,6 +111,7 @@ orchestration/airflow/ and orchestration/dag.dot are this command's output.`,
 	fl.StringVar(&operator, "operator", string(export.OperatorBash), "Airflow operator: bash | kubernetes")
 	fl.IntVar(&shards, "shards", 0, "export the shard DAG: jobs mapped over N shards, merges between them; 0: not sharded")
 	fl.StringVar(&out, "out", "", "write to this file instead of stdout")
+	fl.BoolVar(&asJSON, "json", false, "print one JSON object (what was written; the file's content when there is no --out)")
 	return c
 }
 

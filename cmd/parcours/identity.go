@@ -2,7 +2,6 @@ package main
 
 import (
 	"database/sql"
-	"fmt"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -66,7 +65,7 @@ func (a *app) identityCommand() *cobra.Command {
 			for _, c := range cands {
 				types = append(types, c.Type)
 			}
-			return fmt.Errorf("%q is not in the identity graph (tried as %s)", args[0], strings.Join(types, ", "))
+			return orchestration.NotFound("this identifier is not in the identity graph (tried as %s)", strings.Join(types, ", "))
 		},
 	}
 	explain.Flags().StringVar(&idType, "type", "", "identifier type: customer_id, email, phone, loyalty_card, cookie_id, device_id")

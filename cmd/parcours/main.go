@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -56,6 +57,9 @@ error, 75 temporary failure worth a retry, 99 nothing to do for that date.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyFormat(cmd); err != nil {
+				return err
+			}
 			return a.load(cmd)
 		},
 	}
@@ -72,14 +76,26 @@ error, 75 temporary failure worth a retry, 99 nothing to do for that date.`,
 	root.AddCommand(a.runCommand(), a.statusCommand(), a.jobsCommand(), a.queryCommand(),
 		a.fixturesCommand(), a.identityCommand(), a.contractsCommand(), a.configCommand(),
 		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand(), a.mergeCommand(), a.compactCommand(), a.sourcesCommand())
-	for _, c := range root.Commands() {
-		wrapArgs(c)
-	}
+	wrapArgs(root)
+	addFormat(root)
 	return root
 }
 
-// wrapArgs makes argument-count mistakes usage errors (exit 2).
+// wrapArgs makes argument-count mistakes usage errors (exit 2), and an
+// unknown sub-command of a command group one too (cobra would print the
+// group's help and exit 0).
 func wrapArgs(c *cobra.Command) {
+	if c.HasSubCommands() && c.Run == nil && c.RunE == nil {
+		c.Args = cobra.ArbitraryArgs
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return orchestration.Usage("unknown command %q for %q (see %s --help)", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return cmd.Help()
+		}
+		recurse(c)
+		return
+	}
 	if c.Args != nil {
 		orig := c.Args
 		c.Args = func(cmd *cobra.Command, args []string) error {
@@ -89,7 +105,46 @@ func wrapArgs(c *cobra.Command) {
 			return nil
 		}
 	}
+	recurse(c)
+}
+
+func recurse(c *cobra.Command) {
 	for _, sub := range c.Commands() {
 		wrapArgs(sub)
 	}
+}
+
+// addFormat gives every command that prints results one way to choose the
+// output: -o/--format table|json (|yaml where the command writes YAML),
+// with the older --json and --yaml kept as aliases. Commands whose
+// --format already names what they write (query's csv, dag export's
+// airflow or dot) keep it.
+func addFormat(c *cobra.Command) {
+	if c.Flags().Lookup("json") != nil && c.Flags().Lookup("format") == nil {
+		formats := "table | json"
+		if c.Flags().Lookup("yaml") != nil {
+			formats += " | yaml"
+		}
+		c.Flags().StringP("format", "o", "table", "output format: "+formats+" (--json is -o json)")
+	}
+	for _, sub := range c.Commands() {
+		addFormat(sub)
+	}
+}
+
+// applyFormat turns -o json (or yaml) into the command's own flag.
+func applyFormat(cmd *cobra.Command) error {
+	f := cmd.Flags().Lookup("format")
+	if f == nil || cmd.Flags().Lookup("json") == nil || !f.Changed {
+		return nil
+	}
+	switch v := f.Value.String(); v {
+	case "table":
+		return nil
+	case "json", "yaml":
+		if cmd.Flags().Lookup(v) != nil {
+			return cmd.Flags().Set(v, "true")
+		}
+	}
+	return orchestration.Usage("-o/--format %q: want %s", f.Value.String(), strings.TrimPrefix(f.Usage, "output format: "))
 }

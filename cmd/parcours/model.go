@@ -42,9 +42,9 @@ func (a *app) modelCommand() *cobra.Command {
 			var rows [][]string
 			for _, m := range ms {
 				rows = append(rows, []string{m.ID, m.Kind, m.Algorithm, m.Status, date(m.TrainCutoff), date(m.EvalCutoff),
-					headline(m.Metrics), m.CreatedAt.Format(time.DateTime)})
+					headline(m.Metrics), m.CreatedAt.Format(time.DateTime), truncate(m.Decision, 120)})
 			}
-			printTable(a.stdout, []string{"ID", "KIND", "ALGORITHM", "STATUS", "TRAINED ON", "EVALUATED ON", "HOLDOUT", "CREATED"}, rows)
+			printTable(a.stdout, []string{"ID", "KIND", "ALGORITHM", "STATUS", "TRAINED ON", "EVALUATED ON", "HOLDOUT", "CREATED", "WHY"}, rows)
 			return nil
 		},
 	}
@@ -82,6 +82,9 @@ func (a *app) modelCommand() *cobra.Command {
 			}
 			defer sess.Close()
 			if err := registry.Promote(ctx, sess.wh.DB, args[0]); err != nil {
+				return err
+			}
+			if err := registry.Decide(ctx, sess.wh.DB, args[0], "promoted by hand (parcours model promote)"); err != nil {
 				return err
 			}
 			if asJSON {
@@ -180,12 +183,15 @@ func (a *app) modelCommand() *cobra.Command {
 				return a.printJSON(m)
 			}
 			fmt.Fprintf(a.stdout, "%s %s (%s)\n", m.ID, m.Status, headline(m.Metrics))
+			if m.Decision != "" {
+				fmt.Fprintf(a.stdout, "  %s\n", m.Decision)
+			}
 			var met map[string]any
 			if json.Unmarshal(m.Metrics, &met) == nil {
 				var rows [][]string
 				for _, k := range []string{"roc_auc", "baseline_roc_auc", "pr_auc", "top_decile_lift", "top_decile_capture", "brier", "positive_rate", "rows"} {
 					if v, ok := met[k].(float64); ok {
-						rows = append(rows, []string{"  " + k, fmt.Sprintf("%.4f", v)})
+						rows = append(rows, []string{"  " + k, fmt.Sprintf("%.3f", v)})
 					}
 				}
 				printTable(a.stdout, []string{"  holdout", ""}, rows)
@@ -220,7 +226,7 @@ func (a *app) modelCommand() *cobra.Command {
 WHERE id_token = pseudonym(?, CASE ? WHEN 'email' THEN norm_email(?) WHEN 'phone' THEN norm_phone(?) ELSE ? END) AND NOT blocked`,
 					typ, typ, value, value, value).Scan(&key)
 				if err != nil {
-					return fmt.Errorf("%q: no customer holds this identifier", args[0])
+					return orchestration.NotFound("no customer holds this identifier")
 				}
 			}
 			churnRows, err := queryMaps(ctx, sess.wh.DB, `SELECT scored_on, model_id, probability, risk_band, reason_1, reason_2, reason_3, CAST(reasons AS VARCHAR) AS reasons
@@ -272,6 +278,7 @@ FROM analytics.clv_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1
 	explain.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	var cutoffs, out string
 	var horizon int
+	var nullLabels bool
 	featuresCmd := &cobra.Command{
 		Use:   "features --cutoff D[,D...] --out FILE.csv|FILE.parquet",
 		Short: "Export point-in-time features with their churn label (for notebooks, other tools, model fit churn)",
@@ -302,6 +309,25 @@ FROM analytics.clv_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1
 				return err
 			}
 			defer conn.Close()
+			// A label needs its whole horizon in the data: a cut-off whose
+			// horizon runs past the last day of orders would call everyone
+			// who simply has not bought yet "churned".
+			last, err := features.LastOrderDay(ctx, sess.wh, conn)
+			if err != nil {
+				return err
+			}
+			lastComplete := last.AddDate(0, 0, 1-horizon)
+			var incomplete []string
+			for _, d := range days {
+				if d.After(lastComplete) {
+					incomplete = append(incomplete, d.Format(time.DateOnly))
+				}
+			}
+			if len(incomplete) > 0 && !nullLabels {
+				return orchestration.Usage("cut-off %s: its %d-day churn horizon is not complete in the data (orders up to %s); "+
+					"the last complete cut-off is %s. Pick an earlier one, or add --incomplete-labels to write churned as null for it",
+					strings.Join(incomplete, ", "), horizon, last.Format(time.DateOnly), lastComplete.Format(time.DateOnly))
+			}
 			var list []string
 			for _, d := range days {
 				if _, err := features.Build(ctx, sess.wh, conn, d); err != nil {
@@ -314,26 +340,33 @@ FROM analytics.clv_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1
 				format = "parquet"
 			}
 			q := fmt.Sprintf(`COPY (
-SELECT f.cutoff || ':' || f.customer_key AS id, f.* EXCLUDE (customer_key, cutoff),
-       CASE WHEN EXISTS (SELECT 1 FROM analytics.orders o WHERE o.customer_key = f.customer_key
+SELECT f.cutoff, f.customer_key, f.* EXCLUDE (customer_key, cutoff),
+       CASE WHEN f.cutoff > DATE '%s' THEN NULL
+            WHEN EXISTS (SELECT 1 FROM analytics.orders o WHERE o.customer_key = f.customer_key
                          AND o.order_date >= f.cutoff AND o.order_date < f.cutoff + %d) THEN 0 ELSE 1 END AS churned
 FROM analytics.customer_features f WHERE f.cutoff IN (%s) ORDER BY f.cutoff, f.customer_key
-) TO '%s' (FORMAT %s)`, horizon, strings.Join(list, ", "), strings.ReplaceAll(out, "'", "''"), format)
+) TO '%s' (FORMAT %s)`, lastComplete.Format(time.DateOnly), horizon, strings.Join(list, ", "), strings.ReplaceAll(out, "'", "''"), format)
 			if _, err := conn.ExecContext(ctx, q); err != nil {
 				return fmt.Errorf("export features: %w", err)
 			}
-			var n int64
-			_ = conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM analytics.customer_features WHERE cutoff IN (%s)", strings.Join(list, ", "))).Scan(&n)
+			var n, unlabelled int64
+			_ = conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE cutoff > DATE '%s') FROM analytics.customer_features WHERE cutoff IN (%s)",
+				lastComplete.Format(time.DateOnly), strings.Join(list, ", "))).Scan(&n, &unlabelled)
 			if asJSON {
-				return a.printJSON(map[string]any{"file": out, "rows": n, "cutoffs": strings.Split(cutoffs, ",")})
+				return a.printJSON(map[string]any{"file": out, "rows": n, "unlabelled_rows": unlabelled, "cutoffs": strings.Split(cutoffs, ","),
+					"last_complete_cutoff": lastComplete.Format(time.DateOnly)})
 			}
 			fmt.Fprintf(a.stderr, "wrote %s: %d rows\n", out, n)
+			if unlabelled > 0 {
+				fmt.Fprintf(a.stderr, "%d rows have churned = null: their horizon is not complete (last complete cut-off %s)\n", unlabelled, lastComplete.Format(time.DateOnly))
+			}
 			return nil
 		},
 	}
 	featuresCmd.Flags().StringVar(&cutoffs, "cutoff", "", "cut-off dates, comma-separated")
 	featuresCmd.Flags().StringVar(&out, "out", "", "file to write (.csv or .parquet)")
 	featuresCmd.Flags().IntVar(&horizon, "horizon", 0, "churn horizon in days (default from config)")
+	featuresCmd.Flags().BoolVar(&nullLabels, "incomplete-labels", false, "write churned as null for cut-offs whose horizon is not complete, instead of refusing")
 	featuresCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	c.AddCommand(list, show, promote, compare, trainCmd, explain, featuresCmd, a.modelFitCommand())
 	return c
@@ -363,7 +396,11 @@ func headline(raw json.RawMessage) string {
 	var parts []string
 	for _, k := range []string{"roc_auc", "log_likelihood"} {
 		if v, ok := m[k].(float64); ok {
-			parts = append(parts, fmt.Sprintf("%s %.4f", k, v))
+			if k == "roc_auc" {
+				parts = append(parts, fmt.Sprintf("ROC AUC %.3f", v))
+			} else {
+				parts = append(parts, fmt.Sprintf("log-likelihood %.1f", v))
+			}
 		}
 	}
 	return strings.Join(parts, " ")

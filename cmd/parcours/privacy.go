@@ -62,10 +62,16 @@ func (a *app) privacyCommand() *cobra.Command {
 			}
 			last := audits[len(audits)-1]
 			if asJSON {
-				return a.printJSON(map[string]any{"request_id": reqID, "type": typ, "subject": last.Subject, "detail": last.Detail})
+				err = a.printJSON(map[string]any{"request_id": reqID, "type": typ, "subject": last.Subject, "detail": last.Detail})
+			} else {
+				fmt.Fprintf(a.stdout, "erased (%s, request %s): %s\n", typ, reqID, last.Detail)
 			}
-			fmt.Fprintf(a.stdout, "erased (%s, request %s): %s\n", typ, reqID, last.Detail)
-			return nil
+			if err == nil && last.Subject == "" {
+				// Recorded and suppressed all the same: data about it that
+				// arrives later is not kept.
+				return orchestration.NotFound("no customer holds this %s; it is suppressed and the request recorded", typ)
+			}
+			return err
 		},
 	}
 	forget.Flags().String("request-id", "", "id of the request, for ops.privacy_audit (default cli:<time>)")
@@ -99,14 +105,17 @@ func (a *app) privacyCommand() *cobra.Command {
 			b = append(b, '\n')
 			if out == "" || out == "-" {
 				_, err = a.stdout.Write(b)
-				return err
+			} else if err = os.WriteFile(out, b, 0o600); err != nil { // 0600: the file holds the subject's PII in clear
+				err = fmt.Errorf("write %s: %w", out, err)
+			} else {
+				fmt.Fprintf(a.stderr, "wrote %s (%d customer(s))\n", out, len(rep.Customers))
 			}
-			// 0600: the file holds the subject's PII in clear.
-			if err := os.WriteFile(out, b, 0o600); err != nil {
-				return fmt.Errorf("write %s: %w", out, err)
+			if err == nil && len(rep.Customers) == 0 {
+				// The report is written all the same: "we hold nothing"
+				// is an answer the subject is owed.
+				return orchestration.NotFound("no customer holds this %s", typ)
 			}
-			fmt.Fprintf(a.stderr, "wrote %s (%d customer(s))\n", out, len(rep.Customers))
-			return nil
+			return err
 		},
 	}
 	export.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")

@@ -12,7 +12,10 @@ import (
 // reportCommand writes the shareable HTML report for a date: cold tables
 // and model metrics only, charts inline, nothing fetched when opened.
 func (a *app) reportCommand() *cobra.Command {
-	var o struct{ date, out string }
+	var o struct {
+		date, out string
+		asJSON    bool
+	}
 	c := &cobra.Command{
 		Use:   "report [--date D] [--out report.html]",
 		Short: "Write the self-contained HTML report (KPIs, funnel, journeys, attribution, segments, models, data quality, privacy)",
@@ -41,11 +44,15 @@ writes the same report to <export_dir>/reports/report-<date>.html.`,
 				return fmt.Errorf("report: %w", err)
 			}
 			abs, _ := filepath.Abs(out)
+			if o.asJSON {
+				return a.printJSON(map[string]any{"file": abs, "date": date.Format("2006-01-02")})
+			}
 			_, err = fmt.Fprintln(cmd.OutOrStdout(), abs)
 			return err
 		},
 	}
 	c.Flags().StringVar(&o.date, "date", "", "logical date (YYYY-MM-DD; default yesterday)")
 	c.Flags().StringVar(&o.out, "out", "", "output file (default report-<date>.html)")
+	c.Flags().BoolVar(&o.asJSON, "json", false, "print one JSON object (the file written)")
 	return c
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,9 +11,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs"
+	"github.com/parcours/parcours/jobs/report"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -25,8 +28,9 @@ func (a *app) runCommand() *cobra.Command {
 		Use:   "run [nightly | JOB...]",
 		Short: "Run the nightly DAG, or some of its jobs, for a logical date",
 		Long: `Run the nightly DAG ("nightly", the default) or the named jobs for one logical
-date. Jobs that already succeeded for the date are skipped unless --force; a
-run after a failure resumes at the failed job. A second run against a
+date. Jobs already done for the date are left unless --force; a job with
+nothing to do (too little history, no promoted model) is skipped with its
+reason; a run after a failure resumes at the failed job. A second run against a
 warehouse in use exits 75 at once, naming the holder.`,
 		Example: `  parcours run nightly --date 2026-11-22 --input data/ --warehouse warehouse/
   parcours run ingest --date 2026-11-22
@@ -43,9 +47,12 @@ warehouse in use exits 75 at once, naming the holder.`,
 					a.log.Error().Err(werr).Msg("could not write the run summary")
 				}
 			}
-			if asJSON {
+			switch {
+			case asJSON:
 				_ = a.printJSON(sum)
-			} else {
+			case len(sum.Jobs) == 0 && orchestration.ExitCode(err) == orchestration.ExitUsage:
+				// Nothing ran: the error, on stderr, says it all, once.
+			default:
 				a.printSummary(sum)
 			}
 			// The error goes to stderr as well as the summary on stdout: a
@@ -100,10 +107,12 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 	progress := filepath.Join(a.cfg.Warehouse, progressFile)
 	defer os.Remove(progress)
 	base.WH = sess.wh
-	base.Log = a.log
 	base.Shard = a.shard
 	r := &orchestration.Runner{DAG: dag, Ledger: orchestration.NewLedger(sess.wh.DB, sqls), Log: a.log,
 		OnProgress: func(s *orchestration.Summary) { _ = s.WriteFile(progress) }}
+	stop := a.liveProgress(r) // on a terminal: the logger writes above a progress line
+	defer stop()
+	base.Log = a.log
 	a.log.Info().Str("run_id", base.RunID).Str("date", base.DateString()).Str("warehouse", a.cfg.Warehouse).
 		Msg("run started")
 	sum, err := r.Run(ctx, base, opt)
@@ -126,16 +135,52 @@ func (a *app) dag(sqls *sqlfiles.Set) (*orchestration.DAG, error) {
 
 func (a *app) printSummary(s *orchestration.Summary) {
 	rows := make([][]string, 0, len(s.Jobs))
+	var bad []bool // rows to colour on a terminal
 	for _, j := range s.Jobs {
+		note := j.Error
+		if note == "" {
+			note = j.Reason
+		}
 		rows = append(rows, []string{j.Job, j.Status, fmt.Sprint(j.Attempt), fmt.Sprintf("%.1fs", j.DurationS),
-			fmt.Sprint(j.RowsIn), fmt.Sprint(j.RowsOut), truncate(j.Error, 100)})
+			fmt.Sprint(j.RowsIn), fmt.Sprint(j.RowsOut), truncate(note, 100)})
+		bad = append(bad, j.Status == orchestration.StatusFailed || j.Status == orchestration.StatusUpstreamFailed)
 	}
 	fmt.Fprintf(a.stdout, "run %s  date %s  %s (exit %d) in %.1fs\n", s.RunID, s.LogicalDate, s.Status, s.ExitCode, s.DurationS)
-	if len(rows) > 0 {
-		printTable(a.stdout, []string{"JOB", "STATUS", "ATTEMPT", "TIME", "ROWS IN", "ROWS OUT", "ERROR"}, rows)
-	} else if s.Error != "" {
-		fmt.Fprintf(a.stdout, "error: %s\n", s.Error)
+	if len(rows) == 0 {
+		if s.Error != "" {
+			fmt.Fprintf(a.stdout, "error: %s\n", s.Error)
+		}
+		return
 	}
+	var b bytes.Buffer
+	printTable(&b, []string{"JOB", "STATUS", "ATTEMPT", "TIME", "ROWS IN", "ROWS OUT", "ERROR OR REASON"}, rows)
+	tty := a.stdoutIsTerminal()
+	for i, line := range strings.SplitAfter(b.String(), "\n") {
+		if tty && i > 0 && i <= len(bad) && bad[i-1] {
+			line = "\x1b[31m" + strings.TrimSuffix(line, "\n") + "\x1b[0m\n"
+		}
+		fmt.Fprint(a.stdout, line)
+	}
+	// Where the night's shareable results are.
+	for _, j := range s.Jobs {
+		if j.Status != orchestration.StatusSucceeded {
+			continue
+		}
+		switch j.Job {
+		case "export":
+			fmt.Fprintf(a.stdout, "exported: %s\n", filepath.Join(a.cfg.ExportDir, "cold"))
+		case "report":
+			if d, err := time.Parse(time.DateOnly, s.LogicalDate); err == nil {
+				fmt.Fprintf(a.stdout, "report:   %s\n", report.Path(a.cfg.ExportDir, d))
+			}
+		}
+	}
+}
+
+// stdoutIsTerminal reports whether a person is reading the output.
+func (a *app) stdoutIsTerminal() bool {
+	f, ok := a.stdout.(*os.File)
+	return ok && logging.IsTerminal(f)
 }
 
 func (a *app) jobsCommand() *cobra.Command {
@@ -156,6 +201,7 @@ func (a *app) jobsCommand() *cobra.Command {
 			type row struct {
 				Job   string   `json:"job"`
 				Needs []string `json:"needs"`
+				After []string `json:"after"` // runs after them, even if they failed
 				SQL   []string `json:"sql"`
 				Doc   string   `json:"doc"`
 			}
@@ -167,7 +213,11 @@ func (a *app) jobsCommand() *cobra.Command {
 				if needs == nil {
 					needs = []string{}
 				}
-				out = append(out, row{Job: n, Needs: needs, SQL: s.SQL, Doc: s.Doc})
+				after := s.After
+				if after == nil {
+					after = []string{}
+				}
+				out = append(out, row{Job: n, Needs: needs, After: after, SQL: s.SQL, Doc: s.Doc})
 			}
 			if asJSON {
 				return a.printJSON(map[string]any{"jobs": out})
@@ -175,6 +225,9 @@ func (a *app) jobsCommand() *cobra.Command {
 			var rows [][]string
 			for i, r := range out {
 				needs := strings.Join(r.Needs, ", ")
+				if len(r.After) > 0 {
+					needs = strings.TrimPrefix(needs+"; after "+strings.Join(r.After, ", "), "; ")
+				}
 				if needs == "" {
 					needs = "-"
 				}
@@ -243,7 +296,11 @@ FROM ops.sync_runs WHERE ? IS NULL OR plan_date = CAST(? AS DATE) ORDER BY finis
 				return a.printJSON(map[string]any{"runs": entries, "ingest": files, "sync_runs": syncRuns})
 			}
 			if len(entries) == 0 {
-				fmt.Fprintln(a.stdout, "no runs recorded yet")
+				if d != nil {
+					fmt.Fprintf(a.stdout, "no run recorded for %s\n", d.Format(time.DateOnly))
+				} else {
+					fmt.Fprintln(a.stdout, "no runs recorded yet")
+				}
 				return nil
 			}
 			var rows [][]string
@@ -252,7 +309,7 @@ FROM ops.sync_runs WHERE ? IS NULL OR plan_date = CAST(? AS DATE) ORDER BY finis
 					e.StartedAt.Local().Format("2006-01-02 15:04:05"), fmt.Sprintf("%.1fs", e.DurationS),
 					fmt.Sprint(e.RowsIn), fmt.Sprint(e.RowsOut), e.RunID, truncate(e.Error, 80)})
 			}
-			printTable(a.stdout, []string{"DATE", "JOB", "STATUS", "ATTEMPT", "STARTED", "TIME", "ROWS IN", "ROWS OUT", "RUN", "ERROR"}, rows)
+			printTable(a.stdout, []string{"DATE", "JOB", "STATUS", "ATTEMPT", "STARTED", "TIME", "ROWS IN", "ROWS OUT", "RUN", "ERROR OR REASON"}, rows)
 			if len(files) > 0 {
 				fmt.Fprintln(a.stdout)
 				var frows [][]string

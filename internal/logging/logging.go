@@ -39,6 +39,8 @@ func New(w io.Writer, format, level string) zerolog.Logger {
 	if format == "console" {
 		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", PartsOrder: []string{
 			zerolog.TimestampFieldName, zerolog.LevelFieldName, "step", "job", zerolog.MessageFieldName},
+			// Shown as parts, not again as fields.
+			FieldsExclude: []string{"step", "job"},
 			// Run-level lines carry no step or job: print nothing, not "<nil>".
 			FormatPartValueByName: func(v any, name string) string {
 				if v == nil {
