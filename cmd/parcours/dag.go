@@ -107,7 +107,7 @@ orchestration/airflow/ and orchestration/dag.dot are this command's output.`,
 		},
 	}
 	fl := c.Flags()
-	fl.StringVar(&format, "format", "airflow", "airflow | dot")
+	fl.StringVarP(&format, "format", "o", "airflow", "airflow | dot")
 	fl.StringVar(&operator, "operator", string(export.OperatorBash), "Airflow operator: bash | kubernetes")
 	fl.IntVar(&shards, "shards", 0, "export the shard DAG: jobs mapped over N shards, merges between them; 0: not sharded")
 	fl.StringVar(&out, "out", "", "write to this file instead of stdout")

@@ -53,7 +53,8 @@ func (a *app) rootCommand() *cobra.Command {
 		Long: `parcours loads each night's omnichannel extracts into an embedded DuckDB
 warehouse, stitches identities into customers and runs the jobs of the
 nightly DAG. Exit codes: 0 success, 1 a job failed, 2 usage or configuration
-error, 75 temporary failure worth a retry, 99 nothing to do for that date.`,
+error, 67 no customer holds the identifier asked about, 75 temporary failure
+worth a retry, 99 nothing to do for that date.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
@@ -125,7 +126,7 @@ func addFormat(c *cobra.Command) {
 		if c.Flags().Lookup("yaml") != nil {
 			formats += " | yaml"
 		}
-		c.Flags().StringP("format", "o", "table", "output format: "+formats+" (--json is -o json)")
+		c.Flags().StringP("format", "o", "table", formatUsage+formats+" (--json is -o json)")
 	}
 	for _, sub := range c.Commands() {
 		addFormat(sub)
@@ -135,8 +136,8 @@ func addFormat(c *cobra.Command) {
 // applyFormat turns -o json (or yaml) into the command's own flag.
 func applyFormat(cmd *cobra.Command) error {
 	f := cmd.Flags().Lookup("format")
-	if f == nil || cmd.Flags().Lookup("json") == nil || !f.Changed {
-		return nil
+	if f == nil || !f.Changed || !strings.HasPrefix(f.Usage, formatUsage) {
+		return nil // not ours: query's and dag export's --format name what they write
 	}
 	switch v := f.Value.String(); v {
 	case "table":
@@ -146,5 +147,7 @@ func applyFormat(cmd *cobra.Command) error {
 			return cmd.Flags().Set(v, "true")
 		}
 	}
-	return orchestration.Usage("-o/--format %q: want %s", f.Value.String(), strings.TrimPrefix(f.Usage, "output format: "))
+	return orchestration.Usage("-o/--format %q: want %s", f.Value.String(), strings.TrimPrefix(f.Usage, formatUsage))
 }
+
+const formatUsage = "output format: "

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -63,12 +64,15 @@ func (a *app) modelCommand() *cobra.Command {
 			}
 			defer sess.Close()
 			m, err := registry.Get(ctx, sess.wh.DB, args[0])
-			if err != nil {
+			if errors.Is(err, registry.ErrNotFound) {
+				return orchestration.NotFound("no model %s in the registry (parcours model list)", args[0])
+			} else if err != nil {
 				return err
 			}
 			return a.printJSON(m)
 		},
 	}
+	show.Flags().Bool("json", false, "print one JSON object (what show always prints)")
 
 	promote := &cobra.Command{
 		Use:   "promote ID",

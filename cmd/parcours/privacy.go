@@ -119,6 +119,7 @@ func (a *app) privacyCommand() *cobra.Command {
 		},
 	}
 	export.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")
+	export.Flags().Bool("json", false, "print one JSON object (what export always writes)")
 	export.Flags().StringVar(&idType, "type", "", "identifier type: email, phone or customer_id (default: guessed)")
 	c.AddCommand(forget, export)
 	c.AddCommand(a.objectionCommands()...)

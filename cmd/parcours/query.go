@@ -89,7 +89,7 @@ the warehouse that holds neither the key file nor the keystore).`,
 			return a.printRows(format, cols, out)
 		},
 	}
-	c.Flags().StringVar(&format, "format", "table", "table | csv | json")
+	c.Flags().StringVarP(&format, "format", "o", "table", "table | csv | json")
 	c.Flags().StringArrayVar(&readDirs, "read", nil, "also let the statement read files under this folder (repeatable; never the warehouse or key file's folder)")
 	c.Flags().BoolVar(&asJSON, "json", false, "same as --format json: one JSON object {columns, rows}")
 	return c
