@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -158,6 +159,29 @@ func TestCLIContract(t *testing.T) {
 	}
 	if r := cli(t, nil, append([]string{"run", "nosuchjob", "--date", date}, w...)...); r.code != 2 || strings.Count(r.stdout+r.stderr, "nosuchjob") != 1 {
 		t.Errorf("run nosuchjob: exit %d, want 2 and the error once:\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
+	}
+
+	// Labels that do not exist yet: one day of data has no complete 90-day
+	// horizon, so model features refuses, or writes churned as null.
+	feat := filepath.Join(tmp, "labels.csv")
+	d, _ := time.Parse(time.DateOnly, date)
+	next := d.AddDate(0, 0, 1).Format(time.DateOnly) // the day's purchases count
+	r := cli(t, nil, append([]string{"model", "features", "--cutoff", next, "--out", feat}, w...)...)
+	if r.code != 2 || !strings.Contains(r.stderr, "last complete cut-off") {
+		t.Errorf("model features on an incomplete horizon: exit %d, want 2 naming the last complete cut-off\n%s", r.code, r.stderr)
+	}
+	r = cli(t, nil, append([]string{"model", "features", "--cutoff", next, "--out", feat, "--incomplete-labels"}, w...)...)
+	if r.code != 0 || !strings.Contains(r.stderr, "have churned = null") {
+		t.Errorf("model features --incomplete-labels: exit %d\n%s", r.code, r.stderr)
+	}
+	recs := readCSVFile(t, feat)
+	if len(recs) < 2 || recs[0][0] != "cutoff" || recs[0][1] != "customer_key" || recs[0][len(recs[0])-1] != "churned" {
+		t.Fatalf("feature file header %v", recs[0])
+	}
+	for _, rec := range recs[1:] {
+		if rec[len(rec)-1] != "" {
+			t.Fatalf("a label on an incomplete horizon: %v", rec)
+		}
 	}
 
 	// Nobody holds this identifier: the same exit code everywhere.
