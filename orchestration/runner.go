@@ -34,9 +34,10 @@ const (
 	StatusNothingToDo = "nothing_to_do"
 )
 
-// done reports whether a ledger status means the job's work for the date
-// is done (a rerun without --force leaves it).
-func done(status string) bool { return status == StatusSucceeded || status == StatusSkipped }
+// Done reports whether a ledger status means the job's work for the date
+// is done (a rerun without --force leaves it): it succeeded, or had
+// nothing to do.
+func Done(status string) bool { return status == StatusSucceeded || status == StatusSkipped }
 
 // JobResult is one job's outcome in a run.
 type JobResult struct {
@@ -180,7 +181,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 	for _, n := range names {
 		j, _ := r.DAG.Job(n)
 		for _, need := range j.Spec().Needs {
-			if !inRun[need] && !done(state[need].Status) {
+			if !inRun[need] && !Done(state[need].Status) {
 				if by := nothingToDo(state); by != "" {
 					// A scheduler running one task per job reaches the
 					// jobs after a night without input: they skip too.
@@ -222,7 +223,7 @@ func (r *Runner) Run(ctx context.Context, base Env, opt RunOptions) (*Summary, e
 			sum.Jobs = append(sum.Jobs, res)
 			continue
 		}
-		if st := state[n]; done(st.Status) && !opt.Force {
+		if st := state[n]; Done(st.Status) && !opt.Force {
 			res.Status = StatusAlreadyDone
 			res.Attempt = st.Attempt
 			log.Info().Msg("job already done for this date, left as it is (use --force to rerun)")

@@ -125,7 +125,8 @@ passed. --dry-run says, per date, what would run, without running anything.`,
 	return c
 }
 
-// pendingJobs lists the jobs of names that have not succeeded for date,
+// pendingJobs lists the jobs of names not done for date (neither succeeded
+// nor skipped),
 // from the run ledger (nothing when the warehouse does not exist yet:
 // everything is pending).
 func (a *app) pendingJobs(cmd *cobra.Command, date time.Time, names []string) ([]string, error) {
@@ -143,7 +144,7 @@ func (a *app) pendingJobs(cmd *cobra.Command, date time.Time, names []string) ([
 	}
 	var out []string
 	for _, n := range names {
-		if state[n].Status != orchestration.StatusSucceeded {
+		if !orchestration.Done(state[n].Status) {
 			out = append(out, n)
 		}
 	}

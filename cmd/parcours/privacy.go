@@ -110,9 +110,10 @@ func (a *app) privacyCommand() *cobra.Command {
 			} else {
 				fmt.Fprintf(a.stderr, "wrote %s (%d customer(s))\n", out, len(rep.Customers))
 			}
-			if err == nil && len(rep.Customers) == 0 {
+			if err == nil && len(rep.Customers) == 0 && !rep.Suppressed {
 				// The report is written all the same: "we hold nothing"
-				// is an answer the subject is owed.
+				// is an answer the subject is owed. An erased subject is
+				// known (suppressed), and the report says so: not "not found".
 				return orchestration.NotFound("no customer holds this %s", typ)
 			}
 			return err

@@ -33,6 +33,9 @@ func (l *liveLine) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Terminal says the log lines go to a terminal (they are coloured).
+func (l *liveLine) Terminal() bool { return true }
+
 // set replaces the progress line ("" clears it).
 func (l *liveLine) set(s string) {
 	l.mu.Lock()

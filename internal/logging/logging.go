@@ -3,9 +3,12 @@
 package logging
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -37,10 +40,19 @@ func New(w io.Writer, format, level string) zerolog.Logger {
 		return redact.Text(err.Error())
 	}
 	if format == "console" {
-		w = zerolog.ConsoleWriter{Out: w, TimeFormat: "15:04:05", PartsOrder: []string{
+		// Colours only on a terminal (or a writer that stands for one, such
+		// as the live progress line's).
+		tty := false
+		if f, ok := w.(*os.File); ok {
+			tty = IsTerminal(f)
+		} else if t, ok := w.(interface{ Terminal() bool }); ok {
+			tty = t.Terminal()
+		}
+		w = zerolog.ConsoleWriter{Out: w, NoColor: !tty, TimeFormat: "15:04:05", PartsOrder: []string{
 			zerolog.TimestampFieldName, zerolog.LevelFieldName, "step", "job", zerolog.MessageFieldName},
 			// Shown as parts, not again as fields.
 			FieldsExclude: []string{"step", "job"},
+			FormatPrepare: roundForPeople,
 			// Run-level lines carry no step or job: print nothing, not "<nil>".
 			FormatPartValueByName: func(v any, name string) string {
 				if v == nil {
@@ -55,4 +67,26 @@ func New(w io.Writer, format, level string) zerolog.Logger {
 // IsTerminal reports whether f is an interactive terminal.
 func IsTerminal(f *os.File) bool {
 	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
+}
+
+// roundForPeople rounds a console line's numbers for a person: durations
+// (fields ending in _s) to 0.1 s, other decimals to 3 places. JSON logs
+// keep full precision for machines.
+func roundForPeople(evt map[string]any) error {
+	for k, v := range evt {
+		n, ok := v.(json.Number)
+		if !ok || !strings.ContainsAny(string(n), ".eE") {
+			continue
+		}
+		f, err := n.Float64()
+		if err != nil {
+			continue
+		}
+		digits := 3
+		if strings.HasSuffix(k, "_s") {
+			digits = 1
+		}
+		evt[k] = json.Number(strconv.FormatFloat(f, 'f', digits, 64))
+	}
+	return nil
 }
