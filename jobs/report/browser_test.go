@@ -93,7 +93,7 @@ func TestBrowser(t *testing.T) {
 	wh := openWH(t)
 	plant(t, wh)
 	path := filepath.Join(t.TempDir(), "report.html")
-	charts, err := writeFile(context.Background(), wh.DB, day(reportDay), time.Now(), path)
+	charts, err := writeFile(context.Background(), wh.DB, day(reportDay), time.Now(), path, options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,7 +36,7 @@ func wantCharts() []string {
 func renderString(t *testing.T, db Querier, date time.Time) (string, []string) {
 	t.Helper()
 	var b bytes.Buffer
-	charts, err := render(context.Background(), db, date, time.Date(2026, 6, 11, 3, 4, 0, 0, time.UTC), &b)
+	charts, err := render(context.Background(), db, date, time.Date(2026, 6, 11, 3, 4, 0, 0, time.UTC), &b, options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -29,14 +29,19 @@ import (
 
 // Render writes the report for the logical date to w.
 func Render(ctx context.Context, db Querier, date time.Time, w io.Writer) error {
-	_, err := render(ctx, db, date, time.Now(), w)
+	_, err := render(ctx, db, date, time.Now(), w, options{})
 	return err
 }
 
+// options tune a rendering. recordedOnly: a job with no ledger row for the
+// date is not reported stale (the merged warehouse of customer shards
+// records only its own jobs; ingest, purge and scoring ran on the shards).
+type options struct{ recordedOnly bool }
+
 // render builds and writes the page as of now (the generation time shown
 // in the header) and returns the data-chart names of the figures it drew.
-func render(ctx context.Context, db Querier, date, now time.Time, w io.Writer) ([]string, error) {
-	p, err := build(ctx, db, date, now)
+func render(ctx context.Context, db Querier, date, now time.Time, w io.Writer, opt options) ([]string, error) {
+	p, err := build(ctx, db, date, now, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -56,7 +61,7 @@ func sectionFuncs() []sectionFunc {
 }
 
 // build reads every section's data and draws its charts.
-func build(ctx context.Context, db Querier, date, now time.Time) (*page, error) {
+func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*page, error) {
 	day := dayOf(date)
 	p := &page{Date: fmtDate(day), Generated: now.UTC().Format("2006-01-02 15:04 UTC")}
 	states, err := nightStates(ctx, db, day)
@@ -71,7 +76,7 @@ func build(ctx context.Context, db Querier, date, now time.Time) (*page, error) 
 		if err != nil {
 			return nil, fmt.Errorf("report %s, section %s: %w", p.Date, s.ID, err)
 		}
-		if s.Stale = staleNote(s.ID, p.Date, states); s.Stale != "" {
+		if s.Stale = staleNote(s.ID, p.Date, states, opt.recordedOnly); s.Stale != "" {
 			p.Stale = append(p.Stale, s.Title)
 		}
 		p.Sections = append(p.Sections, s)
@@ -83,12 +88,12 @@ func build(ctx context.Context, db Querier, date, now time.Time) (*page, error) 
 // temporary file in the same folder, synced, then renamed over path, so a
 // reader never sees half a report and a failed run leaves the last one.
 func WriteFile(ctx context.Context, db Querier, date time.Time, path string) error {
-	_, err := writeFile(ctx, db, date, time.Now(), path)
+	_, err := writeFile(ctx, db, date, time.Now(), path, options{})
 	return err
 }
 
 // writeFile is WriteFile returning the charts drawn.
-func writeFile(ctx context.Context, db Querier, date, now time.Time, path string) (charts []string, err error) {
+func writeFile(ctx context.Context, db Querier, date, now time.Time, path string, opt options) (charts []string, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -100,7 +105,7 @@ func writeFile(ctx context.Context, db Querier, date, now time.Time, path string
 			os.Remove(f.Name())
 		}
 	}()
-	if charts, err = render(ctx, db, date, now, f); err != nil {
+	if charts, err = render(ctx, db, date, now, f, opt); err != nil {
 		return nil, err
 	}
 	if err = f.Chmod(publish.FileMode); err != nil {

@@ -53,8 +53,9 @@ QUALIFY row_number() OVER (PARTITION BY job ORDER BY attempt DESC, started_at DE
 }
 
 // staleNote says why a section is not up to date for the date, or "" when
-// every job it reads succeeded. states nil: no ledger to judge by.
-func staleNote(id, date string, states map[string]jobState) string {
+// every job it reads succeeded. states nil: no ledger to judge by;
+// recordedOnly: a job without a row is not judged.
+func staleNote(id, date string, states map[string]jobState, recordedOnly bool) string {
 	if len(states) == 0 {
 		return ""
 	}
@@ -62,6 +63,7 @@ func staleNote(id, date string, states map[string]jobState) string {
 	for _, job := range sectionJobs[id] {
 		st, ok := states[job]
 		switch {
+		case !ok && recordedOnly:
 		case !ok:
 			why = append(why, fmt.Sprintf("%s has not run for %s", job, date))
 		case st.Status == "succeeded":
