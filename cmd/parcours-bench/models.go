@@ -29,7 +29,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.metrics import roc_auc_score
 df = pd.read_csv(sys.argv[1])
 y = df.pop("churned").values
-X = df.drop(columns=["id"]).astype(float).values
+X = df.drop(columns=["cutoff", "customer_key"]).astype(float).values
 Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.25, stratify=y, random_state=1)
 for name, model in [("sklearn LogisticRegression", make_pipeline(SimpleImputer(), StandardScaler(), LogisticRegression(max_iter=1000))),
                     ("sklearn HistGradientBoosting", HistGradientBoostingClassifier(max_iter=100, max_depth=6, random_state=1))]:
@@ -71,7 +71,7 @@ func modelBench(ctx context.Context, bin, wh, dir, last string, rows int) error 
 	fmt.Printf("\nchurn models on %d customer-cutoffs (%d cut-offs, 25%% stratified holdout, seed 1):\n", total, len(cutoffs))
 	var res []modelRow
 	for _, algo := range []string{"logreg", "xgboost", "forest", "recency"} {
-		m, out, err := childStdout(ctx, bin, "model", "fit", "churn", "--data", parquet, "--label", "churned", "--id", "id",
+		m, out, err := childStdout(ctx, bin, "model", "fit", "churn", "--data", parquet, "--label", "churned", "--id", "cutoff,customer_key",
 			"--algo", algo, "--recency", "recency_days", "--json")
 		if err != nil {
 			return fmt.Errorf("%w\n%s", err, tail(out, 10))
