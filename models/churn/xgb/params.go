@@ -103,11 +103,16 @@ const (
 	// Contributions are the TreeSHAP contributions on the log-odds scale:
 	// cols+1 values per row, the last one the bias; each row sums to its margin.
 	Contributions Kind = 2
+	// ApproxContributions are XGBoost's approximate contributions (each
+	// split's change of the expected value credited to its feature along
+	// the row's path, Saabas' method): the same shape, and each row sums
+	// to its margin too, at the cost of a prediction.
+	ApproxContributions Kind = 3
 )
 
 // width is the number of values per row Predict returns for kind k.
 func (k Kind) width(cols int) int {
-	if k == Contributions {
+	if k == Contributions || k == ApproxContributions {
 		return cols + 1
 	}
 	return 1
