@@ -149,7 +149,7 @@ func (a *app) modelCommand() *cobra.Command {
 	compare.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	var algo, asOf string
 	trainCmd := &cobra.Command{
-		Use:   "train churn|clv [--algo logreg|xgboost|forest|recency] [--cutoff D]",
+		Use:   "train churn|clv [--algo auto|logreg|xgboost|forest|recency] [--cutoff D]",
 		Short: "Train a model on the warehouse now (time split for churn), register it, promote it if it is not worse",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -203,7 +203,7 @@ func (a *app) modelCommand() *cobra.Command {
 			return nil
 		},
 	}
-	trainCmd.Flags().StringVar(&algo, "algo", "", "churn learner: logreg, xgboost, forest or recency (default from config)")
+	trainCmd.Flags().StringVar(&algo, "algo", "", "churn learner: auto, logreg, xgboost, forest or recency (default from config)")
 	trainCmd.Flags().StringVar(&asOf, "cutoff", "", "last day of data to use (default: yesterday); churn evaluates on the cut-off one horizon before it and trains one horizon earlier")
 	trainCmd.Flags().StringVar(&asOf, "as-of", "", "same as --cutoff")
 	trainCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")

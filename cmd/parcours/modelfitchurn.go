@@ -108,7 +108,7 @@ decile, Brier score and a calibration table on the held-out rest.`,
 	f.StringVar(&o.file, "data", "", "the table (CSV, aligned text or Parquet)")
 	f.StringVar(&o.label, "label", "", "label column (1 = churned)")
 	f.StringVar(&o.id, "id", "", "customer id column")
-	f.StringVar(&o.algo, "algo", "logreg", "learner: logreg, xgboost, forest")
+	f.StringVar(&o.algo, "algo", "auto", "learner: auto (logreg or xgboost, by 3-fold cross-validation on the training part), logreg, xgboost, forest")
 	f.StringVar(&o.sep, "sep", "", "separator: , ; tab or whitespace (default: sniffed)")
 	f.BoolVar(&o.noHeader, "no-header", false, "the file has no header line (columns are 1, 2, ...)")
 	f.StringVar(&o.recency, "recency", "", "a recency column: also report the recency baseline on the same holdout")

@@ -111,8 +111,9 @@ type Models struct {
 	// ChurnHorizonDays: a customer churned at a cut-off when they made no
 	// purchase in this many days after it.
 	ChurnHorizonDays int `yaml:"churn_horizon_days" json:"churn_horizon_days"`
-	// ChurnAlgorithm is the learner the nightly training uses: logreg,
-	// xgboost, forest or recency.
+	// ChurnAlgorithm is the learner the nightly training uses: auto (logreg
+	// or xgboost, chosen by cross-validation on the training cut-off),
+	// logreg, xgboost, forest or recency.
 	ChurnAlgorithm string `yaml:"churn_algorithm" json:"churn_algorithm"`
 	// RetrainDays: the train job retrains when the promoted model is older.
 	RetrainDays int `yaml:"retrain_days" json:"retrain_days"`
@@ -466,9 +467,9 @@ func (c *Config) Validate() error {
 		errs = append(errs, "models.churn_horizon_days: must be at least 1")
 	}
 	switch c.Models.ChurnAlgorithm {
-	case "logreg", "xgboost", "forest", "recency":
+	case "auto", "logreg", "xgboost", "forest", "recency":
 	default:
-		errs = append(errs, fmt.Sprintf("models.churn_algorithm: %q is not one of logreg, xgboost, forest, recency", c.Models.ChurnAlgorithm))
+		errs = append(errs, fmt.Sprintf("models.churn_algorithm: %q is not one of auto, logreg, xgboost, forest, recency", c.Models.ChurnAlgorithm))
 	}
 	if c.Models.RetrainDays < 1 {
 		errs = append(errs, "models.retrain_days: must be at least 1")

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/parcours/parcours/internal/config"
@@ -25,6 +26,8 @@ type ChurnMetrics struct {
 	BaselineROCAUC float64 `json:"baseline_roc_auc"`
 	TrainRows      int     `json:"train_rows"`
 	TrainChurnRate float64 `json:"train_churn_rate"`
+	// Auto is the cross-validation that chose the learner (algo auto).
+	Auto *churn.AutoChoice `json:"auto,omitempty"`
 }
 
 // ChurnCutoffs are the time split of a training run as of a day: labels of
@@ -175,6 +178,9 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 		pos += v
 	}
 	cm := ChurnMetrics{Metrics: met, BaselineROCAUC: bm.ROCAUC, TrainRows: train.X.Rows, TrainChurnRate: pos / float64(train.X.Rows)}
+	if a, ok := l.(*churn.Auto); ok {
+		cm.Auto = a.Chosen
+	}
 	b, err := m.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -207,6 +213,15 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 		}
 	} else if !errors.Is(err, registry.ErrNotFound) {
 		return nil, err
+	}
+	if a := cm.Auto; a != nil {
+		var cv []string
+		for _, algo := range []string{churn.AlgoLogReg, churn.AlgoXGBoost} {
+			if v, ok := a.MeanAUC[algo]; ok {
+				cv = append(cv, fmt.Sprintf("%s %.3f", algo, v))
+			}
+		}
+		decision += fmt.Sprintf("; %s chosen by %d-fold cross-validation on the training cut-off (ROC AUC %s)", a.Algorithm, a.Folds, strings.Join(cv, ", "))
 	}
 	if err := registry.Decide(ctx, wh.DB, id, decision); err != nil {
 		return nil, err

@@ -22,7 +22,7 @@ type Learner interface {
 	Fit(ctx context.Context, ds *Dataset) (*Model, error)
 }
 
-// NewLearner returns the named learner (logreg, xgboost or forest) with its
+// NewLearner returns the named learner (auto, logreg, xgboost or forest) with its
 // default settings; seed drives its random choices (XGBoost sampling, the
 // forest's bootstrap and feature draws). The recency baseline needs a
 // feature name, so it is built directly as Baseline{RecencyFeature: ...}.
@@ -38,8 +38,10 @@ func NewLearner(algo string, seed uint64) (Learner, error) {
 		l := DefaultForest()
 		l.Seed = seed
 		return l, nil
+	case AlgoAuto:
+		return &Auto{Folds: 3, Seed: seed}, nil
 	case AlgoBaseline:
 		return nil, fmt.Errorf("learner %q needs the recency feature: use churn.Baseline{RecencyFeature: ...}", algo)
 	}
-	return nil, fmt.Errorf("unknown learner %q (want %s, %s or %s)", algo, AlgoLogReg, AlgoXGBoost, AlgoForest)
+	return nil, fmt.Errorf("unknown learner %q (want %s, %s, %s or %s)", algo, AlgoAuto, AlgoLogReg, AlgoXGBoost, AlgoForest)
 }

@@ -17,6 +17,9 @@ func TestNewLearner(t *testing.T) {
 			t.Errorf("NewLearner(%q) = %v, %v", algo, l, err)
 		}
 	}
+	if l, err := NewLearner(AlgoAuto, 10); err != nil || l.Algorithm() != AlgoAuto {
+		t.Errorf("NewLearner(auto) = %v, %v", l, err)
+	}
 	if l, _ := NewLearner(AlgoForest, 10); l.(Forest).Seed != 10 {
 		t.Error("forest seed not set")
 	}
