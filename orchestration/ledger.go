@@ -28,6 +28,8 @@ func NewLedger(db *sql.DB, sqls *sqlfiles.Set) *Ledger { return &Ledger{db: db, 
 type JobState struct {
 	Status  string
 	Attempt int
+	// Error is the attempt's error, or a skip's reason.
+	Error string
 }
 
 // State returns the latest attempt of every job for a date.
@@ -45,7 +47,7 @@ func (l *Ledger) State(ctx context.Context, date time.Time) (map[string]JobState
 	for rows.Next() {
 		var job string
 		var st JobState
-		if err := rows.Scan(&job, &st.Status, &st.Attempt); err != nil {
+		if err := rows.Scan(&job, &st.Status, &st.Attempt, &st.Error); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
 		out[job] = st

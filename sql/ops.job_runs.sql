@@ -40,8 +40,8 @@ SET status = 'failed', ended_at = now(),
 WHERE status = 'running';
 
 -- name: state
--- Latest attempt of each job for a date.
-SELECT job, status, attempt
+-- Latest attempt of each job for a date, with its error or skip reason.
+SELECT job, status, attempt, coalesce(error, '') AS error
 FROM ops.job_runs
 WHERE logical_date = $date
 QUALIFY row_number() OVER (PARTITION BY job ORDER BY attempt DESC, started_at DESC) = 1;

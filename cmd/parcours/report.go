@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parcours/parcours/jobs/report"
+	"github.com/parcours/parcours/orchestration"
 )
 
 // reportCommand writes the shareable HTML report for a date: cold tables
@@ -40,7 +41,11 @@ writes the same report to <export_dir>/reports/report-<date>.html.`,
 				return err
 			}
 			defer s.Close()
-			if err := report.WriteFile(ctx, s.wh.DB, date, out); err != nil {
+			states, err := orchestration.NewLedger(s.wh.DB, s.wh.SQL).State(ctx, date)
+			if err != nil {
+				return err
+			}
+			if err := report.WriteFile(ctx, s.wh.DB, date, out, states); err != nil {
 				return fmt.Errorf("report: %w", err)
 			}
 			abs, _ := filepath.Abs(out)

@@ -46,7 +46,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	} else if n > 0 {
 		env.Log.Info().Int("files", n).Msg("removed temp files an interrupted report left")
 	}
-	charts, err := writeFile(ctx, env.WH.DB, env.Date, time.Now(), path, options{recordedOnly: env.Merged})
+	states, err := orchestration.NewLedger(env.WH.DB, env.WH.SQL).State(ctx, env.Date)
+	if err != nil {
+		return c, fmt.Errorf("report: %w", err)
+	}
+	charts, err := writeFile(ctx, env.WH.DB, env.Date, time.Now(), path, options{states: states, recordedOnly: env.Merged})
 	if err != nil {
 		return c, err
 	}

@@ -299,7 +299,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old report"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(context.Background(), wh.DB, day(reportDay), path); err != nil {
+	if err := WriteFile(context.Background(), wh.DB, day(reportDay), path, nil); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -316,7 +316,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A failing render (cancelled context) leaves the previous report alone.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := WriteFile(ctx, wh.DB, day(reportDay), path); err == nil {
+	if err := WriteFile(ctx, wh.DB, day(reportDay), path, nil); err == nil {
 		t.Error("cancelled render succeeded")
 	}
 	if b2, _ := os.ReadFile(path); !bytes.Equal(b, b2) {

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/publish"
+	"github.com/parcours/parcours/orchestration"
 )
 
 // Render writes the report for the logical date to w.
@@ -33,10 +34,15 @@ func Render(ctx context.Context, db Querier, date time.Time, w io.Writer) error 
 	return err
 }
 
-// options tune a rendering. recordedOnly: a job with no ledger row for the
-// date is not reported stale (the merged warehouse of customer shards
-// records only its own jobs; ingest, purge and scoring ran on the shards).
-type options struct{ recordedOnly bool }
+// options tune a rendering. states: the date's latest job attempts, which
+// mark the sections not up to date (nil: no notes). recordedOnly: a job
+// with no ledger row for the date is not reported stale (the merged
+// warehouse of customer shards records only its own jobs; ingest, purge
+// and scoring ran on the shards).
+type options struct {
+	states       map[string]orchestration.JobState
+	recordedOnly bool
+}
 
 // render builds and writes the page as of now (the generation time shown
 // in the header) and returns the data-chart names of the figures it drew.
@@ -64,10 +70,6 @@ func sectionFuncs() []sectionFunc {
 func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*page, error) {
 	day := dayOf(date)
 	p := &page{Date: fmtDate(day), Generated: now.UTC().Format("2006-01-02 15:04 UTC")}
-	states, err := nightStates(ctx, db, day)
-	if err != nil {
-		return nil, fmt.Errorf("report %s: %w", p.Date, err)
-	}
 	for _, f := range sectionFuncs() {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("report %s: %w", p.Date, err)
@@ -76,7 +78,7 @@ func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*
 		if err != nil {
 			return nil, fmt.Errorf("report %s, section %s: %w", p.Date, s.ID, err)
 		}
-		if s.Stale = staleNote(s.ID, p.Date, states, opt.recordedOnly); s.Stale != "" {
+		if s.Stale = staleNote(s.ID, p.Date, opt.states, opt.recordedOnly); s.Stale != "" {
 			p.Stale = append(p.Stale, s.Title)
 		}
 		p.Sections = append(p.Sections, s)
@@ -87,8 +89,8 @@ func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*
 // WriteFile renders the report for the logical date to path atomically: a
 // temporary file in the same folder, synced, then renamed over path, so a
 // reader never sees half a report and a failed run leaves the last one.
-func WriteFile(ctx context.Context, db Querier, date time.Time, path string) error {
-	_, err := writeFile(ctx, db, date, time.Now(), path, options{})
+func WriteFile(ctx context.Context, db Querier, date time.Time, path string, states map[string]orchestration.JobState) error {
+	_, err := writeFile(ctx, db, date, time.Now(), path, options{states: states})
 	return err
 }
 

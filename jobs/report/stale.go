@@ -1,11 +1,10 @@
 package report
 
 import (
-	"context"
-	"database/sql"
 	"fmt"
 	"strings"
-	"time"
+
+	"github.com/parcours/parcours/orchestration"
 )
 
 // sectionJobs are the jobs whose tables each section reads: when one of
@@ -22,40 +21,11 @@ var sectionJobs = map[string][]string{
 	"privacy":     {"purge", "privacy_audit"},
 }
 
-// jobState is a job's latest attempt for the date in ops.job_runs.
-type jobState struct {
-	Status, Error string
-}
-
-// nightStates reads the latest attempt of every job for the date (an empty
-// map when there is no ledger: a report rendered outside a run).
-func nightStates(ctx context.Context, db Querier, day time.Time) (map[string]jobState, error) {
-	out := map[string]jobState{}
-	ok, err := tableExists(ctx, db, "ops.job_runs")
-	if err != nil || !ok {
-		return out, err
-	}
-	err = queryEach(ctx, db, `SELECT job, status, coalesce(error, '') FROM ops.job_runs WHERE logical_date = ?
-QUALIFY row_number() OVER (PARTITION BY job ORDER BY attempt DESC, started_at DESC) = 1`, []any{day},
-		func(r *sql.Rows) error {
-			var job string
-			var st jobState
-			if err := r.Scan(&job, &st.Status, &st.Error); err != nil {
-				return err
-			}
-			out[job] = st
-			return nil
-		})
-	if err != nil {
-		return nil, fmt.Errorf("read ops.job_runs: %w", err)
-	}
-	return out, nil
-}
-
 // staleNote says why a section is not up to date for the date, or "" when
-// every job it reads succeeded. states nil: no ledger to judge by;
+// every job it reads succeeded, judging by the date's latest attempts in
+// the run ledger (orchestration.Ledger.State). states nil: no ledger;
 // recordedOnly: a job without a row is not judged.
-func staleNote(id, date string, states map[string]jobState, recordedOnly bool) string {
+func staleNote(id, date string, states map[string]orchestration.JobState, recordedOnly bool) string {
 	if len(states) == 0 {
 		return ""
 	}
