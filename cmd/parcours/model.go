@@ -85,10 +85,7 @@ func (a *app) modelCommand() *cobra.Command {
 				return err
 			}
 			defer sess.Close()
-			if err := registry.Promote(ctx, sess.wh.DB, args[0]); err != nil {
-				return err
-			}
-			if err := registry.Decide(ctx, sess.wh.DB, args[0], "promoted by hand (parcours model promote)"); err != nil {
+			if err := registry.Promote(ctx, sess.wh.DB, args[0], "promoted by hand (parcours model promote)"); err != nil {
 				return err
 			}
 			if asJSON {

@@ -193,11 +193,6 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 	}
 	metrics, _ := json.Marshal(cm)
 	params, _ := json.Marshal(map[string]any{"horizon_days": cfg.ChurnHorizonDays, "seed": cfg.Seed, "as_of": asOf.Format(time.DateOnly)})
-	rm := &registry.Model{ID: id, Kind: "churn", Algorithm: m.Algorithm, Params: params, TrainCutoff: &trainCut,
-		EvalCutoff: &evalCut, Features: m.Features, Metrics: metrics, Artifact: art, CreatedAt: now.UTC()}
-	if err := registry.Register(ctx, wh.DB, rm); err != nil {
-		return nil, err
-	}
 	promote, decision := true, fmt.Sprintf("promoted: the first churn model (holdout ROC AUC %.3f, recency baseline %.3f)", cm.ROCAUC, cm.BaselineROCAUC)
 	if cur, err := registry.Promoted(ctx, wh.DB, "churn"); err == nil {
 		var cmet ChurnMetrics
@@ -223,12 +218,13 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 		}
 		decision += fmt.Sprintf("; %s chosen by %d-fold cross-validation on the training cut-off (ROC AUC %s)", a.Algorithm, a.Folds, strings.Join(cv, ", "))
 	}
-	if err := registry.Decide(ctx, wh.DB, id, decision); err != nil {
+	rm := &registry.Model{ID: id, Kind: "churn", Algorithm: m.Algorithm, Params: params, TrainCutoff: &trainCut,
+		EvalCutoff: &evalCut, Features: m.Features, Metrics: metrics, Artifact: art, CreatedAt: now.UTC(), Decision: decision}
+	if err := registry.Register(ctx, wh.DB, rm); err != nil {
 		return nil, err
 	}
-	rm.Decision = decision
 	if promote {
-		if err := registry.Promote(ctx, wh.DB, id); err != nil {
+		if err := registry.Promote(ctx, wh.DB, id, decision); err != nil {
 			return nil, err
 		}
 		rm.Status = "promoted"

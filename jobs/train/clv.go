@@ -178,7 +178,7 @@ func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, hold
 		return nil, err
 	}
 	if promote {
-		if err := registry.Promote(ctx, wh.DB, id); err != nil {
+		if err := registry.Promote(ctx, wh.DB, id, decision); err != nil {
 			return nil, err
 		}
 		rm.Status = "promoted"

@@ -134,14 +134,6 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
-// Decide records why a model was or was not promoted.
-func Decide(ctx context.Context, db DB, id, decision string) error {
-	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET decision = ? WHERE id = ?", decision, id); err != nil {
-		return fmt.Errorf("record the decision on %s: %w", id, err)
-	}
-	return nil
-}
-
 func jsonOrNil(b json.RawMessage) any {
 	if len(b) == 0 {
 		return nil
@@ -149,9 +141,10 @@ func jsonOrNil(b json.RawMessage) any {
 	return string(b)
 }
 
-// Promote makes a model the one nightly scoring uses for its kind; the
-// previously promoted one is retired.
-func Promote(ctx context.Context, db DB, id string) error {
+// Promote makes a model the one nightly scoring uses for its kind, saying
+// why (decision; "" keeps the one it was registered with); the previously
+// promoted one is retired, naming its successor.
+func Promote(ctx context.Context, db DB, id, decision string) error {
 	m, err := Get(ctx, db, id)
 	if err != nil {
 		return err
@@ -159,7 +152,7 @@ func Promote(ctx context.Context, db DB, id string) error {
 	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'retired', decision = 'retired: replaced by ' || ? WHERE kind = ? AND status = 'promoted' AND id <> ?", id, m.Kind, id); err != nil {
 		return fmt.Errorf("promote %s: %w", id, err)
 	}
-	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'promoted', promoted_at = now() WHERE id = ?", id); err != nil {
+	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'promoted', promoted_at = now(), decision = coalesce(nullif(?, ''), decision) WHERE id = ?", decision, id); err != nil {
 		return fmt.Errorf("promote %s: %w", id, err)
 	}
 	return nil

@@ -46,7 +46,7 @@ func TestRegistry(t *testing.T) {
 		ids = append(ids, id)
 	}
 	for _, id := range ids {
-		if err := Promote(ctx, db, id); err != nil {
+		if err := Promote(ctx, db, id, ""); err != nil {
 			t.Fatal(err)
 		}
 		p, err := Promoted(ctx, db, "churn")
