@@ -28,3 +28,13 @@ CREATE TABLE IF NOT EXISTS ops.ingest_files (
 ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS nulled JSON;
 -- Rows the source's where kept out.
 ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS rows_filtered BIGINT DEFAULT 0;
+
+-- name: unmatched
+-- Files of the date folders no source matched (`sources check`).
+SELECT file FROM ops.ingest_files WHERE status = 'unmatched' ORDER BY file;
+
+-- name: check_files
+-- One source's files as `sources check` reports them.
+SELECT file, status, rows_read, rows_loaded, coalesce(rows_filtered, 0), rows_quarantined,
+       rows_duplicate, coalesce(error, ''), coalesce(extra_columns, []), coalesce(CAST(nulled AS VARCHAR), '{}')
+FROM ops.ingest_files WHERE source = $source ORDER BY file;

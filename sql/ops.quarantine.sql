@@ -18,3 +18,10 @@ CREATE TABLE IF NOT EXISTS ops.quarantine (
     run_id          VARCHAR     NOT NULL,
     quarantined_at  TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- name: check_reasons
+-- One source's quarantined rows by field and reason, with three example
+-- lines (`sources check`).
+SELECT coalesce(field, ''), reason, count(*),
+       list(file || ':' || coalesce(CAST(line AS VARCHAR), '?') ORDER BY file, line)[1:3]
+FROM ops.quarantine WHERE source = $source GROUP BY ALL ORDER BY 3 DESC, 1, 2;

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"os"
@@ -243,7 +244,11 @@ func (a *app) checkSources(ctx context.Context, date, only string) (*checkReport
 			rep.Sources = append(rep.Sources, sc)
 		}
 	}
-	rows, err := wh.DB.QueryContext(ctx, "SELECT file FROM ops.ingest_files WHERE status = 'unmatched' ORDER BY file")
+	q, err := wh.SQL.Section("ops.ingest_files.sql", "unmatched")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := wh.DB.QueryContext(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -267,9 +272,11 @@ func (a *app) checkSources(ctx context.Context, date, only string) (*checkReport
 // describeCheck reads back what the dry run did with one source.
 func describeCheck(ctx context.Context, wh *warehouse.Warehouse, r sources.Resolved) (sourceCheck, error) {
 	sc := sourceCheck{Name: r.Name, Kind: r.Kind.Name, Files: []fileCheck{}, Reasons: []reasonCheck{}, IDs: []idCheck{}, Sample: []map[string]any{}}
-	rows, err := wh.DB.QueryContext(ctx, `SELECT file, status, rows_read, rows_loaded, coalesce(rows_filtered, 0), rows_quarantined,
-       rows_duplicate, coalesce(error, ''), coalesce(extra_columns, []), coalesce(CAST(nulled AS VARCHAR), '{}')
-FROM ops.ingest_files WHERE source = $1 ORDER BY file`, r.Name)
+	q, err := wh.SQL.Section("ops.ingest_files.sql", "check_files")
+	if err != nil {
+		return sc, err
+	}
+	rows, err := wh.DB.QueryContext(ctx, q, sql.Named("source", r.Name))
 	if err != nil {
 		return sc, err
 	}
@@ -302,9 +309,10 @@ FROM ops.ingest_files WHERE source = $1 ORDER BY file`, r.Name)
 	if err := rows.Err(); err != nil {
 		return sc, err
 	}
-	rows, err = wh.DB.QueryContext(ctx, `SELECT coalesce(field, ''), reason, count(*),
-       list(file || ':' || coalesce(CAST(line AS VARCHAR), '?') ORDER BY file, line)[1:3]
-FROM ops.quarantine WHERE source = $1 GROUP BY ALL ORDER BY 3 DESC, 1, 2`, r.Name)
+	if q, err = wh.SQL.Section("ops.quarantine.sql", "check_reasons"); err != nil {
+		return sc, err
+	}
+	rows, err = wh.DB.QueryContext(ctx, q, sql.Named("source", r.Name))
 	if err != nil {
 		return sc, err
 	}
