@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -202,21 +202,8 @@ func TestCLIContract(t *testing.T) {
 // firstCRMID is the customer id of a CRM extract's first record.
 func firstCRMID(t *testing.T, path string) string {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	col := -1
-	for i, h := range recs[0] {
-		if h == "customer_id" {
-			col = i
-		}
-	}
+	recs := readCSVFile(t, path)
+	col := slices.Index(recs[0], "customer_id")
 	for _, r := range recs[1:] {
 		if col >= 0 && r[col] != "" {
 			return r[col]

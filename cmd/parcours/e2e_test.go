@@ -218,6 +218,12 @@ func atoi(t *testing.T, s string) int64 {
 
 func lastDate(t *testing.T, data string) string {
 	t.Helper()
+	return readManifest(t, data).Last
+}
+
+// readManifest reads a generated data set's manifest.json.
+func readManifest(t *testing.T, data string) fixtures.Manifest {
+	t.Helper()
 	b, err := os.ReadFile(filepath.Join(data, "manifest.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -226,7 +232,7 @@ func lastDate(t *testing.T, data string) string {
 	if err := json.Unmarshal(b, &m); err != nil {
 		t.Fatal(err)
 	}
-	return m.Last
+	return m
 }
 
 // The nightly run over generated extracts: every input row is loaded,

@@ -10,8 +10,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/parcours/parcours/fixtures"
 )
 
 // handExports are exports as a small French shop has them, written by
@@ -172,14 +170,7 @@ func TestSourcesInitThenCheck(t *testing.T) {
 // malformed rows.
 func mostMalformed(t *testing.T, data string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(data, "manifest.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m fixtures.Manifest
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	m := readManifest(t, data)
 	per := map[string]int64{}
 	best := m.Last
 	for _, f := range m.Files {
