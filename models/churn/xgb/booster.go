@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 )
@@ -107,49 +109,134 @@ func freeBooster(h C.BoosterHandle) {
 }
 
 // Train fits a binary:logistic booster on the row-major rows×cols matrix x
-// (NaN = missing) and labels y in {0, 1}. The context is checked between
-// boosting rounds.
+// (NaN = missing) and labels y in {0, 1}, for p.Rounds rounds. The context
+// is checked between boosting rounds.
 func Train(ctx context.Context, x []float64, rows, cols int, y []float64, p Params) (*Booster, error) {
+	b, _, err := train(ctx, x, rows, cols, y, nil, p)
+	return b, err
+}
+
+// TrainValidated is Train with early stopping on the validation set valid
+// (same columns): after each round the validation log-loss is computed,
+// training stops once it has not improved for p.EarlyStoppingRounds rounds
+// (or after p.Rounds), and the booster keeps the rounds up to the best one.
+func TrainValidated(ctx context.Context, x []float64, rows, cols int, y []float64, valid Set, p Params) (*Booster, Stopping, error) {
+	if p.EarlyStoppingRounds < 1 {
+		return nil, Stopping{}, fmt.Errorf("xgboost train: early_stopping_rounds %d < 1", p.EarlyStoppingRounds)
+	}
+	if valid.Rows < 1 || len(valid.Y) != valid.Rows || len(valid.X) != valid.Rows*cols {
+		return nil, Stopping{}, fmt.Errorf("xgboost train: validation set of %d values and %d labels is not %d×%d", len(valid.X), len(valid.Y), valid.Rows, cols)
+	}
+	return train(ctx, x, rows, cols, y, &valid, p)
+}
+
+func train(ctx context.Context, x []float64, rows, cols int, y []float64, valid *Set, p Params) (*Booster, Stopping, error) {
 	runtime.LockOSThread() // see threadNote
 	defer runtime.UnlockOSThread()
+	var st Stopping
 	if err := p.Validate(); err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	if len(y) != rows {
-		return nil, fmt.Errorf("xgboost train: %d labels for %d rows", len(y), rows)
+		return nil, st, fmt.Errorf("xgboost train: %d labels for %d rows", len(y), rows)
 	}
 	dm, err := dmatrix(x, rows, cols)
 	if err != nil {
-		return nil, err
+		return nil, st, err
 	}
 	defer C.XGDMatrixFree(dm)
 	if err := setLabels(dm, y); err != nil {
-		return nil, err
+		return nil, st, err
+	}
+	dms := []C.DMatrixHandle{dm}
+	var vm C.DMatrixHandle
+	if valid != nil {
+		if vm, err = dmatrix(valid.X, valid.Rows, cols); err != nil {
+			return nil, st, err
+		}
+		defer C.XGDMatrixFree(vm)
+		if err := setLabels(vm, valid.Y); err != nil {
+			return nil, st, err
+		}
+		dms = append(dms, vm)
 	}
 	var h C.BoosterHandle
-	dms := [1]C.DMatrixHandle{dm}
-	if C.XGBoosterCreate(&dms[0], 1, &h) != 0 {
-		return nil, lastError("create booster")
+	// dms lives in Go memory but holds only C handles, which cgo allows.
+	if C.XGBoosterCreate(&dms[0], C.bst_ulong(len(dms)), &h) != 0 {
+		return nil, st, lastError("create booster")
 	}
 	b := newBooster(h, cols)
+	fail := func(err error) (*Booster, Stopping, error) {
+		b.Close()
+		return nil, st, err
+	}
 	for _, kv := range p.settings() {
 		if err := b.setParam(kv[0], kv[1]); err != nil {
-			b.Close()
-			return nil, err
+			return fail(err)
 		}
+	}
+	var evalName *C.char
+	if valid != nil {
+		if err := b.setParam("eval_metric", "logloss"); err != nil {
+			return fail(err)
+		}
+		evalName = C.CString("valid")
+		defer C.free(unsafe.Pointer(evalName))
+		st.BestLogLoss = math.Inf(1)
 	}
 	for iter := 0; iter < p.Rounds; iter++ {
 		if err := ctx.Err(); err != nil {
-			b.Close()
-			return nil, fmt.Errorf("xgboost train: round %d: %w", iter, err)
+			return fail(fmt.Errorf("xgboost train: round %d: %w", iter, err))
 		}
 		if C.XGBoosterUpdateOneIter(h, C.int(iter), dm) != 0 {
-			err := lastError(fmt.Sprintf("boosting round %d", iter))
-			b.Close()
-			return nil, err
+			return fail(lastError(fmt.Sprintf("boosting round %d", iter)))
+		}
+		st.Rounds = iter + 1
+		if valid == nil {
+			continue
+		}
+		loss, err := b.evalLogLoss(iter, vm, evalName)
+		if err != nil {
+			return fail(err)
+		}
+		// Strictly better only: a plateau does not extend training.
+		if loss < st.BestLogLoss {
+			st.BestLogLoss, st.BestRound = loss, iter+1
+		} else if iter+1-st.BestRound >= p.EarlyStoppingRounds {
+			st.Stopped = true
+			break
 		}
 	}
-	return b, nil
+	if valid == nil || st.BestRound == st.Rounds {
+		return b, st, nil
+	}
+	var sliced C.BoosterHandle
+	if C.XGBoosterSlice(h, 0, C.int(st.BestRound), 1, &sliced) != 0 {
+		return fail(lastError("keep the best rounds"))
+	}
+	b.Close()
+	return newBooster(sliced, cols), st, nil
+}
+
+// evalLogLoss returns the log-loss of the booster after round iter on the
+// matrix vm, parsed from XGBoost's "[iter]\tvalid-logloss:0.123" line.
+func (b *Booster) evalLogLoss(iter int, vm C.DMatrixHandle, name *C.char) (float64, error) {
+	dms := []C.DMatrixHandle{vm}
+	names := []*C.char{name}
+	var out *C.char
+	if C.XGBoosterEvalOneIter(b.handle, C.int(iter), &dms[0], &names[0], 1, &out) != 0 {
+		return 0, lastError("evaluate round")
+	}
+	line := C.GoString(out)
+	i := strings.LastIndexByte(line, ':')
+	if i < 0 {
+		return 0, fmt.Errorf("xgboost evaluate round %d: unexpected result %q", iter, line)
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(line[i+1:]), 64)
+	if err != nil {
+		return 0, fmt.Errorf("xgboost evaluate round %d: unexpected result %q", iter, line)
+	}
+	return v, nil
 }
 
 func (b *Booster) setParam(name, value string) error {

@@ -16,6 +16,11 @@ func Train(_ context.Context, _ []float64, _, _ int, _ []float64, _ Params) (*Bo
 	return nil, ErrUnavailable
 }
 
+// TrainValidated returns ErrUnavailable: this build has no XGBoost.
+func TrainValidated(_ context.Context, _ []float64, _, _ int, _ []float64, _ Set, _ Params) (*Booster, Stopping, error) {
+	return nil, Stopping{}, ErrUnavailable
+}
+
 // Load returns ErrUnavailable: this build has no XGBoost.
 func Load(_ []byte, _ int) (*Booster, error) { return nil, ErrUnavailable }
 

@@ -198,3 +198,80 @@ func TestErrors(t *testing.T) {
 		t.Error("predict on a closed booster succeeded")
 	}
 }
+
+// Early stopping: with a learning rate this high the validation log-loss
+// turns up within a few dozen rounds; training stops EarlyStoppingRounds
+// after the best round, the booster keeps exactly the rounds up to it, and
+// its validation log-loss is the best one seen (so slicing kept the right
+// trees). The same seed gives the same stopping and booster.
+func TestTrainValidatedStopsAtTheBestRound(t *testing.T) {
+	x, y := sample(3000, 5)
+	vx, vy := sample(1000, 6)
+	p := DefaultParams()
+	p.Eta, p.MaxDepth, p.MinChildWeight = 0.9, 8, 0
+	p.Rounds, p.EarlyStoppingRounds = 400, 10
+	valid := Set{X: vx, Rows: 1000, Y: vy}
+	b, st, err := TrainValidated(context.Background(), x, 3000, 5, y, valid, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	t.Logf("%+v", st)
+	if !st.Stopped || st.Rounds != st.BestRound+p.EarlyStoppingRounds || st.Rounds >= p.Rounds {
+		t.Fatalf("stopping %+v: want a stop %d rounds after the best, before %d", st, p.EarlyStoppingRounds, p.Rounds)
+	}
+	if n, err := b.Rounds(); err != nil || n != st.BestRound {
+		t.Errorf("booster has %d rounds (%v), want the best %d", n, err, st.BestRound)
+	}
+	prob, err := b.Predict(vx, 1000, 5, Probability)
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss := 0.0
+	for i, q := range prob {
+		q = math.Min(math.Max(q, 1e-7), 1-1e-7) // float32 output
+		if vy[i] == 1 {
+			loss -= math.Log(q)
+		} else {
+			loss -= math.Log(1 - q)
+		}
+	}
+	if loss /= 1000; math.Abs(loss-st.BestLogLoss) > 1e-4 {
+		t.Errorf("kept booster's validation log-loss %.6f, best seen %.6f", loss, st.BestLogLoss)
+	}
+	again, st2, err := TrainValidated(context.Background(), x, 3000, 5, y, valid, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	b1, _ := b.Save()
+	b2, _ := again.Save()
+	if st2 != st || !bytes.Equal(b1, b2) {
+		t.Errorf("same seed, different result: %+v vs %+v, boosters equal %v", st, st2, bytes.Equal(b1, b2))
+	}
+}
+
+func TestTrainValidatedRejects(t *testing.T) {
+	x, y := sample(200, 1)
+	p := DefaultParams()
+	p.EarlyStoppingRounds = 5
+	ctx := context.Background()
+	tests := []struct {
+		name  string
+		valid Set
+		p     Params
+		want  string
+	}{
+		{"no early stopping", Set{X: x[:50], Rows: 10, Y: y[:10]}, DefaultParams(), "early_stopping_rounds 0"},
+		{"empty", Set{}, p, "validation set"},
+		{"wrong width", Set{X: x[:40], Rows: 10, Y: y[:10]}, p, "validation set"},
+		{"labels", Set{X: x[:50], Rows: 10, Y: y[:9]}, p, "validation set"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, err := TrainValidated(ctx, x, 200, 5, y, tt.valid, tt.p); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to mention %q", err, tt.want)
+			}
+		})
+	}
+}

@@ -35,6 +35,33 @@ type Params struct {
 	// Seed drives row and column sampling; hist training is otherwise
 	// deterministic, so equal seeds give equal boosters.
 	Seed int64 `json:"seed"`
+	// MaxLeaves, when above 0, grows trees leaf-wise (XGBoost's lossguide
+	// policy) up to this many leaves, MaxDepth still bounding their depth.
+	MaxLeaves int `json:"max_leaves,omitempty"`
+	// EarlyStoppingRounds, for TrainValidated, stops training once the
+	// validation log-loss has not improved for this many rounds; Rounds is
+	// then the most it may run.
+	EarlyStoppingRounds int `json:"early_stopping_rounds,omitempty"`
+}
+
+// Set is a row-major matrix (NaN = missing) with its 0/1 labels, such as
+// the validation set of TrainValidated.
+type Set struct {
+	X    []float64
+	Rows int
+	Y    []float64
+}
+
+// Stopping says how training with early stopping went.
+type Stopping struct {
+	// Rounds is the number of rounds trained, BestRound the number kept
+	// (the round with the lowest validation log-loss, counted from 1).
+	Rounds      int     `json:"rounds_trained"`
+	BestRound   int     `json:"best_round"`
+	BestLogLoss float64 `json:"best_validation_logloss"`
+	// Stopped is true when training stopped before Rounds for lack of
+	// improvement.
+	Stopped bool `json:"stopped_early"`
 }
 
 // DefaultParams returns 100 rounds of depth-6 trees with a learning rate
@@ -68,6 +95,10 @@ func (p Params) Validate() error {
 		return fmt.Errorf("xgboost params: subsample %v not in (0, 1]", p.Subsample)
 	case !(p.ColsampleByTree > 0 && p.ColsampleByTree <= 1):
 		return fmt.Errorf("xgboost params: colsample_bytree %v not in (0, 1]", p.ColsampleByTree)
+	case p.EarlyStoppingRounds < 0:
+		return fmt.Errorf("xgboost params: early_stopping_rounds %d < 0", p.EarlyStoppingRounds)
+	case p.MaxLeaves < 0:
+		return fmt.Errorf("xgboost params: max_leaves %d < 0", p.MaxLeaves)
 	case p.Threads < 0:
 		return fmt.Errorf("xgboost params: nthread %d < 0", p.Threads)
 	}
@@ -87,8 +118,17 @@ func (p Params) settings() [][2]string {
 		{"subsample", f(p.Subsample)},
 		{"colsample_bytree", f(p.ColsampleByTree)},
 		{"nthread", strconv.Itoa(p.Threads)},
+		{"grow_policy", growPolicy(p.MaxLeaves)},
+		{"max_leaves", strconv.Itoa(p.MaxLeaves)},
 		{"seed", strconv.FormatInt(p.Seed, 10)},
 	}
+}
+
+func growPolicy(maxLeaves int) string {
+	if maxLeaves > 0 {
+		return "lossguide"
+	}
+	return "depthwise"
 }
 
 // Kind selects what Predict returns.
