@@ -24,6 +24,8 @@ type scorer interface {
 type TrainingInfo struct {
 	Rows      int `json:"rows"`
 	Positives int `json:"positives"`
+	// ValidationRows were held out of Rows' data to stop boosting early.
+	ValidationRows int `json:"validation_rows,omitempty"`
 }
 
 // Model is a fitted churn model: it predicts churn probabilities, explains
