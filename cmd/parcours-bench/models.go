@@ -70,7 +70,7 @@ func modelBench(ctx context.Context, bin, wh, dir, last string, rows int) error 
 	}
 	fmt.Printf("\nchurn models on %d customer-cutoffs (%d cut-offs, 25%% stratified holdout, seed 1):\n", total, len(cutoffs))
 	var res []modelRow
-	for _, algo := range []string{"logreg", "xgboost", "forest", "recency"} {
+	for _, algo := range []string{"logreg", "xgboost", "auto", "forest", "recency"} {
 		m, out, err := childStdout(ctx, bin, "model", "fit", "churn", "--data", parquet, "--label", "churned", "--id", "cutoff,customer_key",
 			"--algo", algo, "--recency", "recency_days", "--json")
 		if err != nil {

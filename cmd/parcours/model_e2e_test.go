@@ -226,6 +226,13 @@ func TestNightlyTrainsAndScores(t *testing.T) {
 	auc, _ := strconv.ParseFloat(m[0][2], 64)
 	base, _ := strconv.ParseFloat(m[0][3], 64)
 	t.Logf("churn holdout ROC AUC %.4f, recency baseline %.4f", auc, base)
+	// The nightly learner is auto: the registry keeps its cross-validation,
+	// and the model registered is the one it chose.
+	a := queryCSV(t, wh, `SELECT algorithm, metrics->>'$.auto.algorithm', metrics->>'$.auto.cv_roc_auc', metrics->>'$.auto.xgboost_lead', metrics->>'$.auto.lead_std_err' FROM ops.models WHERE kind = 'churn'`)
+	t.Logf("auto chose %s: cv %s, xgboost lead %s ± %s", a[0][1], a[0][2], a[0][3], a[0][4])
+	if a[0][1] == "" || a[0][0] != a[0][1] || !strings.Contains(a[0][2], "logreg") {
+		t.Errorf("auto's choice in the registry: %v", a)
+	}
 	if auc < 0.80 || auc <= base || base < 0.5 {
 		t.Errorf("churn model AUC %.4f (want >= 0.80 and above the recency baseline %.4f)", auc, base)
 	}

@@ -81,6 +81,10 @@ decile, Brier score and a calibration table on the held-out rest.`,
 			}
 			fmt.Fprintf(w, "\n%s, holdout %.0f%% (%d rows, seed %d); fit %.2f s (incl. holdout scoring), scoring all %d rows with reasons %.2f s\n",
 				hr.Algorithm, 100*hr.Fraction, hr.HoldoutRows, hr.Seed, fitSeconds, rep.Rows, scoreSeconds)
+			if au := hr.Auto; au != nil {
+				fmt.Fprintf(w, "auto chose %s: %d-fold cross-validated ROC AUC logreg %s, xgboost %s (lead %+.4f, standard error %.4f)%s\n",
+					au.Algorithm, au.Folds, f4(au.MeanAUC[churn.AlgoLogReg]), f4(au.MeanAUC[churn.AlgoXGBoost]), au.Margin, au.StdErr, noteSuffix(au.Note))
+			}
 			rows := [][]string{
 				{"  ROC AUC", f4(hr.Holdout.ROCAUC), f4(hr.Train.ROCAUC)}, {"  PR AUC", f4(hr.Holdout.PRAUC), f4(hr.Train.PRAUC)},
 				{"  lift, top decile", f4(hr.Holdout.TopDecileLift), f4(hr.Train.TopDecileLift)},
@@ -152,4 +156,12 @@ func tableColumns(t *table) []churn.Column {
 		cols[j] = churn.Column{Name: name, Text: text}
 	}
 	return cols
+}
+
+// noteSuffix returns "; note" or "".
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return "; " + note
 }

@@ -331,7 +331,7 @@ func Default() Config {
 		Activation:  Activation{FrequencyCap: 3, FrequencyWindowDays: 7, SizeAlertShare: 0.5},
 		Segments:    Segments{ValueQuantile: 0.5, MinPurchases30d: 0.5, KMin: 2, KMax: 8},
 		Triggers:    Triggers{CooldownDays: 7, PostContactDays: 2},
-		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "logreg", RetrainDays: 7, ChurnTrainSample: 500000, PromoteTolerance: 0.005,
+		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "auto", RetrainDays: 7, ChurnTrainSample: 500000, PromoteTolerance: 0.005,
 			CLVHorizonDays: 365, CLVDiscountRate: 0.10, RiskMedium: 0.3, RiskHigh: 0.6, Seed: 1},
 		ExportDir: "exports",
 	}

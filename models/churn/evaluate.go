@@ -51,6 +51,8 @@ type HoldoutReport struct {
 	Holdout eval.Metrics `json:"holdout"`
 	// Baseline holds the recency baseline's holdout metrics when asked for.
 	Baseline *eval.Metrics `json:"recency_baseline,omitempty"`
+	// Auto is auto's cross-validation and choice, when it was the learner.
+	Auto *AutoChoice `json:"auto,omitempty"`
 }
 
 // FitHoldout splits ds into stratified train and holdout parts (seeded),
@@ -74,6 +76,9 @@ func FitHoldout(ctx context.Context, l Learner, ds *Dataset, opt HoldoutOptions)
 		return nil, nil, fmt.Errorf("fit holdout: %w", err)
 	}
 	rep := &HoldoutReport{Algorithm: l.Algorithm(), Fraction: opt.Fraction, Seed: opt.Seed, TrainRows: len(trainIdx), HoldoutRows: len(holdIdx)}
+	if a, ok := l.(*Auto); ok {
+		rep.Auto = a.Chosen
+	}
 	if rep.Train, err = m.Evaluate(ctx, train); err != nil {
 		m.Close()
 		return nil, nil, fmt.Errorf("fit holdout: train: %w", err)
