@@ -31,6 +31,17 @@ type vector struct {
 	rule, country, input, normalised, sha256 string
 }
 
+// region is the country a vector's rule reads its input in: "DE/FR" is a
+// member in DE sent to a destination whose default is FR; "FR" is a
+// member without a country.
+func (v vector) region() string {
+	member, def, ok := strings.Cut(v.country, "/")
+	if !ok {
+		member, def = "", v.country
+	}
+	return Region(member, def)
+}
+
 func readVectors(t *testing.T) []vector {
 	t.Helper()
 	f, err := os.Open("testdata/vectors.tsv")
@@ -62,7 +73,7 @@ func readVectors(t *testing.T) []vector {
 
 func TestGoldenVectors(t *testing.T) {
 	for _, v := range readVectors(t) {
-		fn, ok := rules(v.country)[v.rule]
+		fn, ok := rules(v.region())[v.rule]
 		if !ok {
 			t.Errorf("line %d: unknown rule %q", v.line, v.rule)
 			continue
@@ -175,6 +186,59 @@ func TestPhoneGoldenVectors(t *testing.T) {
 		}
 		if meta, err := MetaPhone(v.Input, v.Region); err != nil || meta != v.E164[1:] {
 			t.Errorf("line %d: MetaPhone(%q, %s) = %q, %v", v.Line, v.Input, v.Region, meta, err)
+		}
+	}
+}
+
+// TestRegion: the member's own country wins over the destination's
+// default, which is only the fallback.
+func TestRegion(t *testing.T) {
+	tests := []struct{ member, def, want string }{
+		{"DE", "FR", "DE"},
+		{" de ", "FR", "DE"},
+		{"", "FR", "FR"},
+		{"  ", "fr", "FR"},
+		{"", "", ""},
+		// A malformed member country stays the member's: national numbers
+		// are then refused, not read in the default.
+		{"Germany", "FR", "GERMANY"},
+	}
+	for _, tt := range tests {
+		if got := Region(tt.member, tt.def); got != tt.want {
+			t.Errorf("Region(%q, %q) = %q, want %q", tt.member, tt.def, got, tt.want)
+		}
+	}
+	if _, err := GooglePhone("030 1234567", Region("Germany", "FR")); err == nil {
+		t.Error("a national number read in a malformed member country was accepted")
+	}
+}
+
+// TestErrorsQuoteNoInput: normalisation errors reach plan reports and
+// logs, so they must not carry the personal data they refused.
+func TestErrorsQuoteNoInput(t *testing.T) {
+	tests := []struct {
+		name, raw string
+		fn        func(string) (string, error)
+	}{
+		{"email shape", "jane.secret-at-example.com", GoogleEmail},
+		{"email domain", "jane.secret@nodot", MetaEmail},
+		{"email space", "jane secret@example.com", MetaEmail},
+		{"gmail tag only", "+secret@gmail.com", GoogleEmail},
+		{"google name", "!!--!!", GoogleName},
+		{"meta name", "1234", MetaName},
+		{"country", "Secretland", Country},
+		{"us zip", "9410secret", func(s string) (string, error) { return MetaZip(s, "US") }},
+		{"uk postcode", "SECRETPOSTCODE", func(s string) (string, error) { return MetaZip(s, "GB") }},
+		{"phone", "06 12 34 56", func(s string) (string, error) { return GooglePhone(s, "FR") }},
+	}
+	for _, tt := range tests {
+		_, err := tt.fn(tt.raw)
+		if err == nil {
+			t.Errorf("%s: accepted", tt.name)
+			continue
+		}
+		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "secret") || strings.Contains(msg, strings.ToLower(strings.TrimSpace(tt.raw))) {
+			t.Errorf("%s: error %q quotes the input", tt.name, err)
 		}
 	}
 }
