@@ -57,7 +57,7 @@ func TestActivationEndToEnd(t *testing.T) {
     mode: upsert
     segments: [rfm:at_risk]
   - name: google
-    type: google_ads
+    type: google_data_manager
     url: %s
     secret_env: ADS_TOKEN
     customer_id: "1234"
@@ -84,7 +84,7 @@ func TestActivationEndToEnd(t *testing.T) {
     mode: mirror
     batch_size: 100
     segments: [rfm:champions]
-%s`, srv.WebhookURL("hook"), fast, outbox, srv.BaseURL(fakeserver.Google), fast, srv.BaseURL(fakeserver.Meta), fast,
+%s`, srv.WebhookURL("hook"), fast, outbox, srv.BaseURL(fakeserver.DataManager), fast, srv.BaseURL(fakeserver.Meta), fast,
 		srv.BaseURL(fakeserver.Mailchimp), fast))
 	env := []string{"HOOK_SECRET=hooksecret", "ADS_TOKEN=tok"}
 	r := cli(t, env, "run", "nightly", "--config", cfg, "--date", date, "--input", data, "--warehouse", wh)
@@ -102,9 +102,10 @@ func TestActivationEndToEnd(t *testing.T) {
 	}{
 		{"hook", "rfm:champions", fakeserver.Webhook, "hook/rfm:champions"},
 		{"hook", "rfm:loyal", fakeserver.Webhook, "hook/rfm:loyal"},
-		{"google", "rfm:champions", fakeserver.Google, "customers/1234/userLists/77"},
+		{"google", "rfm:champions", fakeserver.DataManager, "customers/1234/userLists/77"},
 		{"meta", "rfm:loyal", fakeserver.Meta, "555"},
-		{"mail", "rfm:champions", fakeserver.Mailchimp, "list1"},
+		// A segment on an email list is a tag (leaving it is not an unsubscribe).
+		{"mail", "rfm:champions", fakeserver.Mailchimp, fakeserver.TaggedAudience("list1", "rfm:champions")},
 	}
 	loc, _ := time.LoadLocation("Europe/Paris")
 	d, _ := time.Parse(time.DateOnly, date)
@@ -138,7 +139,7 @@ SELECT (SELECT count(*) FROM intended),
        (SELECT count(*) FROM sent WHERE customer_key NOT IN (SELECT customer_key FROM intended)),
        (SELECT coalesce(sum(customers), 0) FROM ops.activation_exclusions
         WHERE plan_date = DATE '%[6]s' AND destination = '%[5]s' AND segment = '%[1]s:%[2]s'
-          AND reason IN ('no_identifier', 'shared_identifier')),
+          AND reason IN ('no_identifier', 'shared_identifier', 'consent_ad_user_data', 'consent_ad_personalization')),
        (SELECT count(*) FROM ops.activation_members am JOIN ops.activation_batches b USING (idempotency_key)
         WHERE b.destination = '%[5]s' AND b.segment = '%[1]s:%[2]s' AND am.outcome = 'rejected')`,
 			family, name, purpose[a.dest], endOfDay, a.dest, date))[0]

@@ -18,10 +18,17 @@ func TestCell(t *testing.T) {
 		{"=1", "'=1"},
 		{"@1", "'@1"},
 		{"-", "'-"},
+		{"-2+3", "'-2+3"},
+		{"+1+1", "'+1+1"},
+		{"\t1", "'\t1"},
+		{"\r-1", "'\r-1"},
+		{"=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"},
 		{"+", "'+"},
 		// Numbers and ordinary text are left alone.
 		{"-12.5", "-12.5"},
 		{"+33612345678", "+33612345678"},
+		// +1 is a plain number to a spreadsheet, not a formula.
+		{"+1", "+1"},
 		{"-1e-3", "-1e-3"},
 		{"42", "42"},
 		{"Benjamin", "Benjamin"},

@@ -47,25 +47,32 @@ func Connect(d config.Destination, log zerolog.Logger) (delivery.Connector, erro
 	var err error
 	switch d.Type {
 	case "webhook":
-		c, err = webhook.New(webhook.Config{Name: d.Name, URL: d.URL, Secret: secret, BatchSize: d.BatchSize, Delivery: dc})
+		c, err = webhook.New(webhook.Config{Name: d.Name, URL: d.URL, Secret: secret, BatchSize: d.BatchSize,
+			MaxRequestBytes: d.MaxRequestBytes, Delivery: dc})
 	case "filedrop":
-		c, err = filedrop.New(filedrop.Config{Name: d.Name, Outbox: d.Outbox, Format: d.Format, Logger: dc.Logger})
-	case "google_ads":
-		dev := ""
-		if d.DeveloperTokenEnv != "" {
-			if dev = os.Getenv(d.DeveloperTokenEnv); dev == "" {
-				return nil, fmt.Errorf("destination %s: environment variable %s (developer_token_env) is empty or unset", d.Name, d.DeveloperTokenEnv)
+		var mode os.FileMode
+		if mode, err = filedrop.ParseFileMode(d.FileMode); err == nil {
+			c, err = filedrop.New(filedrop.Config{Name: d.Name, Outbox: d.Outbox, Format: d.Format, FileMode: mode, Logger: dc.Logger})
+		}
+	case "google_data_manager":
+		c, err = adaudience.NewDataManager(adaudience.DataManagerConfig{Name: d.Name, BaseURL: d.URL, APIVersion: d.APIVersion,
+			AccountID: d.CustomerID, AccountType: d.AccountType, UserListID: d.AudienceID,
+			LoginAccountID: d.LoginAccountID, LoginAccountType: d.LoginAccountType,
+			LinkedAccountID: d.LinkedAccountID, LinkedAccountType: d.LinkedAccountType,
+			Token: secret, DefaultCountry: d.DefaultCountry, MaxPerRequest: d.BatchSize,
+			StatusWait: seconds(d.StatusWaitSeconds), Delivery: dc})
+	case "meta_ads":
+		appSecret := ""
+		if d.AppSecretEnv != "" {
+			if appSecret = os.Getenv(d.AppSecretEnv); appSecret == "" {
+				return nil, fmt.Errorf("destination %s: environment variable %s (app_secret_env) is empty or unset", d.Name, d.AppSecretEnv)
 			}
 		}
-		c, err = adaudience.NewGoogle(adaudience.GoogleConfig{Name: d.Name, BaseURL: d.URL, CustomerID: d.CustomerID,
-			UserListID: d.AudienceID, Token: secret, DeveloperToken: dev, DefaultCountry: d.DefaultCountry,
-			MaxPerRequest: d.BatchSize, Delivery: dc})
-	case "meta_ads":
 		c, err = adaudience.NewMeta(adaudience.MetaConfig{Name: d.Name, BaseURL: d.URL, AudienceID: d.AudienceID,
-			Token: secret, DefaultCountry: d.DefaultCountry, MaxPerRequest: d.BatchSize, Delivery: dc})
+			Token: secret, AppSecret: appSecret, DefaultCountry: d.DefaultCountry, MaxPerRequest: d.BatchSize, Delivery: dc})
 	case "email_list":
 		c, err = emaillist.New(emaillist.Config{Name: d.Name, BaseURL: d.URL, ListID: d.AudienceID, Token: secret,
-			BatchSize: d.BatchSize, Delivery: dc})
+			Auth: d.Auth, BatchSize: d.BatchSize, Delivery: dc})
 	default:
 		return nil, fmt.Errorf("destination %s: unknown type %q", d.Name, d.Type)
 	}
@@ -83,7 +90,7 @@ func Fields(d config.Destination) []string {
 		return d.Fields
 	}
 	switch d.Type {
-	case "google_ads", "meta_ads":
+	case "google_data_manager", "meta_ads":
 		return []string{"email", "phone", "first_name", "last_name", "postcode"}
 	case "email_list":
 		return []string{"email", "first_name", "last_name"}

@@ -353,6 +353,7 @@ func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d conf
 			m = fields[l.customer].member(l.remoteID, want, d.DefaultCountry)
 			m.RemoteID = l.remoteID
 		}
+		m.Reason = l.reason
 		removes = append(removes, planned{m: m, customer: l.customer, remoteID: l.remoteID, kind: "remove", reason: l.reason})
 	}
 	// Two customers may share an identifier the destination matches on
@@ -375,10 +376,10 @@ func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d conf
 			return sp, err
 		}
 		sp.Batches = append(sp.Batches, files...)
-		if skipped > 0 {
-			sp.Excluded["no_identifier"] += skipped
+		for code, n := range skipped {
+			sp.Excluded[code] += n
 			if op.name == delivery.OpUpsert {
-				sp.Audience -= skipped
+				sp.Audience -= n
 			}
 		}
 	}
@@ -409,25 +410,27 @@ func dedupeRemote(ps []planned, excluded map[string]int64) []planned {
 
 // writeBatches cuts members into batches, encodes each with the connector,
 // writes its payload file and records the batch and its members. It
-// returns the files and how many members the connector could not carry.
+// returns the files and how many members the connector could not carry,
+// by reason code (a rejection reason's part before ':', such as
+// no_identifier or consent_ad_user_data).
 func writeBatches(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
-	seg, ds, runID, op string, members []planned) ([]string, int64, error) {
+	seg, ds, runID, op string, members []planned) ([]string, map[string]int64, error) {
 	if len(members) == 0 {
-		return nil, 0, nil
+		return nil, nil, nil
 	}
 	slices.SortFunc(members, func(a, b planned) int { return strings.Compare(a.m.Key, b.m.Key) })
 	segKey := SegmentKey(seg)
 	var next int
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(batch) + 1, 0) FROM ops.activation_batches
 WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?`, d.Name, seg, ds, op).Scan(&next); err != nil {
-		return nil, 0, fmt.Errorf("next batch number: %w", err)
+		return nil, nil, fmt.Errorf("next batch number: %w", err)
 	}
 	var role string // a customer shard's batches carry its number (delivery.IdempotencyKey)
 	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(value), '') FROM ops.meta WHERE key = 'role' AND value <> 'merged'`).Scan(&role); err != nil {
-		return nil, 0, fmt.Errorf("warehouse role: %w", err)
+		return nil, nil, fmt.Errorf("warehouse role: %w", err)
 	}
 	var files []string
-	var skipped int64
+	skipped := map[string]int64{}
 	for start := 0; start < len(members); start += PlanBatchSize {
 		chunk := members[start:min(start+PlanBatchSize, len(members))]
 		b := delivery.Batch{Destination: d.Name, Segment: segKey, Date: ds, Number: next, Op: op,
@@ -437,13 +440,14 @@ WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?
 		}
 		reqs, skip, err := c.Encode(b)
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		gone := map[string]bool{}
 		for _, s := range skip {
 			gone[s.Key] = true
+			code, _, _ := strings.Cut(s.Reason, ":")
+			skipped[code]++
 		}
-		skipped += int64(len(skip))
 		key := delivery.IdempotencyKey(b)
 		// The plan's run id in the name: a re-plan that fails half way
 		// never overwrites the file of a batch that stays planned.
@@ -451,17 +455,17 @@ WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?
 		sum, err := writePayload(filepath.Join(Dir(cfg), rel), Payload{Destination: d.Name, Segment: seg, Date: ds,
 			Op: op, Batch: next, Requests: reqs})
 		if err != nil {
-			return nil, 0, err
+			return nil, nil, err
 		}
 		n := int64(len(chunk) - len(gone))
 		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_batches
     (idempotency_key, plan_date, destination, segment, op, batch, members, requests, payload, sha256, status)
 VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, ?, ?, ?, 'planned')`,
 			key, ds, d.Name, seg, op, next, n, len(reqs), rel, sum); err != nil {
-			return nil, 0, fmt.Errorf("record batch %s: %w", key, err)
+			return nil, nil, fmt.Errorf("record batch %s: %w", key, err)
 		}
 		if err := appendMembers(conn, key, chunk, gone); err != nil {
-			return nil, 0, fmt.Errorf("record members of %s: %w", key, err)
+			return nil, nil, fmt.Errorf("record members of %s: %w", key, err)
 		}
 		files = append(files, rel)
 		next++

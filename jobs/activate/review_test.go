@@ -203,12 +203,12 @@ func TestReviewEmailListTwoSegmentsKeepsMember(t *testing.T) {
 	}
 }
 
-// TestReviewEmailListRemovalUnsubscribes: the email list connector
-// unsubscribes on removal ("so the platform keeps the unsubscription") and
-// deletes permanently only erased members, whose email is gone. A live
-// customer who left the segment or withdrew consent must be unsubscribed,
-// not deleted.
-func TestReviewEmailListRemovalUnsubscribes(t *testing.T) {
+// TestReviewEmailListRemovalByReason: the email list connector acts on why
+// a member leaves. Leaving a segment is not an unsubscribe (the tag goes,
+// the subscription stays); a withdrawn consent is an opt-out (unsubscribed,
+// so the platform keeps the unsubscription); only an erased member is
+// deleted permanently. Nobody live is deleted.
+func TestReviewEmailListRemovalByReason(t *testing.T) {
 	f := newFixture(t)
 	emails := map[string]string{}
 	for _, k := range customers(0, 10) {
@@ -241,9 +241,19 @@ SELECT DATE '2026-03-11', 'rfm', 'champions', printf('c%03d', i) FROM range(300)
 		}
 	}
 	f.mustApply(next)
-	for _, k := range []string{"c001", "c002"} {
-		if e, ok := f.srv.Member(fakeserver.Mailchimp, mailList, emaillist.SubscriberHash(emailOf(k))); !ok || e.Active {
-			t.Errorf("%s: on the list %v, active %v; want kept as unsubscribed", k, ok, e.Active)
+	// c001 left the segment: still subscribed, no longer tagged. c002
+	// withdrew consent: an opt-out, so unsubscribed (and still on the list).
+	tagged := f.srv.Audience(fakeserver.Mailchimp, fakeserver.TaggedAudience(mailList, "rfm:champions"))
+	for _, tc := range []struct {
+		key        string
+		wantActive bool
+	}{{"c001", true}, {"c002", false}} {
+		h := emaillist.SubscriberHash(emailOf(tc.key))
+		if e, ok := f.srv.Member(fakeserver.Mailchimp, mailList, h); !ok || e.Active != tc.wantActive {
+			t.Errorf("%s: on the list %v, subscribed %v; want on the list, subscribed %v", tc.key, ok, e.Active, tc.wantActive)
+		}
+		if tc.key == "c001" && slices.Contains(tagged, h) {
+			t.Errorf("%s left the segment but still has its tag", tc.key)
 		}
 	}
 }

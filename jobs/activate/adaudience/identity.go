@@ -1,5 +1,5 @@
 // Package adaudience pushes segments to ad platforms' customer-list
-// audiences: Google Ads Customer Match (OfflineUserDataJobService) and Meta
+// audiences: Google Customer Match (Data Manager API) and Meta
 // Custom Audiences (/{audience_id}/users). Identifiers are normalised by
 // each platform's published rules (package normalize) and SHA-256 hashed
 // before they leave; values already hashed upstream pass through. At most
@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/parcours/parcours/jobs/activate/delivery"
 	"github.com/parcours/parcours/jobs/activate/normalize"
 )
 
@@ -49,18 +50,44 @@ func remoteID(email, phone string) string {
 }
 
 // phoneCountry is the numbering plan a member's phone is read in: the
-// member's country, else the destination's default.
+// member's country, else the destination's default (normalize.Region).
 func phoneCountry(memberCountry, def string) string {
-	if strings.TrimSpace(memberCountry) != "" {
-		return strings.TrimSpace(memberCountry)
-	}
-	return def
+	return normalize.Region(memberCountry, def)
 }
 
-// consentValue is Google's ConsentStatus for a flag.
-func consentValue(granted bool) string {
-	if granted {
-		return "GRANTED"
+// withCountry is m with the country its phone and address are read in:
+// its own, else the destination's default (normalize.Region). Address
+// fields need it as much as the phone does (Google's address identifier
+// takes a region code; Meta's ZIP rule depends on the country), and
+// setting it once keeps phone and address in one country.
+func withCountry(m delivery.Member, def string) delivery.Member {
+	if c := normalize.Region(m.CountryCode, def); c != "" {
+		m.CountryCode = c
 	}
-	return "DENIED"
+	return m
+}
+
+// consentGranted is Data Manager's ConsentStatus for granted consent:
+// the only state a member is uploaded with.
+const consentGranted = "CONSENT_GRANTED"
+
+// Rejection reasons of members excluded at plan time for consent; the
+// prefix before ':' is the code a plan counts exclusions by.
+const (
+	reasonNoAdUserData        = "consent_ad_user_data: ad_user_data consent not granted"
+	reasonNoAdPersonalization = "consent_ad_personalization: ad_personalization consent not granted"
+)
+
+// consentRefusal says why a member may not be uploaded to a Customer
+// Match list ("" when it may): Google needs ad_user_data granted to use
+// the data at all, and ad_personalization granted to target with it,
+// which is what a Customer Match list is for.
+func consentRefusal(m delivery.Member) string {
+	switch {
+	case !m.AdUserData:
+		return reasonNoAdUserData
+	case !m.AdPersonalization:
+		return reasonNoAdPersonalization
+	}
+	return ""
 }

@@ -1,14 +1,20 @@
 package adaudience
 
 import (
+	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/parcours/parcours/jobs/activate/delivery"
 	"github.com/parcours/parcours/jobs/activate/normalize"
@@ -19,18 +25,26 @@ type MetaConfig struct {
 	Name string
 	// BaseURL is the Graph API root (https://graph.facebook.com).
 	BaseURL string
-	// APIVersion is the path version (default v21.0).
+	// APIVersion is the path version (default DefaultMetaAPIVersion).
 	APIVersion string
 	// AudienceID is the Custom Audience.
 	AudienceID string
 	// Token is the access token, sent as a bearer token.
 	Token string
+	// AppSecret, when set, adds appsecret_proof (HMAC-SHA256 of Token
+	// keyed by it, hex) to every call, as apps that "Require App Secret"
+	// demand. Added by Send: a planned request never holds it.
+	AppSecret string
 	// DefaultCountry reads phone numbers of members without a country.
 	DefaultCountry string
 	// MaxPerRequest caps rows per request (at most 10,000).
 	MaxPerRequest int
 	Delivery      delivery.Config
 }
+
+// DefaultMetaAPIVersion is the Graph API version used unless configured
+// (the one Meta's Custom Audience Users reference shows, Oct 2025).
+const DefaultMetaAPIVersion = "v25.0"
 
 // Meta is a Custom Audience destination: POST /{audience_id}/users adds,
 // DELETE removes, with a multi-key schema of hashed fields.
@@ -65,7 +79,10 @@ func NewMeta(cfg MetaConfig) (*Meta, error) {
 		return nil, fmt.Errorf("meta %s: %w", cfg.Name, err)
 	}
 	if cfg.APIVersion == "" {
-		cfg.APIVersion = "v21.0"
+		cfg.APIVersion = DefaultMetaAPIVersion
+	}
+	if strings.ContainsAny(cfg.APIVersion+cfg.AudienceID, "/?#") {
+		return nil, fmt.Errorf("meta %s: api version and audience id must not hold '/', '?' or '#'", cfg.Name)
 	}
 	if cfg.MaxPerRequest == 0 {
 		cfg.MaxPerRequest = MaxPerRequest
@@ -100,7 +117,8 @@ func (mt *Meta) row(m delivery.Member) ([]string, string, error) {
 		}
 		return row, p + d, nil
 	}
-	country := phoneCountry(m.CountryCode, mt.cfg.DefaultCountry)
+	m = withCountry(m, mt.cfg.DefaultCountry) // COUNTRY and ZIP read in it too
+	country := m.CountryCode
 	var errs []error
 	hash := func(i int, raw string, rule func(string) (string, error)) {
 		if raw == "" {
@@ -129,8 +147,8 @@ func (mt *Meta) row(m delivery.Member) ([]string, string, error) {
 			row[i] = h
 		}
 	}
-	secondary(2, m.FirstName, normalize.MetaName)
-	secondary(3, m.LastName, normalize.MetaName)
+	secondary(2, m.FirstName, metaName)
+	secondary(3, m.LastName, metaName)
 	secondary(4, m.CountryCode, normalize.MetaCountry)
 	secondary(5, m.PostalCode, func(s string) (string, error) { return normalize.MetaZip(s, m.CountryCode) })
 	return row, remoteID(row[0], row[1]), nil
@@ -146,6 +164,19 @@ func (mt *Meta) RemoteID(m delivery.Member) (string, error) {
 	return id, nil
 }
 
+// metaName is Meta's FN/LN rule: "Use a-z only. Lowercase only, no
+// punctuation. Special characters in UTF-8 format." — letters only, so
+// digits go too (normalize.MetaName keeps them; see the report on moving
+// this rule there).
+func metaName(raw string) (string, error) {
+	return normalize.MetaName(strings.Map(func(r rune) rune {
+		if unicode.IsDigit(r) {
+			return -1
+		}
+		return r
+	}, raw))
+}
+
 // The request body of /{audience_id}/users.
 type (
 	metaSession struct {
@@ -155,8 +186,14 @@ type (
 		EstimatedNumTotal int   `json:"estimated_num_total"`
 	}
 	metaPayload struct {
-		Schema []string   `json:"schema"`
-		Data   [][]string `json:"data"`
+		Schema []string `json:"schema"`
+		// IsRaw is true: Meta's reference reads it as "Is the key raw?
+		// If the keys are combinational keys like LN_FN_ZIP, set this to
+		// false, otherwise set this to true. Default to false". It says
+		// how the schema's keys are built, not whether values are hashed
+		// (they always are); our keys are single keys, so true.
+		IsRaw bool       `json:"is_raw"`
+		Data  [][]string `json:"data"`
 	}
 	metaBody struct {
 		Payload metaPayload `json:"payload"`
@@ -164,16 +201,27 @@ type (
 	}
 )
 
-// sessionID derives a batch's upload session from its key: stable across
-// plan and apply, distinct between batches.
-func sessionID(batchKey string) int64 {
-	h := sha256.Sum256([]byte(batchKey))
-	return int64(binary.BigEndian.Uint64(h[:8]) >> 1)
+// sessionID derives an upload session from a request key: stable across
+// plan and apply, positive, distinct between requests (parts and subsets
+// have keys of their own).
+func sessionID(key string) int64 {
+	h := sha256.Sum256([]byte(key))
+	if id := int64(binary.BigEndian.Uint64(h[:8]) >> 1); id > 0 {
+		return id
+	}
+	return 1
+}
+
+// oneSession is the session of a request sent on its own: each request is
+// a complete session (batch_seq 1, last batch), so a part that fails, is
+// dead-lettered or split never leaves a later part numbered after a batch
+// Meta did not take.
+func oneSession(key string, rows int) metaSession {
+	return metaSession{SessionID: sessionID(key), BatchSeq: 1, LastBatchFlag: true, EstimatedNumTotal: rows}
 }
 
 // Encode implements delivery.Connector: rows of hashed fields, at most
-// MaxPerRequest per request, the requests of one batch forming one upload
-// session (batch_seq, last_batch_flag).
+// MaxPerRequest per request, each request its own upload session.
 func (mt *Meta) Encode(b delivery.Batch) ([]delivery.Request, []delivery.Rejection, error) {
 	if err := b.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("meta %s: %w", mt.cfg.Name, err)
@@ -199,9 +247,9 @@ func (mt *Meta) Encode(b delivery.Batch) ([]delivery.Request, []delivery.Rejecti
 	reqs := make([]delivery.Request, 0, n)
 	for i := range n {
 		lo, hi := i*mt.cfg.MaxPerRequest, min((i+1)*mt.cfg.MaxPerRequest, len(rows))
-		body := metaBody{Payload: metaPayload{Schema: metaSchema(), Data: rows[lo:hi]},
-			Session: metaSession{SessionID: sessionID(key), BatchSeq: i + 1, LastBatchFlag: i == n-1, EstimatedNumTotal: len(rows)}}
-		r, err := mt.request(delivery.PartKey(key, i, n), method, body, keys[lo:hi])
+		pk := delivery.PartKey(key, i, n)
+		body := metaBody{Payload: metaPayload{Schema: metaSchema(), IsRaw: true, Data: rows[lo:hi]}, Session: oneSession(pk, hi-lo)}
+		r, err := mt.request(pk, method, body, keys[lo:hi])
 		if err != nil {
 			return nil, nil, err
 		}
@@ -222,7 +270,8 @@ func (mt *Meta) request(key, method string, body metaBody, members []string) (de
 }
 
 // Subset implements delivery.Splitter: the rows of the listed members, in
-// the same upload session.
+// a session of their own (the parent's may be closed, or its batch_seq
+// taken).
 func (mt *Meta) Subset(r delivery.Request, keys []string) (delivery.Request, error) {
 	var body metaBody
 	if err := json.Unmarshal(r.Body, &body); err != nil {
@@ -245,77 +294,205 @@ func (mt *Meta) Subset(r delivery.Request, keys []string) (delivery.Request, err
 		data[j], members[j] = body.Payload.Data[i], r.Members[i]
 	}
 	body.Payload.Data = data
-	return mt.request(delivery.SubsetKey(r.Key, keys), r.Method, body, members)
+	key := delivery.SubsetKey(r.Key, keys)
+	body.Session = oneSession(key, len(data))
+	return mt.request(key, r.Method, body, members)
+}
+
+// metaSamples is invalid_entry_samples. The reference types it as
+// "Map {string: string}" (value -> reason), but an empty or reason-less
+// sample list comes as a JSON array ([] is how an empty map serialises),
+// which must not fail the reply.
+type metaSamples map[string]string
+
+// UnmarshalJSON implements json.Unmarshaler: an object of reasons, or an
+// array of sampled values (strings; anything else is skipped).
+func (ms *metaSamples) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	out := metaSamples{}
+	switch {
+	case bytes.Equal(b, []byte("null")):
+	case len(b) > 0 && b[0] == '[':
+		var vs []json.RawMessage
+		if err := json.Unmarshal(b, &vs); err != nil {
+			return fmt.Errorf("invalid_entry_samples: %w", err)
+		}
+		for _, v := range vs {
+			var s string
+			if json.Unmarshal(v, &s) == nil && s != "" {
+				out[s] = "invalid entry (Meta gave no reason)"
+			}
+		}
+	default:
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(b, &m); err != nil {
+			return fmt.Errorf("invalid_entry_samples: %w", err)
+		}
+		for k, v := range m {
+			var why string
+			if json.Unmarshal(v, &why) != nil || why == "" {
+				why = "invalid entry"
+			}
+			out[k] = why
+		}
+	}
+	*ms = out
+	return nil
+}
+
+// metaGraphError is the Graph API's error object.
+type metaGraphError struct {
+	Message        string `json:"message"`
+	Type           string `json:"type"`
+	Code           int    `json:"code"`
+	ErrorSubcode   int    `json:"error_subcode"`
+	ErrorUserTitle string `json:"error_user_title"`
 }
 
 // metaAnswer is the reply: counts, samples of invalid entries, or an error.
 type metaAnswer struct {
-	NumReceived         int               `json:"num_received"`
-	NumInvalidEntries   int               `json:"num_invalid_entries"`
-	InvalidEntrySamples map[string]string `json:"invalid_entry_samples"`
-	Error               *struct {
-		Message      string `json:"message"`
-		Type         string `json:"type"`
-		Code         int    `json:"code"`
-		ErrorSubcode int    `json:"error_subcode"`
-	} `json:"error"`
+	NumReceived         int             `json:"num_received"`
+	NumInvalidEntries   int             `json:"num_invalid_entries"`
+	InvalidEntrySamples metaSamples     `json:"invalid_entry_samples"`
+	Error               *metaGraphError `json:"error"`
 }
 
-// metaErrorKind classifies Graph API error codes, which Meta returns with
-// HTTP 400 even for throttling: 4, 17, 32, 613 and 80003 are rate limits
-// (try again later); 1 and 2 are transient service errors; 190 (token) and
-// 200 (permission) will not fix themselves; 100 (invalid parameter) is the
-// payload's content, so the request is split to find the bad rows.
-func metaErrorKind(code int) delivery.Kind {
-	switch code {
-	case 1, 2, 4, 17, 32, 613, 80003:
+// Graph error codes and subcodes the connector tells apart.
+const (
+	// metaSubcodeUploadBlocked: code 100, "Audience Upload Blocked" — the
+	// audience is flagged (operation_status 471) until appealed.
+	metaSubcodeUploadBlocked = 1713230
+	// metaSubcodeNoObject: code 100, "Unsupported post request. Object
+	// with ID … does not exist" — an unknown or inaccessible audience.
+	metaSubcodeNoObject = 33
+)
+
+// metaErrorKind classifies a Graph API error, which Meta returns with
+// HTTP 400 even for throttling. 4, 17, 32, 613, 80003 and 80004 are rate
+// limits and 1, 2 transient service errors (try again later). Meta names
+// bad records only as invalid entries of a 200, so a refusal is split only
+// when it can be about content: code 100 without a request-level subcode or
+// message (upload blocked, unknown audience, appsecret_proof, session,
+// schema, is_raw). Everything else — 190 token, 200/10/294 permissions,
+// 2650 audience update failed, 2655/2663 terms of service not accepted,
+// 368 blocked as abusive — will not fix itself and must not cost thousands
+// of bisected calls: Permanent.
+func metaErrorKind(e *metaGraphError) delivery.Kind {
+	switch e.Code {
+	case 1, 2, 4, 17, 32, 613, 80003, 80004:
 		return delivery.Temporary
 	case 100:
+		if e.ErrorSubcode == metaSubcodeUploadBlocked || e.ErrorSubcode == metaSubcodeNoObject || metaSessionError(e) {
+			return delivery.Permanent
+		}
+		msg := strings.ToLower(e.Message)
+		for _, w := range []string{"appsecret_proof", "is_raw", "schema", "does not exist", "access token"} {
+			if strings.Contains(msg, w) {
+				return delivery.Permanent
+			}
+		}
 		return delivery.Rejected
 	}
 	return delivery.Permanent
 }
 
-// Send implements delivery.Connector.
+// metaSessionError says whether Meta refused the upload session (closed,
+// reused, or batch_seq out of order) rather than the data. The reference
+// gives no subcode for it, so the message is read.
+func metaSessionError(e *metaGraphError) bool {
+	return e.Code == 100 && strings.Contains(strings.ToLower(e.Message), "session")
+}
+
+// appSecretProof is Meta's appsecret_proof: the hex HMAC-SHA256 of the
+// access token keyed by the app secret.
+func appSecretProof(token, secret string) string {
+	mac := hmac.New(sha256.New, []byte(secret))
+	mac.Write([]byte(token))
+	return hex.EncodeToString(mac.Sum(nil))
+}
+
+// Send implements delivery.Connector. A request whose session Meta refuses
+// (already closed by an earlier send whose answer was lost, say) is sent
+// once more under a fresh session and idempotency key: adding or removing
+// a member twice leaves the audience the same.
 func (mt *Meta) Send(ctx context.Context, r delivery.Request) (delivery.Result, error) {
-	op := fmt.Sprintf("meta %s send %s", mt.cfg.Name, r.Key)
-	h := delivery.CloneHeader(r.Header)
-	h.Set("Authorization", "Bearer "+mt.cfg.Token)
-	resp, err := mt.client.Do(ctx, delivery.Call{Method: r.Method, URL: delivery.JoinURL(mt.cfg.BaseURL, r.Path),
-		Header: h, Body: r.Body, IdempotencyKey: r.Key})
-	res := delivery.Result{Status: resp.Status, Attempts: resp.Attempts, Retries: resp.Retries}
-	if err != nil {
+	res, a, err := mt.send(ctx, r, r.Body, r.Key)
+	var de *delivery.Error
+	if err == nil || !errors.As(err, &de) || a.Error == nil || !metaSessionError(a.Error) {
 		return res, err
 	}
+	var body metaBody
+	if json.Unmarshal(r.Body, &body) != nil {
+		return res, err
+	}
+	key := r.Key + "/session2"
+	body.Session = oneSession(key, len(body.Payload.Data))
+	raw, merr := marshal(body)
+	if merr != nil {
+		return res, err
+	}
+	res2, _, err := mt.send(ctx, r, raw, key)
+	res2.Attempts += res.Attempts
+	res2.Retries += res.Retries
+	return res2, err
+}
+
+// send makes one call of r with body under idempotency key and reads the
+// answer.
+func (mt *Meta) send(ctx context.Context, r delivery.Request, body []byte, key string) (delivery.Result, metaAnswer, error) {
+	op := fmt.Sprintf("meta %s send %s", mt.cfg.Name, key)
+	h := delivery.CloneHeader(r.Header)
+	h.Set("Authorization", "Bearer "+mt.cfg.Token)
+	u := delivery.JoinURL(mt.cfg.BaseURL, r.Path)
+	if mt.cfg.AppSecret != "" {
+		u += "?" + url.Values{"appsecret_proof": {appSecretProof(mt.cfg.Token, mt.cfg.AppSecret)}}.Encode()
+	}
+	resp, err := mt.client.Do(ctx, delivery.Call{Method: r.Method, URL: u, Header: h, Body: body, IdempotencyKey: key})
+	res := delivery.Result{Status: resp.Status, Attempts: resp.Attempts, Retries: resp.Retries}
 	var a metaAnswer
+	if err != nil {
+		return res, a, err
+	}
 	jsonErr := json.Unmarshal(resp.Body, &a)
-	if resp.Status == http.StatusBadRequest && a.Error != nil {
-		return res, &delivery.Error{Kind: metaErrorKind(a.Error.Code), Op: op, Status: resp.Status,
-			Reason: fmt.Sprintf("(#%d/%d) %s", a.Error.Code, a.Error.ErrorSubcode, a.Error.Message)}
+	if resp.Status >= 400 && resp.Status < 500 && a.Error != nil && a.Error.Code != 0 {
+		e := &delivery.Error{Kind: metaErrorKind(a.Error), Op: op, Status: resp.Status,
+			Reason: fmt.Sprintf("(#%d/%d) %s", a.Error.Code, a.Error.ErrorSubcode, delivery.Excerpt([]byte(a.Error.Message), 200))}
+		if a.Error.ErrorUserTitle != "" {
+			e.Reason += " [" + a.Error.ErrorUserTitle + "]"
+		}
+		if e.Kind == delivery.Temporary {
+			e.RetryAfter = delivery.StatusError(op, resp).RetryAfter
+		}
+		return res, a, e
 	}
 	if resp.Status != http.StatusOK {
-		return res, delivery.StatusError(op, resp)
+		return res, a, delivery.StatusError(op, resp)
 	}
 	if jsonErr != nil {
-		return res, &delivery.Error{Kind: delivery.Temporary, Op: op, Status: resp.Status, Err: fmt.Errorf("read answer: %w", jsonErr)}
+		return res, a, &delivery.Error{Kind: delivery.Temporary, Op: op, Status: resp.Status, Err: fmt.Errorf("read answer: %w", jsonErr)}
+	}
+	var sent metaBody
+	if err := json.Unmarshal(body, &sent); err != nil || len(sent.Payload.Data) != len(r.Members) {
+		return res, a, &delivery.Error{Kind: delivery.Permanent, Op: op, Err: errors.New("request body does not hold one row per member")}
+	}
+	if a.NumReceived != len(sent.Payload.Data) {
+		mt.cfg.Delivery.Logger.Warn().Str("destination", mt.cfg.Name).Str("key", key).Int64("session", sent.Session.SessionID).
+			Int("sent", len(sent.Payload.Data)).Int("received", a.NumReceived).Msg("Meta received another number of rows than sent")
 	}
 	// Samples are keyed by an identifying value of the bad row; map them
 	// back through the rows' EMAIL and PHONE hashes.
 	refused := map[string]string{}
 	if len(a.InvalidEntrySamples) > 0 {
-		var body metaBody
-		if err := json.Unmarshal(r.Body, &body); err == nil && len(body.Payload.Data) == len(r.Members) {
-			for i, row := range body.Payload.Data {
-				for _, v := range row[:2] {
-					if why, bad := a.InvalidEntrySamples[v]; bad && v != "" {
-						refused[r.Members[i]] = why
-					}
+		for i, row := range sent.Payload.Data {
+			for _, v := range row[:min(2, len(row))] {
+				if why, bad := a.InvalidEntrySamples[v]; bad && v != "" {
+					refused[r.Members[i]] = why
 				}
 			}
 		}
 	}
 	if a.NumInvalidEntries > len(refused) {
-		mt.cfg.Delivery.Logger.Warn().Str("destination", mt.cfg.Name).Str("key", r.Key).Int("invalid", a.NumInvalidEntries).
+		mt.cfg.Delivery.Logger.Warn().Str("destination", mt.cfg.Name).Str("key", key).Int("invalid", a.NumInvalidEntries).
 			Int("identified", len(refused)).Msg("Meta reported invalid entries it did not sample; they count as accepted")
 	}
 	for _, k := range r.Members {
@@ -325,5 +502,5 @@ func (mt *Meta) Send(ctx context.Context, r delivery.Request) (delivery.Result, 
 			res.Accepted = append(res.Accepted, k)
 		}
 	}
-	return res, nil
+	return res, a, nil
 }

@@ -2,11 +2,11 @@ package adaudience
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/parcours/parcours/jobs/activate/delivery"
@@ -35,7 +35,7 @@ func TestMetaScenarios(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			return hashOf(rid)
+			return metaHashOf(rid)
 		},
 	})
 }
@@ -54,10 +54,10 @@ func TestMetaEncodeShape(t *testing.T) {
 	row := `["3ce6f3866c13320081cd44f40402527b94f4c2ef24ea1ee163e83650b8f04d01","8a3e7886c9335e82e02299fa3e87b46e2de3b0c63d56003e30a5029394a47661",` +
 		`"16b3f07f0ec2f9dd127b71dc2e6c791b7d93116a1c3bc99d057eaa7a8a077e73","67a42a846e98e3c1a96cd6ba14883a5ea05990cd93964ce8b832aa9497ca785c",` +
 		`"67ad8f41a7bb0a18c45f3efd8f6a32bdcd832bcf8f3f2eb44006c03d53076e18","3f089dbdff98360a35193e7d401b76b21f5c0d5d6fb76a28660aaaed83a4c3e3"]`
-	want := `{"payload":{"schema":["EMAIL","PHONE","FN","LN","COUNTRY","ZIP"],"data":[` + row + `]},"session":{"session_id":` +
+	want := `{"payload":{"schema":["EMAIL","PHONE","FN","LN","COUNTRY","ZIP"],"is_raw":true,"data":[` + row + `]},"session":{"session_id":` +
 		fmt.Sprint(sessionID("fb/s/2024-03-01/upsert/4")) + `,"batch_seq":1,"last_batch_flag":true,"estimated_num_total":1}}`
 	r := reqs[0]
-	if string(r.Body) != want || r.Method != http.MethodPost || r.Path != "v21.0/aud1/users" {
+	if string(r.Body) != want || r.Method != http.MethodPost || r.Path != DefaultMetaAPIVersion+"/aud1/users" {
 		t.Errorf("%s %s body\n%s\nwant\n%s", r.Method, r.Path, r.Body, want)
 	}
 	b.Op = delivery.OpRemove
@@ -81,13 +81,21 @@ func TestMetaSessionsAndLimit(t *testing.T) {
 	if err != nil || len(skipped) != 1 || skipped[0].Key != "k5" {
 		t.Fatal(err, skipped)
 	}
+	// Each request is a whole session of its own: parts fail, are
+	// dead-lettered and split independently.
 	var sizes []int
+	seen := map[int64]bool{}
 	for i, r := range reqs {
 		sizes = append(sizes, len(r.Members))
-		last := i == len(reqs)-1
-		if !strings.Contains(string(r.Body), fmt.Sprintf(`"batch_seq":%d,"last_batch_flag":%v,"estimated_num_total":20000`, i+1, last)) {
-			t.Errorf("request %d session fields wrong", i)
+		var body metaBody
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatal(err)
 		}
+		want := metaSession{SessionID: sessionID(r.Key), BatchSeq: 1, LastBatchFlag: true, EstimatedNumTotal: 10000}
+		if body.Session != want || want.SessionID <= 0 || seen[want.SessionID] {
+			t.Errorf("request %d session %+v, want %+v, distinct and positive", i, body.Session, want)
+		}
+		seen[want.SessionID] = true
 	}
 	if !reflect.DeepEqual(sizes, []int{10000, 10000}) {
 		t.Fatalf("sizes %v", sizes)
@@ -98,18 +106,25 @@ func TestMetaErrorCodes(t *testing.T) {
 	tests := []struct {
 		code int
 		want delivery.Kind
-	}{{17, delivery.Temporary}, {80003, delivery.Temporary}, {2, delivery.Temporary}, {190, delivery.Permanent}, {200, delivery.Permanent}, {100, delivery.Rejected}}
+		sub  int
+		msg  string
+	}{{17, delivery.Temporary, 1, "m"}, {80003, delivery.Temporary, 1, "m"}, {2, delivery.Temporary, 1, "m"}, {190, delivery.Permanent, 1, "m"},
+		{200, delivery.Permanent, 1, "m"}, {100, delivery.Rejected, 1, "m"},
+		// Request-level refusals are never split.
+		{100, delivery.Permanent, 1713230, "Invalid parameter"}, {100, delivery.Permanent, 33, "Object does not exist"},
+		{2650, delivery.Permanent, 0, "Failed to update the custom audience"}, {2663, delivery.Permanent, 0, "Terms of service has not been accepted"},
+		{100, delivery.Permanent, 0, "Invalid appsecret_proof provided in the API argument"}}
 	for _, tt := range tests {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprintf(w, `{"error":{"message":"m","type":"OAuthException","code":%d,"error_subcode":1,"fbtrace_id":"x"}}`, tt.code)
+			fmt.Fprintf(w, `{"error":{"message":%q,"type":"OAuthException","code":%d,"error_subcode":%d,"fbtrace_id":"x"}}`, tt.msg, tt.code, tt.sub)
 		}))
 		mt := newMeta(t, srv.URL, conntest.DeliveryConfig())
 		reqs, _, _ := mt.Encode(delivery.Batch{Destination: "fb", Segment: "s", Date: "2024-03-01", Op: delivery.OpUpsert,
 			Members: []delivery.Member{{Key: "a", Email: "a@example.com"}}})
 		_, err := mt.Send(context.Background(), reqs[0])
 		if got := delivery.KindOf(err); got != tt.want {
-			t.Errorf("code %d: kind %q, want %q (%v)", tt.code, got, tt.want, err)
+			t.Errorf("code %d/%d: kind %q, want %q (%v)", tt.code, tt.sub, got, tt.want, err)
 		}
 		srv.Close()
 	}

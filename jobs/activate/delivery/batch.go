@@ -46,6 +46,11 @@ type Member struct {
 	AdPersonalization bool
 	// Attributes are extra fields (merge fields, segment scores).
 	Attributes map[string]string
+	// Reason is why a removal happens, from the plan: erased, no_consent,
+	// suppressed, objected (the person's choices), left_segment or
+	// identifier_changed. A connector whose destination keeps people beyond
+	// one audience (an email list) acts on it; empty on upserts.
+	Reason string
 }
 
 // Batch is one unit of planned work for a destination: members of one

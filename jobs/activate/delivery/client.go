@@ -127,6 +127,13 @@ func NewClient(cfg Config) (*Client, error) {
 			if n, ok := r.Context().Value(attemptsKey{}).(*atomic.Int64); ok {
 				n.Store(int64(attempt + 1))
 			}
+			if prep, ok := r.Context().Value(prepareKey{}).(func(http.Header)); ok {
+				// retryablehttp copies the request shallowly between
+				// attempts: a fresh map keeps an earlier attempt's
+				// transport from reading headers being rewritten.
+				r.Header = r.Header.Clone()
+				prep(r.Header)
+			}
 			if attempt > 0 {
 				c.cfg.Logger.Debug().Str("destination", c.cfg.Destination).Str("method", r.Method).
 					Str("path", r.URL.Path).Int("attempt", attempt+1).Msg("retrying request")
@@ -145,6 +152,8 @@ func NewClient(cfg Config) (*Client, error) {
 func (c *Client) Config() Config { return c.cfg }
 
 type attemptsKey struct{}
+
+type prepareKey struct{}
 
 // checkRetry retries connection errors (not bad URLs or TLS failures, as
 // retryablehttp decides), 408, 429 and 5xx but 501, unless the destination
@@ -173,6 +182,9 @@ type Call struct {
 	Body   []byte
 	// IdempotencyKey is sent as the Idempotency-Key header; required.
 	IdempotencyKey string
+	// Prepare, when set, edits each attempt's headers just before it goes
+	// out (a webhook signature carries the attempt's own timestamp).
+	Prepare func(h http.Header)
 }
 
 // Response is a completed exchange, whatever its status.
@@ -195,6 +207,9 @@ func (c *Client) Do(ctx context.Context, call Call) (*Response, error) {
 	}
 	var attempts atomic.Int64
 	ctx = context.WithValue(ctx, attemptsKey{}, &attempts)
+	if call.Prepare != nil {
+		ctx = context.WithValue(ctx, prepareKey{}, call.Prepare)
+	}
 	req, err := retryablehttp.NewRequestWithContext(ctx, call.Method, call.URL, call.Body)
 	if err != nil {
 		return &Response{}, &Error{Kind: Permanent, Op: op, Err: err}

@@ -1,23 +1,46 @@
-// Package emaillist keeps an email platform's list in step with a segment,
-// in the style of the Mailchimp Marketing API 3.0 "batch subscribe or
-// unsubscribe" call (POST /3.0/lists/{list_id}, at most 500 members per
-// call, per-record errors in the answer). Upserts subscribe members and set
-// their merge fields; removals unsubscribe them, so the platform keeps the
-// unsubscription (use one list per segment: unsubscribing leaves the whole
-// list). A member erased from parcours is deleted permanently through its
-// subscriber hash (POST /3.0/lists/{list_id}/members/{hash}/actions/
-// delete-permanent), since its email is gone.
+// Package emaillist keeps a segment's membership in a Mailchimp audience
+// (list), through the Marketing API 3.0 (https://mailchimp.com/developer/
+// marketing/api/).
+//
+// Segment membership is a tag named after the segment, not the member's
+// subscription status: leaving a segment is not an unsubscribe.
+//
+//   - Joining: "Batch subscribe or unsubscribe" (POST /3.0/lists/{list_id},
+//     at most 500 members, update_existing) with status_if_new subscribed
+//     (the plan only sends members whose consent for the destination's
+//     purpose is valid) and the segment's tag. No status is sent, so an
+//     existing member's status — an opt-out made in Mailchimp, a pending
+//     double opt-in — is never overwritten.
+//   - Leaving: "Add or remove member tags" (POST /3.0/lists/{list_id}/
+//     members/{subscriber_hash}/tags) with the tag inactive. The member
+//     stays on the list with its status; nobody is unsubscribed or deleted.
+//
+// Why tags rather than a static segment (POST /lists/{id}/segments/{id}
+// with members_to_add/members_to_remove): a tag is named, so Encode stays
+// pure (a static segment needs its numeric id, known only by calling the
+// API); adding a tag rides in the batch subscribe call (500 members, one
+// change per member); removing it is keyed by subscriber hash, which still
+// works for a member whose email parcours erased (members_to_remove takes
+// emails); and setting a tag active or inactive twice changes nothing, so
+// a replayed call is harmless. The cost is one call per leaver.
+//
+// Opt-outs: the connector has no opt-out operation, because delivery.Batch
+// has none (a removal does not say why the member left). A real opt-out
+// would be a third op sending {"status":"unsubscribed"} for the member
+// (PUT /lists/{list_id}/members/{hash}), never a segment removal.
 package emaillist
 
 import (
 	"bytes"
 	"context"
 	"crypto/md5"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -29,15 +52,33 @@ import (
 // MaxBatch is Mailchimp's limit of members per batch call.
 const MaxBatch = 500
 
+// Authentication kinds (Marketing API "Fundamentals", authentication).
+const (
+	// AuthAPIKey sends the API key as the HTTP Basic password.
+	AuthAPIKey = "api_key"
+	// AuthOAuth sends an OAuth 2 access token as a Bearer token.
+	AuthOAuth = "oauth"
+)
+
+// basicUser is the Basic user name: Mailchimp accepts any string.
+const basicUser = "parcours"
+
+// statusIfNew is what a member new to the list becomes: the plan only
+// sends members holding a valid consent for the destination's purpose.
+const statusIfNew = "subscribed"
+
 // Config is one list.
 type Config struct {
 	Name string
-	// BaseURL is the API root (https://<dc>.api.mailchimp.com).
+	// BaseURL is the API root (https://<dc>.api.mailchimp.com); empty, it
+	// is taken from an API key's datacenter suffix (…-us6).
 	BaseURL string
 	// ListID is the audience (list) id.
 	ListID string
-	// Token is the API key or OAuth token, sent as a bearer token.
+	// Token is the API key or, with Auth oauth, the OAuth access token.
 	Token string
+	// Auth is AuthAPIKey (default) or AuthOAuth.
+	Auth string
 	// BatchSize caps members per call (default and maximum 500).
 	BatchSize int
 	Delivery  delivery.Config
@@ -49,20 +90,42 @@ type Connector struct {
 	client *delivery.Client
 }
 
+var dcSuffix = regexp.MustCompile(`-([a-z]+[0-9]+)$`)
+
+// Datacenter is the datacenter an API key names in its suffix ("us6" for
+// "…-us6"), "" when it names none.
+func Datacenter(apiKey string) string {
+	if m := dcSuffix.FindStringSubmatch(apiKey); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 // New validates cfg and builds the connector.
 func New(cfg Config) (*Connector, error) {
 	var errs []error
 	if cfg.Name == "" {
 		errs = append(errs, errors.New("name is required"))
 	}
-	if cfg.BaseURL == "" {
-		errs = append(errs, errors.New("base url is required"))
+	if cfg.Auth == "" {
+		cfg.Auth = AuthAPIKey
 	}
-	if cfg.ListID == "" || strings.ContainsAny(cfg.ListID, "/?# ") {
-		errs = append(errs, fmt.Errorf("list id %q: required, one path segment", cfg.ListID))
+	if cfg.Auth != AuthAPIKey && cfg.Auth != AuthOAuth {
+		errs = append(errs, fmt.Errorf("auth %q: want %s or %s", cfg.Auth, AuthAPIKey, AuthOAuth))
 	}
 	if cfg.Token == "" {
 		errs = append(errs, errors.New("token is required"))
+	}
+	if cfg.BaseURL == "" && cfg.Auth == AuthAPIKey && cfg.Token != "" {
+		if dc := Datacenter(cfg.Token); dc != "" {
+			cfg.BaseURL = "https://" + dc + ".api.mailchimp.com"
+		}
+	}
+	if cfg.BaseURL == "" {
+		errs = append(errs, errors.New("base url is required (or an API key ending in its datacenter, -us6)"))
+	}
+	if cfg.ListID == "" || strings.ContainsAny(cfg.ListID, "/?# ") {
+		errs = append(errs, fmt.Errorf("list id %q: required, one path segment", cfg.ListID))
 	}
 	if cfg.BatchSize < 0 || cfg.BatchSize > MaxBatch {
 		errs = append(errs, fmt.Errorf("batch size %d: want 1 to %d", cfg.BatchSize, MaxBatch))
@@ -113,17 +176,31 @@ func (c *Connector) RemoteID(m delivery.Member) (string, error) {
 	return SubscriberHash(e), nil
 }
 
+// Tag is the Mailchimp tag that stands for membership of segment.
+func Tag(segment string) string { return segment }
+
 // The batch call's body.
 type (
 	listMember struct {
-		EmailAddress string            `json:"email_address"`
-		EmailType    string            `json:"email_type,omitempty"`
-		Status       string            `json:"status"`
-		MergeFields  map[string]string `json:"merge_fields,omitempty"`
+		EmailAddress string `json:"email_address"`
+		EmailType    string `json:"email_type,omitempty"`
+		// Status is set only for an opt-out (unsubscribed): a join
+		// leaves an existing member's status alone (status_if_new).
+		Status      string            `json:"status,omitempty"`
+		StatusIfNew string            `json:"status_if_new,omitempty"`
+		MergeFields map[string]string `json:"merge_fields,omitempty"`
+		Tags        []string          `json:"tags,omitempty"`
 	}
 	batchBody struct {
 		Members        []listMember `json:"members"`
 		UpdateExisting bool         `json:"update_existing"`
+	}
+	tagChange struct {
+		Name   string `json:"name"`
+		Status string `json:"status"`
+	}
+	tagsBody struct {
+		Tags []tagChange `json:"tags"`
 	}
 )
 
@@ -149,43 +226,34 @@ func mergeFields(m delivery.Member) map[string]string {
 
 func (c *Connector) listPath() string { return "3.0/lists/" + c.cfg.ListID }
 
-// Encode implements delivery.Connector: batch calls of up to BatchSize
-// members, then, for a removal, one delete-permanent call per member known
-// only by its subscriber hash.
+// Encode implements delivery.Connector: an upsert is batch calls of up to
+// BatchSize members carrying the segment's tag; a removal is one tag call
+// per member, by subscriber hash, setting the tag inactive.
 func (c *Connector) Encode(b delivery.Batch) ([]delivery.Request, []delivery.Rejection, error) {
 	if err := b.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("emaillist %s: %w", c.cfg.Name, err)
 	}
-	var members []listMember
-	var keys, erased, hashes []string
+	key := delivery.IdempotencyKey(b)
+	tag := Tag(b.Segment)
 	var skipped []delivery.Rejection
-	status := "subscribed"
 	if b.Op == delivery.OpRemove {
-		status = "unsubscribed"
+		return c.encodeRemovals(b, key, tag)
 	}
+	var members []listMember
+	var keys []string
 	for _, m := range b.Members {
-		if m.Email == "" && b.Op == delivery.OpRemove && isMD5Hex(m.RemoteID) {
-			erased = append(erased, m.Key)
-			hashes = append(hashes, m.RemoteID)
-			continue
-		}
 		e, err := normalize.Email(m.Email)
 		if err != nil {
 			skipped = append(skipped, delivery.Rejection{Key: m.Key, Reason: "no_identifier: " + err.Error()})
 			continue
 		}
-		lm := listMember{EmailAddress: e, Status: status}
-		if b.Op == delivery.OpUpsert {
-			lm.EmailType, lm.MergeFields = "html", mergeFields(m)
-		}
-		members = append(members, lm)
+		members = append(members, listMember{EmailAddress: e, EmailType: "html", StatusIfNew: statusIfNew,
+			MergeFields: mergeFields(m), Tags: []string{tag}})
 		keys = append(keys, m.Key)
 	}
-	key := delivery.IdempotencyKey(b)
-	nBatch := (len(members) + c.cfg.BatchSize - 1) / c.cfg.BatchSize
-	n := nBatch + len(erased)
+	n := (len(members) + c.cfg.BatchSize - 1) / c.cfg.BatchSize
 	reqs := make([]delivery.Request, 0, n)
-	for i := range nBatch {
+	for i := range n {
 		lo, hi := i*c.cfg.BatchSize, min((i+1)*c.cfg.BatchSize, len(members))
 		r, err := c.batchRequest(delivery.PartKey(key, i, n), batchBody{Members: members[lo:hi], UpdateExisting: true}, keys[lo:hi])
 		if err != nil {
@@ -193,11 +261,80 @@ func (c *Connector) Encode(b delivery.Batch) ([]delivery.Request, []delivery.Rej
 		}
 		reqs = append(reqs, r)
 	}
-	for j, k := range erased {
-		reqs = append(reqs, delivery.Request{Key: delivery.PartKey(key, nBatch+j, n), Method: http.MethodPost,
-			Path: c.listPath() + "/members/" + hashes[j] + "/actions/delete-permanent", Header: http.Header{}, Members: []string{k}})
+	return reqs, skipped, nil
+}
+
+// encodeRemovals decides by why each member leaves (delivery.Member.Reason):
+//   - erased: delete-permanent, so the erasure reaches the list too (GDPR
+//     Art. 17(2) and 19: recipients are told); by hash, the email is gone;
+//   - no_consent, suppressed, objected: the person opted out of marketing,
+//     so the list unsubscribes them (batch call, status unsubscribed) and
+//     no other campaign of the list mails them;
+//   - anything else (left_segment, identifier_changed): the segment's tag
+//     is set inactive and the member stays subscribed, since leaving a
+//     segment is not an unsubscribe.
+func (c *Connector) encodeRemovals(b delivery.Batch, key, tag string) ([]delivery.Request, []delivery.Rejection, error) {
+	var skipped []delivery.Rejection
+	type call struct{ key, hash string }
+	var untag, erase []call
+	var outMembers []listMember
+	var outKeys []string
+	for _, m := range b.Members {
+		if optOut(m.Reason) {
+			if e, err := normalize.Email(m.Email); err == nil {
+				outMembers = append(outMembers, listMember{EmailAddress: e, EmailType: "html", Status: "unsubscribed"})
+				outKeys = append(outKeys, m.Key)
+				continue
+			}
+		}
+		// The remote id is the hash the list holds the member under,
+		// even when the email changed since.
+		h := m.RemoteID
+		if !isMD5Hex(h) {
+			e, err := normalize.Email(m.Email)
+			if err != nil {
+				skipped = append(skipped, delivery.Rejection{Key: m.Key, Reason: "no_identifier: " + err.Error()})
+				continue
+			}
+			h = SubscriberHash(e)
+		}
+		if m.Reason == "erased" {
+			erase = append(erase, call{m.Key, h})
+		} else {
+			untag = append(untag, call{m.Key, h})
+		}
+	}
+	nOut := (len(outMembers) + c.cfg.BatchSize - 1) / c.cfg.BatchSize
+	total := nOut + len(erase) + len(untag)
+	reqs := make([]delivery.Request, 0, total)
+	for i := range nOut {
+		lo, hi := i*c.cfg.BatchSize, min((i+1)*c.cfg.BatchSize, len(outMembers))
+		r, err := c.batchRequest(delivery.PartKey(key, len(reqs), total), batchBody{Members: outMembers[lo:hi], UpdateExisting: true}, outKeys[lo:hi])
+		if err != nil {
+			return nil, nil, err
+		}
+		reqs = append(reqs, r)
+	}
+	for _, e := range erase {
+		reqs = append(reqs, delivery.Request{Key: delivery.PartKey(key, len(reqs), total), Method: http.MethodPost,
+			Path: c.listPath() + "/members/" + e.hash + "/actions/delete-permanent", Header: http.Header{}, Members: []string{e.key}})
+	}
+	body, err := json.Marshal(tagsBody{Tags: []tagChange{{Name: tag, Status: "inactive"}}})
+	if err != nil {
+		return nil, nil, fmt.Errorf("emaillist %s: encode %s: %w", c.cfg.Name, key, err)
+	}
+	for _, u := range untag {
+		h := http.Header{}
+		h.Set("Content-Type", "application/json")
+		reqs = append(reqs, delivery.Request{Key: delivery.PartKey(key, len(reqs), total), Method: http.MethodPost,
+			Path: c.listPath() + "/members/" + u.hash + "/tags", Header: h, Body: body, Members: []string{u.key}})
 	}
 	return reqs, skipped, nil
+}
+
+// optOut tells the removal reasons that are the person's own choice.
+func optOut(reason string) bool {
+	return reason == "no_consent" || reason == "suppressed" || reason == "objected"
 }
 
 func (c *Connector) batchRequest(key string, body batchBody, keys []string) (delivery.Request, error) {
@@ -213,13 +350,17 @@ func (c *Connector) batchRequest(key string, body batchBody, keys []string) (del
 		Body: bytes.TrimRight(buf.Bytes(), "\n"), Members: slices.Clone(keys)}, nil
 }
 
+func isTagCall(r delivery.Request) bool { return strings.HasSuffix(r.Path, "/tags") }
+
+// isDelete recognises delete-permanent requests planned by earlier
+// versions, still sendable by apply.
 func isDelete(r delivery.Request) bool { return strings.HasSuffix(r.Path, "/actions/delete-permanent") }
 
 // Subset implements delivery.Splitter.
 func (c *Connector) Subset(r delivery.Request, keys []string) (delivery.Request, error) {
-	if isDelete(r) {
+	if isTagCall(r) || isDelete(r) {
 		if !slices.Equal(keys, r.Members) {
-			return delivery.Request{}, fmt.Errorf("emaillist %s: %s: a delete holds one member", c.cfg.Name, r.Key)
+			return delivery.Request{}, fmt.Errorf("emaillist %s: %s: a tag call holds one member", c.cfg.Name, r.Key)
 		}
 		return r, nil
 	}
@@ -243,16 +384,16 @@ func (c *Connector) Subset(r delivery.Request, keys []string) (delivery.Request,
 	return c.batchRequest(delivery.SubsetKey(r.Key, keys), sub, members)
 }
 
-// answer is a batch call's reply, or a problem document (RFC 7807 style)
-// on error.
+// answer is a batch call's reply (errors[] per member: email_address,
+// error, error_code), or a problem document on error (errors[] of field
+// and message for a 400's field errors).
 type answer struct {
 	Errors []struct {
 		EmailAddress string `json:"email_address"`
 		Error        string `json:"error"`
 		ErrorCode    string `json:"error_code"`
-		// Field and Message are a 400's field errors.
-		Field   string `json:"field"`
-		Message string `json:"message"`
+		Field        string `json:"field"`
+		Message      string `json:"message"`
 	} `json:"errors"`
 	Title  string `json:"title"`
 	Detail string `json:"detail"`
@@ -269,66 +410,139 @@ func fieldIndex(field string) (int, bool) {
 	return i, err == nil && i >= 0
 }
 
+// anEmail finds what looks like an email address in the destination's
+// messages ("x@y.z is already a list member"), which must not reach logs
+// or the sync log.
+var anEmail = regexp.MustCompile(`[^\s"'<>(),;:]+@[^\s"'<>(),;:]+`)
+
+func scrub(s string) string { return anEmail.ReplaceAllString(s, "<email>") }
+
+// ReasonCompliance is the rejection reason of a member Mailchimp holds in
+// compliance state (unsubscribed, bounced, under compliance review): it
+// cannot be subscribed through the API, so the rejection is final.
+const ReasonCompliance = "member_in_compliance_state: unsubscribed, bounced or under compliance review; only the person can re-subscribe"
+
+// memberReason is the rejection reason of one errors[] entry.
+func memberReason(code, msg string) string {
+	if strings.Contains(strings.ToLower(msg), "compliance state") {
+		return ReasonCompliance
+	}
+	return strings.TrimSpace(code + " " + scrub(msg))
+}
+
+// problem turns a non-2xx answer into an error: 400s about content are
+// Rejected (naming members when field errors say which), a 400 that is
+// not about content (a JSON parse error) and 401/403/404 (credentials,
+// wrong datacenter, unknown list) are Permanent for the whole request and
+// never split, 429 and 5xx Temporary. Reasons never quote an email.
+func (c *Connector) problem(op string, r delivery.Request, resp *delivery.Response) error {
+	var a answer
+	_ = json.Unmarshal(resp.Body, &a)
+	reason := strings.TrimSpace(scrub(strings.TrimSpace(a.Title + ": " + a.Detail)))
+	if a.Title == "" {
+		reason = scrub(delivery.Excerpt(resp.Body, 300))
+	}
+	if resp.Status == http.StatusBadRequest && a.Title != "JSON Parse Error" && !isTagCall(r) {
+		var bad []delivery.Rejection
+		for _, e := range a.Errors {
+			if i, ok := fieldIndex(e.Field); ok && i < len(r.Members) {
+				bad = append(bad, delivery.Rejection{Key: r.Members[i], Reason: memberReason("", e.Message)})
+			}
+		}
+		return &delivery.Error{Kind: delivery.Rejected, Op: op, Status: resp.Status, Reason: reason, Bad: bad}
+	}
+	e := delivery.StatusError(op, resp)
+	e.Reason = reason
+	if resp.Status == http.StatusBadRequest {
+		e.Kind = delivery.Permanent
+	}
+	return e
+}
+
+// authorize adds the credential: an API key as HTTP Basic password ("any
+// string" as user), an OAuth token as Bearer.
+func (c *Connector) authorize(h http.Header) {
+	if c.cfg.Auth == AuthOAuth {
+		h.Set("Authorization", "Bearer "+c.cfg.Token)
+		return
+	}
+	h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(basicUser+":"+c.cfg.Token)))
+}
+
 // Send implements delivery.Connector.
 func (c *Connector) Send(ctx context.Context, r delivery.Request) (delivery.Result, error) {
 	op := fmt.Sprintf("emaillist %s send %s", c.cfg.Name, r.Key)
 	h := delivery.CloneHeader(r.Header)
-	h.Set("Authorization", "Bearer "+c.cfg.Token)
+	c.authorize(h)
 	resp, err := c.client.Do(ctx, delivery.Call{Method: r.Method, URL: delivery.JoinURL(c.cfg.BaseURL, r.Path),
 		Header: h, Body: r.Body, IdempotencyKey: r.Key})
 	res := delivery.Result{Status: resp.Status, Attempts: resp.Attempts, Retries: resp.Retries}
 	if err != nil {
 		return res, err
 	}
-	if isDelete(r) {
-		// 404: already gone, which is what a removal wants.
-		if resp.Status == http.StatusNoContent || resp.Status == http.StatusOK || resp.Status == http.StatusNotFound {
+	if isTagCall(r) || isDelete(r) {
+		switch resp.Status {
+		case http.StatusNoContent, http.StatusOK:
 			res.Accepted = r.Members
 			return res, nil
+		case http.StatusNotFound:
+			// Not on the list: it holds no tag, which a removal wants;
+			// unless the list itself is unknown.
+			return c.checkList(ctx, op, r, res)
 		}
-		return res, delivery.StatusError(op, resp)
+		return res, c.problem(op, r, resp)
+	}
+	if resp.Status != http.StatusOK {
+		return res, c.problem(op, r, resp)
 	}
 	var a answer
-	jsonErr := json.Unmarshal(resp.Body, &a)
-	switch {
-	case resp.Status == http.StatusOK:
-		if jsonErr != nil {
-			return res, &delivery.Error{Kind: delivery.Temporary, Op: op, Status: resp.Status, Err: fmt.Errorf("read answer: %w", jsonErr)}
-		}
-		var body batchBody
-		if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Members) != len(r.Members) {
-			return res, &delivery.Error{Kind: delivery.Permanent, Op: op, Err: fmt.Errorf("decode request: %d members for %d keys (%v)", len(body.Members), len(r.Members), err)}
-		}
-		byEmail := map[string]string{}
-		for i, m := range body.Members {
-			byEmail[strings.ToLower(m.EmailAddress)] = r.Members[i]
-		}
-		refused := map[string]string{}
-		for _, e := range a.Errors {
-			if k, ok := byEmail[strings.ToLower(e.EmailAddress)]; ok {
-				refused[k] = strings.TrimSpace(e.ErrorCode + " " + e.Error)
-			}
-		}
-		for _, k := range r.Members {
-			if why, bad := refused[k]; bad {
-				res.Rejected = append(res.Rejected, delivery.Rejection{Key: k, Reason: why})
-			} else {
-				res.Accepted = append(res.Accepted, k)
-			}
-		}
-		return res, nil
-	case resp.Status == http.StatusBadRequest:
-		var bad []delivery.Rejection
-		for _, e := range a.Errors {
-			if i, ok := fieldIndex(e.Field); ok && i < len(r.Members) {
-				bad = append(bad, delivery.Rejection{Key: r.Members[i], Reason: e.Message})
-			}
-		}
-		reason := strings.TrimSpace(a.Title + ": " + a.Detail)
-		if a.Title == "" {
-			reason = delivery.Excerpt(resp.Body, 300)
-		}
-		return res, &delivery.Error{Kind: delivery.Rejected, Op: op, Status: resp.Status, Reason: reason, Bad: bad}
+	if err := json.Unmarshal(resp.Body, &a); err != nil {
+		return res, &delivery.Error{Kind: delivery.Temporary, Op: op, Status: resp.Status, Err: fmt.Errorf("read answer: %w", err)}
 	}
-	return res, delivery.StatusError(op, resp)
+	var body batchBody
+	if err := json.Unmarshal(r.Body, &body); err != nil || len(body.Members) != len(r.Members) {
+		return res, &delivery.Error{Kind: delivery.Permanent, Op: op, Err: fmt.Errorf("decode request: %d members for %d keys (%v)", len(body.Members), len(r.Members), err)}
+	}
+	byEmail := map[string]string{}
+	for i, m := range body.Members {
+		byEmail[strings.ToLower(m.EmailAddress)] = r.Members[i]
+	}
+	// errors[] names members; only they are taken out, the rest went in.
+	// None is retried or split: Mailchimp refused that member, not the call.
+	refused := map[string]string{}
+	for _, e := range a.Errors {
+		if k, ok := byEmail[strings.ToLower(e.EmailAddress)]; ok {
+			refused[k] = memberReason(e.ErrorCode, e.Error)
+		}
+	}
+	for _, k := range r.Members {
+		if why, bad := refused[k]; bad {
+			res.Rejected = append(res.Rejected, delivery.Rejection{Key: k, Reason: why})
+		} else {
+			res.Accepted = append(res.Accepted, k)
+		}
+	}
+	return res, nil
+}
+
+// checkList tells a member absent from the list (the tag call's goal is
+// met) from an unknown list (Permanent), both 404 on the tag call, with
+// "Get list info" (GET /3.0/lists/{list_id}).
+func (c *Connector) checkList(ctx context.Context, op string, r delivery.Request, res delivery.Result) (delivery.Result, error) {
+	h := http.Header{}
+	c.authorize(h)
+	resp, err := c.client.Do(ctx, delivery.Call{Method: http.MethodGet, URL: delivery.JoinURL(c.cfg.BaseURL, c.listPath()+"?fields=id"),
+		Header: h, IdempotencyKey: r.Key + "/list"})
+	res.Attempts += resp.Attempts
+	res.Retries += resp.Retries
+	if err != nil {
+		return res, err
+	}
+	if resp.Status == http.StatusOK {
+		res.Status = http.StatusNotFound
+		res.Accepted = r.Members
+		return res, nil
+	}
+	res.Status = resp.Status
+	return res, c.problem(op, r, resp)
 }

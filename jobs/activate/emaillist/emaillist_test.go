@@ -1,9 +1,7 @@
 package emaillist
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"reflect"
 	"testing"
 
@@ -24,7 +22,8 @@ func newConn(t *testing.T, base string, dc delivery.Config) *Connector {
 func TestScenarios(t *testing.T) {
 	conntest.Run(t, conntest.Target{
 		Platform: fakeserver.Mailchimp,
-		Audience: "list1",
+		// Segment membership is the segment's tag, not list membership.
+		Audience: fakeserver.TaggedAudience("list1", Tag(conntest.Segment)),
 		New: func(srv *fakeserver.Server, dc delivery.Config) (delivery.Connector, error) {
 			return newConn(t, srv.BaseURL(fakeserver.Mailchimp), dc), nil
 		},
@@ -62,13 +61,13 @@ func TestEncodeShape(t *testing.T) {
 	if len(skipped) != 1 || skipped[0].Key != "k2" {
 		t.Fatalf("skipped %v, want k2", skipped)
 	}
-	want := `{"members":[{"email_address":"a@example.com","email_type":"html","status":"subscribed","merge_fields":{"FNAME":"Zoë","PHONE":"+33612345678","TIER":"gold"}}],"update_existing":true}`
+	want := `{"members":[{"email_address":"a@example.com","email_type":"html","status_if_new":"subscribed","merge_fields":{"FNAME":"Zoë","PHONE":"+33612345678","TIER":"gold"},"tags":["s"]}],"update_existing":true}`
 	if len(reqs) != 1 || string(reqs[0].Body) != want || reqs[0].Path != "3.0/lists/list1" || !reflect.DeepEqual(reqs[0].Members, []string{"k1"}) {
 		t.Fatalf("requests %d, body\n%s\nwant\n%s", len(reqs), reqs[0].Body, want)
 	}
 
-	// A removal unsubscribes members with an email and deletes, by
-	// subscriber hash, those known only by it.
+	// A removal takes the segment's tag off, by subscriber hash, whether
+	// the member still has an email or is known only by the hash.
 	hash, err := c.RemoteID(b.Members[0])
 	if err != nil {
 		t.Fatal(err)
@@ -79,11 +78,13 @@ func TestEncodeShape(t *testing.T) {
 	if len(reqs) != 2 {
 		t.Fatalf("%d requests, want 2", len(reqs))
 	}
-	if want := `{"members":[{"email_address":"c@example.com","status":"unsubscribed"}],"update_existing":true}`; string(reqs[0].Body) != want {
-		t.Errorf("unsubscribe body %s, want %s", reqs[0].Body, want)
+	for i, h := range []string{SubscriberHash("c@example.com"), hash} {
+		if want := `{"tags":[{"name":"s","status":"inactive"}]}`; string(reqs[i].Body) != want || reqs[i].Path != "3.0/lists/list1/members/"+h+"/tags" {
+			t.Errorf("removal %d: %s %s, want %s", i, reqs[i].Path, reqs[i].Body, want)
+		}
 	}
-	if reqs[1].Path != "3.0/lists/list1/members/"+hash+"/actions/delete-permanent" || reqs[1].Key != "mc/s/2024-03-01/remove/2/p2" {
-		t.Errorf("delete request %s %s", reqs[1].Key, reqs[1].Path)
+	if reqs[1].Key != "mc/s/2024-03-01/remove/2/p2" {
+		t.Errorf("key %s", reqs[1].Key)
 	}
 }
 
@@ -109,19 +110,41 @@ func TestBatchLimit(t *testing.T) {
 	}
 }
 
-// TestDeleteOfAbsentMemberIsAccepted: deleting someone the list no longer
-// holds (404) is the state a removal wants.
-func TestDeleteOfAbsentMemberIsAccepted(t *testing.T) {
-	srv, err := fakeserver.New(fakeserver.Options{Token: conntest.Token})
-	if err != nil {
-		t.Fatal(err)
+// Why a member leaves decides the call: erased members are deleted for
+// good (by hash, their email is gone), opt-outs are unsubscribed, and a
+// member who only left the segment loses its tag and stays subscribed.
+func TestRemovalByReason(t *testing.T) {
+	c := newConn(t, "http://127.0.0.1:1", delivery.Config{})
+	hash := SubscriberHash("a@example.com")
+	tests := []struct {
+		reason   string
+		member   delivery.Member
+		wantPath string
+		wantBody string
+	}{
+		{"left_segment", delivery.Member{Key: "k", Email: "a@example.com", RemoteID: hash}, "3.0/lists/list1/members/" + hash + "/tags",
+			`{"tags":[{"name":"s","status":"inactive"}]}`},
+		{"identifier_changed", delivery.Member{Key: "k", Email: "b@example.com", RemoteID: hash}, "3.0/lists/list1/members/" + hash + "/tags",
+			`{"tags":[{"name":"s","status":"inactive"}]}`},
+		{"erased", delivery.Member{Key: "k", RemoteID: hash}, "3.0/lists/list1/members/" + hash + "/actions/delete-permanent", ""},
+		{"no_consent", delivery.Member{Key: "k", Email: "A@example.com", RemoteID: hash}, "3.0/lists/list1",
+			`{"members":[{"email_address":"a@example.com","email_type":"html","status":"unsubscribed"}],"update_existing":true}`},
+		{"objected", delivery.Member{Key: "k", Email: "a@example.com", RemoteID: hash}, "3.0/lists/list1",
+			`{"members":[{"email_address":"a@example.com","email_type":"html","status":"unsubscribed"}],"update_existing":true}`},
+		{"suppressed", delivery.Member{Key: "k", Email: "a@example.com", RemoteID: hash}, "3.0/lists/list1",
+			`{"members":[{"email_address":"a@example.com","email_type":"html","status":"unsubscribed"}],"update_existing":true}`},
 	}
-	defer srv.Close()
-	c := newConn(t, srv.BaseURL(fakeserver.Mailchimp), conntest.DeliveryConfig())
-	reqs, _, _ := c.Encode(delivery.Batch{Destination: "mc", Segment: "s", Date: "2024-03-01", Op: delivery.OpRemove,
-		Members: []delivery.Member{{Key: "gone", RemoteID: SubscriberHash("gone@example.com")}}})
-	res, err := c.Send(context.Background(), reqs[0])
-	if err != nil || res.Status != http.StatusNotFound || !reflect.DeepEqual(res.Accepted, []string{"gone"}) {
-		t.Fatalf("res %+v err %v", res, err)
+	for _, tt := range tests {
+		t.Run(tt.reason, func(t *testing.T) {
+			m := tt.member
+			m.Reason = tt.reason
+			reqs, skipped, err := c.Encode(delivery.Batch{Destination: "mc", Segment: "s", Date: "2024-03-01", Number: 1, Op: delivery.OpRemove, Members: []delivery.Member{m}})
+			if err != nil || len(skipped) != 0 || len(reqs) != 1 {
+				t.Fatalf("requests %d, skipped %v, err %v", len(reqs), skipped, err)
+			}
+			if reqs[0].Path != tt.wantPath || string(reqs[0].Body) != tt.wantBody || !reflect.DeepEqual(reqs[0].Members, []string{"k"}) {
+				t.Errorf("%s %s %s, want %s %s", reqs[0].Method, reqs[0].Path, reqs[0].Body, tt.wantPath, tt.wantBody)
+			}
+		})
 	}
 }

@@ -116,3 +116,17 @@ func (s *Server) Audiences(p Platform) []string {
 	slices.Sort(out)
 	return out
 }
+
+// isLowerHex64 tells a SHA-256 digest in lowercase hex, the form the ad
+// platforms take hashed identifiers in.
+func isLowerHex64(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !('0' <= s[i] && s[i] <= '9' || 'a' <= s[i] && s[i] <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,6 +1,6 @@
 // Package fakeserver is a real HTTP server on the loopback interface that
 // emulates the destinations parcours activates segments into — a generic
-// webhook, Google Ads Customer Match (OfflineUserDataJobService), Meta
+// webhook, Google Customer Match through the Data Manager API, Meta
 // Custom Audiences (/{audience_id}/users) and a Mailchimp-style list — and
 // keeps each audience's members, so tests can compare what a destination
 // ends up holding with the intended audience. It honours Idempotency-Key
@@ -13,9 +13,7 @@ package fakeserver
 
 import (
 	"bytes"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,7 +33,6 @@ type Platform string
 // Emulated platforms.
 const (
 	Webhook   Platform = "webhook"
-	Google    Platform = "google"
 	Meta      Platform = "meta"
 	Mailchimp Platform = "mailchimp"
 )
@@ -45,9 +42,17 @@ type Options struct {
 	// Token is the bearer token Google, Meta and Mailchimp endpoints
 	// require; empty accepts any.
 	Token string
-	// WebhookSecret checks the X-Parcours-Signature HMAC of webhook
-	// bodies; empty accepts any.
+	// WebhookSecret checks webhook requests the Standard Webhooks way
+	// (webhook.go); empty accepts any.
 	WebhookSecret string
+	// WebhookMaxBytes, when positive, refuses larger webhook bodies (413).
+	WebhookMaxBytes int
+	// Now is the server's clock for webhook timestamps (default
+	// time.Now), so tests can send a request "later".
+	Now func() time.Time
+	// MetaAppSecret, when set, makes Meta endpoints require a valid
+	// appsecret_proof (see meta_auth.go).
+	MetaAppSecret string
 }
 
 // Stats counts what the server saw.
@@ -78,8 +83,10 @@ type Server struct {
 	stats  Stats
 	done   map[string]stored
 	lists  map[string]*audience
-	jobs   map[string]*googleJob
-	jobSeq int
+	dm     dataManager
+	meta   metaState
+	// mailchimp is set by SetMailchimp (mailchimp_options.go).
+	mailchimp MailchimpOptions
 }
 
 // stored is the reply kept for an idempotency key.
@@ -108,16 +115,18 @@ func New(opts Options) (*Server, error) {
 		stats:   Stats{Faults: map[Fault]int{}},
 		done:    map[string]stored{},
 		lists:   map[string]*audience{},
-		jobs:    map[string]*googleJob{},
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /webhook/{name}", s.endpoint(Webhook, s.webhook))
-	mux.HandleFunc("POST /google/{ver}/customers/{cid}/offlineUserDataJobs:create", s.endpoint(Google, s.googleCreate))
-	mux.HandleFunc("POST /google/{ver}/customers/{cid}/offlineUserDataJobs/{jobop}", s.endpoint(Google, s.googleJobOp))
+	mux.HandleFunc("POST /datamanager/{ver}/audienceMembers:ingest", s.endpoint(DataManager, s.dataManagerIngest))
+	mux.HandleFunc("POST /datamanager/{ver}/audienceMembers:remove", s.endpoint(DataManager, s.dataManagerRemove))
+	mux.HandleFunc("GET /datamanager/{ver}/requestStatus:retrieve", s.endpoint(DataManager, s.dataManagerStatus))
 	mux.HandleFunc("POST /meta/{ver}/{audience}/users", s.endpoint(Meta, s.metaUsers))
 	mux.HandleFunc("DELETE /meta/{ver}/{audience}/users", s.endpoint(Meta, s.metaUsers))
 	mux.HandleFunc("POST /mailchimp/3.0/lists/{list}", s.endpoint(Mailchimp, s.mailchimpBatch))
 	mux.HandleFunc("POST /mailchimp/3.0/lists/{list}/members/{hash}/actions/delete-permanent", s.endpoint(Mailchimp, s.mailchimpDelete))
+	mux.HandleFunc("POST /mailchimp/3.0/lists/{list}/members/{hash}/tags", s.endpoint(Mailchimp, s.mailchimpTags))
+	mux.HandleFunc("GET /mailchimp/3.0/lists/{list}", s.endpoint(Mailchimp, s.mailchimpGetList))
 	s.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	go s.srv.Serve(ln)
 	return s, nil
@@ -168,6 +177,28 @@ func (s *Server) endpoint(p Platform, apply func(r *http.Request, body []byte) r
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading body: " + err.Error()})
 			return
 		}
+		if p == Mailchimp {
+			if rep, bad := s.mailchimpAuth(r); bad {
+				s.mu.Lock()
+				s.stats.Unauthorized++
+				s.mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(rep.status)
+				w.Write(rep.body)
+				return
+			}
+		}
+		if p == Meta {
+			if rep, bad := s.metaAuth(r); bad {
+				s.mu.Lock()
+				s.stats.Unauthorized++
+				s.mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(rep.status)
+				w.Write(rep.body)
+				return
+			}
+		}
 		if why := s.unauthorized(p, r, body); why != "" {
 			s.mu.Lock()
 			s.stats.Unauthorized++
@@ -194,6 +225,9 @@ func (s *Server) applyOnce(r *http.Request, body []byte, apply func(*http.Reques
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := r.Header.Get("Idempotency-Key")
+	if id := r.Header.Get("webhook-id"); id != "" {
+		key = id // a Standard Webhooks receiver dedupes on webhook-id
+	}
 	scope := r.Method + " " + r.URL.Path + " " + key
 	sum := sha256.Sum256(body)
 	if key != "" {
@@ -219,16 +253,10 @@ func (s *Server) applyOnce(r *http.Request, body []byte, apply func(*http.Reques
 
 func (s *Server) unauthorized(p Platform, r *http.Request, body []byte) string {
 	if p == Webhook {
-		if s.opts.WebhookSecret == "" {
-			return ""
-		}
-		mac := hmac.New(sha256.New, []byte(s.opts.WebhookSecret))
-		mac.Write(body)
-		want := "sha256=" + hex.EncodeToString(mac.Sum(nil))
-		if !hmac.Equal([]byte(r.Header.Get("X-Parcours-Signature")), []byte(want)) {
-			return "bad X-Parcours-Signature"
-		}
-		return ""
+		return s.webhookAuth(r, body)
+	}
+	if p == Mailchimp {
+		return "" // mailchimpAuth checked it: API keys go as HTTP Basic
 	}
 	if s.opts.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.opts.Token {
 		return "missing or wrong bearer token"

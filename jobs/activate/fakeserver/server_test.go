@@ -5,12 +5,13 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +22,13 @@ const secret = "s"
 func post(t *testing.T, url, key, body string) (*http.Response, []byte, error) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	// Standard Webhooks signature, stamped now (webhook.go).
+	id, ts := "msg_"+key, strconv.FormatInt(time.Now().Unix(), 10)
 	mac := hmac.New(sha256.New, []byte(secret))
-	mac.Write([]byte(body))
-	req.Header.Set("X-Parcours-Signature", "sha256="+hex.EncodeToString(mac.Sum(nil)))
+	mac.Write([]byte(id + "." + ts + "." + body))
+	req.Header.Set("webhook-id", id)
+	req.Header.Set("webhook-timestamp", ts)
+	req.Header.Set("webhook-signature", "v1,"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	req.Header.Set("Idempotency-Key", key)
 	req.Header.Set("Authorization", "Bearer tok")
 	// A fresh transport per call: no hidden retry on a reused connection.

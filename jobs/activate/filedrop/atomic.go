@@ -15,9 +15,11 @@ const chunkSize = 256 << 10
 // complete file: data goes to a hidden temporary file in the same folder
 // (same file system, so the rename is atomic), is fsynced, then renamed
 // over the final name, and the folder is fsynced so the rename survives a
-// crash. On any failure the temporary file is removed. failAfter, when
+// crash. The file gets mode before the rename, so the final name never
+// shows other permissions (CreateTemp makes it 0600; chmod ignores the
+// umask). On any failure the temporary file is removed. failAfter, when
 // positive, makes the write fail after that many bytes (tests).
-func writeAtomic(ctx context.Context, dir, name string, data []byte, failAfter int64) (err error) {
+func writeAtomic(ctx context.Context, dir, name string, data []byte, mode os.FileMode, failAfter int64) (err error) {
 	f, err := os.CreateTemp(dir, "."+name+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("create temporary file: %w", err)
@@ -43,6 +45,9 @@ func writeAtomic(ctx context.Context, dir, name string, data []byte, failAfter i
 		}
 		written += int64(n)
 		data = data[n:]
+	}
+	if err := f.Chmod(mode); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
 	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("fsync %s: %w", tmp, err)

@@ -6,7 +6,9 @@
 // file. Both are written atomically (hidden temporary name in the same
 // folder, fsync, rename), the manifest last: a collector that waits for
 // the manifest, or ignores dot-files, never sees a half-written file.
-// Sending the same batch again is a no-op.
+// Sending the same batch again is a no-op. Files get Config.FileMode
+// (default 0640: owner and the collector's group) before they are renamed
+// into place.
 package filedrop
 
 import (
@@ -55,7 +57,43 @@ type Config struct {
 	Outbox string
 	// Format is csv, jsonl or parquet.
 	Format string
-	Logger zerolog.Logger
+	// FileMode is the permission of dropped files and manifests (default
+	// DefaultFileMode); never world-writable, always owner-readable.
+	FileMode os.FileMode
+	Logger   zerolog.Logger
+}
+
+// DefaultFileMode lets the owner write and the collector's group read:
+// files hold personal data, so others get nothing.
+const DefaultFileMode os.FileMode = 0o640
+
+// ParseFileMode reads a configured mode such as "0640" (octal; "" is
+// DefaultFileMode) and checks it with CheckFileMode.
+func ParseFileMode(s string) (os.FileMode, error) {
+	if s == "" {
+		return DefaultFileMode, nil
+	}
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("file mode %q: want octal permission bits such as 0640", s)
+	}
+	m := os.FileMode(n)
+	return m, CheckFileMode(m)
+}
+
+// CheckFileMode refuses world-writable modes (anyone could alter a file
+// before it is collected) and modes the owner cannot read (a re-send
+// compares the file on disk to skip rewriting it).
+func CheckFileMode(m os.FileMode) error {
+	switch {
+	case m&^os.ModePerm != 0:
+		return fmt.Errorf("file mode %#o: permission bits only", m)
+	case m&0o002 != 0:
+		return fmt.Errorf("file mode %#o: must not be world-writable", m)
+	case m&0o400 == 0:
+		return fmt.Errorf("file mode %#o: the owner must be able to read", m)
+	}
+	return nil
 }
 
 // Connector is a file-drop destination.
@@ -76,6 +114,12 @@ func New(cfg Config) (*Connector, error) {
 	}
 	if cfg.Format != CSV && cfg.Format != JSONL && cfg.Format != Parquet {
 		errs = append(errs, fmt.Errorf("format %q: want csv, jsonl or parquet", cfg.Format))
+	}
+	if cfg.FileMode == 0 {
+		cfg.FileMode = DefaultFileMode
+	}
+	if err := CheckFileMode(cfg.FileMode); err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, fmt.Errorf("filedrop %s: %w", cfg.Name, err)
@@ -203,7 +247,7 @@ func (c *Connector) Send(ctx context.Context, r delivery.Request) (delivery.Resu
 	}
 	mbody = append(mbody, '\n')
 	final := filepath.Join(c.cfg.Outbox, r.Path)
-	if sameContent(final, r.Body) && sameContent(filepath.Join(c.cfg.Outbox, ManifestName(r.Path)), mbody) {
+	if c.same(final, r.Body) && c.same(filepath.Join(c.cfg.Outbox, ManifestName(r.Path)), mbody) {
 		c.cfg.Logger.Debug().Str("destination", c.cfg.Name).Str("file", r.Path).Msg("already delivered")
 		return accepted, nil
 	}
@@ -211,17 +255,22 @@ func (c *Connector) Send(ctx context.Context, r delivery.Request) (delivery.Resu
 		return delivery.Result{}, fsError(op, err)
 	}
 	accepted.Attempts = 1
-	if err := writeAtomic(ctx, c.cfg.Outbox, r.Path, r.Body, c.failAfter); err != nil {
+	if err := writeAtomic(ctx, c.cfg.Outbox, r.Path, r.Body, c.cfg.FileMode, c.failAfter); err != nil {
 		return delivery.Result{Attempts: 1}, fsError(op, err)
 	}
-	if err := writeAtomic(ctx, c.cfg.Outbox, ManifestName(r.Path), mbody, 0); err != nil {
+	if err := writeAtomic(ctx, c.cfg.Outbox, ManifestName(r.Path), mbody, c.cfg.FileMode, 0); err != nil {
 		return delivery.Result{Attempts: 1}, fsError(op, err)
 	}
 	c.cfg.Logger.Debug().Str("destination", c.cfg.Name).Str("file", r.Path).Int("rows", m.Rows).Msg("file dropped")
 	return accepted, nil
 }
 
-func sameContent(path string, want []byte) bool {
+// same says path holds want with the configured mode (a changed mode is
+// applied by rewriting, the same atomic way).
+func (c *Connector) same(path string, want []byte) bool {
+	if st, err := os.Stat(path); err != nil || st.Mode().Perm() != c.cfg.FileMode {
+		return false
+	}
 	got, err := os.ReadFile(path)
 	return err == nil && bytes.Equal(got, want)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -260,12 +261,15 @@ func TestReaderNeverSeesPartialFile(t *testing.T) {
 	v2, _, _ := c.Encode(batch(90000))
 	path := filepath.Join(c.cfg.Outbox, v1[0].Path)
 	var stop atomic.Bool
-	var reads, partial atomic.Int64
+	var reads, partial, badMode atomic.Int64
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for !stop.Load() {
+			if st, err := os.Stat(path); err == nil && st.Mode().Perm() != DefaultFileMode {
+				badMode.Add(1)
+			}
 			data, err := os.ReadFile(path)
 			if err != nil {
 				continue
@@ -293,6 +297,9 @@ func TestReaderNeverSeesPartialFile(t *testing.T) {
 	if partial.Load() != 0 {
 		t.Fatalf("%d of %d reads saw an incomplete file", partial.Load(), reads.Load())
 	}
+	if badMode.Load() != 0 {
+		t.Fatalf("%d looks saw the file with a mode other than %#o", badMode.Load(), DefaultFileMode)
+	}
 }
 
 func TestSendRefusesUnsafeNames(t *testing.T) {
@@ -315,5 +322,84 @@ func TestNewValidates(t *testing.T) {
 	}
 	if !strings.HasSuffix(FileName(small(), CSV), ".csv") {
 		t.Error("FileName extension")
+	}
+}
+
+// TestFileMode: files and manifests get the configured mode (0640 by
+// default; the temporary file starts 0600), a changed mode is applied on re-send, and
+// unsafe modes are refused.
+func TestFileMode(t *testing.T) {
+	for _, tc := range []struct {
+		conf string
+		want os.FileMode
+	}{{"", 0o640}, {"0640", 0o640}, {"600", 0o600}, {"0644", 0o644}, {"0440", 0o440}} {
+		mode, err := ParseFileMode(tc.conf)
+		if err != nil || mode != tc.want {
+			t.Fatalf("ParseFileMode(%q) = %#o %v, want %#o", tc.conf, mode, err, tc.want)
+		}
+		c, err := New(Config{Name: "crm", Outbox: filepath.Join(t.TempDir(), "outbox"), Format: CSV, FileMode: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs, _, _ := c.Encode(batch(3))
+		if _, err := c.Send(context.Background(), reqs[0]); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{reqs[0].Path, ManifestName(reqs[0].Path)} {
+			st, err := os.Stat(filepath.Join(c.cfg.Outbox, name))
+			if err != nil || st.Mode().Perm() != tc.want {
+				t.Errorf("mode %q: %s has %v (%v), want %#o", tc.conf, name, st.Mode().Perm(), err, tc.want)
+			}
+		}
+	}
+	// A mode changed in the config reaches files already dropped.
+	c := conn(t, CSV)
+	reqs, _, _ := c.Encode(batch(3))
+	c.Send(context.Background(), reqs[0])
+	c.cfg.FileMode = 0o600
+	if _, err := c.Send(context.Background(), reqs[0]); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(filepath.Join(c.cfg.Outbox, reqs[0].Path)); st.Mode().Perm() != 0o600 {
+		t.Errorf("after a mode change the file has %v, want 0600", st.Mode().Perm())
+	}
+	for _, bad := range []string{"0666", "0777", "0602", "0240", "1777", "0o640", "rw-r-----", "-1", "0x1a0"} {
+		if m, err := ParseFileMode(bad); err == nil {
+			t.Errorf("ParseFileMode(%q) = %#o, want an error", bad, m)
+		}
+	}
+	if _, err := New(Config{Name: "x", Outbox: "o", Format: CSV, FileMode: 0o666}); err == nil {
+		t.Error("New accepted a world-writable mode")
+	}
+}
+
+// TestCSVNeutralisesEveryCell: data cells and header cells (attribute names
+// come from customers too) that a spreadsheet would run are quoted as
+// text; plain numbers such as +1 or an E.164 phone are not formulas and
+// stay as they are.
+func TestCSVNeutralisesEveryCell(t *testing.T) {
+	b := delivery.Batch{Destination: "crm", Segment: "s", Date: "2024-03-01", Number: 1, Op: delivery.OpUpsert,
+		Members: []delivery.Member{{Key: "k1", Email: "@SUM(A1:A9)", FirstName: "=HYPERLINK(\"http://evil.example\",\"x\")",
+			LastName: "\tTAB", CountryCode: "\rCR", PostalCode: "-2+3",
+			Attributes: map[string]string{"=cmd|' /C calc'!A0": "+1", "plus": "+2*cmd", "neg": "-1e3"}}}}
+	reqs, _, err := conn(t, CSV).Encode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(reqs[0].Body)).ReadAll()
+	if err != nil || len(rows) != 2 {
+		t.Fatalf("%q %v", rows, err)
+	}
+	got := map[string]string{}
+	for i, h := range rows[0] {
+		got[h] = rows[1][i]
+	}
+	want := map[string]string{
+		"key": "k1", "email": "'@SUM(A1:A9)", "phone": "", "first_name": "'=HYPERLINK(\"http://evil.example\",\"x\")",
+		"last_name": "'\tTAB", "country_code": "'\rCR", "postal_code": "'-2+3",
+		"'=cmd|' /C calc'!A0": "+1", "plus": "'+2*cmd", "neg": "-1e3",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("cells\n%q\nwant\n%q", got, want)
 	}
 }

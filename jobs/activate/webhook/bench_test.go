@@ -88,8 +88,8 @@ func BenchmarkWebhookPush(b *testing.B) {
 	}
 }
 
-// BenchmarkWebhookEncode is the client side alone: encoding and signing
-// 1,000 batches of 1,000 members, no network.
+// BenchmarkWebhookEncode is the client side alone: encoding (signing is
+// Send's) 1,000 batches of 1,000 members, no network.
 func BenchmarkWebhookEncode(b *testing.B) {
 	batches := benchBatches()
 	c, err := New(Config{Name: "bench", URL: "http://127.0.0.1:1", Secret: "bench-secret", BatchSize: benchBatch})

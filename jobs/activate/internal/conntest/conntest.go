@@ -40,6 +40,15 @@ type Target struct {
 	// platforms that only see hashes; nil uses the "reject" substring in
 	// the member's email.
 	RefuseValues func(c delivery.Connector, m delivery.Member) []string
+	// Consent, when set, says which members the connector may upload
+	// (ad consent granted): the standard members then all have it, three
+	// members lacking it are added, and Encode must skip exactly those,
+	// with a reason, so the destination never holds them.
+	Consent func(m delivery.Member) bool
+	// UnnamedRejectIsPermanent says a refusal naming no record is a
+	// request-level error on this platform: the whole_unnamed scenarios
+	// then check such a request fails Permanent without being bisected.
+	UnnamedRejectIsPermanent bool
 }
 
 // Scenario is one fault setting.
@@ -151,6 +160,10 @@ func withBad(ms []delivery.Member) []delivery.Member {
 // Run runs every scenario against the target.
 func Run(t *testing.T, tg Target) {
 	for _, sc := range Scenarios() {
+		if tg.UnnamedRejectIsPermanent && sc.Faults.RejectMode == fakeserver.WholeUnnamed {
+			t.Run(sc.Name, func(t *testing.T) { runUnnamedPermanent(t, tg, sc) })
+			continue
+		}
 		t.Run(sc.Name, func(t *testing.T) { RunScenario(t, tg, sc) })
 	}
 }
@@ -173,6 +186,10 @@ func RunScenario(t *testing.T, tg Target, sc Scenario) {
 	if sc.Reject {
 		members = withBad(members)
 	}
+	var excluded []string
+	if tg.Consent != nil {
+		members, excluded = withConsent(tg, members)
+	}
 	faults := sc.Faults
 	if sc.Reject {
 		if tg.RefuseValues == nil {
@@ -192,7 +209,15 @@ func RunScenario(t *testing.T, tg Target, sc Scenario) {
 	for i, ch := range delivery.Chunk(members, 10) {
 		upserts = append(upserts, delivery.Batch{Destination: Destination, Segment: Segment, Date: Date, Number: i + 1, Op: delivery.OpUpsert, Members: ch})
 	}
-	up := sendAll(ctx, t, c, upserts)
+	up := sendAll(ctx, t, c, upserts, tg.Consent != nil)
+	if got := keysOf(up.Skipped); !slices.Equal(got, excluded) {
+		t.Errorf("skipped at encoding %v, want those without consent %v", up.Skipped, excluded)
+	}
+	for _, r := range up.Skipped {
+		if r.Reason == "" {
+			t.Errorf("exclusion of %s has no reason", r.Key)
+		}
+	}
 
 	var rm []delivery.Member
 	for i, m := range members {
@@ -208,7 +233,7 @@ func RunScenario(t *testing.T, tg Target, sc Scenario) {
 		}
 		rm = append(rm, m)
 	}
-	down := sendAll(ctx, t, c, []delivery.Batch{{Destination: Destination, Segment: Segment, Date: Date, Number: 1, Op: delivery.OpRemove, Members: rm}})
+	down := sendAll(ctx, t, c, []delivery.Batch{{Destination: Destination, Segment: Segment, Date: Date, Number: 1, Op: delivery.OpRemove, Members: rm}}, false)
 
 	// Who was accepted and refused.
 	var wantRejected []string
@@ -225,7 +250,7 @@ func RunScenario(t *testing.T, tg Target, sc Scenario) {
 			t.Errorf("rejection of %s has no reason", r.Key)
 		}
 	}
-	if n := len(up.Accepted) + len(up.Rejected); n != len(members) {
+	if n := len(up.Accepted) + len(up.Rejected) + len(up.Skipped); n != len(members) {
 		t.Errorf("upserts: %d accepted + %d rejected, want %d members accounted for", len(up.Accepted), len(up.Rejected), len(members))
 	}
 	if len(down.Rejected) != 0 || len(down.Accepted) != len(rm) {
@@ -265,6 +290,14 @@ func RunScenario(t *testing.T, tg Target, sc Scenario) {
 			t.Errorf("member %s: %d changes applied, want %d", m.Key, n, wantN)
 		}
 	}
+	// Nobody without consent was ever applied.
+	for _, m := range members {
+		if tg.Consent != nil && !tg.Consent(m) {
+			if n := srv.Applications(tg.Platform, tg.Audience, serverID(t, tg, c, m)); n != 0 {
+				t.Errorf("member %s without consent: %d changes applied", m.Key, n)
+			}
+		}
+	}
 	st := srv.Stats()
 	if sc.Retries && up.Retries+down.Retries+up.Runs+down.Runs-2 == 0 {
 		t.Errorf("no retry happened (stats %+v)", st)
@@ -296,14 +329,16 @@ func serverID(t *testing.T, tg Target, c delivery.Connector, m delivery.Member) 
 type Sent struct {
 	Accepted []string
 	Rejected []delivery.Rejection
-	Retries  int
+	// Skipped are the members Encode left out.
+	Skipped []delivery.Rejection
+	Retries int
 	// Runs is how many runs it took (1 when nothing was dead-lettered).
 	Runs int
 }
 
 // sendAll encodes the batches and delivers every request; requests that
 // fail temporarily are re-sent by the next "run", up to three runs.
-func sendAll(ctx context.Context, t *testing.T, c delivery.Connector, batches []delivery.Batch) Sent {
+func sendAll(ctx context.Context, t *testing.T, c delivery.Connector, batches []delivery.Batch, skipOK bool) Sent {
 	t.Helper()
 	var s Sent
 	var pending []delivery.Request
@@ -312,9 +347,10 @@ func sendAll(ctx context.Context, t *testing.T, c delivery.Connector, batches []
 		if err != nil {
 			t.Fatalf("encode %s: %v", delivery.IdempotencyKey(b), err)
 		}
-		if len(skipped) != 0 {
+		if len(skipped) != 0 && !skipOK {
 			t.Fatalf("encode %s skipped %v", delivery.IdempotencyKey(b), skipped)
 		}
+		s.Skipped = append(s.Skipped, skipped...)
 		pending = append(pending, reqs...)
 	}
 	// A request re-sent by a later run is accounted for by its last
@@ -358,4 +394,98 @@ func keysOf(rs []delivery.Rejection) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// withConsent gives every member both ad consent signals and adds three
+// members lacking one or both; it returns the keys of those, sorted.
+func withConsent(tg Target, ms []delivery.Member) ([]delivery.Member, []string) {
+	out := slices.Clone(ms)
+	for i := range out {
+		out[i].AdUserData, out[i].AdPersonalization = true, true
+	}
+	extra := Members(len(ms) + 3)[len(ms):]
+	for i, c := range [][2]bool{{true, false}, {false, true}, {false, false}} {
+		extra[i].AdUserData, extra[i].AdPersonalization = c[0], c[1]
+	}
+	out = append(out, extra...)
+	var excluded []string
+	for _, m := range out {
+		if !tg.Consent(m) {
+			excluded = append(excluded, m.Key)
+		}
+	}
+	sort.Strings(excluded)
+	return out, excluded
+}
+
+// runUnnamedPermanent: each request holding a refused member is refused
+// with an answer naming no record. Where that is a request-level error,
+// the request must fail Permanent with no subset sent (no bisection of a
+// batch for a fault no record caused), the other requests must go
+// through, and the destination must hold exactly their members.
+func runUnnamedPermanent(t *testing.T, tg Target, sc Scenario) {
+	srv, err := fakeserver.New(fakeserver.Options{Token: Token, WebhookSecret: Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := tg.New(srv, DeliveryConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := withBad(Members(40))
+	if tg.Consent != nil {
+		members, _ = withConsent(tg, members)
+	}
+	faults := sc.Faults
+	bad := map[string]bool{}
+	for i, m := range members {
+		if !badIndex(i) {
+			continue
+		}
+		bad[m.Key] = true
+		if tg.RefuseValues == nil {
+			faults.RejectSubstring = "reject"
+		} else {
+			faults.RejectValues = append(faults.RejectValues, tg.RefuseValues(c, m)...)
+		}
+	}
+	srv.SetFaults(faults)
+	byKey := map[string]delivery.Member{}
+	for _, m := range members {
+		byKey[m.Key] = m
+	}
+	ctx := context.Background()
+	var want []string
+	for i, ch := range delivery.Chunk(members, 10) {
+		reqs, _, err := c.Encode(delivery.Batch{Destination: Destination, Segment: Segment, Date: Date, Number: i + 1, Op: delivery.OpUpsert, Members: ch})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range reqs {
+			var out delivery.Outcome
+			for run := 0; run < 3; run++ {
+				out, err = delivery.Deliver(ctx, c, r)
+				if delivery.KindOf(err) != delivery.Temporary {
+					break
+				}
+			}
+			if slices.ContainsFunc(r.Members, func(k string) bool { return bad[k] }) {
+				if delivery.KindOf(err) != delivery.Permanent || out.Splits != 0 || len(out.Accepted) != 0 {
+					t.Errorf("%s: kind %q, %d subsets sent, %d accepted; want permanent, none, none (%v)", r.Key, delivery.KindOf(err), out.Splits, len(out.Accepted), err)
+				}
+				continue
+			}
+			if err != nil {
+				t.Fatalf("deliver %s: %v", r.Key, err)
+			}
+			for _, k := range out.Accepted {
+				want = append(want, serverID(t, tg, c, byKey[k]))
+			}
+		}
+	}
+	sort.Strings(want)
+	if got := srv.Audience(tg.Platform, tg.Audience); !slices.Equal(got, want) {
+		t.Errorf("destination holds %d members, want %d\n got %v\nwant %v", len(got), len(want), got, want)
+	}
 }
