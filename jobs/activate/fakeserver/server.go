@@ -177,33 +177,13 @@ func (s *Server) endpoint(p Platform, apply func(r *http.Request, body []byte) r
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "reading body: " + err.Error()})
 			return
 		}
-		if p == Mailchimp {
-			if rep, bad := s.mailchimpAuth(r); bad {
-				s.mu.Lock()
-				s.stats.Unauthorized++
-				s.mu.Unlock()
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(rep.status)
-				w.Write(rep.body)
-				return
-			}
-		}
-		if p == Meta {
-			if rep, bad := s.metaAuth(r); bad {
-				s.mu.Lock()
-				s.stats.Unauthorized++
-				s.mu.Unlock()
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(rep.status)
-				w.Write(rep.body)
-				return
-			}
-		}
-		if why := s.unauthorized(p, r, body); why != "" {
+		if rep, bad := s.refuse(p, r, body); bad {
 			s.mu.Lock()
 			s.stats.Unauthorized++
 			s.mu.Unlock()
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": why})
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(rep.status)
+			w.Write(rep.body)
 			return
 		}
 		rep := s.applyOnce(r, body, apply)
@@ -251,12 +231,24 @@ func (s *Server) applyOnce(r *http.Request, body []byte, apply func(*http.Reques
 	return rep
 }
 
+// refuse is the one authentication check of every endpoint: Mailchimp and
+// Meta answer in their own error formats, the others with a plain 401.
+func (s *Server) refuse(p Platform, r *http.Request, body []byte) (reply, bool) {
+	switch p {
+	case Mailchimp:
+		return s.mailchimpAuth(r)
+	case Meta:
+		return s.metaAuth(r)
+	}
+	if why := s.unauthorized(p, r, body); why != "" {
+		return jsonReply(http.StatusUnauthorized, map[string]string{"error": why}), true
+	}
+	return reply{}, false
+}
+
 func (s *Server) unauthorized(p Platform, r *http.Request, body []byte) string {
 	if p == Webhook {
 		return s.webhookAuth(r, body)
-	}
-	if p == Mailchimp {
-		return "" // mailchimpAuth checked it: API keys go as HTTP Basic
 	}
 	if s.opts.Token != "" && r.Header.Get("Authorization") != "Bearer "+s.opts.Token {
 		return "missing or wrong bearer token"
