@@ -183,7 +183,8 @@ type Destination struct {
 	Name string `yaml:"name" json:"name"`
 	// Type is webhook | filedrop | google_data_manager | meta_ads | email_list.
 	Type string `yaml:"type" json:"type"`
-	// URL is the remote base URL (not for filedrop).
+	// URL is the remote base URL (not for filedrop; optional for an
+	// email_list whose API key ends in its datacenter).
 	URL string `yaml:"url" json:"url,omitempty"`
 	// Outbox is the folder a filedrop writes into; Format csv | jsonl | parquet.
 	Outbox string `yaml:"outbox" json:"outbox,omitempty"`
@@ -195,8 +196,9 @@ type Destination struct {
 	// Audience, the email platform's list, the Google Customer Match user
 	// list (digits).
 	AudienceID string `yaml:"audience_id" json:"audience_id,omitempty"`
-	// CustomerID is the Google Ads account (digits), DeveloperTokenEnv
-	// the variable holding its developer token (google_ads only).
+	// CustomerID is the Google Ads account (digits). DeveloperTokenEnv is
+	// read only to refuse it: the Data Manager API takes OAuth alone, and
+	// a config still carrying it was written for the removed google_ads.
 	CustomerID        string `yaml:"customer_id" json:"customer_id,omitempty"`
 	DeveloperTokenEnv string `yaml:"developer_token_env" json:"developer_token_env,omitempty"`
 	// AppSecretEnv names the variable holding the Meta app secret, from
@@ -614,7 +616,9 @@ func (a *Activation) validate() []string {
 			errs = append(errs, at+": type google_ads (Google Ads API OfflineUserDataJobService) was removed: since 1 April 2026 Google refuses Customer Match uploads"+
 				" from developer tokens not allowlisted; use type google_data_manager with url https://datamanager.googleapis.com (same customer_id and audience_id; no developer_token_env)")
 		case "webhook", "google_data_manager", "meta_ads", "email_list":
-			if d.URL == "" {
+			// A Mailchimp API key names its datacenter (…-us6), from which
+			// the connector takes the URL; an OAuth token does not.
+			if d.URL == "" && (d.Type != "email_list" || d.Auth == "oauth") {
 				errs = append(errs, at+": url: required for "+d.Type)
 			}
 			if d.SecretEnv == "" {
