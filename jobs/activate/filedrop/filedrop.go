@@ -251,7 +251,7 @@ func (c *Connector) Send(ctx context.Context, r delivery.Request) (delivery.Resu
 		c.cfg.Logger.Debug().Str("destination", c.cfg.Name).Str("file", r.Path).Msg("already delivered")
 		return accepted, nil
 	}
-	if err := os.MkdirAll(c.cfg.Outbox, 0o755); err != nil {
+	if err := c.makeOutbox(); err != nil {
 		return delivery.Result{}, fsError(op, err)
 	}
 	accepted.Attempts = 1
@@ -263,6 +263,32 @@ func (c *Connector) Send(ctx context.Context, r delivery.Request) (delivery.Resu
 	}
 	c.cfg.Logger.Debug().Str("destination", c.cfg.Name).Str("file", r.Path).Int("rows", m.Rows).Msg("file dropped")
 	return accepted, nil
+}
+
+// makeOutbox creates a missing outbox with DirMode(FileMode): parcours
+// runs under umask 077, which would leave a new folder 0700 and the
+// collector's group unable to reach files it may read. A folder that
+// already exists is the operator's, and keeps its mode.
+func (c *Connector) makeOutbox() error {
+	if _, err := os.Stat(c.cfg.Outbox); err == nil || !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.MkdirAll(c.cfg.Outbox, 0o700); err != nil {
+		return err
+	}
+	return os.Chmod(c.cfg.Outbox, DirMode(c.cfg.FileMode))
+}
+
+// DirMode is the mode of an outbox folder parcours creates: the file mode
+// with search (x) added wherever it lets a class read.
+func DirMode(file os.FileMode) os.FileMode {
+	m := file & os.ModePerm
+	for _, r := range []os.FileMode{0o400, 0o040, 0o004} {
+		if m&r != 0 {
+			m |= r >> 2
+		}
+	}
+	return m
 }
 
 // same says path holds want with the configured mode (a changed mode is

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -351,6 +352,40 @@ func TestFileMode(t *testing.T) {
 				t.Errorf("mode %q: %s has %v (%v), want %#o", tc.conf, name, st.Mode().Perm(), err, tc.want)
 			}
 		}
+	}
+	// parcours runs under umask 077: the outbox it creates still lets the
+	// group the file mode names reach the files; one that exists keeps
+	// the operator's mode.
+	old := syscall.Umask(0o077)
+	defer syscall.Umask(old)
+	for _, tc := range []struct{ file, dir os.FileMode }{{0o640, 0o750}, {0o600, 0o700}, {0o644, 0o755}, {0o440, 0o550}} {
+		outbox := filepath.Join(t.TempDir(), "new", "outbox")
+		c, err := New(Config{Name: "crm", Outbox: outbox, Format: CSV, FileMode: tc.file})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reqs, _, _ := c.Encode(batch(3))
+		if _, err := c.Send(context.Background(), reqs[0]); err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(outbox); err != nil || st.Mode().Perm() != tc.dir {
+			t.Errorf("file mode %#o: new outbox has %v (%v), want %#o", tc.file, st.Mode().Perm(), err, tc.dir)
+		}
+	}
+	mine := filepath.Join(t.TempDir(), "mine")
+	if err := os.Mkdir(mine, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := New(Config{Name: "crm", Outbox: mine, Format: CSV})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs2, _, _ := c2.Encode(batch(3))
+	if _, err := c2.Send(context.Background(), reqs2[0]); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(mine); st.Mode().Perm() != 0o700 {
+		t.Errorf("an existing outbox changed mode to %v", st.Mode().Perm())
 	}
 	// A mode changed in the config reaches files already dropped.
 	c := conn(t, CSV)
