@@ -30,8 +30,9 @@ path ("a > b > c", separator --sep), total_conversions, and optionally
 total_conversion_value and total_null. Prints, per model and channel, the
 credited conversions and value: first touch, last touch, linear, time decay
 (--half-life, in touches), position-based 40/20/40, Markov removal effect
-(--order, 1 to 3, solved exactly) and Shapley (additive, and on conversion
-rates, exact up to 20 channels).`,
+(--order, 1 to 3, solved exactly) and the additive Shapley value. Every
+model's credits are non-negative and add up to the file's conversions and
+value.`,
 		Example: `  parcours attribution --paths paths.csv
   parcours attribution --paths Data.csv --delim ';' --order 1,2,3 --json`,
 		Args: cobra.NoArgs,
@@ -60,8 +61,7 @@ rates, exact up to 20 channels).`,
 					return orchestration.Usage("--order %d: want 1 to %d", k, attribution.MaxMarkovOrder)
 				}
 			}
-			credits, err := attribution.RunAll(ctx, paths, attribution.Config{HalfLife: o.halfLife, MarkovOrders: o.orders,
-				Shapley: attribution.ShapleyOptions{Seed: o.seed}})
+			credits, err := attribution.RunAll(ctx, paths, attribution.Config{HalfLife: o.halfLife, MarkovOrders: o.orders})
 			if err != nil {
 				return fmt.Errorf("%s: %w", o.paths, err)
 			}
@@ -124,7 +124,10 @@ rates, exact up to 20 channels).`,
 	f.StringVar(&o.delim, "delim", ",", "field delimiter of the file")
 	f.Float64Var(&o.halfLife, "half-life", attribution.DefaultHalfLife, "time-decay half-life, in touches before the conversion")
 	f.IntSliceVar(&o.orders, "order", []int{1, 2, 3}, "Markov orders")
-	f.Uint64Var(&o.seed, "seed", 1, "seed of the Monte-Carlo Shapley past 20 channels")
+	f.Uint64Var(&o.seed, "seed", 1, "")
+	// Kept so that existing scripts still run: it seeded the removed
+	// conversion-rate Shapley value, and nothing is sampled any more.
+	_ = f.MarkDeprecated("seed", "nothing is sampled since the conversion-rate Shapley value was removed")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object")
 	return c
 }

@@ -51,47 +51,12 @@ func BenchmarkMarkovOrder3(b *testing.B) {
 	}
 }
 
-func BenchmarkShapleyExact(b *testing.B) {
-	for _, n := range []int{8, 12, 16, 20} {
-		b.Run(fmt.Sprintf("channels=%d", n), func(b *testing.B) {
-			paths := benchPaths(1, n, 50000)
-			ctx := context.Background()
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := ShapleyConversionRate(ctx, paths, ShapleyOptions{}); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
-}
-
-func BenchmarkShapleySampled24(b *testing.B) {
+func BenchmarkShapleyAdditive(b *testing.B) {
 	paths := benchPaths(1, 24, 50000)
-	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := ShapleyConversionRate(ctx, paths, ShapleyOptions{Seed: 1}); err != nil {
+		if _, err := ShapleyAdditive(paths); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkShapleyEnumeration times the 2^n enumeration alone, without
-// grouping the paths, to show its growth with the channel count.
-func BenchmarkShapleyEnumeration(b *testing.B) {
-	for _, n := range []int{8, 12, 16, 20} {
-		b.Run(fmt.Sprintf("channels=%d", n), func(b *testing.B) {
-			paths := benchPaths(1, n, 50000)
-			_, idx := channelIndex(paths)
-			sets := channelSets(paths, idx)
-			ctx := context.Background()
-			b.ResetTimer()
-			for b.Loop() {
-				if _, err := shapleyExact(ctx, n, sets); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
 	}
 }

@@ -63,7 +63,4 @@ func TestCancelledContext(t *testing.T) {
 	if _, err := Markov(ctx, threeChannel(), 1); !errors.Is(err, context.Canceled) {
 		t.Errorf("markov error = %v, want context.Canceled", err)
 	}
-	if _, err := ShapleyConversionRate(ctx, threeChannel(), ShapleyOptions{}); !errors.Is(err, context.Canceled) {
-		t.Errorf("shapley error = %v, want context.Canceled", err)
-	}
 }

@@ -17,7 +17,6 @@ type Config struct {
 	Position *PositionParams
 	// MarkovOrders nil means orders 1, 2 and 3.
 	MarkovOrders []int
-	Shapley      ShapleyOptions
 }
 
 // RunAll runs every model over paths and returns one tidy table sorted by
@@ -57,11 +56,6 @@ func RunAll(ctx context.Context, paths []Path, cfg Config) ([]Credit, error) {
 		}
 		out = append(out, res.Credits...)
 	}
-	sh, err := ShapleyConversionRate(ctx, paths, cfg.Shapley)
-	if err != nil {
-		return nil, fmt.Errorf("run all: %w", err)
-	}
-	out = append(out, sh.Credits...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Model != out[j].Model {
 			return out[i].Model < out[j].Model

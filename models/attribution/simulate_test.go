@@ -78,10 +78,6 @@ func TestSimulatedRanking(t *testing.T) {
 			r, err := Markov(ctx, paths, 2)
 			return r.Credits, err
 		},
-		"shapley conversion rate": func() ([]Credit, error) {
-			r, err := ShapleyConversionRate(ctx, paths, ShapleyOptions{})
-			return r.Credits, err
-		},
 		"markov order 3": func() ([]Credit, error) {
 			r, err := Markov(ctx, paths, 3)
 			return r.Credits, err

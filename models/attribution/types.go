@@ -29,14 +29,13 @@ type Credit struct {
 
 // Model names used in Credit.Model.
 const (
-	ModelFirstTouch            = "first_touch"
-	ModelLastTouch             = "last_touch"
-	ModelLinear                = "linear"
-	ModelTimeDecay             = "time_decay"
-	ModelPositionBased         = "position_based"
-	ModelMarkovPrefix          = "markov_order_"
-	ModelShapleyAdd            = "shapley_additive"
-	ModelShapleyConversionRate = "shapley_conversion_rate"
+	ModelFirstTouch    = "first_touch"
+	ModelLastTouch     = "last_touch"
+	ModelLinear        = "linear"
+	ModelTimeDecay     = "time_decay"
+	ModelPositionBased = "position_based"
+	ModelMarkovPrefix  = "markov_order_"
+	ModelShapleyAdd    = "shapley_additive"
 )
 
 // validate checks that a path set is usable by every model.
