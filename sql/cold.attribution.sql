@@ -1,16 +1,58 @@
 -- cold.attribution: conversions and revenue credited to each channel by
--- each attribution model, per month, computed from the k-anonymous
--- cold.conversion_paths (so it covers everyone, consented or not, and
--- holds no identifier). customers is a lower bound: the largest path cell
--- that credits the channel, itself at least k customers.
+-- each attribution model, per month. The models run on the complete path
+-- counts of everyone, consented or not, rare paths included (the summed
+-- ops.cold_contrib_conversion_paths, which hold no identifier), not on the
+-- k-anonymous cold.conversion_paths, whose pooled '(other)' paths have no
+-- sequence. Only per-channel credits are published, each backed by at
+-- least k distinct converting customers whose paths hold the channel;
+-- channels under k are summed into one 'other channels' row (published
+-- when its own distinct converting customers reach k, withheld and
+-- counted in cold.suppressed_cells otherwise). '(unattributed)' holds the
+-- conversions without any touch in their lookback window.
 -- grain: one row per (month, model, channel)
 
 -- name: create
 CREATE TABLE IF NOT EXISTS cold.attribution (
     month        DATE NOT NULL,
-    model        VARCHAR NOT NULL,   -- first_touch | last_touch | linear | time_decay | position_based | markov_order_1..3 | shapley_additive | shapley_conversion_rate
-    channel      VARCHAR NOT NULL,
+    model        VARCHAR NOT NULL,   -- first_touch | last_touch | linear | time_decay | position_based | markov_order_1..3 | shapley_additive
+    channel      VARCHAR NOT NULL,   -- a channel, 'other channels' (those under k) or '(unattributed)' (no touch)
     conversions  DOUBLE NOT NULL,    -- credited conversions
     value        DOUBLE NOT NULL,    -- credited revenue
-    customers    BIGINT NOT NULL     -- at least this many distinct customers behind the row
+    customers    BIGINT NOT NULL     -- distinct converting customers whose paths hold the channel (at least k)
 );
+
+-- name: paths
+-- Every path of every month, the rare ones included: the input of the models.
+SELECT month, path, CAST(sum(conversions) AS DOUBLE), CAST(sum(value) AS DOUBLE), CAST(sum(nulls) AS DOUBLE)
+FROM ops.cold_contrib_conversion_paths
+WHERE path <> '*'
+GROUP BY month, path
+ORDER BY month, path;
+
+-- name: converters
+-- Distinct converting customers per month and channel on their paths.
+SELECT month, channel, sum(customers)
+FROM ops.cold_contrib_path_channels
+GROUP BY month, channel
+ORDER BY month, channel;
+
+-- name: pooled_converters
+-- Distinct converting customers of a month's channels under k, together:
+-- exact while the ledger still holds the month (until lookback + late_days
+-- after it); NULL once pruned, when the figure published before stands.
+SELECT count(DISTINCT member), count(*)
+FROM ops.cold_ledger
+WHERE cold_table = 'conversion_paths'
+  AND cell IN (SELECT concat_ws('|', CAST($month AS DATE), '#converting', c) FROM unnest(CAST($channels AS VARCHAR[])) t(c));
+
+-- name: pooled_before
+-- The 'other channels' customers each month published last time.
+SELECT month, max(customers) FROM cold.attribution WHERE channel = 'other channels' GROUP BY month;
+
+-- name: clear
+DELETE FROM cold.attribution;
+DELETE FROM cold.suppressed_cells WHERE cold_table = 'attribution';
+
+-- name: suppressed
+INSERT INTO cold.suppressed_cells
+SELECT 'attribution', $k, (SELECT count(*) FROM cold.attribution), $rolled, $suppressed, CAST($date AS DATE);

@@ -34,12 +34,21 @@ CREATE TABLE IF NOT EXISTS ops.cold_closed_months (
 );
 CREATE TABLE IF NOT EXISTS cold.conversion_paths (
     month        DATE NOT NULL,
-    path         VARCHAR NOT NULL,  -- 'paid_search > email > store', or '(other)': pooled paths under k
-    touches      INTEGER NOT NULL,  -- 0 for '(other)'
+    path         VARCHAR NOT NULL,  -- 'paid_search > email > store'; '(no touch)': conversions without any; '(other)': pooled paths under k
+    touches      INTEGER NOT NULL,  -- 0 for '(other)' and '(no touch)'
     customers    BIGINT NOT NULL,
     conversions  BIGINT NOT NULL,
     value        DECIMAL(18,2) NOT NULL,
     nulls        BIGINT NOT NULL    -- journeys on this path that did not convert
+);
+-- Per month and channel, the distinct converting customers whose path
+-- holds the channel ('(no touch)': conversions without any), counted once
+-- over batches through the ledger (cells 'month|#converting|channel').
+CREATE TABLE IF NOT EXISTS ops.cold_contrib_path_channels (
+    batch        VARCHAR NOT NULL,
+    month        DATE NOT NULL,
+    channel      VARCHAR NOT NULL,
+    customers    BIGINT NOT NULL
 );
 ALTER TABLE ops.cold_contrib_conversion_paths ADD COLUMN IF NOT EXISTS nulls BIGINT DEFAULT 0;
 ALTER TABLE cold.conversion_paths ADD COLUMN IF NOT EXISTS nulls BIGINT DEFAULT 0;
@@ -67,14 +76,17 @@ WITH conv AS (
     SELECT c.*, CAST(c.ts AS DATE) - CAST(d AS INTEGER) AS day
     FROM conv c, range(0, CAST($lookback_days AS INTEGER) + 1) r(d)
 ), p AS (
-    SELECT c.batch, c.member, c.order_id, c.ts, c.amount, list(t.touch ORDER BY t.ts, t.touch) AS touches
+    -- A conversion without any touch in its window keeps its journey, as
+    -- path '(no touch)': attribution reports it as unattributed.
+    SELECT c.batch, c.member, c.order_id, c.ts, c.amount,
+           list(t.touch ORDER BY t.ts, t.touch) FILTER (WHERE t.touch IS NOT NULL) AS touches
     FROM conv_days c
-    JOIN ops.cold_touches t ON t.member = c.member AND CAST(t.ts AS DATE) = c.day
-    WHERE t.touch <> '#purchase' AND t.ts < c.ts AND t.ts > c.ts - to_days(CAST($lookback_days AS INTEGER))
+    LEFT JOIN ops.cold_touches t ON t.member = c.member AND CAST(t.ts AS DATE) = c.day
+     AND t.touch <> '#purchase' AND t.ts < c.ts AND t.ts > c.ts - to_days(CAST($lookback_days AS INTEGER))
     GROUP BY ALL
 )
 SELECT batch, member, CAST(date_trunc('month', ts) AS DATE) AS month, amount, 1 AS converted,
-       touch_path(touches, $max_touches) AS path
+       CASE WHEN len(coalesce(touches, [])) = 0 THEN '(no touch)' ELSE touch_path(touches, $max_touches) END AS path
 FROM p;
 -- Months whose journeys can no longer be claimed by a purchase close in
 -- this run (once: a month closed by an earlier batch stays closed).
@@ -114,6 +126,24 @@ FROM (SELECT concat_ws('|', month, path) AS cell, member, month, batch FROM jour
 WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
                   WHERE l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member)
 GROUP BY cell, member;
+-- Distinct converting customers per month and channel of their paths:
+-- cold.attribution publishes a channel's credit only when they reach k.
+CREATE OR REPLACE TEMP TABLE journey_channels AS
+SELECT DISTINCT batch, member, month, ch AS channel, concat_ws('|', month, '#converting', ch) AS cell
+FROM (SELECT batch, member, month, unnest(string_split(path, ' > ')) AS ch FROM journeys WHERE converted = 1);
+INSERT INTO ops.cold_ledger
+SELECT 'conversion_paths', cell, member, max(last_day(month)) + CAST($lookback_days AS INTEGER), min(batch)
+FROM journey_channels a
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member)
+GROUP BY cell, member;
+DELETE FROM ops.cold_contrib_path_channels WHERE batch IN (SELECT batch FROM batches);
+INSERT INTO ops.cold_contrib_path_channels
+SELECT l.batch, c.month, c.channel, count(*)
+FROM ops.cold_ledger l
+JOIN (SELECT DISTINCT month, channel, cell FROM journey_channels) c ON c.cell = l.cell
+WHERE l.cold_table = 'conversion_paths' AND l.batch IN (SELECT batch FROM batches)
+GROUP BY ALL;
 INSERT INTO ops.cold_contrib_conversion_paths
 WITH fresh AS (
     SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger
@@ -158,7 +188,8 @@ WHERE m.path = '*'
 GROUP BY m.month, m.customers;
 DELETE FROM cold.conversion_paths;
 INSERT INTO cold.conversion_paths
-SELECT month, path, len(string_split(path, ' > ')), customers, conversions, value, nulls
+SELECT month, path, CASE WHEN path = '(no touch)' THEN 0 ELSE len(string_split(path, ' > ')) END,
+       customers, conversions, value, nulls
 FROM cells WHERE path <> '*' AND customers >= $k
 UNION ALL
 SELECT month, '(other)', 0, customers, conversions, value, nulls

@@ -1,14 +1,14 @@
 // Package attribution is the attribution job: every attribution model of
-// models/attribution runs on each month's k-anonymous conversion paths
-// (cold.conversion_paths, converting and non-converting) and the credited
-// conversions and revenue per channel go to cold.attribution. The pooled
-// '(other)' paths (each under k customers) have no channel sequence: their
-// conversions and value are kept under channel '(unattributed)' for every
-// model, so each model's credits still add up to the month's conversions.
+// models/attribution runs on each month's complete conversion paths
+// (everyone's, consented or not, rare paths included: the summed
+// contributions behind cold.conversion_paths), and only per-channel
+// credits backed by at least k distinct converting customers are
+// published in cold.attribution (see sql/cold.attribution.sql).
 package attribution
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sort"
 	"strings"
@@ -25,136 +25,300 @@ type Job struct{}
 // New returns the attribution job.
 func New() *Job { return &Job{} }
 
+const file = "cold.attribution.sql"
+
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "attribution", Needs: []string{"cold"},
-		SQL:       []string{"cold.attribution.sql", "cold.conversion_paths.sql"},
-		Doc:       "heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution",
+		SQL:       []string{file, "cold.conversion_paths.sql", "cold.suppressed_cells.sql"},
+		Doc:       "heuristic, Markov and Shapley attribution of each month's complete conversion paths; channel credits under k rolled up, into cold.attribution",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 
-// Pooled is the path under which cold.conversion_paths pools the paths
-// under k customers; Unattributed is the channel their credit goes to.
+// Names of the rows that are not a channel: NoTouch is the path of a
+// conversion without any touch, published as Unattributed; channels
+// under k are published together as OtherChannels.
 const (
-	Pooled       = "(other)"
-	Unattributed = "(unattributed)"
+	NoTouch       = "(no touch)"
+	Unattributed  = "(unattributed)"
+	OtherChannels = "other channels"
 )
 
-type monthPaths struct {
-	paths     []attr.Path
-	customers []int64
-	pooled    attr.Path
-	pooledN   int64
+// Month is one month's input: its complete paths (NoTouch apart) and the
+// distinct converting customers whose paths hold each channel.
+type Month struct {
+	Month      time.Time
+	Paths      []attr.Path
+	NoTouch    attr.Path
+	Converters map[string]int64
+}
+
+// Row is one cold.attribution row.
+type Row struct {
+	Month       time.Time
+	Model       string
+	Channel     string
+	Conversions float64
+	Value       float64
+	Customers   int64
+}
+
+// Published is one month's outcome under the k rule.
+type Published struct {
+	// Rows are the channels (and Unattributed) with at least k converting customers.
+	Rows []Row
+	// Other holds, per model, the summed credits of the Rolled channels;
+	// its Customers is left for the caller (the union of their customers).
+	Other  []Row
+	Rolled []string
+	// Withheld counts rows under k that cannot be rolled up: Unattributed.
+	Withheld int
+}
+
+// Apply places one month's model credits (RunAll's output on m.Paths)
+// under the k rule, without any I/O.
+func Apply(m Month, credits []attr.Credit, k int64) Published {
+	var p Published
+	rolled := map[string]bool{}
+	other := map[string]*Row{}
+	var models []string
+	for _, c := range credits {
+		n := m.Converters[c.Channel]
+		if n >= k {
+			p.Rows = append(p.Rows, Row{m.Month, c.Model, c.Channel, c.Conversions, c.Value, n})
+			continue
+		}
+		rolled[c.Channel] = true
+		o := other[c.Model]
+		if o == nil {
+			o = &Row{Month: m.Month, Model: c.Model, Channel: OtherChannels}
+			other[c.Model] = o
+			models = append(models, c.Model)
+		}
+		o.Conversions += c.Conversions
+		o.Value += c.Value
+	}
+	for _, model := range models {
+		p.Other = append(p.Other, *other[model])
+	}
+	for ch := range rolled {
+		p.Rolled = append(p.Rolled, ch)
+	}
+	sort.Strings(p.Rolled)
+	if m.NoTouch.Conversions > 0 {
+		if n := m.Converters[NoTouch]; n >= k {
+			for _, model := range modelsOf(credits) {
+				p.Rows = append(p.Rows, Row{m.Month, model, Unattributed, m.NoTouch.Conversions, m.NoTouch.Value, n})
+			}
+		} else {
+			p.Withheld++
+		}
+	}
+	return p
+}
+
+func modelsOf(credits []attr.Credit) []string {
+	var out []string
+	for _, c := range credits {
+		if len(out) == 0 || out[len(out)-1] != c.Model {
+			out = append(out, c.Model)
+		}
+	}
+	return out
 }
 
 // Run implements orchestration.Job.
 func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	var c orchestration.Counts
-	rows, err := env.WH.DB.QueryContext(ctx, `SELECT month, path, customers, conversions, CAST(value AS DOUBLE), nulls
-FROM cold.conversion_paths ORDER BY month, path`)
+	wh := env.WH
+	months, err := load(ctx, wh)
 	if err != nil {
-		return c, fmt.Errorf("read conversion paths: %w", err)
-	}
-	byMonth := map[time.Time]*monthPaths{}
-	var months []time.Time
-	for rows.Next() {
-		var m time.Time
-		var path string
-		var customers, conv, nulls int64
-		var value float64
-		if err := rows.Scan(&m, &path, &customers, &conv, &value, &nulls); err != nil {
-			rows.Close()
-			return c, err
-		}
-		mp := byMonth[m]
-		if mp == nil {
-			mp = &monthPaths{}
-			byMonth[m] = mp
-			months = append(months, m)
-		}
-		p := attr.Path{Channels: strings.Split(path, attr.DefaultSeparator), Conversions: float64(conv), Value: value, Nulls: float64(nulls)}
-		if path == Pooled {
-			mp.pooled, mp.pooledN = p, customers
-		} else {
-			mp.paths = append(mp.paths, p)
-			mp.customers = append(mp.customers, customers)
-		}
-		c.In++
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return c, err
 	}
-	sort.Slice(months, func(i, k int) bool { return months[i].Before(months[k]) })
+	before, err := pooledBefore(ctx, wh)
+	if err != nil {
+		return c, err
+	}
+	k := int64(env.Config.Privacy.K)
 	var out [][]any
-	var idle []string // months with paths but no conversion: nothing to credit
+	var idle []string // months with journeys but no conversion on a touched path: nothing to credit
+	rolledCells, withheld := 0, 0
 	for _, m := range months {
-		mp := byMonth[m]
-		if len(mp.paths) == 0 {
-			continue
-		}
+		c.In += int64(len(m.Paths))
 		conv := 0.0
-		for _, p := range mp.paths {
+		for _, p := range m.Paths {
 			conv += p.Conversions
 		}
 		if conv == 0 {
-			idle = append(idle, m.Format("2006-01"))
+			idle = append(idle, m.Month.Format("2006-01"))
 			continue
 		}
-		credits, err := attr.RunAll(ctx, mp.paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches, MarkovOrders: []int{1, 2, 3}, Shapley: attr.ShapleyOptions{Seed: env.Config.Models.Seed}})
+		credits, err := attr.RunAll(ctx, m.Paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches, MarkovOrders: []int{1, 2, 3}})
 		if err != nil {
-			return c, fmt.Errorf("attribution of %s: %w", m.Format("2006-01"), err)
+			return c, fmt.Errorf("attribution of %s: %w", m.Month.Format("2006-01"), err)
 		}
-		// The largest path cell crediting a channel bounds its customers from below.
-		floor := map[string]int64{}
-		for i, p := range mp.paths {
-			for _, ch := range p.Channels {
-				floor[ch] = max(floor[ch], mp.customers[i])
+		p := Apply(*m, credits, k)
+		withheld += p.Withheld
+		if len(p.Rolled) > 0 {
+			rolledCells += len(p.Rolled)
+			n, err := pooledConverters(ctx, wh, m, p.Rolled, before)
+			if err != nil {
+				return c, err
+			}
+			if n >= k {
+				for _, o := range p.Other {
+					o.Customers = n
+					p.Rows = append(p.Rows, o)
+				}
+			} else {
+				withheld += len(p.Other)
 			}
 		}
-		models := map[string]bool{}
-		for _, cr := range credits {
-			out = append(out, []any{m, cr.Model, cr.Channel, cr.Conversions, cr.Value, floor[cr.Channel]})
-			models[cr.Model] = true
-		}
-		if mp.pooled.Conversions > 0 {
-			for _, model := range sortedKeys(models) {
-				out = append(out, []any{m, model, Unattributed, mp.pooled.Conversions, mp.pooled.Value, mp.pooledN})
+		sort.Slice(p.Rows, func(a, b int) bool {
+			if p.Rows[a].Model != p.Rows[b].Model {
+				return p.Rows[a].Model < p.Rows[b].Model
 			}
+			return p.Rows[a].Channel < p.Rows[b].Channel
+		})
+		for _, r := range p.Rows {
+			out = append(out, []any{r.Month, r.Model, r.Channel, r.Conversions, r.Value, r.Customers})
 		}
 	}
-	conn, err := env.WH.Conn(ctx)
+	conn, err := wh.Conn(ctx)
 	if err != nil {
 		return c, err
 	}
 	defer conn.Close()
 	err = warehouse.InTx(ctx, conn, func() error {
-		if _, err := conn.ExecContext(ctx, "DELETE FROM cold.attribution"); err != nil {
+		if _, err := wh.RunSection(ctx, conn, file, "clear"); err != nil {
 			return err
 		}
-		return warehouse.InsertRows(ctx, conn, "INSERT INTO cold.attribution VALUES", "", out)
+		if err := warehouse.InsertRows(ctx, conn, "INSERT INTO cold.attribution VALUES", "", out); err != nil {
+			return err
+		}
+		_, err := wh.RunSection(ctx, conn, file, "suppressed", sql.Named("k", k), sql.Named("rolled", rolledCells),
+			sql.Named("suppressed", withheld), sql.Named("date", env.DateString()))
+		return err
 	})
 	c.Out = int64(len(out))
 	if err != nil {
 		return c, err
 	}
 	if len(idle) > 0 {
-		c.Notes = append(c.Notes, fmt.Sprintf("no conversion on the published paths of %s: nothing to credit", strings.Join(idle, ", ")))
+		c.Notes = append(c.Notes, fmt.Sprintf("no conversion on a touched path in %s: nothing to credit", strings.Join(idle, ", ")))
 	}
 	if len(out) == 0 {
-		if c.In == 0 {
-			return c, orchestration.Skip("no conversion path published yet (cold.conversion_paths is empty)")
+		if len(months) == 0 {
+			return c, orchestration.Skip("no conversion path yet")
 		}
-		return c, orchestration.Skip("no published conversion path converts: nothing to credit")
+		return c, orchestration.Skip("no conversion on a touched path, or none with k converting customers: nothing to credit")
 	}
 	return c, nil
 }
 
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
+// load reads the months' complete paths and converting customers.
+func load(ctx context.Context, wh *warehouse.Warehouse) ([]*Month, error) {
+	byMonth := map[time.Time]*Month{}
+	var months []*Month
+	get := func(t time.Time) *Month {
+		m := byMonth[t]
+		if m == nil {
+			m = &Month{Month: t, Converters: map[string]int64{}}
+			byMonth[t] = m
+			months = append(months, m)
+		}
+		return m
 	}
-	sort.Strings(out)
-	return out
+	err := query(ctx, wh, "paths", nil, func(rs *sql.Rows) error {
+		var t time.Time
+		var path string
+		var p attr.Path
+		if err := rs.Scan(&t, &path, &p.Conversions, &p.Value, &p.Nulls); err != nil {
+			return err
+		}
+		m := get(t)
+		if path == NoTouch {
+			m.NoTouch = p
+			return nil
+		}
+		p.Channels = strings.Split(path, attr.DefaultSeparator)
+		m.Paths = append(m.Paths, p)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	err = query(ctx, wh, "converters", nil, func(rs *sql.Rows) error {
+		var t time.Time
+		var ch string
+		var n int64
+		if err := rs.Scan(&t, &ch, &n); err != nil {
+			return err
+		}
+		get(t).Converters[ch] = n
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.Slice(months, func(a, b int) bool { return months[a].Month.Before(months[b].Month) })
+	return months, nil
+}
+
+// pooledBefore reads the 'other channels' customers published last time.
+func pooledBefore(ctx context.Context, wh *warehouse.Warehouse) (map[time.Time]int64, error) {
+	out := map[time.Time]int64{}
+	err := query(ctx, wh, "pooled_before", nil, func(rs *sql.Rows) error {
+		var t time.Time
+		var n int64
+		if err := rs.Scan(&t, &n); err != nil {
+			return err
+		}
+		out[t] = n
+		return nil
+	})
+	return out, err
+}
+
+// pooledConverters is the number of distinct converting customers behind
+// a month's rolled channels: exact from the ledger while it holds the
+// month, else the figure published before, else the largest channel's
+// (a lower bound: the union holds at least that many).
+func pooledConverters(ctx context.Context, wh *warehouse.Warehouse, m *Month, rolled []string, before map[time.Time]int64) (int64, error) {
+	var exact, rows int64
+	err := query(ctx, wh, "pooled_converters", []any{sql.Named("month", m.Month.Format(time.DateOnly)), sql.Named("channels", rolled)},
+		func(rs *sql.Rows) error { return rs.Scan(&exact, &rows) })
+	if err != nil {
+		return 0, err
+	}
+	if rows > 0 {
+		return exact, nil
+	}
+	if n, ok := before[m.Month]; ok {
+		return n, nil
+	}
+	var lower int64
+	for _, ch := range rolled {
+		lower = max(lower, m.Converters[ch])
+	}
+	return lower, nil
+}
+
+// query runs a read section of cold.attribution.sql, calling row for each row.
+func query(ctx context.Context, wh *warehouse.Warehouse, section string, args []any, row func(*sql.Rows) error) error {
+	q, err := wh.SQL.Section(file, section)
+	if err != nil {
+		return err
+	}
+	rs, err := wh.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", file, section, err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := row(rs); err != nil {
+			return fmt.Errorf("%s %s: %w", file, section, err)
+		}
+	}
+	return rs.Err()
 }

@@ -186,6 +186,8 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 	for _, t := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"} {
 		specs = append(specs, copySpec{target: "ops.cold_contrib_" + t, from: "handoff.cold_contrib_" + t})
 	}
+	// attribution's channels under k
+	specs = append(specs, copySpec{target: "ops.cold_contrib_path_channels", from: "handoff.cold_contrib_path_channels"})
 	return gather(ctx, env, specs)
 }
 

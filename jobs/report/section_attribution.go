@@ -47,8 +47,9 @@ WHERE month BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY ALL`, []any{fmt
 }
 
 // layout orders models (known order, then by name) and channels (by
-// credited conversions summed over models, largest first; the
-// '(unattributed)' pool of paths under k last, since it is no channel).
+// credited conversions summed over models, largest first; 'other
+// channels' (those under k) and then '(unattributed)' (conversions
+// without a touch) last, since they are no channel).
 func (c credits) layout() (models, channels []string) {
 	known := map[string]bool{}
 	for _, m := range modelOrder() {
@@ -74,8 +75,8 @@ func (c credits) layout() (models, channels []string) {
 	}
 	sort.Slice(channels, func(i, j int) bool {
 		a, b := channels[i], channels[j]
-		if (a == "(unattributed)") != (b == "(unattributed)") {
-			return b == "(unattributed)"
+		if rank(a) != rank(b) {
+			return rank(a) < rank(b)
 		}
 		if total[a] != total[b] {
 			return total[a] > total[b]
@@ -83,6 +84,17 @@ func (c credits) layout() (models, channels []string) {
 		return a < b
 	})
 	return models, channels
+}
+
+// rank puts the rows that are no channel after the channels.
+func rank(ch string) int {
+	switch ch {
+	case "other channels":
+		return 1
+	case "(unattributed)":
+		return 2
+	}
+	return 0
 }
 
 // attributionParts draws one period's grouped bars and table.
@@ -140,7 +152,7 @@ func attributionSection(ctx context.Context, db Querier, day time.Time) (section
 		s.Parts = append(s.Parts, emptyPart("", fmt.Sprintf("cold.attribution has no month starting on or before %s.", fmtDate(day))))
 		return s, nil
 	}
-	s.Window = fmt.Sprintf("cold.attribution: %s; and the %d months %s to %s summed. '(unattributed)' holds the conversions of paths pooled under k, which no model can split.",
+	s.Window = fmt.Sprintf("cold.attribution: %s; and the %d months %s to %s summed. Models run on every journey; 'other channels' sums the channels with fewer than k converting customers, '(unattributed)' the conversions without any touch.",
 		monthWindow(month, complete, day), attributionMonths, fmtMonth(from12), fmtMonth(day))
 	for _, per := range []struct {
 		name, label string
