@@ -1,7 +1,8 @@
 // Package kpis is the KPI job: headline KPIs (cold.kpis), funnel drop-off
 // (cold.funnel_dropoff), channel-to-channel transitions
-// (cold.channel_transitions) and the consented share per purpose
-// (cold.consent_daily), all computed from the k-anonymous cold tables or
+// (cold.channel_transitions), the consented share per purpose
+// (cold.consent_daily) and return on spend (cold.return_on_spend: spend
+// beside each attribution model's credits), all computed from the k-anonymous cold tables or
 // plain counts, so they cover everyone and can be shared.
 package kpis
 
@@ -16,7 +17,7 @@ import (
 
 // Tables are the cold tables this job publishes, in the order it builds them.
 func Tables() []string {
-	return []string{"kpis", "funnel_dropoff", "channel_transitions", "consent_daily"}
+	return []string{"kpis", "funnel_dropoff", "channel_transitions", "consent_daily", "return_on_spend"}
 }
 
 // Job is the KPI job.
@@ -31,8 +32,10 @@ func (j *Job) Spec() orchestration.Spec {
 	for _, t := range Tables() {
 		files = append(files, "cold."+t+".sql")
 	}
-	return orchestration.Spec{Name: "kpis", Needs: []string{"cold", "consent"}, SQL: files,
-		Doc:       "KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share",
+	// After attribution: return on spend puts its credits beside the spend.
+	files = append(files, "cold.attribution.sql", "cold.conversion_paths.sql")
+	return orchestration.Spec{Name: "kpis", Needs: []string{"cold", "consent"}, After: []string{"attribution"}, SQL: files,
+		Doc:       "KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share, return on spend per attribution model",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 

@@ -2,6 +2,7 @@ package kpis
 
 import (
 	"context"
+	"database/sql"
 	"math"
 	"testing"
 
@@ -209,5 +210,76 @@ func TestChannelTransitions(t *testing.T) {
 		if got[k] != v {
 			t.Errorf("%s -> %s = %d, want %d", k[0], k[1], got[k], v)
 		}
+	}
+}
+
+// TestReturnOnSpend: the May spend of plant (paid_search 600, social 400,
+// display 90) beside hand-built credits. last_touch credits paid_search
+// 20 conversions / 1,200 revenue, email 10 / 500 (no spend), 'other
+// channels' 4 / 100 (display was rolled into it: it has converting
+// customers in May) and '(unattributed)' 3 / 30; social converted no one.
+// markov_order_1 credits paid_search 24 / 1,500 only.
+func TestReturnOnSpend(t *testing.T) {
+	wh := openWH(t)
+	plant(t, wh)
+	exec(t, wh, `INSERT INTO cold.attribution VALUES
+  ('2026-05-01', 'last_touch', 'paid_search', 20, 1200, 15),
+  ('2026-05-01', 'last_touch', 'email', 10, 500, 12),
+  ('2026-05-01', 'last_touch', 'other channels', 4, 100, 10),
+  ('2026-05-01', 'last_touch', '(unattributed)', 3, 30, 11),
+  ('2026-05-01', 'markov_order_1', 'paid_search', 24, 1500, 15)`,
+		`INSERT INTO ops.cold_contrib_path_channels VALUES
+  ('b', '2026-05-01', 'paid_search', 15), ('b', '2026-05-01', 'email', 12), ('b', '2026-05-01', 'display', 3)`)
+	ctx := context.Background()
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := Publish(ctx, wh, conn, 10, "2026-05-31"); err != nil {
+		t.Fatal(err)
+	}
+	nan := math.NaN() // NULL
+	type row struct{ spend, conv, rev, roas, cpa, newc, cac, customers float64 }
+	want := map[string]row{
+		// roas 1200/600 = 2, cost per conversion 600/20 = 30, CAC 600/12 = 50
+		"last_touch/paid_search": {600, 20, 1200, 2, 30, 12, 50, 15},
+		"last_touch/email":       {0, 10, 500, nan, nan, nan, nan, 12},
+		// display's 90 pays into the row its credit was rolled into
+		"last_touch/other channels": {90, 4, 100, 100.0 / 90, 22.5, nan, nan, 10},
+		"last_touch/social":         {400, 0, 0, 0, nan, 20, 20, nan},
+		// 1500/600 = 2.5, 600/24 = 25
+		"markov_order_1/paid_search": {600, 24, 1500, 2.5, 25, 12, 50, 15},
+		"markov_order_1/social":      {400, 0, 0, 0, nan, 20, 20, nan},
+		// no 'other channels' in this model: display's spend stands alone
+		"markov_order_1/display": {90, 0, 0, 0, nan, nan, nan, nan},
+	}
+	rs, err := conn.QueryContext(ctx, `SELECT model || '/' || channel, spend, conversions, revenue, roas, cost_per_conversion,
+  new_customers, cac, customers FROM cold.return_on_spend WHERE month = '2026-05-01'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	seen := 0
+	for rs.Next() {
+		var key string
+		var v [8]sql.NullFloat64
+		if err := rs.Scan(&key, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]); err != nil {
+			t.Fatal(err)
+		}
+		w, ok := want[key]
+		if !ok {
+			t.Errorf("unexpected row %s %+v", key, v)
+			continue
+		}
+		seen++
+		for i, x := range []float64{w.spend, w.conv, w.rev, w.roas, w.cpa, w.newc, w.cac, w.customers} {
+			if math.IsNaN(x) != !v[i].Valid || (v[i].Valid && math.Abs(v[i].Float64-x) > 1e-9) {
+				t.Errorf("%s column %d = %+v, want %v", key, i, v[i], x)
+			}
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("%d rows, want %d", seen, len(want))
 	}
 }
