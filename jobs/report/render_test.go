@@ -224,7 +224,11 @@ func TestRenderSectionNumbers(t *testing.T) {
 		{"attribution", []string{"May 2026, the latest complete month", "July 2025 to June 2026",
 			"<th scope=\"col\">markov order 1</th>",
 			row(td("email"), tn("13.0"), tn("4.0"), tn("7.3")), row(td("web"), tn("5.0"), tn("14.0"), tn("7.7")),
-			row(td("app"), tn("1.0"), tn("0.0"), tn("0.0")), row(td("(unattributed)"), tn("2.0"), tn("2.0"), tn("2.0"))}, []string{"1,000.0"}},
+			row(td("app"), tn("1.0"), tn("0.0"), tn("0.0")), row(td("(unattributed)"), tn("2.0"), tn("2.0"), tn("2.0")),
+			// return on spend, largest spend first; n/a where a ratio has no denominator; first touch not shown
+			row(td("email"), tn("100"), tn("7.3"), tn("360"), tn("3.60"), tn("13.70"), tn("2.00"), tn("25.00"), tn("5"), tn("20.00")),
+			row(td("display"), tn("50"), tn("0.0"), tn("0"), tn("0.00"), tn("n/a"), tn("0.00"), tn("n/a"), tn("n/a"), tn("n/a")),
+			row(td("web"), tn("0"), tn("7.7"), tn("390"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"))}, []string{"1,000.0", "999"}},
 		{"segments", []string{"computed on 2026-06-09", row(td("value"), td("high spenders"), tn("120"), tn("24.0%"),
 			td("Spend &lt;b&gt;3x&lt;/b&gt; the average &amp; buy monthly"), td("orders 3; recency_days 12.5")),
 			row(td("lifecycle"), td("loyal"), tn("150"), tn("75.0%"))}, []string{"future segment", "<b>3x"}},

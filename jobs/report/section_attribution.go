@@ -171,9 +171,89 @@ func attributionSection(ctx context.Context, db Querier, day time.Time) (section
 		}
 		s.Parts = append(s.Parts, parts...)
 	}
+	rp, err := roasPart(ctx, db, month)
+	if err != nil {
+		return s, err
+	}
+	s.Parts = append(s.Parts, rp)
 	return s, nil
 }
 
 // modelLabel is a model name as a header or legend shows it: words, so a
 // table of ten models wraps its headers and fits the page.
 func modelLabel(model string) string { return strings.ReplaceAll(model, "_", " ") }
+
+// roasModels are the models the return-on-spend table sets side by side:
+// one data-driven, one rule-based, as a marketing team compares them.
+var roasModels = []string{"markov_order_1", "last_touch"}
+
+// roasPart is the month's return on spend per channel (cold.return_on_spend):
+// spend, the data-driven model's credited conversions and revenue, ROAS
+// and cost per conversion under both roasModels, and CAC. n/a where a
+// ratio has no denominator.
+func roasPart(ctx context.Context, db Querier, month time.Time) (part, error) {
+	const heading = "Return on spend"
+	ok, err := tableExists(ctx, db, "cold.return_on_spend")
+	if err != nil || !ok {
+		return emptyPart(heading, "the table cold.return_on_spend has not been built yet."), err
+	}
+	type line struct {
+		spend, conv, rev   float64
+		roas, cpa, cac     sql.NullFloat64
+		lastRoas, lastCpa  sql.NullFloat64
+		newCustomers       sql.NullInt64
+		hasMarkov, hasLast bool
+	}
+	byCh := map[string]*line{}
+	var order []string
+	err = queryEach(ctx, db, `SELECT channel, model, spend, conversions, revenue, roas, cost_per_conversion, new_customers, cac
+FROM cold.return_on_spend WHERE month = CAST(? AS DATE) AND model IN (?, ?)
+ORDER BY max(spend) OVER (PARTITION BY channel) DESC, max(conversions) OVER (PARTITION BY channel) DESC, channel, model`,
+		[]any{fmtDate(month), roasModels[0], roasModels[1]}, func(r *sql.Rows) error {
+			var ch, model string
+			var spend, conv, rev float64
+			var roas, cpa, cac sql.NullFloat64
+			var nc sql.NullInt64
+			if err := r.Scan(&ch, &model, &spend, &conv, &rev, &roas, &cpa, &nc, &cac); err != nil {
+				return err
+			}
+			l := byCh[ch]
+			if l == nil {
+				l = &line{}
+				byCh[ch] = l
+				order = append(order, ch)
+			}
+			l.spend, l.newCustomers, l.cac = spend, nc, cac
+			if model == roasModels[0] {
+				l.conv, l.rev, l.roas, l.cpa, l.hasMarkov = conv, rev, roas, cpa, true
+			} else {
+				l.lastRoas, l.lastCpa, l.hasLast = roas, cpa, true
+			}
+			return nil
+		})
+	if err != nil {
+		return part{}, fmt.Errorf("read cold.return_on_spend: %w", err)
+	}
+	if len(order) == 0 {
+		return emptyPart(heading, "no spend and no credited conversion in "+fmtMonth(month)+"."), nil
+	}
+	ratio := func(v sql.NullFloat64, decimals int) cell {
+		if !v.Valid {
+			return numCell("n/a")
+		}
+		return numCell(fmtNumber(v.Float64, decimals))
+	}
+	t := &table{Caption: "Return on spend, " + fmtMonth(month) + " (conversions and revenue as Markov order 1 credits them)",
+		Head: []string{"channel", "spend", "conversions", "revenue", "ROAS (Markov 1)", "cost per conversion (Markov 1)",
+			"ROAS (last touch)", "cost per conversion (last touch)", "new customers", "CAC"}}
+	for _, ch := range order {
+		l := byCh[ch]
+		nc := numCell("n/a")
+		if l.newCustomers.Valid {
+			nc = numCell(fmtInt(l.newCustomers.Int64))
+		}
+		t.Rows = append(t.Rows, []cell{textCell(ch), numCell(fmtNumber(l.spend, 0)), numCell(fmtNumber(l.conv, 1)),
+			numCell(fmtNumber(l.rev, 0)), ratio(l.roas, 2), ratio(l.cpa, 2), ratio(l.lastRoas, 2), ratio(l.lastCpa, 2), nc, ratio(l.cac, 2)})
+	}
+	return part{Heading: heading, Table: t, Wide: true}, nil
+}

@@ -151,6 +151,15 @@ func plant(t testing.TB, wh *warehouse.Warehouse) {
   ('2025-08-01', 'first_touch', 'email', 3, 150, 20),
   ('2025-08-01', 'last_touch', 'web', 3, 150, 20),
   ('2025-05-01', 'first_touch', 'email', 1000, 9, 20)`,
+		// Return on spend, May 2026: email paid 100 (ROAS 360/100 under Markov 1, 200/100 under
+		// last touch), display paid 50 for no conversion, web converted without spend.
+		`INSERT INTO cold.return_on_spend VALUES
+  ('2026-05-01', 'markov_order_1', 'email', 100, 7.3, 360, 3.6, 100 / 7.3, 5, 20, 20),
+  ('2026-05-01', 'last_touch', 'email', 100, 4, 200, 2, 25, 5, 20, 20),
+  ('2026-05-01', 'markov_order_1', 'display', 50, 0, 0, 0, NULL, NULL, NULL, NULL),
+  ('2026-05-01', 'last_touch', 'display', 50, 0, 0, 0, NULL, NULL, NULL, NULL),
+  ('2026-05-01', 'markov_order_1', 'web', 0, 7.7, 390, NULL, NULL, NULL, NULL, 20),
+  ('2026-05-01', 'first_touch', 'web', 999, 5, 250, NULL, NULL, NULL, NULL, 20)`,
 		segmentProfilesDDL,
 		// Segments of 2026-06-09 (2026-06-11 is after D); a description with markup to escape.
 		`INSERT INTO cold.segment_profiles VALUES
