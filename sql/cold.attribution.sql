@@ -36,6 +36,17 @@ FROM ops.cold_contrib_path_channels
 GROUP BY month, channel
 ORDER BY month, channel;
 
+-- name: floors
+-- Months contributed before converting customers were counted (warehouses
+-- from before 2026-12) have no converters: there, as before, the largest
+-- published path cell holding a channel (itself at least k customers)
+-- stands for its customers.
+SELECT month, ch, max(customers)
+FROM (SELECT month, customers, unnest(string_split(path, ' > ')) AS ch
+      FROM cold.conversion_paths WHERE path NOT IN ('(other)', '(no touch)'))
+GROUP BY month, ch
+ORDER BY month, ch;
+
 -- name: pooled_converters
 -- Distinct converting customers of a month's channels under k, together:
 -- exact while the ledger still holds the month (until lookback + late_days

@@ -261,6 +261,27 @@ func load(ctx context.Context, wh *warehouse.Warehouse) ([]*Month, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Months contributed before converters were counted: the published
+	// path cells' floors instead.
+	counted := map[time.Time]bool{}
+	for _, m := range months {
+		counted[m.Month] = len(m.Converters) > 0
+	}
+	err = query(ctx, wh, "floors", nil, func(rs *sql.Rows) error {
+		var t time.Time
+		var ch string
+		var n int64
+		if err := rs.Scan(&t, &ch, &n); err != nil {
+			return err
+		}
+		if m := byMonth[t]; m != nil && !counted[t] {
+			m.Converters[ch] = n
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	sort.Slice(months, func(a, b int) bool { return months[a].Month.Before(months[b].Month) })
 	return months, nil
 }
