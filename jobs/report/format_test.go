@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestFormat(t *testing.T) {
@@ -147,6 +148,37 @@ func TestNotLoaded(t *testing.T) {
 	} {
 		if got := tc.q.NotLoaded(); got != tc.want {
 			t.Errorf("%+v: %d, want %d", tc.q, got, tc.want)
+		}
+	}
+}
+
+// TestMeaningful: a tile is coloured only for a change worth a look.
+func TestMeaningful(t *testing.T) {
+	day := time.Date(2026, 6, 10, 0, 0, 0, 0, time.UTC)
+	nan := math.NaN()
+	rate := func(n1, d1, n0, d0 float64) []kpiPoint {
+		return []kpiPoint{{day, n1 / d1, n1, d1}, {day.AddDate(0, 0, -1), n0 / d0, n0, d0}}
+	}
+	for _, tc := range []struct {
+		name   string
+		kind   tileKind
+		pts    []kpiPoint
+		change float64
+		want   bool
+	}{
+		// 10% of 1,000 vs 5% of 7,000: pooled 5.6%, se 0.0076, z = 6.6.
+		{"rate far beyond chance", rateKPI, rate(100, 1000, 350, 7000), 0.05, true},
+		// 5.5% vs 5% of the same sizes: z = 0.66.
+		{"rate within chance", rateKPI, rate(55, 1000, 350, 7000), 0.005, false},
+		{"rate without counts, under a point", rateKPI, []kpiPoint{{day, 0.05, nan, nan}}, 0.005, false},
+		{"rate without counts, two points", rateKPI, []kpiPoint{{day, 0.05, nan, nan}}, 0.02, true},
+		{"sum down 0.1%", sumKPI, nil, -0.001, false},
+		{"sum up 4.9%", sumKPI, nil, 0.049, false},
+		{"sum down 5%", sumKPI, nil, -0.05, true},
+		{"ratio up 14%", ratioKPI, nil, 0.14, true},
+	} {
+		if got := meaningful(tc.kind, tc.pts, day, tc.change); got != tc.want {
+			t.Errorf("%s: meaningful = %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -178,8 +178,10 @@ func TestRenderTiles(t *testing.T) {
 		{"revenue", 1200, 1000, 0.2, "good", "1,200.00", "+20.0% vs 7-day mean (1,000.00)"},
 		{"orders", 30, 20, 0.5, "good", "30", "+50.0% vs 7-day mean (20)"},
 		{"average_basket", 40, 2100.0 / 45, 40/(2100.0/45) - 1, "bad", "40.00", "-14.3% vs previous 7 days (46.67)"},
-		{"conversion_rate", 0.05, 70.0 / 1500, 0.05 - 70.0/1500, "good", "5.00%", "+0.33 pt vs previous 7 days (4.67%)"},
-		{"cart_abandonment_rate", 0.7, 0.6, 0.1, "bad", "70.00%", "+10.00 pt vs previous 7 days (60.00%)"},
+		// +0.33 pt on 1,000 sessions against 1,500 is chance (z = 0.38): no colour.
+		{"conversion_rate", 0.05, 70.0 / 1500, 0.05 - 70.0/1500, "flat", "5.00%", "+0.33 pt vs previous 7 days (4.67%)"},
+		// +10 pt on 100 carts against 100 is not significant either (z = 1.48).
+		{"cart_abandonment_rate", 0.7, 0.6, 0.1, "flat", "70.00%", "+10.00 pt vs previous 7 days (60.00%)"},
 		{"new_customers", nan, 12, nan, "flat", "—", "no figure for 2026-06-10"},
 	} {
 		m, ok := got[tc.kpi]

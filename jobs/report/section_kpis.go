@@ -164,7 +164,7 @@ func buildTile(def tileDef, pts []kpiPoint, day time.Time) tile {
 		t.ChangeText = fmt.Sprintf("%s vs %s (%s)", fmtSigned(100*change, 1, "%"), baseline, def.Format(prev))
 	}
 	switch {
-	case math.Abs(change) < 1e-12:
+	case !meaningful(def.Kind, pts, day, change):
 		t.Tone = "flat"
 	case (change > 0) == def.HigherBetter:
 		t.Tone = "good"
@@ -172,6 +172,42 @@ func buildTile(def tileDef, pts []kpiPoint, day time.Time) tile {
 		t.Tone = "bad"
 	}
 	return t
+}
+
+// minRelativeChange is the smallest change of a sum or a ratio KPI that
+// gets a colour: day-to-week noise of a few percent is no news.
+const minRelativeChange = 0.05
+
+// meaningful says whether a tile's change deserves a colour. A rate's
+// change is tested against chance (two-proportion z-test, 95%) on the
+// day's and the previous 7 days' counts; without counts, a change under
+// one point is not. Sums and ratios need minRelativeChange.
+func meaningful(kind tileKind, pts []kpiPoint, day time.Time, change float64) bool {
+	if kind != rateKPI {
+		return math.Abs(change) >= minRelativeChange
+	}
+	start := day.AddDate(0, 0, -tileDays)
+	var n1, d1, n0, d0 float64
+	for _, p := range pts {
+		if !finite(p.Num) || !finite(p.D) {
+			continue
+		}
+		switch {
+		case p.Day.Equal(day):
+			n1, d1 = p.Num, p.D
+		case !p.Day.Before(start) && p.Day.Before(day):
+			n0, d0 = n0+p.Num, d0+p.D
+		}
+	}
+	if d1 <= 0 || d0 <= 0 {
+		return math.Abs(change) >= 0.01
+	}
+	pool := (n1 + n0) / (d1 + d0)
+	se := math.Sqrt(pool * (1 - pool) * (1/d1 + 1/d0))
+	if se == 0 {
+		return change != 0
+	}
+	return math.Abs(n1/d1-n0/d0)/se >= 1.96
 }
 
 // kpiChartDef is one KPI trend chart.
