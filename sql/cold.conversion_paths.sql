@@ -55,12 +55,17 @@ ALTER TABLE cold.conversion_paths ADD COLUMN IF NOT EXISTS nulls BIGINT DEFAULT 
 
 -- name: contribute
 -- Buffer this batch's touches (one per session) and purchase times ('#purchase').
+-- A web session is one touch, of the channel it started with: its later
+-- pages carry no campaign or referrer and read as 'direct', but the visit
+-- came from where it landed (the session source of every web analytics
+-- tool). App activity (a device's day) keeps one touch per channel: a
+-- push open and the app used later that day.
 DELETE FROM ops.cold_touches WHERE batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_touches
-SELECT member, min(ts), touch, min(batch)
+SELECT member, min(ts), arg_min(touch, ts), min(batch)
 FROM activity
 WHERE member IS NOT NULL AND touch IS NOT NULL
-GROUP BY member, touch, coalesce(session, CAST(ts AS VARCHAR));
+GROUP BY member, coalesce(session, CAST(ts AS VARCHAR)), CASE WHEN starts_with(session, 'w:') THEN '' ELSE touch END;
 INSERT INTO ops.cold_touches
 SELECT member, min(ts), '#purchase', min(batch)
 FROM activity WHERE kind = 'purchase' AND member IS NOT NULL AND order_id IS NOT NULL
@@ -83,7 +88,7 @@ WITH conv AS (
     FROM conv_days c
     LEFT JOIN ops.cold_touches t ON t.member = c.member AND CAST(t.ts AS DATE) = c.day
      AND t.touch <> '#purchase' AND t.ts < c.ts AND t.ts > c.ts - to_days(CAST($lookback_days AS INTEGER))
-    GROUP BY ALL
+    GROUP BY c.batch, c.member, c.order_id, c.ts, c.amount
 )
 SELECT batch, member, CAST(date_trunc('month', ts) AS DATE) AS month, amount, 1 AS converted,
        CASE WHEN len(coalesce(touches, [])) = 0 THEN '(no touch)' ELSE touch_path(touches, $max_touches) END AS path

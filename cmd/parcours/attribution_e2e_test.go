@@ -69,7 +69,9 @@ func TestAttributionCommand(t *testing.T) {
 // are left out: a store visit is itself a purchase and calls convert no
 // one. Path models credit presence on a path, so 'direct', on most paths,
 // is over-credited against its counterfactual effect: pairs with direct
-// are reported, not asserted.
+// are reported, not asserted. Spearman was 0.63-0.68 while a web
+// session's later pages counted as 'direct' touches; one touch per
+// session (its landing channel) gives 0.70-0.73, and 0.69 is the floor.
 func TestAttributionRanksPlantedChannels(t *testing.T) {
 	data := dataset(t, 10000, 120, 5)
 	wh := filepath.Join(t.TempDir(), "wh")
@@ -111,7 +113,7 @@ func TestAttributionRanksPlantedChannels(t *testing.T) {
 			}
 		}
 		t.Logf("%s: spearman %.2f vs planted, %d/%d clearly separated pairs in order %v", model, rho, ok, pairs, bad)
-		if rho < 0.6 || ok < pairs {
+		if rho < 0.69 || ok < pairs {
 			t.Errorf("%s does not rank channels in the planted order: spearman %.2f, out of order: %v", model, rho, bad)
 		}
 	}

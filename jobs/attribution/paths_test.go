@@ -1,0 +1,111 @@
+package attribution
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
+)
+
+// TestJourneys runs cold.conversion_paths.sql's contribute section on a
+// hand-built batch of activity and reads the paths and converting
+// customers it contributes:
+//   - m1 lands on the web from an email at 10:00; the session's later
+//     pages and its purchase carry no campaign (they read 'direct'). The
+//     session is one touch, email: path "email".
+//   - m2 buys from an order export with no touch at all: "(no touch)".
+//   - m3 opens a push at 09:00 and uses the app at 09:05 on the same
+//     device-day, then buys at 09:10: "push > app".
+//   - m4 arrives by paid search on 1 May and directly on 3 May, then buys:
+//     "paid_search > direct" (two sessions, two touches).
+func TestJourneys(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Warehouse = t.TempDir()
+	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh, err := warehouse.Open(ctx, &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer wh.Close()
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{
+		`CREATE TEMP TABLE batches AS SELECT 'b1' AS batch`,
+		`CREATE TEMP TABLE activity (batch VARCHAR, member VARCHAR, ts TIMESTAMPTZ, kind VARCHAR, session VARCHAR,
+  amount DECIMAL(18,2), order_id VARCHAR, touch VARCHAR)`,
+		`INSERT INTO activity VALUES
+  ('b1', 'm1', '2026-05-03 10:00:00+00', 'page_view', 'w:s1', NULL, NULL, 'email'),
+  ('b1', 'm1', '2026-05-03 10:01:00+00', 'product_view', 'w:s1', NULL, NULL, 'direct'),
+  ('b1', 'm1', '2026-05-03 10:02:00+00', 'checkout_start', 'w:s1', NULL, NULL, 'direct'),
+  ('b1', 'm1', '2026-05-03 10:03:00+00', 'purchase', 'w:s1', 50, 'o1', 'direct'),
+  ('b1', 'm2', '2026-05-04 12:00:00+00', 'purchase', NULL, 20, 'o2', NULL),
+  ('b1', 'm3', '2026-05-05 09:00:00+00', 'push_open', 'a:d1:2026-05-05', NULL, NULL, 'push'),
+  ('b1', 'm3', '2026-05-05 09:05:00+00', 'page_view', 'a:d1:2026-05-05', NULL, NULL, 'app'),
+  ('b1', 'm3', '2026-05-05 09:10:00+00', 'purchase', 'a:d1:2026-05-05', 30, 'o3', 'app'),
+  ('b1', 'm4', '2026-05-01 08:00:00+00', 'page_view', 'w:s4', NULL, NULL, 'paid_search'),
+  ('b1', 'm4', '2026-05-03 08:00:00+00', 'page_view', 'w:s5', NULL, NULL, 'direct'),
+  ('b1', 'm4', '2026-05-03 08:05:00+00', 'purchase', 'w:s5', 10, 'o4', 'direct')`,
+	} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	if _, err := wh.RunSection(ctx, conn, "cold.conversion_paths.sql", "contribute", sql.Named("lookback_days", 30),
+		sql.Named("max_touches", 10), sql.Named("date", "2026-05-06")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][2]float64{}
+	rs, err := conn.QueryContext(ctx, `SELECT path, conversions, CAST(value AS DOUBLE) FROM ops.cold_contrib_conversion_paths WHERE path <> '*'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var p string
+		var c, v float64
+		if err := rs.Scan(&p, &c, &v); err != nil {
+			t.Fatal(err)
+		}
+		got[p] = [2]float64{c, v}
+	}
+	rs.Close()
+	want := map[string][2]float64{"email": {1, 50}, NoTouch: {1, 20}, "push > app": {1, 30}, "paid_search > direct": {1, 10}}
+	if len(got) != len(want) {
+		t.Errorf("paths %v, want %v", got, want)
+	}
+	for p, w := range want {
+		if got[p] != w {
+			t.Errorf("path %q: %v, want %v", p, got[p], w)
+		}
+	}
+	conv := map[string]int64{}
+	rs, err = conn.QueryContext(ctx, `SELECT channel, customers FROM ops.cold_contrib_path_channels`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rs.Next() {
+		var ch string
+		var n int64
+		if err := rs.Scan(&ch, &n); err != nil {
+			t.Fatal(err)
+		}
+		conv[ch] = n
+	}
+	rs.Close()
+	for ch, n := range map[string]int64{"email": 1, NoTouch: 1, "push": 1, "app": 1, "paid_search": 1, "direct": 1} {
+		if conv[ch] != n {
+			t.Errorf("converting customers of %s: %d, want %d (all: %v)", ch, conv[ch], n, conv)
+		}
+	}
+}
