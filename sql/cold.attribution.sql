@@ -49,11 +49,14 @@ ORDER BY month, ch;
 
 -- name: pooled_converters
 -- Distinct converting customers of a month's channels under k, together:
--- exact while the ledger still holds the month (until lookback + late_days
--- after it); NULL once pruned, when the figure published before stands.
+-- exact while the ledger holds the month past tonight's prune (rows the
+-- cold job prunes tonight are left out even where it has not pruned them
+-- yet, a shard's hand-off, so sharded and single-node runs agree); no row
+-- once pruned, when the figure published before stands.
 SELECT count(DISTINCT member), count(*)
 FROM ops.cold_ledger
 WHERE cold_table = 'conversion_paths'
+  AND window_end >= CAST($date AS DATE) - CAST($late_days AS INTEGER)
   AND cell IN (SELECT concat_ws('|', CAST($month AS DATE), '#converting', c) FROM unnest(CAST($channels AS VARCHAR[])) t(c));
 
 -- name: pooled_before

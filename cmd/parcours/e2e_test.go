@@ -376,12 +376,31 @@ WHERE table_catalog = 'cold' ORDER BY 1, 2`)
 		if n := atoi(t, queryRead(t, wh, []string{data}, forbidden+"\nSELECT count(*) FROM forbidden")[0][0]); n < 5000 {
 			t.Errorf("only %d forbidden values: the scan would prove little", n)
 		}
-		// Every attribution model credits each month's published conversions, no more, no less.
-		bad := queryCSV(t, wh, `SELECT a.month, a.model, sum(a.conversions), any_value(p.conv)
-FROM cold.attribution a JOIN (SELECT month, sum(conversions) AS conv FROM cold.conversion_paths GROUP BY month) p USING (month)
-GROUP BY a.month, a.model HAVING abs(sum(a.conversions) - any_value(p.conv)) > 1e-6`)
+		// Every attribution model credits each month's conversions (every
+		// journey's, touched or not), never more; all of them unless a month
+		// withheld a row under k: its channels under k had fewer than k
+		// converting customers together ('other channels' missing), or its
+		// touchless conversions did.
+		bad := queryCSV(t, wh, `WITH total AS (
+    SELECT month, sum(conversions) AS conv FROM ops.cold_contrib_conversion_paths WHERE path <> '*' GROUP BY month
+), conv AS (
+    SELECT month, channel, sum(customers) AS n FROM ops.cold_contrib_path_channels GROUP BY ALL
+), whole AS (
+    SELECT month FROM conv GROUP BY month
+    HAVING (bool_and(n >= 10 OR channel = '(no touch)')
+            OR month IN (SELECT month FROM cold.attribution WHERE channel = 'other channels'))
+       AND coalesce(bool_and(n >= 10) FILTER (WHERE channel = '(no touch)'), true)
+)
+SELECT a.month, a.model, sum(a.conversions), any_value(p.conv), a.month IN (SELECT month FROM whole)
+FROM cold.attribution a JOIN total p USING (month)
+GROUP BY a.month, a.model
+HAVING sum(a.conversions) > any_value(p.conv) + 1e-6
+    OR (a.month IN (SELECT month FROM whole) AND abs(sum(a.conversions) - any_value(p.conv)) > 1e-6)`)
 		for _, b := range bad {
-			t.Errorf("cold.attribution %s %s credits %s conversions of %s", b[0], b[1], b[2], b[3])
+			t.Errorf("cold.attribution %s %s credits %s conversions of %s (nothing withheld: %s)", b[0], b[1], b[2], b[3], b[4])
+		}
+		if n := queryCSV(t, wh, `SELECT count(*) FROM cold.attribution WHERE channel NOT IN ('other channels', '(unattributed)')`)[0][0]; n == "0" {
+			t.Error("cold.attribution credits no channel")
 		}
 		for _, tbl := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths", "attribution"} {
 			if n := queryCSV(t, wh, "SELECT count(*) FROM cold."+tbl)[0][0]; n == "0" {

@@ -161,7 +161,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		withheld += p.Withheld
 		if len(p.Rolled) > 0 {
 			rolledCells += len(p.Rolled)
-			n, err := pooledConverters(ctx, wh, m, p.Rolled, before)
+			n, err := pooledConverters(ctx, wh, m, p.Rolled, before, env.DateString(), env.Config.Privacy.LateDays)
 			if err != nil {
 				return c, err
 			}
@@ -305,9 +305,11 @@ func pooledBefore(ctx context.Context, wh *warehouse.Warehouse) (map[time.Time]i
 // a month's rolled channels: exact from the ledger while it holds the
 // month, else the figure published before, else the largest channel's
 // (a lower bound: the union holds at least that many).
-func pooledConverters(ctx context.Context, wh *warehouse.Warehouse, m *Month, rolled []string, before map[time.Time]int64) (int64, error) {
+func pooledConverters(ctx context.Context, wh *warehouse.Warehouse, m *Month, rolled []string, before map[time.Time]int64,
+	date string, lateDays int) (int64, error) {
 	var exact, rows int64
-	err := query(ctx, wh, "pooled_converters", []any{sql.Named("month", m.Month.Format(time.DateOnly)), sql.Named("channels", rolled)},
+	err := query(ctx, wh, "pooled_converters", []any{sql.Named("month", m.Month.Format(time.DateOnly)), sql.Named("channels", rolled),
+		sql.Named("date", date), sql.Named("late_days", lateDays)},
 		func(rs *sql.Rows) error { return rs.Scan(&exact, &rows) })
 	if err != nil {
 		return 0, err

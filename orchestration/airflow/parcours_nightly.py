@@ -177,14 +177,15 @@ with DAG(
     )
     attribution = ParcoursBashOperator(
         task_id="attribution",
-        doc="heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution",
+        doc="heuristic, Markov and Shapley attribution of each month's complete conversion paths; channel credits under k rolled up, into cold.attribution",
         bash_command=run_command("attribution"),
         **TASK_DEFAULTS,
     )
     kpis = ParcoursBashOperator(
         task_id="kpis",
-        doc="KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share",
+        doc="KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share, return on spend per attribution model",
         bash_command=run_command("kpis"),
+        trigger_rule="all_done",  # runs after a failed model job too: parcours checks what it needs
         **TASK_DEFAULTS,
     )
     purge = ParcoursBashOperator(
@@ -267,6 +268,7 @@ with DAG(
     cold >> attribution
     cold >> kpis
     consent >> kpis
+    attribution >> kpis
     split >> purge
     cold >> purge
     vault >> purge

@@ -230,16 +230,17 @@ with DAG(
     )
     attribution = ParcoursPodOperator(
         task_id="attribution",
-        doc="heuristic, Markov and Shapley attribution of each month's conversion paths into cold.attribution",
+        doc="heuristic, Markov and Shapley attribution of each month's complete conversion paths; channel credits under k rolled up, into cold.attribution",
         name="parcours-attribution",
         arguments=run_args("attribution"),
         **TASK_DEFAULTS,
     )
     kpis = ParcoursPodOperator(
         task_id="kpis",
-        doc="KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share",
+        doc="KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share, return on spend per attribution model",
         name="parcours-kpis",
         arguments=run_args("kpis"),
+        trigger_rule="all_done",  # runs after a failed model job too: parcours checks what it needs
         **TASK_DEFAULTS,
     )
     purge = ParcoursPodOperator(
@@ -333,6 +334,7 @@ with DAG(
     cold >> attribution
     cold >> kpis
     consent >> kpis
+    attribution >> kpis
     split >> purge
     cold >> purge
     vault >> purge
