@@ -4,7 +4,9 @@
 --               segment map (champions ... lost)
 --   value_risk  CLV x churn probability quadrants
 --   propensity  expected purchases in the next 30 days (likely / unlikely)
---   micro       behavioural k-means clusters (micro_1 is the largest)
+--   micro       behavioural k-means clusters, micro_<n>: an id follows its
+--               cluster from day to day (matched on ops.segment_centroids),
+--               a new cluster gets a number never used before
 -- Only customers holding an analytics consent valid at $now, the end of the
 -- run's business day (valid_from <= $now < valid_to), are members, whatever
 -- older scores say. A run replaces its computed_on day as a whole; earlier
@@ -45,11 +47,12 @@ CREATE OR REPLACE TEMP TABLE seg_rfm_map (
     fm       INTEGER NOT NULL,
     segment  VARCHAR NOT NULL
 );
--- Each segment's description in words, filled by the job.
+-- Each segment's label and description in words, filled by the job.
 CREATE OR REPLACE TEMP TABLE seg_words (
     family       VARCHAR NOT NULL,
     segment      VARCHAR NOT NULL,
-    description  VARCHAR NOT NULL
+    description  VARCHAR NOT NULL,
+    label        VARCHAR NOT NULL
 );
 
 -- name: rfm

@@ -5,14 +5,17 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
 )
 
 const (
-	membersFile  = "analytics.segment_members.sql"
-	profilesFile = "cold.segment_profiles.sql"
+	membersFile   = "analytics.segment_members.sql"
+	profilesFile  = "cold.segment_profiles.sql"
+	centroidsFile = "ops.segment_centroids.sql"
+	riskMixFile   = "cold.churn_risk_mix.sql"
 )
 
 // Params are the run's settings that come from the configuration.
@@ -55,7 +58,9 @@ type Result struct {
 // own connection: the steps share temp tables), replaces that day in
 // analytics.segment_members in one transaction, then its profiles in
 // cold.segment_profiles in another (one transaction writes one database
-// file), and reads the day's changes.
+// file), and reads the day's changes. The micro-segments' centres go to
+// ops.segment_centroids with the members: the next computation matches
+// its clusters to them.
 func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options) (Result, error) {
 	res := Result{Members: map[string]int64{}}
 	if err := opts.Validate(); err != nil {
@@ -102,7 +107,10 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	}
 
 	if err := warehouse.InTx(ctx, conn, func() error {
-		_, err := wh.RunSection(ctx, conn, membersFile, "write", args...)
+		if _, err := wh.RunSection(ctx, conn, membersFile, "write", args...); err != nil {
+			return err
+		}
+		_, err := wh.RunSection(ctx, conn, centroidsFile, "write", sql.Named("date", day))
 		return err
 	}); err != nil {
 		return res, fmt.Errorf("write segments of %s: %w", day, err)
@@ -127,10 +135,13 @@ func stage(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	if _, err := wh.RunSection(ctx, conn, membersFile, "scope", sql.Named("now", now)); err != nil {
 		return err
 	}
+	if _, err := wh.RunSection(ctx, conn, centroidsFile, "scope"); err != nil {
+		return err
+	}
 	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_rfm_map (r, fm, segment) VALUES", "", rfmMap()); err != nil {
 		return fmt.Errorf("rfm map: %w", err)
 	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description) VALUES", "",
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description, label) VALUES", "",
 		fixedWords(opts, p.RiskHigh)); err != nil {
 		return fmt.Errorf("segment words: %w", err)
 	}
@@ -182,17 +193,91 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	if err != nil {
 		return nil, err
 	}
+	hist, err := loadMicroHistory(ctx, wh, conn, p.Date)
+	if err != nil {
+		return nil, err
+	}
+	if err := seg.Match(hist, in.Columns, opts.MatchMaxDistance); err != nil {
+		return nil, err
+	}
 	if err := stageMicro(ctx, conn, in, seg); err != nil {
 		return nil, err
 	}
 	words := make([][]any, len(seg.Segments))
+	centres := make([][]any, len(seg.Segments))
 	for i, s := range seg.Segments {
-		words[i] = []any{FamilyMicro, s.Name, s.Description}
+		words[i] = []any{FamilyMicro, s.Name, s.Description, s.Label}
+		var shift any
+		if s.Matched {
+			shift = s.Shift
+		}
+		centres[i] = []any{s.Name, int64(s.Size), s.Label, in.Columns, s.Centroid, shift}
 	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description) VALUES", "", words); err != nil {
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description, label) VALUES", "", words); err != nil {
 		return nil, fmt.Errorf("micro segment words: %w", err)
 	}
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_centroids (segment, customers, label, features, centroid, shift) VALUES", "",
+		centres); err != nil {
+		return nil, fmt.Errorf("micro segment centres: %w", err)
+	}
 	return seg, nil
+}
+
+// loadMicroHistory reads the previous computation's micro centres and the
+// highest micro id number used on another day than date.
+func loadMicroHistory(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date time.Time) (MicroHistory, error) {
+	var h MicroHistory
+	day := sql.Named("date", date.Format(time.DateOnly))
+	q, err := wh.SQL.Section(centroidsFile, "last_id")
+	if err != nil {
+		return h, err
+	}
+	var last int64
+	if err := conn.QueryRowContext(ctx, q, day).Scan(&last); err != nil {
+		return h, fmt.Errorf("last micro segment id: %w", err)
+	}
+	h.LastID = int(last)
+	if q, err = wh.SQL.Section(centroidsFile, "previous"); err != nil {
+		return h, err
+	}
+	rows, err := conn.QueryContext(ctx, q, day)
+	if err != nil {
+		return h, fmt.Errorf("previous micro segment centres: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var seg string
+		var feats, centre any
+		if err := rows.Scan(&seg, &feats, &centre); err != nil {
+			return h, fmt.Errorf("previous micro segment centres: %w", err)
+		}
+		fs, ok1 := listOf[string](feats)
+		cs, ok2 := listOf[float64](centre)
+		if !ok1 || !ok2 {
+			return h, fmt.Errorf("previous micro segment centre %s: features %T, centroid %T", seg, feats, centre)
+		}
+		if h.Features != nil && !slices.Equal(h.Features, fs) {
+			return h, fmt.Errorf("previous micro segment centres disagree on their features: %v and %v", h.Features, fs)
+		}
+		h.Features = fs
+		h.Previous = append(h.Previous, Centroid{Segment: seg, Centroid: cs})
+	}
+	return h, rows.Err()
+}
+
+// listOf converts a LIST value as the driver scans it ([]any) to []T.
+func listOf[T any](v any) ([]T, bool) {
+	l, ok := v.([]any)
+	if !ok {
+		return nil, false
+	}
+	out := make([]T, len(l))
+	for i, x := range l {
+		if out[i], ok = x.(T); !ok {
+			return nil, false
+		}
+	}
+	return out, true
 }
 
 // publish replaces the day's cold profiles: staged from hot first, then

@@ -216,13 +216,14 @@ WHERE computed_on = CAST(? AS DATE) AND family = ?`, date, family)
 type profile struct {
 	Customers   int64
 	Description string
+	Label       string
 	Profile     map[string]float64
 }
 
 // profiles reads the cold profiles of date by "family:segment".
 func (w *world) profiles(date string) map[string]profile {
 	w.t.Helper()
-	rows, err := w.wh.DB.Query(`SELECT family, segment, customers, description, CAST(profile AS VARCHAR)
+	rows, err := w.wh.DB.Query(`SELECT family, segment, customers, description, coalesce(label, ''), CAST(profile AS VARCHAR)
 FROM cold.segment_profiles WHERE computed_on = CAST(? AS DATE)`, date)
 	if err != nil {
 		w.t.Fatal(err)
@@ -232,7 +233,7 @@ FROM cold.segment_profiles WHERE computed_on = CAST(? AS DATE)`, date)
 	for rows.Next() {
 		var f, s, js string
 		var p profile
-		if err := rows.Scan(&f, &s, &p.Customers, &p.Description, &js); err != nil {
+		if err := rows.Scan(&f, &s, &p.Customers, &p.Description, &p.Label, &js); err != nil {
 			w.t.Fatal(err)
 		}
 		if err := json.Unmarshal([]byte(js), &p.Profile); err != nil {

@@ -58,11 +58,28 @@ type MicroInput struct {
 
 // MicroSegment is one behavioural cluster.
 type MicroSegment struct {
-	// Name is micro_1 for the largest cluster, micro_2 for the next, ...
-	Name        string
+	// Name is the segment id, micro_<n>. Micro numbers micro_1 for the
+	// largest cluster, micro_2 for the next, ...; Match then gives each
+	// cluster the id of the previous computation's cluster it matches.
+	Name string
+	// Label names the cluster for people by what sets it apart ("Frequent
+	// app buyers, high basket"): at most MaxLabel characters, unique among
+	// the segmentation's clusters.
+	Label       string
 	Size        int
 	Description string
 	Distinctive []cluster.Deviation
+	// Centroid is the cluster's centre in the standardised space k-means
+	// ran in (log1p of long-tailed features, z-scores clipped at ±3), one
+	// coordinate per feature.
+	Centroid []float64
+	// Matched says the id comes from the previous computation, whose
+	// centre lay Shift (z units) from this one; false for a fresh id.
+	Matched bool
+	Shift   float64
+	// deviations are every feature's deviation (Feature: the column),
+	// largest |Z| first: what the label is made of.
+	deviations []cluster.Deviation
 }
 
 // MicroSegmentation is the outcome of Micro.
@@ -100,9 +117,11 @@ func (e *SkipError) Error() string { return fmt.Sprintf("%s segments skipped: %s
 // [KMin, KMax] is chosen by the silhouette on a seeded sample of at most
 // FitSample customers (the silhouette itself on at most SilhouetteSample
 // of them); everyone is then assigned to the nearest centre. Clusters are
-// named micro_1.. by decreasing size and described by the features whose
-// mean sets them apart, on the features' own scale. It returns a
-// *SkipError when there are too few distinct customers to cluster.
+// ordered and named micro_1.. by decreasing size (then centre), described
+// by the features whose mean sets them apart, on the features' own scale,
+// and labelled in a few words (see MicroSegment.Label). Match renames them
+// after the previous computation's clusters. It returns a *SkipError when
+// there are too few distinct customers to cluster.
 func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*MicroSegmentation, error) {
 	feats := microFeatures()
 	if err := opts.Validate(); err != nil {
@@ -187,13 +206,15 @@ func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*Micr
 		dist[i] = math.Sqrt(sqDist(p, best.Centroids[c]))
 		sizes[c]++
 	}
-	// Rank clusters by size so names say something and move less from one
-	// night to the next than k-means' arbitrary order.
+	// Rank clusters by size, then centre: not by k-means' arbitrary order.
 	order := make([]int, k)
 	for c := range order {
 		order[c] = c
 	}
-	sort.SliceStable(order, func(a, b int) bool { return sizes[order[a]] > sizes[order[b]] })
+	sort.SliceStable(order, func(a, b int) bool {
+		return segmentLess(MicroSegment{Size: sizes[order[a]], Centroid: best.Centroids[order[a]]},
+			MicroSegment{Size: sizes[order[b]], Centroid: best.Centroids[order[b]]})
+	})
 	rank := make([]int, k)
 	for r, c := range order {
 		rank[c] = r
@@ -210,17 +231,27 @@ func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*Micr
 	if err != nil {
 		return nil, fmt.Errorf("micro segments: %w", err)
 	}
+	// Every feature's deviation, by column, for the labels.
+	devs, err := cluster.Describe(raw, labels, in.Columns, cluster.DescribeOptions{MaxFeatures: len(feats), MinAbsZ: 1e-12})
+	if err != nil {
+		return nil, fmt.Errorf("micro segments: %w", err)
+	}
 	// Back to the caller's order.
 	out := &MicroSegmentation{K: k, Scores: scores, Fitted: len(pts), Imputed: imputed, Labels: make([]int, n), Distances: make([]float64, n)}
 	for pos, i := range perm {
 		out.Labels[i], out.Distances[i] = labels[pos], dist[pos]
 	}
-	for _, d := range descs {
-		out.Segments = append(out.Segments, MicroSegment{Name: MicroName(d.Cluster), Size: d.Size,
-			Description: d.Text, Distinctive: d.Distinctive})
+	for i, d := range descs {
+		out.Segments = append(out.Segments, MicroSegment{Size: d.Size, Description: d.Text, Distinctive: d.Distinctive,
+			Centroid: slices.Clone(best.Centroids[order[d.Cluster]]), deviations: devs[i].Distinctive})
 	}
-	if len(out.Segments) != k {
+	if len(out.Segments) != k || len(devs) != k {
 		return nil, fmt.Errorf("micro segments: %d of %d clusters described", len(out.Segments), k)
+	}
+	// No history: micro_1 is the largest. The job matches with the
+	// previous computation's centres next.
+	if err := out.Match(MicroHistory{}, in.Columns, 0); err != nil {
+		return nil, fmt.Errorf("micro segments: %w", err)
 	}
 	return out, nil
 }

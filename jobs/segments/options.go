@@ -3,6 +3,7 @@ package segments
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 )
 
@@ -27,11 +28,17 @@ type Options struct {
 	// SilhouetteSample is the most points the silhouette of each k is
 	// computed on (exactly, over all pairs of the sample).
 	SilhouetteSample int
+	// MatchMaxDistance is the farthest (Euclidean, in standard deviations
+	// of the standardised features) a cluster's centre may lie from the
+	// previous computation's centre of an id to keep that id; farther, it
+	// is a new cluster with a fresh id. 0: no limit.
+	MatchMaxDistance float64
 }
 
 // DefaultOptions returns the options used when nothing else is set.
 func DefaultOptions() Options {
-	return Options{ValueQuantile: 0.5, MinPurchases30d: 0.5, KMin: 2, KMax: 8, FitSample: 50_000, SilhouetteSample: 5_000}
+	return Options{ValueQuantile: 0.5, MinPurchases30d: 0.5, KMin: 2, KMax: 8, FitSample: 50_000, SilhouetteSample: 5_000,
+		MatchMaxDistance: 2}
 }
 
 // Validate checks the options before anything runs.
@@ -51,6 +58,9 @@ func (o Options) Validate() error {
 	}
 	if o.SilhouetteSample < 2 {
 		errs = append(errs, fmt.Sprintf("silhouette_sample: %d must be at least 2", o.SilhouetteSample))
+	}
+	if !(o.MatchMaxDistance >= 0) || math.IsInf(o.MatchMaxDistance, 0) {
+		errs = append(errs, fmt.Sprintf("match_max_distance: %v must be a finite distance >= 0 (0: no limit)", o.MatchMaxDistance))
 	}
 	if len(errs) > 0 {
 		return errors.New("segments options: " + strings.Join(errs, "; "))

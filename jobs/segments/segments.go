@@ -11,7 +11,15 @@
 //   - propensity: likely_to_buy_30d when the CLV model expects at least
 //     MinPurchases30d purchases in the next 30 days.
 //   - micro: k-means clusters of behavioural features, k chosen by the
-//     silhouette, described in words by what sets each apart.
+//     silhouette, described and labelled in words by what sets each apart.
+//     A cluster keeps its id (micro_<n>) from day to day: tonight's centres
+//     are matched one to one to the previous computation's (Hungarian
+//     algorithm on Euclidean distance, ops.segment_centroids); a new
+//     cluster gets a number never used before.
+//
+// Every published segment has a label for people in cold.segment_profiles
+// ("Champions", "High value, low risk", "Frequent app buyers, high
+// basket"); FeatureLabel names the keys of its profile, with their units.
 //
 // A family whose input is missing (no promoted model, no features) is
 // skipped with a warning, not an error. A run replaces its day as a whole;
@@ -21,8 +29,11 @@ package segments
 
 import (
 	"context"
+	"database/sql"
+	"fmt"
 
 	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -38,8 +49,8 @@ func New() *Job { return &Job{Options: DefaultOptions()} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "segments", Needs: []string{"score"},
-		SQL:       []string{membersFile, profilesFile},
-		Doc:       "RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles to cold",
+		SQL:       []string{membersFile, profilesFile, centroidsFile, riskMixFile, "analytics.churn_scores.sql"},
+		Doc:       "RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles and the churn risk mix to cold",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
 
@@ -67,8 +78,23 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if res.Micro != nil {
 		env.Log.Info().Int("k", res.Micro.K).Int("fitted", res.Micro.Fitted).Interface("silhouettes", res.Micro.Scores).
 			Msg("micro-segments chosen by silhouette")
+		for _, s := range res.Micro.Segments {
+			ev := env.Log.Info().Str("segment", s.Name).Str("label", s.Label).Int("customers", s.Size).Bool("new", !s.Matched)
+			if s.Matched {
+				ev = ev.Float64("shift", s.Shift)
+			}
+			ev.Msg("micro-segment")
+		}
 	}
 	c = counts(res)
+	// The day's churn risk mix, k-anonymous, for the report's first screen.
+	err = warehouse.InTx(ctx, conn, func() error {
+		_, err := env.WH.RunSection(ctx, conn, riskMixFile, "publish", sql.Named("date", env.DateString()), sql.Named("k", cfg.Privacy.K))
+		return err
+	})
+	if err != nil {
+		return c, fmt.Errorf("churn risk mix: %w", err)
+	}
 	if res.Consented == 0 {
 		return c, orchestration.Skip("no customer with analytics consent on %s: no segment to compute", env.DateString())
 	}

@@ -45,9 +45,21 @@ func rfmWords() map[string]string {
 	}
 }
 
-// fixedWords returns the description of every segment of the rule-based
-// families, naming the thresholds in force.
+// fixedWords returns the description (naming the thresholds in force) and
+// the label of every segment of the rule-based families: family, segment,
+// description, label.
 func fixedWords(opts Options, riskHigh float64) [][]any {
+	rows := fixedDescriptions(opts, riskHigh)
+	labels := fixedLabels()
+	for i, r := range rows {
+		rows[i] = append(r, labels[r[0].(string)][r[1].(string)])
+	}
+	return rows
+}
+
+// fixedDescriptions returns family, segment and description of every
+// segment of the rule-based families.
+func fixedDescriptions(opts Options, riskHigh float64) [][]any {
 	var rows [][]any
 	words := rfmWords()
 	for _, s := range RFMSegments() {
