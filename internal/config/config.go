@@ -34,6 +34,11 @@ type Config struct {
 	// Region is the default phone region (ISO 3166 alpha-2) for numbers
 	// written without a country code.
 	Region string `yaml:"region" json:"region"`
+	// Currency is the ISO 4217 code amounts are in (EUR, USD...), shown
+	// with every amount in the report; empty, the report takes the one the
+	// orders carry. parcours converts nothing: extracts in several
+	// currencies are summed as they are, and the report says so.
+	Currency string `yaml:"currency" json:"currency,omitempty"`
 	// SQLDir, when set, loads the SQL transforms from this folder instead of
 	// the copies embedded in the binary (to iterate on SQL without rebuilding).
 	SQLDir string `yaml:"sql_dir" json:"sql_dir,omitempty"`
@@ -416,6 +421,9 @@ func (c *Config) Validate() error {
 	var errs []string
 	if c.Warehouse == "" {
 		errs = append(errs, "warehouse: must not be empty")
+	}
+	if c.Currency != "" && (len(c.Currency) != 3 || strings.Trim(c.Currency, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != "") {
+		errs = append(errs, fmt.Sprintf("currency: %q is not an ISO 4217 code (three capital letters, e.g. EUR)", c.Currency))
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		errs = append(errs, fmt.Sprintf("timezone: %q is not a known time zone", c.Timezone))

@@ -2,6 +2,7 @@ package report
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -75,6 +76,77 @@ type figureBox struct {
 	HasSVG bool    `json:"hasSVG"`
 	Width  float64 `json:"width"`
 	Height float64 `json:"height"`
+	// Overflows are the texts drawn outside the svg's box, with their box.
+	Overflows []string `json:"overflows"`
+	// Marks counts the data marks: paths, rects and circles filled or
+	// stroked in a series or heat-map colour, with a size.
+	Marks int `json:"marks"`
+}
+
+// dataColors are the colours data marks are drawn in (series palette and
+// heat-map blues), as vgsvg writes them in style attributes.
+func dataColors() []string {
+	var out []string
+	for _, h := range paletteHex() {
+		out = append(out, strings.ToUpper(h))
+	}
+	for _, c := range (blues{}).Colors() {
+		r, g, b, _ := c.RGBA()
+		out = append(out, fmt.Sprintf("#%02X%02X%02X", r>>8, g>>8, b>>8))
+	}
+	return out
+}
+
+// figuresJS measures every figure in the page: its svg's box, the texts
+// whose box (getBoundingClientRect, which follows rotations) leaves the
+// svg's by more than half a pixel, and its data marks.
+func figuresJS() string {
+	cols, _ := json.Marshal(dataColors())
+	return `(() => {
+  const cols = ` + string(cols) + `;
+  const isData = el => {
+    const st = (el.getAttribute('style') || '') + ' fill:' + (el.getAttribute('fill') || '') + ' stroke:' + (el.getAttribute('stroke') || '');
+    return cols.some(c => st.toUpperCase().includes('FILL:' + c) || st.toUpperCase().includes('STROKE:' + c));
+  };
+  return Array.from(document.querySelectorAll('figure[data-chart]')).map(f => {
+    const s = f.querySelector('svg');
+    const r = s ? s.getBoundingClientRect() : {left: 0, top: 0, right: 0, bottom: 0, width: 0, height: 0};
+    const overflows = [];
+    let marks = 0;
+    if (s) {
+      for (const t of s.querySelectorAll('text')) {
+        const b = t.getBoundingClientRect();
+        if (b.left < r.left - 0.5 || b.right > r.right + 0.5 || b.top < r.top - 0.5 || b.bottom > r.bottom + 0.5) {
+          overflows.push(JSON.stringify(t.textContent) + ' at [' + [b.left - r.left, b.right - r.left, b.top - r.top, b.bottom - r.top].map(v => v.toFixed(1)).join(', ') +
+            '] in ' + r.width.toFixed(1) + 'x' + r.height.toFixed(1));
+        }
+      }
+      for (const m of s.querySelectorAll('path, rect, circle')) {
+        const b = m.getBBox();
+        if (isData(m) && (b.width > 0 || b.height > 0)) marks++;
+      }
+    }
+    return {name: f.dataset.chart, hasSVG: !!s, width: r.width, height: r.height, overflows: overflows, marks: marks};
+  });
+})()`
+}
+
+// checkFigures reports what is wrong with the figures of a page: no svg,
+// no size, a text outside its svg, no data mark.
+func checkFigures(boxes []figureBox) []string {
+	var out []string
+	for _, b := range boxes {
+		if !b.HasSVG || b.Width <= 0 || b.Height <= 0 {
+			out = append(out, fmt.Sprintf("figure %s: svg %v, box %.0fx%.0f", b.Name, b.HasSVG, b.Width, b.Height))
+		}
+		for _, o := range b.Overflows {
+			out = append(out, fmt.Sprintf("figure %s: text %s overflows its svg", b.Name, o))
+		}
+		if b.Marks == 0 {
+			out = append(out, fmt.Sprintf("figure %s: no data mark (an empty chart)", b.Name))
+		}
+	}
+	return out
 }
 
 // TestBrowser opens the rendered report in headless Chromium with every
@@ -129,11 +201,21 @@ func TestBrowser(t *testing.T) {
 	// the network for an image must trip every listener, or the checks
 	// below would pass on a deaf browser.
 	control := filepath.Join(t.TempDir(), "control.html")
+	// Its figures: one whose text runs past the svg's right edge and that
+	// draws no data, one whose rotated label runs past the top, and one
+	// good chart (a bar in a series colour, text inside).
 	if err := os.WriteFile(control, []byte(`<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/x.png" alt="">`+
+		`<figure data-chart="overflow"><svg width="100" height="50" viewBox="0 0 100 50"><path d="M0,0L100,0" style="fill:none;stroke:#9A9A9A"/>`+
+		`<text x="80" y="20" style="font-size:9px">overflowing</text></svg></figure>`+
+		`<figure data-chart="rotated"><svg width="100" height="50" viewBox="0 0 100 50"><path d="M10,10L20,10L20,40L10,40Z" style="fill:#4E79A7"/>`+
+		`<g transform="rotate(90)"><text x="-30" y="-20" transform="scale(1, -1)" style="font-size:9px">rotated label</text></g></svg></figure>`+
+		`<figure data-chart="good"><svg width="100" height="50" viewBox="0 0 100 50"><path d="M10,10L20,10L20,40L10,40Z" style="fill:#4E79A7"/>`+
+		`<text x="30" y="20" style="font-size:9px">fits</text></svg></figure>`+
+		`<section id="control"><h2>control</h2></section>`+
 		`<script>console.error("control error"); throw new Error("control exception");</script><footer></footer></body></html>`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cp, _, _, err := browse(bctx, (&url.URL{Scheme: "file", Path: control}).String(), 3)
+	cp, cboxes, _, _, err := browse(bctx, (&url.URL{Scheme: "file", Path: control}).String(), 3)
 	if err != nil {
 		t.Fatalf("drive chromium: %v", err)
 	}
@@ -142,8 +224,17 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("negative control: no %q reported (got %q)", want, cp)
 		}
 	}
+	cf := checkFigures(cboxes)
+	for _, want := range []string{`figure overflow: text "overflowing"`, "figure overflow: no data mark", `figure rotated: text "rotated label"`} {
+		if !slices.ContainsFunc(cf, func(p string) bool { return strings.HasPrefix(p, want) }) {
+			t.Errorf("negative control: no %q reported (got %q)", want, cf)
+		}
+	}
+	if slices.ContainsFunc(cf, func(p string) bool { return strings.HasPrefix(p, "figure good") }) {
+		t.Errorf("negative control: the good figure is reported: %q", cf)
+	}
 
-	probs, boxes, shot, err := browse(bctx, fileURL, 0)
+	probs, boxes, shot, sections, err := browse(bctx, fileURL, 0)
 	if err != nil {
 		t.Fatalf("drive chromium: %v", err)
 	}
@@ -153,34 +244,55 @@ func TestBrowser(t *testing.T) {
 	if len(boxes) != len(charts) || len(charts) != len(wantCharts()) {
 		t.Errorf("%d figures in the browser, %d rendered by Go, want %d", len(boxes), len(charts), len(wantCharts()))
 	}
+	for _, p := range checkFigures(boxes) {
+		t.Error(p)
+	}
 	for i, b := range boxes {
-		if !b.HasSVG || b.Width <= 0 || b.Height <= 0 {
-			t.Errorf("figure %s: svg %v, box %.0fx%.0f", b.Name, b.HasSVG, b.Width, b.Height)
-		}
 		if i < len(charts) && b.Name != charts[i] {
 			t.Errorf("figure %d is %s in the browser, %s in Go", i, b.Name, charts[i])
 		}
 	}
+	// The screenshots, the whole page and one per section, are kept for a
+	// person to look at (not committed: .artifacts/ is ignored).
 	dir := artifactsDir(t)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "report.png")
-	if err := os.WriteFile(out, shot, 0o644); err != nil {
-		t.Fatal(err)
+	shots := []namedShot{{"report", shot}}
+	for i, sh := range sections {
+		shots = append(shots, namedShot{fmt.Sprintf("report-%d-%s", i+1, sh.Name), sh.PNG})
 	}
-	if len(shot) < 8 || string(shot[1:4]) != "PNG" {
-		t.Errorf("screenshot is not a PNG (%d bytes)", len(shot))
+	for _, id := range sectionIDs() {
+		if !slices.ContainsFunc(sections, func(sh namedShot) bool { return sh.Name == id }) {
+			t.Errorf("no screenshot of section %s", id)
+		}
 	}
-	t.Logf("screenshot: %s (%d bytes)", out, len(shot))
+	for _, sh := range shots {
+		out := filepath.Join(dir, sh.Name+".png")
+		if len(sh.PNG) < 8 || string(sh.PNG[1:4]) != "PNG" {
+			t.Errorf("screenshot %s is not a PNG (%d bytes)", sh.Name, len(sh.PNG))
+			continue
+		}
+		if err := os.WriteFile(out, sh.PNG, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("screenshots: %s/report.png and report-<n>-<section>.png, %d files", dir, len(shots))
+}
+
+// namedShot is one screenshot: the whole page or a section.
+type namedShot struct {
+	Name string
+	PNG  []byte
 }
 
 // browse opens pageURL in a new tab of the browser and returns what went
 // wrong (script exceptions, console and log errors, failed loads, requests
-// to any other URL), the figures' SVG boxes and a full-page PNG. It waits
-// until at least wantProblems problems arrived (at most 5 s), for the
-// negative control whose events may trail the load.
-func browse(browser context.Context, pageURL string, wantProblems int) ([]string, []figureBox, []byte, error) {
+// to any other URL), the figures' SVG boxes, a full-page PNG and one PNG
+// per section (by its id). It waits until at least wantProblems problems
+// arrived (at most 5 s), for the negative control whose events may trail
+// the load.
+func browse(browser context.Context, pageURL string, wantProblems int) ([]string, []figureBox, []byte, []namedShot, error) {
 	tab, cancel := chromedp.NewContext(browser)
 	defer cancel()
 	var pr problems
@@ -216,15 +328,24 @@ func browse(browser context.Context, pageURL string, wantProblems int) ([]string
 		runtime.Enable(),
 		chromedp.Navigate(pageURL),
 		chromedp.WaitReady("footer", chromedp.ByQuery),
-		chromedp.Evaluate(`Array.from(document.querySelectorAll('figure[data-chart]')).map(f => {
-  const s = f.querySelector('svg');
-  const r = s ? s.getBoundingClientRect() : {width: 0, height: 0};
-  return {name: f.dataset.chart, hasSVG: !!s, width: r.width, height: r.height};
-})`, &boxes),
+		chromedp.Evaluate(figuresJS(), &boxes),
 		chromedp.FullScreenshot(&shot, 100),
 	)
+	var sections []namedShot
+	if err == nil {
+		var ids []string
+		err = chromedp.Run(tab, chromedp.Evaluate(`Array.from(document.querySelectorAll('section[id]')).map(s => s.id)`, &ids))
+		for _, id := range ids {
+			if err != nil {
+				break
+			}
+			var png []byte
+			err = chromedp.Run(tab, chromedp.Screenshot("section#"+id, &png, chromedp.ByQuery))
+			sections = append(sections, namedShot{id, png})
+		}
+	}
 	for deadline := time.Now().Add(5 * time.Second); len(pr.all()) < wantProblems && time.Now().Before(deadline); {
 		time.Sleep(50 * time.Millisecond)
 	}
-	return pr.all(), boxes, shot, err
+	return pr.all(), boxes, shot, sections, err
 }

@@ -3,13 +3,16 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"html"
 	"html/template"
 	"image/color"
 	"math"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
@@ -112,6 +115,25 @@ func horizontalGrid(p *plot.Plot) {
 	p.Add(g)
 }
 
+// inset is the blank margin around a chart: text laid out flush with the
+// canvas edge (the y axis label, the last x tick label) would otherwise
+// touch it, and a browser font's ascent may be a little taller.
+const inset vg.Length = 3
+
+// plotCanvas is the area a plot draws in on a w x h canvas: all of it
+// but the inset. With a nil canvas it only measures (dataArea).
+func plotCanvas(c vg.Canvas, w, h vg.Length) draw.Canvas {
+	return draw.Canvas{Canvas: c, Rectangle: vg.Rectangle{
+		Min: vg.Point{X: inset, Y: inset}, Max: vg.Point{X: w - inset, Y: h - inset}}}
+}
+
+// dataArea is the rectangle p draws its data in on a w x h canvas, once
+// the axes took the room their labels need: what bar widths and label
+// rotation are derived from. p's axis ranges and ticks must be set.
+func dataArea(p *plot.Plot, w, h vg.Length) vg.Rectangle {
+	return p.DataCanvas(plotCanvas(nil, w, h)).Rectangle
+}
+
 // svgNamespace matches the namespace declarations vgsvg writes: inline
 // SVG in HTML needs none, and the report must not name any URL.
 func svgNamespace() *regexp.Regexp { return regexp.MustCompile(`\s+xmlns(:xlink)?="[^"]*"`) }
@@ -125,7 +147,7 @@ func drawSVG(p *plot.Plot, w, h vg.Length) (out template.HTML, err error) {
 		}
 	}()
 	c := vgsvg.New(w, h)
-	p.Draw(draw.New(c))
+	p.Draw(plotCanvas(c, w, h))
 	var b bytes.Buffer
 	if _, err := c.WriteTo(&b); err != nil {
 		return "", fmt.Errorf("write svg: %w", err)
@@ -145,6 +167,7 @@ func cleanSVG(s string) (template.HTML, error) {
 	}
 	s = svgNamespace().ReplaceAllString(s[i:], "")
 	s = strings.Replace(s, "<svg", `<svg role="img"`, 1)
+	s = pinTextLength(s)
 	s = strings.ReplaceAll(s, "font-family:Liberation Sans;", "font-family:'Liberation Sans',Arial,Helvetica,sans-serif;")
 	// Labels may say anything ("NaN" is a fine segment name); coordinates may not.
 	if strings.Contains(regexp.MustCompile(`(?s)<text[^>]*>[^<]*</text>`).ReplaceAllString(s, ""), "NaN") {
@@ -153,6 +176,41 @@ func cleanSVG(s string) (template.HTML, error) {
 	// vgsvg escapes every text it draws (html.EscapeString), and the rest is
 	// numbers and fixed markup: safe to inline.
 	return template.HTML(s), nil
+}
+
+// svgText matches one <text> element as vgsvg writes it: its attributes
+// (the style among them) and its escaped content.
+var svgText = regexp.MustCompile(`(?s)<text ([^>]*)>([^<]*)</text>`)
+
+// svgFontSize matches the font size in a text's style.
+var svgFontSize = regexp.MustCompile(`font-size:([0-9.]+)px`)
+
+// pinTextLength gives every text the length gonum/plot laid it out with
+// (textLength, squeezing or stretching glyphs to fit): the axes reserve
+// room for their labels as Liberation Sans measures them, and a browser
+// without that font (DejaVu Sans, the usual Linux fallback, is some 15%
+// wider) would otherwise draw a y tick label over the tick marks ("4000"
+// read "400C") or past the edge of the chart. Every text of a chart is
+// Liberation Sans (newPlot, heatMap); a text whose size cannot be read is
+// left alone.
+func pinTextLength(s string) string {
+	return svgText.ReplaceAllStringFunc(s, func(el string) string {
+		m := svgText.FindStringSubmatch(el)
+		sz := svgFontSize.FindStringSubmatch(m[1])
+		if sz == nil || strings.Contains(m[1], "textLength=") {
+			return el
+		}
+		size, err := strconv.ParseFloat(sz[1], 64)
+		if err != nil || size <= 0 {
+			return el
+		}
+		face := font.DefaultCache.Lookup(font.Font{Typeface: "Liberation", Variant: sansVariant}, font.Length(size))
+		w := face.Width(html.UnescapeString(m[2])).Points()
+		if !finite(w) || w <= 0 {
+			return el
+		}
+		return fmt.Sprintf(`<text textLength="%.5g" lengthAdjust="spacingAndGlyphs" %s>%s</text>`, w, m[1], m[2])
+	})
 }
 
 // finite reports whether v is a drawable number.

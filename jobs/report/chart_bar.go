@@ -30,7 +30,12 @@ type barSpec struct {
 
 // barChart draws a grouped or stacked bar chart. A NaN or infinite value
 // draws as an empty bar (nothing to stack); it returns errNoData when there
-// is no category or no group.
+// is no category, no group or no value but zero.
+//
+// No bar is ever cut: the value axis spans every bar's extent (the largest
+// value, the tallest stack, negative values and stacks), and bar widths
+// come from the data area the axes leave, not from an estimate, so the
+// bars of the first and last categories stay inside the frame.
 func barChart(s barSpec) (chart, error) {
 	if len(s.Categories) == 0 || len(s.Groups) == 0 {
 		return chart{}, errNoData
@@ -39,6 +44,10 @@ func barChart(s barSpec) (chart, error) {
 		if len(g.Y) != len(s.Categories) {
 			return chart{}, fmt.Errorf("bar chart %q: %d values for %d categories", g.Name, len(g.Y), len(s.Categories))
 		}
+	}
+	lo, hi := barExtent(s)
+	if lo == 0 && hi == 0 {
+		return chart{}, errNoData // only zeros (or NaN): nothing to see
 	}
 	if s.Horizontal {
 		s = reversed(s) // the y axis grows upwards; categories should read top-down
@@ -61,32 +70,18 @@ func barChart(s barSpec) (chart, error) {
 		horizontalGrid(p)
 	}
 
-	// The data area is roughly the canvas less the axes; bar widths are
-	// absolute lengths in gonum/plot, so derive them from it.
-	span := w - 70
-	if s.Horizontal {
-		span = h - 40
-	}
-	slot := span / vg.Length(len(s.Categories))
-	n := len(s.Groups)
-	bw := slot * 0.8 / vg.Length(n)
-	if s.Stacked {
-		bw = slot * 0.6
-	}
-	bw = max(bw, 1)
-
 	var out chart
 	var below *plotter.BarChart
-	minV, maxV := 0.0, 0.0
+	var bars []*plotter.BarChart
+	n := len(s.Groups)
 	for i, g := range s.Groups {
 		vals := make(plotter.Values, len(g.Y))
 		for k, v := range g.Y {
 			if finite(v) {
 				vals[k] = v
 			}
-			minV, maxV = math.Min(minV, vals[k]), math.Max(maxV, vals[k])
 		}
-		b, err := plotter.NewBarChart(vals, bw)
+		b, err := plotter.NewBarChart(vals, 1) // the width is set below, from the data area
 		if err != nil {
 			return chart{}, fmt.Errorf("bar chart %q: %w", g.Name, err)
 		}
@@ -98,35 +93,23 @@ func barChart(s barSpec) (chart, error) {
 				b.StackOn(below)
 			}
 			below = b
-		} else {
-			b.Offset = (vg.Length(i) - vg.Length(n-1)/2) * bw
-			if s.Horizontal {
-				b.Offset = -b.Offset // the first group on top, as in the legend
-			}
 		}
 		p.Add(b)
+		bars = append(bars, b)
 		out.Legend = append(out.Legend, legendEntry{Name: g.Name, Class: seriesClass(i + s.ColorOffset)})
 	}
 	if n == 1 {
 		out.Legend = nil // the caption names a lone series
 	}
-	if s.Stacked {
-		// The stacks' totals, not one layer, bound the axis.
-		for k := range s.Categories {
-			total := 0.0
-			for _, g := range s.Groups {
-				if finite(g.Y[k]) {
-					total += g.Y[k]
-				}
-			}
-			maxV = math.Max(maxV, total)
-		}
+	// Head room beyond the longest bar on each side that has bars, so the
+	// largest one does not touch the frame; zero stays on the axis.
+	pad := 0.04 * (hi - lo)
+	valAxis.Min, valAxis.Max = lo, hi
+	if lo < 0 {
+		valAxis.Min = lo - pad
 	}
-	switch {
-	case minV == 0 && maxV == 0:
-		valAxis.Max = 1 // all zero: a sane axis rather than [-1, 1]
-	case maxV > 0:
-		valAxis.Max = maxV + 0.04*(maxV-minV) // head room above the tallest bar
+	if hi > 0 {
+		valAxis.Max = hi + pad
 	}
 	// One slot per category, the bars of a category inside its slot.
 	catAxis.Min, catAxis.Max = -0.5, float64(len(s.Categories))-0.5
@@ -134,7 +117,34 @@ func barChart(s barSpec) (chart, error) {
 		p.NominalY(s.Categories...)
 	} else {
 		p.NominalX(s.Categories...)
-		rotateIfCrowded(catAxis, s.Categories, slot)
+	}
+	slot := func() vg.Length {
+		r := dataArea(p, w, h)
+		span := r.Size().X
+		if s.Horizontal {
+			span = r.Size().Y
+		}
+		return span / vg.Length(len(s.Categories))
+	}
+	if !s.Horizontal {
+		rotateIfCrowded(catAxis, s.Categories, slot())
+	}
+	sl := slot()
+	if sl <= 0 {
+		return chart{}, fmt.Errorf("bar chart: no room for %d categories in %vx%v", len(s.Categories), w, h)
+	}
+	bw := sl * 0.8 / vg.Length(n)
+	if s.Stacked {
+		bw = sl * 0.6
+	}
+	for i, b := range bars {
+		b.Width = bw
+		if !s.Stacked {
+			b.Offset = (vg.Length(i) - vg.Length(n-1)/2) * bw
+			if s.Horizontal {
+				b.Offset = -b.Offset // the first group on top, as in the legend
+			}
+		}
 	}
 	svg, err := drawSVG(p, w, h)
 	if err != nil {
@@ -142,6 +152,27 @@ func barChart(s barSpec) (chart, error) {
 	}
 	out.SVG = svg
 	return out, nil
+}
+
+// barExtent is the range the bars of s cover, zero included: each value
+// of grouped bars, and every partial sum of a stack (a negative layer
+// draws down from the layers below it).
+func barExtent(s barSpec) (lo, hi float64) {
+	for k := range s.Categories {
+		sum := 0.0
+		for _, g := range s.Groups {
+			v := g.Y[k]
+			if !finite(v) {
+				continue
+			}
+			if s.Stacked {
+				sum += v
+				v = sum
+			}
+			lo, hi = math.Min(lo, v), math.Max(hi, v)
+		}
+	}
+	return lo, hi
 }
 
 // reversed returns s with its categories (and every group's values) in

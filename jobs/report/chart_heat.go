@@ -134,7 +134,9 @@ func heatMap(s heatSpec) (chart, error) {
 	if w == 0 {
 		w, h = fullWidth, fullHeight
 	}
-	rotateIfCrowded(&p.X, s.Cols, (w-90)/vg.Length(nc))
+	// Tilt the column names when the widest is wider than its column, as
+	// the axes leave it.
+	rotateIfCrowded(&p.X, s.Cols, dataArea(p, w, h).Size().X/vg.Length(nc))
 	svg, err := drawSVG(p, w, h)
 	if err != nil {
 		return chart{}, err

@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
 
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -28,11 +27,7 @@ type lineSpec struct {
 	// small wobble does not look like a collapse.
 	ZeroBased bool
 	// Unit squares the axes on [0, 1] (ROC, gains, calibration).
-	Unit bool
-	// XMin and XMax, when XFixed, pin the x axis to the data window, so a
-	// gap in the data shows as a gap rather than a shorter axis.
-	XFixed        bool
-	XMin, XMax    float64
+	Unit          bool
 	Width, Height vg.Length
 }
 
@@ -105,9 +100,10 @@ func lineChart(s lineSpec) (chart, error) {
 			}
 		}
 	}
-	if s.XFixed && s.XMin < s.XMax {
-		p.X.Min, p.X.Max = math.Min(p.X.Min, s.XMin), math.Max(p.X.Max, s.XMax)
-	}
+	// The x axis spans the data, first point to last (gonum/plot's range
+	// of the points): a series that starts late starts at the left edge,
+	// not after months of empty axis.
+	//
 	// One x value: widen the axis so the point sits in the middle of a
 	// readable range instead of on a one-second axis.
 	if p.X.Min == p.X.Max {

@@ -139,7 +139,8 @@ func TestBarChart(t *testing.T) {
 			texts: []string{"high spenders", "occasional", "customers"}, bars: 2},
 		{name: "NaN is an empty bar", spec: barSpec{Categories: []string{"a", "b"}, Groups: []series{{Name: "x", Y: []float64{nan, 3}}}},
 			texts: []string{"a", "b"}, bars: 2},
-		{name: "all zero", spec: barSpec{Categories: []string{"a"}, Groups: []series{{Name: "x", Y: []float64{0}}}}, texts: []string{"a", "1"}, bars: 1},
+		// Only zeros (or NaN) draw nothing: the section says so instead.
+		{name: "all zero", spec: barSpec{Categories: []string{"a", "b"}, Groups: []series{{Name: "x", Y: []float64{0, nan}}}}, err: errNoData},
 		{name: "colour offset", spec: barSpec{Categories: []string{"a"}, Groups: []series{{Name: "x", Y: []float64{1}}, {Name: "y", Y: []float64{2}}}, ColorOffset: 1},
 			texts: []string{"a"}, legend: []string{"x", "y"}, bars: 2},
 		{name: "percent values", spec: barSpec{Categories: []string{"a"}, Groups: []series{{Name: "x", Y: []float64{0.5}}}, Value: axisPercent}, texts: []string{"50%"}, bars: 1},
@@ -314,7 +315,7 @@ func TestCleanSVG(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := `<svg role="img" width="10pt" height="10pt" viewBox="0 0 10 10">
-<text style="font-family:'Liberation Sans',Arial,Helvetica,sans-serif;font-size:9px">a</text></svg>`
+<text textLength="5.0054" lengthAdjust="spacingAndGlyphs" style="font-family:'Liberation Sans',Arial,Helvetica,sans-serif;font-size:9px">a</text></svg>`
 	if string(got) != want {
 		t.Errorf("cleanSVG:\n%s\nwant\n%s", got, want)
 	}

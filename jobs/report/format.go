@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // dash stands for a value that is not there (NULL, NaN, no row).
@@ -138,4 +140,50 @@ func slug(s string) string {
 		}
 	}
 	return strings.TrimSuffix(b.String(), "-")
+}
+
+// currencySymbols are the codes written as a symbol before the amount;
+// other codes follow it ("1,234.50 SEK").
+var currencySymbols = map[string]string{"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+// fmtMoney renders an amount in cur (ISO 4217; "" for a plain number).
+func fmtMoney(v float64, decimals int, cur string) string {
+	s := fmtNumber(v, decimals)
+	if s == dash || cur == "" {
+		return s
+	}
+	if sym, ok := currencySymbols[cur]; ok {
+		if rest, neg := strings.CutPrefix(s, "-"); neg {
+			return "-" + sym + rest
+		}
+		return sym + s
+	}
+	return s + " " + cur
+}
+
+// labels are the words a person reads for the names the warehouse keeps
+// (channels, models, purposes, tables, actions).
+var labels = map[string]string{
+	"paid_search": "Paid search", "organic_search": "Organic search", "call_center": "Call centre",
+	"other_campaign": "Other campaigns", "(unattributed)": "Unattributed (no touch)", "other channels": "Other channels (under k)",
+	"first_touch": "First touch", "last_touch": "Last touch", "time_decay": "Time decay", "position_based": "Position-based",
+	"markov_order_1": "Markov order 1", "markov_order_2": "Markov order 2", "markov_order_3": "Markov order 3",
+	"shapley_additive": "Shapley (additive)",
+	"marketing_email":  "Marketing email", "marketing_sms": "Marketing SMS", "marketing_ads": "Advertising",
+	"consent_purge": "Consent purge", "retention_purge": "Retention purge",
+	"rfm": "RFM", "micro": "Micro-segments", "value_risk": "Value and risk", "propensity": "Propensity",
+}
+
+// label is the name a person reads for a warehouse name: a known label,
+// else the name with words for underscores and a capital first letter.
+func label(name string) string {
+	if l, ok := labels[name]; ok {
+		return l
+	}
+	s := strings.ReplaceAll(name, "_", " ")
+	if s == "" {
+		return s
+	}
+	r, size := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[size:]
 }

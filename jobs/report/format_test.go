@@ -43,21 +43,6 @@ func TestFormat(t *testing.T) {
 	}
 }
 
-func TestProfileText(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{`{"recency_days": 12.5, "orders": 3, "channel": "web"}`, "channel web; orders 3; recency_days 12.5"},
-		{`{"top": ["a", "b"], "ok": true, "none": null}`, `none <nil>; ok true; top ["a","b"]`},
-		{`[1, 2]`, "[1,2]"},
-		{"", ""},
-		{"null", ""},
-		{"not json", "not json"},
-	} {
-		if got := profileText(tc.in); got != tc.want {
-			t.Errorf("profileText(%s) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestTileChange(t *testing.T) {
 	d := day("2026-06-10")
 	p := func(s string, v, n, den float64) kpiPoint { return kpiPoint{Day: day(s), Value: v, Num: n, D: den} }
@@ -179,6 +164,25 @@ func TestMeaningful(t *testing.T) {
 	} {
 		if got := meaningful(tc.kind, tc.pts, day, tc.change); got != tc.want {
 			t.Errorf("%s: meaningful = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestFmtMoney(t *testing.T) {
+	for _, tc := range []struct {
+		v        float64
+		decimals int
+		cur      string
+		want     string
+	}{
+		{1234.5, 2, "EUR", "€1,234.50"},
+		{-5, 2, "USD", "-$5.00"},
+		{1234.6, 0, "SEK", "1,235 SEK"},
+		{1234.5, 2, "", "1,234.50"},
+		{math.NaN(), 2, "EUR", dash},
+	} {
+		if got := fmtMoney(tc.v, tc.decimals, tc.cur); got != tc.want {
+			t.Errorf("fmtMoney(%v, %d, %q) = %q, want %q", tc.v, tc.decimals, tc.cur, got, tc.want)
 		}
 	}
 }

@@ -50,7 +50,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, fmt.Errorf("report: %w", err)
 	}
-	charts, err := writeFile(ctx, env.WH.DB, env.Date, time.Now(), path, options{states: states, recordedOnly: env.Merged})
+	charts, err := writeFile(ctx, env.WH.DB, env.Date, time.Now(), path, options{states: states, recordedOnly: env.Merged, currency: env.Config.Currency})
 	if err != nil {
 		return c, err
 	}

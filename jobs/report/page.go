@@ -14,6 +14,9 @@ type page struct {
 	Sections  []section
 	// Stale lists the titles of the sections not up to date for the date.
 	Stale []string
+	// Currency is the code amounts are in, CurrencyNote how it was known
+	// (and whether the orders mix several).
+	Currency, CurrencyNote string
 }
 
 // section is one numbered part of the report. Window says which data it
@@ -59,6 +62,9 @@ type cell struct {
 	Num   bool
 	Heat  string
 	Title string
+	// Tone colours a change worth a look: good, bad, or notable (a move
+	// that is neither good nor bad in itself, such as a segment's size).
+	Tone string
 }
 
 // tile is one KPI of the day with its change against the previous week.
@@ -74,6 +80,10 @@ type tile struct {
 // textCell and numCell build table cells.
 func textCell(s string) cell { return cell{Text: s} }
 func numCell(s string) cell  { return cell{Text: s, Num: true} }
+
+// nameCell shows a warehouse name (a source, a table, a purpose) in
+// words, the name itself in its tooltip for whoever configures it.
+func nameCell(name string) cell { return cell{Text: label(name), Title: name} }
 
 // emptyPart says plainly that a block has no data yet, and why.
 func emptyPart(heading, why string) part {

@@ -22,21 +22,21 @@ import (
 
 // sectionIDs are the report's sections in order.
 func sectionIDs() []string {
-	return []string{"kpis", "funnel", "transitions", "attribution", "segments", "models", "quality", "privacy"}
+	return []string{"glance", "kpis", "funnel", "transitions", "attribution", "segments", "models", "quality", "privacy"}
 }
 
 // wantCharts are the figures the hand-built warehouse gives, in page order.
 func wantCharts() []string {
 	return []string{"revenue", "orders", "conversion-rate", "cart-abandonment", "nps", "csat", "ces",
 		"funnel-web", "funnel-app", "transitions", "attribution-month", "attribution-12m",
-		"segments-lifecycle", "segments-value", "churn-roc", "churn-lift", "churn-gains", "churn-calibration",
+		"segments-lifecycle", "segments-rfm", "segments-value", "churn-roc", "churn-lift", "churn-gains", "churn-calibration",
 		"clv-holdout", "ingest", "ingest-problems", "consent-share", "suppressed-cells"}
 }
 
 func renderString(t *testing.T, db Querier, date time.Time) (string, []string) {
 	t.Helper()
 	var b bytes.Buffer
-	charts, err := render(context.Background(), db, date, time.Date(2026, 6, 11, 3, 4, 0, 0, time.UTC), &b, options{})
+	charts, err := render(context.Background(), db, date, time.Date(2026, 6, 11, 3, 4, 0, 0, time.UTC), &b, options{currency: "EUR"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,6 +212,8 @@ func TestRenderSectionNumbers(t *testing.T) {
 	}
 	td := func(s string) string { return "<td class=\"\">" + s + "</td>" }
 	tn := func(s string) string { return "<td class=\"n\">" + s + "</td>" }
+	// a warehouse name shown in words, itself in the tooltip
+	tw := func(words, name string) string { return "<td class=\"\" title=\"" + name + "\">" + words + "</td>" }
 	for _, tc := range []struct {
 		section string
 		want    []string
@@ -224,26 +226,30 @@ func TestRenderSectionNumbers(t *testing.T) {
 		// 12 months from July 2025: first_touch email 10 + 3 = 13, last_touch web 11 + 3 = 14, app 1 (June);
 		// May 2025 left out.
 		{"attribution", []string{"May 2026, the latest complete month", "July 2025 to June 2026",
-			"<th scope=\"col\">markov order 1</th>",
-			row(td("email"), tn("13.0"), tn("4.0"), tn("7.3")), row(td("web"), tn("5.0"), tn("14.0"), tn("7.7")),
-			row(td("app"), tn("1.0"), tn("0.0"), tn("0.0")), row(td("(unattributed)"), tn("2.0"), tn("2.0"), tn("2.0")),
+			"<th scope=\"col\">Markov order 1</th>",
+			row(td("Email"), tn("13.0"), tn("4.0"), tn("7.3")), row(td("Web"), tn("5.0"), tn("14.0"), tn("7.7")),
+			row(td("App"), tn("1.0"), tn("0.0"), tn("0.0")), row(td("Unattributed (no touch)"), tn("2.0"), tn("2.0"), tn("2.0")),
 			// return on spend, largest spend first; n/a where a ratio has no denominator; first touch not shown
-			row(td("email"), tn("100"), tn("7.3"), tn("360"), tn("3.60"), tn("13.70"), tn("2.00"), tn("25.00"), tn("5"), tn("20.00")),
-			row(td("display"), tn("50"), tn("0.0"), tn("0"), tn("0.00"), tn("n/a"), tn("0.00"), tn("n/a"), tn("n/a"), tn("n/a")),
-			row(td("web"), tn("0"), tn("7.7"), tn("390"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"))}, []string{"1,000.0", "999"}},
-		{"segments", []string{"computed on 2026-06-09", row(td("value"), td("high spenders"), tn("120"), tn("24.0%"),
-			td("Spend &lt;b&gt;3x&lt;/b&gt; the average &amp; buy monthly"), td("orders 3; recency_days 12.5")),
-			row(td("lifecycle"), td("loyal"), tn("150"), tn("75.0%"))}, []string{"future segment", "<b>3x"}},
+			row(td("Email"), tn("€100"), tn("7.3"), tn("€360"), tn("3.60"), tn("€13.70"), tn("2.00"), tn("€25.00"), tn("5"), tn("€20.00")),
+			row(td("Display"), tn("€50"), tn("0.0"), tn("€0"), tn("0.00"), tn("n/a"), tn("0.00"), tn("n/a"), tn("n/a"), tn("n/a")),
+			row(td("Web"), tn("€0"), tn("7.7"), tn("€390"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"), tn("n/a"))}, []string{"1,000.0", "999"}},
+		// labels in words (ids in the tooltip); the RFM profile as a table with units
+		{"segments", []string{"computed on 2026-06-09", row(tw("Value", "value"), tw("High spenders", "value:high spenders"), tn("120"), tn("24.0%"),
+			td("Spend &lt;b&gt;3x&lt;/b&gt; the average &amp; buy monthly")),
+			row(tw("Lifecycle", "lifecycle"), tw("Loyal", "lifecycle:loyal"), tn("150"), tn("75.0%")),
+			row(tw("RFM", "rfm"), tw("Champions", "rfm:champions"), tn("40"), tn("100.0%")),
+			"<th scope=\"col\">Days since last purchase</th><th scope=\"col\">Spend, last 365 days (EUR)</th><th scope=\"col\">Frequency score (1–5)</th>",
+			row(td("Champions"), tn("12"), tn("€1,235"), tn("4.2"))}, []string{"future segment", "<b>3x", "recency_days 12.5"}},
 		{"models", []string{"AUC 0.833", "churn-logreg-1", row(td("ROC AUC"), tn("0.833")), row(td("7&#43;"), tn("18"), tn("6.210"), tn("7.000")),
 			row(td("parameter alpha"), tn("4.4140"))}, []string{"churn-logreg-old"}},
 		// web_events: 150 read, 90 loaded, 36 quarantined (24%), 4 duplicate, 20 not loaded, 3 quarantine rows held.
-		{"quality", []string{row(td("web_events"), tn("2"), tn("1"), tn("150"), tn("90"), tn("36"), tn("4"), tn("20"), tn("24.00%"), tn("3")),
-			row(td("all sources"), tn("3"), tn("1"), tn("350"), tn("290"), tn("36"), tn("4"), tn("20"), tn("10.29%"), tn("3"))}, []string{"1,000"}},
+		{"quality", []string{row(tw("Web events", "web_events"), tn("2"), tn("1"), tn("150"), tn("90"), tn("36"), tn("4"), tn("20"), tn("24.00%"), tn("3")),
+			row(tw("All sources", "all sources"), tn("3"), tn("1"), tn("350"), tn("290"), tn("36"), tn("4"), tn("20"), tn("10.29%"), tn("3"))}, []string{"1,000"}},
 		// erasure: 2 entries, 1 request, 12 rows, all recent; consent purge: 1 entry, 40 rows, none recent; the one after D left out.
-		{"privacy", []string{"k = 10", row(td("erasure"), td("erasure requests carried out (one entry per subject)"), tn("2"), tn("1"), tn("12"), tn("2"), tn("12")),
-			row(td("consent_purge"), td("hot rows removed when consent expired or was withdrawn"), tn("1"), tn("0"), tn("40"), tn("0"), tn("0")),
-			row(td("marketing_email"), tn("2026-06-10"), tn("220"), tn("99"), tn("45.0%")),
-			row(td("survey_scores"), tn("10"), tn("120"), tn("8"), tn("3"), tn("2026-06-10"))}, []string{"500"}},
+		{"privacy", []string{"k = 10", row(tw("Erasure", "erasure"), td("erasure requests carried out (one entry per subject)"), tn("2"), tn("1"), tn("12"), tn("2"), tn("12")),
+			row(tw("Consent purge", "consent_purge"), td("hot rows removed when consent expired or was withdrawn"), tn("1"), tn("0"), tn("40"), tn("0"), tn("0")),
+			row(tw("Marketing email", "marketing_email"), tn("2026-06-10"), tn("220"), tn("99"), tn("45.0%")),
+			row(tw("Survey scores", "survey_scores"), tn("10"), tn("120"), tn("8"), tn("3"), tn("2026-06-10"))}, []string{"500"}},
 	} {
 		s := sectionHTML(t, html, tc.section)
 		for _, w := range tc.want {
@@ -266,7 +272,7 @@ func TestRenderMonthCharts(t *testing.T) {
 	plant(t, wh)
 	html, _ := renderString(t, wh.DB, day(reportDay))
 	month, year := figureHTML(html, "attribution-month"), figureHTML(html, "attribution-12m")
-	if strings.Contains(month, ">app<") || !strings.Contains(month, ">email<") || !strings.Contains(year, ">app<") {
+	if strings.Contains(month, ">App<") || !strings.Contains(month, ">Email<") || !strings.Contains(year, ">App<") {
 		t.Error("attribution charts: June's partial credits must be in the 12-month chart only")
 	}
 	if f := figureHTML(html, "transitions"); strings.Contains(f, ">store<") || !strings.Contains(f, ">no_conversion<") {
@@ -305,7 +311,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old report"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(context.Background(), wh.DB, day(reportDay), path, nil); err != nil {
+	if err := WriteFile(context.Background(), wh.DB, day(reportDay), path, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -322,7 +328,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A failing render (cancelled context) leaves the previous report alone.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := WriteFile(ctx, wh.DB, day(reportDay), path, nil); err == nil {
+	if err := WriteFile(ctx, wh.DB, day(reportDay), path, nil, ""); err == nil {
 		t.Error("cancelled render succeeded")
 	}
 	if b2, _ := os.ReadFile(path); !bytes.Equal(b, b2) {

@@ -18,10 +18,12 @@ package report
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/parcours/parcours/internal/publish"
@@ -42,6 +44,8 @@ func Render(ctx context.Context, db Querier, date time.Time, w io.Writer) error 
 type options struct {
 	states       map[string]orchestration.JobState
 	recordedOnly bool
+	// currency is the configured ISO 4217 code; "" reads it from the data.
+	currency string
 }
 
 // render builds and writes the page as of now (the generation time shown
@@ -58,11 +62,20 @@ func render(ctx context.Context, db Querier, date, now time.Time, w io.Writer, o
 }
 
 // sectionFunc builds one section for a day.
-type sectionFunc func(ctx context.Context, db Querier, day time.Time) (section, error)
+type sectionFunc func(ctx context.Context, db Querier, v view) (section, error)
+
+// view is what every section is drawn for: the day, and the currency its
+// amounts are in.
+type view struct {
+	Day time.Time
+	// Currency is the ISO 4217 code amounts are shown in ("" when unknown:
+	// plain numbers).
+	Currency string
+}
 
 // sectionFuncs are the report's sections, in order.
 func sectionFuncs() []sectionFunc {
-	return []sectionFunc{kpiSection, funnelSection, transitionSection, attributionSection,
+	return []sectionFunc{glanceSection, kpiSection, funnelSection, transitionSection, attributionSection,
 		segmentSection, modelSection, qualitySection, privacySection}
 }
 
@@ -70,11 +83,17 @@ func sectionFuncs() []sectionFunc {
 func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*page, error) {
 	day := dayOf(date)
 	p := &page{Date: fmtDate(day), Generated: now.UTC().Format("2006-01-02 15:04 UTC")}
+	cur, note, err := currency(ctx, db, opt.currency)
+	if err != nil {
+		return nil, fmt.Errorf("report %s: %w", p.Date, err)
+	}
+	p.Currency, p.CurrencyNote = cur, note
+	opt.currency = cur
 	for _, f := range sectionFuncs() {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("report %s: %w", p.Date, err)
 		}
-		s, err := f(ctx, db, day)
+		s, err := f(ctx, db, view{Day: day, Currency: opt.currency})
 		if err != nil {
 			return nil, fmt.Errorf("report %s, section %s: %w", p.Date, s.ID, err)
 		}
@@ -89,8 +108,9 @@ func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*
 // WriteFile renders the report for the logical date to path atomically: a
 // temporary file in the same folder, synced, then renamed over path, so a
 // reader never sees half a report and a failed run leaves the last one.
-func WriteFile(ctx context.Context, db Querier, date time.Time, path string, states map[string]orchestration.JobState) error {
-	_, err := writeFile(ctx, db, date, time.Now(), path, options{states: states})
+// Amounts are shown in currency (ISO 4217), or the orders' own when "".
+func WriteFile(ctx context.Context, db Querier, date time.Time, path string, states map[string]orchestration.JobState, currency string) error {
+	_, err := writeFile(ctx, db, date, time.Now(), path, options{states: states, currency: currency})
 	return err
 }
 
@@ -123,4 +143,47 @@ func writeFile(ctx context.Context, db Querier, date, now time.Time, path string
 		return nil, fmt.Errorf("write report %s: %w", path, err)
 	}
 	return charts, nil
+}
+
+// currency is the code amounts are shown in: the configured one, else the
+// one the data carries (ops.currencies, recorded by the split), the most
+// used when it carries several; the note says when amounts mix several.
+func currency(ctx context.Context, db Querier, configured string) (code, note string, err error) {
+	var codes []string
+	var counts []int64
+	ok, err := tableExists(ctx, db, "ops.currencies")
+	if err != nil || !ok {
+		return configured, "", err
+	}
+	err = queryEach(ctx, db, `SELECT currency, sum(facts) FROM ops.currencies GROUP BY currency ORDER BY 2 DESC, 1`, nil,
+		func(r *sql.Rows) error {
+			var c string
+			var n int64
+			if err := r.Scan(&c, &n); err != nil {
+				return err
+			}
+			codes, counts = append(codes, c), append(counts, n)
+			return nil
+		})
+	if err != nil {
+		return "", "", fmt.Errorf("read ops.currencies: %w", err)
+	}
+	code = configured
+	if code == "" && len(codes) > 0 {
+		code = codes[0]
+	}
+	var others []string
+	var total, other int64
+	for i, c := range codes {
+		total += counts[i]
+		if c != code {
+			others = append(others, c)
+			other += counts[i]
+		}
+	}
+	if len(others) > 0 {
+		note = fmt.Sprintf("Amounts are shown in %s, but %s of the amounts in the extracts are in %s: parcours converts nothing, so sums mix currencies.",
+			code, fmtPercent(float64(other)/float64(total), 1), strings.Join(others, ", "))
+	}
+	return code, note, nil
 }

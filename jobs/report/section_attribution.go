@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -108,7 +107,11 @@ func attributionParts(name, period string, c credits) ([]part, error) {
 		}
 		groups = append(groups, sr)
 	}
-	ch, err := barChart(barSpec{Categories: channels, Groups: groups, ValueLabel: "credited conversions",
+	cats := make([]string, len(channels))
+	for i, c := range channels {
+		cats[i] = label(c)
+	}
+	ch, err := barChart(barSpec{Categories: cats, Groups: groups, ValueLabel: "credited conversions",
 		Width: fullWidth, Height: fullHeight})
 	fp, err := figurePart(name, "Credited conversions per channel and model, "+period, ch, err, "no credited conversion in "+period+".", true)
 	if err != nil {
@@ -117,12 +120,12 @@ func attributionParts(name, period string, c credits) ([]part, error) {
 	if fp.Figure == nil {
 		return []part{fp}, nil
 	}
-	t := &table{Caption: "Credited conversions, " + period, Head: []string{"channel"}}
+	t := &table{Caption: "Credited conversions, " + period, Head: []string{"Channel"}}
 	for _, m := range models {
 		t.Head = append(t.Head, modelLabel(m))
 	}
 	for _, chn := range channels {
-		row := []cell{textCell(chn)}
+		row := []cell{textCell(label(chn))}
 		for _, m := range models {
 			row = append(row, numCell(fmtNumber(c[m][chn], 1)))
 		}
@@ -134,7 +137,8 @@ func attributionParts(name, period string, c credits) ([]part, error) {
 // attributionSection is section 4: each attribution model's credited
 // conversions per channel, side by side, for the latest month and summed
 // over the last 12 months.
-func attributionSection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func attributionSection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	from12 := monthOf(day).AddDate(0, 1-attributionMonths, 0)
 	s := section{ID: "attribution", Title: "Attribution by model",
 		Window: fmt.Sprintf("cold.attribution: the latest complete month on or before %s, and the %d months %s to %s summed.",
@@ -171,7 +175,7 @@ func attributionSection(ctx context.Context, db Querier, day time.Time) (section
 		}
 		s.Parts = append(s.Parts, parts...)
 	}
-	rp, err := roasPart(ctx, db, month)
+	rp, err := roasPart(ctx, db, month, v.Currency)
 	if err != nil {
 		return s, err
 	}
@@ -181,7 +185,7 @@ func attributionSection(ctx context.Context, db Querier, day time.Time) (section
 
 // modelLabel is a model name as a header or legend shows it: words, so a
 // table of ten models wraps its headers and fits the page.
-func modelLabel(model string) string { return strings.ReplaceAll(model, "_", " ") }
+func modelLabel(model string) string { return label(model) }
 
 // roasModels are the models the return-on-spend table sets side by side:
 // one data-driven, one rule-based, as a marketing team compares them.
@@ -191,7 +195,7 @@ var roasModels = []string{"markov_order_1", "last_touch"}
 // spend, the data-driven model's credited conversions and revenue, ROAS
 // and cost per conversion under both roasModels, and CAC. n/a where a
 // ratio has no denominator.
-func roasPart(ctx context.Context, db Querier, month time.Time) (part, error) {
+func roasPart(ctx context.Context, db Querier, month time.Time, cur string) (part, error) {
 	const heading = "Return on spend"
 	ok, err := tableExists(ctx, db, "cold.return_on_spend")
 	if err != nil || !ok {
@@ -237,23 +241,29 @@ ORDER BY max(spend) OVER (PARTITION BY channel) DESC, max(conversions) OVER (PAR
 	if len(order) == 0 {
 		return emptyPart(heading, "no spend and no credited conversion in "+fmtMonth(month)+"."), nil
 	}
-	ratio := func(v sql.NullFloat64, decimals int) cell {
+	ratio := func(v sql.NullFloat64) cell {
 		if !v.Valid {
 			return numCell("n/a")
 		}
-		return numCell(fmtNumber(v.Float64, decimals))
+		return numCell(fmtNumber(v.Float64, 2))
+	}
+	money := func(v sql.NullFloat64) cell {
+		if !v.Valid {
+			return numCell("n/a")
+		}
+		return numCell(fmtMoney(v.Float64, 2, cur))
 	}
 	t := &table{Caption: "Return on spend, " + fmtMonth(month) + " (conversions and revenue as Markov order 1 credits them)",
-		Head: []string{"channel", "spend", "conversions", "revenue", "ROAS (Markov 1)", "cost per conversion (Markov 1)",
-			"ROAS (last touch)", "cost per conversion (last touch)", "new customers", "CAC"}}
+		Head: []string{"Channel", "Spend", "Conversions", "Revenue", "ROAS (Markov 1)", "Cost per conversion (Markov 1)",
+			"ROAS (last touch)", "Cost per conversion (last touch)", "New customers", "CAC"}}
 	for _, ch := range order {
 		l := byCh[ch]
 		nc := numCell("n/a")
 		if l.newCustomers.Valid {
 			nc = numCell(fmtInt(l.newCustomers.Int64))
 		}
-		t.Rows = append(t.Rows, []cell{textCell(ch), numCell(fmtNumber(l.spend, 0)), numCell(fmtNumber(l.conv, 1)),
-			numCell(fmtNumber(l.rev, 0)), ratio(l.roas, 2), ratio(l.cpa, 2), ratio(l.lastRoas, 2), ratio(l.lastCpa, 2), nc, ratio(l.cac, 2)})
+		t.Rows = append(t.Rows, []cell{textCell(label(ch)), numCell(fmtMoney(l.spend, 0, cur)), numCell(fmtNumber(l.conv, 1)),
+			numCell(fmtMoney(l.rev, 0, cur)), ratio(l.roas), money(l.cpa), ratio(l.lastRoas), money(l.lastCpa), nc, money(l.cac)})
 	}
 	return part{Heading: heading, Table: t, Wide: true}, nil
 }

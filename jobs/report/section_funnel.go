@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 )
 
 // funnelStep is one row of cold.funnel_dropoff.
@@ -16,7 +15,8 @@ type funnelStep struct {
 
 // funnelSection is section 2: sessions reaching each step and the share
 // lost at each step, web and app, in the latest complete month.
-func funnelSection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func funnelSection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	s := section{ID: "funnel", Title: "Funnel",
 		Window: fmt.Sprintf("the latest complete month on or before %s in cold.funnel_dropoff, web and app sessions.", fmtDate(day))}
 	ok, err := tableExists(ctx, db, "cold.funnel_dropoff")
@@ -61,21 +61,51 @@ WHERE month = CAST(? AS DATE) AND channel IN ('web', 'app') ORDER BY channel, st
 		var cats []string
 		t := &table{Caption: fmt.Sprintf("%s funnel, %s", label, fmtMonth(month)),
 			Head: []string{"Step", "Sessions", "Share of visits", "Lost from previous step"}}
-		for _, f := range fs {
+		for i, f := range fs {
 			cats = append(cats, stepLabel(f.Step))
 			sr.Y = append(sr.Y, float64(f.Sessions))
 			t.Rows = append(t.Rows, []cell{textCell(stepLabel(f.Step)), numCell(fmtInt(f.Sessions)),
-				numCell(fmtPercent(f.Reached, 1)), numCell(fmtPercent(f.DropOff, 1))})
+				numCell(shareOf(f.Reached, visits(fs))), numCell(lostFrom(fs, i))})
 		}
 		c, err := barChart(barSpec{Categories: cats, Groups: []series{sr}, Horizontal: true, ValueLabel: "sessions"})
 		pt, err := figurePart("funnel-"+ch, fmt.Sprintf("%s sessions reaching each step, %s", label, fmtMonth(month)), c, err,
-			"no sessions to draw.", false)
+			fmt.Sprintf("no %s session in %s.", ch, fmtMonth(month)), false)
 		if err != nil {
 			return s, err
 		}
 		s.Parts = append(s.Parts, pt, part{Table: t})
 	}
 	return s, nil
+}
+
+// shareOf renders a share of den sessions: n/a when there is no session
+// to take a share of (a share of nothing is no 100%).
+func shareOf(v float64, den int64) string {
+	if den <= 0 {
+		return notApplicable
+	}
+	return fmtPercent(v, 1)
+}
+
+// lostFrom renders the share of sessions lost at step i: none before the
+// first step, n/a when the step before had no session.
+func lostFrom(fs []funnelStep, i int) string {
+	if i == 0 {
+		return dash
+	}
+	return shareOf(fs[i].DropOff, fs[i-1].Sessions)
+}
+
+// visits is the sessions of the funnel's visit step, the denominator of
+// every step's share; 1 (trust the stored share) when the step is not
+// published.
+func visits(fs []funnelStep) int64 {
+	for _, f := range fs {
+		if f.Step == "visit" {
+			return f.Sessions
+		}
+	}
+	return 1
 }
 
 // stepLabel names a funnel step in words.

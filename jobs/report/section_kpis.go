@@ -108,8 +108,8 @@ func tileChange(pts []kpiPoint, day time.Time, kind tileKind) (cur, prev, change
 	for _, p := range pts {
 		switch {
 		case p.Day.Equal(day):
-			cur, ok = p.Value, finite(p.Value)
-		case !p.Day.Before(start) && p.Day.Before(day) && finite(p.Value):
+			cur, ok = p.Value, finite(p.Value) && !noDenominator(p)
+		case !p.Day.Before(start) && p.Day.Before(day) && finite(p.Value) && !noDenominator(p):
 			sum += p.Value
 			n++
 			if finite(p.Num) && finite(p.D) {
@@ -142,6 +142,12 @@ func buildTile(def tileDef, pts []kpiPoint, day time.Time) tile {
 	cur, prev, change, ok := tileChange(pts, day, def.Kind)
 	t := tile{KPI: def.KPI, Label: def.Label, Text: dash, Tone: "flat",
 		Value: fmtRaw(cur), Prev: fmtRaw(prev), Change: fmtRaw(change)}
+	if p, found := pointOn(pts, day); found && noDenominator(p) {
+		// A rate of nothing (no session, no cart) is no rate: not 100%.
+		t.Text, t.ChangeText = notApplicable, fmt.Sprintf("no %s on %s", denominatorName(def.KPI), fmtDate(day))
+		t.Value, t.Change = "", ""
+		return t
+	}
 	if !ok {
 		t.ChangeText = "no figure for " + fmtDate(day)
 		return t
@@ -172,6 +178,45 @@ func buildTile(def tileDef, pts []kpiPoint, day time.Time) tile {
 		t.Tone = "bad"
 	}
 	return t
+}
+
+// notApplicable stands for a rate or a ratio whose denominator is zero.
+const notApplicable = "n/a"
+
+// noDenominator says whether p is a rate or a ratio (it has a numerator or
+// a denominator) without a positive denominator: 0 sessions, 0 carts, 0
+// orders. Its value, whatever cold.kpis holds (0/0 may have been stored
+// as 1), is no figure. Plain sums have neither and are never so.
+func noDenominator(p kpiPoint) bool {
+	if !finite(p.Num) && !finite(p.D) {
+		return false
+	}
+	return !finite(p.D) || p.D <= 0
+}
+
+// pointOn is the point of day in pts.
+func pointOn(pts []kpiPoint, day time.Time) (kpiPoint, bool) {
+	for _, p := range pts {
+		if p.Day.Equal(day) {
+			return p, true
+		}
+	}
+	return kpiPoint{}, false
+}
+
+// denominatorName says in words what a KPI's denominator counts.
+func denominatorName(kpi string) string {
+	switch kpi {
+	case "conversion_rate":
+		return "sessions"
+	case "cart_abandonment_rate":
+		return "carts"
+	case "average_basket":
+		return "orders"
+	case "nps", "csat", "ces":
+		return "survey answers"
+	}
+	return "denominator"
 }
 
 // minRelativeChange is the smallest change of a sum or a ratio KPI that
@@ -219,7 +264,8 @@ type kpiChartDef struct {
 
 // kpiSection is section 1: tiles of the day, daily trends, monthly
 // survey scores.
-func kpiSection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func kpiSection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	from := day.AddDate(0, 0, 1-trendDays)
 	mFrom := monthOf(day).AddDate(0, 1-surveyMonth, 0)
 	s := section{ID: "kpis", Title: "KPI trends",
@@ -284,14 +330,20 @@ func kpiSection(ctx context.Context, db Querier, day time.Time) (section, error)
 	return s, nil
 }
 
-// kpiChart draws one KPI over time, on an x axis spanning from..to.
+// kpiChart draws one KPI over time, the points of the window from..to
+// (both included): the x axis spans the points there are, so a KPI that
+// began in August starts in August. A rate or ratio whose denominator is
+// zero (no session, no cart) is no figure: it is left out, not drawn as a
+// rate.
 func kpiChart(c kpiChartDef, pts []kpiPoint, x axisKind, from, to time.Time) (part, error) {
 	sr := series{Name: c.YLabel}
 	for _, p := range pts {
+		if p.Day.Before(from) || p.Day.After(to) || noDenominator(p) {
+			continue
+		}
 		sr.X = append(sr.X, float64(p.Day.Unix()))
 		sr.Y = append(sr.Y, p.Value)
 	}
-	ch, err := lineChart(lineSpec{Series: []series{sr}, X: x, Y: c.Y, YLabel: c.YLabel, ZeroBased: c.ZeroBased,
-		XFixed: true, XMin: unixDay(from), XMax: unixDay(to)})
+	ch, err := lineChart(lineSpec{Series: []series{sr}, X: x, Y: c.Y, YLabel: c.YLabel, ZeroBased: c.ZeroBased})
 	return figurePart(c.Name, c.Caption, ch, err, "cold.kpis has no "+c.KPI+" figure in the window.", false)
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"sort"
 	"strconv"
-	"time"
 
 	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/models/eval"
@@ -91,7 +90,17 @@ func churnParts(m promotedModel, met churnMetrics) ([]part, error) {
 		gains.Y = append(gains.Y, d.CumulativeCapture)
 	}
 	c, err = barChart(barSpec{Categories: deciles, Groups: []series{lift}, ValueLabel: "lift (churn rate / overall rate)", CategoryLabel: "decile of predicted churn (1 = highest)"})
-	pt, err = figurePart("churn-lift", fmt.Sprintf("Lift per decile on %s: top decile %.2f×", evalOn, met.TopDecileLift), c, err,
+	// Lift and capture are shares of the holdout's churners: without a
+	// churner they have no denominator, n/a rather than a number.
+	noChurner := !(met.PositiveRate > 0)
+	liftText, captureText := fmtNumber(met.TopDecileLift, 2)+"×", fmtPercent(met.TopDecileCapture, 0)
+	if noChurner || !finite(met.TopDecileLift) {
+		liftText = notApplicable
+	}
+	if noChurner || !finite(met.TopDecileCapture) {
+		captureText = notApplicable
+	}
+	pt, err = figurePart("churn-lift", fmt.Sprintf("Lift per decile on %s: top decile %s", evalOn, liftText), c, err,
 		"this model's metrics hold no lift per decile.", false)
 	if err != nil {
 		return nil, err
@@ -102,7 +111,7 @@ func churnParts(m promotedModel, met churnMetrics) ([]part, error) {
 	}
 	c, err = lineChart(lineSpec{Series: []series{gains}, X: axisPercent, Y: axisPercent, XLabel: "share of customers targeted (highest risk first)",
 		YLabel: "share of churners captured", Diagonal: true, Unit: true})
-	pt, err = figurePart("churn-gains", fmt.Sprintf("Cumulative gains on %s: the top 10%% hold %.0f%% of churners; dashed: random", evalOn, 100*met.TopDecileCapture),
+	pt, err = figurePart("churn-gains", fmt.Sprintf("Cumulative gains on %s: the top 10%% hold %s of churners; dashed: random", evalOn, captureText),
 		c, err, "this model's metrics hold no gains curve.", false)
 	if err != nil {
 		return nil, err
@@ -141,8 +150,13 @@ func churnParts(m promotedModel, met churnMetrics) ([]part, error) {
 	add("ROC AUC", fmtNumber(met.ROCAUC, 3))
 	add("ROC AUC of the recency baseline", fmtNumber(met.BaselineROCAUC, 3))
 	add("PR AUC (average precision)", fmtNumber(met.PRAUC, 3))
-	add("top-decile lift", fmtNumber(met.TopDecileLift, 2))
-	add("top-decile capture", fmtPercent(met.TopDecileCapture, 1))
+	if noChurner {
+		add("top-decile lift", notApplicable)
+		add("top-decile capture", notApplicable)
+	} else {
+		add("top-decile lift", fmtNumber(met.TopDecileLift, 2))
+		add("top-decile capture", fmtPercent(met.TopDecileCapture, 1))
+	}
 	add("Brier score", fmtNumber(met.Brier, 4))
 	add("log loss", fmtNumber(met.LogLoss, 4))
 	parts = append(parts, part{Table: t})
@@ -201,7 +215,8 @@ func clvParts(m promotedModel, met clvMetrics) ([]part, error) {
 
 // modelSection is section 6: the promoted churn and CLV models' holdout
 // evaluations, read from ops.models.metrics (numbers only).
-func modelSection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func modelSection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	s := section{ID: "models", Title: "Churn and CLV models",
 		Window: "the promoted churn and CLV models in the registry (ops.models), each evaluated on a later holdout than it was trained on; report date " + fmtDate(day) + "."}
 	ok, err := tableExists(ctx, db, "ops.models")

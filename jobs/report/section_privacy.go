@@ -31,7 +31,8 @@ type auditAction struct {
 // privacySection is section 8: consented share per purpose over time,
 // what the k rule suppressed or rolled up per cold table, and the purges
 // and erasures of ops.privacy_audit (counts only).
-func privacySection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func privacySection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	from := day.AddDate(0, 0, 1-consentDays)
 	recent := day.AddDate(0, 0, 1-qualityDays)
 	s := section{ID: "privacy", Title: "Privacy",
@@ -88,7 +89,7 @@ WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) ORDER BY purpose, day`, []
 		return []part{emptyPart(heading, fmt.Sprintf("cold.consent_daily has no snapshot from %s to %s.", fmtDate(from), fmtDate(to)))}, nil
 	}
 	var srs []series
-	t := &table{Caption: "Latest snapshot per purpose", Head: []string{"purpose", "day", "known customers", "consented", "share"}}
+	t := &table{Caption: "Latest snapshot per purpose", Head: []string{"Purpose", "Day", "Known customers", "Consented", "Share"}}
 	for _, p := range purposes {
 		sr := series{Name: p}
 		for _, pt := range byPurpose[p] {
@@ -97,7 +98,7 @@ WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) ORDER BY purpose, day`, []
 		}
 		srs = append(srs, sr)
 		last := byPurpose[p][len(byPurpose[p])-1]
-		t.Rows = append(t.Rows, []cell{textCell(p), numCell(fmtDate(last.Day)), numCell(fmtInt(last.Known)),
+		t.Rows = append(t.Rows, []cell{nameCell(p), numCell(fmtDate(last.Day)), numCell(fmtInt(last.Known)),
 			numCell(fmtInt(last.Consented)), numCell(fmtPercent(last.Share, 1))})
 	}
 	c, err := lineChart(lineSpec{Series: srs, X: axisDay, Y: axisPercent, YLabel: "share of known customers", ZeroBased: true})
@@ -148,11 +149,11 @@ FROM cold.suppressed_cells ORDER BY cold_table`, nil, func(r *sql.Rows) error {
 	sort.Strings(kList)
 	kText := fmt.Sprintf("k = %s: every published cold row stands for at least %s distinct customers; smaller cells are rolled up into coarser ones or suppressed.",
 		strings.Join(kList, ", "), strings.Join(kList, " or "))
-	t := &table{Caption: "Per cold table, at its last publication", Head: []string{"cold table", "k", "published rows", "rolled-up cells", "suppressed cells", "published for"}}
+	t := &table{Caption: "Per cold table, at its last publication", Head: []string{"Cold table", "k", "Published rows", "Rolled-up cells", "Suppressed cells", "Published for"}}
 	var cats []string
 	rolled, supp := series{Name: "rolled up"}, series{Name: "suppressed"}
 	for _, x := range rows {
-		t.Rows = append(t.Rows, []cell{textCell(x.table), numCell(strconv.FormatInt(x.k, 10)), numCell(fmtInt(x.published)),
+		t.Rows = append(t.Rows, []cell{nameCell(x.table), numCell(strconv.FormatInt(x.k, 10)), numCell(fmtInt(x.published)),
 			numCell(fmtInt(x.rolledUp)), numCell(fmtInt(x.suppressed)), numCell(fmtDate(x.on))})
 		cats = append(cats, x.table)
 		rolled.Y = append(rolled.Y, float64(x.rolledUp))
@@ -198,9 +199,9 @@ FROM a WHERE day <= CAST(? AS DATE) GROUP BY action ORDER BY action`, []any{fmtD
 		return []part{emptyPart(heading, fmt.Sprintf("ops.privacy_audit has logged no purge, erasure or scan up to %s.", fmtDate(day)))}, nil
 	}
 	t := &table{Caption: fmt.Sprintf("Privacy actions by kind, up to %s (rows: rows deleted or affected)", fmtDate(day)),
-		Head: []string{"action", "what it is", "log entries", "requests", "rows", fmt.Sprintf("entries, last %d days", qualityDays), fmt.Sprintf("rows, last %d days", qualityDays)}}
+		Head: []string{"Action", "What it is", "Log entries", "Requests", "Rows", fmt.Sprintf("Entries, last %d days", qualityDays), fmt.Sprintf("Rows, last %d days", qualityDays)}}
 	for _, a := range acts {
-		t.Rows = append(t.Rows, []cell{textCell(a.Action), textCell(actionText(a.Action)), numCell(fmtInt(a.Entries)),
+		t.Rows = append(t.Rows, []cell{nameCell(a.Action), textCell(actionText(a.Action)), numCell(fmtInt(a.Entries)),
 			numCell(fmtInt(a.Requests)), numCell(fmtInt(a.Rows)), numCell(fmtInt(a.RecentEntries)), numCell(fmtInt(a.RecentRows))})
 	}
 	return []part{{Heading: heading, Table: t, Wide: true}}, nil

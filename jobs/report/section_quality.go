@@ -76,7 +76,8 @@ WHERE load_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY source ORDE
 
 // qualitySection is section 7: rows read, loaded, quarantined and
 // re-delivered per source over the last 30 days.
-func qualitySection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func qualitySection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	from := day.AddDate(0, 0, 1-qualityDays)
 	s := section{ID: "quality", Title: "Data quality",
 		Window: fmt.Sprintf("extract folders dated %s to %s (%d days), from ops.ingest_files; quarantined rows still held, counted in ops.quarantine (never their text).",
@@ -96,8 +97,8 @@ func qualitySection(ctx context.Context, db Querier, day time.Time) (section, er
 	}
 	var cats []string
 	groups := []series{{Name: "loaded"}, {Name: "quarantined"}, {Name: "duplicate (re-delivered)"}, {Name: "not loaded (file refused)"}}
-	t := &table{Caption: "Rows per source", Head: []string{"source", "files", "refused / failed files", "rows read", "loaded",
-		"quarantined", "duplicate", "not loaded", "quarantined share", "quarantine rows held"}}
+	t := &table{Caption: "Rows per source", Head: []string{"Source", "Files", "Refused / failed files", "Rows read", "Loaded",
+		"Quarantined", "Duplicate", "Not loaded", "Quarantined share", "Quarantine rows held"}}
 	var total sourceQuality
 	for _, q := range qs {
 		cats = append(cats, q.Source)
@@ -144,7 +145,7 @@ func qualityRow(name string, q sourceQuality) []cell {
 	if q.Read > 0 {
 		share = fmtPercent(float64(q.Quarantined)/float64(q.Read), 2)
 	}
-	return []cell{textCell(name), numCell(fmtInt(q.Files)), numCell(fmtInt(q.Rejected + q.Failed)), numCell(fmtInt(q.Read)),
+	return []cell{nameCell(name), numCell(fmtInt(q.Files)), numCell(fmtInt(q.Rejected + q.Failed)), numCell(fmtInt(q.Read)),
 		numCell(fmtInt(q.RowsLoaded)), numCell(fmtInt(q.Quarantined)), numCell(fmtInt(q.Duplicate)), numCell(fmtInt(q.NotLoaded())),
 		numCell(share), numCell(fmtInt(q.QuarantineHeld))}
 }

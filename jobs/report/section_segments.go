@@ -1,65 +1,25 @@
 package report
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
-	"time"
+
+	"github.com/parcours/parcours/jobs/segments"
 )
 
 // segment is one row of cold.segment_profiles.
 type segment struct {
-	Family, Name, Description, Profile string
-	Customers                          int64
-}
-
-// profileText renders a segment's profile JSON for a table cell: an object
-// of plain values as "key value; key value" in key order, anything else
-// as compact JSON. It is text: the template escapes it.
-func profileText(raw string) string {
-	raw = strings.TrimSpace(raw)
-	if raw == "" || raw == "null" {
-		return ""
-	}
-	var obj map[string]any
-	if err := json.Unmarshal([]byte(raw), &obj); err != nil {
-		var b bytes.Buffer
-		if json.Compact(&b, []byte(raw)) == nil {
-			return b.String()
-		}
-		return raw
-	}
-	keys := make([]string, 0, len(obj))
-	for k := range obj {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var parts []string
-	for _, k := range keys {
-		var v string
-		switch x := obj[k].(type) {
-		case float64:
-			v = trimFloat(x)
-		case string:
-			v = x
-		case bool, nil:
-			v = fmt.Sprint(x)
-		default:
-			b, _ := json.Marshal(x)
-			v = string(b)
-		}
-		parts = append(parts, k+" "+v)
-	}
-	return strings.Join(parts, "; ")
+	Family, Name, Label, Description, Profile string
+	Customers                                 int64
 }
 
 // segmentSection is section 5: segment sizes per family and what sets
 // each segment apart, from the latest profiles computed on or before D.
-func segmentSection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func segmentSection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	s := section{ID: "segments", Title: "Segments",
 		Window: fmt.Sprintf("cold.segment_profiles, the latest computation on or before %s.", fmtDate(day))}
 	ok, err := tableExists(ctx, db, "cold.segment_profiles")
@@ -79,11 +39,12 @@ func segmentSection(ctx context.Context, db Querier, day time.Time) (section, er
 	s.Window = fmt.Sprintf("cold.segment_profiles computed on %s (the latest on or before %s); each segment stands for at least k customers.",
 		fmtDate(on.Time), fmtDate(day))
 	var segs []segment
-	err = queryEach(ctx, db, `SELECT family, segment, customers, coalesce(description, ''), coalesce(CAST(profile AS VARCHAR), '')
+	err = queryEach(ctx, db, `SELECT family, segment, coalesce(label, segment), customers, coalesce(description, ''),
+       coalesce(CAST(profile AS VARCHAR), '')
 FROM cold.segment_profiles WHERE computed_on = CAST(? AS DATE) ORDER BY family, customers DESC, segment`,
 		[]any{fmtDate(on.Time)}, func(r *sql.Rows) error {
 			var g segment
-			if err := r.Scan(&g.Family, &g.Name, &g.Customers, &g.Description, &g.Profile); err != nil {
+			if err := r.Scan(&g.Family, &g.Name, &g.Label, &g.Customers, &g.Description, &g.Profile); err != nil {
 				return err
 			}
 			segs = append(segs, g)
@@ -107,19 +68,19 @@ FROM cold.segment_profiles WHERE computed_on = CAST(? AS DATE) ORDER BY family, 
 		var cats []string
 		for _, g := range gs {
 			total += g.Customers
-			cats = append(cats, g.Name)
+			cats = append(cats, segmentLabel(g))
 			sr.Y = append(sr.Y, float64(g.Customers))
 		}
 		c, err := barChart(barSpec{Categories: cats, Groups: []series{sr}, Horizontal: true, ValueLabel: "customers",
 			Height: vgLen(max(150, 60+22*len(cats)))})
-		pt, err := figurePart("segments-"+slug(f), fmt.Sprintf("Customers per segment, family %s (%s customers)", f, fmtInt(total)), c, err,
-			"no segment in family "+f+".", false)
+		pt, err := figurePart("segments-"+slug(f), fmt.Sprintf("Customers per segment, %s (%s customers)", label(f), fmtInt(total)), c, err,
+			"no segment in family "+label(f)+".", false)
 		if err != nil {
 			return s, err
 		}
 		s.Parts = append(s.Parts, pt)
 	}
-	t := &table{Caption: "Segment profiles", Head: []string{"family", "segment", "customers", "share of family", "description", "profile"}}
+	t := &table{Caption: "Segments", Head: []string{"Family", "Segment", "Customers", "Share of family", "What sets it apart"}}
 	for _, f := range families {
 		var total int64
 		for _, g := range byFamily[f] {
@@ -130,10 +91,97 @@ FROM cold.segment_profiles WHERE computed_on = CAST(? AS DATE) ORDER BY family, 
 			if total > 0 {
 				share = float64(g.Customers) / float64(total)
 			}
-			t.Rows = append(t.Rows, []cell{textCell(g.Family), textCell(g.Name), numCell(fmtInt(g.Customers)),
-				numCell(fmtPercent(share, 1)), textCell(g.Description), textCell(profileText(g.Profile))})
+			t.Rows = append(t.Rows, []cell{nameCell(g.Family), {Text: segmentLabel(g), Title: g.Family + ":" + g.Name},
+				numCell(fmtInt(g.Customers)), numCell(fmtPercent(share, 1)), textCell(g.Description)})
 		}
 	}
 	s.Parts = append(s.Parts, part{Table: t, Wide: true})
+	for _, f := range families {
+		if pt, ok := profileTable(f, byFamily[f], v.Currency); ok {
+			s.Parts = append(s.Parts, pt)
+		}
+	}
 	return s, nil
+}
+
+// segmentLabel is the name people use for a segment: its published label,
+// or its id in words for profiles published before labels were.
+func segmentLabel(g segment) string {
+	if g.Label != "" && g.Label != g.Name {
+		return g.Label
+	}
+	if l, ok := segments.SegmentLabel(g.Family, g.Name); ok {
+		return l
+	}
+	return label(g.Name)
+}
+
+// profileTable is a family's profiles as a small table: one row per
+// segment, one column per profile key, in words with its unit.
+func profileTable(family string, gs []segment, cur string) (part, bool) {
+	keys := segments.ProfileKeys(family)
+	values := make([]map[string]float64, len(gs))
+	used := map[string]bool{}
+	for i, g := range gs {
+		values[i] = map[string]float64{}
+		var obj map[string]any
+		if json.Unmarshal([]byte(g.Profile), &obj) != nil {
+			continue
+		}
+		for k, x := range obj {
+			if f, ok := x.(float64); ok {
+				values[i][k] = f
+				used[k] = true
+			}
+		}
+	}
+	var cols []string
+	for _, k := range keys {
+		if used[k] {
+			cols = append(cols, k)
+		}
+	}
+	if len(cols) == 0 {
+		return part{}, false
+	}
+	t := &table{Caption: "What a typical customer looks like, " + label(family) + " (segment means)", Head: []string{"Segment"}}
+	for _, k := range cols {
+		name, unit := segments.FeatureLabel(k)
+		switch unit {
+		case segments.UnitCurrency:
+			if cur != "" {
+				name += " (" + cur + ")"
+			}
+		case segments.UnitShare, segments.UnitProbability:
+			name += " (%)"
+		case segments.UnitDays, segments.UnitPurchases, segments.UnitSessions:
+			if !strings.Contains(strings.ToLower(name), unit) {
+				name += " (" + unit + ")"
+			}
+		}
+		t.Head = append(t.Head, name)
+	}
+	for i, g := range gs {
+		row := []cell{textCell(segmentLabel(g))}
+		for _, k := range cols {
+			x, ok := values[i][k]
+			if !ok {
+				row = append(row, numCell(dash))
+				continue
+			}
+			_, unit := segments.FeatureLabel(k)
+			switch unit {
+			case segments.UnitCurrency:
+				row = append(row, numCell(fmtMoney(x, 0, cur)))
+			case segments.UnitShare, segments.UnitProbability:
+				row = append(row, numCell(fmtPercent(x, 0)))
+			case segments.UnitDays:
+				row = append(row, numCell(fmtNumber(x, 0)))
+			default:
+				row = append(row, numCell(fmtNumber(x, 1)))
+			}
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return part{Heading: "Profiles: " + label(family), Table: t, Wide: true}, true
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"sort"
-	"time"
 )
 
 // transition is one row of cold.channel_transitions.
@@ -87,7 +86,8 @@ func heatClass(v float64) string {
 
 // transitionSection is section 3: how journeys move between channels in
 // the latest month.
-func transitionSection(ctx context.Context, db Querier, day time.Time) (section, error) {
+func transitionSection(ctx context.Context, db Querier, v view) (section, error) {
+	day := v.Day
 	s := section{ID: "transitions", Title: "Channel transitions",
 		Window: fmt.Sprintf("the latest complete month on or before %s in cold.channel_transitions.", fmtDate(day))}
 	ok, err := tableExists(ctx, db, "cold.channel_transitions")

@@ -11,6 +11,7 @@ import (
 // them did not succeed for the date, the section shows older data and says
 // why (a failed model must not take the report down, nor pass unseen).
 var sectionJobs = map[string][]string{
+	"glance":      {"kpis", "segments"},
 	"kpis":        {"cold", "kpis"},
 	"funnel":      {"cold", "kpis"},
 	"transitions": {"kpis"},

@@ -58,6 +58,9 @@ caption { text-align: left; color: var(--muted); font-size: 13px; padding-bottom
 th, td { padding: 4px 8px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
 th { font-weight: 600; border-bottom: 1px solid #ccc; background: var(--soft); }
 td.n { text-align: right; white-space: nowrap; }
+td.good { color: var(--good); font-weight: 600; }
+td.bad { color: var(--bad); font-weight: 600; }
+td.notable { color: var(--accent); font-weight: 600; }
 tbody tr:nth-child(even) td { background: #fbfbfc; }
 footer { margin-top: 40px; padding-top: 10px; border-top: 1px solid var(--line); color: var(--muted); font-size: 12px; }
 @media (max-width: 760px) { .parts { grid-template-columns: 1fr; } nav.toc ol { columns: 1; } header.top { grid-template-columns: 1fr; } }

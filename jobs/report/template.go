@@ -21,7 +21,11 @@ const pageTemplate = `<!DOCTYPE html>
   <dl class="meta">
     <dt>Logical date</dt><dd><time datetime="{{.Date}}">{{.Date}}</time></dd>
     <dt>Generated</dt><dd><time datetime="{{.Generated}}">{{.Generated}}</time></dd>
+    <dt>Amounts in</dt><dd data-currency="{{.Currency}}">{{if .Currency}}{{.Currency}}{{else}}the extracts' own currency (unknown){{end}}</dd>
   </dl>
+  {{- if .CurrencyNote}}
+  <p class="currency-note">{{.CurrencyNote}}</p>
+  {{- end}}
   <p class="scope">Built only from anonymous, k-anonymous cold aggregates and from counts of the
   operations tables: no customer key, identifier or raw input row is in this file, so it can be shared.</p>
 </header>
@@ -73,7 +77,7 @@ const pageTemplate = `<!DOCTYPE html>
       {{- if .Caption}}<caption>{{.Caption}}</caption>{{end}}
       <thead><tr>{{range .Head}}<th scope="col">{{.}}</th>{{end}}</tr></thead>
       <tbody>{{range .Rows}}
-        <tr>{{range .}}<td class="{{if .Num}}n{{end}}{{if .Heat}} {{.Heat}}{{end}}"{{if .Title}} title="{{.Title}}"{{end}}>{{.Text}}</td>{{end}}</tr>{{end}}
+        <tr>{{range .}}<td class="{{if .Num}}n{{end}}{{if .Heat}} {{.Heat}}{{end}}{{if .Tone}} {{.Tone}}{{end}}"{{if .Title}} title="{{.Title}}"{{end}}>{{.Text}}</td>{{end}}</tr>{{end}}
       </tbody>
     </table></div>
     {{- end}}

@@ -162,12 +162,15 @@ func plant(t testing.TB, wh *warehouse.Warehouse) {
   ('2026-05-01', 'first_touch', 'web', 999, 5, 250, NULL, NULL, NULL, NULL, 20)`,
 		segmentProfilesDDL,
 		// Segments of 2026-06-09 (2026-06-11 is after D); a description with markup to escape.
-		`INSERT INTO cold.segment_profiles VALUES
+		`INSERT INTO cold.segment_profiles (computed_on, family, segment, customers, description, profile) VALUES
   ('2026-06-09', 'value', 'high spenders', 120, 'Spend <b>3x</b> the average & buy monthly', '{"recency_days": 12.5, "orders": 3}'),
   ('2026-06-09', 'value', 'occasional', 380, 'One purchase a year', '{"recency_days": 200, "orders": 1}'),
   ('2026-06-09', 'lifecycle', 'new', 50, 'First purchase this quarter', NULL),
   ('2026-06-09', 'lifecycle', 'loyal', 150, 'Buying for three years', '{"tenure_days": 1100}'),
   ('2026-06-11', 'value', 'future segment', 999, 'not yet', NULL)`,
+		// An RFM segment with its label and a profile: means in words, with units.
+		`INSERT INTO cold.segment_profiles (computed_on, family, segment, customers, description, profile, label) VALUES
+  ('2026-06-09', 'rfm', 'champions', 40, 'Bought recently and often', '{"recency_days": 12.4, "monetary_365d": 1234.6, "f": 4.2207}', 'Champions')`,
 		// Ingest ledger: web_events has a loaded file (100 = 90 + 6 + 4) and a refused one (50 read,
 		// 30 quarantined, 20 not loaded); orders one file; an orders file of 2026-05-01 is outside.
 		`INSERT INTO ops.ingest_files (source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate, error, run_id) VALUES
