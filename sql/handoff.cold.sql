@@ -23,6 +23,8 @@ CREATE OR REPLACE TABLE handoff.cold_contrib_cohort_retention AS SELECT * FROM o
 CREATE OR REPLACE TABLE handoff.cold_contrib_survey_scores AS SELECT * FROM ops.cold_contrib_survey_scores;
 CREATE OR REPLACE TABLE handoff.cold_contrib_conversion_paths AS SELECT * FROM ops.cold_contrib_conversion_paths;
 CREATE OR REPLACE TABLE handoff.cold_contrib_path_channels AS SELECT * FROM ops.cold_contrib_path_channels;
+-- report: the currencies amounts arrive in
+CREATE OR REPLACE TABLE handoff.currencies AS SELECT * FROM ops.currencies;
 -- conversion_paths publishes the exact customers of pooled paths from its ledger
 CREATE OR REPLACE TABLE handoff.cold_ledger AS SELECT * FROM ops.cold_ledger WHERE cold_table = 'conversion_paths';
 -- kpis: new customers per day, consented share, customers, marketing spend

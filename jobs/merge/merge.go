@@ -188,6 +188,8 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 	}
 	// attribution's channels under k
 	specs = append(specs, copySpec{target: "ops.cold_contrib_path_channels", from: "handoff.cold_contrib_path_channels"})
+	// the report's currency
+	specs = append(specs, copySpec{target: "ops.currencies", from: "handoff.currencies"})
 	return gather(ctx, env, specs)
 }
 

@@ -34,7 +34,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{"landing.fact_keys.sql", "landing.activity.sql", "analytics.orders.sql", "ops.cold_ledger.sql"}
+	files := []string{"landing.fact_keys.sql", "landing.activity.sql", "analytics.orders.sql", "ops.cold_ledger.sql", "ops.currencies.sql"}
 	for _, t := range HotTables() {
 		files = append(files, "analytics."+t+".sql")
 	}
@@ -90,6 +90,9 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return err
 		}
 		lap("activity")
+		if _, err := wh.RunSection(ctx, conn, "ops.currencies.sql", "record"); err != nil {
+			return err
+		}
 		for _, t := range ColdTables() {
 			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "contribute", args...); err != nil {
 				return err
