@@ -215,7 +215,7 @@ with DAG(
     )
     segments = ParcoursBashOperator(
         task_id="segments",
-        doc="RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles to cold",
+        doc="RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles and the churn risk mix to cold",
         bash_command=run_command("segments"),
         **TASK_DEFAULTS,
     )

@@ -274,7 +274,7 @@ with DAG(
     )
     segments = ParcoursPodOperator(
         task_id="segments",
-        doc="RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles to cold",
+        doc="RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles and the churn risk mix to cold",
         name="parcours-segments",
         arguments=run_args("segments"),
         **TASK_DEFAULTS,
