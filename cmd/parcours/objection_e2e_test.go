@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -94,6 +95,20 @@ ORDER BY 2 LIMIT 2`, filepath.Join(data, "truth", "identities.csv"), prev))
 	}
 	if got := queryCSV(t, wh, fmt.Sprintf("SELECT count(*) FROM analytics.orders WHERE customer_key = '%s'", objector[1]))[0][0]; atoi(t, got) < atoi(t, factsBefore) || got == "0" {
 		t.Errorf("the objector's orders went from %s to %s: their facts must stay", factsBefore, got)
+	}
+	// Micro-segments keep their ids and labels from one night to the next
+	// (matched to the previous night's centroids), on real generated data.
+	micro := queryCSV(t, wh, fmt.Sprintf(`SELECT segment, label, customers, computed_on = DATE '%s' FROM cold.segment_profiles
+WHERE family = 'micro' AND computed_on IN (DATE '%[1]s', DATE '%s') ORDER BY segment, computed_on`, last, prev))
+	byNight := map[string]map[string]string{}
+	for _, m := range micro {
+		if byNight[m[3]] == nil {
+			byNight[m[3]] = map[string]string{}
+		}
+		byNight[m[3]][m[0]] = m[1]
+	}
+	if len(byNight["false"]) == 0 || !maps.Equal(byNight["false"], byNight["true"]) {
+		t.Errorf("micro-segments (id: label) moved between two consecutive nights: %v, then %v", byNight["false"], byNight["true"])
 	}
 	// Everyone else is still scored.
 	if n := atoi(t, queryCSV(t, wh, fmt.Sprintf("SELECT count(*) FROM analytics.churn_scores WHERE scored_on = DATE '%s'", last))[0][0]); n < 100 {
