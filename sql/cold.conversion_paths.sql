@@ -55,17 +55,16 @@ ALTER TABLE cold.conversion_paths ADD COLUMN IF NOT EXISTS nulls BIGINT DEFAULT 
 
 -- name: contribute
 -- Buffer this batch's touches (one per session) and purchase times ('#purchase').
--- A web session is one touch, of the channel it started with: its later
--- pages carry no campaign or referrer and read as 'direct', but the visit
--- came from where it landed (the session source of every web analytics
--- tool). App activity (a device's day) keeps one touch per channel: a
--- push open and the app used later that day.
+-- A session is one touch, of the channel it started with: a web visit's
+-- later pages carry no campaign or referrer and read as 'direct', an app
+-- session opened from a push goes on in the app, but the visit came from
+-- where it began (the session source of every web analytics tool).
 DELETE FROM ops.cold_touches WHERE batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_touches
 SELECT member, min(ts), arg_min(touch, ts), min(batch)
 FROM activity
 WHERE member IS NOT NULL AND touch IS NOT NULL
-GROUP BY member, coalesce(session, CAST(ts AS VARCHAR)), CASE WHEN starts_with(session, 'w:') THEN '' ELSE touch END;
+GROUP BY member, coalesce(session, CAST(ts AS VARCHAR));
 INSERT INTO ops.cold_touches
 SELECT member, min(ts), '#purchase', min(batch)
 FROM activity WHERE kind = 'purchase' AND member IS NOT NULL AND order_id IS NOT NULL

@@ -21,11 +21,19 @@ FROM (
     FROM kind.events f JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
     WHERE NOT k.suppressed AND f.platform = 'web' AND f.event <> 'identify'
     UNION ALL
-    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'app', f.event,
-           'a:' || f.anonymous_id || ':' || f.event_date, f.os, f.amount, f.order_id,
-           CASE WHEN f.event = 'push_open' THEN 'push' ELSE 'app' END, k.mine
-    FROM kind.events f JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND f.platform = 'app' AND f.event <> 'identify'
+    -- An app session (the app exports no session id) ends after 30
+    -- minutes without an event on the device, the Firebase and GA4 rule:
+    -- a session opened from a push starts with its push_open.
+    SELECT _run_id, customer_key, ts, event_date, 'app', event,
+           'a:' || anonymous_id || ':' || event_date || ':'
+               || CAST(sum(CAST(starts AS INTEGER)) OVER (PARTITION BY anonymous_id ORDER BY ts, event_id) AS VARCHAR),
+           os, amount, order_id, CASE WHEN event = 'push_open' THEN 'push' ELSE 'app' END, mine
+    FROM (
+        SELECT f._run_id, k.customer_key, f.ts, f.event_date, f.event, f.event_id, f.anonymous_id, f.os, f.amount, f.order_id, k.mine,
+               coalesce(f.ts - lag(f.ts) OVER (PARTITION BY f.anonymous_id ORDER BY f.ts, f.event_id) > INTERVAL 30 MINUTE, true) AS starts
+        FROM kind.events f JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
+        WHERE NOT k.suppressed AND f.platform = 'app' AND f.event <> 'identify'
+    )
     UNION ALL
     SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'store', 'purchase',
            's:' || f.order_id, NULL, f.amount, f.order_id, 'store', k.mine
