@@ -140,6 +140,13 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	k := int64(env.Config.Privacy.K)
+	// The touch-hazard model's effects are the channels', not a month's:
+	// it is fitted once on every month's paths together, then credits each
+	// month (a month alone is often too thin to tell channels apart).
+	hazard, err := fitHazard(ctx, months)
+	if err != nil {
+		return c, err
+	}
 	var out [][]any
 	var idle []string // months with journeys but no conversion on a touched path: nothing to credit
 	rolledCells, withheld := 0, 0
@@ -153,7 +160,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			idle = append(idle, m.Month.Format("2006-01"))
 			continue
 		}
-		credits, err := attr.RunAll(ctx, m.Paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches, MarkovOrders: []int{1, 2, 3}})
+		credits, err := attr.RunAll(ctx, m.Paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches, MarkovOrders: []int{1, 2, 3},
+			Hazard: hazard})
 		if err != nil {
 			return c, fmt.Errorf("attribution of %s: %w", m.Month.Format("2006-01"), err)
 		}
@@ -214,6 +222,42 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, orchestration.Skip("no conversion on a touched path, or none with k converting customers: nothing to credit")
 	}
 	return c, nil
+}
+
+// fitHazard fits the touch-hazard model on every month's paths pooled
+// (nil when nothing converts: there is nothing to credit either).
+func fitHazard(ctx context.Context, months []*Month) (*attr.HazardModel, error) {
+	pooled := map[string]*attr.Path{}
+	var keys []string
+	for _, m := range months {
+		for _, p := range m.Paths {
+			key := strings.Join(p.Channels, attr.DefaultSeparator)
+			q := pooled[key]
+			if q == nil {
+				q = &attr.Path{Channels: p.Channels}
+				pooled[key] = q
+				keys = append(keys, key)
+			}
+			q.Conversions += p.Conversions
+			q.Value += p.Value
+			q.Nulls += p.Nulls
+		}
+	}
+	sort.Strings(keys)
+	paths := make([]attr.Path, len(keys))
+	conv := 0.0
+	for i, key := range keys {
+		paths[i] = *pooled[key]
+		conv += paths[i].Conversions
+	}
+	if conv == 0 {
+		return nil, nil
+	}
+	m, err := attr.FitHazard(ctx, paths)
+	if err != nil {
+		return nil, fmt.Errorf("attribution: %w", err)
+	}
+	return &m, nil
 }
 
 // load reads the months' complete paths and converting customers.

@@ -84,7 +84,7 @@ func TestApply(t *testing.T) {
 			t.Errorf("%s: %v conversions published, want 10", model, s)
 		}
 	}
-	if len(sum) != 9 {
-		t.Errorf("%d models, want 9", len(sum))
+	if len(sum) != 10 {
+		t.Errorf("%d models, want 10", len(sum))
 	}
 }

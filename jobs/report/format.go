@@ -168,8 +168,8 @@ var labels = map[string]string{
 	"other_campaign": "Other campaigns", "(unattributed)": "Unattributed (no touch)", "other channels": "Other channels (under k)",
 	"first_touch": "First touch", "last_touch": "Last touch", "time_decay": "Time decay", "position_based": "Position-based",
 	"markov_order_1": "Markov order 1", "markov_order_2": "Markov order 2", "markov_order_3": "Markov order 3",
-	"shapley_additive": "Shapley (additive)",
-	"marketing_email":  "Marketing email", "marketing_sms": "Marketing SMS", "marketing_ads": "Advertising",
+	"shapley_additive": "Shapley (additive)", "touch_hazard": "Touch hazard",
+	"marketing_email": "Marketing email", "marketing_sms": "Marketing SMS", "marketing_ads": "Advertising",
 	"consent_purge": "Consent purge", "retention_purge": "Retention purge",
 	"rfm": "RFM", "micro": "Micro-segments", "value_risk": "Value and risk", "propensity": "Propensity",
 }

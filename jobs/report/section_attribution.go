@@ -15,7 +15,7 @@ const attributionMonths = 12
 // first, then the data-driven ones; a model not listed comes after them.
 func modelOrder() []string {
 	return []string{"first_touch", "last_touch", "linear", "time_decay", "position_based",
-		"markov_order_1", "markov_order_2", "markov_order_3", "shapley_additive", "shapley_conversion_rate"}
+		"markov_order_1", "markov_order_2", "markov_order_3", "shapley_additive", "touch_hazard"}
 }
 
 // credits is credited conversions by model and channel.

@@ -59,8 +59,8 @@ func TestEveryModelIsSane(t *testing.T) {
 			s := sums[c.Model]
 			sums[c.Model] = [2]float64{s[0] + c.Conversions, s[1] + c.Value}
 		}
-		if len(sums) != 9 {
-			t.Errorf("seed %d: %d models, want 9", seed, len(sums))
+		if len(sums) != 10 {
+			t.Errorf("seed %d: %d models, want 10", seed, len(sums))
 		}
 		for m, s := range sums {
 			if math.Abs(s[0]-conv) > 1e-6*max(1, conv) || math.Abs(s[1]-value) > 1e-6*max(1, value) {

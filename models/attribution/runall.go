@@ -17,6 +17,10 @@ type Config struct {
 	Position *PositionParams
 	// MarkovOrders nil means orders 1, 2 and 3.
 	MarkovOrders []int
+	// Hazard, when set, credits with a touch-hazard model fitted before
+	// (on a longer period: its effects are the channels', not a month's);
+	// nil fits one on paths.
+	Hazard *HazardModel
 }
 
 // RunAll runs every model over paths and returns one tidy table sorted by
@@ -56,6 +60,19 @@ func RunAll(ctx context.Context, paths []Path, cfg Config) ([]Credit, error) {
 		}
 		out = append(out, res.Credits...)
 	}
+	hm := cfg.Hazard
+	if hm == nil {
+		m, err := FitHazard(ctx, paths)
+		if err != nil {
+			return nil, fmt.Errorf("run all: %w", err)
+		}
+		hm = &m
+	}
+	hz, err := hm.Credit(paths)
+	if err != nil {
+		return nil, fmt.Errorf("run all: %w", err)
+	}
+	out = append(out, hz...)
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Model != out[j].Model {
 			return out[i].Model < out[j].Model

@@ -12,9 +12,9 @@ func TestRunAll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// 9 models (5 heuristics, additive Shapley, Markov 1-3) x 3 channels.
-	if len(got) != 9*3 {
-		t.Fatalf("got %d rows, want 27", len(got))
+	// 10 models (5 heuristics, additive Shapley, Markov 1-3, touch hazard) x 3 channels.
+	if len(got) != 10*3 {
+		t.Fatalf("got %d rows, want 30", len(got))
 	}
 	if !sort.SliceIsSorted(got, func(i, j int) bool {
 		if got[i].Model != got[j].Model {

@@ -83,6 +83,10 @@ func TestSimulatedRanking(t *testing.T) {
 			return r.Credits, err
 		},
 		"shapley additive": func() ([]Credit, error) { return ShapleyAdditive(paths) },
+		"touch hazard": func() ([]Credit, error) {
+			r, err := Hazard(ctx, paths)
+			return r.Credits, err
+		},
 	}
 	for name, run := range runs {
 		t.Run(name, func(t *testing.T) {

@@ -36,6 +36,7 @@ const (
 	ModelPositionBased = "position_based"
 	ModelMarkovPrefix  = "markov_order_"
 	ModelShapleyAdd    = "shapley_additive"
+	ModelTouchHazard   = "touch_hazard"
 )
 
 // validate checks that a path set is usable by every model.
