@@ -14,7 +14,7 @@
 -- name: create
 CREATE TABLE IF NOT EXISTS cold.attribution (
     month        DATE NOT NULL,
-    model        VARCHAR NOT NULL,   -- first_touch | last_touch | linear | time_decay | position_based | markov_order_1..3 | shapley_additive
+    model        VARCHAR NOT NULL,   -- first_touch | last_touch | linear | time_decay | position_based | markov_order_1..3 | shapley_additive | touch_hazard
     channel      VARCHAR NOT NULL,   -- a channel, 'other channels' (those under k) or '(unattributed)' (no touch)
     conversions  DOUBLE NOT NULL,    -- credited conversions
     value        DOUBLE NOT NULL,    -- credited revenue

@@ -30,7 +30,9 @@ path ("a > b > c", separator --sep), total_conversions, and optionally
 total_conversion_value and total_null. Prints, per model and channel, the
 credited conversions and value: first touch, last touch, linear, time decay
 (--half-life, in touches), position-based 40/20/40, Markov removal effect
-(--order, 1 to 3, solved exactly) and the additive Shapley value. Every
+(--order, 1 to 3, solved exactly), the additive Shapley value and the touch
+hazard (each touch's effect on the chance to convert, fitted by maximum
+likelihood; see models/attribution/README.md). Every
 model's credits are non-negative and add up to the file's conversions and
 value.`,
 		Example: `  parcours attribution --paths paths.csv
