@@ -1,11 +1,13 @@
 -- cold.conversion_paths: per month, the channel sequences that led to a
 -- purchase and those that did not, in the path-aggregate shape of the
 -- ChannelAttribution package (path, conversions, value, nulls): the input
--- of attribution. Touchpoints: a web session (by its marketing channel:
--- paid_search, email, direct...), an app session, a push open, an email
--- click (channel email, like the session it opens), a store visit (a receipt: a touch for later purchases, not for its
--- own), a call. A converting path is the customer's touches in the lookback
--- window before a purchase (strictly before it), oldest first; a
+-- of attribution. Touchpoints: a web session (by its landing channel:
+-- paid_search, email, direct...), an app session (push when a push opened
+-- it), an email click (channel email, like the session it opens), a store
+-- visit (its receipt), a call. A converting path is the customer's touches
+-- in the lookback window up to the purchase, oldest first: the visit in
+-- which it happened is its last touch, a web or app session as a store
+-- visit (a walk-in with nothing before is the path 'store'); a
 -- non-converting path is a customer's touches of a month that no purchase
 -- within the lookback window followed, counted once the month is closed
 -- (lookback days after its end). Paths collapse repeats in a row and keep
@@ -80,13 +82,14 @@ WITH conv AS (
     SELECT c.*, CAST(c.ts AS DATE) - CAST(d AS INTEGER) AS day
     FROM conv c, range(0, CAST($lookback_days AS INTEGER) + 1) r(d)
 ), p AS (
-    -- A conversion without any touch in its window keeps its journey, as
-    -- path '(no touch)': attribution reports it as unattributed.
+    -- A conversion without any touch in its window (an order export's
+    -- order with no session) keeps its journey, as path '(no touch)':
+    -- attribution reports it as unattributed.
     SELECT c.batch, c.member, c.order_id, c.ts, c.amount,
            list(t.touch ORDER BY t.ts, t.touch) FILTER (WHERE t.touch IS NOT NULL) AS touches
     FROM conv_days c
     LEFT JOIN ops.cold_touches t ON t.member = c.member AND CAST(t.ts AS DATE) = c.day
-     AND t.touch <> '#purchase' AND t.ts < c.ts AND t.ts > c.ts - to_days(CAST($lookback_days AS INTEGER))
+     AND t.touch <> '#purchase' AND t.ts <= c.ts AND t.ts > c.ts - to_days(CAST($lookback_days AS INTEGER))
     GROUP BY c.batch, c.member, c.order_id, c.ts, c.amount
 )
 SELECT batch, member, CAST(date_trunc('month', ts) AS DATE) AS month, amount, 1 AS converted,
@@ -110,12 +113,11 @@ WITH closing AS (
     FROM ops.cold_touches t JOIN closing c ON CAST(date_trunc('month', t.ts) AS DATE) = c.month
     WHERE t.touch <> '#purchase'
 ), claimed AS (
-    -- A touch followed within the lookback window by a purchase is on a
-    -- converting path. (A receipt is a touch for later purchases only, as
-    -- on converting paths: its own purchase does not claim it.)
+    -- A touch followed within the lookback window by a purchase (or
+    -- making one: a receipt) is on a converting path.
     SELECT DISTINCT t.member, t.ts, t.touch
     FROM t JOIN ops.cold_touches p ON p.member = t.member AND p.touch = '#purchase'
-     AND p.ts > t.ts AND p.ts < t.ts + to_days(CAST($lookback_days AS INTEGER))
+     AND p.ts >= t.ts AND p.ts < t.ts + to_days(CAST($lookback_days AS INTEGER))
 )
 SELECT any_value(batch), member, month, NULL, 0, touch_path(list(touch ORDER BY ts, touch), $max_touches)
 FROM t ANTI JOIN claimed c USING (member, ts, touch)

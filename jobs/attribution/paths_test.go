@@ -23,6 +23,8 @@ import (
 //     at 09:10, all in one app session: one touch, push.
 //   - m4 arrives by paid search on 1 May and directly on 3 May, then buys:
 //     "paid_search > direct" (two sessions, two touches).
+//   - m5 walks into a store and buys, nothing before: the visit is the
+//     touch of its own purchase, "store".
 func TestJourneys(t *testing.T) {
 	ctx := context.Background()
 	cfg := config.Default()
@@ -56,7 +58,8 @@ func TestJourneys(t *testing.T) {
   ('b1', 'm3', '2026-05-05 09:10:00+00', 'purchase', 'a:d1:2026-05-05', 30, 'o3', 'app'),
   ('b1', 'm4', '2026-05-01 08:00:00+00', 'page_view', 'w:s4', NULL, NULL, 'paid_search'),
   ('b1', 'm4', '2026-05-03 08:00:00+00', 'page_view', 'w:s5', NULL, NULL, 'direct'),
-  ('b1', 'm4', '2026-05-03 08:05:00+00', 'purchase', 'w:s5', 10, 'o4', 'direct')`,
+  ('b1', 'm4', '2026-05-03 08:05:00+00', 'purchase', 'w:s5', 10, 'o4', 'direct'),
+  ('b1', 'm5', '2026-05-04 11:00:00+00', 'purchase', 's:o5', 40, 'o5', 'store')`,
 	} {
 		if _, err := conn.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%v\n%s", err, q)
@@ -80,7 +83,7 @@ func TestJourneys(t *testing.T) {
 		got[p] = [2]float64{c, v}
 	}
 	rs.Close()
-	want := map[string][2]float64{"email": {1, 50}, NoTouch: {1, 20}, "push": {1, 30}, "paid_search > direct": {1, 10}}
+	want := map[string][2]float64{"email": {1, 50}, NoTouch: {1, 20}, "push": {1, 30}, "paid_search > direct": {1, 10}, "store": {1, 40}}
 	if len(got) != len(want) {
 		t.Errorf("paths %v, want %v", got, want)
 	}
@@ -103,7 +106,7 @@ func TestJourneys(t *testing.T) {
 		conv[ch] = n
 	}
 	rs.Close()
-	for ch, n := range map[string]int64{"email": 1, NoTouch: 1, "push": 1, "paid_search": 1, "direct": 1} {
+	for ch, n := range map[string]int64{"email": 1, NoTouch: 1, "push": 1, "paid_search": 1, "direct": 1, "store": 1} {
 		if conv[ch] != n {
 			t.Errorf("converting customers of %s: %d, want %d (all: %v)", ch, conv[ch], n, conv)
 		}
