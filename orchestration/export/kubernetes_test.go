@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -83,6 +86,8 @@ func TestKubernetesCronJob(t *testing.T) {
 		{"restartPolicy (podFailurePolicy needs Never)", dig(pod, "restartPolicy"), "Never"},
 		{"rule 1: disruptions", dig(job, "podFailurePolicy", "rules", 0, "action"), "Ignore"},
 		{"rule 1 condition", dig(job, "podFailurePolicy", "rules", 0, "onPodConditions", 0, "type"), "DisruptionTarget"},
+		// API servers before 1.34 reject onPodConditions without a status.
+		{"rule 1 condition status", dig(job, "podFailurePolicy", "rules", 0, "onPodConditions", 0, "status"), "True"},
 		{"rule 2: exit 75 counts", dig(job, "podFailurePolicy", "rules", 1, "action"), "Count"},
 		{"rule 2 codes", dig(job, "podFailurePolicy", "rules", 1, "onExitCodes"), map[string]any{"containerName": "parcours", "operator": "In", "values": []any{75}}},
 		{"rule 3: anything else fails the Job", dig(job, "podFailurePolicy", "rules", 2, "action"), "FailJob"},
@@ -149,5 +154,71 @@ func TestKubernetesCronJob(t *testing.T) {
 		if calls := readLines(t, filepath.Join(dir, "calls")); len(calls) != 1 || !strings.HasPrefix(calls[0], "run nightly --summary-json "+dir+"/summaries/") {
 			t.Errorf("parcours ran with %q", calls)
 		}
+	}
+}
+
+// TestKubernetesForwardsSIGTERM: the wrapper shell is the pod's PID 1 and
+// gets the SIGTERM of a pod deletion; parcours must get it too (it stops
+// cleanly and exits 75), and the pod must exit with parcours' code.
+func TestKubernetesForwardsSIGTERM(t *testing.T) {
+	var cj map[string]any
+	for _, d := range yamlDocs(t, "../kubernetes/cronjob.yaml") {
+		if d["kind"] == "CronJob" {
+			cj = d
+		}
+	}
+	script := fmt.Sprint(dig(cj, "spec", "jobTemplate", "spec", "template", "spec", "containers", 0, "args", 0))
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A parcours that runs until it is told to stop, then exits 75 (as the
+	// real one does on SIGTERM: temporary, the run resumes).
+	fake := "#!/bin/sh\ntrap 'echo term >> " + dir + "/got; exit 75' TERM\necho started >> " + dir + "/got\n" +
+		"while :; do /bin/sleep 0.05; done\n"
+	if err := os.WriteFile(filepath.Join(bin, "parcours"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bin, "sleep"), []byte("#!/bin/sh\necho \"$@\" >> \""+dir+"/sleeps\"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	cmd := exec.Command(sh, "-c", strings.ReplaceAll(script, "/var/lib/parcours", dir))
+	cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for len(readLines(t, filepath.Join(dir, "got"))) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(10 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatal("the wrapper did not stop on SIGTERM: parcours never got it")
+	}
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	}
+	if got := readLines(t, filepath.Join(dir, "got")); len(got) != 2 || got[1] != "term" {
+		t.Errorf("parcours saw %v, want started then term", got)
+	}
+	if code != 75 {
+		t.Errorf("the pod exits %d, want parcours' 75", code)
+	}
+	// Stopped, not locked out: no 10-minute wait before the pod ends.
+	if n := len(readLines(t, filepath.Join(dir, "sleeps"))); n != 0 {
+		t.Errorf("slept %d times after SIGTERM, want none", n)
 	}
 }
