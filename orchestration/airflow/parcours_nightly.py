@@ -68,6 +68,10 @@ PARCOURS = "/usr/local/bin/parcours"  # the parcours binary on the workers
 PARCOURS_CONFIG = "/etc/parcours/parcours.yaml"  # input folder, time zone...: README, "Configuration"
 WAREHOUSE = "/srv/parcours/warehouse"
 SUMMARY_DIR = "/var/log/parcours/summaries"  # run summaries: <SUMMARY_DIR>/<ds>/<task>.json
+# The warehouse is a local folder: every task must run on the host that holds
+# it. With the Celery executor, name a queue only that host's worker
+# serves (`airflow celery worker --queues parcours` there) and set it here.
+QUEUE = "default"
 SCHEDULE = "30 3 * * *"  # every night, once the day's extracts have landed
 TIMEZONE = "Europe/Paris"  # of SCHEDULE
 RETRIES = 3  # retries after a temporary failure (exit 75)
@@ -122,6 +126,7 @@ class ParcoursBashOperator(BashOperator):
 TASK_DEFAULTS = {
     "env": {"PARCOURS_CONFIG": PARCOURS_CONFIG},
     "append_env": True,  # and keep the worker's environment (PATH, parcours' secrets)
+    "queue": QUEUE,
     "skip_on_exit_code": EXIT_NOTHING_TO_DO,
     "do_xcom_push": False,  # the run summary is a file under SUMMARY_DIR
     "retries": RETRIES,

@@ -33,9 +33,10 @@ What parcours' exit code does to a task:
 
 Deploy one variant of this file only: they share the dag_id parcours_nightly, so
 Airflow refuses to load two schedules that would fight over one warehouse.
-A warehouse takes one writer at a time: max_active_tasks=SHARDS runs about one
-task per shard; when two ready jobs meet on a shard, the second exits 75 and is
-retried.
+A warehouse takes one writer at a time: the jobs run one after the other (a
+chain through parcours' order, beside its own dependencies), each job on all
+shards side by side, so two jobs never meet on a shard's warehouse lock and
+an exit 75 always means a real temporary failure.
 
 The master key and the pepper come from PARCOURS_MASTER_KEY and PARCOURS_PEPPER
 in the workers' environment (append_env keeps it), or else from the warehouse's
@@ -71,6 +72,10 @@ PARCOURS = "/usr/local/bin/parcours"  # the parcours binary on the workers
 PARCOURS_CONFIG = "/etc/parcours/parcours.yaml"  # input folder, time zone...: README, "Configuration"
 WAREHOUSE = "/srv/parcours/warehouse"
 SUMMARY_DIR = "/var/log/parcours/summaries"  # run summaries: <SUMMARY_DIR>/<ds>/<task>.json
+# The warehouses are local folders: every task must run on the host that holds
+# them. With the Celery executor, name a queue only that host's worker
+# serves (`airflow celery worker --queues parcours` there) and set it here.
+QUEUE = "default"
 SHARDS = 4
 SHARD_DIR = "/srv/parcours/shards"  # shard i's warehouse is <SHARD_DIR>/<i>
 SCHEDULE = "30 3 * * *"  # every night, once the day's extracts have landed
@@ -139,6 +144,7 @@ class ParcoursBashOperator(BashOperator):
 TASK_DEFAULTS = {
     "env": {"PARCOURS_CONFIG": PARCOURS_CONFIG},
     "append_env": True,  # and keep the worker's environment (PATH, parcours' secrets)
+    "queue": QUEUE,
     "skip_on_exit_code": EXIT_NOTHING_TO_DO,
     "do_xcom_push": False,  # the run summary is a file under SUMMARY_DIR
     "retries": RETRIES,
@@ -269,3 +275,5 @@ with DAG(
     purge >> activate_plan
     triggers >> activate_plan
     activate_plan >> activate_apply
+    consent >> vault
+    privacy_audit >> features

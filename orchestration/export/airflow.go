@@ -136,6 +136,9 @@ func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
 			d.Edges = append(d.Edges, [2]string{vars[need], vars[n.name]})
 		}
 	}
+	if d.Sharded {
+		d.Edges = append(d.Edges, chain(ns, vars)...)
+	}
 	t, err := template.New("airflow").Parse(airflowTemplate)
 	if err != nil {
 		return nil, fmt.Errorf("airflow export: %w", err)
@@ -145,4 +148,41 @@ func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
 		return nil, fmt.Errorf("airflow export: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// chain is the edges that make a sharded graph's jobs run one at a time,
+// in parcours' order: two tasks of one shard running together would meet
+// on its warehouse lock and the second would spend a retry on exit 75.
+// Each consecutive pair gets an edge unless the graph already orders it.
+func chain(ns []node, vars map[string]string) [][2]string {
+	before := map[string]map[string]bool{} // before[b][a]: a runs before b
+	for _, n := range ns {
+		before[n.name] = map[string]bool{}
+		for _, need := range append(n.needs, n.after...) {
+			before[n.name][need] = true
+			for a := range before[need] {
+				before[n.name][a] = true
+			}
+		}
+	}
+	var out [][2]string
+	for i := 1; i < len(ns); i++ {
+		a, b := ns[i-1].name, ns[i].name
+		if !before[b][a] {
+			out = append(out, [2]string{vars[a], vars[b]})
+			// b now follows a and everything before a.
+			before[b][a] = true
+			for x := range before[a] {
+				before[b][x] = true
+			}
+			for _, n := range ns[i+1:] {
+				if before[n.name][b] {
+					for x := range before[b] {
+						before[n.name][x] = true
+					}
+				}
+			}
+		}
+	}
+	return out
 }

@@ -112,13 +112,14 @@ class BaseOperator(Dependable):
                      "all_skipped", "always", "all_done_min_one_success"}
 
     def __init__(self, *, task_id, doc=None, retries=0, retry_delay=None, execution_timeout=None,
-                 do_xcom_push=True, trigger_rule="all_success", **kwargs):
+                 do_xcom_push=True, trigger_rule="all_success", queue="default", **kwargs):
         if kwargs:
             raise TypeError("Invalid arguments were passed to %s (task_id: %s): %s"
                             % (type(self).__name__, task_id, sorted(kwargs)))
         if trigger_rule not in self.TRIGGER_RULES:
             raise ValueError("The trigger_rule must be one of %s, '%s' was passed" % (sorted(self.TRIGGER_RULES), trigger_rule))
         self.trigger_rule = trigger_rule
+        self.queue = queue  # BaseOperator's Celery queue (conf celery.default_queue)
         self.task_id = task_id
         self.doc = doc
         self.retries = retries
