@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,17 @@ func TestSystemdUnits(t *testing.T) {
 	if svc.get("Service", "RestartSec") == "" || svc.get("Unit", "StartLimitIntervalSec") == "" {
 		t.Error("restarts after exit 75 need RestartSec and a StartLimitIntervalSec window")
 	}
+	// "At most 3 restarts" holds only if the starts fall in one start-limit
+	// window: StartLimitBurst starts, RestartSec apart, inside the interval.
+	restart, window := systemdSpan(t, svc.get("Service", "RestartSec")), systemdSpan(t, svc.get("Unit", "StartLimitIntervalSec"))
+	burst, err := strconv.Atoi(svc.get("Unit", "StartLimitBurst"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spread := time.Duration(burst-1) * restart; spread >= window {
+		t.Errorf("%d starts %v apart span %v, not inside the %v start-limit window: the restart cap would not hold",
+			burst, restart, spread, window)
+	}
 
 	// ExecStart after systemd's unescaping ($$ -> $, %% -> %) is a shell
 	// command: run it against the fake parcours.
@@ -129,4 +141,22 @@ func TestSystemdUnits(t *testing.T) {
 	if err != nil || len(bytes.TrimSpace(out)) > 0 {
 		t.Fatalf("systemd-analyze verify: %v\n%s", err, out)
 	}
+}
+
+// systemdSpan reads a systemd time span such as "15min", "2h" or "90s".
+func systemdSpan(t *testing.T, v string) time.Duration {
+	t.Helper()
+	for _, u := range []struct {
+		suffix string
+		unit   time.Duration
+	}{{"min", time.Minute}, {"h", time.Hour}, {"s", time.Second}} {
+		if n, ok := strings.CutSuffix(v, u.suffix); ok {
+			f, err := strconv.ParseFloat(n, 64)
+			if err == nil {
+				return time.Duration(f * float64(u.unit))
+			}
+		}
+	}
+	t.Fatalf("time span %q: want a number with min, h or s", v)
+	return 0
 }
