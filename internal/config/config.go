@@ -281,8 +281,10 @@ type Attribution struct {
 type DuckDB struct {
 	// Threads is the engine's worker threads; 0 means one per core.
 	Threads int `yaml:"threads" json:"threads"`
-	// MemoryLimit is DuckDB's memory_limit (e.g. "8GB"); empty means DuckDB's
-	// default of 80% of RAM. Past it DuckDB spills to the warehouse's tmp folder.
+	// MemoryLimit is DuckDB's memory_limit (e.g. "8GB"); empty means half
+	// of the machine's memory, or of the container's limit when lower,
+	// leaving the rest to parcours' Go side. Past it DuckDB spills to the
+	// warehouse's tmp folder.
 	MemoryLimit string `yaml:"memory_limit" json:"memory_limit,omitempty"`
 }
 

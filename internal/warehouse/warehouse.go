@@ -160,8 +160,9 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 }
 
 // engineParams are the DuckDB settings of a connection to the warehouse
-// in dir: the configured threads and memory limit, and for writers the
-// warehouse's tmp folder to spill to.
+// in dir: the configured threads and memory limit (by default half the
+// machine's or container's memory, DefaultMemoryLimit), and for writers
+// the warehouse's tmp folder to spill to.
 func engineParams(dir string, d config.DuckDB, readOnly bool) url.Values {
 	q := url.Values{}
 	if readOnly {
@@ -170,8 +171,12 @@ func engineParams(dir string, d config.DuckDB, readOnly bool) url.Values {
 	if d.Threads > 0 {
 		q.Set("threads", strconv.Itoa(d.Threads))
 	}
-	if d.MemoryLimit != "" {
-		q.Set("memory_limit", d.MemoryLimit)
+	limit := d.MemoryLimit
+	if limit == "" {
+		limit = DefaultMemoryLimit()
+	}
+	if limit != "" {
+		q.Set("memory_limit", limit)
 	}
 	if !readOnly {
 		q.Set("temp_directory", filepath.Join(dir, "tmp"))
