@@ -68,7 +68,8 @@ test: build vet testdeps
 # depend on a temp file a cleaner may remove.
 #
 # Reproducible benchmark: 100,000 customers over 365 days (seed 7), cached
-# in .bench/. Prints per-job time, rows/s, peak RSS and the bare-read ratio.
+# in .bench/. Prints per-job time, rows/s, peak RSS and the bare-read ratio,
+# for the catch-up night and the two steady nights after it.
 # It also trains churn with every learner on 200,000 customer-cutoffs of
 # features and compares with scikit-learn (python3-sklearn, installed here
 # when missing and possible) on the same file.

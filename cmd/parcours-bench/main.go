@@ -39,6 +39,7 @@ type options struct {
 	shards          int
 	readsOf         string // internal: the in-process reads of this warehouse, as JSON
 	shardsOnly      bool
+	steady          int
 }
 
 // measured is one timed step.
@@ -62,6 +63,7 @@ func main() {
 	flag.IntVar(&o.shards, "shards", 0, "then run the same night as this many customer shards, one after another, and their merge (0: skip)")
 	flag.StringVar(&o.readsOf, "reads-of", "", "internal: time the vault and bare reads of this warehouse and print them as JSON")
 	flag.BoolVar(&o.shardsOnly, "shards-only", false, "run only the shard part (with --shards), keeping an earlier run's single-node figures")
+	flag.IntVar(&o.steady, "steady", 2, "after the catch-up (every folder but the last n), run the last n nights one folder at a time (0: one catch-up of every folder)")
 	flag.Parse()
 	if o.readsOf != "" {
 		r, err := reads(context.Background(), o.readsOf, o.dataDir(), o.dir)
@@ -117,8 +119,13 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
+	dates, err := datedFolders(data)
+	if err != nil {
+		return err
+	}
+	catchUp, steadyDates := catchUpDate(dates, o.steady)
 	for _, job := range strings.Split(o.jobs, ",") {
-		m, stderr, err := child(ctx, o.bin, "run", job, "--date", last, "--input", data, "--warehouse", wh,
+		m, stderr, err := child(ctx, o.bin, "run", job, "--date", catchUp, "--input", data, "--warehouse", wh,
 			"--log-format", "json", "--json")
 		if err != nil {
 			return fmt.Errorf("%s: %w\n%s", job, err, tail(stderr, 20))
@@ -130,6 +137,10 @@ func run(ctx context.Context, o options) error {
 		if job == "ingest" {
 			sources = sourceTimings(stderr)
 		}
+	}
+	nights, err := runSteady(ctx, o, data, wh, steadyDates)
+	if err != nil {
+		return err
 	}
 	if o.modelRows > 0 {
 		if err := modelBench(ctx, o.bin, wh, o.dir, last, o.modelRows); err != nil {
@@ -178,6 +189,7 @@ func run(ctx context.Context, o options) error {
 		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%s\t%s\t%s\t\n", s.name, s.wall.Seconds(), s.rows, rate, rss, s.note)
 	}
 	tw.Flush()
+	printSteady(steps, nights)
 	if len(sharded.steps) > 0 {
 		sharded.print(o.shards)
 	}

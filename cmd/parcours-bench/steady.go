@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"text/tabwriter"
+	"time"
+)
+
+// steadyNight is one night after the catch-up: the DAG on one day's folder
+// on top of the history, as a scheduler runs it every night.
+type steadyNight struct {
+	date    string
+	run     measured // the whole nightly run: wall and peak RSS
+	jobs    map[string]float64
+	rows    map[string]int64
+	ordered []string
+}
+
+// datedFolders lists the data's date folders, oldest first.
+func datedFolders(data string) ([]string, error) {
+	entries, err := os.ReadDir(data)
+	if err != nil {
+		return nil, err
+	}
+	var dates []string
+	for _, e := range entries {
+		if _, err := time.Parse(time.DateOnly, e.Name()); err == nil && e.IsDir() {
+			dates = append(dates, e.Name())
+		}
+	}
+	if len(dates) == 0 {
+		return nil, fmt.Errorf("no dated folder in %s", data)
+	}
+	sort.Strings(dates)
+	return dates, nil
+}
+
+// catchUpDate is the date the catch-up night runs for when n steady nights
+// follow it: the n last folders are left for them.
+func catchUpDate(dates []string, n int) (catchUp string, steady []string) {
+	if n <= 0 || len(dates) <= n {
+		return dates[len(dates)-1], nil
+	}
+	return dates[len(dates)-1-n], dates[len(dates)-n:]
+}
+
+// runSteady runs `parcours run nightly` for each date, one folder at a time
+// on the warehouse the catch-up built.
+func runSteady(ctx context.Context, o options, data, wh string, dates []string) ([]steadyNight, error) {
+	var out []steadyNight
+	for _, d := range dates {
+		m, stderr, err := child(ctx, o.bin, "run", "nightly", "--date", d, "--input", data, "--warehouse", wh,
+			"--log-format", "json", "--json")
+		if err != nil {
+			return out, fmt.Errorf("steady night %s: %w\n%s", d, err, tail(stderr, 20))
+		}
+		m.name = "night " + d
+		n := steadyNight{date: d, run: m, jobs: map[string]float64{}, rows: map[string]int64{}}
+		for _, j := range jobDurations(stderr) {
+			n.jobs[j.job] = j.seconds
+			n.ordered = append(n.ordered, j.job)
+			n.rows[j.job], _ = jobRows(stderr, j.job)
+		}
+		progress(m)
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// printSteady prints each job's time on the steady nights beside the
+// catch-up's, and the nights' totals and peaks.
+func printSteady(catchUp []measured, nights []steadyNight) {
+	if len(nights) == 0 {
+		return
+	}
+	fmt.Println("\nsteady nights (one day's folder on top of the catch-up) vs the catch-up night:")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	head := "job\tcatch-up s\t"
+	for _, n := range nights {
+		head += n.date + " s\trows/s\t"
+	}
+	fmt.Fprintln(tw, head)
+	var catchTotal float64
+	byJob := map[string]float64{}
+	var jobs []string
+	for _, m := range catchUp {
+		switch m.name {
+		case "fixtures generate", "bare DuckDB read":
+			continue
+		}
+		byJob[m.name] = m.wall.Seconds()
+		jobs = append(jobs, m.name)
+		catchTotal += m.wall.Seconds()
+	}
+	for _, j := range nights[0].ordered {
+		if _, ok := byJob[j]; !ok {
+			jobs = append(jobs, j)
+		}
+	}
+	for _, j := range jobs {
+		line := fmt.Sprintf("%s\t%.2f\t", j, byJob[j])
+		for _, n := range nights {
+			s, ok := n.jobs[j]
+			rate := "-"
+			if ok && s > 0 && n.rows[j] > 0 {
+				rate = fmt.Sprintf("%.0f", float64(n.rows[j])/s)
+			}
+			if ok {
+				line += fmt.Sprintf("%.2f\t%s\t", s, rate)
+			} else {
+				line += "-\t-\t"
+			}
+		}
+		fmt.Fprintln(tw, line)
+	}
+	line := fmt.Sprintf("whole night (wall)\t%.2f\t", catchTotal)
+	for _, n := range nights {
+		line += fmt.Sprintf("%.2f\t\t", n.run.wall.Seconds())
+	}
+	fmt.Fprintln(tw, line)
+	line = "peak RSS MiB\t-\t"
+	for _, n := range nights {
+		line += fmt.Sprintf("%.0f\t\t", float64(n.run.peakRSS)/(1<<20))
+	}
+	fmt.Fprintln(tw, line)
+	tw.Flush()
+	for _, n := range nights {
+		if catchTotal > 0 {
+			fmt.Printf("steady night %s / catch-up night: %.3f (%.1f s / %.1f s; goal <= 0.04)\n",
+				n.date, n.run.wall.Seconds()/catchTotal, n.run.wall.Seconds(), catchTotal)
+		}
+	}
+}
