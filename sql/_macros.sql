@@ -81,7 +81,7 @@ CREATE OR REPLACE TEMP MACRO age_band(birth_year, d) AS
 -- a row collapsed ('email > email > app' is 'email > app': fewer, larger
 -- path cells under the k rule), then only the last n touches kept.
 CREATE OR REPLACE TEMP MACRO touch_path(l, n) AS
-  array_to_string(list_slice(list_filter(l, (x, i) -> i = 1 OR x <> l[i - 1]), -n, -1), ' > ');
+  array_to_string(list_slice(list_filter(l, lambda x, i: i = 1 OR x <> l[i - 1]), -n, -1), ' > ');
 
 -- The IAB TCF purposes each parcours purpose needs (privacy.tcf_purposes):
 -- a TC string grants the purpose when its user consented to all of them.

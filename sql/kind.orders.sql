@@ -23,12 +23,12 @@ SELECT
     order_id, ts, local_date(ts) AS event_date,
     coalesce(lower(channel), CASE WHEN store_id IS NOT NULL THEN 'store' ELSE 'web' END) AS channel, store_id,
     -- items is "sku:qty:unit_price|..." (the contract checked the format)
-    list_transform(string_split(items, '|'), it -> {
+    list_transform(string_split(items, '|'), lambda it: {
         'sku': split_part(it, ':', 1),
         'qty': TRY_CAST(split_part(it, ':', 2) AS INTEGER),
         'unit_price': TRY_CAST(split_part(it, ':', 3) AS DECIMAL(18,2))
     }) AS items,
-    CAST(list_sum(list_transform(string_split(items, '|'), it -> TRY_CAST(split_part(it, ':', 2) AS INTEGER))) AS INTEGER) AS item_count,
+    CAST(list_sum(list_transform(string_split(items, '|'), lambda it: TRY_CAST(split_part(it, ':', 2) AS INTEGER))) AS INTEGER) AS item_count,
     amount, upper(currency) AS currency, coalesce(discount, 0) AS discount, payment,
     COLUMNS('^_')
 FROM typed;
