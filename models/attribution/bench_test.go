@@ -60,3 +60,14 @@ func BenchmarkShapleyAdditive(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkTouchHazard(b *testing.B) {
+	paths := benchPaths(1, 12, 50000)
+	ctx := context.Background()
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Hazard(ctx, paths); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
