@@ -37,7 +37,7 @@ DELETE FROM cold.kpis;
 INSERT INTO cold.kpis
 WITH act AS (
     SELECT day, coalesce(channel, 'all') AS channel, coalesce(region, 'all') AS region, grouping(channel) AS all_channels,
-           sum(orders) AS orders, sum(CAST(revenue AS DOUBLE)) AS revenue,
+           sum(orders) AS orders, CAST(sum(revenue) AS DOUBLE) AS revenue,  -- summed as decimals: exact, whatever the order
            max(customers) AS floor, sum(customers) AS customers
     FROM cold.daily_activity
     GROUP BY GROUPING SETS ((day, channel, region), (day, channel), (day, region), (day))
