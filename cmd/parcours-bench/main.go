@@ -540,20 +540,10 @@ func child(ctx context.Context, bin string, args ...string) (measured, []byte, e
 }
 
 func lastDate(data string) (string, error) {
-	entries, err := os.ReadDir(data)
+	dates, err := datedFolders(data)
 	if err != nil {
 		return "", err
 	}
-	var dates []string
-	for _, e := range entries {
-		if _, err := time.Parse(time.DateOnly, e.Name()); err == nil && e.IsDir() {
-			dates = append(dates, e.Name())
-		}
-	}
-	if len(dates) == 0 {
-		return "", fmt.Errorf("no dated folder in %s", data)
-	}
-	sort.Strings(dates)
 	return dates[len(dates)-1], nil
 }
 

@@ -292,42 +292,45 @@ func load(ctx context.Context, wh *warehouse.Warehouse) ([]*Month, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = query(ctx, wh, "converters", nil, func(rs *sql.Rows) error {
-		var t time.Time
-		var ch string
-		var n int64
-		if err := rs.Scan(&t, &ch, &n); err != nil {
-			return err
-		}
-		get(t).Converters[ch] = n
-		return nil
-	})
+	converters, err := monthChannelCounts(ctx, wh, "converters")
 	if err != nil {
 		return nil, err
+	}
+	for t, byChannel := range converters {
+		get(t).Converters = byChannel
 	}
 	// Months contributed before converters were counted: the published
 	// path cells' floors instead.
-	counted := map[time.Time]bool{}
-	for _, m := range months {
-		counted[m.Month] = len(m.Converters) > 0
+	floors, err := monthChannelCounts(ctx, wh, "floors")
+	if err != nil {
+		return nil, err
 	}
-	err = query(ctx, wh, "floors", nil, func(rs *sql.Rows) error {
+	for _, m := range months {
+		if f := floors[m.Month]; len(m.Converters) == 0 && f != nil {
+			m.Converters = f
+		}
+	}
+	sort.Slice(months, func(a, b int) bool { return months[a].Month.Before(months[b].Month) })
+	return months, nil
+}
+
+// monthChannelCounts reads a section's (month, channel, count) rows.
+func monthChannelCounts(ctx context.Context, wh *warehouse.Warehouse, section string) (map[time.Time]map[string]int64, error) {
+	out := map[time.Time]map[string]int64{}
+	err := query(ctx, wh, section, nil, func(rs *sql.Rows) error {
 		var t time.Time
 		var ch string
 		var n int64
 		if err := rs.Scan(&t, &ch, &n); err != nil {
 			return err
 		}
-		if m := byMonth[t]; m != nil && !counted[t] {
-			m.Converters[ch] = n
+		if out[t] == nil {
+			out[t] = map[string]int64{}
 		}
+		out[t][ch] = n
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	sort.Slice(months, func(a, b int) bool { return months[a].Month.Before(months[b].Month) })
-	return months, nil
+	return out, err
 }
 
 // pooledBefore reads the 'other channels' customers published last time.

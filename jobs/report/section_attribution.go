@@ -202,11 +202,10 @@ func roasPart(ctx context.Context, db Querier, month time.Time, cur string) (par
 		return emptyPart(heading, "the table cold.return_on_spend has not been built yet."), err
 	}
 	type line struct {
-		spend, conv, rev   float64
-		roas, cpa, cac     sql.NullFloat64
-		lastRoas, lastCpa  sql.NullFloat64
-		newCustomers       sql.NullInt64
-		hasMarkov, hasLast bool
+		spend, conv, rev  float64
+		roas, cpa, cac    sql.NullFloat64
+		lastRoas, lastCpa sql.NullFloat64
+		newCustomers      sql.NullInt64
 	}
 	byCh := map[string]*line{}
 	var order []string
@@ -229,9 +228,9 @@ ORDER BY max(spend) OVER (PARTITION BY channel) DESC, max(conversions) OVER (PAR
 			}
 			l.spend, l.newCustomers, l.cac = spend, nc, cac
 			if model == roasModels[0] {
-				l.conv, l.rev, l.roas, l.cpa, l.hasMarkov = conv, rev, roas, cpa, true
+				l.conv, l.rev, l.roas, l.cpa = conv, rev, roas, cpa
 			} else {
-				l.lastRoas, l.lastCpa, l.hasLast = roas, cpa, true
+				l.lastRoas, l.lastCpa = roas, cpa
 			}
 			return nil
 		})

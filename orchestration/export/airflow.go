@@ -154,34 +154,23 @@ func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
 // in parcours' order: two tasks of one shard running together would meet
 // on its warehouse lock and the second would spend a retry on exit 75.
 // Each consecutive pair gets an edge unless the graph already orders it.
+// The graph's own edges are enough to tell: ns is in topological order, so
+// an edge added between earlier pairs never leads from ns[i-1] to ns[i].
 func chain(ns []node, vars map[string]string) [][2]string {
-	before := map[string]map[string]bool{} // before[b][a]: a runs before b
+	ancestors := map[string]map[string]bool{}
 	for _, n := range ns {
-		before[n.name] = map[string]bool{}
+		ancestors[n.name] = map[string]bool{}
 		for _, need := range append(n.needs, n.after...) {
-			before[n.name][need] = true
-			for a := range before[need] {
-				before[n.name][a] = true
+			ancestors[n.name][need] = true
+			for a := range ancestors[need] {
+				ancestors[n.name][a] = true
 			}
 		}
 	}
 	var out [][2]string
 	for i := 1; i < len(ns); i++ {
-		a, b := ns[i-1].name, ns[i].name
-		if !before[b][a] {
+		if a, b := ns[i-1].name, ns[i].name; !ancestors[b][a] {
 			out = append(out, [2]string{vars[a], vars[b]})
-			// b now follows a and everything before a.
-			before[b][a] = true
-			for x := range before[a] {
-				before[b][x] = true
-			}
-			for _, n := range ns[i+1:] {
-				if before[n.name][b] {
-					for x := range before[b] {
-						before[n.name][x] = true
-					}
-				}
-			}
 		}
 	}
 	return out
