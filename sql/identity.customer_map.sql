@@ -1,7 +1,9 @@
--- identity.customer_map: which customer each identifier belongs to. Fully
--- recomputed by the identity job from identity.identifiers and
--- identity.links; customer_key is an HMAC of the component's representative
--- (its earliest-seen CRM id), so the same input always gives the same keys.
+-- identity.customer_map: which customer each identifier belongs to,
+-- stitched by the identity job from identity.identifiers and
+-- identity.links (the components a night touched, see
+-- identity.incremental.sql, or all of them). customer_key is an HMAC of
+-- the component's representative (its earliest-seen CRM id), so the same
+-- input always gives the same keys.
 -- grain: one row per identifier (id_token). Unique by construction (one row
 -- per graph node); no PRIMARY KEY because DuckDB's index makes the nightly
 -- full replace ~20x slower (measured: 9 s vs 0.4 s for 600k rows).
@@ -20,7 +22,3 @@ CREATE TABLE IF NOT EXISTS identity.customer_map_next (
     blocked       BOOLEAN
 );
 
--- name: swap
-DELETE FROM identity.customer_map;
-INSERT INTO identity.customer_map SELECT * FROM identity.customer_map_next ORDER BY id_token;
-DELETE FROM identity.customer_map_next;

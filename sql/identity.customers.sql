@@ -15,7 +15,9 @@ CREATE TABLE IF NOT EXISTS identity.customers (
 );
 
 -- name: build
-DELETE FROM identity.customers;
+-- Every customer ($all), or those in id_keys: the customers a night's
+-- incremental stitch touched (TEMP table of identity.incremental.sql swap).
+DELETE FROM identity.customers WHERE $all OR customer_key IN (SELECT customer_key FROM id_keys);
 INSERT INTO identity.customers
 SELECT m.customer_key,
        count(*) FILTER (WHERE m.id_type = 'customer_id') > 0,
@@ -28,4 +30,5 @@ SELECT m.customer_key,
        count(*) FILTER (WHERE m.id_type = 'customer_id'),
        min(i.first_seen)
 FROM identity.customer_map m JOIN identity.identifiers i USING (id_token)
+WHERE $all OR m.customer_key IN (SELECT customer_key FROM id_keys)
 GROUP BY m.customer_key;

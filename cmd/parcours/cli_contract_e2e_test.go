@@ -96,6 +96,7 @@ func TestCLIContract(t *testing.T) {
 		"privacy contest":   append([]string{"privacy", "contest", crmID, "--reason", "a test"}, w...),
 		"privacy resolve":   append([]string{"privacy", "resolve", crmID}, w...),
 		"identity explain":  append([]string{"identity", "explain", crmID}, w...),
+		"identity rebuild":  append([]string{"identity", "rebuild", "--check"}, w...),
 		"privacy export":    append([]string{"privacy", "export", crmID}, w...),
 	}
 	// Commands with --json exercised by other tests, each for a reason.

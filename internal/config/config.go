@@ -346,6 +346,10 @@ type Identity struct {
 	// MaxStoresPerCardDay blocks a loyalty card scanned in this many
 	// different stores on one day.
 	MaxStoresPerCardDay int `yaml:"max_stores_per_card_day" json:"max_stores_per_card_day"`
+	// FullStitch restitches the whole graph every night rather than the
+	// components the night's identifiers and links touch: the same result,
+	// slower (the test that the two agree runs both).
+	FullStitch bool `yaml:"full_stitch" json:"full_stitch"`
 }
 
 // Default returns the configuration used when nothing else is set.

@@ -13,6 +13,8 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/rs/zerolog"
+
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -27,7 +29,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "identity", Needs: []string{"ingest"},
-		SQL: []string{"identity.identifiers.sql", "identity.links.sql", "identity.usage_blocked.sql", "identity.customer_map.sql",
+		SQL: []string{"identity.identifiers.sql", "identity.links.sql", "identity.usage_blocked.sql", "identity.customer_map.sql", incremental,
 			"identity.customers.sql", "identity.blocked.sql", "ops.identity_merges.sql"},
 		Doc: "stitch identifiers (CRM id, email, phone, card, cookie, device) into customers with stable keys"}
 }
@@ -38,7 +40,9 @@ func CustomerKey(pepper []byte, repToken string) string {
 	return keys.Token(pepper, "customer", repToken)[:32]
 }
 
-// Run implements orchestration.Job.
+// Run implements orchestration.Job. It merges the night's identifiers and
+// links into the graph, then restitches the components they touch, or the
+// whole graph when the map is empty or the guard limits changed.
 func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	var counts orchestration.Counts
 	wh := env.WH
@@ -47,34 +51,149 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return counts, err
 	}
 	defer conn.Close()
-	t0 := time.Now()
-	lap := func(step string) {
-		env.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
-		t0 = time.Now()
+	opts := OptionsFor(env)
+	all, err := fullStitch(ctx, wh, conn, opts.Limits)
+	if err != nil {
+		return counts, err
 	}
-	for _, step := range [][2]string{
-		{"identity.identifiers.sql", "extract"}, {"identity.identifiers.sql", "merge"},
-		{"identity.links.sql", "extract"}, {"identity.links.sql", "merge"},
-	} {
+	all = all || env.Config.Identity.FullStitch
+	opts.All = all
+	steps := [][2]string{
+		{incremental, "start"},
+		{"identity.identifiers.sql", "extract"}, {incremental, "seed_nodes"}, {"identity.identifiers.sql", "merge"},
+		{"identity.links.sql", "extract"}, {incremental, "seed_links"}, {"identity.links.sql", "merge"},
+	}
+	for _, step := range steps {
+		if all && step[0] == incremental && step[1] != "start" {
+			continue // a full stitch needs no seeds
+		}
 		if err := runSection(ctx, wh, conn, step[0], step[1]); err != nil {
 			return counts, err
 		}
-		lap(step[0] + ":" + step[1])
 	}
 	if _, err := wh.RunSection(ctx, conn, "identity.usage_blocked.sql", "extract",
 		sql.Named("max_receipts", env.Config.Identity.MaxReceiptsPerCardDay), sql.Named("max_stores", env.Config.Identity.MaxStoresPerCardDay)); err != nil {
 		return counts, err
 	}
-	g, err := LoadGraph(ctx, conn)
+	out, err := Restitch(ctx, wh, conn, opts)
 	if err != nil {
 		return counts, err
 	}
-	usage, err := usageBlocked(ctx, conn, g)
+	if out.Blocked > 0 {
+		env.Log.Warn().Int("identifiers", out.Blocked).
+			Msg("over-merge guard blocked shared identifiers; see identity.blocked")
+	}
+	counts.In = int64(out.Links)
+	counts.Out = int64(out.Known)
+	mode := int64(0)
+	if all {
+		mode = 1
+	}
+	counts.Detail = map[string]int64{"identifiers": int64(out.Identifiers), "links": int64(out.Links),
+		"customers": int64(out.Customers), "known_customers": int64(out.Known), "blocked": int64(out.Blocked),
+		"merges": int64(out.Merges), "moved": int64(out.Moved), "full_stitch": mode}
+	return counts, nil
+}
+
+const incremental = "identity.incremental.sql"
+
+// Options say what a restitch covers and how it names what it records.
+type Options struct {
+	Limits Limits
+	// MaxReceiptsPerCardDay and MaxStoresPerCardDay word the reason of
+	// identifiers blocked for their use.
+	MaxReceiptsPerCardDay, MaxStoresPerCardDay int
+	// All restitches the whole graph, not only the components that
+	// identity.incremental.sql finds affected.
+	All bool
+	// Check compares the new stitch with the map and writes nothing.
+	Check bool
+	Date  time.Time
+	RunID string
+	Log   zerolog.Logger
+}
+
+// OptionsFor gives the options of a night's run.
+func OptionsFor(env *orchestration.Env) Options {
+	c := env.Config.Identity
+	return Options{Limits: Limits{MaxCustomerIDs: c.MaxCustomerIDs, MaxCustomersPerDevice: c.MaxCustomersPerDevice},
+		MaxReceiptsPerCardDay: c.MaxReceiptsPerCardDay, MaxStoresPerCardDay: c.MaxStoresPerCardDay,
+		Date: env.Date, RunID: env.RunID, Log: env.Log}
+}
+
+// Outcome is what a restitch covered and changed.
+type Outcome struct {
+	// Identifiers and Links are the graph stitched (all, or the affected part).
+	Identifiers int `json:"identifiers"`
+	Links       int `json:"links"`
+	// Customers and Known count the customers of the whole map afterwards
+	// (Known: holding a CRM id), Blocked the blocked identifiers. A check
+	// leaves them 0.
+	Customers int `json:"customers,omitempty"`
+	Known     int `json:"known_customers,omitempty"`
+	Blocked   int `json:"blocked,omitempty"`
+	// Merges are the merges of known customers found in what was stitched.
+	Merges int `json:"merges"`
+	// Moved counts the identifiers whose customer or blocked state changed.
+	Moved int `json:"moved"`
+}
+
+// stitchVersion names the stitching rules, so that a map stitched under
+// other rules or limits is restitched whole.
+func stitchVersion(lim Limits) string {
+	return fmt.Sprintf("stitch 1; max_customer_ids %d; max_customers_per_device %d", lim.MaxCustomerIDs, lim.MaxCustomersPerDevice)
+}
+
+func fullStitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, lim Limits) (bool, error) {
+	q, err := wh.SQL.Section(incremental, "mode")
 	if err != nil {
-		return counts, err
+		return false, err
+	}
+	var all bool
+	if err := conn.QueryRowContext(ctx, q, sql.Named("value", stitchVersion(lim))).Scan(&all); err != nil {
+		return false, fmt.Errorf("%s mode: %w", incremental, err)
+	}
+	return all, nil
+}
+
+// Rebuild restitches the whole graph from identity.identifiers and
+// identity.links, as `parcours identity rebuild` does; with opts.Check it
+// only counts the identifiers a rebuild would move.
+func Rebuild(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (Outcome, error) {
+	if err := runSection(ctx, wh, conn, incremental, "start"); err != nil {
+		return Outcome{}, err
+	}
+	opts.All = true
+	return Restitch(ctx, wh, conn, opts)
+}
+
+// Restitch stitches the graph (whole, or the components the night's seeds
+// touch) and replaces that part of identity.customer_map, customers and
+// blocked, recording merges of known customers. The seeds and TEMP tables
+// of identity.incremental.sql start must exist on conn.
+func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (Outcome, error) {
+	var out Outcome
+	t0 := time.Now()
+	lap := func(step string) {
+		opts.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
+		t0 = time.Now()
+	}
+	if !opts.All {
+		if err := closeAffected(ctx, wh, conn); err != nil {
+			return out, err
+		}
+		lap("affected components")
+	}
+	all := sql.Named("all", opts.All)
+	g, err := loadGraph(ctx, wh, conn, opts.All)
+	if err != nil {
+		return out, err
+	}
+	usage, err := usageBlocked(ctx, wh, conn, g, opts.All)
+	if err != nil {
+		return out, err
 	}
 	lap("load graph")
-	lim := Limits{MaxCustomerIDs: env.Config.Identity.MaxCustomerIDs, MaxCustomersPerDevice: env.Config.Identity.MaxCustomersPerDevice}
 	// Identifiers blocked for their use lose their links before stitching.
 	edges, kept := g.Edges, []int(nil)
 	if len(usage) > 0 {
@@ -88,7 +207,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			}
 		}
 	}
-	res := Stitch(g.Nodes, edges, lim)
+	res := Stitch(g.Nodes, edges, opts.Limits)
 	if kept != nil { // Used indexes the kept edges; callers index g.Edges
 		used := make([]bool, len(g.Edges))
 		for k, i := range kept {
@@ -97,35 +216,43 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		res.Used = used
 	}
 	for n, perDay := range usage {
-		res.Blocked = append(res.Blocked, Blocked{Node: n, Customers: perDay, Limit: env.Config.Identity.MaxReceiptsPerCardDay, Usage: true})
+		res.Blocked = append(res.Blocked, Blocked{Node: n, Customers: perDay, Limit: opts.MaxReceiptsPerCardDay, Usage: true})
 	}
 	sort.Slice(res.Blocked, func(i, j int) bool { return res.Blocked[i].Node < res.Blocked[j].Node })
 	compKey := make([]string, len(res.Reps))
 	for c, rep := range res.Reps {
 		compKey[c] = CustomerKey(wh.Secrets.Pepper, g.Nodes[rep].Token)
 	}
-	prev, err := previousKeys(ctx, conn)
+	prev, err := previousKeys(ctx, wh, conn, opts.All)
 	if err != nil {
-		return counts, err
+		return out, err
 	}
 	merges := findMerges(g, res, compKey, prev)
 	blocked := make([]bool, len(g.Nodes))
 	for _, b := range res.Blocked {
 		blocked[b.Node] = true
 	}
+	out.Identifiers, out.Links, out.Merges = len(g.Nodes), len(g.Edges), len(merges)
 	lap("stitch")
 	if err := writeMap(ctx, conn, g, res, compKey, blocked); err != nil {
-		return counts, err
+		return out, err
+	}
+	q, err := wh.SQL.Section(incremental, "compare")
+	if err != nil {
+		return out, err
+	}
+	if err := conn.QueryRowContext(ctx, q, all).Scan(&out.Moved); err != nil {
+		return out, fmt.Errorf("%s compare: %w", incremental, err)
 	}
 	lap("write map")
+	if opts.Check {
+		return out, runSection(ctx, wh, conn, incremental, "discard")
+	}
 	if err := inTx(ctx, conn, func() error {
-		if err := runSection(ctx, wh, conn, "identity.customer_map.sql", "swap"); err != nil {
+		if _, err := wh.RunSection(ctx, conn, incremental, "swap", all); err != nil {
 			return err
 		}
-		if err := runSection(ctx, wh, conn, "identity.customers.sql", "build"); err != nil {
-			return err
-		}
-		if _, err := conn.ExecContext(ctx, "DELETE FROM identity.blocked"); err != nil {
+		if _, err := wh.RunSection(ctx, conn, "identity.customers.sql", "build", all); err != nil {
 			return err
 		}
 		blockedRows := make([][]any, 0, len(res.Blocked))
@@ -133,7 +260,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			n := g.Nodes[b.Node]
 			reason := fmt.Sprintf("shared by %d customers (limit %d)", b.Customers, b.Limit)
 			if b.Usage {
-				reason = fmt.Sprintf("up to %d receipts a day, or in %d+ stores the same day: a generic card kept at the tills", b.Customers, env.Config.Identity.MaxStoresPerCardDay)
+				reason = fmt.Sprintf("up to %d receipts a day, or in %d+ stores the same day: a generic card kept at the tills", b.Customers, opts.MaxStoresPerCardDay)
 			}
 			blockedRows = append(blockedRows, []any{n.Token, n.Type, g.Labels[b.Node], b.Customers, b.Limit, reason})
 		}
@@ -142,41 +269,51 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 		mergeRows := make([][]any, 0, len(merges))
 		for _, m := range merges {
-			mergeRows = append(mergeRows, []any{m.key, m.token, m.label, m.viaType, m.viaLabel, nullable(m.previous), env.Date, env.RunID})
+			mergeRows = append(mergeRows, []any{m.key, m.token, m.label, m.viaType, m.viaLabel, nullable(m.previous), opts.Date, opts.RunID})
 		}
 		if err := warehouse.InsertRows(ctx, conn, `INSERT INTO ops.identity_merges
 (customer_key, merged_token, merged_label, via_type, via_label, previous_key, logical_date, run_id)
 VALUES`, "ON CONFLICT DO NOTHING", mergeRows); err != nil {
 			return fmt.Errorf("record merges: %w", err)
 		}
-		return nil
+		_, err := wh.RunSection(ctx, conn, incremental, "stitched", sql.Named("value", stitchVersion(opts.Limits)))
+		return err
 	}); err != nil {
-		return counts, err
+		return out, err
 	}
 	lap("swap and record")
-	known := 0
-	for _, rep := range res.Reps {
-		if g.Nodes[rep].Type == CustomerID {
-			known++
+	q, err = wh.SQL.Section(incremental, "totals")
+	if err != nil {
+		return out, err
+	}
+	if err := conn.QueryRowContext(ctx, q).Scan(&out.Customers, &out.Known, &out.Blocked); err != nil {
+		return out, fmt.Errorf("%s totals: %w", incremental, err)
+	}
+	return out, nil
+}
+
+// closeAffected grows the seeds into whole components (see
+// identity.incremental.sql).
+func closeAffected(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) error {
+	if err := runSection(ctx, wh, conn, incremental, "close_start"); err != nil {
+		return err
+	}
+	for step := 0; ; step++ {
+		n, err := wh.RunSection(ctx, conn, incremental, "close_step", sql.Named("step", step))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
 		}
 	}
-	if len(res.Blocked) > 0 {
-		env.Log.Warn().Int("identifiers", len(res.Blocked)).
-			Msg("over-merge guard blocked shared identifiers; see identity.blocked")
-	}
-	counts.In = int64(len(g.Edges))
-	counts.Out = int64(known)
-	counts.Detail = map[string]int64{"identifiers": int64(len(g.Nodes)), "links": int64(len(g.Edges)),
-		"customers": int64(len(res.Reps)), "known_customers": int64(known), "blocked": int64(len(res.Blocked)),
-		"merges": int64(len(merges))}
-	return counts, nil
 }
 
 // usageBlocked maps graph nodes blocked for their use to their worst day.
-func usageBlocked(ctx context.Context, conn *sql.Conn, g *Graph) (map[int]int, error) {
-	rows, err := conn.QueryContext(ctx, "SELECT id_token, max_per_day FROM identity.usage_blocked")
+func usageBlocked(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, g *Graph, all bool) (map[int]int, error) {
+	rows, err := query(ctx, wh, conn, "usage_blocked", sql.Named("all", all))
 	if err != nil {
-		return nil, fmt.Errorf("read usage-blocked identifiers: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[int]int{}
@@ -191,6 +328,18 @@ func usageBlocked(ctx context.Context, conn *sql.Conn, g *Graph) (map[int]int, e
 		}
 	}
 	return out, rows.Err()
+}
+
+func query(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, section string, args ...any) (*sql.Rows, error) {
+	q, err := wh.SQL.Section(incremental, section)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", incremental, section, err)
+	}
+	return rows, nil
 }
 
 func runSection(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, file, section string) error {
@@ -221,14 +370,13 @@ type Graph struct {
 	FirstSeen []time.Time
 }
 
-// LoadGraph reads identity.identifiers and identity.links.
-func LoadGraph(ctx context.Context, q interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}) (*Graph, error) {
+// loadGraph reads identity.identifiers and identity.links: all of them, or
+// the affected components.
+func loadGraph(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, all bool) (*Graph, error) {
 	g := &Graph{Index: map[string]int{}}
-	rows, err := q.QueryContext(ctx, "SELECT id_token, id_type, coalesce(epoch_us(first_seen), 0), coalesce(label, '') FROM identity.identifiers ORDER BY id_token")
+	rows, err := query(ctx, wh, conn, "nodes", sql.Named("all", all))
 	if err != nil {
-		return nil, fmt.Errorf("read identifiers: %w", err)
+		return nil, err
 	}
 	for rows.Next() {
 		var n Node
@@ -245,9 +393,9 @@ func LoadGraph(ctx context.Context, q interface {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = q.QueryContext(ctx, "SELECT a_token, b_token, source, coalesce(evidence, ''), first_seen FROM identity.links ORDER BY a_token, b_token, source")
+	rows, err = query(ctx, wh, conn, "links", sql.Named("all", all))
 	if err != nil {
-		return nil, fmt.Errorf("read links: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	for rows.Next() {
@@ -269,10 +417,10 @@ func LoadGraph(ctx context.Context, q interface {
 	return g, rows.Err()
 }
 
-func previousKeys(ctx context.Context, conn *sql.Conn) (map[string]string, error) {
-	rows, err := conn.QueryContext(ctx, "SELECT id_token, customer_key FROM identity.customer_map WHERE id_type = 'customer_id'")
+func previousKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, all bool) (map[string]string, error) {
+	rows, err := query(ctx, wh, conn, "previous_keys", sql.Named("all", all))
 	if err != nil {
-		return nil, fmt.Errorf("read previous customer map: %w", err)
+		return nil, err
 	}
 	defer rows.Close()
 	out := map[string]string{}
