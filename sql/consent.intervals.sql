@@ -1,8 +1,9 @@
 -- consent.intervals: when each customer may be used for each purpose.
 -- THE consent gate: every job asks it, in SQL by joining this table
 -- (fact time in [valid_from, valid_to)), in Go through consent.Gate.May,
--- which reads the same rows. Rebuilt each run from consent_events and the
--- current stitching: a consent given with an email applies to the customer
+-- which reads the same rows. Built from consent_events and the current
+-- stitching (for the customers whose records or identifiers changed, see
+-- build): a consent given with an email applies to the customer
 -- that email belongs to (never through an identifier the over-merge guard
 -- blocked). Per customer and purpose, records are read in time order: a
 -- grant opens an interval, which ends at the next record (a withdrawal, or
@@ -19,17 +20,41 @@ CREATE TABLE IF NOT EXISTS consent.intervals (
     consent_id    VARCHAR NOT NULL,   -- the grant
     source        VARCHAR
 );
+-- The customer each consent subject belonged to at the last build, so a
+-- night rebuilds only the customers whose subjects moved.
+CREATE TABLE IF NOT EXISTS consent.subject_keys (
+    subject_token VARCHAR NOT NULL,
+    customer_key  VARCHAR NOT NULL
+);
 
 -- name: build
-DELETE FROM consent.intervals;
+-- Every customer ($all), or only those whose intervals may have changed:
+-- customers with consent records loaded by this run, and those a consent
+-- subject joined or left since the last build (consent.subject_keys keeps
+-- the map of the last build). Intervals are per customer, so the others'
+-- are the same as a full rebuild would give.
+-- TEMP tables: consent_now, consent_moved, consent_keys.
+CREATE OR REPLACE TEMP TABLE consent_now AS
+SELECT DISTINCT e.subject_token, m.customer_key
+FROM consent.events e
+JOIN identity.customer_map m ON m.id_token = e.subject_token AND NOT m.blocked;
+CREATE OR REPLACE TEMP TABLE consent_moved AS
+(SELECT subject_token, customer_key FROM consent_now EXCEPT SELECT subject_token, customer_key FROM consent.subject_keys)
+UNION ALL
+(SELECT subject_token, customer_key FROM consent.subject_keys EXCEPT SELECT subject_token, customer_key FROM consent_now);
+CREATE OR REPLACE TEMP TABLE consent_keys AS
+SELECT customer_key FROM consent_moved
+UNION SELECT n.customer_key FROM consent_now n JOIN consent.events e USING (subject_token) WHERE e.run_id = $run_id;
+DELETE FROM consent.intervals WHERE $all OR customer_key IN (SELECT customer_key FROM consent_keys);
 INSERT INTO consent.intervals
 WITH ev AS (
-    SELECT m.customer_key, e.purpose, e.status, e.ts, e.expires_at, e.source, e.consent_id,
+    SELECT n.customer_key, e.purpose, e.status, e.ts, e.expires_at, e.source, e.consent_id,
            lead(e.ts)     OVER w AS next_ts,
            lead(e.status) OVER w AS next_status
     FROM consent.events e
-    JOIN identity.customer_map m ON m.id_token = e.subject_token AND NOT m.blocked
-    WINDOW w AS (PARTITION BY m.customer_key, e.purpose ORDER BY e.ts, e.consent_id)
+    JOIN consent_now n USING (subject_token)
+    WHERE $all OR n.customer_key IN (SELECT customer_key FROM consent_keys)
+    WINDOW w AS (PARTITION BY n.customer_key, e.purpose ORDER BY e.ts, e.consent_id)
 ), iv AS (
     SELECT customer_key, purpose, ts AS valid_from,
            CASE WHEN expires_at IS NULL THEN next_ts
@@ -47,6 +72,11 @@ SELECT * FROM iv
 WHERE (valid_to IS NULL OR valid_to > valid_from)
   AND in_shard(customer_key, NULL)  -- true unless the warehouse is a customer shard
 ORDER BY customer_key, purpose, valid_from;
+DELETE FROM consent.subject_keys WHERE $all OR subject_token IN (SELECT subject_token FROM consent_moved);
+INSERT INTO consent.subject_keys
+SELECT subject_token, customer_key FROM consent_now
+WHERE $all OR subject_token IN (SELECT subject_token FROM consent_moved)
+ORDER BY subject_token;
 
 -- name: legitimate_interest
 -- Under privacy.analytics_basis: legitimate_interest, every identified

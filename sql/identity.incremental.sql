@@ -118,10 +118,11 @@ SELECT (SELECT count(*) FROM identity.customers), (SELECT count(*) FROM identity
        (SELECT count(*) FROM identity.blocked);
 
 -- name: stitched
--- Record the guard limits the map was stitched with: other limits need a
--- full restitch.
-DELETE FROM ops.meta WHERE key = 'identity_stitch';
-INSERT INTO ops.meta (key, value) VALUES ('identity_stitch', $value);
+-- Record the guard limits the map was stitched with (other limits need a
+-- full restitch), untouched when they are the same.
+DELETE FROM ops.meta WHERE key = 'identity_stitch' AND value <> $value;
+INSERT INTO ops.meta (key, value)
+SELECT 'identity_stitch', $value WHERE NOT EXISTS (SELECT 1 FROM ops.meta WHERE key = 'identity_stitch');
 
 -- name: mode
 -- A full stitch when the map is empty or was stitched under other limits.

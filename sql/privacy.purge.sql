@@ -92,6 +92,7 @@ DELETE FROM consent.events WHERE subject_token IN (SELECT id_token FROM erase_to
 DELETE FROM consent.trigger_optouts WHERE subject_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM consent.objections WHERE id_token IN (SELECT id_token FROM erase_tokens);
 DELETE FROM consent.objecting WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+DELETE FROM consent.subject_keys WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.customer_profile WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.customer_attrs WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM vault.pii WHERE subject_token IN (SELECT id_token FROM erase_tokens) OR customer_key IN (SELECT customer_key FROM erase_keys);

@@ -29,7 +29,7 @@ func TestIncrementalNightsEqualFullRecomputation(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := filepath.Join(t.TempDir(), "parcours.yaml")
-	if err := os.WriteFile(cfg, []byte("identity:\n  full_stitch: true\n"), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte("full_recompute: true\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	mustCLI(t, "backfill", "--config", cfg, "--from", from, "--to", to, "--input", data, "--warehouse", full)

@@ -42,6 +42,10 @@ type Config struct {
 	// SQLDir, when set, loads the SQL transforms from this folder instead of
 	// the copies embedded in the binary (to iterate on SQL without rebuilding).
 	SQLDir string `yaml:"sql_dir" json:"sql_dir,omitempty"`
+	// FullRecompute recomputes identity stitching and consent intervals
+	// whole every night rather than what the night changed: the same
+	// result, slower (the test that the two agree runs both).
+	FullRecompute bool `yaml:"full_recompute" json:"full_recompute"`
 
 	DuckDB   DuckDB   `yaml:"duckdb" json:"duckdb"`
 	Log      Log      `yaml:"log" json:"log"`
@@ -346,10 +350,6 @@ type Identity struct {
 	// MaxStoresPerCardDay blocks a loyalty card scanned in this many
 	// different stores on one day.
 	MaxStoresPerCardDay int `yaml:"max_stores_per_card_day" json:"max_stores_per_card_day"`
-	// FullStitch restitches the whole graph every night rather than the
-	// components the night's identifiers and links touch: the same result,
-	// slower (the test that the two agree runs both).
-	FullStitch bool `yaml:"full_stitch" json:"full_stitch"`
 }
 
 // Default returns the configuration used when nothing else is set.

@@ -69,10 +69,14 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := env.WH.RunSection(ctx, conn, "consent.objections.sql", "build"); err != nil {
 			return err
 		}
-		if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "build"); err != nil {
+		// Under legitimate interest every identified customer's analytics
+		// interval depends on identity.customers and objections: rebuilt whole.
+		basis := env.Config.Privacy.AnalyticsBasis
+		all := env.Config.FullRecompute || basis == "legitimate_interest"
+		if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "build",
+			sql.Named("all", all), sql.Named("run_id", env.RunID)); err != nil {
 			return err
 		}
-		basis := env.Config.Privacy.AnalyticsBasis
 		if basis == "legitimate_interest" {
 			if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "legitimate_interest"); err != nil {
 				return err

@@ -3,7 +3,9 @@ package consent
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 	"time"
 
@@ -69,12 +71,82 @@ func build(t *testing.T, events []event) *sql.DB {
 		}
 	}
 	body, _ := set.Section("consent.intervals.sql", "build")
-	for _, s := range warehouse.SplitStatements(body) {
-		if _, err := db.Exec(s); err != nil {
+	if _, err := warehouse.ExecScript(context.Background(), db, body, sql.Named("all", true), sql.Named("run_id", "r1")); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+// Nights that rebuild only the customers whose consent records or
+// identifiers changed leave the same intervals as a full rebuild: new
+// records, subjects moving to another customer (a merge), subjects the
+// guard blocks or unblocks, and a customer's only subject erased.
+func TestIncrementalBuildEqualsFull(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	db := build(t, nil)
+	set, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := set.Section("consent.intervals.sql", "build")
+	run := func(all bool, runID string) {
+		t.Helper()
+		if _, err := warehouse.ExecScript(context.Background(), db, body, sql.Named("all", all), sql.Named("run_id", runID)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return db
+	intervals := func() []string {
+		t.Helper()
+		rows, err := db.Query("SELECT CAST(i AS VARCHAR) FROM consent.intervals i ORDER BY 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := db.Exec(q, args...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	base := ts("2026-01-01T00:00:00Z")
+	n := 0
+	for night := 0; night < 10; night++ {
+		runID := fmt.Sprint("night-", night)
+		for i := 0; i < 30; i++ {
+			n++
+			subj := fmt.Sprint("s", r.IntN(40))
+			status := []string{"granted", "granted", "withdrawn"}[r.IntN(3)]
+			at := base.Add(time.Duration(r.IntN(300*24)) * time.Hour)
+			exec(`INSERT INTO consent.events VALUES (?, ?, 'email', ?, ?, ?, NULL, 'test', ?)`, fmt.Sprint("e", n), subj, Purposes()[r.IntN(2)], status, at, runID)
+			exec(`INSERT INTO identity.customer_map SELECT ?, 'email', 'c-' || ?, false WHERE ? NOT IN (SELECT id_token FROM identity.customer_map)`, subj, subj, subj)
+		}
+		if night > 0 {
+			for i := 0; i < 3; i++ { // a merge: a subject now belongs to another customer
+				exec(`UPDATE identity.customer_map SET customer_key = ? WHERE id_token = ?`, fmt.Sprint("c-s", r.IntN(40)), fmt.Sprint("s", r.IntN(40)))
+			}
+			exec(`UPDATE identity.customer_map SET blocked = NOT blocked WHERE id_token = ?`, fmt.Sprint("s", r.IntN(40)))
+			exec(`DELETE FROM identity.customer_map WHERE id_token = ?`, fmt.Sprint("s", r.IntN(40)))
+		}
+		run(false, runID)
+		got := intervals()
+		run(true, runID)
+		if want := intervals(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("night %d: incremental build gives %d intervals, a full build %d", night, len(got), len(want))
+		}
+		if len(got) == 0 {
+			t.Fatalf("night %d: no intervals at all", night)
+		}
+	}
 }
 
 func TestGateSemantics(t *testing.T) {

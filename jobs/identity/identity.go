@@ -56,7 +56,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return counts, err
 	}
-	all = all || env.Config.Identity.FullStitch
+	all = all || env.Config.FullRecompute
 	opts.All = all
 	steps := [][2]string{
 		{incremental, "start"},

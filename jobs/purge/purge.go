@@ -56,6 +56,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	loc := env.Config.Location()
 	now := time.Date(env.Date.Year(), env.Date.Month(), env.Date.Day()+1, 0, 0, 0, 0, loc)
 	var audits []Audit
+	t0 := time.Now()
+	lap := func(step string) {
+		env.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("purge step")
+		t0 = time.Now()
+	}
 
 	// Erasure first: a subject who asked to be forgotten must not wait for
 	// the rest of the purge.
@@ -69,6 +74,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	audits = append(audits, a...)
 	c.Detail["erasure_requests"] = int64(len(reqs))
+	lap("erasure")
 
 	err = warehouse.InTx(ctx, conn, func() error {
 		if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "consented_now", sql.Named("now", now)); err != nil {
@@ -79,6 +85,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return err
 		}
 		audits = append(audits, a...)
+		lap("consent purge")
 		srcs, err := sources.Effective(env.Config.Sources)
 		if err != nil {
 			return err
@@ -88,9 +95,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return err
 		}
 		audits = append(audits, a...)
+		lap("retention")
 		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
 			return err
 		}
+		lap("orders")
 		for _, stmt := range ingest.LandingDrop(srcs) {
 			res, err := conn.ExecContext(ctx, stmt)
 			if err != nil {
@@ -111,6 +120,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, fmt.Errorf("purge: %w", err)
 	}
+	lap("landing and quarantine")
 	// Keys without a vault entry (left by an interrupted run) are destroyed
 	// too: a key must not outlive the data it protects.
 	orphans, err := sweepOrphanKeys(ctx, wh, conn)
