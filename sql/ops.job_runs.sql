@@ -53,3 +53,8 @@ FROM ops.job_runs
 WHERE ($date IS NULL OR logical_date = $date)
 ORDER BY logical_date DESC, started_at DESC, run_id DESC
 LIMIT $limit;
+
+-- name: succeeded_in_run
+-- Whether job $job succeeded in run $run_id (the score job reuses the
+-- features its run's features job built rather than building them again).
+SELECT EXISTS (SELECT 1 FROM ops.job_runs WHERE run_id = $run_id AND job = $job AND status = 'succeeded');

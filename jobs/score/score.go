@@ -54,7 +54,18 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	c.Detail["objected"] = int64(len(objecting))
-	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting)
+	// The features job of the same run built tonight's features, and
+	// nothing between it and scoring changes the hot tables. Run alone (or
+	// in a later pass of a sharded night) score builds them again.
+	q, err := env.WH.SQL.Section("ops.job_runs.sql", "succeeded_in_run")
+	if err != nil {
+		return c, err
+	}
+	var built bool
+	if err := conn.QueryRowContext(ctx, q, sql.Named("run_id", env.RunID), sql.Named("job", "features")).Scan(&built); err != nil {
+		return c, fmt.Errorf("ops.job_runs.sql succeeded_in_run: %w", err)
+	}
+	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted churn model: churn not scored")
@@ -124,16 +135,18 @@ func Excluded(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, what
 
 // ScoreChurn scores the features of the day after date into
 // analytics.churn_scores (scored_on = date), leaving out the customers in
-// skip (who object to profiling).
-func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool) (int64, error) {
+// skip (who object to profiling); build builds those features first.
+func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool, build bool) (int64, error) {
 	rm, m, err := LoadChurn(ctx, wh)
 	if err != nil {
 		return 0, err
 	}
 	defer m.Close()
 	cut := features.ScoringCutoff(date)
-	if _, err := features.Build(ctx, wh, conn, cut); err != nil {
-		return 0, err
+	if build {
+		if _, err := features.Build(ctx, wh, conn, cut); err != nil {
+			return 0, err
+		}
 	}
 	tab, err := features.Load(ctx, conn, cut, 0)
 	if err != nil {
