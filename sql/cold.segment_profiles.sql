@@ -46,9 +46,11 @@ WITH m AS (
 ), sizes AS (
     SELECT family, segment, count(*) AS customers FROM m GROUP BY ALL
 ), kv AS (
-    SELECT family, segment, unnest(json_keys(detail)) AS key, detail FROM m
+    -- each detail parsed once, its values as text as ->> reads them
+    SELECT family, segment, unnest(map_keys(entries)) AS key, unnest(map_values(entries)) AS value
+    FROM (SELECT family, segment, CAST(detail AS MAP(VARCHAR, VARCHAR)) AS entries FROM m)
 ), means AS (
-    SELECT family, segment, key, avg(TRY_CAST(detail->>key AS DOUBLE)) AS mean FROM kv GROUP BY ALL
+    SELECT family, segment, key, avg(TRY_CAST(value AS DOUBLE)) AS mean FROM kv GROUP BY ALL
 ), profiles AS (
     SELECT family, segment, to_json(map_from_entries(list((key, round(mean, 4)) ORDER BY key))) AS profile
     FROM means WHERE mean IS NOT NULL GROUP BY ALL

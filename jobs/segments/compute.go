@@ -8,6 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/parcours/parcours/internal/warehouse"
 )
 
@@ -33,6 +35,8 @@ type Params struct {
 	K int
 	// Seed makes the micro-segments reproducible (config models.seed).
 	Seed uint64
+	// Log gets each step's duration at debug level (the zero Logger: none).
+	Log zerolog.Logger
 }
 
 // Result is what one computation did.
@@ -72,18 +76,21 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	day := p.Date.Format(time.DateOnly)
 	// Consent is checked at the end of the business day: the next local midnight.
 	now := time.Date(p.Date.Year(), p.Date.Month(), p.Date.Day()+1, 0, 0, 0, 0, p.Location)
+	lap := stepTimer(p.Log)
 	if err := stage(ctx, wh, conn, p, opts, now); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM seg_consented").Scan(&res.Consented); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
+	lap("scope")
 
 	args := []any{sql.Named("date", day), sql.Named("value_quantile", opts.ValueQuantile),
 		sql.Named("risk_high", p.RiskHigh), sql.Named("min_purchases", opts.MinPurchases30d)}
 	if _, err := wh.RunSection(ctx, conn, membersFile, FamilyRFM, args...); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
+	lap(FamilyRFM)
 	clv, churn, err := scoreCounts(ctx, conn, p.Date)
 	if err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
@@ -96,8 +103,9 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 		if _, err := wh.RunSection(ctx, conn, membersFile, f, args...); err != nil {
 			return res, fmt.Errorf("segments of %s: %w", day, err)
 		}
+		lap(f)
 	}
-	res.Micro, err = micro(ctx, wh, conn, p, opts)
+	res.Micro, err = micro(ctx, wh, conn, p, opts, lap)
 	var skip *SkipError
 	switch {
 	case errors.As(err, &skip):
@@ -115,12 +123,15 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	}); err != nil {
 		return res, fmt.Errorf("write segments of %s: %w", day, err)
 	}
+	lap("write")
 	if err := publish(ctx, wh, conn, day, p.K, &res); err != nil {
 		return res, fmt.Errorf("publish segment profiles of %s: %w", day, err)
 	}
+	lap("profiles")
 	if res.Changes, err = Diff(ctx, wh, conn, p.Date); err != nil {
 		return res, err
 	}
+	lap("diff")
 	for _, f := range Families() {
 		res.Members[f] = 0
 	}
@@ -128,6 +139,16 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 		res.Members[c.Family] += c.Members
 	}
 	return res, nil
+}
+
+// stepTimer returns lap: lap(step) logs at debug level the time since the
+// previous lap (or since stepTimer).
+func stepTimer(log zerolog.Logger) func(step string) {
+	t0 := time.Now()
+	return func(step string) {
+		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("segments step")
+		t0 = time.Now()
+	}
 }
 
 // stage creates the temp tables and fills the rule tables and words.
@@ -175,7 +196,7 @@ func scoreSkip(family, day string, clv, churn int64) string {
 
 // micro clusters the consented customers' features at the scoring cut-off
 // (the day after date) and stages members and descriptions.
-func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options) (*MicroSegmentation, error) {
+func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options, lap func(string)) (*MicroSegmentation, error) {
 	cutoff := p.Date.AddDate(0, 0, 1)
 	var n int64
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM analytics.customer_features WHERE cutoff = CAST(? AS DATE)",
@@ -189,10 +210,12 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	if err != nil {
 		return nil, err
 	}
+	lap("micro: load")
 	seg, err := Micro(ctx, in, opts, p.Seed)
 	if err != nil {
 		return nil, err
 	}
+	lap("micro: cluster")
 	hist, err := loadMicroHistory(ctx, wh, conn, p.Date)
 	if err != nil {
 		return nil, err
@@ -220,6 +243,7 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 		centres); err != nil {
 		return nil, fmt.Errorf("micro segment centres: %w", err)
 	}
+	lap("micro: match and stage")
 	return seg, nil
 }
 

@@ -68,7 +68,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	cfg := env.Config
 	res, err := Compute(ctx, env.WH, conn, Params{Date: env.Date, Location: cfg.Location(),
-		RiskHigh: cfg.Models.RiskHigh, K: cfg.Privacy.K, Seed: cfg.Models.Seed}, j.options(cfg))
+		RiskHigh: cfg.Models.RiskHigh, K: cfg.Privacy.K, Seed: cfg.Models.Seed, Log: env.Log}, j.options(cfg))
 	if err != nil {
 		return c, err
 	}
@@ -88,6 +88,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	c = counts(res)
 	// The day's churn risk mix, k-anonymous, for the report's first screen.
+	lap := stepTimer(env.Log)
 	err = warehouse.InTx(ctx, conn, func() error {
 		_, err := env.WH.RunSection(ctx, conn, riskMixFile, "publish", sql.Named("date", env.DateString()), sql.Named("k", cfg.Privacy.K))
 		return err
@@ -95,6 +96,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, fmt.Errorf("churn risk mix: %w", err)
 	}
+	lap("churn risk mix")
 	if res.Consented == 0 {
 		return c, orchestration.Skip("no customer with analytics consent on %s: no segment to compute", env.DateString())
 	}

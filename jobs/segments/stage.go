@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -75,12 +77,13 @@ func loadMicroInput(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn
 // stageMicro appends the micro members to seg_rows: detail holds the
 // customer's features as read (null where missing, not the imputed value).
 func stageMicro(ctx context.Context, conn *sql.Conn, in MicroInput, seg *MicroSegmentation) error {
+	dw := newDetailWriter(in.Columns)
 	return conn.Raw(func(dc any) error {
 		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "seg_rows")
 		if err != nil {
 			return fmt.Errorf("stage micro segments: %w", err)
 		}
-		detail := make(map[string]any, len(in.Columns))
+		var js []byte
 		for i, ck := range in.Customers {
 			if i%4096 == 0 {
 				if err := ctx.Err(); err != nil {
@@ -88,15 +91,7 @@ func stageMicro(ctx context.Context, conn *sql.Conn, in MicroInput, seg *MicroSe
 					return err
 				}
 			}
-			for j, c := range in.Columns {
-				if v := in.Values[i][j]; math.IsNaN(v) {
-					detail[c] = nil
-				} else {
-					detail[c] = v
-				}
-			}
-			js, err := json.Marshal(detail) // keys sorted: the same text every run
-			if err != nil {
+			if js, err = dw.append(js[:0], in.Values[i]); err != nil {
 				_ = app.Close()
 				return fmt.Errorf("stage micro segments: %w", err)
 			}
@@ -110,4 +105,64 @@ func stageMicro(ctx context.Context, conn *sql.Conn, in MicroInput, seg *MicroSe
 		}
 		return nil
 	})
+}
+
+// detailWriter writes a member's features as json.Marshal writes the map
+// {column: value, or null for NaN}, without a map per customer: keys
+// sorted, numbers in encoding/json's format (see appendJSONFloat).
+type detailWriter struct {
+	order []int    // columns in key order
+	keys  [][]byte // `"column":` in that order
+}
+
+func newDetailWriter(columns []string) detailWriter {
+	w := detailWriter{order: make([]int, len(columns))}
+	for j := range w.order {
+		w.order[j] = j
+	}
+	slices.SortStableFunc(w.order, func(a, b int) int { return strings.Compare(columns[a], columns[b]) })
+	for _, j := range w.order {
+		k, _ := json.Marshal(columns[j]) // a string always marshals
+		w.keys = append(w.keys, append(k, ':'))
+	}
+	return w
+}
+
+// append appends the object of one row of values (in columns order).
+func (w detailWriter) append(b []byte, row []float64) ([]byte, error) {
+	b = append(b, '{')
+	for n, j := range w.order {
+		if n > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, w.keys[n]...)
+		switch v := row[j]; {
+		case math.IsNaN(v):
+			b = append(b, "null"...)
+		case math.IsInf(v, 0):
+			return b, fmt.Errorf("json: unsupported value: %v", v)
+		default:
+			b = appendJSONFloat(b, v)
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendJSONFloat appends f as encoding/json writes a float64: like
+// ES6's number to string, 'e' notation below 1e-6 and from 1e21, the
+// exponent without leading zero.
+func appendJSONFloat(b []byte, f float64) []byte {
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
 }

@@ -30,6 +30,7 @@ func checkPoints(points [][]float64) (int, error) {
 
 // sqDist returns the squared Euclidean distance between a and b.
 func sqDist(a, b []float64) float64 {
+	b = b[:len(a)] // one bounds check, not one per coordinate
 	s := 0.0
 	for i := range a {
 		d := a[i] - b[i]
