@@ -19,3 +19,48 @@ CREATE TABLE IF NOT EXISTS ops.privacy_audit (
 -- name: record
 INSERT INTO ops.privacy_audit (run_id, logical_date, action, rows, detail)
 VALUES ($run_id, CAST($date AS DATE), $action, $rows, $detail);
+
+-- name: columns
+-- The privacy audit's queries (jobs/audit) from here on. {{table}} and
+-- {{column}} are quoted identifiers the job puts in.
+SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
+WHERE table_catalog = $catalog AND list_contains(CAST($schemas AS VARCHAR[]), table_schema)
+ORDER BY table_schema, table_name, ordinal_position;
+
+-- name: vault_names
+-- The sealed names of every vault row with a customer key. Only the two
+-- name fields: the audit has no use for the others, so never opens them.
+SELECT subject_token, first_name, last_name FROM vault.pii WHERE customer_key IS NOT NULL;
+
+-- name: cold_values
+SELECT DISTINCT {{column}} FROM cold.main.{{table}} WHERE {{column}} IS NOT NULL;
+
+-- name: cold_tokens
+-- Every distinct text value of every cold column at once ($cols[i] is the
+-- column of $vals[i]), so identity.identifiers, identity.customers and
+-- ops.name_tokens are each read once a night rather than once a column.
+-- Counts are per column, as when each column had its own query: distinct
+-- tokens of the column matched against known identifiers of every type
+-- (tokens first, then an equality join: an IN-list join condition is a
+-- nested loop, values x identifiers), the column's values that are a
+-- customer key, and its distinct name tokens held in a shard's vault.
+WITH x AS (
+    SELECT unnest(CAST($cols AS VARCHAR[])) AS col, unnest(CAST($vals AS VARCHAR[])) AS v
+), ids AS (
+    SELECT DISTINCT x.col, pseudonym(t.typ, x.v) AS tok
+    FROM x, (VALUES ('customer_id'), ('email'), ('phone'), ('loyalty_card'), ('cookie_id'), ('device_id')) t(typ)
+), names AS (
+    SELECT DISTINCT x.col, pseudonym('name', lower(x.v)) AS tok FROM x
+)
+SELECT 'identifier' AS rule, p.col, count(*) AS n FROM ids p JOIN identity.identifiers i ON i.id_token = p.tok GROUP BY p.col
+UNION ALL
+SELECT 'customer_key', x.col, count(*) FROM x WHERE x.v IN (SELECT customer_key FROM identity.customers) GROUP BY x.col
+UNION ALL
+SELECT 'name_token', p.col, count(*) FROM names p JOIN ops.name_tokens t ON t.token = p.tok GROUP BY p.col;
+
+-- name: cold_under_k
+SELECT count(*) FROM cold.main.{{table}} WHERE customers < $k;
+
+-- name: hot_emails
+SELECT count(*) FROM analytics.{{table}}
+WHERE contains({{column}}, '@') AND regexp_matches({{column}}, '[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}');

@@ -3,6 +3,17 @@
 // person and for rows under k, and the hot analytics tables for PII
 // columns or values. A violation fails the run with the table, column and
 // rule, so no export leaves.
+//
+// Every check reads the whole of what it checks every night: all cold
+// values, every vault name, every row of every hot analytics text column.
+// None is restricted to what changed since the last passing audit: no
+// table records which rows a night changed (UPDATEs, ALTERs and erasures
+// leave no mark a scan could trust), and a cold value that passed last
+// night can become a leak when a new name enters the vault or a new
+// identifier is stitched. What it saves is work that proved nothing: it
+// decrypts only the two name fields of the vault, and checks all cold
+// values against identifiers, customer keys and name tokens in one query
+// rather than one per column.
 package audit
 
 import (
@@ -11,11 +22,14 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
-	vaultjob "github.com/parcours/parcours/jobs/vault"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -65,7 +79,13 @@ func FreeText() []string { return []string{"analytics.survey_responses.verbatim"
 // Run implements orchestration.Job.
 func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	var c orchestration.Counts
-	vs, scanned, err := Scan(ctx, env.WH, env.Config.Privacy.K)
+	t0 := time.Now()
+	names, err := vaultNames(ctx, env.WH)
+	if err != nil {
+		return c, err
+	}
+	env.Log.Debug().Str("check", "vault_names").Int("names", len(names)).Float64("took_s", time.Since(t0).Seconds()).Msg("audit step")
+	vs, scanned, err := scan(ctx, env.WH, env.Config.Privacy.K, names, env.Log)
 	if err != nil {
 		return c, err
 	}
@@ -89,10 +109,6 @@ VALUES (?, ?, 'scan', 'cold, hot', ?, ?)`, env.RunID, env.Date, len(vs), detail)
 	if env.Shard.Sharded() {
 		// The merged audit checks cold values against every shard's names
 		// through their tokens; no name leaves the shard.
-		names, err := vaultNames(ctx, env.WH)
-		if err != nil {
-			return c, err
-		}
 		list := make([]string, 0, len(names))
 		for n := range names {
 			list = append(list, n)
@@ -106,11 +122,30 @@ VALUES (?, ?, 'scan', 'cold, hot', ?, ?)`, env.RunID, env.Date, len(vs), detail)
 	return c, nil
 }
 
+// auditSQL holds the audit's queries.
+const auditSQL = "ops.privacy_audit.sql"
+
+// section is one of the audit's queries with its {{name}} placeholders
+// replaced by the quoted identifiers given as name, value pairs.
+func section(wh *warehouse.Warehouse, name string, idents ...string) (string, error) {
+	q, err := wh.SQL.Section(auditSQL, name)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i+1 < len(idents); i += 2 {
+		q = strings.ReplaceAll(q, "{{"+idents[i]+"}}", ident(idents[i+1]))
+	}
+	return q, nil
+}
+
 type column struct{ schema, table, name, typ string }
 
-func columns(ctx context.Context, db *sql.DB, catalog string, schemas ...string) ([]column, error) {
-	rows, err := db.QueryContext(ctx, `SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
-WHERE table_catalog = ? AND list_contains(?, table_schema) ORDER BY table_schema, table_name, ordinal_position`, catalog, schemas)
+func columns(ctx context.Context, wh *warehouse.Warehouse, catalog string, schemas ...string) ([]column, error) {
+	q, err := section(wh, "columns")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := wh.DB.QueryContext(ctx, q, sql.Named("catalog", catalog), sql.Named("schemas", schemas))
 	if err != nil {
 		return nil, err
 	}
@@ -126,50 +161,68 @@ WHERE table_catalog = ? AND list_contains(?, table_schema) ORDER BY table_schema
 	return out, rows.Err()
 }
 
-// Rules for values that look like an identifier whoever they belong to.
-func valueRules() []struct {
+type valueRule struct {
 	name string
 	re   *regexp.Regexp
-} {
-	return []struct {
-		name string
-		re   *regexp.Regexp
-	}{
-		{"looks like an email", regexp.MustCompile(`[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}`)},
-		{"looks like a phone number", regexp.MustCompile(`^\+?[0-9][0-9 .\-()]{7,}[0-9]$`)},
-		{"looks like a card number", regexp.MustCompile(`^[0-9]{8,19}$`)},
-		{"looks like a customer key or token", regexp.MustCompile(`^[0-9a-f]{32,64}$`)},
-	}
+}
+
+// valueRules are the rules for values that look like an identifier
+// whoever they belong to.
+var valueRules = []valueRule{
+	{"looks like an email", regexp.MustCompile(`[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}`)},
+	{"looks like a phone number", regexp.MustCompile(`^\+?[0-9][0-9 .\-()]{7,}[0-9]$`)},
+	{"looks like a card number", regexp.MustCompile(`^[0-9]{8,19}$`)},
+	{"looks like a customer key or token", regexp.MustCompile(`^[0-9a-f]{32,64}$`)},
 }
 
 // Scan runs every check and returns the violations and how many distinct
 // cold values it looked at.
 func Scan(ctx context.Context, wh *warehouse.Warehouse, k int) ([]Violation, int64, error) {
-	var vs []Violation
-	db := wh.DB
 	names, err := vaultNames(ctx, wh)
 	if err != nil {
 		return nil, 0, err
 	}
-	cold, err := columns(ctx, db, "cold", "main")
+	return scan(ctx, wh, k, names, zerolog.Nop())
+}
+
+// scan runs every check against the given vault names. Each check reads
+// the whole of what it checks, every night: nothing is skipped because it
+// passed before (see the package doc).
+func scan(ctx context.Context, wh *warehouse.Warehouse, k int, names map[string]bool, log zerolog.Logger) ([]Violation, int64, error) {
+	t0 := time.Now()
+	step := func(name string, n int) {
+		log.Debug().Str("check", name).Int("n", n).Float64("took_s", time.Since(t0).Seconds()).Msg("audit step")
+		t0 = time.Now()
+	}
+	var vs []Violation
+	cold, err := columns(ctx, wh, "cold", "main")
 	if err != nil {
 		return nil, 0, err
 	}
+	// Every distinct text value of every cold column, checked here against
+	// the value rules and the vault names, then all at once in SQL against
+	// the identifiers, customer keys and shards' name tokens.
 	tables := map[string]bool{}
 	var scanned int64
+	var cols, vals []string // cols[i]: the index in textCols of vals[i]
+	var textCols []column
 	for _, c := range cold {
 		tables[c.table] = true
 		if c.typ != "VARCHAR" {
 			continue
 		}
-		q := fmt.Sprintf(`SELECT DISTINCT %s FROM cold.main.%s WHERE %s IS NOT NULL`, ident(c.name), ident(c.table), ident(c.name))
-		vals, err := strings_(ctx, db, q)
+		q, err := section(wh, "cold_values", "table", c.table, "column", c.name)
 		if err != nil {
 			return nil, 0, err
 		}
-		scanned += int64(len(vals))
-		for _, v := range vals {
-			for _, r := range valueRules() {
+		values, err := strings_(ctx, wh.DB, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		scanned += int64(len(values))
+		col := strconv.Itoa(len(textCols))
+		for _, v := range values {
+			for _, r := range valueRules {
 				if r.re.MatchString(v) {
 					vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: r.name, Example: v})
 				}
@@ -177,42 +230,34 @@ func Scan(ctx context.Context, wh *warehouse.Warehouse, k int) ([]Violation, int
 			if names[strings.ToLower(v)] {
 				vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: "a name held in the vault"})
 			}
+			cols = append(cols, col)
+			vals = append(vals, v)
 		}
-		// Exact check against every identifier the warehouse knows, of
-		// every type, through their tokens (no identifier in clear needed).
-		if wh.Secrets != nil && len(vals) > 0 {
-			var n int64
-			// Tokens first, then an equality join: an IN-list join
-			// condition is a nested loop, values x identifiers.
-			err := db.QueryRowContext(ctx, `SELECT count(*) FROM (
-    SELECT DISTINCT pseudonym(t.typ, x.v) AS tok
-    FROM (SELECT unnest(?) AS v) x,
-         (VALUES ('customer_id'), ('email'), ('phone'), ('loyalty_card'), ('cookie_id'), ('device_id')) t(typ)) p
-JOIN identity.identifiers i ON i.id_token = p.tok`, vals).Scan(&n)
-			if err != nil {
-				return nil, 0, fmt.Errorf("scan cold.%s.%s: %w", c.table, c.name, err)
-			}
-			if n > 0 {
+		textCols = append(textCols, c)
+	}
+	step("cold_values", int(scanned))
+	// Exact checks against every identifier the warehouse knows, of every
+	// type, through their tokens (no identifier in clear needed), against
+	// customer keys, and (sharded) against the shards' vault names as
+	// tokens (ops.name_tokens).
+	if wh.Secrets != nil && len(vals) > 0 {
+		found, err := coldTokens(ctx, wh, cols, vals)
+		if err != nil {
+			return nil, 0, err
+		}
+		for i, c := range textCols {
+			key := strconv.Itoa(i)
+			if n := found["identifier"][key]; n > 0 {
 				vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: "a known customer identifier", Count: n})
 			}
-			err = db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT unnest(?) AS v) x
-WHERE x.v IN (SELECT customer_key FROM identity.customers)`, vals).Scan(&n)
-			if err != nil {
-				return nil, 0, err
-			}
-			if n > 0 {
+			if n := found["customer_key"][key]; n > 0 {
 				vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: "a customer key", Count: n})
 			}
-			// Sharded: the shards' vault names, as tokens (ops.name_tokens).
-			err = db.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT DISTINCT pseudonym('name', lower(unnest(?))) AS tok) p
-JOIN ops.name_tokens t ON t.token = p.tok`, vals).Scan(&n)
-			if err != nil {
-				return nil, 0, fmt.Errorf("scan cold.%s.%s for names: %w", c.table, c.name, err)
-			}
-			if n > 0 {
+			if n := found["name_token"][key]; n > 0 {
 				vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: "a name held in a shard's vault", Count: n})
 			}
 		}
+		step("cold_tokens", len(vals))
 	}
 	for t := range tables {
 		has := false
@@ -227,15 +272,20 @@ JOIN ops.name_tokens t ON t.token = p.tok`, vals).Scan(&n)
 			}
 			continue
 		}
+		q, err := section(wh, "cold_under_k", "table", t)
+		if err != nil {
+			return nil, 0, err
+		}
 		var n int64
-		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM cold.main.%s WHERE customers < ?", ident(t)), k).Scan(&n); err != nil {
+		if err := wh.DB.QueryRowContext(ctx, q, sql.Named("k", k)).Scan(&n); err != nil {
 			return nil, 0, err
 		}
 		if n > 0 {
 			vs = append(vs, Violation{Table: "cold." + t, Column: "customers", Rule: fmt.Sprintf("rows standing for fewer than k=%d customers", k), Count: n})
 		}
 	}
-	hot, err := columns(ctx, db, "hot", "analytics", "consent", "identity", "ops")
+	step("cold_under_k", len(tables))
+	hot, err := columns(ctx, wh, "hot", "analytics", "consent", "identity", "ops")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -247,6 +297,7 @@ JOIN ops.name_tokens t ON t.token = p.tok`, vals).Scan(&n)
 	for _, f := range FreeText() {
 		free[f] = true
 	}
+	scannedHot := 0
 	for _, c := range hot {
 		full := c.schema + "." + c.table
 		if pii[c.name] {
@@ -255,21 +306,53 @@ JOIN ops.name_tokens t ON t.token = p.tok`, vals).Scan(&n)
 		if c.schema != "analytics" || c.typ != "VARCHAR" || free[full+"."+c.name] {
 			continue
 		}
+		q, err := section(wh, "hot_emails", "table", c.table, "column", c.name)
+		if err != nil {
+			return nil, 0, err
+		}
 		var n int64
-		q := fmt.Sprintf(`SELECT count(*) FROM analytics.%s WHERE contains(%s, '@') AND regexp_matches(%s, '[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}')`,
-			ident(c.table), ident(c.name), ident(c.name))
-		if err := db.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		if err := wh.DB.QueryRowContext(ctx, q).Scan(&n); err != nil {
 			return nil, 0, fmt.Errorf("scan %s.%s: %w", full, c.name, err)
 		}
 		if n > 0 {
 			vs = append(vs, Violation{Table: full, Column: c.name, Rule: "email addresses in a hot analytics table", Count: n})
 		}
+		scannedHot++
 	}
+	step("hot_emails", scannedHot)
 	sort.Slice(vs, func(i, j int) bool { return vs[i].String() < vs[j].String() })
 	return vs, scanned, nil
 }
 
-// vaultNames decrypts the first and last names held in the vault, lower-cased.
+// coldTokens runs the token checks on every cold value at once (cols[i]
+// names the column of vals[i]) and returns rule -> column -> count.
+func coldTokens(ctx context.Context, wh *warehouse.Warehouse, cols, vals []string) (map[string]map[string]int64, error) {
+	q, err := section(wh, "cold_tokens")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := wh.DB.QueryContext(ctx, q, sql.Named("cols", cols), sql.Named("vals", vals))
+	if err != nil {
+		return nil, fmt.Errorf("scan cold values for identifiers: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]map[string]int64{}
+	for rows.Next() {
+		var rule, col string
+		var n int64
+		if err := rows.Scan(&rule, &col, &n); err != nil {
+			return nil, err
+		}
+		if out[rule] == nil {
+			out[rule] = map[string]int64{}
+		}
+		out[rule][col] = n
+	}
+	return out, rows.Err()
+}
+
+// vaultNames decrypts the first and last names held in the vault,
+// lower-cased. It opens only those two fields of each subject.
 func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (map[string]bool, error) {
 	out := map[string]bool{}
 	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
@@ -279,23 +362,51 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (map[string]bool, 
 	if err != nil {
 		return nil, err
 	}
-	keys, err := strings_(ctx, wh.DB, "SELECT DISTINCT customer_key FROM vault.pii WHERE customer_key IS NOT NULL")
+	q, err := section(wh, "vault_names")
 	if err != nil {
 		return nil, err
 	}
-	recs, err := vaultjob.ReadSubjects(ctx, wh.DB, ks, keys)
+	rows, err := wh.DB.QueryContext(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("read vault: %w", err)
 	}
-	for _, r := range recs {
-		f, l := strings.ToLower(r.Values["first_name"]), strings.ToLower(r.Values["last_name"])
+	defer rows.Close()
+	for rows.Next() {
+		var token string
+		var first, last []byte
+		if err := rows.Scan(&token, &first, &last); err != nil {
+			return nil, err
+		}
+		subj, err := vault.ParseSubject(token)
+		if err != nil {
+			return nil, err
+		}
+		dk, ok, err := ks.DataKey(subj, false)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue // key destroyed (erased): nothing left to read
+		}
+		var f, l string
+		if first != nil {
+			if f, err = vault.Open(dk, subj, "first_name", first); err != nil {
+				return nil, err
+			}
+		}
+		if last != nil {
+			if l, err = vault.Open(dk, subj, "last_name", last); err != nil {
+				return nil, err
+			}
+		}
+		f, l = strings.ToLower(f), strings.ToLower(l)
 		for _, n := range []string{f, l, strings.TrimSpace(f + " " + l)} {
 			if n != "" {
 				out[n] = true
 			}
 		}
 	}
-	return out, nil
+	return out, rows.Err()
 }
 
 func strings_(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {

@@ -2,12 +2,18 @@ package audit
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -60,4 +66,148 @@ func TestScanFindsPlantedLeaks(t *testing.T) {
 			t.Errorf("rule %q: found %d, want %d (all: %v)", rule, got[rule], n, vs)
 		}
 	}
+}
+
+// TestRunFailsOnEachPlantedLeak plants one violation of each rule in an
+// otherwise clean warehouse (with a vault) and checks the job fails on it
+// and records it in ops.privacy_audit; the controls must pass.
+func TestRunFailsOnEachPlantedLeak(t *testing.T) {
+	const leaky = `CREATE TABLE cold.main.leaky (channel VARCHAR, note VARCHAR, customers BIGINT)`
+	for _, tc := range []struct {
+		name  string
+		plant []string
+		want  string // in the recorded detail; "" = the audit passes
+	}{
+		{"clean", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'fine', 12)`}, ""},
+		{"vault name", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'QUINTARD', 12)`},
+			"cold.leaky.note: a name held in the vault"},
+		{"vault full name", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'Maëlle Quintard', 12)`},
+			"cold.leaky.note: a name held in the vault"},
+		{"name of an erased subject", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'Berthier', 12)`}, ""},
+		{"shard name token", []string{leaky, `INSERT INTO ops.name_tokens VALUES (pseudonym('name', 'zoé'))`,
+			`INSERT INTO cold.main.leaky VALUES ('web', 'Zoé', 12)`},
+			"cold.leaky.note: a name held in a shard's vault (1)"},
+		{"identifier", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'ck-7f3a', 12), ('app', 'CRM-0042', 12)`},
+			"cold.leaky.note: a known customer identifier (2)"},
+		{"customer key", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', '0123456789abcdef0123456789abcdef', 12)`},
+			"cold.leaky.note: a customer key (1)"},
+		{"email", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'someone@example.com', 12)`},
+			"cold.leaky.note: looks like an email"},
+		{"phone", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', '+33 6 12 34 56 78', 12)`},
+			"cold.leaky.note: looks like a phone number"},
+		{"card", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', '4970101234567890', 12)`},
+			"cold.leaky.note: looks like a card number"},
+		{"token", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'ffffffffffffffffffffffffffffffffffff', 12)`},
+			"cold.leaky.note: looks like a customer key or token"},
+		{"under k", []string{leaky, `INSERT INTO cold.main.leaky VALUES ('web', 'fine', 12), ('app', 'ok', 3), ('web', 'ok', 9)`},
+			"cold.leaky.customers: rows standing for fewer than k=10 customers (2)"},
+		{"no customers column", []string{`CREATE TABLE cold.main.bare (channel VARCHAR)`},
+			"cold.bare: no customers column"},
+		{"hot PII column", []string{`ALTER TABLE ops.name_tokens ADD COLUMN phone VARCHAR`},
+			"ops.name_tokens.phone: PII column outside the vault"},
+		{"hot emails", []string{`CREATE TABLE analytics.notes (customer_key VARCHAR, note VARCHAR)`,
+			`INSERT INTO analytics.notes VALUES ('k1', 'a@b.fr'), ('k2', 'write to x.y@example.com'), ('k3', 'no @ here')`},
+			"analytics.notes.note: email addresses in a hot analytics table (2)"},
+		{"free text", []string{`INSERT INTO analytics.survey_responses (response_id, ts, event_date, customer_key, verbatim, _batch)
+			VALUES ('s1', now(), current_date, 'k1', 'call me at a@b.fr', 'b1')`}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			wh, cfg := vaultWarehouse(t)
+			for _, q := range tc.plant {
+				if _, err := wh.DB.ExecContext(ctx, q); err != nil {
+					t.Fatalf("%v\n%s", err, q)
+				}
+			}
+			env := &orchestration.Env{Date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), RunID: "r1", Config: cfg, WH: wh, Log: zerolog.Nop()}
+			_, err := New().Run(ctx, env)
+			var detail string
+			if err := wh.DB.QueryRowContext(ctx, `SELECT detail FROM ops.privacy_audit WHERE action = 'scan' AND run_id = 'r1'`).Scan(&detail); err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("audit failed on a clean warehouse: %v", err)
+			case tc.want == "" && !strings.HasSuffix(detail, "values scanned, no violation"):
+				t.Errorf("detail %q", detail)
+			case tc.want != "" && err == nil:
+				t.Errorf("audit passed, want a failure with %q (detail %q)", tc.want, detail)
+			case tc.want != "" && !strings.Contains(detail, tc.want):
+				t.Errorf("detail %q lacks %q", detail, tc.want)
+			}
+		})
+	}
+}
+
+// vaultWarehouse is a new warehouse with a master key, one known customer
+// (CRM-0042, cookie ck-7f3a, key 0123…) whose name is sealed in the vault,
+// and one erased customer whose name stays sealed under a destroyed key.
+func vaultWarehouse(t *testing.T) (*warehouse.Warehouse, *config.Config) {
+	t.Helper()
+	cfg := config.Default()
+	cfg.Warehouse = t.TempDir()
+	cfg.Privacy.K = 10
+	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	master := make([]byte, 32)
+	master[0] = 7
+	wh, err := warehouse.Open(ctx, &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p"), MasterKey: master}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = wh.Close() })
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []struct{ crm, first, last, key string }{
+		{"CRM-0042", "Maëlle", "Quintard", "0123456789abcdef0123456789abcdef"},
+		{"CRM-0099", "Odile", "Berthier", "fedcba9876543210fedcba9876543210"},
+	} {
+		var token string
+		if err := wh.DB.QueryRowContext(ctx, `SELECT pseudonym('customer_id', ?)`, p.crm).Scan(&token); err != nil {
+			t.Fatal(err)
+		}
+		subj, err := vault.ParseSubject(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dk, _, err := ks.DataKey(subj, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		first, err := vault.Seal(dk, subj, "first_name", p.first)
+		if err != nil {
+			t.Fatal(err)
+		}
+		last, err := vault.Seal(dk, subj, "last_name", p.last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wh.DB.ExecContext(ctx, `INSERT INTO vault.pii (subject_token, customer_key, updated_at, first_name, last_name, run_id)
+VALUES (?, ?, now(), ?, ?, 'r0')`, token, p.key, first, last); err != nil {
+			t.Fatal(err)
+		}
+		if p.crm == "CRM-0099" {
+			ks.Destroy(subj)
+		}
+	}
+	if err := ks.Save(); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`INSERT INTO identity.identifiers VALUES (pseudonym('cookie_id', 'ck-7f3a'), 'cookie_id', 'ck-***', now())`,
+		`INSERT INTO identity.identifiers VALUES (pseudonym('customer_id', 'CRM-0042'), 'customer_id', 'CRM-***', now())`,
+		`INSERT INTO identity.customers (customer_key, known, representative_type, n_identifiers, n_customer_ids)
+         VALUES ('0123456789abcdef0123456789abcdef', true, 'customer_id', 1, 1)`,
+	} {
+		if _, err := wh.DB.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	return wh, &cfg
 }
