@@ -7,11 +7,11 @@
 -- night restitches only the components that hold something new, and the
 -- result equals a full restitch (`parcours identity rebuild --check` proves
 -- it on a warehouse). The seeds are what changed since the last stitch:
--- identifiers new tonight or seen earlier than known, new links, identifiers
--- without a customer (new, or whose customer was erased), identifiers newly
--- blocked for their use, and every identifier the guard blocked, whose count
--- of customers an erasure elsewhere may have lowered. The affected set
--- grows from the seeds along links and old customers until it is closed.
+-- identifiers new tonight or seen earlier than known, new links,
+-- identifiers newly blocked for their use, and every identifier the guard
+-- blocked, whose count of customers an erasure elsewhere may have lowered.
+-- The affected set grows from the seeds along links and old customers
+-- until it is closed.
 -- TEMP tables: id_seeds, id_affected, id_keys (built here), read by the
 -- identity job in the same session. id_nodes and id_links are built by
 -- identity.identifiers.sql and identity.links.sql extract.
@@ -38,13 +38,12 @@ SELECT unnest([l.a_token, l.b_token]) FROM id_links l
 WHERE NOT EXISTS (SELECT 1 FROM identity.links x WHERE x.a_token = l.a_token AND x.b_token = l.b_token);
 
 -- name: close_start
--- Seeds that need no record of the night: identifiers without a customer,
--- map rows whose identifier is gone, identifiers newly blocked for their
--- use, and the identifiers the guard blocked.
+-- Seeds that need no record of the night: identifiers newly blocked for
+-- their use, and the identifiers the guard blocked. (Every identifier has
+-- one map row after a stitch, and erasure deletes both: the mode section
+-- restitches whole when their counts differ.)
 INSERT INTO id_seeds
-SELECT id_token FROM identity.identifiers WHERE id_token NOT IN (SELECT id_token FROM identity.customer_map)
-UNION ALL SELECT id_token FROM identity.customer_map WHERE id_token NOT IN (SELECT id_token FROM identity.identifiers)
-UNION ALL SELECT u.id_token FROM identity.usage_blocked u JOIN identity.customer_map m USING (id_token) WHERE NOT m.blocked
+SELECT u.id_token FROM identity.usage_blocked u JOIN identity.customer_map m USING (id_token) WHERE NOT m.blocked
 UNION ALL SELECT id_token FROM identity.customer_map WHERE blocked AND id_token NOT IN (SELECT id_token FROM identity.usage_blocked);
 INSERT INTO id_affected SELECT DISTINCT id_token, 0 FROM id_seeds;
 
@@ -125,6 +124,9 @@ INSERT INTO ops.meta (key, value)
 SELECT 'identity_stitch', $value WHERE NOT EXISTS (SELECT 1 FROM ops.meta WHERE key = 'identity_stitch');
 
 -- name: mode
--- A full stitch when the map is empty or was stitched under other limits.
+-- A full stitch when the map is empty, was stitched under other limits, or
+-- does not give every identifier one customer (a run that stopped between
+-- merging identifiers and replacing the map).
 SELECT NOT EXISTS (SELECT 1 FROM identity.customer_map)
-    OR coalesce((SELECT value FROM ops.meta WHERE key = 'identity_stitch'), '') <> $value;
+    OR coalesce((SELECT value FROM ops.meta WHERE key = 'identity_stitch'), '') <> $value
+    OR (SELECT count(*) FROM identity.identifiers) <> (SELECT count(*) FROM identity.customer_map);

@@ -179,9 +179,11 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 		t0 = time.Now()
 	}
 	if !opts.All {
-		if err := closeAffected(ctx, wh, conn); err != nil {
+		steps, err := closeAffected(ctx, wh, conn)
+		if err != nil {
 			return out, err
 		}
+		opts.Log.Debug().Int("steps", steps).Msg("identity affected components closed")
 		lap("affected components")
 	}
 	all := sql.Named("all", opts.All)
@@ -294,17 +296,17 @@ VALUES`, "ON CONFLICT DO NOTHING", mergeRows); err != nil {
 
 // closeAffected grows the seeds into whole components (see
 // identity.incremental.sql).
-func closeAffected(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) error {
+func closeAffected(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (int, error) {
 	if err := runSection(ctx, wh, conn, incremental, "close_start"); err != nil {
-		return err
+		return 0, err
 	}
 	for step := 0; ; step++ {
 		n, err := wh.RunSection(ctx, conn, incremental, "close_step", sql.Named("step", step))
 		if err != nil {
-			return err
+			return step, err
 		}
 		if n == 0 {
-			return nil
+			return step + 1, nil
 		}
 	}
 }
