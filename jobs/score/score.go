@@ -65,7 +65,10 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err := conn.QueryRowContext(ctx, q, sql.Named("run_id", env.RunID), sql.Named("job", "features")).Scan(&built); err != nil {
 		return c, fmt.Errorf("ops.job_runs.sql succeeded_in_run: %w", err)
 	}
+	t0 := time.Now()
 	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built)
+	env.Log.Debug().Str("step", "churn").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
+	t0 = time.Now()
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted churn model: churn not scored")
@@ -83,6 +86,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	case err != nil:
 		return c, err
 	}
+	env.Log.Debug().Str("step", "clv").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
 	c.Detail["clv_scores"] = n
 	c.Out += n
 	if len(c.Notes) == 2 {
