@@ -8,28 +8,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/rs/zerolog"
 
-	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 func openTestWarehouse(t *testing.T) (*warehouse.Warehouse, *sqlfiles.Set) {
 	t.Helper()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	return wh, sqls
+	wh := whtest.Open(t, nil, func(o *warehouse.Options) { o.Secrets = nil })
+	return wh, wh.SQL
 }
 
 type runCase struct {

@@ -11,15 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/activate/fakeserver"
 	"github.com/parcours/parcours/orchestration"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // The planted population of the tests, on day D: customers c000..c299 are
@@ -41,16 +40,7 @@ type fixture struct {
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
+	wh := whtest.Open(t, &cfg)
 	srv, err := fakeserver.New(fakeserver.Options{WebhookSecret: hookSecret})
 	if err != nil {
 		t.Fatal(err)

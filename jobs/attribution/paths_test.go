@@ -5,11 +5,7 @@ import (
 	"database/sql"
 	"testing"
 
-	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
-	"github.com/parcours/parcours/internal/warehouse"
-	sqlfs "github.com/parcours/parcours/sql"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
 )
 
 // TestJourneys runs cold.conversion_paths.sql's contribute section on a
@@ -27,17 +23,7 @@ import (
 //     touch of its own purchase, "store".
 func TestJourneys(t *testing.T) {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(ctx, &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
+	wh := whtest.Open(t, nil)
 	conn, err := wh.Conn(ctx)
 	if err != nil {
 		t.Fatal(err)

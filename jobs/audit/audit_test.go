@@ -6,32 +6,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // TestScanFindsPlantedLeaks plants, in one cold table, each kind of value
 // the scan must refuse, next to harmless ones, and checks each is named.
 func TestScanFindsPlantedLeaks(t *testing.T) {
 	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
-	wh, err := warehouse.Open(ctx, &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
+	wh := whtest.Open(t, &cfg)
 	for _, q := range []string{
 		`INSERT INTO identity.identifiers VALUES (pseudonym('cookie_id', 'ck-7f3a'), 'cookie_id', 'ck-***', now())`,
 		`INSERT INTO identity.identifiers VALUES (pseudonym('customer_id', 'CRM-0042'), 'customer_id', 'CRM-***', now())`,
@@ -146,20 +136,11 @@ func TestRunFailsOnEachPlantedLeak(t *testing.T) {
 func vaultWarehouse(t *testing.T) (*warehouse.Warehouse, *config.Config) {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
 	cfg.Privacy.K = 10
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx := context.Background()
 	master := make([]byte, 32)
 	master[0] = 7
-	wh, err := warehouse.Open(ctx, &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p"), MasterKey: master}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = wh.Close() })
+	wh := whtest.Open(t, &cfg, func(o *warehouse.Options) { o.Secrets.MasterKey = master })
 	ks, err := vault.OpenKeystore(wh.KeystorePath(), master)
 	if err != nil {
 		t.Fatal(err)

@@ -9,29 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/parcours/parcours/internal/warehouse"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 func day(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
 
 func openWH(t *testing.T) *warehouse.Warehouse {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	return wh
+	return whtest.Open(t, nil)
 }
 
 func exec(t *testing.T, wh *warehouse.Warehouse, qs ...string) {

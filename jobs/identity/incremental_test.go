@@ -9,13 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/rs/zerolog"
 
-	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Nights that restitch only what they touch must leave the same map,
@@ -209,17 +207,7 @@ func snapshot(t *testing.T, conn *sql.Conn) map[string][]string {
 
 func testWarehouse(t *testing.T) (*warehouse.Warehouse, *sql.Conn) {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
+	wh := whtest.Open(t, nil)
 	conn, err := wh.Conn(context.Background())
 	if err != nil {
 		t.Fatal(err)

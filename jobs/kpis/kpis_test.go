@@ -6,27 +6,15 @@ import (
 	"math"
 	"testing"
 
-	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/ingest"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 func openWH(t *testing.T) *warehouse.Warehouse {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
+	wh := whtest.Open(t, nil)
 	// The landing tables and kind views ingest makes (marketing spend).
 	if err := ingest.Prepare(context.Background(), wh, nil); err != nil {
 		t.Fatal(err)

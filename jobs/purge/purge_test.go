@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/sqlfiles"
@@ -17,18 +19,8 @@ import (
 // a ledger member must be cleared by the erase section: a table added
 // later cannot keep an erased customer by being forgotten there.
 func TestEraseCoversEveryCustomerTable(t *testing.T) {
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
-	erase, err := sqls.Section("privacy.purge.sql", "erase")
+	wh := whtest.Open(t, nil)
+	erase, err := wh.SQL.Section("privacy.purge.sql", "erase")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,19 +1,16 @@
 package report
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/models/eval"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // reportDay is the logical date of the hand-built warehouse.
@@ -31,18 +28,7 @@ func day(s string) time.Time { t, _ := time.Parse(time.DateOnly, s); return t }
 
 func openWH(t testing.TB) *warehouse.Warehouse {
 	t.Helper()
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
-	return wh
+	return whtest.Open(t, nil)
 }
 
 func exec(t testing.TB, wh *warehouse.Warehouse, qs ...string) {

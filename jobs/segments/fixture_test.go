@@ -9,14 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // The run date of the tests. Paris is on summer time (UTC+2), so the end
@@ -38,16 +37,7 @@ type world struct {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
+	wh := whtest.Open(t, &cfg)
 	return &world{t: t, wh: wh, cfg: cfg}
 }
 

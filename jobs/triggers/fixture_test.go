@@ -7,11 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
+
 	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // The run date of the tests. Paris is on summer time (UTC+2), so the
@@ -43,16 +42,7 @@ type world struct {
 func newWorld(t testing.TB) *world {
 	t.Helper()
 	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Secrets: &keys.Secrets{Pepper: []byte("p")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
+	wh := whtest.Open(t, &cfg)
 	w := &world{t: t, wh: wh, cfg: cfg, now: EndOfDay(day(runDay), paris(t))}
 	// The segments job owns this table; its schema as agreed, in case its
 	// SQL file is not in this checkout yet.
