@@ -69,7 +69,8 @@ FROM (
 
 // checkedSelect wraps typedSelect with the kind's cross-field checks,
 // which read typed values.
-func checkedSelect(r sources.Resolved, ids int, w window) string {
+func checkedSelect(r sources.Resolved, g group, w window) string {
+	ids := len(g.ids)
 	var checks []string
 	var fields []string
 	for _, ch := range r.Checks {
@@ -84,8 +85,10 @@ func checkedSelect(r sources.Resolved, ids int, w window) string {
 		reasons = fmt.Sprintf("coalesce(_reasons_cols, %s)", strings.Join(checks, ", "))
 		field = fmt.Sprintf("coalesce(_field, %s)", strings.Join(fields, ", "))
 	}
+	// The row's text is rendered for the rejected rows only (DuckDB
+	// evaluates a CASE branch only for the rows that take it).
 	return fmt.Sprintf("SELECT * EXCLUDE (_reasons_cols, _field, _raw, _struct), %s AS _reasons, %s AS _field, "+
-		"CASE WHEN %s IS NOT NULL THEN _raw END AS _raw\nFROM (%s)", reasons, field, reasons, typedSelect(r, ids, w))
+		"CASE WHEN %s IS NOT NULL THEN %s END AS _raw\nFROM (%s)", reasons, field, reasons, rawText(r, g), typedSelect(r, ids, w))
 }
 
 func typedExpr(col sources.Column, v string) string {
