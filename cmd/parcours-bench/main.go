@@ -1,7 +1,8 @@
 // Command parcours-bench is `make bench`: it generates a reproducible data
 // set (seeded, cached), runs the nightly jobs through the parcours binary
 // as child processes, and prints wall time, rows/s and peak RSS per job,
-// plus the physical limit: DuckDB reading the same files bare.
+// plus the physical limit for ingest: per source, one typed glob read of
+// its files with the dedup on its key (limitRead).
 package main
 
 import (
@@ -16,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -61,7 +61,7 @@ func main() {
 	flag.IntVar(&o.modelRows, "model-rows", 200000, "train churn on at least this many customer-cutoffs of features (0: skip)")
 	flag.StringVar(&o.jobs, "jobs", "", "jobs to time, in DAG order (default: every job of the nightly DAG)")
 	flag.IntVar(&o.shards, "shards", 0, "then run the same night as this many customer shards, one after another, and their merge (0: skip)")
-	flag.StringVar(&o.readsOf, "reads-of", "", "internal: time the vault and bare reads of this warehouse and print them as JSON")
+	flag.StringVar(&o.readsOf, "reads-of", "", "internal: time the vault read of this warehouse and the ingest limit, and print them as JSON")
 	flag.BoolVar(&o.shardsOnly, "shards-only", false, "run only the shard part (with --shards), keeping an earlier run's single-node figures")
 	flag.IntVar(&o.steady, "steady", 2, "after the catch-up (every folder but the last n), run the last n nights one folder at a time (0: one catch-up of every folder)")
 	flag.Parse()
@@ -155,13 +155,13 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 	vaultRead := readTiming{values: r.VaultValues, seconds: r.VaultSeconds}
-	bare, perSource := measured{name: r.BareName, wall: time.Duration(r.BareSeconds * float64(time.Second)), rows: r.BareRows, note: r.BareNote}, r.PerSource
-	steps = append(steps, bare)
-	progress(bare)
+	limit := measured{name: r.LimitName, wall: time.Duration(r.LimitSeconds * float64(time.Second)), rows: r.LimitRows, note: r.LimitNote}
+	steps = append(steps, limit)
+	progress(limit)
 	var sharded shardRun
 	if o.shards > 0 {
 		// n shard warehouses each hold the whole landing: free the disk the
-		// single node and the bare read used (at 1M, tens of GB).
+		// single node and the limit's read used (at 1M, tens of GB).
 		need, err := freeSingle(o, wh)
 		if err != nil {
 			return err
@@ -196,7 +196,7 @@ func run(ctx context.Context, o options) error {
 	var total, privacy float64
 	for _, s := range steps {
 		switch s.name {
-		case "fixtures generate", "bare DuckDB read":
+		case "fixtures generate", limitName:
 			continue
 		case "split", "cold", "purge", "privacy_audit", "export":
 			privacy += s.wall.Seconds()
@@ -215,33 +215,18 @@ func run(ctx context.Context, o options) error {
 			privacy, total, 100*privacy/total)
 	}
 	if len(sources) > 0 {
-		fmt.Println("\ningest per source vs DuckDB reading the same files bare:")
-		tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "source\tingest s\tbare s\tratio\trows\t")
-		var tot, totBare float64
-		for _, s := range sources {
-			b := perSource[s.source]
-			tot += s.seconds
-			totBare += b
-			ratio := "-"
-			if b > 0 {
-				ratio = fmt.Sprintf("%.2f", s.seconds/b)
-			}
-			fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t%d\t\n", s.source, s.seconds, b, ratio, s.rows)
-		}
-		fmt.Fprintf(tw, "all sources\t%.2f\t%.2f\t%.2f\t\t\n", tot, totBare, tot/totBare)
-		tw.Flush()
+		jobWall := 0.0
 		for _, s := range steps {
 			if s.name == "ingest" {
-				fmt.Printf("\ningest job wall %.2f s / bare read %.2f s = %.2fx (target <= 1.5x)\n",
-					s.wall.Seconds(), bare.wall.Seconds(), s.wall.Seconds()/bare.wall.Seconds())
+				jobWall = s.wall.Seconds()
 			}
 		}
+		printLimit(sources, r.PerSource, r.PerSourceRows, jobWall)
 	}
 	return nil
 }
 
-// freeSingle deletes the single-node warehouse and the bare read's file,
+// freeSingle deletes the single-node warehouse and the limit's file,
 // which the shards do not need (at 1M, tens of GB), and returns the disk
 // one shard's first pass needs: about 0.85 of the single node's warehouse
 // (measured at 100k and 1M). The bench compacts each shard after that
@@ -249,7 +234,7 @@ func run(ctx context.Context, o options) error {
 // warehouse it returns 0 (no estimate).
 func freeSingle(o options, wh string) (int64, error) {
 	size := dirSize(wh)
-	for _, p := range []string{wh, filepath.Join(o.dir, "bare.duckdb")} {
+	for _, p := range []string{wh, filepath.Join(o.dir, "limit.duckdb")} {
 		if err := os.RemoveAll(p); err != nil {
 			return 0, err
 		}
@@ -435,13 +420,14 @@ func (o options) dataDir() string {
 
 // readsResult is what the reads child measured.
 type readsResult struct {
-	VaultValues  int64
-	VaultSeconds float64
-	BareName     string
-	BareSeconds  float64
-	BareRows     int64
-	BareNote     string
-	PerSource    map[string]float64
+	VaultValues   int64
+	VaultSeconds  float64
+	LimitName     string
+	LimitSeconds  float64
+	LimitRows     int64
+	LimitNote     string
+	PerSource     map[string]float64 // the limit's seconds per source
+	PerSourceRows map[string]int64   // the limit's rows per source
 }
 
 func reads(ctx context.Context, wh, data, dir string) (readsResult, error) {
@@ -449,12 +435,12 @@ func reads(ctx context.Context, wh, data, dir string) (readsResult, error) {
 	if err != nil {
 		return readsResult{}, err
 	}
-	bare, perSource, err := bareRead(ctx, data, filepath.Join(dir, "bare.duckdb"))
+	limit, perSource, perRows, err := limitRead(ctx, data, filepath.Join(dir, "limit.duckdb"))
 	if err != nil {
 		return readsResult{}, err
 	}
-	return readsResult{VaultValues: v.values, VaultSeconds: v.seconds, BareName: bare.name, BareSeconds: bare.wall.Seconds(),
-		BareRows: bare.rows, BareNote: bare.note, PerSource: perSource}, nil
+	return readsResult{VaultValues: v.values, VaultSeconds: v.seconds, LimitName: limit.name, LimitSeconds: limit.wall.Seconds(),
+		LimitRows: limit.rows, LimitNote: limit.note, PerSource: perSource, PerSourceRows: perRows}, nil
 }
 
 // childReads runs reads in a child of this bench binary.
@@ -468,11 +454,11 @@ func childReads(ctx context.Context, o options, wh string) (readsResult, error) 
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return readsResult{}, fmt.Errorf("vault and bare reads: %w", err)
+		return readsResult{}, fmt.Errorf("vault read and ingest limit: %w", err)
 	}
 	var r readsResult
 	if err := json.Unmarshal(out, &r); err != nil {
-		return r, fmt.Errorf("vault and bare reads: %w", err)
+		return r, fmt.Errorf("vault read and ingest limit: %w", err)
 	}
 	return r, nil
 }
@@ -609,58 +595,6 @@ func sourceTimings(logs []byte) []sourceTiming {
 		}
 	}
 	return out
-}
-
-// bareRead times DuckDB loading every extract with its own readers and no
-// checks at all: CREATE TABLE AS SELECT * FROM read_csv/read_json/read_parquet.
-func bareRead(ctx context.Context, data, dbPath string) (measured, map[string]float64, error) {
-	_ = os.Remove(dbPath)
-	_ = os.Remove(dbPath + ".wal")
-	db, err := sql.Open("duckdb", dbPath)
-	if err != nil {
-		return measured{}, nil, err
-	}
-	defer func() { db.Close(); os.Remove(dbPath) }()
-	names := map[string]bool{}
-	dirs, _ := filepath.Glob(filepath.Join(data, "????-??-??"))
-	for _, d := range dirs {
-		files, _ := os.ReadDir(d)
-		for _, f := range files {
-			names[f.Name()] = true
-		}
-	}
-	var sorted []string
-	for n := range names {
-		sorted = append(sorted, n)
-	}
-	sort.Strings(sorted)
-	per := map[string]float64{}
-	var total time.Duration
-	var rows int64
-	for _, n := range sorted {
-		glob := filepath.Join(data, "*", n)
-		src := strings.TrimSuffix(n, filepath.Ext(n))
-		var reader string
-		switch filepath.Ext(n) {
-		case ".jsonl":
-			reader = fmt.Sprintf("read_json('%s', format = 'newline_delimited', ignore_errors = true, union_by_name = true)", glob)
-		case ".parquet":
-			reader = fmt.Sprintf("read_parquet('%s', union_by_name = true)", glob)
-		default:
-			reader = fmt.Sprintf("read_csv('%s', header = true, ignore_errors = true, union_by_name = true)", glob)
-		}
-		t0 := time.Now()
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`CREATE TABLE "%s" AS SELECT * FROM %s`, src, reader)); err != nil {
-			return measured{}, nil, fmt.Errorf("bare read %s: %w", n, err)
-		}
-		d := time.Since(t0)
-		var c int64
-		_ = db.QueryRowContext(ctx, fmt.Sprintf(`SELECT count(*) FROM "%s"`, src)).Scan(&c)
-		per[src] = d.Seconds()
-		total += d
-		rows += c
-	}
-	return measured{name: "bare DuckDB read", wall: total, rows: rows, note: "CREATE TABLE AS read_*"}, per, nil
 }
 
 func tail(b []byte, n int) string {

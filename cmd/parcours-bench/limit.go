@@ -1,0 +1,357 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/sources"
+	"github.com/parcours/parcours/internal/textfile"
+	"github.com/parcours/parcours/internal/warehouse"
+)
+
+// limitName is the bench step of the physical limit for ingest.
+const limitName = "typed glob read with dedup"
+
+// limitRead times the physical limit for ingest, source by source: what
+// DuckDB needs at the least to load a source as the sources (the ones
+// `parcours sources list` prints) declare it, with no contract check,
+// normalisation, quarantine or bookkeeping: ONE read of all the source's
+// files (a glob over the date folders; a snapshot's newest folder only, as
+// ingest reads it), its columns read with their declared types, and the
+// source's dedup on its key, into a table:
+//
+//	CREATE TABLE t AS SELECT DISTINCT ON (key) * FROM read_csv(glob, columns = {...}, ...)
+//
+// (an upsert keeps a key's latest delivery), with each row's file name as
+// landing keeps it. The table is in a database file, as landing is in the
+// warehouse's, with the warehouse's memory limit. Values that do not read
+// as their type drop the row (ignore_errors): the limit quarantines
+// nothing. It returns the step and the seconds and rows per source.
+func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]float64, map[string]int64, error) {
+	cfg, err := config.Load("")
+	if err != nil {
+		return measured{}, nil, nil, err
+	}
+	srcs, err := sources.Effective(cfg.Sources)
+	if err != nil {
+		return measured{}, nil, nil, err
+	}
+	_ = os.Remove(dbPath)
+	_ = os.Remove(dbPath + ".wal")
+	// The warehouse's engine settings: its memory limit, UTC.
+	q := url.Values{}
+	if l := cfg.DuckDB.MemoryLimit; l != "" {
+		q.Set("memory_limit", l)
+	} else if l := warehouse.DefaultMemoryLimit(); l != "" {
+		q.Set("memory_limit", l)
+	}
+	if cfg.DuckDB.Threads > 0 {
+		q.Set("threads", fmt.Sprint(cfg.DuckDB.Threads))
+	}
+	dsn := dbPath
+	if len(q) > 0 {
+		dsn += "?" + q.Encode()
+	}
+	db, err := sql.Open("duckdb", dsn)
+	if err != nil {
+		return measured{}, nil, nil, err
+	}
+	defer func() { db.Close(); os.Remove(dbPath); os.Remove(dbPath + ".wal") }()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
+		return measured{}, nil, nil, err
+	}
+	per := map[string]float64{}
+	perRows := map[string]int64{}
+	var total time.Duration
+	var rows int64
+	for _, r := range srcs {
+		q, err := limitQuery(r, data)
+		if err != nil {
+			return measured{}, nil, nil, fmt.Errorf("%s %s: %w", limitName, r.Name, err)
+		}
+		if q == "" {
+			continue // no file
+		}
+		t0 := time.Now()
+		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", ident(r.Name), q)); err != nil {
+			return measured{}, nil, nil, fmt.Errorf("%s %s: %w\n%s", limitName, r.Name, err, q)
+		}
+		d := time.Since(t0)
+		var c int64
+		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s", ident(r.Name))).Scan(&c); err != nil {
+			return measured{}, nil, nil, err
+		}
+		per[r.Name] = d.Seconds()
+		perRows[r.Name] = c
+		total += d
+		rows += c
+	}
+	return measured{name: limitName, wall: total, rows: rows, note: "per source: one read, declared types, dedup on the key"}, per, perRows, nil
+}
+
+// limitQuery is the limit's SELECT for a source ("" when it has no file).
+func limitQuery(r sources.Resolved, data string) (string, error) {
+	files, err := filepath.Glob(filepath.Join(data, "*", r.Files))
+	if err != nil {
+		return "", err
+	}
+	sort.Strings(files)
+	var dated []string
+	for _, f := range files {
+		if _, err := time.Parse(time.DateOnly, filepath.Base(filepath.Dir(f))); err == nil {
+			dated = append(dated, f)
+		}
+	}
+	if len(dated) == 0 {
+		return "", nil
+	}
+	glob := filepath.Join(data, "*", r.Files)
+	if r.Kind.Delivery == sources.Snapshot {
+		// Ingest reads the newest folder's files of a snapshot.
+		glob = filepath.Join(filepath.Dir(dated[len(dated)-1]), r.Files)
+	}
+	first := dated[0]
+	comp, err := textfile.Compression(first)
+	if err != nil {
+		return "", err
+	}
+	var cols []string
+	switch r.Format {
+	case sources.CSV:
+		if cols, err = csvColumns(r, first, comp); err != nil {
+			return "", fmt.Errorf("%s: %w", first, err)
+		}
+	case sources.JSONL:
+		if cols, err = jsonColumns(first, comp, 200); err != nil {
+			return "", fmt.Errorf("%s: %w", first, err)
+		}
+	}
+	types, formats := declaredTypes(r, cols)
+	var reader string
+	switch r.Format {
+	case sources.Parquet:
+		reader = fmt.Sprintf("read_parquet(%s, filename = true, union_by_name = true)", lit(glob))
+	case sources.JSONL:
+		reader = fmt.Sprintf("read_json(%s, format = 'newline_delimited', columns = {%s}, filename = true, ignore_errors = true%s)",
+			lit(glob), columnsDecl(cols, types), formats)
+	default:
+		header := r.Header == nil || *r.Header
+		reader = fmt.Sprintf("read_csv(%s, header = %t, auto_detect = false, delim = %s, quote = %s, escape = %s, columns = {%s}, "+
+			"filename = true, ignore_errors = true%s)", lit(glob), header, lit(r.Delimiter), lit(r.Quote), lit(r.Escape), columnsDecl(cols, types), formats)
+	}
+	// The key as the files name it: a field mapped to a column reads that
+	// column; else its expression, or its own name.
+	var key []string
+	for _, f := range r.DedupKey {
+		e, ok := r.Map[f]
+		if !ok {
+			e = f
+		}
+		e = strings.TrimSpace(e)
+		if c := findColumn(cols, e); c != "" {
+			key = append(key, ident(c))
+		} else if r.Format == sources.Parquet && sources.IsColumnRef(e) {
+			key = append(key, ident(e))
+		} else {
+			key = append(key, "("+e+")")
+		}
+	}
+	if r.Kind.Delivery == sources.Upsert {
+		// The latest delivery of a key wins.
+		return fmt.Sprintf("SELECT * FROM %s\nQUALIFY row_number() OVER (PARTITION BY %s ORDER BY filename DESC) = 1",
+			reader, strings.Join(key, ", ")), nil
+	}
+	// One row per key: a hash aggregate, the cheapest dedup DuckDB has (a
+	// re-delivery is the same event, whichever copy is kept).
+	return fmt.Sprintf("SELECT DISTINCT ON (%s) * FROM %s", strings.Join(key, ", "), reader), nil
+}
+
+// declaredTypes gives each of the files' columns the DuckDB type of the
+// canonical field it fills (a field reads the column its mapping names, or
+// the column of its own name), VARCHAR for the others; and the read's
+// timestamp and date format options when the source declares them.
+func declaredTypes(r sources.Resolved, cols []string) ([]string, string) {
+	types := make([]string, len(cols))
+	for i := range types {
+		types[i] = "VARCHAR"
+	}
+	var formats string
+	for _, c := range r.Contract {
+		e, ok := r.Map[c.Name]
+		if !ok {
+			e = c.Name
+		}
+		col := findColumn(cols, strings.TrimSpace(e))
+		if col == "" {
+			continue
+		}
+		t := "VARCHAR"
+		switch c.Type {
+		case sources.Int:
+			t = "BIGINT"
+		case sources.Decimal:
+			t = "DECIMAL(18,2)"
+		case sources.Bool:
+			t = "BOOLEAN"
+		case sources.Timestamp:
+			t = "TIMESTAMPTZ"
+			if c.Layout != "" {
+				t = "TIMESTAMP" // local time in the source's layout
+			}
+		case sources.Date:
+			t = "DATE"
+		}
+		for i, fc := range cols {
+			if fc == col {
+				types[i] = t
+			}
+		}
+	}
+	if r.TimestampFormat != "" {
+		formats += ", timestampformat = " + lit(r.TimestampFormat)
+	}
+	if r.DateFormat != "" {
+		formats += ", dateformat = " + lit(r.DateFormat)
+	}
+	return types, formats
+}
+
+// findColumn is the files' column an expression names (in any case), "".
+func findColumn(cols []string, e string) string {
+	for _, c := range cols {
+		if strings.EqualFold(strings.TrimSpace(c), e) {
+			return c
+		}
+	}
+	return ""
+}
+
+func columnsDecl(cols, types []string) string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = fmt.Sprintf("%s: %s", lit(c), lit(types[i]))
+	}
+	return strings.Join(out, ", ")
+}
+
+// csvColumns reads a CSV file's header (a UTF-8 BOM skipped), or gives
+// the source's column names for files without one.
+func csvColumns(r sources.Resolved, path, comp string) ([]string, error) {
+	if r.Header != nil && !*r.Header {
+		return r.ColumnNames, nil
+	}
+	f, err := textfile.Open(path, comp)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	br := bufio.NewReader(f)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	cr := csv.NewReader(br)
+	cr.Comma = rune(r.Delimiter[0])
+	cr.FieldsPerRecord = -1
+	cr.LazyQuotes = true
+	rec, err := cr.Read()
+	if errors.Is(err, io.EOF) {
+		return nil, errors.New("no header line")
+	}
+	return rec, err
+}
+
+// jsonColumns lists the keys of a JSON lines file's first n lines, in
+// order of first appearance.
+func jsonColumns(path, comp string, n int) ([]string, error) {
+	f, err := textfile.Open(path, comp)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	seen := map[string]bool{}
+	var keys []string
+	for i := 0; i < n && sc.Scan(); i++ {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(sc.Bytes(), &obj) != nil {
+			continue
+		}
+		line := make([]string, 0, len(obj))
+		for k := range obj {
+			line = append(line, k)
+		}
+		sort.Strings(line)
+		for _, k := range line {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys, sc.Err()
+}
+
+func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
+func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// largeShare is the share of the rows ingest reads that makes a source
+// large: at 100k customers the six sources that hold 99% of the rows (web,
+// email, app, tills, consents, CRM).
+const largeShare = 0.01
+
+// printLimit prints ingest's time per source (its "source ingested" log
+// lines) against the limit's, and the totals for the large sources and
+// for all: the goal is ingest within 1.5x of its limit.
+func printLimit(srcs []sourceTiming, limit map[string]float64, limitRows map[string]int64, jobWall float64) {
+	fmt.Printf("\ningest per source vs its limit (%s: one read of the source's files, declared types, dedup on its key; goal <= 1.5x):\n", limitName)
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "source\tingest s\tlimit s\tratio\trows\tlimit rows\t")
+	var all int64
+	for _, s := range srcs {
+		all += s.rows
+	}
+	var tot, totLimit, big, bigLimit float64
+	var bigRows, bigN int64
+	for _, s := range srcs {
+		b := limit[s.source]
+		tot += s.seconds
+		totLimit += b
+		if all > 0 && float64(s.rows) >= largeShare*float64(all) {
+			big += s.seconds
+			bigLimit += b
+			bigRows += s.rows
+			bigN++
+		}
+		fmt.Fprintf(tw, "%s\t%.2f\t%.2f\t%s\t%d\t%d\t\n", s.source, s.seconds, b, ratio(s.seconds, b), s.rows, limitRows[s.source])
+	}
+	fmt.Fprintf(tw, "%d large sources (>= %.0f%% of the rows)\t%.2f\t%.2f\t%s\t%d\t\t\n", bigN, 100*largeShare, big, bigLimit, ratio(big, bigLimit), bigRows)
+	fmt.Fprintf(tw, "all sources\t%.2f\t%.2f\t%s\t%d\t\t\n", tot, totLimit, ratio(tot, totLimit), all)
+	tw.Flush()
+	fmt.Printf("\ningest, large sources: %.2f s / limit %.2f s = %sx (goal <= 1.5x); all sources %sx; ingest job wall %.2f s / limit %.2f s = %sx\n",
+		big, bigLimit, ratio(big, bigLimit), ratio(tot, totLimit), jobWall, totLimit, ratio(jobWall, totLimit))
+}
+
+func ratio(a, b float64) string {
+	if b <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", a/b)
+}
