@@ -86,6 +86,14 @@ WHERE $all OR id_token IN (SELECT id_token FROM id_affected);
 SELECT id_token, customer_key FROM identity.customer_map
 WHERE id_type = 'customer_id' AND ($all OR id_token IN (SELECT id_token FROM id_affected));
 
+-- name: map
+-- The map as it is, and the identifiers a night would restitch: what
+-- `identity rebuild --check` compares with a stitch of the whole graph.
+SELECT id_token, customer_key, blocked FROM identity.customer_map;
+
+-- name: affected
+SELECT id_token FROM id_affected;
+
 -- name: compare
 -- How many identifiers the new stitch (customer_map_next) moves to another
 -- customer, blocks or unblocks, adds or drops, within what it covers.
@@ -108,9 +116,6 @@ DELETE FROM identity.customer_map WHERE $all OR id_token IN (SELECT id_token FRO
 INSERT INTO identity.customer_map SELECT * FROM identity.customer_map_next ORDER BY id_token;
 DELETE FROM identity.customer_map_next;
 DELETE FROM identity.blocked WHERE $all OR id_token IN (SELECT id_token FROM id_affected);
-
--- name: discard
-DELETE FROM identity.customer_map_next;
 
 -- name: totals
 SELECT (SELECT count(*) FROM identity.customers), (SELECT count(*) FROM identity.customers WHERE known),

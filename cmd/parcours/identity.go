@@ -86,8 +86,10 @@ func (a *app) identityRebuildCommand() *cobra.Command {
 		Short: "Restitch the whole identity graph from scratch (--check: only count the identifiers that would move)",
 		Long: `Nights restitch only the parts of the identity graph that their identifiers
 and links touch. rebuild stitches all of it again from identity.identifiers and
-identity.links and replaces the customer map; --check writes nothing and exits 1
-when the incremental map differs from the rebuilt one.`,
+identity.links and replaces the customer map. --check writes nothing: it
+compares the map the next night would leave (today's, with the parts it finds
+affected restitched, erasures since included) with a stitch of the whole graph,
+and exits 1 when they differ.`,
 		Example: `  parcours identity rebuild --check
   parcours identity rebuild`,
 		Args: cobra.NoArgs,
@@ -109,8 +111,11 @@ when the incremental map differs from the rebuilt one.`,
 			now := time.Now().UTC()
 			env := orchestration.Env{Date: now.Truncate(24 * time.Hour), RunID: orchestration.NewRunID(now), Config: &a.cfg, Log: a.log}
 			opts := identity.OptionsFor(&env)
-			opts.Check = check
-			out, err := identity.Rebuild(ctx, sess.wh, conn, opts)
+			rebuild := identity.Rebuild
+			if check {
+				rebuild = identity.Check
+			}
+			out, err := rebuild(ctx, sess.wh, conn, opts)
 			if err != nil {
 				return err
 			}

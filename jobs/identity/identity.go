@@ -106,8 +106,6 @@ type Options struct {
 	// All restitches the whole graph, not only the components that
 	// identity.incremental.sql finds affected.
 	All bool
-	// Check compares the new stitch with the map and writes nothing.
-	Check bool
 	Date  time.Time
 	RunID string
 	Log   zerolog.Logger
@@ -157,8 +155,7 @@ func fullStitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, li
 }
 
 // Rebuild restitches the whole graph from identity.identifiers and
-// identity.links, as `parcours identity rebuild` does; with opts.Check it
-// only counts the identifiers a rebuild would move.
+// identity.links, as `parcours identity rebuild` does.
 func Rebuild(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (Outcome, error) {
 	if err := runSection(ctx, wh, conn, incremental, "start"); err != nil {
 		return Outcome{}, err
@@ -187,55 +184,18 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 		lap("affected components")
 	}
 	all := sql.Named("all", opts.All)
-	g, err := loadGraph(ctx, wh, conn, opts.All)
+	st, err := stitchGraph(ctx, wh, conn, opts)
 	if err != nil {
 		return out, err
 	}
-	usage, err := usageBlocked(ctx, wh, conn, g, opts.All)
-	if err != nil {
-		return out, err
-	}
-	lap("load graph")
-	// Identifiers blocked for their use lose their links before stitching.
-	edges, kept := g.Edges, []int(nil)
-	if len(usage) > 0 {
-		edges = make([]Edge, 0, len(g.Edges))
-		for i, e := range g.Edges {
-			_, a := usage[e.A]
-			_, b := usage[e.B]
-			if !a && !b {
-				edges = append(edges, e)
-				kept = append(kept, i)
-			}
-		}
-	}
-	res := Stitch(g.Nodes, edges, opts.Limits)
-	if kept != nil { // Used indexes the kept edges; callers index g.Edges
-		used := make([]bool, len(g.Edges))
-		for k, i := range kept {
-			used[i] = res.Used[k]
-		}
-		res.Used = used
-	}
-	for n, perDay := range usage {
-		res.Blocked = append(res.Blocked, Blocked{Node: n, Customers: perDay, Limit: opts.MaxReceiptsPerCardDay, Usage: true})
-	}
-	sort.Slice(res.Blocked, func(i, j int) bool { return res.Blocked[i].Node < res.Blocked[j].Node })
-	compKey := make([]string, len(res.Reps))
-	for c, rep := range res.Reps {
-		compKey[c] = CustomerKey(wh.Secrets.Pepper, g.Nodes[rep].Token)
-	}
+	g, res, compKey, blocked := st.g, st.res, st.keys, st.blocked
+	lap("load and stitch")
 	prev, err := previousKeys(ctx, wh, conn, opts.All)
 	if err != nil {
 		return out, err
 	}
 	merges := findMerges(g, res, compKey, prev)
-	blocked := make([]bool, len(g.Nodes))
-	for _, b := range res.Blocked {
-		blocked[b.Node] = true
-	}
 	out.Identifiers, out.Links, out.Merges = len(g.Nodes), len(g.Edges), len(merges)
-	lap("stitch")
 	if err := writeMap(ctx, conn, g, res, compKey, blocked); err != nil {
 		return out, err
 	}
@@ -247,9 +207,6 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 		return out, fmt.Errorf("%s compare: %w", incremental, err)
 	}
 	lap("write map")
-	if opts.Check {
-		return out, runSection(ctx, wh, conn, incremental, "discard")
-	}
 	if err := inTx(ctx, conn, func() error {
 		if _, err := wh.RunSection(ctx, conn, incremental, "swap", all); err != nil {
 			return err
@@ -291,6 +248,135 @@ VALUES`, "ON CONFLICT DO NOTHING", mergeRows); err != nil {
 	if err := conn.QueryRowContext(ctx, q).Scan(&out.Customers, &out.Known, &out.Blocked); err != nil {
 		return out, fmt.Errorf("%s totals: %w", incremental, err)
 	}
+	return out, nil
+}
+
+// stitched is a stitch of the graph, or of its affected part.
+type stitched struct {
+	g       *Graph
+	res     Result
+	keys    []string // per component
+	blocked []bool   // per node
+}
+
+// stitchGraph loads the graph (whole, or the affected components) and
+// stitches it, identifiers blocked for their use set apart.
+func stitchGraph(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (stitched, error) {
+	g, err := loadGraph(ctx, wh, conn, opts.All)
+	if err != nil {
+		return stitched{}, err
+	}
+	usage, err := usageBlocked(ctx, wh, conn, g, opts.All)
+	if err != nil {
+		return stitched{}, err
+	}
+	// Identifiers blocked for their use lose their links before stitching.
+	edges, kept := g.Edges, []int(nil)
+	if len(usage) > 0 {
+		edges = make([]Edge, 0, len(g.Edges))
+		for i, e := range g.Edges {
+			_, a := usage[e.A]
+			_, b := usage[e.B]
+			if !a && !b {
+				edges = append(edges, e)
+				kept = append(kept, i)
+			}
+		}
+	}
+	res := Stitch(g.Nodes, edges, opts.Limits)
+	if kept != nil { // Used indexes the kept edges; callers index g.Edges
+		used := make([]bool, len(g.Edges))
+		for k, i := range kept {
+			used[i] = res.Used[k]
+		}
+		res.Used = used
+	}
+	for n, perDay := range usage {
+		res.Blocked = append(res.Blocked, Blocked{Node: n, Customers: perDay, Limit: opts.MaxReceiptsPerCardDay, Usage: true})
+	}
+	sort.Slice(res.Blocked, func(i, j int) bool { return res.Blocked[i].Node < res.Blocked[j].Node })
+	st := stitched{g: g, res: res, keys: make([]string, len(res.Reps)), blocked: make([]bool, len(g.Nodes))}
+	for c, rep := range res.Reps {
+		st.keys[c] = CustomerKey(wh.Secrets.Pepper, g.Nodes[rep].Token)
+	}
+	for _, b := range res.Blocked {
+		st.blocked[b.Node] = true
+	}
+	return st, nil
+}
+
+// Check counts the identifiers whose customer or blocked state differs
+// between the map the next night would leave (today's map with the
+// components it finds affected restitched, erasures since the last
+// stitch included) and a stitch of the whole graph. It writes nothing.
+func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (Outcome, error) {
+	var out Outcome
+	if err := runSection(ctx, wh, conn, incremental, "start"); err != nil {
+		return out, err
+	}
+	if _, err := closeAffected(ctx, wh, conn); err != nil {
+		return out, err
+	}
+	type row struct {
+		key     string
+		blocked bool
+	}
+	next := map[string]row{}
+	rows, err := query(ctx, wh, conn, "map")
+	if err != nil {
+		return out, err
+	}
+	for rows.Next() {
+		var tok string
+		var r row
+		if err := rows.Scan(&tok, &r.key, &r.blocked); err != nil {
+			rows.Close()
+			return out, err
+		}
+		next[tok] = r
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	opts.All = false
+	inc, err := stitchGraph(ctx, wh, conn, opts)
+	if err != nil {
+		return out, err
+	}
+	rows, err = query(ctx, wh, conn, "affected")
+	if err != nil {
+		return out, err
+	}
+	for rows.Next() {
+		var tok string
+		if err := rows.Scan(&tok); err != nil {
+			rows.Close()
+			return out, err
+		}
+		delete(next, tok) // restitched below, or gone
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	for n, node := range inc.g.Nodes {
+		next[node.Token] = row{inc.keys[inc.res.Comp[n]], inc.blocked[n]}
+	}
+	opts.All = true
+	full, err := stitchGraph(ctx, wh, conn, opts)
+	if err != nil {
+		return out, err
+	}
+	out.Identifiers, out.Links = len(full.g.Nodes), len(full.g.Edges)
+	for n, node := range full.g.Nodes {
+		r, ok := next[node.Token]
+		if !ok || r != (row{full.keys[full.res.Comp[n]], full.blocked[n]}) {
+			out.Moved++
+		}
+		delete(next, node.Token)
+	}
+	out.Moved += len(next) // map rows of identifiers no longer in the graph
 	return out, nil
 }
 

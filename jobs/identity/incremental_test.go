@@ -44,6 +44,10 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 				}
 				if night > 0 && night%3 == 0 {
 					eraseOne(t, conn, r)
+					// The next night absorbs an erasure: the check says so.
+					if out, err := Check(ctx, wh, conn, opts); err != nil || out.Moved != 0 {
+						t.Fatalf("night %d, after an erasure: check moves %d, %v", night, out.Moved, err)
+					}
 				}
 				// id_nodes and id_links as the extract sections leave them.
 				mustExec(t, conn, "CREATE OR REPLACE TEMP TABLE raw_nodes (id_type VARCHAR, value VARCHAR, first_seen TIMESTAMPTZ)")
@@ -75,9 +79,7 @@ ORDER BY (SELECT count(DISTINCT a_token) FROM identity.links l WHERE l.b_token =
 					t.Fatal(err)
 				}
 				got := snapshot(t, conn)
-				check := opts
-				check.Check = true
-				out, err := Rebuild(ctx, wh, conn, check)
+				out, err := Check(ctx, wh, conn, opts)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -102,6 +104,36 @@ ORDER BY (SELECT count(DISTINCT a_token) FROM identity.links l WHERE l.b_token =
 				t.Fatalf("the graph exercised no guard (%d blocked) or no merge (%d)", blocked, merges)
 			}
 		})
+	}
+}
+
+// The check compares the map a night would leave with a stitch from
+// scratch: a map row changed behind stitching's back, outside anything a
+// night restitches, is found.
+func TestCheckFindsATamperedMap(t *testing.T) {
+	ctx := context.Background()
+	wh, conn := testWarehouse(t)
+	opts := Options{Limits: Limits{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1}, MaxReceiptsPerCardDay: 10, MaxStoresPerCardDay: 3,
+		Log: zerolog.Nop(), All: true, Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), RunID: "r"}
+	mustExec(t, conn, `CREATE OR REPLACE TEMP TABLE id_nodes AS SELECT * FROM (VALUES
+  ('customer_id', 'C1', TIMESTAMPTZ '2026-01-01'), ('email', 'a@x', TIMESTAMPTZ '2026-01-01'),
+  ('customer_id', 'C2', TIMESTAMPTZ '2026-01-02'), ('email', 'b@x', TIMESTAMPTZ '2026-01-02')) v(id_type, value, first_seen)`)
+	mustExec(t, conn, `CREATE OR REPLACE TEMP TABLE id_links AS SELECT pseudonym('customer_id', c) AS a_token, pseudonym('email', e) AS b_token,
+  'crm' AS source, CAST(NULL AS VARCHAR) AS evidence, TIMESTAMPTZ '2026-01-01' AS first_seen FROM (VALUES ('C1', 'a@x'), ('C2', 'b@x')) v(c, e)`)
+	for _, s := range [][2]string{{incremental, "start"}, {"identity.identifiers.sql", "merge"}, {"identity.links.sql", "merge"}} {
+		if err := runSection(ctx, wh, conn, s[0], s[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Restitch(ctx, wh, conn, opts); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := Check(ctx, wh, conn, opts); err != nil || out.Moved != 0 {
+		t.Fatalf("untouched map: check moves %d, %v", out.Moved, err)
+	}
+	mustExec(t, conn, "UPDATE identity.customer_map SET customer_key = 'tampered' WHERE id_token = pseudonym('email', 'b@x')")
+	if out, err := Check(ctx, wh, conn, opts); err != nil || out.Moved != 1 {
+		t.Fatalf("one tampered row: check moves %d, %v", out.Moved, err)
 	}
 }
 
