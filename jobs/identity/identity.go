@@ -105,7 +105,7 @@ type Options struct {
 	MaxReceiptsPerCardDay, MaxStoresPerCardDay int
 	// All restitches the whole graph, not only the components that
 	// identity.incremental.sql finds affected.
-	All bool
+	All   bool
 	Date  time.Time
 	RunID string
 	Log   zerolog.Logger
