@@ -97,14 +97,12 @@ SELECT id_token FROM id_affected;
 -- name: compare
 -- How many identifiers the new stitch (customer_map_next) moves to another
 -- customer, blocks or unblocks, adds or drops, within what it covers.
-SELECT count(*) FROM (
+WITH old AS (
     SELECT id_token, customer_key, blocked FROM identity.customer_map
     WHERE $all OR id_token IN (SELECT id_token FROM id_affected)
-    EXCEPT ALL SELECT id_token, customer_key, blocked FROM identity.customer_map_next
-    UNION ALL (SELECT id_token, customer_key, blocked FROM identity.customer_map_next
-    EXCEPT ALL SELECT id_token, customer_key, blocked FROM identity.customer_map
-    WHERE $all OR id_token IN (SELECT id_token FROM id_affected))
-);
+)
+SELECT count(*) FROM old o FULL JOIN identity.customer_map_next n USING (id_token)
+WHERE o.customer_key IS DISTINCT FROM n.customer_key OR o.blocked IS DISTINCT FROM n.blocked;
 
 -- name: swap
 -- The new stitch replaces what it covers: the map rows, the customers whose
