@@ -1,15 +1,9 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
-	"encoding/csv"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -22,6 +16,7 @@ import (
 	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/textfile"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/ingest"
 )
 
 // limitName is the bench step of the physical limit for ingest.
@@ -131,16 +126,9 @@ func limitQuery(r sources.Resolved, data string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var cols []string
-	switch r.Format {
-	case sources.CSV:
-		if cols, err = csvColumns(r, first, comp); err != nil {
-			return "", fmt.Errorf("%s: %w", first, err)
-		}
-	case sources.JSONL:
-		if cols, err = jsonColumns(first, comp, 200); err != nil {
-			return "", fmt.Errorf("%s: %w", first, err)
-		}
+	cols, err := ingest.FileColumns(r, first, comp)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", first, err)
 	}
 	types, formats := declaredTypes(r, cols)
 	var reader string
@@ -248,64 +236,6 @@ func columnsDecl(cols, types []string) string {
 		out[i] = fmt.Sprintf("%s: %s", lit(c), lit(types[i]))
 	}
 	return strings.Join(out, ", ")
-}
-
-// csvColumns reads a CSV file's header (a UTF-8 BOM skipped), or gives
-// the source's column names for files without one.
-func csvColumns(r sources.Resolved, path, comp string) ([]string, error) {
-	if r.Header != nil && !*r.Header {
-		return r.ColumnNames, nil
-	}
-	f, err := textfile.Open(path, comp)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	br := bufio.NewReader(f)
-	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
-		_, _ = br.Discard(3)
-	}
-	cr := csv.NewReader(br)
-	cr.Comma = rune(r.Delimiter[0])
-	cr.FieldsPerRecord = -1
-	cr.LazyQuotes = true
-	rec, err := cr.Read()
-	if errors.Is(err, io.EOF) {
-		return nil, errors.New("no header line")
-	}
-	return rec, err
-}
-
-// jsonColumns lists the keys of a JSON lines file's first n lines, in
-// order of first appearance.
-func jsonColumns(path, comp string, n int) ([]string, error) {
-	f, err := textfile.Open(path, comp)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 1<<20), 16<<20)
-	seen := map[string]bool{}
-	var keys []string
-	for i := 0; i < n && sc.Scan(); i++ {
-		var obj map[string]json.RawMessage
-		if json.Unmarshal(sc.Bytes(), &obj) != nil {
-			continue
-		}
-		line := make([]string, 0, len(obj))
-		for k := range obj {
-			line = append(line, k)
-		}
-		sort.Strings(line)
-		for _, k := range line {
-			if !seen[k] {
-				seen[k] = true
-				keys = append(keys, k)
-			}
-		}
-	}
-	return keys, sc.Err()
 }
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

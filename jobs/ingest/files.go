@@ -163,3 +163,17 @@ func jsonKeys(path, compression string, n int) ([]string, error) {
 
 // Folders lists the date folders of an input folder, oldest first.
 func Folders(input string) ([]time.Time, error) { return folders(input) }
+
+// FileColumns gives the columns ingest sees in a CSV or JSON lines file
+// of source r: the header (or the source's column names), or the keys of
+// its first 200 parseable lines. Parquet files describe themselves: nil.
+func FileColumns(r sources.Resolved, path, compression string) ([]string, error) {
+	switch r.Format {
+	case sources.JSONL:
+		return jsonKeys(path, compression, 200)
+	case sources.Parquet:
+		return nil, nil
+	default:
+		return csvHeader(r, path, compression)
+	}
+}
