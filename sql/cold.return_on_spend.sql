@@ -30,7 +30,9 @@ CREATE TABLE IF NOT EXISTS cold.return_on_spend (
 DELETE FROM cold.return_on_spend;
 INSERT INTO cold.return_on_spend
 WITH spend_month AS (
-    SELECT CAST(date_trunc('month', date) AS DATE) AS month, channel, CAST(sum(spend) AS DOUBLE) AS spend
+    -- spend stays a decimal until the end: a sum of doubles over channels
+    -- rolled into 'other channels' would depend on the order rows arrive in.
+    SELECT CAST(date_trunc('month', date) AS DATE) AS month, channel, sum(spend) AS spend
     FROM (SELECT date, channel, arg_max(spend, _load_date) AS spend
           FROM kind.marketing_spend WHERE date IS NOT NULL AND channel IS NOT NULL GROUP BY ALL)
     GROUP BY ALL
@@ -56,8 +58,8 @@ WITH spend_month AS (
     GROUP BY ALL
 )
 SELECT coalesce(c.month, s.month), coalesce(c.model, s.model), coalesce(c.channel, s.channel),
-       coalesce(s.spend, 0), coalesce(c.conversions, 0), coalesce(c.value, 0),
-       coalesce(c.value, 0) / nullif(s.spend, 0), s.spend / nullif(c.conversions, 0),
+       CAST(coalesce(s.spend, 0) AS DOUBLE), coalesce(c.conversions, 0), coalesce(c.value, 0),
+       coalesce(c.value, 0) / nullif(CAST(s.spend AS DOUBLE), 0), CAST(s.spend AS DOUBLE) / nullif(c.conversions, 0),
        a.new_customers, a.cac, c.customers
 FROM credited c
 FULL JOIN spend s ON s.month = c.month AND s.model = c.model AND s.channel = c.channel
