@@ -86,13 +86,12 @@ WHERE $all OR id_token IN (SELECT id_token FROM id_affected);
 SELECT id_token, customer_key FROM identity.customer_map
 WHERE id_type = 'customer_id' AND ($all OR id_token IN (SELECT id_token FROM id_affected));
 
--- name: map
--- The map as it is, and the identifiers a night would restitch: what
--- `identity rebuild --check` compares with a stitch of the whole graph.
-SELECT id_token, customer_key, blocked FROM identity.customer_map;
-
--- name: affected
-SELECT id_token FROM id_affected;
+-- name: unaffected
+-- The map rows a night would leave as they are: with the affected part
+-- restitched, what `identity rebuild --check` compares with a stitch of
+-- the whole graph.
+SELECT id_token, customer_key, blocked FROM identity.customer_map
+WHERE id_token NOT IN (SELECT id_token FROM id_affected);
 
 -- name: compare
 -- How many identifiers the new stitch (customer_map_next) moves to another

@@ -321,8 +321,8 @@ func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Op
 		key     string
 		blocked bool
 	}
-	next := map[string]row{}
-	rows, err := query(ctx, wh, conn, "map")
+	next := map[string]row{} // the map outside the affected part, then the affected part restitched
+	rows, err := query(ctx, wh, conn, "unaffected")
 	if err != nil {
 		return out, err
 	}
@@ -342,22 +342,6 @@ func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Op
 	opts.All = false
 	inc, err := stitchGraph(ctx, wh, conn, opts)
 	if err != nil {
-		return out, err
-	}
-	rows, err = query(ctx, wh, conn, "affected")
-	if err != nil {
-		return out, err
-	}
-	for rows.Next() {
-		var tok string
-		if err := rows.Scan(&tok); err != nil {
-			rows.Close()
-			return out, err
-		}
-		delete(next, tok) // restitched below, or gone
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return out, err
 	}
 	for n, node := range inc.g.Nodes {
