@@ -1,5 +1,5 @@
 -- identity.links: evidence that two identifiers belong to one person: two
--- identifiers carried by one row of a source (kind.ids). Each row links its
+-- identifiers carried by one row of a source (kind.id_lists). Each row links its
 -- best identifier (a CRM customer id, else an identifier type of the
 -- company's own such as account_id, else an email, a phone, a card) to
 -- every other one it carries: a CRM record's email/phone/card, the cookie
@@ -18,22 +18,28 @@ CREATE TABLE IF NOT EXISTS identity.links (
 );
 
 -- name: extract
+-- Per row (kind.id_lists: one row per fact with its identifiers), the
+-- identifiers sorted best first (rank, then value, then type): the first
+-- is the anchor, linked to each of the others. Made within the row, so
+-- the facts are never grouped: only the distinct pairs are.
 CREATE OR REPLACE TEMP TABLE id_links AS
-WITH ranked AS (
-    SELECT source, fact, linked, evidence, id_type, value,
-           CASE id_type WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
-                        WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END AS rank
-    FROM kind.ids
-    WHERE kind <> 'consents'  -- a consent names its subject; it links nothing
-), anchor AS (
-    -- each row's best identifier (ties: the smallest value)
-    SELECT source, fact, arg_min(id_type, (rank, value)) AS a_type, arg_min(value, (rank, value)) AS a
-    FROM ranked GROUP BY source, fact
+WITH sorted AS (
+    SELECT source, linked, evidence,
+           list_sort(list_distinct(list_transform(ids, lambda i: {
+               'rank': CASE i."type" WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
+                                     WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END,
+               'value': i."value", 'type': i."type"}))) AS s
+    FROM kind.id_lists
+    WHERE kind <> 'consents'  -- a consent names its subject, it links nothing
+      AND len(ids) > 1
+), pairs AS (
+    SELECT s[1]."type" AS a_type, s[1]."value" AS a, unnest(s[2:]) AS b, source, linked, evidence
+    FROM sorted
+    WHERE len(s) > 1
 ), l AS (
-    SELECT r.id_type AS b_type, n.a_type, n.a, r.value AS b, r.source,
-           arg_min(r.evidence, r.linked) AS evidence, min(r.linked) AS first_seen
-    FROM ranked r JOIN anchor n USING (source, fact)
-    WHERE r.id_type <> n.a_type OR r.value <> n.a
+    SELECT a_type, a, b."type" AS b_type, b."value" AS b, source,
+           arg_min(evidence, linked) AS evidence, min(linked) AS first_seen
+    FROM pairs
     GROUP BY ALL
 )
 SELECT pseudonym(a_type, a) AS a_token, pseudonym(b_type, b) AS b_token, source,

@@ -30,6 +30,6 @@ FROM typed;
 
 -- name: ids
 -- A consent's subject is an identifier too (identity knows it, links none).
-SELECT _source AS source, 'consents' AS kind, _fact AS fact, ts AS seen, ts AS linked,
-       'consent ' || consent_id AS evidence, i."type" AS id_type, i."value" AS value
-FROM kind.consents, unnest(_ids) AS u(i);
+SELECT _source AS source, 'consents' AS kind, _fact AS fact, ts AS linked, NULL::TIMESTAMPTZ AS created,
+       'consent ' || consent_id AS evidence, _ids AS ids
+FROM kind.consents;

@@ -23,6 +23,6 @@ SELECT
 FROM typed;
 
 -- name: ids
-SELECT _source AS source, 'contacts' AS kind, _fact AS fact, ts AS seen, ts AS linked,
-       'contact ' || contact_id AS evidence, i."type" AS id_type, i."value" AS value
-FROM kind.contacts, unnest(_ids) AS u(i);
+SELECT _source AS source, 'contacts' AS kind, _fact AS fact, ts AS linked, NULL::TIMESTAMPTZ AS created,
+       'contact ' || contact_id AS evidence, _ids AS ids
+FROM kind.contacts;

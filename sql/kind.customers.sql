@@ -39,9 +39,8 @@ FROM typed;
 
 -- name: ids
 -- The record's identifiers for identity: a customer id is first seen when
--- the customer was created, the other identifiers when the record that
--- carries them was updated; a link's evidence is the extract file.
-SELECT _source AS source, 'customers' AS kind, _fact AS fact,
-       CASE WHEN i."type" = 'customer_id' THEN created_at ELSE updated_at END AS seen,
-       updated_at AS linked, _file AS evidence, i."type" AS id_type, i."value" AS value
-FROM kind.customers, unnest(_ids) AS u(i);
+-- the customer was created (created), the other identifiers when the
+-- record that carries them was updated; a link's evidence is the extract file.
+SELECT _source AS source, 'customers' AS kind, _fact AS fact, updated_at AS linked, created_at AS created,
+       _file AS evidence, _ids AS ids
+FROM kind.customers;

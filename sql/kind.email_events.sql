@@ -19,6 +19,6 @@ SELECT
 FROM typed;
 
 -- name: ids
-SELECT _source AS source, 'email_events' AS kind, _fact AS fact, ts AS seen, ts AS linked,
-       'email event ' || event_id AS evidence, i."type" AS id_type, i."value" AS value
-FROM kind.email_events, unnest(_ids) AS u(i);
+SELECT _source AS source, 'email_events' AS kind, _fact AS fact, ts AS linked, NULL::TIMESTAMPTZ AS created,
+       'email event ' || event_id AS evidence, _ids AS ids
+FROM kind.email_events;

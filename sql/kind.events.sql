@@ -51,6 +51,6 @@ SELECT
 FROM typed;
 
 -- name: ids
-SELECT _source AS source, 'events' AS kind, _fact AS fact, ts AS seen, ts AS linked,
-       'event ' || event_id AS evidence, i."type" AS id_type, i."value" AS value
-FROM kind.events, unnest(_ids) AS u(i);
+SELECT _source AS source, 'events' AS kind, _fact AS fact, ts AS linked, NULL::TIMESTAMPTZ AS created,
+       'event ' || event_id AS evidence, _ids AS ids
+FROM kind.events;

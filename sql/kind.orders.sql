@@ -50,6 +50,6 @@ FROM kind.order_lines
 GROUP BY _source, order_id;
 
 -- name: ids
-SELECT _source AS source, 'orders' AS kind, _fact AS fact, ts AS seen, ts AS linked,
-       'order ' || order_id AS evidence, i."type" AS id_type, i."value" AS value
-FROM kind.orders, unnest(_ids) AS u(i);
+SELECT _source AS source, 'orders' AS kind, _fact AS fact, ts AS linked, NULL::TIMESTAMPTZ AS created,
+       'order ' || order_id AS evidence, _ids AS ids
+FROM kind.orders;

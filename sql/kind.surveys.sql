@@ -23,6 +23,6 @@ SELECT
 FROM typed;
 
 -- name: ids
-SELECT _source AS source, 'surveys' AS kind, _fact AS fact, ts AS seen, ts AS linked,
-       'response ' || response_id AS evidence, i."type" AS id_type, i."value" AS value
-FROM kind.surveys, unnest(_ids) AS u(i);
+SELECT _source AS source, 'surveys' AS kind, _fact AS fact, ts AS linked, NULL::TIMESTAMPTZ AS created,
+       'response ' || response_id AS evidence, _ids AS ids
+FROM kind.surveys;

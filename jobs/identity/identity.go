@@ -67,14 +67,18 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if all && step[0] == incremental && step[1] != "start" {
 			continue // a full stitch needs no seeds
 		}
+		t0 := time.Now()
 		if err := runSection(ctx, wh, conn, step[0], step[1]); err != nil {
 			return counts, err
 		}
+		env.Log.Debug().Str("step", step[0]+" "+step[1]).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
 	}
+	t0 := time.Now()
 	if _, err := wh.RunSection(ctx, conn, "identity.usage_blocked.sql", "extract",
 		sql.Named("max_receipts", env.Config.Identity.MaxReceiptsPerCardDay), sql.Named("max_stores", env.Config.Identity.MaxStoresPerCardDay)); err != nil {
 		return counts, err
 	}
+	env.Log.Debug().Str("step", "identity.usage_blocked.sql extract").Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
 	out, err := Restitch(ctx, wh, conn, opts)
 	if err != nil {
 		return counts, err

@@ -43,7 +43,7 @@ func Only(names ...string) *Job {
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{"ops.quarantine.sql", "ops.ingest_files.sql"}
+	files := []string{"ops.quarantine.sql", "ops.ingest_files.sql", "kind.ids.sql"}
 	for _, k := range sources.KindNames() {
 		files = append(files, kindFile(k))
 	}
@@ -96,19 +96,21 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			dates = append(dates, d)
 		}
 	}
-	if !hasToday {
-		return counts, fmt.Errorf("%w: no extract folder %s/%s", orchestration.ErrNothingToDo, input, env.DateString())
-	}
 	conn, err := env.WH.Conn(ctx)
 	if err != nil {
 		return counts, err
 	}
 	defer conn.Close()
+	// Tables and views first, even on a night with nothing to load: later
+	// jobs read the kind views as this version defines them.
 	if err := prepareTables(ctx, conn, env.WH.SQL, srcs); err != nil {
 		return counts, err
 	}
 	if err := createViews(ctx, conn, env.WH.SQL, srcs); err != nil {
 		return counts, err
+	}
+	if !hasToday {
+		return counts, fmt.Errorf("%w: no extract folder %s/%s", orchestration.ErrNothingToDo, input, env.DateString())
 	}
 	state, err := loadState(ctx, conn)
 	if err != nil {

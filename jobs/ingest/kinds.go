@@ -155,8 +155,19 @@ func createViews(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs [
 			ids = append(ids, strings.TrimSuffix(strings.TrimSpace(q), ";"))
 		}
 	}
-	q := "CREATE OR REPLACE VIEW kind.ids AS\n" + strings.Join(ids, "\nUNION ALL BY NAME\n")
+	// kind.id_lists is one row per fact with its identifiers as a list
+	// (links are made within a row, so identity reads them without
+	// grouping the facts again); kind.ids (kind.ids.sql) is one row per
+	// identifier.
+	q := "CREATE OR REPLACE VIEW kind.id_lists AS\n" + strings.Join(ids, "\nUNION ALL BY NAME\n")
 	if _, err := conn.ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("create view kind.id_lists: %w", err)
+	}
+	view, err := sqls.Section("kind.ids.sql", "view")
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, view); err != nil {
 		return fmt.Errorf("create view kind.ids: %w", err)
 	}
 	return nil
