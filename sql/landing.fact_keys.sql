@@ -8,24 +8,16 @@
 -- tokenised once per distinct value, not once per row.
 
 -- name: build
--- facts and fact_ids are narrow (no identifier lists kept per fact): on
--- the 100,000-customer bench that halves this section's peak memory.
--- kind lets each reader join only its kind's facts: with a constant
--- kind the hash table is built on that part of fact_keys, not on all of it.
-CREATE OR REPLACE TEMP TABLE facts AS
-SELECT 'events' AS kind, _source AS source, _fact AS fact_id, ts FROM kind.events
-UNION ALL SELECT 'orders', _source, _fact, ts FROM kind.orders
-UNION ALL SELECT 'contacts', _source, _fact, ts FROM kind.contacts
-UNION ALL SELECT 'email_events', _source, _fact, ts FROM kind.email_events
-UNION ALL SELECT 'surveys', _source, _fact, ts FROM kind.surveys;
-CREATE OR REPLACE TEMP TABLE fact_ids AS
-SELECT kind, source, fact AS fact_id, id_type, value,
-       CASE id_type WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
-                    WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END AS rank
-FROM kind.ids
-WHERE kind IN ('events', 'orders', 'contacts', 'email_events', 'surveys');
+-- Resolved per distinct identifier list, not per fact: a visitor's events
+-- all carry the same list, so a batch of tens of millions of facts holds a
+-- few million lists (at a million customers the per-fact resolution filled
+-- the disk with spill). Each list's identifiers are tokenised once.
+CREATE OR REPLACE TEMP TABLE id_combos AS
+SELECT DISTINCT ids FROM kind.id_lists
+WHERE kind IN ('events', 'orders', 'contacts', 'email_events', 'surveys') AND len(ids) > 0;
 CREATE OR REPLACE TEMP TABLE id_values AS
-SELECT id_type, value, pseudonym(id_type, value) AS id_token FROM (SELECT DISTINCT id_type, value FROM fact_ids);
+SELECT id_type, value, pseudonym(id_type, value) AS id_token
+FROM (SELECT DISTINCT i."type" AS id_type, i."value" AS value FROM id_combos, unnest(ids) AS u(i));
 -- A blocked identifier (shared card, family computer) names nobody.
 CREATE OR REPLACE TEMP TABLE id_resolve AS
 SELECT v.id_type, v.value,
@@ -34,17 +26,26 @@ SELECT v.id_type, v.value,
 FROM id_values v
 LEFT JOIN identity.customer_map m ON m.id_token = v.id_token
 LEFT JOIN (SELECT DISTINCT id_token FROM ops.suppression) s ON s.id_token = v.id_token;
+-- A list names the customer of its best identifier that names one (ties
+-- between identifiers of one rank: the smallest type, then value).
+CREATE OR REPLACE TEMP TABLE combo_keys AS
+SELECT c.ids,
+       arg_min(r.customer_key, (c.rank, c.id_type, c.value)) FILTER (WHERE r.customer_key IS NOT NULL) AS customer_key,
+       bool_or(r.suppressed) AS suppressed
+FROM (
+    SELECT ids, i."type" AS id_type, i."value" AS value,
+           CASE i."type" WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
+                         WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END AS rank
+    FROM id_combos, unnest(ids) AS u(i)
+) c
+JOIN id_resolve r USING (id_type, value)
+GROUP BY c.ids;
 
 CREATE OR REPLACE TEMP TABLE fact_keys AS
-WITH resolved AS (
-    SELECT i.kind, i.source, i.fact_id,
-           arg_min(r.customer_key, i.rank) FILTER (WHERE r.customer_key IS NOT NULL) AS customer_key,
-           bool_or(coalesce(r.suppressed, false)) AS suppressed
-    FROM fact_ids i JOIN id_resolve r USING (id_type, value)
-    GROUP BY i.kind, i.source, i.fact_id
-), k AS (
-    SELECT f.kind, f.source, f.fact_id, f.ts, r.customer_key, coalesce(r.suppressed, false) AS suppressed
-    FROM facts f LEFT JOIN resolved r USING (kind, source, fact_id)
+WITH k AS (
+    SELECT f.kind, f.source, f.fact AS fact_id, f.linked AS ts, c.customer_key, coalesce(c.suppressed, false) AS suppressed
+    FROM kind.id_lists f LEFT JOIN combo_keys c ON c.ids = f.ids
+    WHERE f.kind IN ('events', 'orders', 'contacts', 'email_events', 'surveys')
 )
 -- mine: the fact belongs to this customer shard (always true unsharded):
 -- by its customer, or by its own id when it has none.
@@ -55,7 +56,7 @@ SELECT k.kind, k.source, k.fact_id, k.customer_key, k.suppressed, in_shard(k.cus
              AND k.ts >= ci.valid_from AND (ci.valid_to IS NULL OR k.ts < ci.valid_to)
        ) AS analytics
 FROM k;
-DROP TABLE fact_ids;
-DROP TABLE id_values;
+DROP TABLE combo_keys;
 DROP TABLE id_resolve;
-DROP TABLE facts;
+DROP TABLE id_values;
+DROP TABLE id_combos;
