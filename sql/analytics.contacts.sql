@@ -1,5 +1,5 @@
 -- analytics.contacts: call-centre contacts of consented customers, keyed by customer_key; no phone number.
--- Filled by the split from kind.contacts through fact_keys (the consent
+-- Filled by the split from kind.contacts through keyed_* (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per contact_id
 
@@ -22,9 +22,8 @@ ALTER TABLE analytics.contacts ADD COLUMN IF NOT EXISTS _source VARCHAR;
 -- name: split
 DELETE FROM analytics.contacts WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.contacts);
 INSERT INTO analytics.contacts
-SELECT f.contact_id, f.ts, f.event_date, k.customer_key, f.reason, f.duration_s, f.resolved, f.ces, f.agent_id,
+SELECT f.contact_id, f.ts, f.event_date, f._customer_key, f.reason, f.duration_s, f.resolved, f.ces, f.agent_id,
        f._run_id, f._source
-FROM kind.contacts f
-JOIN fact_keys k ON k.kind = 'contacts' AND k.source = f._source AND k.fact_id = f._fact
-WHERE k.analytics
+FROM keyed_contacts f
+WHERE f._analytics
 ORDER BY f.ts;

@@ -1,5 +1,5 @@
 -- analytics.email_events: email platform events of consented customers, keyed by customer_key; no address.
--- Filled by the split from kind.email_events through fact_keys (the consent
+-- Filled by the split from kind.email_events through keyed_* (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -19,9 +19,8 @@ ALTER TABLE analytics.email_events ADD COLUMN IF NOT EXISTS _source VARCHAR;
 -- name: split
 DELETE FROM analytics.email_events WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.email_events);
 INSERT INTO analytics.email_events
-SELECT f.event_id, f.campaign_id, f.ts, f.event_date, k.customer_key, f.event,
+SELECT f.event_id, f.campaign_id, f.ts, f.event_date, f._customer_key, f.event,
        f._run_id, f._source
-FROM kind.email_events f
-JOIN fact_keys k ON k.kind = 'email_events' AND k.source = f._source AND k.fact_id = f._fact
-WHERE k.analytics
+FROM keyed_email_events f
+WHERE f._analytics
 ORDER BY f.ts;

@@ -3,7 +3,7 @@
 -- from order lines), keyed by customer_key; till receipts are
 -- analytics.store_receipts. analytics.orders takes an order from here
 -- before the purchase event of the same order id.
--- Filled by the split from kind.orders through fact_keys (the consent
+-- Filled by the split from kind.orders through keyed_* (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per (_source, order_id)
 
@@ -26,9 +26,8 @@ CREATE TABLE IF NOT EXISTS analytics.order_records (
 -- name: split
 DELETE FROM analytics.order_records WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.orders);
 INSERT INTO analytics.order_records
-SELECT f.order_id, f.channel, f.store_id, f.ts, f.event_date, k.customer_key, f.amount, f.currency, f.discount, f.item_count,
+SELECT f.order_id, f.channel, f.store_id, f.ts, f.event_date, f._customer_key, f.amount, f.currency, f.discount, f.item_count,
        f._source, f._run_id
-FROM kind.orders f
-JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
-WHERE k.analytics AND NOT (f.channel = 'store' AND f.store_id IS NOT NULL)
+FROM keyed_orders f
+WHERE f._analytics AND NOT (f.channel = 'store' AND f.store_id IS NOT NULL)
 ORDER BY f.ts, f.order_id;

@@ -1,5 +1,5 @@
 -- analytics.store_receipts: till receipts of consented customers (identified by loyalty card), keyed by customer_key; no card number.
--- Filled by the split from kind.orders (channel store) through fact_keys (the consent
+-- Filled by the split from kind.orders (channel store) through keyed_* (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per receipt_id
 
@@ -23,9 +23,8 @@ ALTER TABLE analytics.store_receipts ADD COLUMN IF NOT EXISTS _source VARCHAR;
 -- name: split
 DELETE FROM analytics.store_receipts WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.orders WHERE channel = 'store' AND store_id IS NOT NULL);
 INSERT INTO analytics.store_receipts
-SELECT f.order_id, f.store_id, f.ts, f.event_date, k.customer_key, f.items, f.item_count, f.amount, f.discount, f.payment,
+SELECT f.order_id, f.store_id, f.ts, f.event_date, f._customer_key, f.items, f.item_count, f.amount, f.discount, f.payment,
        f._run_id, f._source
-FROM kind.orders f
-JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
-WHERE k.analytics AND f.channel = 'store' AND f.store_id IS NOT NULL
+FROM keyed_orders f
+WHERE f._analytics AND f.channel = 'store' AND f.store_id IS NOT NULL
 ORDER BY f.ts;

@@ -1,5 +1,5 @@
 -- analytics.survey_responses: survey answers of consented customers, keyed by customer_key; no email. The verbatim is kept as written (free text may mention anything: it is erased with the customer).
--- Filled by the split from kind.surveys through fact_keys (the consent
+-- Filled by the split from kind.surveys through keyed_* (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per response_id
 
@@ -21,9 +21,8 @@ ALTER TABLE analytics.survey_responses ADD COLUMN IF NOT EXISTS _source VARCHAR;
 -- name: split
 DELETE FROM analytics.survey_responses WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.surveys);
 INSERT INTO analytics.survey_responses
-SELECT f.response_id, f.ts, f.event_date, k.customer_key, f.nps, f.csat, f.verbatim, f.channel,
+SELECT f.response_id, f.ts, f.event_date, f._customer_key, f.nps, f.csat, f.verbatim, f.channel,
        f._run_id, f._source
-FROM kind.surveys f
-JOIN fact_keys k ON k.kind = 'surveys' AND k.source = f._source AND k.fact_id = f._fact
-WHERE k.analytics
+FROM keyed_surveys f
+WHERE f._analytics
 ORDER BY f.ts;

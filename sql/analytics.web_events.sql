@@ -1,5 +1,5 @@
 -- analytics.web_events: website events of consented customers (analytics consent valid at the event's time), keyed by customer_key; no cookie id.
--- Filled by the split from kind.events (platform web) through fact_keys (the consent
+-- Filled by the split from kind.events (platform web) through keyed_* (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -29,10 +29,9 @@ ALTER TABLE analytics.web_events ADD COLUMN IF NOT EXISTS _source VARCHAR;
 -- name: split
 DELETE FROM analytics.web_events WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.events WHERE platform = 'web');
 INSERT INTO analytics.web_events
-SELECT f.event_id, f.ts, f.event_date, k.customer_key, f.session_id, f.event, f.page, f.product_id, f.category, f.order_id, f.amount,
+SELECT f.event_id, f.ts, f.event_date, f._customer_key, f.session_id, f.event, f.page, f.product_id, f.category, f.order_id, f.amount,
        f.utm_source, f.utm_medium, f.utm_campaign, f.channel, f.device,
        f._run_id, f._source
-FROM kind.events f
-JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
-WHERE k.analytics AND f.platform = 'web' AND f.event <> 'identify'
+FROM keyed_events f
+WHERE f._analytics AND f.platform = 'web' AND f.event <> 'identify'
 ORDER BY f.ts;

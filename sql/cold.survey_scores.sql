@@ -32,18 +32,18 @@ CREATE TABLE IF NOT EXISTS cold.survey_scores (
 -- name: contribute
 CREATE OR REPLACE TEMP TABLE answers AS
 WITH s AS (
-    SELECT f._run_id AS batch, k.customer_key AS member, f.event_date AS day, coalesce(f.channel, 'unknown') AS channel,
+    SELECT f._run_id AS batch, f._customer_key AS member, f.event_date AS day, coalesce(f.channel, 'unknown') AS channel,
            'nps' AS metric, f.nps AS score
-    FROM kind.surveys f JOIN fact_keys k ON k.kind = 'surveys' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND k.mine AND f.nps IS NOT NULL
+    FROM keyed_surveys f
+    WHERE NOT f._suppressed AND f._mine AND f.nps IS NOT NULL
     UNION ALL
-    SELECT f._run_id, k.customer_key, f.event_date, coalesce(f.channel, 'unknown'), 'csat', f.csat
-    FROM kind.surveys f JOIN fact_keys k ON k.kind = 'surveys' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND k.mine AND f.csat IS NOT NULL
+    SELECT f._run_id, f._customer_key, f.event_date, coalesce(f.channel, 'unknown'), 'csat', f.csat
+    FROM keyed_surveys f
+    WHERE NOT f._suppressed AND f._mine AND f.csat IS NOT NULL
     UNION ALL
-    SELECT f._run_id, k.customer_key, f.event_date, 'call_center', 'ces', f.ces
-    FROM kind.contacts f JOIN fact_keys k ON k.kind = 'contacts' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND k.mine AND f.ces IS NOT NULL
+    SELECT f._run_id, f._customer_key, f.event_date, 'call_center', 'ces', f.ces
+    FROM keyed_contacts f
+    WHERE NOT f._suppressed AND f._mine AND f.ces IS NOT NULL
 )
 SELECT s.batch, s.member, CAST(date_trunc('month', s.day) AS DATE) AS month, s.channel,
        coalesce(ca.region, 'unknown') AS region, age_band(ca.birth_year, s.day) AS age_band, s.metric, s.score

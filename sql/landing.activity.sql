@@ -15,11 +15,11 @@ SELECT DISTINCT _run_id AS batch FROM (
 CREATE OR REPLACE TEMP TABLE activity_all AS
 SELECT a.*, coalesce(ca.region, 'unknown') AS region, ca.birth_year
 FROM (
-    SELECT f._run_id AS batch, k.customer_key AS member, f.ts, f.event_date AS day, 'web' AS channel, f.event AS kind,
+    SELECT f._run_id AS batch, f._customer_key AS member, f.ts, f.event_date AS day, 'web' AS channel, f.event AS kind,
            'w:' || coalesce(f.session_id, f.anonymous_id || ':' || f.event_date) AS session, f.device,
-           f.amount, f.order_id, f.channel AS touch, k.mine
-    FROM kind.events f JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND f.platform = 'web' AND f.event <> 'identify'
+           f.amount, f.order_id, f.channel AS touch, f._mine AS mine
+    FROM keyed_events f
+    WHERE NOT f._suppressed AND f.platform = 'web' AND f.event <> 'identify'
     UNION ALL
     -- An app session (the app exports no session id) ends after 30
     -- minutes without an event on the device, the Firebase and GA4 rule:
@@ -29,35 +29,35 @@ FROM (
                || CAST(sum(CAST(starts AS INTEGER)) OVER (PARTITION BY anonymous_id ORDER BY ts, event_id) AS VARCHAR),
            os, amount, order_id, CASE WHEN event = 'push_open' THEN 'push' ELSE 'app' END, mine
     FROM (
-        SELECT f._run_id, k.customer_key, f.ts, f.event_date, f.event, f.event_id, f.anonymous_id, f.os, f.amount, f.order_id, k.mine,
+        SELECT f._run_id, f._customer_key AS customer_key, f.ts, f.event_date, f.event, f.event_id, f.anonymous_id, f.os, f.amount, f.order_id, f._mine AS mine,
                coalesce(f.ts - lag(f.ts) OVER (PARTITION BY f.anonymous_id ORDER BY f.ts, f.event_id) > INTERVAL 30 MINUTE, true) AS starts
-        FROM kind.events f JOIN fact_keys k ON k.kind = 'events' AND k.source = f._source AND k.fact_id = f._fact
-        WHERE NOT k.suppressed AND f.platform = 'app' AND f.event <> 'identify'
+        FROM keyed_events f
+        WHERE NOT f._suppressed AND f.platform = 'app' AND f.event <> 'identify'
     )
     UNION ALL
-    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'store', 'purchase',
-           's:' || f.order_id, NULL, f.amount, f.order_id, 'store', k.mine
-    FROM kind.orders f JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND f.channel = 'store'
+    SELECT f._run_id, f._customer_key, f.ts, f.event_date, 'store', 'purchase',
+           's:' || f.order_id, NULL, f.amount, f.order_id, 'store', f._mine
+    FROM keyed_orders f
+    WHERE NOT f._suppressed AND f.channel = 'store'
     UNION ALL
     -- Orders of an order export (web, app, marketplace): a purchase, unless
     -- this batch's events already hold it as a purchase event.
-    SELECT f._run_id, k.customer_key, f.ts, f.event_date, CASE WHEN f.channel = 'app' THEN 'app' ELSE 'web' END, 'purchase',
-           NULL, NULL, f.amount, f.order_id, NULL, k.mine
-    FROM kind.orders f JOIN fact_keys k ON k.kind = 'orders' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND f.channel <> 'store' AND f.amount > 0
+    SELECT f._run_id, f._customer_key, f.ts, f.event_date, CASE WHEN f.channel = 'app' THEN 'app' ELSE 'web' END, 'purchase',
+           NULL, NULL, f.amount, f.order_id, NULL, f._mine
+    FROM keyed_orders f
+    WHERE NOT f._suppressed AND f.channel <> 'store' AND f.amount > 0
       AND f.order_id NOT IN (SELECT order_id FROM kind.events WHERE event = 'purchase' AND order_id IS NOT NULL)
     UNION ALL
-    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'email', f.event, NULL, NULL, NULL, NULL,
+    SELECT f._run_id, f._customer_key, f.ts, f.event_date, 'email', f.event, NULL, NULL, NULL, NULL,
            -- A click and the web session it opens (utm channel email) are one
            -- touch: same name, so the path collapses them.
-           CASE WHEN f.event = 'click' THEN 'email' END, k.mine
-    FROM kind.email_events f JOIN fact_keys k ON k.kind = 'email_events' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed AND f.event IN ('open', 'click', 'unsubscribe')
+           CASE WHEN f.event = 'click' THEN 'email' END, f._mine
+    FROM keyed_email_events f
+    WHERE NOT f._suppressed AND f.event IN ('open', 'click', 'unsubscribe')
     UNION ALL
-    SELECT f._run_id, k.customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center', k.mine
-    FROM kind.contacts f JOIN fact_keys k ON k.kind = 'contacts' AND k.source = f._source AND k.fact_id = f._fact
-    WHERE NOT k.suppressed
+    SELECT f._run_id, f._customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center', f._mine
+    FROM keyed_contacts f
+    WHERE NOT f._suppressed
 ) a
 LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = a.member;
 -- A customer shard keeps its customers' facts (and its share of facts

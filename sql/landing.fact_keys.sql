@@ -1,4 +1,4 @@
--- fact_keys (TEMP, per run): for every fact in landing (every row of the
+-- fact keys (TEMP, per run): for every fact in landing (every row of the
 -- fact kinds: events, orders, contacts, email events, surveys), the
 -- customer it belongs to, whether it touches an erased (suppressed)
 -- identifier, and whether that customer's analytics consent was valid at
@@ -6,15 +6,22 @@
 -- customer of its best identifier that names one (a CRM id before an
 -- email, before a phone, a card, a device, a cookie). Identifiers are
 -- tokenised once per distinct value, not once per row.
+--
+-- Builds the TEMP table combo_keys and the TEMP views keyed_events,
+-- keyed_orders, keyed_contacts, keyed_email_events, keyed_surveys: the
+-- kind's rows with _customer_key, _suppressed, _mine (the fact belongs
+-- to this customer shard, always true unsharded) and _analytics. The
+-- split's hot and cold sections read the views, on the split's connection.
 
 -- name: build
 -- Resolved per distinct identifier list, not per fact: a visitor's events
 -- all carry the same list, so a batch of tens of millions of facts holds a
--- few million lists (at a million customers the per-fact resolution filled
--- the disk with spill). Each list's identifiers are tokenised once.
+-- few million lists. Each list's identifiers are tokenised once.
+-- id_combos counts the facts of each list (the split's counts).
 CREATE OR REPLACE TEMP TABLE id_combos AS
-SELECT DISTINCT ids FROM kind.id_lists
-WHERE kind IN ('events', 'orders', 'contacts', 'email_events', 'surveys') AND len(ids) > 0;
+SELECT ids, count(*) AS facts FROM kind.id_lists
+WHERE kind IN ('events', 'orders', 'contacts', 'email_events', 'surveys')
+GROUP BY ids;
 CREATE OR REPLACE TEMP TABLE id_values AS
 SELECT id_type, value, pseudonym(id_type, value) AS id_token
 FROM (SELECT DISTINCT i."type" AS id_type, i."value" AS value FROM id_combos, unnest(ids) AS u(i));
@@ -41,22 +48,38 @@ FROM (
 JOIN id_resolve r USING (id_type, value)
 GROUP BY c.ids;
 
-CREATE OR REPLACE TEMP TABLE fact_keys AS
-WITH k AS (
-    SELECT f.kind, f.source, f.fact AS fact_id, f.linked AS ts, c.customer_key, coalesce(c.suppressed, false) AS suppressed
-    FROM kind.id_lists f LEFT JOIN combo_keys c ON c.ids = f.ids
-    WHERE f.kind IN ('events', 'orders', 'contacts', 'email_events', 'surveys')
-)
--- mine: the fact belongs to this customer shard (always true unsharded):
--- by its customer, or by its own id when it has none.
-SELECT k.kind, k.source, k.fact_id, k.customer_key, k.suppressed, in_shard(k.customer_key, k.source || ':' || k.fact_id) AS mine,
-       k.customer_key IS NOT NULL AND NOT k.suppressed AND EXISTS (
-           SELECT 1 FROM consent.intervals ci
-           WHERE ci.customer_key = k.customer_key AND ci.purpose = 'analytics'
-             AND k.ts >= ci.valid_from AND (ci.valid_to IS NULL OR k.ts < ci.valid_to)
-       ) AS analytics
-FROM k;
-DROP TABLE combo_keys;
+-- Views, not a table of every fact's key: each reader scans its kind once
+-- and joins the small combo_keys (at a million customers such a table
+-- spilled gigabytes before the first hot table was written).
+CREATE OR REPLACE TEMP MACRO consented_at(key, fact_ts) AS key IS NOT NULL AND EXISTS (
+    SELECT 1 FROM consent.intervals ci
+    WHERE ci.customer_key = key AND ci.purpose = 'analytics' AND fact_ts >= ci.valid_from AND (ci.valid_to IS NULL OR fact_ts < ci.valid_to));
+CREATE OR REPLACE TEMP VIEW keyed_events AS
+SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
+FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
+      FROM kind.events f LEFT JOIN combo_keys c ON c.ids = f._ids);
+CREATE OR REPLACE TEMP VIEW keyed_orders AS
+SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
+FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
+      FROM kind.orders f LEFT JOIN combo_keys c ON c.ids = f._ids);
+CREATE OR REPLACE TEMP VIEW keyed_contacts AS
+SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
+FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
+      FROM kind.contacts f LEFT JOIN combo_keys c ON c.ids = f._ids);
+CREATE OR REPLACE TEMP VIEW keyed_email_events AS
+SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
+FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
+      FROM kind.email_events f LEFT JOIN combo_keys c ON c.ids = f._ids);
+CREATE OR REPLACE TEMP VIEW keyed_surveys AS
+SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
+FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
+      FROM kind.surveys f LEFT JOIN combo_keys c ON c.ids = f._ids);
 DROP TABLE id_resolve;
 DROP TABLE id_values;
-DROP TABLE id_combos;
+
+-- name: counts
+-- The split's counts, from the lists (no second scan of the facts): facts,
+-- facts without a customer, facts touching an erased identifier.
+SELECT CAST(coalesce(sum(c.facts), 0) AS BIGINT), CAST(coalesce(sum(c.facts) FILTER (WHERE k.customer_key IS NULL), 0) AS BIGINT),
+       CAST(coalesce(sum(c.facts) FILTER (WHERE k.suppressed), 0) AS BIGINT)
+FROM id_combos c LEFT JOIN combo_keys k ON k.ids = c.ids;

@@ -65,14 +65,17 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := wh.RunSection(ctx, conn, "landing.fact_keys.sql", "build"); err != nil {
 			return err
 		}
-		var consented, anonymous, suppressed int64
-		if err := conn.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE analytics),
-  count(*) FILTER (WHERE customer_key IS NULL), count(*) FILTER (WHERE suppressed) FROM fact_keys`).
-			Scan(&c.In, &consented, &anonymous, &suppressed); err != nil {
+		lap("fact_keys")
+		counts, err := wh.SQL.Section("landing.fact_keys.sql", "counts")
+		if err != nil {
 			return err
 		}
-		lap("fact_keys")
-		c.Detail["facts_consented"], c.Detail["facts_anonymous"], c.Detail["facts_suppressed"] = consented, anonymous, suppressed
+		var anonymous, suppressed int64
+		if err := conn.QueryRowContext(ctx, counts).Scan(&c.In, &anonymous, &suppressed); err != nil {
+			return fmt.Errorf("landing.fact_keys.sql counts: %w", err)
+		}
+		lap("counts")
+		c.Detail["facts_anonymous"], c.Detail["facts_suppressed"] = anonymous, suppressed
 		for _, t := range HotTables() {
 			n, err := wh.RunSection(ctx, conn, "analytics."+t+".sql", "split")
 			if err != nil {
