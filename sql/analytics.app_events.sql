@@ -1,5 +1,5 @@
 -- analytics.app_events: app events of consented customers, keyed by customer_key; no device id.
--- Filled by the split from kind.events (platform app) through keyed_* (the consent
+-- Filled by the split from kind.events (platform app) through keyed() (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -27,6 +27,6 @@ DELETE FROM analytics.app_events WHERE _batch IN (SELECT DISTINCT _run_id FROM k
 INSERT INTO analytics.app_events
 SELECT f.event_id, f.ts, f.event_date, f._customer_key, f.event, f.screen, f.product_id, f.category, f.order_id, f.amount, f.campaign_id, f.os,
        f._run_id, f._source
-FROM keyed_events f
+FROM keyed('kind.events') f
 WHERE f._analytics AND f.platform = 'app' AND f.event <> 'identify'
 ORDER BY f.ts;

@@ -1,5 +1,5 @@
 -- analytics.contacts: call-centre contacts of consented customers, keyed by customer_key; no phone number.
--- Filled by the split from kind.contacts through keyed_* (the consent
+-- Filled by the split from kind.contacts through keyed() (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per contact_id
 
@@ -24,6 +24,6 @@ DELETE FROM analytics.contacts WHERE _batch IN (SELECT DISTINCT _run_id FROM kin
 INSERT INTO analytics.contacts
 SELECT f.contact_id, f.ts, f.event_date, f._customer_key, f.reason, f.duration_s, f.resolved, f.ces, f.agent_id,
        f._run_id, f._source
-FROM keyed_contacts f
+FROM keyed('kind.contacts') f
 WHERE f._analytics
 ORDER BY f.ts;

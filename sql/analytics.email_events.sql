@@ -1,5 +1,5 @@
 -- analytics.email_events: email platform events of consented customers, keyed by customer_key; no address.
--- Filled by the split from kind.email_events through keyed_* (the consent
+-- Filled by the split from kind.email_events through keyed() (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -21,6 +21,6 @@ DELETE FROM analytics.email_events WHERE _batch IN (SELECT DISTINCT _run_id FROM
 INSERT INTO analytics.email_events
 SELECT f.event_id, f.campaign_id, f.ts, f.event_date, f._customer_key, f.event,
        f._run_id, f._source
-FROM keyed_email_events f
+FROM keyed('kind.email_events') f
 WHERE f._analytics
 ORDER BY f.ts;

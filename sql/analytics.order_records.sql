@@ -3,7 +3,7 @@
 -- from order lines), keyed by customer_key; till receipts are
 -- analytics.store_receipts. analytics.orders takes an order from here
 -- before the purchase event of the same order id.
--- Filled by the split from kind.orders through keyed_* (the consent
+-- Filled by the split from kind.orders through keyed() (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per (_source, order_id)
 
@@ -28,6 +28,6 @@ DELETE FROM analytics.order_records WHERE _batch IN (SELECT DISTINCT _run_id FRO
 INSERT INTO analytics.order_records
 SELECT f.order_id, f.channel, f.store_id, f.ts, f.event_date, f._customer_key, f.amount, f.currency, f.discount, f.item_count,
        f._source, f._run_id
-FROM keyed_orders f
+FROM keyed('kind.orders') f
 WHERE f._analytics AND NOT (f.channel = 'store' AND f.store_id IS NOT NULL)
 ORDER BY f.ts, f.order_id;

@@ -1,5 +1,5 @@
 -- analytics.store_receipts: till receipts of consented customers (identified by loyalty card), keyed by customer_key; no card number.
--- Filled by the split from kind.orders (channel store) through keyed_* (the consent
+-- Filled by the split from kind.orders (channel store) through keyed() (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per receipt_id
 
@@ -25,6 +25,6 @@ DELETE FROM analytics.store_receipts WHERE _batch IN (SELECT DISTINCT _run_id FR
 INSERT INTO analytics.store_receipts
 SELECT f.order_id, f.store_id, f.ts, f.event_date, f._customer_key, f.items, f.item_count, f.amount, f.discount, f.payment,
        f._run_id, f._source
-FROM keyed_orders f
+FROM keyed('kind.orders') f
 WHERE f._analytics AND f.channel = 'store' AND f.store_id IS NOT NULL
 ORDER BY f.ts;

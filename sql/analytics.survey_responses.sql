@@ -1,5 +1,5 @@
 -- analytics.survey_responses: survey answers of consented customers, keyed by customer_key; no email. The verbatim is kept as written (free text may mention anything: it is erased with the customer).
--- Filled by the split from kind.surveys through keyed_* (the consent
+-- Filled by the split from kind.surveys through keyed() (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per response_id
 
@@ -23,6 +23,6 @@ DELETE FROM analytics.survey_responses WHERE _batch IN (SELECT DISTINCT _run_id 
 INSERT INTO analytics.survey_responses
 SELECT f.response_id, f.ts, f.event_date, f._customer_key, f.nps, f.csat, f.verbatim, f.channel,
        f._run_id, f._source
-FROM keyed_surveys f
+FROM keyed('kind.surveys') f
 WHERE f._analytics
 ORDER BY f.ts;

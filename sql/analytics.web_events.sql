@@ -1,5 +1,5 @@
 -- analytics.web_events: website events of consented customers (analytics consent valid at the event's time), keyed by customer_key; no cookie id.
--- Filled by the split from kind.events (platform web) through keyed_* (the consent
+-- Filled by the split from kind.events (platform web) through keyed() (the consent
 -- gate); rows of a batch are replaced as a whole, so a rerun adds nothing.
 -- grain: one row per event_id
 
@@ -32,6 +32,6 @@ INSERT INTO analytics.web_events
 SELECT f.event_id, f.ts, f.event_date, f._customer_key, f.session_id, f.event, f.page, f.product_id, f.category, f.order_id, f.amount,
        f.utm_source, f.utm_medium, f.utm_campaign, f.channel, f.device,
        f._run_id, f._source
-FROM keyed_events f
+FROM keyed('kind.events') f
 WHERE f._analytics AND f.platform = 'web' AND f.event <> 'identify'
 ORDER BY f.ts;

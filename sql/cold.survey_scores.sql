@@ -34,15 +34,15 @@ CREATE OR REPLACE TEMP TABLE answers AS
 WITH s AS (
     SELECT f._run_id AS batch, f._customer_key AS member, f.event_date AS day, coalesce(f.channel, 'unknown') AS channel,
            'nps' AS metric, f.nps AS score
-    FROM keyed_surveys f
+    FROM keyed('kind.surveys') f
     WHERE NOT f._suppressed AND f._mine AND f.nps IS NOT NULL
     UNION ALL
     SELECT f._run_id, f._customer_key, f.event_date, coalesce(f.channel, 'unknown'), 'csat', f.csat
-    FROM keyed_surveys f
+    FROM keyed('kind.surveys') f
     WHERE NOT f._suppressed AND f._mine AND f.csat IS NOT NULL
     UNION ALL
     SELECT f._run_id, f._customer_key, f.event_date, 'call_center', 'ces', f.ces
-    FROM keyed_contacts f
+    FROM keyed('kind.contacts') f
     WHERE NOT f._suppressed AND f._mine AND f.ces IS NOT NULL
 )
 SELECT s.batch, s.member, CAST(date_trunc('month', s.day) AS DATE) AS month, s.channel,

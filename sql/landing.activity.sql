@@ -18,7 +18,7 @@ FROM (
     SELECT f._run_id AS batch, f._customer_key AS member, f.ts, f.event_date AS day, 'web' AS channel, f.event AS kind,
            'w:' || coalesce(f.session_id, f.anonymous_id || ':' || f.event_date) AS session, f.device,
            f.amount, f.order_id, f.channel AS touch, f._mine AS mine
-    FROM keyed_events f
+    FROM keyed('kind.events') f
     WHERE NOT f._suppressed AND f.platform = 'web' AND f.event <> 'identify'
     UNION ALL
     -- An app session (the app exports no session id) ends after 30
@@ -31,20 +31,20 @@ FROM (
     FROM (
         SELECT f._run_id, f._customer_key AS customer_key, f.ts, f.event_date, f.event, f.event_id, f.anonymous_id, f.os, f.amount, f.order_id, f._mine AS mine,
                coalesce(f.ts - lag(f.ts) OVER (PARTITION BY f.anonymous_id ORDER BY f.ts, f.event_id) > INTERVAL 30 MINUTE, true) AS starts
-        FROM keyed_events f
+        FROM keyed('kind.events') f
         WHERE NOT f._suppressed AND f.platform = 'app' AND f.event <> 'identify'
     )
     UNION ALL
     SELECT f._run_id, f._customer_key, f.ts, f.event_date, 'store', 'purchase',
            's:' || f.order_id, NULL, f.amount, f.order_id, 'store', f._mine
-    FROM keyed_orders f
+    FROM keyed('kind.orders') f
     WHERE NOT f._suppressed AND f.channel = 'store'
     UNION ALL
     -- Orders of an order export (web, app, marketplace): a purchase, unless
     -- this batch's events already hold it as a purchase event.
     SELECT f._run_id, f._customer_key, f.ts, f.event_date, CASE WHEN f.channel = 'app' THEN 'app' ELSE 'web' END, 'purchase',
            NULL, NULL, f.amount, f.order_id, NULL, f._mine
-    FROM keyed_orders f
+    FROM keyed('kind.orders') f
     WHERE NOT f._suppressed AND f.channel <> 'store' AND f.amount > 0
       AND f.order_id NOT IN (SELECT order_id FROM kind.events WHERE event = 'purchase' AND order_id IS NOT NULL)
     UNION ALL
@@ -52,11 +52,11 @@ FROM (
            -- A click and the web session it opens (utm channel email) are one
            -- touch: same name, so the path collapses them.
            CASE WHEN f.event = 'click' THEN 'email' END, f._mine
-    FROM keyed_email_events f
+    FROM keyed('kind.email_events') f
     WHERE NOT f._suppressed AND f.event IN ('open', 'click', 'unsubscribe')
     UNION ALL
     SELECT f._run_id, f._customer_key, f.ts, f.event_date, 'call_center', 'contact', NULL, NULL, NULL, NULL, 'call_center', f._mine
-    FROM keyed_contacts f
+    FROM keyed('kind.contacts') f
     WHERE NOT f._suppressed
 ) a
 LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = a.member;

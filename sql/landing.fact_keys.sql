@@ -7,11 +7,11 @@
 -- email, before a phone, a card, a device, a cookie). Identifiers are
 -- tokenised once per distinct value, not once per row.
 --
--- Builds the TEMP table combo_keys and the TEMP views keyed_events,
--- keyed_orders, keyed_contacts, keyed_email_events, keyed_surveys: the
--- kind's rows with _customer_key, _suppressed, _mine (the fact belongs
--- to this customer shard, always true unsharded) and _analytics. The
--- split's hot and cold sections read the views, on the split's connection.
+-- Builds the TEMP table combo_keys and the TEMP table macro keyed:
+-- keyed('kind.events') is the kind's rows with _customer_key, _suppressed,
+-- _mine (the fact belongs to this customer shard, always true unsharded)
+-- and _analytics. The split's hot and cold sections read it, on the
+-- split's connection.
 
 -- name: build
 -- Resolved per distinct identifier list, not per fact: a visitor's events
@@ -48,32 +48,16 @@ FROM (
 JOIN id_resolve r USING (id_type, value)
 GROUP BY c.ids;
 
--- Views, not a table of every fact's key: each reader scans its kind once
+-- A macro, not a table of every fact's key: each reader scans its kind once
 -- and joins the small combo_keys (at a million customers such a table
 -- spilled gigabytes before the first hot table was written).
 CREATE OR REPLACE TEMP MACRO consented_at(key, fact_ts) AS key IS NOT NULL AND EXISTS (
     SELECT 1 FROM consent.intervals ci
     WHERE ci.customer_key = key AND ci.purpose = 'analytics' AND fact_ts >= ci.valid_from AND (ci.valid_to IS NULL OR fact_ts < ci.valid_to));
-CREATE OR REPLACE TEMP VIEW keyed_events AS
+CREATE OR REPLACE TEMP MACRO keyed(kind_view) AS TABLE
 SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
 FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
-      FROM kind.events f LEFT JOIN combo_keys c ON c.ids = f._ids);
-CREATE OR REPLACE TEMP VIEW keyed_orders AS
-SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
-FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
-      FROM kind.orders f LEFT JOIN combo_keys c ON c.ids = f._ids);
-CREATE OR REPLACE TEMP VIEW keyed_contacts AS
-SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
-FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
-      FROM kind.contacts f LEFT JOIN combo_keys c ON c.ids = f._ids);
-CREATE OR REPLACE TEMP VIEW keyed_email_events AS
-SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
-FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
-      FROM kind.email_events f LEFT JOIN combo_keys c ON c.ids = f._ids);
-CREATE OR REPLACE TEMP VIEW keyed_surveys AS
-SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
-FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
-      FROM kind.surveys f LEFT JOIN combo_keys c ON c.ids = f._ids);
+      FROM query_table(kind_view) f LEFT JOIN combo_keys c ON c.ids = f._ids);
 DROP TABLE id_resolve;
 DROP TABLE id_values;
 
