@@ -285,7 +285,7 @@ type Attribution struct {
 type DuckDB struct {
 	// Threads is the engine's worker threads; 0 means one per core.
 	Threads int `yaml:"threads" json:"threads"`
-	// MemoryLimit is DuckDB's memory_limit (e.g. "8GB"); empty means half
+	// MemoryLimit is DuckDB's memory_limit (e.g. "8GB"); empty means 40%
 	// of the machine's memory, or of the container's limit when lower,
 	// leaving the rest to parcours' Go side. Past it DuckDB spills to the
 	// warehouse's tmp folder.

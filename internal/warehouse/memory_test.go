@@ -22,12 +22,12 @@ func TestDefaultMemoryLimit(t *testing.T) {
 		files memoryFiles
 		want  string
 	}{
-		{"machine only: half of 24 GiB", memoryFiles{meminfo: meminfo}, "12288MiB"},
-		{"cgroup v2 without a limit", memoryFiles{meminfo: meminfo, cgroups: []string{write("v2max", "max\n")}}, "12288MiB"},
-		{"container limit of 6 GiB", memoryFiles{meminfo: meminfo, cgroups: []string{write("v2six", "6442450944\n")}}, "3072MiB"},
-		{"cgroup v1 'no limit'", memoryFiles{meminfo: meminfo, cgroups: []string{write("v1", "9223372036854771712\n")}}, "12288MiB"},
+		{"machine only: 40% of 24 GiB", memoryFiles{meminfo: meminfo}, "9830MiB"},
+		{"cgroup v2 without a limit", memoryFiles{meminfo: meminfo, cgroups: []string{write("v2max", "max\n")}}, "9830MiB"},
+		{"container limit of 6 GiB", memoryFiles{meminfo: meminfo, cgroups: []string{write("v2six", "6442450944\n")}}, "2457MiB"},
+		{"cgroup v1 'no limit'", memoryFiles{meminfo: meminfo, cgroups: []string{write("v1", "9223372036854771712\n")}}, "9830MiB"},
 		{"nothing readable: DuckDB's default", memoryFiles{meminfo: filepath.Join(dir, "none")}, ""},
-		{"container limit, no meminfo", memoryFiles{meminfo: filepath.Join(dir, "none"), cgroups: []string{write("v2two", "2147483648")}}, "1024MiB"},
+		{"container limit, no meminfo", memoryFiles{meminfo: filepath.Join(dir, "none"), cgroups: []string{write("v2two", "2147483648")}}, "819MiB"},
 	} {
 		if got := tc.files.defaultLimit(); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)

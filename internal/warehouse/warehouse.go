@@ -160,7 +160,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 }
 
 // engineParams are the DuckDB settings of a connection to the warehouse
-// in dir: the configured threads and memory limit (by default half the
+// in dir: the configured threads and memory limit (by default 40% of the
 // machine's or container's memory, DefaultMemoryLimit), and for writers
 // the warehouse's tmp folder to spill to.
 func engineParams(dir string, d config.DuckDB, readOnly bool) url.Values {
