@@ -12,6 +12,13 @@ CREATE OR REPLACE TEMP MACRO norm_email(e) AS
 CREATE OR REPLACE TEMP MACRO valid_email(e) AS
   regexp_full_match(e, '[^@\s]+@[^@\s]+\.[^@\s.]+');
 
+-- An identifier type's rank as a row's anchor: a CRM customer id first,
+-- then a type of the company's own, an email, a phone, a card, a device,
+-- a cookie. Identity links and the split's fact keys use it.
+CREATE OR REPLACE TEMP MACRO id_rank(t) AS
+  CASE t WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
+         WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END;
+
 -- norm_phone(p): a phone number to E.164, or NULL when it is not one, is
 -- a Go function (libphonenumber, default region from `region`) the
 -- warehouse registers: the same normaliser serves identity, erasure and

@@ -26,8 +26,7 @@ CREATE OR REPLACE TEMP TABLE id_links AS
 WITH sorted AS (
     SELECT source, linked, evidence,
            list_sort(list_distinct(list_transform(ids, lambda i: {
-               'rank': CASE i."type" WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
-                                     WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END,
+               'rank': id_rank(i."type"),
                'value': i."value", 'type': i."type"}))) AS s
     FROM kind.id_lists
     WHERE kind <> 'consents'  -- a consent names its subject, it links nothing

@@ -40,9 +40,7 @@ SELECT c.ids,
        arg_min(r.customer_key, (c.rank, c.id_type, c.value)) FILTER (WHERE r.customer_key IS NOT NULL) AS customer_key,
        bool_or(r.suppressed) AS suppressed
 FROM (
-    SELECT ids, i."type" AS id_type, i."value" AS value,
-           CASE i."type" WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
-                         WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END AS rank
+    SELECT ids, i."type" AS id_type, i."value" AS value, id_rank(i."type") AS rank
     FROM id_combos, unnest(ids) AS u(i)
 ) c
 JOIN id_resolve r USING (id_type, value)

@@ -63,22 +63,26 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		{"identity.identifiers.sql", "extract"}, {incremental, "seed_nodes"}, {"identity.identifiers.sql", "merge"},
 		{"identity.links.sql", "extract"}, {incremental, "seed_links"}, {"identity.links.sql", "merge"},
 	}
+	timed := func(file, section string, args ...any) error {
+		t0 := time.Now()
+		if _, err := wh.RunSection(ctx, conn, file, section, args...); err != nil {
+			return err
+		}
+		env.Log.Debug().Str("step", file+" "+section).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
+		return nil
+	}
 	for _, step := range steps {
 		if all && step[0] == incremental && step[1] != "start" {
 			continue // a full stitch needs no seeds
 		}
-		t0 := time.Now()
-		if err := runSection(ctx, wh, conn, step[0], step[1]); err != nil {
+		if err := timed(step[0], step[1]); err != nil {
 			return counts, err
 		}
-		env.Log.Debug().Str("step", step[0]+" "+step[1]).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
 	}
-	t0 := time.Now()
-	if _, err := wh.RunSection(ctx, conn, "identity.usage_blocked.sql", "extract",
+	if err := timed("identity.usage_blocked.sql", "extract",
 		sql.Named("max_receipts", env.Config.Identity.MaxReceiptsPerCardDay), sql.Named("max_stores", env.Config.Identity.MaxStoresPerCardDay)); err != nil {
 		return counts, err
 	}
-	env.Log.Debug().Str("step", "identity.usage_blocked.sql extract").Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
 	out, err := Restitch(ctx, wh, conn, opts)
 	if err != nil {
 		return counts, err
