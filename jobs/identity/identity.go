@@ -184,11 +184,11 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 		t0 = time.Now()
 	}
 	if !opts.All {
-		steps, err := closeAffected(ctx, wh, conn)
+		steps, grown, err := closeAffected(ctx, wh, conn)
 		if err != nil {
 			return out, err
 		}
-		opts.Log.Debug().Int("steps", steps).Msg("identity affected components closed")
+		opts.Log.Debug().Int("steps", steps).Int64("grown", grown).Msg("identity affected components closed")
 		lap("affected components")
 	}
 	all := sql.Named("all", opts.All)
@@ -322,7 +322,7 @@ func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Op
 	if err := runSection(ctx, wh, conn, incremental, "start"); err != nil {
 		return out, err
 	}
-	if _, err := closeAffected(ctx, wh, conn); err != nil {
+	if _, _, err := closeAffected(ctx, wh, conn); err != nil {
 		return out, err
 	}
 	type row struct {
@@ -374,17 +374,18 @@ func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Op
 
 // closeAffected grows the seeds into whole components (see
 // identity.incremental.sql).
-func closeAffected(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (int, error) {
+func closeAffected(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (steps int, affected int64, err error) {
 	if err := runSection(ctx, wh, conn, incremental, "close_start"); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	for step := 0; ; step++ {
 		n, err := wh.RunSection(ctx, conn, incremental, "close_step", sql.Named("step", step))
 		if err != nil {
-			return step, err
+			return step, affected, err
 		}
+		affected += n
 		if n == 0 {
-			return step + 1, nil
+			return step + 1, affected, nil
 		}
 	}
 }
