@@ -54,12 +54,28 @@ WHERE ts < CAST($cutoff AS TIMESTAMPTZ) AND coalesce(_source, '') IN (SELECT unn
 -- card digits, compared with the text stripped of separators).
 CREATE OR REPLACE TEMP TABLE erase_values AS
 SELECT DISTINCT unnest(CAST($values AS VARCHAR[])) AS value, unnest(CAST($forms AS VARCHAR[])) AS form;
+CREATE OR REPLACE TEMP TABLE erase_quarantine (rid BIGINT);
 -- Does a raw text quote one of them, in any form?
 CREATE OR REPLACE TEMP MACRO quotes_erased(raw) AS (
   raw IS NOT NULL AND EXISTS (
     SELECT 1 FROM erase_values v
     WHERE CASE v.form WHEN 'digits' THEN contains(regexp_replace(raw, '[\s.\-()/]', '', 'g'), v.value)
                       ELSE contains(lower(raw), v.value) END));
+
+-- name: erase_quarantine_texts
+-- Every quarantined row's two searchable forms, as quotes_erased compares
+-- them: lower-cased, and stripped of the separators numbers are written
+-- with. The job looks for all the erase_values in them in one pass per
+-- row (a join of rows with values took minutes with thousands of
+-- requests) and lists the rows that quote one in the TEMP table
+-- erase_quarantine (erase_values creates it), which the erase section
+-- deletes.
+SELECT rowid, lower(coalesce(raw, '') || chr(10) || coalesce(reason, '')),
+       regexp_replace(coalesce(raw, '') || chr(10) || coalesce(reason, ''), '[\s.\-()/]', '', 'g')
+FROM ops.quarantine;
+
+-- name: erase_quarantine
+INSERT INTO erase_quarantine SELECT unnest(CAST($rids AS BIGINT[]));
 
 -- name: erase_targets
 -- Everything that identifies the subjects being erased: their customers
@@ -116,14 +132,9 @@ WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 UPDATE ops.activation_members SET member_key = remote_id, customer_key = NULL
 WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 -- Rejected rows quoting one of the subject's identifiers in clear, in any
--- written form; error texts that quote one lose their text.
-DELETE FROM ops.quarantine WHERE rowid IN (
-    -- each row's two searchable forms computed once, then compared with every value
-    SELECT q.rid FROM (
-        SELECT rowid AS rid, lower(coalesce(raw, '') || chr(10) || coalesce(reason, '')) AS t,
-               regexp_replace(coalesce(raw, '') || chr(10) || coalesce(reason, ''), '[\s.\-()/]', '', 'g') AS d
-        FROM ops.quarantine) q
-    JOIN erase_values v ON CASE v.form WHEN 'digits' THEN contains(q.d, v.value) ELSE contains(q.t, v.value) END);
+-- written form (found by erase_quarantine_texts); error texts that quote
+-- one lose their text.
+DELETE FROM ops.quarantine WHERE rowid IN (SELECT rid FROM erase_quarantine);
 UPDATE ops.job_runs SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
 UPDATE ops.ingest_files SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
 UPDATE ops.sync_runs SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parcours/parcours/internal/ahocorasick"
 	"github.com/parcours/parcours/internal/phone"
 	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/vault"
@@ -443,6 +444,9 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 	}
 	var audits []Audit
 	err = warehouse.InTx(ctx, conn, func() error {
+		if err := quotingRows(ctx, wh, conn, scrub); err != nil {
+			return err
+		}
 		a, err := runCounted(ctx, wh, conn, "erase", batch, "")
 		if err != nil {
 			return err
@@ -475,6 +479,47 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 		audits = append(audits, a)
 	}
 	return audits, nil
+}
+
+// quotingRows lists in the TEMP table erase_quarantine the quarantined
+// rows that quote one of the scrub values: each row's text is scanned once
+// for all of them.
+func quotingRows(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, scrub []ScrubValue) error {
+	var text, digits []string
+	for _, v := range scrub {
+		if v.Form == "digits" {
+			digits = append(digits, v.Value)
+		} else {
+			text = append(text, v.Value)
+		}
+	}
+	inText, inDigits := ahocorasick.New(text), ahocorasick.New(digits)
+	q, err := wh.SQL.Section("privacy.purge.sql", "erase_quarantine_texts")
+	if err != nil {
+		return err
+	}
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("privacy.purge.sql erase_quarantine_texts: %w", err)
+	}
+	var rids []int64
+	for rows.Next() {
+		var rid int64
+		var t, d string
+		if err := rows.Scan(&rid, &t, &d); err != nil {
+			rows.Close()
+			return err
+		}
+		if inText.Contains(t) || inDigits.Contains(d) {
+			rids = append(rids, rid)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil || len(rids) == 0 {
+		return err
+	}
+	_, err = wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_quarantine", sql.Named("rids", rids))
+	return err
 }
 
 // ScrubValue is one form of an identifier to look for in raw text:
