@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
+	"sync"
+	"sync/atomic"
 )
 
 // ScoreOptions sets the value horizon of Model.Score.
@@ -63,18 +66,49 @@ func (m *Model) Score(ctx context.Context, customers []Customer, opts ScoreOptio
 		return nil, fmt.Errorf("score clv: annual discount rate %v must be above -1", opts.AnnualDiscountRate)
 	}
 	bg, gg := m.Purchases(), m.GammaGamma.Params
+	return scoreAll(ctx, customers, runtime.GOMAXPROCS(0), func(c Customer) (Score, error) {
+		return scoreOne(bg, gg, c, unitDays, opts)
+	})
+}
+
+// scoreAll scores customers on up to workers goroutines, each taking
+// blocks of consecutive customers. Every score depends on its customer
+// alone and lands at its customer's index, so the result is the same
+// whatever the number of workers; the error returned is the first
+// customer's, in input order.
+func scoreAll(ctx context.Context, customers []Customer, workers int, score func(Customer) (Score, error)) ([]Score, error) {
+	const block = 1024
 	out := make([]Score, len(customers))
-	for i, c := range customers {
-		if i%256 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("score clv: %w", err)
+	errs := make([]error, (len(customers)+block-1)/block)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(workers, len(errs))) {
+		wg.Go(func() {
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= len(errs) {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[b] = err
+					continue
+				}
+				for i := b * block; i < min(len(customers), (b+1)*block); i++ {
+					s, err := score(customers[i])
+					if err != nil {
+						errs[b] = err
+						break
+					}
+					out[i] = s
+				}
 			}
-		}
-		s, err := scoreOne(bg, gg, c, unitDays, opts)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, fmt.Errorf("score clv: %w", err)
 		}
-		out[i] = s
 	}
 	return out, nil
 }

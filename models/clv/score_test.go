@@ -133,3 +133,46 @@ func TestScoreErrors(t *testing.T) {
 		t.Errorf("cancelled scoring returned %v", err)
 	}
 }
+
+// Scores are the same, bit for bit, on one worker or many, and the error
+// reported is the first failing customer's in input order.
+func TestScoreAllWorkers(t *testing.T) {
+	customers := loadCDNOWWithSpend(t)
+	m, err := Fit(t.Context(), customers, Weeks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitDays, _ := m.TimeUnit.LengthInDays()
+	opts := ScoreOptions{HorizonDays: 365, AnnualDiscountRate: 0.1, PeriodDays: 30}
+	one := func(c Customer) (Score, error) {
+		return scoreOne(m.Purchases(), m.GammaGamma.Params, c, unitDays, opts)
+	}
+	want, err := scoreAll(t.Context(), customers, 1, one)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []int{2, 3, 8} {
+		got, err := scoreAll(t.Context(), customers, w, one)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d workers: %d scores, want %d", w, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%d workers: customer %d scored %+v, want %+v", w, i, got[i], want[i])
+			}
+		}
+	}
+	bad := map[string]error{customers[1500].ID: errors.New("first"), customers[2200].ID: errors.New("second")}
+	_, err = scoreAll(t.Context(), customers, 4, func(c Customer) (Score, error) {
+		if e := bad[c.ID]; e != nil {
+			return Score{}, e
+		}
+		return Score{ID: c.ID}, nil
+	})
+	if err == nil || err.Error() != "score clv: first" {
+		t.Errorf("error %v, want the first customer's in input order", err)
+	}
+}
