@@ -21,9 +21,12 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -366,47 +369,94 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (map[string]bool, 
 	if err != nil {
 		return nil, err
 	}
+	type sealed struct {
+		token       string
+		first, last []byte
+	}
+	var all []sealed
 	rows, err := wh.DB.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read vault: %w", err)
 	}
-	defer rows.Close()
 	for rows.Next() {
-		var token string
-		var first, last []byte
-		if err := rows.Scan(&token, &first, &last); err != nil {
+		var r sealed
+		if err := rows.Scan(&r.token, &r.first, &r.last); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		subj, err := vault.ParseSubject(token)
-		if err != nil {
-			return nil, err
-		}
-		dk, ok, err := ks.DataKey(subj, false)
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			continue // key destroyed (erased): nothing left to read
-		}
-		var f, l string
-		if first != nil {
-			if f, err = vault.Open(dk, subj, "first_name", first); err != nil {
-				return nil, err
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Decryption is the cost (a key unwrap and two opens per subject): it
+	// runs on every core over blocks of subjects, each into its own set;
+	// the union does not depend on the order, and the error reported is
+	// the first subject's in the vault's order, as a serial loop's would be.
+	const block = 4096
+	sets := make([]map[string]bool, (len(all)+block-1)/block)
+	errs := make([]error, len(sets))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range max(1, min(runtime.GOMAXPROCS(0), len(sets))) {
+		wg.Go(func() {
+			for {
+				b := int(next.Add(1) - 1)
+				if b >= len(sets) {
+					return
+				}
+				set := map[string]bool{}
+				for _, r := range all[b*block : min(len(all), (b+1)*block)] {
+					if errs[b] = openNames(ks, r.token, r.first, r.last, set); errs[b] != nil {
+						break
+					}
+				}
+				sets[b] = set
 			}
+		})
+	}
+	wg.Wait()
+	for b := range sets {
+		if errs[b] != nil {
+			return nil, errs[b]
 		}
-		if last != nil {
-			if l, err = vault.Open(dk, subj, "last_name", last); err != nil {
-				return nil, err
-			}
-		}
-		f, l = strings.ToLower(f), strings.ToLower(l)
-		for _, n := range []string{f, l, strings.TrimSpace(f + " " + l)} {
-			if n != "" {
-				out[n] = true
-			}
+		for n := range sets[b] {
+			out[n] = true
 		}
 	}
-	return out, rows.Err()
+	return out, nil
+}
+
+// openNames adds a subject's lower-cased first name, last name and full
+// name to set; a subject whose key was destroyed (erased) adds nothing.
+func openNames(ks *vault.Keystore, token string, first, last []byte, set map[string]bool) error {
+	subj, err := vault.ParseSubject(token)
+	if err != nil {
+		return err
+	}
+	dk, ok, err := ks.DataKey(subj, false)
+	if err != nil || !ok {
+		return err
+	}
+	var f, l string
+	if first != nil {
+		if f, err = vault.Open(dk, subj, "first_name", first); err != nil {
+			return err
+		}
+	}
+	if last != nil {
+		if l, err = vault.Open(dk, subj, "last_name", last); err != nil {
+			return err
+		}
+	}
+	f, l = strings.ToLower(f), strings.ToLower(l)
+	for _, n := range []string{f, l, strings.TrimSpace(f + " " + l)} {
+		if n != "" {
+			set[n] = true
+		}
+	}
+	return nil
 }
 
 func strings_(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {
