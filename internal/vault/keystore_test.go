@@ -240,3 +240,32 @@ func BenchmarkSealOpen(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkOpenKeystore opens a keystore of 200,000 data keys (a fifth of
+// the 1M-customer bench's). go test -bench OpenKeystore ./internal/vault
+func BenchmarkOpenKeystore(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "keystore.bin")
+	master := bytes.Repeat([]byte{7}, 32)
+	if err := CreateKeystore(path, master, "00112233445566778899aabbccddeeff"); err != nil {
+		b.Fatal(err)
+	}
+	ks, err := OpenKeystore(path, master)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 200_000 {
+		var s Subject
+		binary.BigEndian.PutUint64(s[:], uint64(i))
+		if _, _, err := ks.DataKey(s, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := ks.Save(); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := OpenKeystore(path, master); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
