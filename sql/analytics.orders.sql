@@ -4,9 +4,8 @@
 -- sources hold counts once: the order source's record (its amount after
 -- discounts and returns) wins over the purchase event of the same order
 -- id; an order whose returns cancel it (amount 0 or less) is not a
--- purchase. Rebuilt from the hot fact tables by the purge job, once the
--- night's split has added facts and its deletions have run, so both flow
--- through and nothing reads it in between.
+-- purchase. Rebuilt from the hot fact tables each run, so purges flow
+-- through.
 -- grain: one row per (channel, order_id)
 
 -- name: create

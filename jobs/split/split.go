@@ -34,7 +34,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{"landing.fact_keys.sql", "landing.activity.sql", "ops.cold_ledger.sql", "ops.currencies.sql"}
+	files := []string{"landing.fact_keys.sql", "landing.activity.sql", "analytics.orders.sql", "ops.cold_ledger.sql", "ops.currencies.sql"}
 	for _, t := range HotTables() {
 		files = append(files, "analytics."+t+".sql")
 	}
@@ -85,6 +85,10 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			c.Out += n
 			lap("analytics." + t)
 		}
+		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
+			return err
+		}
+		lap("analytics.orders")
 		if _, err := wh.RunSection(ctx, conn, "landing.activity.sql", "build"); err != nil {
 			return err
 		}
