@@ -125,24 +125,23 @@ GROUP BY member, month;
 DELETE FROM ops.cold_contrib_conversion_paths WHERE batch IN (SELECT batch FROM batches);
 DELETE FROM ops.cold_ledger WHERE cold_table = 'conversion_paths' AND batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_ledger
-SELECT 'conversion_paths', cell, member, max(last_day(month)) + CAST($lookback_days AS INTEGER), min(batch)
-FROM (SELECT concat_ws('|', month, path) AS cell, member, month, batch FROM journeys
-      UNION ALL
-      SELECT concat_ws('|', month, '*'), member, month, batch FROM journeys) a
-WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
-                  WHERE l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member)
-GROUP BY cell, member;
+SELECT 'conversion_paths', a.cell, a.member, a.window_end, a.batch
+FROM (SELECT cell, member, max(last_day(month)) + CAST($lookback_days AS INTEGER) AS window_end, min(batch) AS batch
+      FROM (SELECT concat_ws('|', month, path) AS cell, member, month, batch FROM journeys
+            UNION ALL
+            SELECT concat_ws('|', month, '*'), member, month, batch FROM journeys)
+      GROUP BY 1, 2) a
+ANTI JOIN ops.cold_ledger l ON l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member;
 -- Distinct converting customers per month and channel of their paths:
 -- cold.attribution publishes a channel's credit only when they reach k.
 CREATE OR REPLACE TEMP TABLE journey_channels AS
 SELECT DISTINCT batch, member, month, ch AS channel, concat_ws('|', month, '#converting', ch) AS cell
 FROM (SELECT batch, member, month, unnest(string_split(path, ' > ')) AS ch FROM journeys WHERE converted = 1);
 INSERT INTO ops.cold_ledger
-SELECT 'conversion_paths', cell, member, max(last_day(month)) + CAST($lookback_days AS INTEGER), min(batch)
-FROM journey_channels a
-WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
-                  WHERE l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member)
-GROUP BY cell, member;
+SELECT 'conversion_paths', a.cell, a.member, a.window_end, a.batch
+FROM (SELECT cell, member, max(last_day(month)) + CAST($lookback_days AS INTEGER) AS window_end, min(batch) AS batch
+      FROM journey_channels GROUP BY 1, 2) a
+ANTI JOIN ops.cold_ledger l ON l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member;
 DELETE FROM ops.cold_contrib_path_channels WHERE batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_contrib_path_channels
 SELECT l.batch, c.month, c.channel, count(*)

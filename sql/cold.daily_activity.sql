@@ -32,20 +32,22 @@ CREATE TABLE IF NOT EXISTS cold.daily_activity (
 DELETE FROM ops.cold_contrib_daily_activity WHERE batch IN (SELECT batch FROM batches);
 DELETE FROM ops.cold_ledger WHERE cold_table = 'daily_activity' AND batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_ledger
-SELECT 'daily_activity', cell, member, max(day), min(batch)
-FROM (SELECT concat_ws('|', day, channel, region) AS cell, member, day, batch FROM activity WHERE member IS NOT NULL) a
-WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
-                  WHERE l.cold_table = 'daily_activity' AND l.cell = a.cell AND l.member = a.member)
-GROUP BY cell, member;
+SELECT 'daily_activity', a.cell, a.member, a.window_end, a.batch
+FROM (SELECT concat_ws('|', day, channel, region) AS cell, member, max(day) AS window_end, min(batch) AS batch
+      FROM activity WHERE member IS NOT NULL GROUP BY 1, 2) a
+ANTI JOIN ops.cold_ledger l ON l.cold_table = 'daily_activity' AND l.cell = a.cell AND l.member = a.member;
 INSERT INTO ops.cold_contrib_daily_activity
 WITH fresh AS (
     SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger
     WHERE cold_table = 'daily_activity' AND batch IN (SELECT batch FROM batches) GROUP BY ALL
-), agg AS (
-    SELECT batch, day, channel, region, concat_ws('|', day, channel, region) AS cell, count(*) AS events,
-           count(DISTINCT order_id) FILTER (WHERE kind = 'purchase') AS orders,
-           coalesce(sum(amount) FILTER (WHERE kind = 'purchase'), 0) AS revenue
+), per_order AS (   -- purchases apart per order id: the distinct orders without a DISTINCT aggregate
+    SELECT batch, day, channel, region, CASE WHEN kind = 'purchase' THEN order_id END AS purchase_order,
+           count(*) AS events, sum(amount) FILTER (WHERE kind = 'purchase') AS revenue
     FROM activity GROUP BY ALL
+), agg AS (
+    SELECT batch, day, channel, region, concat_ws('|', day, channel, region) AS cell, sum(events) AS events,
+           count(purchase_order) AS orders, coalesce(sum(revenue), 0) AS revenue
+    FROM per_order GROUP BY batch, day, channel, region
 )
 SELECT a.batch, a.day, a.channel, a.region, coalesce(f.customers, 0), a.events, a.orders, a.revenue
 FROM agg a LEFT JOIN fresh f USING (batch, cell);

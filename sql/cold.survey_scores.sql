@@ -51,12 +51,11 @@ FROM s LEFT JOIN analytics.customer_attrs ca ON ca.customer_key = s.member;
 DELETE FROM ops.cold_contrib_survey_scores WHERE batch IN (SELECT batch FROM batches);
 DELETE FROM ops.cold_ledger WHERE cold_table = 'survey_scores' AND batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_ledger
-SELECT 'survey_scores', cell, member, max(last_day(month)), min(batch)
-FROM (SELECT concat_ws('|', month, channel, region, age_band, metric, score) AS cell, member, month, batch
-      FROM answers WHERE member IS NOT NULL) a
-WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
-                  WHERE l.cold_table = 'survey_scores' AND l.cell = a.cell AND l.member = a.member)
-GROUP BY cell, member;
+SELECT 'survey_scores', a.cell, a.member, a.window_end, a.batch
+FROM (SELECT concat_ws('|', month, channel, region, age_band, metric, score) AS cell, member,
+             max(last_day(month)) AS window_end, min(batch) AS batch
+      FROM answers WHERE member IS NOT NULL GROUP BY 1, 2) a
+ANTI JOIN ops.cold_ledger l ON l.cold_table = 'survey_scores' AND l.cell = a.cell AND l.member = a.member;
 INSERT INTO ops.cold_contrib_survey_scores
 WITH fresh AS (
     SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger
