@@ -58,7 +58,8 @@ INSERT INTO ops.cold_ledger
 SELECT 'cohort_retention', a.cell, a.member, a.window_end, a.batch
 FROM (SELECT concat_ws('|', cohort_month, activity_month) AS cell, member, max(last_day(activity_month)) AS window_end, min(batch) AS batch
       FROM cohort_buys GROUP BY 1, 2) a
-ANTI JOIN ops.cold_ledger l ON l.cold_table = 'cohort_retention' AND l.cell = a.cell AND l.member = a.member;
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'cohort_retention' AND l.cell = a.cell AND l.member = a.member);
 INSERT INTO ops.cold_contrib_cohort_retention
 WITH fresh AS (
     SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger

@@ -131,7 +131,8 @@ FROM (SELECT cell, member, max(last_day(month)) + CAST($lookback_days AS INTEGER
             UNION ALL
             SELECT concat_ws('|', month, '*'), member, month, batch FROM journeys)
       GROUP BY 1, 2) a
-ANTI JOIN ops.cold_ledger l ON l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member;
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member);
 -- Distinct converting customers per month and channel of their paths:
 -- cold.attribution publishes a channel's credit only when they reach k.
 CREATE OR REPLACE TEMP TABLE journey_channels AS
@@ -141,7 +142,8 @@ INSERT INTO ops.cold_ledger
 SELECT 'conversion_paths', a.cell, a.member, a.window_end, a.batch
 FROM (SELECT cell, member, max(last_day(month)) + CAST($lookback_days AS INTEGER) AS window_end, min(batch) AS batch
       FROM journey_channels GROUP BY 1, 2) a
-ANTI JOIN ops.cold_ledger l ON l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member;
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'conversion_paths' AND l.cell = a.cell AND l.member = a.member);
 DELETE FROM ops.cold_contrib_path_channels WHERE batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_contrib_path_channels
 SELECT l.batch, c.month, c.channel, count(*)

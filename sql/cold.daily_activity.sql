@@ -35,7 +35,8 @@ INSERT INTO ops.cold_ledger
 SELECT 'daily_activity', a.cell, a.member, a.window_end, a.batch
 FROM (SELECT concat_ws('|', day, channel, region) AS cell, member, max(day) AS window_end, min(batch) AS batch
       FROM activity WHERE member IS NOT NULL GROUP BY 1, 2) a
-ANTI JOIN ops.cold_ledger l ON l.cold_table = 'daily_activity' AND l.cell = a.cell AND l.member = a.member;
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'daily_activity' AND l.cell = a.cell AND l.member = a.member);
 INSERT INTO ops.cold_contrib_daily_activity
 WITH fresh AS (
     SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger

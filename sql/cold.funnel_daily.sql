@@ -45,7 +45,8 @@ INSERT INTO ops.cold_ledger
 SELECT 'funnel_daily', a.cell, a.member, a.window_end, a.batch
 FROM (SELECT concat_ws('|', day, channel, device) AS cell, member, max(day) AS window_end, min(batch) AS batch
       FROM funnel_sessions WHERE member IS NOT NULL GROUP BY 1, 2) a
-ANTI JOIN ops.cold_ledger l ON l.cold_table = 'funnel_daily' AND l.cell = a.cell AND l.member = a.member;
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'funnel_daily' AND l.cell = a.cell AND l.member = a.member);
 INSERT INTO ops.cold_contrib_funnel_daily
 WITH fresh AS (
     SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger

@@ -55,7 +55,8 @@ SELECT 'survey_scores', a.cell, a.member, a.window_end, a.batch
 FROM (SELECT concat_ws('|', month, channel, region, age_band, metric, score) AS cell, member,
              max(last_day(month)) AS window_end, min(batch) AS batch
       FROM answers WHERE member IS NOT NULL GROUP BY 1, 2) a
-ANTI JOIN ops.cold_ledger l ON l.cold_table = 'survey_scores' AND l.cell = a.cell AND l.member = a.member;
+WHERE NOT EXISTS (SELECT 1 FROM ops.cold_ledger l
+                  WHERE l.cold_table = 'survey_scores' AND l.cell = a.cell AND l.member = a.member);
 INSERT INTO ops.cold_contrib_survey_scores
 WITH fresh AS (
     SELECT batch, cell, count(*) AS customers FROM ops.cold_ledger

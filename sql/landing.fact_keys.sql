@@ -7,8 +7,7 @@
 -- email, before a phone, a card, a device, a cookie). Identifiers are
 -- tokenised once per distinct value, not once per row.
 --
--- Builds the TEMP tables combo_keys and analytics_windows and the TEMP
--- table macro keyed:
+-- Builds the TEMP table combo_keys and the TEMP table macro keyed:
 -- keyed('kind.events') is the kind's rows with _customer_key, _suppressed,
 -- _mine (the fact belongs to this customer shard, always true unsharded)
 -- and _analytics. The split's hot and cold sections read it, on the
@@ -50,32 +49,13 @@ GROUP BY c.ids;
 -- A macro, not a table of every fact's key: each reader scans its kind once
 -- and joins the small combo_keys (at a million customers such a table
 -- spilled gigabytes before the first hot table was written).
--- When each customer's analytics consent was valid, as disjoint windows:
--- overlapping or touching intervals of one customer merged, an open end
--- made infinite. A fact joins at most one window, so a left join says
--- whether its customer had consent at its time, as an EXISTS over
--- consent.intervals would, without grouping every fact to decorrelate it.
-CREATE OR REPLACE TEMP TABLE analytics_windows AS
-WITH iv AS (
-    SELECT customer_key, valid_from, coalesce(valid_to, CAST('infinity' AS TIMESTAMPTZ)) AS valid_to
-    FROM consent.intervals WHERE purpose = 'analytics'
-), marked AS (   -- an interval starts a window unless an earlier one reaches it
-    SELECT *, coalesce(valid_from > max(valid_to) OVER (PARTITION BY customer_key ORDER BY valid_from, valid_to
-                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), true) AS starts
-    FROM iv
-), numbered AS (
-    SELECT *, sum(CAST(starts AS INTEGER)) OVER (PARTITION BY customer_key ORDER BY valid_from, valid_to
-              ROWS UNBOUNDED PRECEDING) AS window_no
-    FROM marked
-)
-SELECT customer_key, min(valid_from) AS valid_from, max(valid_to) AS valid_to
-FROM numbered GROUP BY customer_key, window_no;
+CREATE OR REPLACE TEMP MACRO consented_at(key, fact_ts) AS key IS NOT NULL AND EXISTS (
+    SELECT 1 FROM consent.intervals ci
+    WHERE ci.customer_key = key AND ci.purpose = 'analytics' AND fact_ts >= ci.valid_from AND (ci.valid_to IS NULL OR fact_ts < ci.valid_to));
 CREATE OR REPLACE TEMP MACRO keyed(kind_view) AS TABLE
-SELECT k.*, in_shard(k._customer_key, k._source || ':' || k._fact) AS _mine,
-       NOT k._suppressed AND w.customer_key IS NOT NULL AS _analytics
+SELECT *, in_shard(_customer_key, _source || ':' || _fact) AS _mine, NOT _suppressed AND consented_at(_customer_key, ts) AS _analytics
 FROM (SELECT f.*, c.customer_key AS _customer_key, coalesce(c.suppressed, false) AS _suppressed
-      FROM query_table(kind_view) f LEFT JOIN combo_keys c ON c.ids = f._ids) k
-LEFT JOIN analytics_windows w ON w.customer_key = k._customer_key AND k.ts >= w.valid_from AND k.ts < w.valid_to;
+      FROM query_table(kind_view) f LEFT JOIN combo_keys c ON c.ids = f._ids);
 DROP TABLE id_resolve;
 DROP TABLE id_values;
 
