@@ -23,12 +23,7 @@ import (
 //     touch of its own purchase, "store".
 func TestJourneys(t *testing.T) {
 	ctx := context.Background()
-	wh := whtest.Open(t, nil)
-	conn, err := wh.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	wh, conn := whtest.OpenConn(t, nil)
 	for _, q := range []string{
 		`CREATE TEMP TABLE batches AS SELECT 'b1' AS batch`,
 		`CREATE TEMP TABLE activity (batch VARCHAR, member VARCHAR, ts TIMESTAMPTZ, kind VARCHAR, session VARCHAR,

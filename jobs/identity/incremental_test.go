@@ -239,13 +239,7 @@ func snapshot(t *testing.T, conn *sql.Conn) map[string][]string {
 
 func testWarehouse(t *testing.T) (*warehouse.Warehouse, *sql.Conn) {
 	t.Helper()
-	wh := whtest.Open(t, nil)
-	conn, err := wh.Conn(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return wh, conn
+	return whtest.OpenConn(t, nil)
 }
 
 func mustExec(t *testing.T, conn *sql.Conn, q string) {

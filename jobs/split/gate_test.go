@@ -46,12 +46,7 @@ func TestConsentGate(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
-			wh := whtest.Open(t, nil)
-			conn, err := wh.Conn(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
+			wh, conn := whtest.OpenConn(t, nil)
 			typ, v, _ := strings.Cut(tc.id, ":")
 			ts := fmt.Sprintf("TIMESTAMPTZ '2026-11-%02d 12:00:00+00'", tc.day)
 			ids := fmt.Sprintf("[{'type': '%s', 'value': '%s'}]", typ, v)

@@ -4,6 +4,7 @@ package whtest
 
 import (
 	"context"
+	"database/sql"
 	"testing"
 
 	"github.com/parcours/parcours/internal/config"
@@ -38,4 +39,18 @@ func Open(t testing.TB, cfg *config.Config, adjust ...func(*warehouse.Options)) 
 	}
 	t.Cleanup(func() { _ = wh.Close() })
 	return wh
+}
+
+// OpenConn is Open with one connection of the warehouse, for tests whose
+// statements share TEMP tables and macros; it is closed before the
+// warehouse when the test ends.
+func OpenConn(t testing.TB, cfg *config.Config, adjust ...func(*warehouse.Options)) (*warehouse.Warehouse, *sql.Conn) {
+	t.Helper()
+	wh := Open(t, cfg, adjust...)
+	conn, err := wh.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return wh, conn
 }
