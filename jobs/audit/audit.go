@@ -21,16 +21,14 @@ import (
 	"database/sql"
 	"fmt"
 	"regexp"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/parcours/parcours/internal/parallel"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -396,32 +394,21 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (map[string]bool, 
 	// the first subject's in the vault's order, as a serial loop's would be.
 	const block = 4096
 	sets := make([]map[string]bool, (len(all)+block-1)/block)
-	errs := make([]error, len(sets))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(1, min(runtime.GOMAXPROCS(0), len(sets))) {
-		wg.Go(func() {
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= len(sets) {
-					return
-				}
-				set := map[string]bool{}
-				for _, r := range all[b*block : min(len(all), (b+1)*block)] {
-					if errs[b] = openNames(ks, r.token, r.first, r.last, set); errs[b] != nil {
-						break
-					}
-				}
-				sets[b] = set
+	err = parallel.Chunks(ctx, len(all), block, func(lo, hi int) error {
+		set := map[string]bool{}
+		sets[lo/block] = set
+		for _, r := range all[lo:hi] {
+			if err := openNames(ks, r.token, r.first, r.last, set); err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	for b := range sets {
-		if errs[b] != nil {
-			return nil, errs[b]
 		}
-		for n := range sets[b] {
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, set := range sets {
+		for n := range set {
 			out[n] = true
 		}
 	}

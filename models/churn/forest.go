@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/parcours/parcours/internal/parallel"
 )
 
 // Forest is a random forest of golearn's ID3 decision trees
@@ -98,7 +100,7 @@ func (f Forest) Fit(ctx context.Context, ds *Dataset) (*Model, error) {
 		st.impute(x.Row(i))
 	}
 	st.Trees = make([]flatTree, f.Trees)
-	err = parallelChunks(ctx, f.Trees, 1, func(t, _ int) error {
+	err = parallel.Chunks(ctx, f.Trees, 1, func(t, _ int) error {
 		rng := rand.New(rand.NewPCG(f.Seed, uint64(t)+1))
 		feats := rng.Perm(p)[:f.FeaturesPerTree]
 		slices.Sort(feats)
@@ -147,7 +149,7 @@ const scoreRows = 4096
 
 func (s *forestState) predict(ctx context.Context, x *Matrix) ([]float64, error) {
 	out := make([]float64, x.Rows)
-	err := parallelChunks(ctx, x.Rows, scoreRows, func(lo, hi int) error {
+	err := parallel.Chunks(ctx, x.Rows, scoreRows, func(lo, hi int) error {
 		row := make([]float64, x.Cols())
 		for i := lo; i < hi; i++ {
 			copy(row, x.Row(i))
@@ -171,7 +173,7 @@ func (s *forestState) contributions(ctx context.Context, x *Matrix) (*Contributi
 			byFeature[j] = append(byFeature[j], t)
 		}
 	}
-	err := parallelChunks(ctx, x.Rows, scoreRows, func(lo, hi int) error {
+	err := parallel.Chunks(ctx, x.Rows, scoreRows, func(lo, hi int) error {
 		row := make([]float64, k)
 		treeVotes := make([]float64, len(s.Trees))
 		for i := lo; i < hi; i++ {

@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"fmt"
+
+	"github.com/parcours/parcours/internal/parallel"
 )
 
 // KScore is the outcome of one k tried by ChooseK.
@@ -46,7 +48,7 @@ func ChooseK(ctx context.Context, points [][]float64, kmin, kmax int, opts Optio
 			tasks = append(tasks, [2]int{i, r})
 		}
 	}
-	parallel(len(tasks), func(t int) {
+	parallel.For(len(tasks), func(t int) {
 		i, r := tasks[t][0], tasks[t][1]
 		runs[i][r], errs[i][r] = kmeansStart(ctx, points, fp, kopts[i], r, tols[i])
 	})

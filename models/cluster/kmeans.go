@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+
+	"github.com/parcours/parcours/internal/parallel"
 )
 
 // Defaults for the zero values of Options.
@@ -60,7 +62,7 @@ func KMeans(ctx context.Context, points [][]float64, opts Options) (*Result, err
 	fp := flatten(points)
 	runs := make([]*Result, opts.Restarts)
 	errs := make([]error, opts.Restarts)
-	parallel(opts.Restarts, func(r int) { runs[r], errs[r] = kmeansStart(ctx, points, fp, opts, r, tol) })
+	parallel.For(opts.Restarts, func(r int) { runs[r], errs[r] = kmeansStart(ctx, points, fp, opts, r, tol) })
 	return bestStart(runs, errs)
 }
 

@@ -6,6 +6,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
+
+	"github.com/parcours/parcours/internal/parallel"
 )
 
 // Defaults for the zero values of SilhouetteOptions.
@@ -169,7 +171,7 @@ func silhouettesOf(ctx context.Context, points [][]float64, labelings [][]int, i
 	counted := make([]bool, m*nl)
 	const rowsPerTask = 64
 	var cancelled atomic.Bool
-	parallel((m+rowsPerTask-1)/rowsPerTask, func(t int) {
+	parallel.For((m+rowsPerTask-1)/rowsPerTask, func(t int) {
 		if cancelled.Load() || ctx.Err() != nil {
 			cancelled.Store(true)
 			return

@@ -4,9 +4,8 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
+
+	"github.com/parcours/parcours/internal/parallel"
 )
 
 // ScoreOptions sets the value horizon of Model.Score.
@@ -66,49 +65,29 @@ func (m *Model) Score(ctx context.Context, customers []Customer, opts ScoreOptio
 		return nil, fmt.Errorf("score clv: annual discount rate %v must be above -1", opts.AnnualDiscountRate)
 	}
 	bg, gg := m.Purchases(), m.GammaGamma.Params
-	return scoreAll(ctx, customers, runtime.GOMAXPROCS(0), func(c Customer) (Score, error) {
+	return scoreAll(ctx, customers, func(c Customer) (Score, error) {
 		return scoreOne(bg, gg, c, unitDays, opts)
 	})
 }
 
-// scoreAll scores customers on up to workers goroutines, each taking
-// blocks of consecutive customers. Every score depends on its customer
-// alone and lands at its customer's index, so the result is the same
-// whatever the number of workers; the error returned is the first
-// customer's, in input order.
-func scoreAll(ctx context.Context, customers []Customer, workers int, score func(Customer) (Score, error)) ([]Score, error) {
-	const block = 1024
+// scoreAll scores customers in blocks of 1,024 on every core
+// (parallel.Chunks): each score lands at its customer's index, so the
+// result is the same whatever the number of workers, and the error
+// returned is the first failing customer's in input order.
+func scoreAll(ctx context.Context, customers []Customer, score func(Customer) (Score, error)) ([]Score, error) {
 	out := make([]Score, len(customers))
-	errs := make([]error, (len(customers)+block-1)/block)
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range max(1, min(workers, len(errs))) {
-		wg.Go(func() {
-			for {
-				b := int(next.Add(1) - 1)
-				if b >= len(errs) {
-					return
-				}
-				if err := ctx.Err(); err != nil {
-					errs[b] = err
-					continue
-				}
-				for i := b * block; i < min(len(customers), (b+1)*block); i++ {
-					s, err := score(customers[i])
-					if err != nil {
-						errs[b] = err
-						break
-					}
-					out[i] = s
-				}
+	err := parallel.Chunks(ctx, len(customers), 1024, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			s, err := score(customers[i])
+			if err != nil {
+				return err
 			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, fmt.Errorf("score clv: %w", err)
+			out[i] = s
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("score clv: %w", err)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"runtime"
 	"testing"
 )
 
@@ -147,12 +148,15 @@ func TestScoreAllWorkers(t *testing.T) {
 	one := func(c Customer) (Score, error) {
 		return scoreOne(m.Purchases(), m.GammaGamma.Params, c, unitDays, opts)
 	}
-	want, err := scoreAll(t.Context(), customers, 1, one)
+	old := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(old)
+	want, err := scoreAll(t.Context(), customers, one)
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []int{2, 3, 8} {
-		got, err := scoreAll(t.Context(), customers, w, one)
+		runtime.GOMAXPROCS(w)
+		got, err := scoreAll(t.Context(), customers, one)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,7 +170,8 @@ func TestScoreAllWorkers(t *testing.T) {
 		}
 	}
 	bad := map[string]error{customers[1500].ID: errors.New("first"), customers[2200].ID: errors.New("second")}
-	_, err = scoreAll(t.Context(), customers, 4, func(c Customer) (Score, error) {
+	runtime.GOMAXPROCS(4)
+	_, err = scoreAll(t.Context(), customers, func(c Customer) (Score, error) {
 		if e := bad[c.ID]; e != nil {
 			return Score{}, e
 		}
