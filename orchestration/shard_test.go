@@ -74,6 +74,14 @@ func TestShardOfAgreesWithSQL(t *testing.T) {
 			if mine != (ShardOf(k, n) == i) {
 				t.Errorf("key %s: SQL says shard %d is %v, Go says shard %d", k, i, mine, ShardOf(k, n))
 			}
+			// shard_of, with which the merged warehouse routes, agrees.
+			var of int
+			if err := wh.DB.QueryRow("SELECT shard_of(?, NULL, ?)", k, n).Scan(&of); err != nil {
+				t.Fatal(err)
+			}
+			if of != ShardOf(k, n) {
+				t.Errorf("key %s: shard_of says %d, Go says %d", k, of, ShardOf(k, n))
+			}
 			if mine {
 				seen[k]++
 			}
@@ -85,6 +93,13 @@ func TestShardOfAgreesWithSQL(t *testing.T) {
 		}
 		if routed < 150 || routed > 350 {
 			t.Errorf("shard %d takes %d of 1000 key-less rows, want about 250", i, routed)
+		}
+		var disagree int
+		if err := wh.DB.QueryRow("SELECT count(*) FILTER (WHERE in_shard(NULL, 'pos:' || i) <> (shard_of(NULL, 'pos:' || i, ?) = ?)) FROM range(1000) r(i)", n, i).Scan(&disagree); err != nil {
+			t.Fatal(err)
+		}
+		if disagree > 0 {
+			t.Errorf("shard %d: in_shard and shard_of disagree on %d key-less rows", i, disagree)
 		}
 		wh.Close()
 	}

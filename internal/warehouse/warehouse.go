@@ -257,7 +257,9 @@ func connInit(cfg *config.Config, opt Options) ([]string, error) {
 	if opt.ShardCount > 0 {
 		inShard = "CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS " + ShardPredicate("key", "route", opt.ShardCount, opt.ShardIndex)
 	}
-	stmts = append(stmts, inShard)
+	// shard_of(key, route, n): the shard of n a row goes to (the merged
+	// warehouse routes the night's facts to the shards with it).
+	stmts = append(stmts, inShard, "CREATE OR REPLACE TEMP MACRO shard_of(key, route, n) AS "+ShardIndex("key", "route", "n"))
 	if opt.Secrets != nil && !opt.UserSQL {
 		stmts = append(stmts, keys.TokenMacroSQL(opt.Secrets.Pepper),
 			fmt.Sprintf("CREATE OR REPLACE TEMP MACRO landed_key(k) AS md5_number('%s' || k)",
@@ -270,8 +272,15 @@ func connInit(cfg *config.Config, opt Options) ([]string, error) {
 // key by its first 32 bits (orchestration.ShardOf), a row without one by
 // the md5 of its route.
 func ShardPredicate(key, route string, n, i int) string {
-	return fmt.Sprintf(`(CASE WHEN %[1]s IS NOT NULL THEN coalesce(TRY_CAST(('0x' || left(%[1]s, 8)) AS UBIGINT) %% %[3]d, 0)
-     ELSE md5_number(coalesce(%[2]s, '')) %% %[3]d END = %[4]d)`, key, route, n, i)
+	return fmt.Sprintf("(%s = %d)", ShardIndex(key, route, fmt.Sprint(n)), i)
+}
+
+// ShardIndex is the SQL expression of the shard of n (an expression) a row
+// goes to; ShardPredicate compares it. n is cast to UBIGINT: md5_number is
+// a UHUGEINT, and modulo a BIGINT would be computed in DOUBLE, inexactly.
+func ShardIndex(key, route, n string) string {
+	return fmt.Sprintf(`(CASE WHEN %[1]s IS NOT NULL THEN coalesce(TRY_CAST(('0x' || left(%[1]s, 8)) AS UBIGINT) %% CAST(%[3]s AS UBIGINT), 0)
+     ELSE md5_number(coalesce(%[2]s, '')) %% CAST(%[3]s AS UBIGINT) END)`, key, route, n)
 }
 
 // splitStatements splits a script on semicolons that end a line; our SQL
@@ -328,7 +337,7 @@ func (w *Warehouse) attachCold(ctx context.Context) error {
 // bootstrap creates schemas and runs every SQL file's "create" section, in
 // file-name order. Every statement there is idempotent (IF NOT EXISTS).
 func (w *Warehouse) bootstrap(ctx context.Context) error {
-	for _, s := range []string{"landing", "identity", "ops", "analytics", "consent", "vault", "ref", "handoff"} {
+	for _, s := range []string{"landing", "identity", "ops", "analytics", "consent", "vault", "ref", "handoff", "route"} {
 		if _, err := w.DB.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
 			return fmt.Errorf("create schema %s: %w", s, err)
 		}
