@@ -79,6 +79,9 @@ type Env struct {
 	Merged bool
 	// ShardDirs are the shard warehouses of a merge, in shard order.
 	ShardDirs []string
+	// MergedDir is, on a shard, the merged warehouse whose route stage
+	// loaded the night's input (the shard's ingest slices it from there).
+	MergedDir string
 }
 
 // DateString is the logical date as YYYY-MM-DD.

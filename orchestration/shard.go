@@ -63,14 +63,19 @@ const (
 	OnBoth
 )
 
-// Merge stages, in the order a sharded night runs them.
+// Merge stages, in the order a sharded night runs them. The route stage
+// comes before any shard: the merged warehouse loads and stitches the
+// whole input, and routes its facts to the shards.
 const (
+	StageRoute   = "route"
 	StageModels  = "models"
 	StagePublish = "publish"
 )
 
-// Stages lists the merge stages in order.
-func Stages() []string { return []string{StageModels, StagePublish} }
+// Stages lists the merge stages in the order a sharded night runs them.
+// The route stage opens no gate: it runs before the shards, whose ingest
+// waits for its route.
+func Stages() []string { return []string{StageRoute, StageModels, StagePublish} }
 
 // GateName is the shard job that waits for a merge stage.
 func GateName(stage string) string { return "merge_" + stage }

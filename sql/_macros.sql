@@ -19,6 +19,16 @@ CREATE OR REPLACE TEMP MACRO id_rank(t) AS
   CASE t WHEN 'customer_id' THEN 0 WHEN 'email' THEN 2 WHEN 'phone' THEN 3 WHEN 'loyalty_card' THEN 4
          WHEN 'device_id' THEN 5 WHEN 'cookie_id' THEN 6 ELSE 1 END;
 
+-- The events a customer shard must hold together (the merge's route stage,
+-- orchestration/SHARDS.md): a web visit as the split's activity counts it,
+-- every event of an app device (its app sessions are cut by the gaps
+-- between all its events), otherwise the event alone (fact: its route).
+CREATE OR REPLACE TEMP MACRO event_group(platform, session_id, anonymous_id, event_date, fact) AS
+  CASE WHEN platform = 'app' AND anonymous_id IS NOT NULL THEN 'a:' || anonymous_id
+       WHEN platform <> 'app' AND coalesce(session_id, anonymous_id || ':' || event_date) IS NOT NULL
+            THEN 'w:' || coalesce(session_id, anonymous_id || ':' || event_date)
+       ELSE 'f:' || fact END;
+
 -- norm_phone(p): a phone number to E.164, or NULL when it is not one, is
 -- a Go function (libphonenumber, default region from `region`) the
 -- warehouse registers: the same normaliser serves identity, erasure and

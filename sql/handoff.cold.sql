@@ -27,11 +27,12 @@ CREATE OR REPLACE TABLE handoff.cold_contrib_path_channels AS SELECT * FROM ops.
 CREATE OR REPLACE TABLE handoff.currencies AS SELECT * FROM ops.currencies;
 -- conversion_paths publishes the exact customers of pooled paths from its ledger
 CREATE OR REPLACE TABLE handoff.cold_ledger AS SELECT * FROM ops.cold_ledger WHERE cold_table = 'conversion_paths';
--- kpis: new customers per day, consented share, customers, marketing spend
+-- kpis: new customers per day, consented share (customers and marketing
+-- spend the merged warehouse has itself: its route stage loaded them)
 CREATE OR REPLACE TABLE handoff.cold_cohorts AS SELECT * FROM ops.cold_cohorts;
 CREATE OR REPLACE TABLE handoff.consent_intervals AS SELECT * FROM consent.intervals;
-CREATE OR REPLACE TABLE handoff.customers AS SELECT * FROM identity.customers;
-CREATE OR REPLACE TABLE handoff.marketing_spend AS SELECT * EXCLUDE (_fact, _ids) FROM kind.marketing_spend;
+DROP TABLE IF EXISTS handoff.customers;
+DROP TABLE IF EXISTS handoff.marketing_spend;
 INSERT INTO handoff.meta VALUES ('day', CAST(CAST($date AS DATE) AS VARCHAR));
 
 -- name: names

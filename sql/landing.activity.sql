@@ -67,14 +67,16 @@ CREATE OR REPLACE TEMP VIEW activity AS
 SELECT * EXCLUDE (mine) FROM activity_all WHERE mine;
 -- Web and app visits for the funnel. A session can hold facts of two
 -- customers (A's cookie, B logged in): it belongs to its smallest member
--- (or to itself when it has none), so exactly one shard counts it.
+-- or, when it has none, to its event group (the event_group macro: the
+-- visit, or the app device), so exactly one shard counts it, and one
+-- that the merged warehouse's route gave the whole group.
 -- foreign_sessions are the ones another shard counts (unsharded, none:
 -- in_shard is true and DuckDB plans an empty result).
 CREATE OR REPLACE TEMP TABLE foreign_sessions AS
 SELECT session, channel FROM activity_all
 WHERE channel IN ('web', 'app') AND kind <> 'push_open' AND session IS NOT NULL
 GROUP BY session, channel
-HAVING NOT in_shard(min(member), session);
+HAVING NOT in_shard(min(member), CASE WHEN channel = 'app' THEN regexp_replace(session, ':[^:]+:[^:]+$', '') ELSE session END);
 CREATE OR REPLACE TEMP VIEW session_activity AS
 SELECT * EXCLUDE (mine) FROM activity_all a
 WHERE channel IN ('web', 'app') AND kind <> 'push_open' AND session IS NOT NULL

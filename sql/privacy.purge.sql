@@ -124,6 +124,7 @@ DELETE FROM ops.identity_merges WHERE customer_key IN (SELECT customer_key FROM 
 DELETE FROM ops.cold_ledger WHERE member IN (SELECT customer_key FROM erase_keys);
 DELETE FROM ops.cold_cohorts WHERE member IN (SELECT customer_key FROM erase_keys);
 DELETE FROM ops.cold_touches WHERE member IN (SELECT customer_key FROM erase_keys);
+DELETE FROM route.combo_keys WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 -- Marketing destinations still hold the subject: the customer key is cut
 -- and the next activation plan removes them everywhere by the id each
 -- destination knows them by, then forgets the row.
@@ -131,6 +132,11 @@ UPDATE ops.sync_state SET customer_key = NULL, status = 'erase_pending'
 WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 UPDATE ops.activation_members SET member_key = remote_id, customer_key = NULL
 WHERE customer_key IN (SELECT customer_key FROM erase_keys);
+INSERT INTO ops.suppression (id_token, id_type, request_id)
+SELECT t.id_token, t.id_type, t.request_id
+FROM erase_tokens t WHERE t.id_token NOT IN (SELECT id_token FROM ops.suppression);
+
+-- name: erase_texts
 -- Rejected rows quoting one of the subject's identifiers in clear, in any
 -- written form (found by erase_quarantine_texts); error texts that quote
 -- one lose their text.
@@ -140,9 +146,6 @@ UPDATE ops.ingest_files SET error = '(error text removed: it quoted an erased su
 UPDATE ops.sync_runs SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
 UPDATE ops.dead_letters SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
 UPDATE ops.activation_batches SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
-INSERT INTO ops.suppression (id_token, id_type, request_id)
-SELECT t.id_token, t.id_type, t.request_id
-FROM erase_tokens t WHERE t.id_token NOT IN (SELECT id_token FROM ops.suppression);
 
 -- (landing_drop: landing is staging; once hot and cold have their share,
 -- the run's raw personal rows go. The statements are generated from the

@@ -26,7 +26,7 @@ import (
 type app struct {
 	stdout, stderr io.Writer
 
-	cfgPath, flagWarehouse, flagInput, flagLogFormat, flagLogLevel, flagShard string
+	cfgPath, flagWarehouse, flagInput, flagLogFormat, flagLogLevel, flagShard, flagMerged string
 
 	// shard is the customer shard the command works on (--shard i/n);
 	// role is the warehouse role to open ("" single node, "i/n", "merged").
@@ -64,6 +64,9 @@ func (a *app) load(cmd *cobra.Command) error {
 			return err
 		}
 		a.shard, a.role = sh, sh.String()
+	}
+	if a.flagMerged != "" && a.flagShard == "" {
+		return orchestration.Usage("--merged names a shard's merged warehouse: it goes with --shard i/n")
 	}
 	a.cfg = cfg
 	a.log = logging.New(a.stderr, cfg.Log.Format, cfg.Log.Level)

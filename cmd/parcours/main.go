@@ -95,6 +95,7 @@ worth a retry, 99 nothing to do for that date.`,
 	pf.StringVar(&a.flagLogFormat, "log-format", "", "auto | json | console (default auto: console on a terminal)")
 	pf.StringVar(&a.flagLogLevel, "log-level", "", "debug | info | warn | error")
 	pf.StringVar(&a.flagShard, "shard", "", "work on customer shard i of n (i/n) of a sharded warehouse (see parcours merge --help)")
+	pf.StringVar(&a.flagMerged, "merged", "", "with --shard: the merged warehouse whose route stage loaded the night's input")
 	root.AddCommand(a.runCommand(), a.statusCommand(), a.jobsCommand(), a.queryCommand(),
 		a.fixturesCommand(), a.identityCommand(), a.contractsCommand(), a.configCommand(),
 		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand(), a.mergeCommand(), a.compactCommand(), a.sourcesCommand())

@@ -20,26 +20,34 @@ func (a *app) mergeCommand() *cobra.Command {
 	var shards []string
 	var force, asJSON bool
 	c := &cobra.Command{
-		Use:   "merge --shards DIR... [--stage models|publish]",
-		Short: "Combine customer shards: train once, publish cold aggregates and segments (sharded nights)",
+		Use:   "merge --shards DIR... [--stage route|models|publish]",
+		Short: "Combine customer shards: load and route the input, train once, publish cold aggregates and segments",
 		Long: `A sharded night splits the customers into n warehouses by customer_key
-(parcours run nightly --shard i/n, each in its own --warehouse) and combines
-them in this command's warehouse (--warehouse, the merged one):
+(parcours run nightly --shard i/n --merged W, each in its own --warehouse)
+and combines them in this command's warehouse W (--warehouse, the merged one):
 
-  1. every shard:  parcours run nightly --shard i/n   (stops at merge_models)
-  2. parcours merge --stage models --shards DIR...   (trains once, ships the registry)
-  3. every shard:  parcours run nightly --shard i/n   (scores, stops at merge_publish)
-  4. parcours merge --stage publish --shards DIR...  (cold, attribution, kpis, segments,
-                                                      audit, export, report; members back)
-  5. every shard:  parcours run nightly --shard i/n   (triggers, activation)
+  1. parcours merge --stage route --shards DIR...    (loads and stitches the whole input
+                                                      once, routes every fact to a shard)
+  2. every shard:  parcours run nightly --shard i/n --merged W
+                                                     (copies its slice, stops at merge_models)
+  3. parcours merge --stage models --shards DIR...   (trains once, ships the registry)
+  4. every shard:  parcours run nightly --shard i/n --merged W   (scores, stops at merge_publish)
+  5. parcours merge --stage publish --shards DIR...  (cold, attribution, kpis, the purge of what
+                                                      only W holds, segments, audit, export,
+                                                      report; members back)
+  6. every shard:  parcours run nightly --shard i/n --merged W   (triggers, activation)
 
-Cold aggregates are summed over the shards before the k-anonymity rule is
-applied, so a merged cell is never smaller than k; the merged warehouse
-keeps only cold tables, the model registry and its ledger. Shard DIRs are
-given in shard order (shard 0 first). Without --stage, the stage still to
-run for the date. Exit 75 when a shard has not reached the stage yet or is
-locked.`,
-		Example: `  parcours merge --stage models --date 2026-11-22 --warehouse merged/ --shards s0/ s1/ s2/ s3/`,
+A shard's ingest copies from W only its customers' facts, its share of the
+facts without a customer, and the whole of the visits it counts, so its
+time and memory follow its share. Cold aggregates are summed over the
+shards before the k-anonymity rule is applied, so a merged cell is never
+smaller than k. W keeps the identity graph, quarantine and ingest ledger,
+cold tables, the model registry and its ledger; per-customer copies only
+during a stage. Shard DIRs are given in shard order (shard 0 first); the
+route stage accepts shards not created yet. Without --stage, the stage
+still to run for the date. Exit 75 when a shard has not reached the stage
+yet or is locked.`,
+		Example: `  parcours merge --stage route --date 2026-11-22 --warehouse merged/ --shards s0/ s1/ s2/ s3/`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			d, err := a.parseDate(date)
@@ -49,8 +57,8 @@ locked.`,
 			if len(shards) == 0 {
 				return orchestration.Usage("merge needs --shards DIR... (shard 0 first)")
 			}
-			if stage != "" && stage != orchestration.StageModels && stage != orchestration.StagePublish {
-				return orchestration.Usage("--stage %q: want models or publish", stage)
+			if stage != "" && stage != orchestration.StageRoute && stage != orchestration.StageModels && stage != orchestration.StagePublish {
+				return orchestration.Usage("--stage %q: want route, models or publish", stage)
 			}
 			command := "parcours " + strings.Join(os.Args[1:], " ")
 			sum, err := a.merge(cmd.Context(), d, stage, shards, force, command)
@@ -69,7 +77,7 @@ locked.`,
 	}
 	f := c.Flags()
 	f.StringVar(&date, "date", "", "logical date YYYY-MM-DD (default: yesterday in the business time zone)")
-	f.StringVar(&stage, "stage", "", "models | publish (default: the one still to run for the date)")
+	f.StringVar(&stage, "stage", "", "route | models | publish (default: the one still to run for the date)")
 	f.StringSliceVar(&shards, "shards", nil, "the shard warehouses, shard 0 first (repeat or comma-separate)")
 	f.BoolVar(&force, "force", false, "rerun the stage's merged jobs that already succeeded for the date")
 	f.StringVar(&summaryPath, "summary-json", "", "write a machine-readable run summary to this file, even when the merge fails")
@@ -103,21 +111,25 @@ func (a *app) merge(ctx context.Context, date time.Time, stage string, dirs []st
 		return early(err)
 	}
 	defer sess.Close()
-	detach, err := attachShards(ctx, sess.wh, dirs, command)
-	defer detach()
-	if err != nil {
-		return early(err)
-	}
 	ledger := orchestration.NewLedger(sess.wh.DB, sqls)
 	if stage == "" {
 		state, err := ledger.State(ctx, date)
 		if err != nil {
 			return early(err)
 		}
-		stage = orchestration.StageModels
-		if state["finish_"+orchestration.StageModels].Status == orchestration.StatusSucceeded {
+		switch {
+		case !orchestration.Done(state["route"].Status) && state["ingest"].Status != orchestration.StatusNothingToDo:
+			stage = orchestration.StageRoute
+		case state["finish_"+orchestration.StageModels].Status != orchestration.StatusSucceeded:
+			stage = orchestration.StageModels
+		default:
 			stage = orchestration.StagePublish
 		}
+	}
+	detach, err := attachShards(ctx, sess.wh, dirs, command, stage == orchestration.StageRoute)
+	defer detach()
+	if err != nil {
+		return early(err)
 	}
 	dag, err := orchestration.NewDAG(merge.Jobs(jobs.All(), stage), sqls)
 	if err != nil {
@@ -137,8 +149,10 @@ func (a *app) merge(ctx context.Context, date time.Time, stage string, dirs []st
 // attachShards locks every shard warehouse and attaches its hot store as
 // shard0, shard1, ... after checking it is shard i of len(dirs) and was
 // built with this warehouse's pepper. The returned func detaches and
-// unlocks (safe to call after an error).
-func attachShards(ctx context.Context, wh *warehouse.Warehouse, dirs []string, command string) (func(), error) {
+// unlocks (safe to call after an error). With optional, a shard not
+// created yet is left out (the route stage runs before the first night's
+// shards).
+func attachShards(ctx context.Context, wh *warehouse.Warehouse, dirs []string, command string, optional bool) (func(), error) {
 	var locks []*warehouse.Lock
 	var attached []string
 	undo := func() {
@@ -155,6 +169,9 @@ func attachShards(ctx context.Context, wh *warehouse.Warehouse, dirs []string, c
 	}
 	for i, dir := range dirs {
 		if !warehouse.Exists(dir) {
+			if optional {
+				continue
+			}
 			return undo, orchestration.Usage("shard %d: no warehouse at %s (run `parcours run nightly --shard %d/%d --warehouse %s` first)",
 				i, dir, i, len(dirs), dir)
 		}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -96,8 +97,13 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 	if err != nil {
 		return early(err)
 	}
-	if _, err := dag.Select(targets, opt.WithUpstream); err != nil {
+	sel, err := dag.Select(targets, opt.WithUpstream)
+	if err != nil {
 		return early(err)
+	}
+	if a.shard.Sharded() && a.flagMerged == "" && slices.Contains(sel, "ingest") {
+		return early(orchestration.Usage("a shard's ingest copies its slice of the night from the merged warehouse: " +
+			"give --merged DIR, the warehouse `parcours merge --stage route` loaded (see parcours merge --help)"))
 	}
 	sess, err := a.open(ctx, false, opt.Command)
 	if err != nil {
@@ -108,6 +114,7 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 	defer os.Remove(progress)
 	base.WH = sess.wh
 	base.Shard = a.shard
+	base.MergedDir = a.flagMerged
 	r := &orchestration.Runner{DAG: dag, Ledger: orchestration.NewLedger(sess.wh.DB, sqls), Log: a.log,
 		OnProgress: func(s *orchestration.Summary) { _ = s.WriteFile(progress) }}
 	stop := a.liveProgress(r) // on a terminal: the logger writes above a progress line

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/csv"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -13,15 +14,16 @@ import (
 	"github.com/parcours/parcours/orchestration"
 )
 
-// shardNight runs one date the sharded way: every shard, the models merge,
-// every shard, the publish merge, every shard (README "Scale-out"). With
+// shardNight runs one date the sharded way: the route merge, every shard,
+// the models merge, every shard, the publish merge, every shard (README
+// "Scale-out"). With
 // compact, every shard is compacted after its first pass, as the bench
 // does on one disk: the later passes and merges must not notice.
 func shardNight(t *testing.T, env []string, data, merged string, shards []string, date string, cfg string, compact bool) {
 	t.Helper()
 	pass := func(n int) {
 		for i, s := range shards {
-			r := mustCLIEnv(t, env, "--config", cfg, "run", "nightly", "--date", date, "--input", data, "--warehouse", s,
+			r := mustCLIEnv(t, env, "--config", cfg, "run", "nightly", "--date", date, "--merged", merged, "--warehouse", s,
 				"--shard", fmt.Sprintf("%d/%d", i, len(shards)))
 			if n < 3 && !strings.Contains(r.stdout, orchestration.StatusWaiting) {
 				t.Fatalf("shard %d pass %d of %s did not stop at a merge gate:\n%s", i, n, date, r.stdout)
@@ -32,6 +34,7 @@ func shardNight(t *testing.T, env []string, data, merged string, shards []string
 		}
 	}
 	list := strings.Join(shards, ",")
+	mustCLIEnv(t, env, "--config", cfg, "merge", "--stage", "route", "--date", date, "--input", data, "--warehouse", merged, "--shards", list)
 	pass(1)
 	if compact {
 		for _, s := range shards {
@@ -99,10 +102,25 @@ func TestShardsEqualSingleNode(t *testing.T) {
 		fmt.Sprintf("TEST-ERASE-1,%sT08:00:00Z,C10000041,customer_id", dates[1]))
 	appendLine(t, filepath.Join(data, dates[1], "consents.csv"),
 		fmt.Sprintf("TEST-WITHDRAW-1,C10000042,customer_id,analytics,withdrawn,%sT09:00:00Z,,preference_centre", dates[1]))
+	// A broken line quoting the erased customer's email, which only their
+	// vault entry (on their shard) tells: the merged warehouse's quarantine
+	// must lose it all the same.
+	email := crmEmail(t, data, "C10000041")
+	appendLine(t, filepath.Join(data, dates[1], "web_events.jsonl"),
+		fmt.Sprintf(`{"event_id":"TEST-BROKEN-1","ts":"%sT10:00:00Z","page":"/?email=%s`, dates[1], email))
 
 	for _, d := range dates {
 		mustCLIEnv(t, env, "--config", cfg, "run", "nightly", "--date", d, "--input", data, "--warehouse", single)
 		shardNight(t, env, data, merged, shards, d, cfg, d == dates[0])
+	}
+
+	for name, wh := range map[string]string{"single node": single, "merged warehouse": merged} {
+		if n := queryCSVEnv(t, env, wh, fmt.Sprintf("SELECT count(*) FROM ops.quarantine WHERE contains(lower(raw), '%s')", email))[0][0]; n != "0" {
+			t.Errorf("%s: %s quarantined rows still quote the erased customer's email", name, n)
+		}
+	}
+	if n := queryCSVEnv(t, env, merged, "SELECT coalesce(sum(rows), 0) FROM ops.privacy_audit WHERE action = 'erase' AND target = 'ops.quarantine'")[0][0]; n == "0" {
+		t.Error("the merged warehouse scrubbed no quarantined row: the planted line proves nothing")
 	}
 
 	ignore := []string{"_batch", "batch", "updated_at", "model_id"}
@@ -169,12 +187,35 @@ func TestShardsEqualSingleNode(t *testing.T) {
 		t.Errorf("too little to compare: %d segment members, %d churn scores", want["analytics.segment_members"].Rows,
 			want["analytics.churn_scores"].Rows)
 	}
-	// Identity is replicated: every shard resolves the whole graph.
+	// Identity is stitched once, on the merged warehouse, and copied whole
+	// to every shard.
 	for _, tbl := range []string{"identity.customers", "identity.customer_map", "identity.identifiers", "ops.suppression"} {
+		if got[tbl] != want[tbl] {
+			t.Errorf("merged %s: %+v, single node %+v", tbl, got[tbl], want[tbl])
+		}
 		for i := range shards {
 			if parts[i][tbl] != want[tbl] {
 				t.Errorf("shard %d %s: %+v, single node %+v", i, tbl, parts[i][tbl], want[tbl])
 			}
+		}
+	}
+	// The input is divided: every row of a divided source went to some
+	// shard, a shard took little more than its share (whole visits and app
+	// devices), the merged warehouse loaded it all once.
+	for _, src := range []string{"web_events", "app_events", "email_events", "pos_transactions", "callcenter_contacts", "surveys"} {
+		loaded := atoi(t, queryCSVEnv(t, env, merged, fmt.Sprintf(
+			"SELECT sum(CAST(detail->>'%s.loaded' AS BIGINT)) FROM ops.job_runs WHERE job = 'ingest' AND status = 'succeeded'", src))[0][0])
+		var sum int64
+		for i, s := range shards {
+			n := atoi(t, queryCSVEnv(t, env, s, fmt.Sprintf(
+				"SELECT coalesce(sum(CAST(detail->>'%s' AS BIGINT)), 0) FROM ops.job_runs WHERE job = 'ingest' AND status = 'succeeded'", src))[0][0])
+			if loaded > 1000 && float64(n) > 0.45*float64(loaded) {
+				t.Errorf("shard %d sliced %d of the %d rows of %s: not its share", i, n, loaded, src)
+			}
+			sum += n
+		}
+		if sum < loaded || float64(sum) > 1.4*float64(loaded) {
+			t.Errorf("%s: the shards sliced %d rows together, the merged warehouse loaded %d", src, sum, loaded)
 		}
 	}
 	// 3. Each shard holds only its customers; the merged warehouse none.
@@ -188,7 +229,7 @@ func TestShardsEqualSingleNode(t *testing.T) {
 		}
 	}
 	for _, tbl := range []string{"analytics.orders", "analytics.segment_members", "analytics.customer_features", "consent.intervals",
-		"identity.customers", "identity.identifiers", "ops.cold_ledger", "ops.cold_cohorts"} {
+		"ops.cold_ledger", "ops.cold_cohorts", "route.combo_keys", "route.event_groups"} {
 		if got[tbl].Rows != 0 {
 			t.Errorf("merged warehouse keeps %d rows of %s after the merge: it should keep no customer", got[tbl].Rows, tbl)
 		}
@@ -216,13 +257,25 @@ func TestShardRolesAreChecked(t *testing.T) {
 	data := dataset(t, 300, 10, 3)
 	last := lastDate(t, data)
 	env := []string{"PARCOURS_PEPPER=" + randomKey(), "PARCOURS_MASTER_KEY=" + randomKey()}
-	s0, s1, merged := t.TempDir(), t.TempDir(), t.TempDir()
-	if r := cli(t, nil, "run", "nightly", "--date", last, "--input", data, "--warehouse", s0, "--shard", "0/2"); r.code != 2 ||
+	s0, s1, s2, merged := t.TempDir(), t.TempDir(), t.TempDir(), t.TempDir()
+	if r := cli(t, nil, "run", "nightly", "--date", last, "--merged", merged, "--warehouse", s0, "--shard", "0/2"); r.code != 2 ||
 		!strings.Contains(r.stderr, "share one pepper") {
 		t.Errorf("a shard without shared keys: exit %d, want 2 naming the shared keys\n%s", r.code, tail(r.stderr, 5))
 	}
-	mustCLIEnv(t, env, "run", "nightly", "--date", last, "--input", data, "--warehouse", s0, "--shard", "0/2")
-	if r := cli(t, env, "run", "nightly", "--date", last, "--input", data, "--warehouse", s0, "--shard", "1/2"); r.code != 2 ||
+	if r := cli(t, env, "run", "nightly", "--date", last, "--warehouse", s0, "--shard", "0/2"); r.code != 2 ||
+		!strings.Contains(r.stdout+r.stderr, "--merged") {
+		t.Errorf("a shard without its merged warehouse: exit %d, want 2 naming --merged\n%s", r.code, tail(r.stderr, 5))
+	}
+	if r := cli(t, env, "run", "nightly", "--date", last, "--merged", merged, "--warehouse", s0, "--shard", "0/2"); r.code != 75 {
+		t.Errorf("a shard before the route stage: exit %d, want 75\n%s", r.code, tail(r.stderr, 5))
+	}
+	mustCLIEnv(t, env, "merge", "--stage", "route", "--date", last, "--input", data, "--warehouse", merged, "--shards", s0+","+s1)
+	mustCLIEnv(t, env, "run", "nightly", "--date", last, "--merged", merged, "--warehouse", s0, "--shard", "0/2")
+	if r := cli(t, env, "run", "nightly", "--date", last, "--merged", merged, "--warehouse", s2, "--shard", "2/3"); r.code != 2 ||
+		!strings.Contains(r.stdout+r.stderr, "not 3") {
+		t.Errorf("a shard of 3 on a route into 2: exit %d, want 2\n%s", r.code, tail(r.stderr, 5))
+	}
+	if r := cli(t, env, "run", "nightly", "--date", last, "--merged", merged, "--warehouse", s0, "--shard", "1/2"); r.code != 2 ||
 		!strings.Contains(r.stderr, "is shard 0/2, not shard 1/2") {
 		t.Errorf("shard 0 run as shard 1: exit %d\n%s", r.code, tail(r.stderr, 5))
 	}
@@ -232,7 +285,7 @@ func TestShardRolesAreChecked(t *testing.T) {
 	if r := cli(t, env, "merge", "--stage", "models", "--date", last, "--warehouse", merged, "--shards", s0+","+s1); r.code != 2 {
 		t.Errorf("merge with a missing shard: exit %d, want 2\n%s", r.code, tail(r.stderr, 5))
 	}
-	mustCLIEnv(t, env, "run", "nightly", "--date", last, "--input", data, "--warehouse", s1, "--shard", "1/2")
+	mustCLIEnv(t, env, "run", "nightly", "--date", last, "--merged", merged, "--warehouse", s1, "--shard", "1/2")
 	if r := cli(t, env, "merge", "--stage", "models", "--date", last, "--warehouse", merged, "--shards", s1+","+s0); r.code != 2 ||
 		!strings.Contains(r.stderr, "list the shards in order") {
 		t.Errorf("merge with shards out of order: exit %d\n%s", r.code, tail(r.stderr, 5))
@@ -241,4 +294,26 @@ func TestShardRolesAreChecked(t *testing.T) {
 	if r := cli(t, env, "merge", "--stage", "publish", "--date", last, "--warehouse", merged, "--shards", s0+","+s1); r.code != 75 {
 		t.Errorf("publish before the shards reached merge_publish: exit %d, want 75\n%s", r.code, tail(r.stderr, 5))
 	}
+}
+
+// crmEmail is the email a CRM export of the data set gives a customer id.
+func crmEmail(t *testing.T, data, id string) string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(data, "*", "crm_customers.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if fields := strings.Split(line, ","); len(fields) > 1 && fields[0] == id && strings.Contains(fields[1], "@") {
+				return fields[1]
+			}
+		}
+	}
+	t.Fatalf("no CRM email for %s in %s", id, data)
+	return ""
 }

@@ -78,6 +78,9 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return counts, orchestration.Usage("no source %q (sources: %s)", name, strings.Join(names(srcs), ", "))
 		}
 	}
+	if env.Shard.Sharded() {
+		return slice(ctx, env, srcs)
+	}
 	input := filepath.Clean(env.Config.Input)
 	all, err := folders(input)
 	if err != nil {
@@ -103,10 +106,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	// Tables and views first, even on a night with nothing to load: later
 	// jobs read the kind views as this version defines them.
-	if err := prepareTables(ctx, conn, env.WH.SQL, srcs); err != nil {
-		return counts, err
-	}
-	if err := createViews(ctx, conn, env.WH.SQL, srcs); err != nil {
+	if err := prepare(ctx, conn, env.WH.SQL, srcs); err != nil {
 		return counts, err
 	}
 	if !hasToday {

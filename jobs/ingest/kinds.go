@@ -186,10 +186,15 @@ func Prepare(ctx context.Context, wh *warehouse.Warehouse, user []sources.Source
 		return err
 	}
 	defer conn.Close()
-	if err := prepareTables(ctx, conn, wh.SQL, srcs); err != nil {
+	return prepare(ctx, conn, wh.SQL, srcs)
+}
+
+// prepare creates the landing tables and the kind views.
+func prepare(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs []sources.Resolved) error {
+	if err := prepareTables(ctx, conn, sqls, srcs); err != nil {
 		return err
 	}
-	return createViews(ctx, conn, wh.SQL, srcs)
+	return createViews(ctx, conn, sqls, srcs)
 }
 
 // LandingDrop lists the statements that empty landing once a nightly run

@@ -31,6 +31,9 @@ func Alias(i int) string { return fmt.Sprintf("shard%d", i) }
 
 // Jobs returns the DAG of one merge stage over the given jobs (jobs.All).
 func Jobs(all []orchestration.Job, stage string) []orchestration.Job {
+	if stage == orchestration.StageRoute {
+		return routeStage(all)
+	}
 	if stage == orchestration.StageModels {
 		return orchestration.MergeJobs(all, stage, &gatherModels{}, &finish{stage: stage})
 	}
@@ -40,7 +43,7 @@ func Jobs(all []orchestration.Job, stage string) []orchestration.Job {
 	live := &gatherLive{}
 	var needs []string
 	for _, j := range js {
-		if n := j.Spec().Name; n == "cold" || n == "attribution" || n == "kpis" {
+		if n := j.Spec().Name; n == "cold" || n == "attribution" || n == "kpis" || n == "purge" {
 			needs = append(needs, n)
 		}
 	}
@@ -54,12 +57,9 @@ func Jobs(all []orchestration.Job, stage string) []orchestration.Job {
 
 // copySpec is one table gather replaces on the merged warehouse by the
 // union of the shards' source rows (a full replace: a rerun gathers the
-// same rows again). from is "schema.table [WHERE ...]" in every shard;
-// only shard 0's is read when first is set (tables every shard holds
-// whole, as identity).
+// same rows again). from is "schema.table [WHERE ...]" in every shard.
 type copySpec struct {
 	target, from string
-	first        bool
 }
 
 func gather(ctx context.Context, env *orchestration.Env, specs []copySpec) (orchestration.Counts, error) {
@@ -74,9 +74,6 @@ func gather(ctx context.Context, env *orchestration.Env, specs []copySpec) (orch
 			var parts []string
 			for i := range env.ShardDirs {
 				parts = append(parts, fmt.Sprintf("SELECT * FROM %s.%s", Alias(i), s.from))
-				if s.first {
-					break
-				}
 			}
 			if _, err := conn.ExecContext(ctx, "DELETE FROM "+s.target); err != nil {
 				return fmt.Errorf("gather %s: %w", s.target, err)
@@ -180,8 +177,6 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 		{target: "ops.cold_ledger", from: "handoff.cold_ledger"},
 		{target: "ops.cold_cohorts", from: "handoff.cold_cohorts"},
 		{target: "consent.intervals", from: "handoff.consent_intervals"},
-		{target: "identity.customers", from: "handoff.customers", first: true},
-		{target: "kind._marketing_spend", from: "handoff.marketing_spend", first: true},
 	}
 	for _, t := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"} {
 		specs = append(specs, copySpec{target: "ops.cold_contrib_" + t, from: "handoff.cold_contrib_" + t})
@@ -224,9 +219,6 @@ func (g *gatherLive) Run(ctx context.Context, env *orchestration.Env) (orchestra
 		{target: "analytics.churn_scores", from: "analytics.churn_scores WHERE scored_on = DATE '" + d + "'"},
 		{target: "analytics.clv_scores", from: "analytics.clv_scores WHERE scored_on = DATE '" + d + "'"},
 		{target: "analytics.segment_members", from: "analytics.segment_members WHERE computed_on = " + prevDay},
-		{target: "identity.customers", from: "identity.customers", first: true},
-		{target: "identity.identifiers", from: "identity.identifiers", first: true},
-		{target: "ops.ingest_files", from: "ops.ingest_files", first: true},
 		{target: "ops.name_tokens", from: "handoff.name_tokens"},
 	})
 }
@@ -244,8 +236,7 @@ func (f *finish) Spec() orchestration.Spec {
 // only while a stage runs.
 func perCustomer() []string {
 	return []string{"analytics.orders", "analytics.customer_features", "analytics.churn_scores", "analytics.clv_scores",
-		"analytics.segment_members", "consent.intervals", "identity.customers", "identity.identifiers",
-		"ops.cold_ledger", "ops.cold_cohorts", "ops.name_tokens", "kind._marketing_spend"}
+		"analytics.segment_members", "consent.intervals", "ops.cold_ledger", "ops.cold_cohorts", "ops.name_tokens"}
 }
 
 func (f *finish) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
@@ -276,7 +267,7 @@ func (f *finish) Run(ctx context.Context, env *orchestration.Env) (orchestration
 				fmt.Sprintf("INSERT INTO %s.analytics.segment_members SELECT * FROM analytics.segment_members WHERE computed_on = DATE '%s' AND %s",
 					s, env.DateString(), warehouse.ShardPredicate("customer_key", "NULL", n, i)))
 			// The hand-off has served: no erased customer's key stays in it.
-			for _, t := range []string{"cold_ledger", "cold_cohorts", "consent_intervals", "customers"} {
+			for _, t := range []string{"cold_ledger", "cold_cohorts", "consent_intervals"} {
 				stmts = append(stmts, fmt.Sprintf("DELETE FROM %s.handoff.%s", s, t))
 			}
 		}

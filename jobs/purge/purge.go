@@ -34,8 +34,12 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
+	// Sharded, each shard purges what it holds, and the merged warehouse
+	// (publish stage) what only it holds: the identity graph, the
+	// suppression list, quarantine and landing its route stage loaded.
 	return orchestration.Spec{Name: "purge", Needs: []string{"split", "cold", "vault", "consent", "kpis"},
-		SQL: []string{"privacy.purge.sql", "ops.privacy_audit.sql", "ops.suppression.sql", "analytics.orders.sql"},
+		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish,
+		SQL: []string{"privacy.purge.sql", "ops.privacy_audit.sql", "ops.suppression.sql", "analytics.orders.sql", "route.event_groups.sql"},
 		Doc: "ended consents, retention limits, erasure requests (crypto-shredding, suppression list); empties landing"}
 }
 
@@ -78,29 +82,33 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	lap("erasure")
 
 	err = warehouse.InTx(ctx, conn, func() error {
-		if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "consented_now", sql.Named("now", now)); err != nil {
-			return err
-		}
-		a, err := runCounted(ctx, wh, conn, "consent_purge", "", "")
-		if err != nil {
-			return err
-		}
-		audits = append(audits, a...)
-		lap("consent purge")
 		srcs, err := sources.Effective(env.Config.Sources)
 		if err != nil {
 			return err
 		}
-		a, err = retention(ctx, env, wh, conn, srcs)
-		if err != nil {
-			return err
+		// The merged warehouse of a sharded night holds no hot data of its
+		// own (only the copies a merge stage gathers): the shards purge it.
+		if !env.Merged {
+			if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "consented_now", sql.Named("now", now)); err != nil {
+				return err
+			}
+			a, err := runCounted(ctx, wh, conn, "consent_purge", "", "")
+			if err != nil {
+				return err
+			}
+			audits = append(audits, a...)
+			lap("consent purge")
+			a, err = retention(ctx, env, wh, conn, srcs)
+			if err != nil {
+				return err
+			}
+			audits = append(audits, a...)
+			lap("retention")
+			if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
+				return err
+			}
+			lap("orders")
 		}
-		audits = append(audits, a...)
-		lap("retention")
-		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
-			return err
-		}
-		lap("orders")
 		for _, stmt := range ingest.LandingDrop(srcs) {
 			res, err := conn.ExecContext(ctx, stmt)
 			if err != nil {
@@ -108,6 +116,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			}
 			n, _ := res.RowsAffected()
 			audits = append(audits, Audit{Action: "landing_drop", Target: Target(stmt), Rows: n})
+		}
+		// A merged warehouse's route of the landing it held (the shards
+		// have sliced it): identifier lists in clear.
+		if _, err := wh.RunSection(ctx, conn, "route.event_groups.sql", "clear"); err != nil {
+			return err
 		}
 		n, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "quarantine_retention",
 			sql.Named("quarantine_days", env.Config.Privacy.QuarantineDays))
@@ -335,43 +348,10 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
 		return nil, fmt.Errorf("erase: no master key loaded")
 	}
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE erase_input (request_id VARCHAR, t VARCHAR, v VARCHAR)"); err != nil {
-		return nil, err
-	}
-	var rows [][]any
-	for _, r := range reqs {
-		rows = append(rows, []any{r.ID, r.Type, r.Value})
-	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO erase_input VALUES", "", rows); err != nil {
-		return nil, err
-	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_requested AS
-SELECT pseudonym(t, v) AS id_token, t AS id_type, request_id FROM (
-  SELECT request_id, t, CASE t WHEN 'email' THEN norm_email(v) WHEN 'phone' THEN norm_phone(v) ELSE trim(v) END AS v FROM erase_input)
-WHERE v IS NOT NULL`); err != nil {
-		return nil, fmt.Errorf("erase: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_keys_by_request AS
-SELECT DISTINCT q.request_id, m.customer_key FROM identity.customer_map m JOIN erase_requested q USING (id_token) WHERE NOT m.blocked;
-CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM erase_keys_by_request`); err != nil {
-		return nil, fmt.Errorf("erase: %w", err)
-	}
-	byRequest := map[string][]string{}
-	var keysFound []string
-	kr, err := conn.QueryContext(ctx, "SELECT request_id, customer_key FROM erase_keys_by_request ORDER BY 1, 2")
+	byRequest, keysFound, err := resolve(ctx, conn, reqs)
 	if err != nil {
 		return nil, err
 	}
-	for kr.Next() {
-		var id, k string
-		if err := kr.Scan(&id, &k); err != nil {
-			kr.Close()
-			return nil, err
-		}
-		byRequest[id] = append(byRequest[id], k)
-		keysFound = append(keysFound, k)
-	}
-	kr.Close()
 	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
 	if err != nil {
 		return nil, err
@@ -387,24 +367,16 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 	if err != nil {
 		return nil, err
 	}
+	scrub = append(scrub, recordForms(recs, wh.Config.Region)...)
 	var subjects []vault.Subject
 	for _, rec := range recs {
-		for _, f := range []string{"customer_id", "email", "phone"} {
-			if v := rec.Values[f]; v != "" {
-				scrub = append(scrub, ScrubForms(f, v, wh.Config.Region)...)
-			}
-		}
 		s, err := vault.ParseSubject(rec.SubjectToken)
 		if err != nil {
 			return nil, err
 		}
 		subjects = append(subjects, s)
 	}
-	values, forms := make([]string, len(scrub)), make([]string, len(scrub))
-	for i, v := range scrub {
-		values[i], forms[i] = v.Value, v.Form
-	}
-	if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_values", sql.Named("values", values), sql.Named("forms", forms)); err != nil {
+	if err := eraseValues(ctx, wh, conn, scrub); err != nil {
 		return nil, err
 	}
 	if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_targets"); err != nil {
@@ -447,11 +419,13 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 		if err := quotingRows(ctx, wh, conn, scrub); err != nil {
 			return err
 		}
-		a, err := runCounted(ctx, wh, conn, "erase", batch, "")
-		if err != nil {
-			return err
+		for _, section := range []string{"erase", "erase_texts"} {
+			a, err := runCounted(ctx, wh, conn, section, batch, "")
+			if err != nil {
+				return err
+			}
+			audits = append(audits, asErase(a)...)
 		}
-		audits = append(audits, a...)
 		return nil
 	})
 	if err != nil {
@@ -479,6 +453,50 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 		audits = append(audits, a)
 	}
 	return audits, nil
+}
+
+// resolve finds the customers the requests name, in the identity graph:
+// it fills the TEMP tables erase_requested (the requested identifiers'
+// tokens), erase_keys_by_request and erase_keys.
+func resolve(ctx context.Context, conn *sql.Conn, reqs []Request) (map[string][]string, []string, error) {
+	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE erase_input (request_id VARCHAR, t VARCHAR, v VARCHAR)"); err != nil {
+		return nil, nil, err
+	}
+	var rows [][]any
+	for _, r := range reqs {
+		rows = append(rows, []any{r.ID, r.Type, r.Value})
+	}
+	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO erase_input VALUES", "", rows); err != nil {
+		return nil, nil, err
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_requested AS
+SELECT pseudonym(t, v) AS id_token, t AS id_type, request_id FROM (
+  SELECT request_id, t, CASE t WHEN 'email' THEN norm_email(v) WHEN 'phone' THEN norm_phone(v) ELSE trim(v) END AS v FROM erase_input)
+WHERE v IS NOT NULL`); err != nil {
+		return nil, nil, fmt.Errorf("erase: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_keys_by_request AS
+SELECT DISTINCT q.request_id, m.customer_key FROM identity.customer_map m JOIN erase_requested q USING (id_token) WHERE NOT m.blocked;
+CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM erase_keys_by_request`); err != nil {
+		return nil, nil, fmt.Errorf("erase: %w", err)
+	}
+	byRequest := map[string][]string{}
+	var keysFound []string
+	kr, err := conn.QueryContext(ctx, "SELECT request_id, customer_key FROM erase_keys_by_request ORDER BY 1, 2")
+	if err != nil {
+		return nil, nil, err
+	}
+	for kr.Next() {
+		var id, k string
+		if err := kr.Scan(&id, &k); err != nil {
+			kr.Close()
+			return nil, nil, err
+		}
+		byRequest[id] = append(byRequest[id], k)
+		keysFound = append(keysFound, k)
+	}
+	kr.Close()
+	return byRequest, keysFound, nil
 }
 
 // quotingRows lists in the TEMP table erase_quarantine the quarantined
@@ -592,4 +610,86 @@ func sweepOrphanKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Con
 		}
 	}
 	return n, ks.Save()
+}
+
+// recordForms are the forms of what the vault holds of the subjects.
+func recordForms(recs []vaultjob.Record, region string) []ScrubValue {
+	var out []ScrubValue
+	for _, rec := range recs {
+		for _, f := range []string{"customer_id", "email", "phone"} {
+			if v := rec.Values[f]; v != "" {
+				out = append(out, ScrubForms(f, v, region)...)
+			}
+		}
+	}
+	return out
+}
+
+// eraseValues fills the TEMP table erase_values with the forms to scrub.
+func eraseValues(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, scrub []ScrubValue) error {
+	values, forms := make([]string, len(scrub)), make([]string, len(scrub))
+	for i, v := range scrub {
+		values[i], forms[i] = v.Value, v.Form
+	}
+	_, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_values", sql.Named("values", values), sql.Named("forms", forms))
+	return err
+}
+
+// PendingRequests are the erasure requests landing holds.
+func PendingRequests(ctx context.Context, conn *sql.Conn) ([]Request, error) {
+	return pendingRequests(ctx, conn)
+}
+
+// Vault is a vault table and its keystore (an attached shard's).
+type Vault struct {
+	Table string
+	Keys  *vault.Keystore
+}
+
+// ScrubTexts deletes the quarantined rows, and blanks the stored error
+// texts, that quote the requests' identifiers or, in any form, what the
+// given vaults hold of the customers they name. The merged warehouse of a
+// sharded night runs it in its route stage: it holds quarantine, and the
+// shards' vaults still hold the subjects (their purge comes later, and
+// the merged purge erases the rest with the identifiers alone).
+func ScrubTexts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []Request, vaults []Vault) ([]Audit, error) {
+	if len(reqs) == 0 {
+		return nil, nil
+	}
+	_, keysFound, err := resolve(ctx, conn, reqs)
+	if err != nil {
+		return nil, err
+	}
+	var scrub []ScrubValue
+	for _, r := range reqs {
+		scrub = append(scrub, ScrubForms(r.Type, r.Value, wh.Config.Region)...)
+	}
+	for _, v := range vaults {
+		recs, err := vaultjob.ReadSubjectsIn(ctx, wh.DB, v.Table, v.Keys, keysFound)
+		if err != nil {
+			return nil, err
+		}
+		scrub = append(scrub, recordForms(recs, wh.Config.Region)...)
+	}
+	if err := eraseValues(ctx, wh, conn, scrub); err != nil {
+		return nil, err
+	}
+	var audits []Audit
+	err = warehouse.InTx(ctx, conn, func() error {
+		if err := quotingRows(ctx, wh, conn, scrub); err != nil {
+			return err
+		}
+		a, err := runCounted(ctx, wh, conn, "erase_texts", fmt.Sprintf("%d request(s)", len(reqs)), "")
+		audits = asErase(a)
+		return err
+	})
+	return audits, err
+}
+
+// asErase logs rows an erasure deleted under the action "erase".
+func asErase(a []Audit) []Audit {
+	for i := range a {
+		a[i].Action = "erase"
+	}
+	return a
 }

@@ -169,11 +169,17 @@ type Record struct {
 
 // ReadSubjects decrypts the vault entries of the given customer keys.
 func ReadSubjects(ctx context.Context, db *sql.DB, ks *vault.Keystore, customerKeys []string) ([]Record, error) {
+	return ReadSubjectsIn(ctx, db, "vault.pii", ks, customerKeys)
+}
+
+// ReadSubjectsIn is ReadSubjects from another vault table (an attached
+// shard's, "shard0.vault.pii"), with that vault's keystore.
+func ReadSubjectsIn(ctx context.Context, db *sql.DB, table string, ks *vault.Keystore, customerKeys []string) ([]Record, error) {
 	cols := "subject_token, coalesce(customer_key, ''), CAST(updated_at AS VARCHAR)"
 	for _, f := range Fields() {
 		cols += ", " + f
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM vault.pii WHERE customer_key IN (SELECT unnest(CAST(? AS VARCHAR[]))) ORDER BY subject_token", customerKeys)
+	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE customer_key IN (SELECT unnest(CAST(? AS VARCHAR[]))) ORDER BY subject_token", customerKeys)
 	if err != nil {
 		return nil, fmt.Errorf("read vault: %w", err)
 	}

@@ -9,9 +9,12 @@ Requirements: Python 3.8+ and Airflow 2.6+ (BashOperator's skip_on_exit_code).
 The file also loads on Airflow 3, with BashOperator from
 apache-airflow-providers-standard.
 
-Customers are split into SHARDS shards by customer key. Each job runs once per
-shard, side by side (dynamic task mapping over SHARDS): `parcours run JOB
---shard i/SHARDS` on shard i's own warehouse. A job's shards all finish before
+Customers are split into SHARDS shards by customer key. The merge_route task
+runs first: `parcours merge --stage route` loads and stitches the whole input
+once on WAREHOUSE and routes every fact to its shard. Each job then runs once
+per shard, side by side (dynamic task mapping over SHARDS): `parcours run JOB
+--shard i/SHARDS --merged WAREHOUSE` on shard i's own warehouse; a shard's
+ingest copies only its slice of the night. A job's shards all finish before
 the next job starts. The merge_models and merge_publish tasks run `parcours
 merge --stage models|publish` on WAREHOUSE: the one training of the night,
 then the cold publication under k, attribution, KPIs, segments, export and
@@ -99,7 +102,8 @@ def shard_commands(job: str) -> list[str]:
     Airflow renders {{ ds }} when the task starts."""
     return [
         parcours_command(
-            "run", job, "--date", "{{ ds }}", "--shard", f"{i}/{SHARDS}", "--warehouse", f"{SHARD_DIR}/{i}",
+            "run", job, "--date", "{{ ds }}", "--shard", f"{i}/{SHARDS}", "--merged", WAREHOUSE,
+            "--warehouse", f"{SHARD_DIR}/{i}",
             "--summary-json", SUMMARY_DIR + "/{{ ds }}/" + job + f".shard-{i}.json",
         )
         for i in range(SHARDS)
@@ -162,6 +166,12 @@ with DAG(
     max_active_tasks=SHARDS,
     tags=["parcours"],
 ) as dag:
+    merge_route = ParcoursBashOperator(
+        task_id="merge_route",
+        doc="parcours merge --stage route: load and stitch the whole input once on WAREHOUSE, route every fact to its shard",
+        bash_command=merge_command("route"),
+        **TASK_DEFAULTS,
+    )
     ingest = ParcoursBashOperator.partial(
         task_id="ingest",
         doc="load the extracts of the date (and any earlier folder not yet loaded) into landing as the sources describe them, quarantining rows that break their contract",
@@ -270,10 +280,12 @@ with DAG(
     purge >> merge_publish
     score >> merge_publish
     split >> merge_publish
+    vault >> merge_publish
     merge_publish >> triggers
     merge_publish >> activate_plan
     purge >> activate_plan
     triggers >> activate_plan
     activate_plan >> activate_apply
+    merge_route >> ingest
     consent >> vault
     privacy_audit >> features

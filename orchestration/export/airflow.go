@@ -137,6 +137,21 @@ func Airflow(g Graph, opt AirflowOptions) ([]byte, error) {
 		}
 	}
 	if d.Sharded {
+		// The route stage loads the night on the merged warehouse before
+		// any shard job runs (a shard's ingest copies its slice from it).
+		route := orchestration.GateName(orchestration.StageRoute)
+		if _, dup := owner[pyIdent(route)]; dup {
+			return nil, fmt.Errorf("airflow export: a job is named %s, the route stage's task", route)
+		}
+		d.Tasks = append([]airflowTask{{ID: pyString(route), Var: pyIdent(route), Pod: pyString(podName(route)), Stage: orchestration.StageRoute,
+			Doc: pyString("parcours merge --stage route: load and stitch the whole input once on WAREHOUSE, route every fact to its shard")}}, d.Tasks...)
+		for _, n := range ns {
+			if len(n.needs)+len(n.after) == 0 {
+				d.Edges = append(d.Edges, [2]string{pyIdent(route), vars[n.name]})
+			}
+		}
+	}
+	if d.Sharded {
 		d.Edges = append(d.Edges, chain(ns, vars)...)
 	}
 	t, err := template.New("airflow").Parse(airflowTemplate)

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/parcours/parcours/orchestration"
 )
 
 // sample is a small hand-built DAG with the awkward cases: a job named like
@@ -158,6 +160,18 @@ func checkAirflowFile(t *testing.T, path string, g Graph, opt AirflowOptions) {
 	pyCompile(t, path)
 	sharded := opt.Shards > 0
 	wantTasks, wantEdges := wantGraph(t, g)
+	if sharded {
+		// The route stage comes before every shard job.
+		route := orchestration.GateName(orchestration.StageRoute)
+		for _, id := range wantTasks {
+			if len(g.Needs(id))+len(g.After(id)) == 0 {
+				wantEdges = append(wantEdges, route+" >> "+id)
+			}
+		}
+		wantTasks = append(wantTasks, route)
+		sort.Strings(wantTasks)
+		sort.Strings(wantEdges)
+	}
 
 	var dump astDump
 	if err := json.Unmarshal(python(t, nil, graphScript, path), &dump); err != nil {
@@ -314,11 +328,11 @@ func wantCommands(task string, opt AirflowOptions) []string {
 	var out []string
 	for i := 0; i < opt.Shards; i++ {
 		if k8s {
-			out = append(out, fmt.Sprintf("parcours run %s --date %s --shard %d/%d --warehouse /var/lib/parcours/shards/%d --summary-json /airflow/xcom/return.json",
+			out = append(out, fmt.Sprintf("parcours run %s --date %s --shard %d/%d --merged /var/lib/parcours/warehouse --warehouse /var/lib/parcours/shards/%d --summary-json /airflow/xcom/return.json",
 				task, day, i, opt.Shards, i))
 			continue
 		}
-		out = append(out, fmt.Sprintf("/usr/local/bin/parcours run %s --date '%s' --shard %d/%d --warehouse /srv/parcours/shards/%d --summary-json '/var/log/parcours/summaries/%s/%s.shard-%d.json'",
+		out = append(out, fmt.Sprintf("/usr/local/bin/parcours run %s --date '%s' --shard %d/%d --merged /srv/parcours/warehouse --warehouse /srv/parcours/shards/%d --summary-json '/var/log/parcours/summaries/%s/%s.shard-%d.json'",
 			task, day, i, opt.Shards, i, day, task, i))
 	}
 	return out
