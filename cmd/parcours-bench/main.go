@@ -160,14 +160,14 @@ func run(ctx context.Context, o options) error {
 	progress(limit)
 	var sharded shardRun
 	if o.shards > 0 {
-		// n shard warehouses each hold the whole landing: free the disk the
+		// The merged warehouse holds the whole landing: free the disk the
 		// single node and the limit's read used (at 1M, tens of GB).
 		need, err := freeSingle(o, wh)
 		if err != nil {
 			return err
 		}
 		if free := freeBytes(o.dir); free > 0 && free < need {
-			fmt.Fprintf(os.Stderr, "bench: a shard's first pass needs about %.1f GB of disk in %s, %.1f GB free: shard bench skipped\n",
+			fmt.Fprintf(os.Stderr, "bench: the route stage needs about %.1f GB of disk in %s, %.1f GB free: shard bench skipped\n",
 				float64(need)/1e9, o.dir, float64(free)/1e9)
 		} else if sharded, err = shardBench(ctx, o, data, last, need); err != nil {
 			return err
@@ -228,10 +228,10 @@ func run(ctx context.Context, o options) error {
 
 // freeSingle deletes the single-node warehouse and the limit's file,
 // which the shards do not need (at 1M, tens of GB), and returns the disk
-// one shard's first pass needs: about 0.85 of the single node's warehouse
-// (measured at 100k and 1M). The bench compacts each shard after that
-// pass, so one such peak at a time must fit. Without a single-node
-// warehouse it returns 0 (no estimate).
+// the merged warehouse's route stage needs: it loads the whole landing, as
+// the single node did (about 0.85 of its warehouse, measured at 100k and
+// 1M; the shards then hold their slices, a fraction of it). Without a
+// single-node warehouse it returns 0 (no estimate).
 func freeSingle(o options, wh string) (int64, error) {
 	size := dirSize(wh)
 	for _, p := range []string{wh, filepath.Join(o.dir, "limit.duckdb")} {
@@ -271,16 +271,17 @@ type shardRun struct {
 	// parallel is the night on one machine per shard: the slowest shard of
 	// each pass plus the merges.
 	parallel float64
+	// shardWall and shardPeak are each shard's passes: summed wall time,
+	// highest peak RSS (bytes).
+	shardWall []float64
+	shardPeak []int64
 }
 
 // shardBench runs the night as o.shards shards, one after another (as on
-// one machine; on n machines the shard steps of a pass run side by side),
-// with the two merges between the passes: wall time and peak RSS of each.
-//
-// On one machine the n shard warehouses share one disk, and a shard's
-// first pass leaves its file at the size of the whole landing it ingested
-// (DuckDB keeps freed blocks): so each shard is compacted after that pass,
-// a step of its own. On one machine per shard it is not needed.
+// one machine; on n machines the shard steps of a pass run side by side):
+// the merged warehouse's route stage first (the whole input loaded and
+// stitched once), then the three passes with the two merges between them:
+// wall time and peak RSS of each, and of each shard's passes together.
 func shardBench(ctx context.Context, o options, data, last string, need int64) (shardRun, error) {
 	r := shardRun{sum: map[string]float64{}, max: map[string]float64{}}
 	// Shards and merge share one pepper and master key.
@@ -298,9 +299,7 @@ func shardBench(ctx context.Context, o options, data, last string, need int64) (
 	}
 	merged := filepath.Join(root, "merged")
 	step := func(name string, args ...string) (measured, error) {
-		if args[0] != "compact" {
-			args = append(args, "--date", last, "--input", data, "--log-format", "json", "--json")
-		}
+		args = append(args, "--date", last, "--input", data, "--log-format", "json", "--json")
 		m, stderr, err := child(ctx, o.bin, args...)
 		if err != nil {
 			return m, fmt.Errorf("%s: %w\n%s", name, err, tail(stderr, 20))
@@ -320,25 +319,18 @@ func shardBench(ctx context.Context, o options, data, last string, need int64) (
 		}
 		return m, nil
 	}
+	r.shardWall, r.shardPeak = make([]float64, o.shards), make([]int64, o.shards)
 	pass := func(p int) error {
 		var slowest float64
 		for i, d := range dirs {
-			if free := freeBytes(o.dir); p == 1 && free > 0 && free < need {
-				return fmt.Errorf("shard %d: its first pass needs about %.1f GB of disk in %s, %.1f GB free", i, float64(need)/1e9, o.dir, float64(free)/1e9)
-			}
 			m, err := step(fmt.Sprintf("pass %d shard %d/%d", p, i, o.shards), "run", "nightly", "--warehouse", d,
-				"--shard", fmt.Sprintf("%d/%d", i, o.shards))
+				"--shard", fmt.Sprintf("%d/%d", i, o.shards), "--merged", merged)
 			if err != nil {
 				return err
 			}
 			slowest = max(slowest, m.wall.Seconds())
-			if p == 1 {
-				before := dirSize(d)
-				if _, err := step(fmt.Sprintf("compact shard %d/%d", i, o.shards), "compact", "--warehouse", d); err != nil {
-					return err
-				}
-				fmt.Fprintf(os.Stderr, "bench: shard %d/%d warehouse %.2f GB -> %.2f GB\n", i, o.shards, float64(before)/1e9, float64(dirSize(d))/1e9)
-			}
+			r.shardWall[i] += m.wall.Seconds()
+			r.shardPeak[i] = max(r.shardPeak[i], m.peakRSS)
 		}
 		r.parallel += slowest
 		return nil
@@ -348,7 +340,11 @@ func shardBench(ctx context.Context, o options, data, last string, need int64) (
 		r.parallel += m.wall.Seconds()
 		return err
 	}
+	if free := freeBytes(o.dir); free > 0 && free < need {
+		return r, fmt.Errorf("the merged warehouse's route stage needs about %.1f GB of disk in %s, %.1f GB free", float64(need)/1e9, o.dir, float64(free)/1e9)
+	}
 	for _, s := range []func() error{
+		func() error { return merge("route") },
 		func() error { return pass(1) },
 		func() error { return merge("models") },
 		func() error { return pass(2) },
@@ -373,6 +369,9 @@ func (r shardRun) print(n int) {
 	}
 	fmt.Fprintf(tw, "total, one machine\t%.2f\t\t\n", tot)
 	fmt.Fprintf(tw, "total, one machine per shard\t%.2f\t\t\n", r.parallel)
+	for i := range r.shardWall {
+		fmt.Fprintf(tw, "shard %d/%d, its three passes\t%.2f\t%.0f\t\n", i, n, r.shardWall[i], float64(r.shardPeak[i])/(1<<20))
+	}
 	tw.Flush()
 	fmt.Println("\nper job, over the shards' runs (merge: the merge's own jobs):")
 	tw = tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
