@@ -39,6 +39,7 @@ type options struct {
 	shards          int
 	readsOf         string // internal: the in-process reads of this warehouse, as JSON
 	shardsOnly      bool
+	shardMemory     string
 	steady          int
 }
 
@@ -63,6 +64,7 @@ func main() {
 	flag.IntVar(&o.shards, "shards", 0, "then run the same night as this many customer shards, one after another, and their merge (0: skip)")
 	flag.StringVar(&o.readsOf, "reads-of", "", "internal: time the vault read of this warehouse and the ingest limit, and print them as JSON")
 	flag.BoolVar(&o.shardsOnly, "shards-only", false, "run only the shard part (with --shards), keeping an earlier run's single-node figures")
+	flag.StringVar(&o.shardMemory, "shard-memory-limit", "", "run the shards' passes with this duckdb.memory_limit (e.g. 4GB: a smaller machine per shard); the merges keep the default")
 	flag.IntVar(&o.steady, "steady", 2, "after the catch-up (every folder but the last n), run the last n nights one folder at a time (0: one catch-up of every folder)")
 	flag.Parse()
 	if o.readsOf != "" {
@@ -320,11 +322,22 @@ func shardBench(ctx context.Context, o options, data, last string, need int64) (
 		return m, nil
 	}
 	r.shardWall, r.shardPeak = make([]float64, o.shards), make([]int64, o.shards)
+	var shardConfig []string
+	if o.shardMemory != "" {
+		cfg := filepath.Join(root, "shard-config.yaml")
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return r, err
+		}
+		if err := os.WriteFile(cfg, []byte(fmt.Sprintf("duckdb:\n  memory_limit: %q\n", o.shardMemory)), 0o644); err != nil {
+			return r, err
+		}
+		shardConfig = []string{"--config", cfg}
+	}
 	pass := func(p int) error {
 		var slowest float64
 		for i, d := range dirs {
-			m, err := step(fmt.Sprintf("pass %d shard %d/%d", p, i, o.shards), "run", "nightly", "--warehouse", d,
-				"--shard", fmt.Sprintf("%d/%d", i, o.shards), "--merged", merged)
+			m, err := step(fmt.Sprintf("pass %d shard %d/%d", p, i, o.shards), append(shardConfig, "run", "nightly", "--warehouse", d,
+				"--shard", fmt.Sprintf("%d/%d", i, o.shards), "--merged", merged)...)
 			if err != nil {
 				return err
 			}
