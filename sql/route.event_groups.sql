@@ -55,6 +55,10 @@ GROUP BY grp;
 DROP TABLE route_order_shards;
 INSERT INTO route.meta VALUES ('day', CAST($day AS VARCHAR)), ('shards', CAST($shards AS VARCHAR));
 
+-- name: counts
+-- What the route job reports: identifier lists resolved, event groups.
+SELECT (SELECT count(*) FROM route.combo_keys), (SELECT count(*) FROM route.event_groups);
+
 -- name: clear
 DELETE FROM route.meta;
 DELETE FROM route.combo_keys;

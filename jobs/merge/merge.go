@@ -21,7 +21,6 @@ import (
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/features"
-	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -123,11 +122,6 @@ func (g *gatherModels) Run(ctx context.Context, env *orchestration.Env) (orchest
 	if err := requireGate(ctx, env, orchestration.StageModels); err != nil {
 		return orchestration.Counts{}, err
 	}
-	// The per-customer tables the stage's finish empties include the
-	// kind template of marketing spend.
-	if err := ingest.Prepare(ctx, env.WH, env.Config.Sources); err != nil {
-		return orchestration.Counts{}, err
-	}
 	specs := []copySpec{{target: "analytics.orders", from: "analytics.orders"}}
 	cfg := env.Config.Models
 	due, err := train.Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays)
@@ -155,11 +149,6 @@ func (g *gatherPublish) Spec() orchestration.Spec {
 
 func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	if err := requireGate(ctx, env, orchestration.StagePublish); err != nil {
-		return orchestration.Counts{}, err
-	}
-	// The merged warehouse ingests nothing, but its kpis read the kind
-	// views (marketing spend lands in kind._marketing_spend).
-	if err := ingest.Prepare(ctx, env.WH, env.Config.Sources); err != nil {
 		return orchestration.Counts{}, err
 	}
 	for i := range env.ShardDirs {

@@ -64,14 +64,15 @@ func (r *route) Run(ctx context.Context, env *orchestration.Env) (orchestration.
 		return c, err
 	}
 	c.Detail["erasure_scrubbed"] = scrubbed
-	for _, t := range []string{"combo_keys", "event_groups"} {
-		var k int64
-		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM route."+t).Scan(&k); err != nil {
-			return c, fmt.Errorf("route: count route.%s: %w", t, err)
-		}
-		c.Detail[t] = k
-		c.Out += k
+	q, err := env.WH.SQL.Section("route.event_groups.sql", "counts")
+	if err != nil {
+		return c, err
 	}
+	var lists, groups int64
+	if err := conn.QueryRowContext(ctx, q).Scan(&lists, &groups); err != nil {
+		return c, fmt.Errorf("route.event_groups.sql counts: %w", err)
+	}
+	c.Detail["combo_keys"], c.Detail["event_groups"], c.Out = lists, groups, lists+groups
 	return c, nil
 }
 
