@@ -38,3 +38,12 @@ SELECT file FROM ops.ingest_files WHERE status = 'unmatched' ORDER BY file;
 SELECT file, status, rows_read, rows_loaded, coalesce(rows_filtered, 0), rows_quarantined,
        rows_duplicate, coalesce(error, ''), coalesce(extra_columns, []), coalesce(CAST(nulled AS VARCHAR), '{}')
 FROM ops.ingest_files WHERE source = $source ORDER BY file;
+
+-- name: last_folder
+-- The newest date folder another date's ingest recorded (NULL: none). The
+-- folders after it, up to the night's, are what the night loads: DuckDB's
+-- memory is sized by their bytes when the config sets no limit. The runs
+-- of the night's own date are left out, so a job run in its own process
+-- after ingest (one scheduler task per job) gets the limit ingest had.
+SELECT max(folder_date) FROM ops.ingest_files
+WHERE run_id NOT IN (SELECT run_id FROM ops.job_runs WHERE job = 'ingest' AND logical_date = CAST($date AS DATE));

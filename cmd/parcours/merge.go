@@ -111,6 +111,9 @@ func (a *app) merge(ctx context.Context, date time.Time, stage string, dirs []st
 		return early(err)
 	}
 	defer sess.Close()
+	if err := a.sizeMemory(ctx, sess.wh, date); err != nil {
+		return early(err)
+	}
 	ledger := orchestration.NewLedger(sess.wh.DB, sqls)
 	if stage == "" {
 		state, err := ledger.State(ctx, date)

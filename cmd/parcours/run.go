@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs"
+	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/jobs/report"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -110,6 +112,9 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 		return early(err)
 	}
 	defer sess.Close()
+	if err := a.sizeMemory(ctx, sess.wh, date); err != nil {
+		return early(err)
+	}
 	progress := filepath.Join(a.cfg.Warehouse, progressFile)
 	defer os.Remove(progress)
 	base.WH = sess.wh
@@ -126,6 +131,16 @@ func (a *app) run(cmd *cobra.Command, date time.Time, targets []string, opt orch
 	a.log.Info().Str("run_id", base.RunID).Str("status", sum.Status).Int("exit_code", sum.ExitCode).
 		Float64("duration_s", sum.DurationS).Msg("run finished")
 	return sum, err
+}
+
+// sizeMemory sizes DuckDB's memory by the night's input
+// (ingest.SizeMemory) unless the config sets a limit. A shard keeps the
+// machine's share: its input is its slice of the merged warehouse's.
+func (a *app) sizeMemory(ctx context.Context, wh *warehouse.Warehouse, date time.Time) error {
+	if a.cfg.DuckDB.MemoryLimit != "" || a.shard.Sharded() {
+		return nil
+	}
+	return ingest.SizeMemory(ctx, wh, a.cfg.Input, date, a.log)
 }
 
 // dag is the nightly DAG, or a shard's (orchestration.ShardJobs) with --shard.

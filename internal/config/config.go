@@ -285,10 +285,11 @@ type Attribution struct {
 type DuckDB struct {
 	// Threads is the engine's worker threads; 0 means one per core.
 	Threads int `yaml:"threads" json:"threads"`
-	// MemoryLimit is DuckDB's memory_limit (e.g. "8GB"); empty means 40%
-	// of the machine's memory, or of the container's limit when lower,
-	// leaving the rest to parcours' Go side. Past it DuckDB spills to the
-	// warehouse's tmp folder.
+	// MemoryLimit is DuckDB's memory_limit (e.g. "8GB"). Empty: a night
+	// (run, merge) gets 2 GiB plus 8 times the bytes of input it loads, at
+	// most 40% of the machine's memory (or of the container's limit when
+	// lower), leaving the rest to parcours' Go side; other commands get the
+	// 40%. Past it DuckDB spills to the warehouse's tmp folder.
 	MemoryLimit string `yaml:"memory_limit" json:"memory_limit,omitempty"`
 }
 

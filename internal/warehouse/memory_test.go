@@ -29,8 +29,30 @@ func TestDefaultMemoryLimit(t *testing.T) {
 		{"nothing readable: DuckDB's default", memoryFiles{meminfo: filepath.Join(dir, "none")}, ""},
 		{"container limit, no meminfo", memoryFiles{meminfo: filepath.Join(dir, "none"), cgroups: []string{write("v2two", "2147483648")}}, "819MiB"},
 	} {
-		if got := tc.files.defaultLimit(); got != tc.want {
+		if got := mib(tc.files.defaultBytes()); got != tc.want {
 			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestNightLimit(t *testing.T) {
+	const gib = int64(1) << 30
+	share := 9830 * int64(1) << 20 // 40% of 24 GiB
+	for _, tc := range []struct {
+		name         string
+		input, share int64
+		want         int64
+	}{
+		{"nothing to load: the floor", 0, share, 2 * gib},
+		{"one day's folder at 1M customers (45 MB): floor plus 8x", 45 << 20, share, 2*gib + 360<<20},
+		{"a year of extracts: the share", 16 * gib, share, share},
+		{"where floor plus 8x reaches the share", (share - 2*gib) / 8, share, share},
+		{"a small container: its share below the floor", 0, 819 << 20, 819 << 20},
+		{"machine unknown: DuckDB's default", 1 << 20, 0, 0},
+		{"negative input counts as none", -5, share, 2 * gib},
+	} {
+		if got := nightLimit(tc.input, tc.share); got != tc.want {
+			t.Errorf("%s: %d MiB, want %d MiB", tc.name, got>>20, tc.want>>20)
 		}
 	}
 }
