@@ -1,9 +1,12 @@
 package warehouse
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/parcours/parcours/internal/config"
 )
 
 func TestDefaultMemoryLimit(t *testing.T) {
@@ -54,5 +57,66 @@ func TestNightLimit(t *testing.T) {
 		if got := nightLimit(tc.input, tc.share); got != tc.want {
 			t.Errorf("%s: %d MiB, want %d MiB", tc.name, got>>20, tc.want>>20)
 		}
+	}
+}
+
+func TestReleaseMemoryEvictsAndRestores(t *testing.T) {
+	ctx := context.Background()
+	cfg := config.Default()
+	cfg.Warehouse = t.TempDir()
+	cfg.DuckDB.MemoryLimit = "1GiB"
+	wh := open(t, &cfg, nil)
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	setting := func() string {
+		t.Helper()
+		var v string
+		if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	held := func() int64 {
+		t.Helper()
+		var n int64
+		if err := conn.QueryRowContext(ctx, "SELECT CAST(sum(memory_usage_bytes) AS BIGINT) FROM duckdb_memory()").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	// A temp table of about 600 MB stays in DuckDB's memory: under the limit
+	// nothing evicts it.
+	if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE big AS SELECT range AS i, repeat('x', 90) || range AS s FROM range(6000000)"); err != nil {
+		t.Fatal(err)
+	}
+	before, limit := held(), setting()
+	if before < 500<<20 {
+		t.Fatalf("DuckDB holds %d MiB before the release, want the temp table's 500+", before>>20)
+	}
+	if err := wh.ReleaseMemory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after := held(); after > 300<<20 {
+		t.Errorf("DuckDB holds %d MiB after the release, %d before: want it down to about the 256 MiB floor", after>>20, before>>20)
+	}
+	if got := setting(); got != limit {
+		t.Errorf("memory limit %s after the release, want %s restored", got, limit)
+	}
+	var n int64
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM big").Scan(&n); err != nil || n != 6000000 {
+		t.Errorf("the evicted temp table reads back %d rows (%v), want 6000000", n, err)
+	}
+	// A night-sized limit set later is the one restored.
+	if err := wh.SetMemoryLimit(ctx, "768MiB"); err != nil {
+		t.Fatal(err)
+	}
+	if err := wh.ReleaseMemory(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := setting(); got != "768.0 MiB" {
+		t.Errorf("memory limit %s after SetMemoryLimit and a release, want 768.0 MiB", got)
 	}
 }

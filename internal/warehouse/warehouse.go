@@ -35,6 +35,9 @@ type Warehouse struct {
 	Config   *config.Config
 	conn     *duckdb.Connector
 	userSQL  bool
+	// memoryLimit is DuckDB's memory limit as last set ("" when DuckDB's
+	// own default applies), for ReleaseMemory to restore.
+	memoryLimit string
 }
 
 // Options says how to open a warehouse.
@@ -115,7 +118,7 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 	if err != nil {
 		return nil, fmt.Errorf("open warehouse %s: %w", dir, err)
 	}
-	w := &Warehouse{DB: sql.OpenDB(connector), Dir: dir, ReadOnly: opt.ReadOnly, SQL: opt.SQL,
+	w := &Warehouse{DB: sql.OpenDB(connector), Dir: dir, ReadOnly: opt.ReadOnly, SQL: opt.SQL, memoryLimit: q.Get("memory_limit"),
 		Secrets: opt.Secrets, Config: cfg, conn: connector, userSQL: opt.UserSQL}
 	if err := w.registerFunctions(ctx); err != nil {
 		w.Close()

@@ -198,6 +198,11 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 		lap("affected components")
 	}
 	all := sql.Named("all", opts.All)
+	// The graph is built in Go: DuckDB gives back first what it holds
+	// from the SQL above and the jobs before.
+	if err := wh.ReleaseMemory(ctx); err != nil {
+		return out, err
+	}
 	st, err := stitchGraph(ctx, wh, conn, opts)
 	if err != nil {
 		return out, err

@@ -56,6 +56,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if _, err := conn.ExecContext(ctx, "DELETE FROM vault.pii_stage"); err != nil {
 		return c, err
 	}
+	// Sealing holds the changed subjects in Go: DuckDB gives back first
+	// what the jobs before left in its cache.
+	if err := wh.ReleaseMemory(ctx); err != nil {
+		return c, err
+	}
 	sealed, err := sealChanged(ctx, wh, conn, ks, env.RunID)
 	if err != nil {
 		return c, err
