@@ -71,20 +71,15 @@ func TestReleaseMemoryEvictsAndRestores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	setting := func() string {
+	scan := func(q string, dst any) {
 		t.Helper()
-		var v string
-		if err := conn.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&v); err != nil {
+		if err := conn.QueryRowContext(ctx, q).Scan(dst); err != nil {
 			t.Fatal(err)
 		}
-		return v
 	}
-	held := func() int64 {
-		t.Helper()
-		var n int64
-		if err := conn.QueryRowContext(ctx, "SELECT CAST(sum(memory_usage_bytes) AS BIGINT) FROM duckdb_memory()").Scan(&n); err != nil {
-			t.Fatal(err)
-		}
+	setting := func() (v string) { scan("SELECT current_setting('memory_limit')", &v); return v }
+	held := func() (n int64) {
+		scan("SELECT CAST(sum(memory_usage_bytes) AS BIGINT) FROM duckdb_memory()", &n)
 		return n
 	}
 	// A temp table of about 600 MB stays in DuckDB's memory: under the limit
