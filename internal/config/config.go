@@ -66,7 +66,7 @@ type Config struct {
 	// under cold/ (after the privacy audit passed).
 	ExportDir string `yaml:"export_dir" json:"export_dir"`
 	// Sources describe the extracts: they replace the built-in sources of
-	// the same name and add others (see internal/sources).
+	// the same name and add others (see internal/sources/README.md).
 	Sources SourceList `yaml:"sources" json:"sources,omitempty"`
 }
 
@@ -138,7 +138,8 @@ type Models struct {
 	// CLVHorizonDays and CLVDiscountRate (annual) define the CLV figure.
 	CLVHorizonDays  int     `yaml:"clv_horizon_days" json:"clv_horizon_days"`
 	CLVDiscountRate float64 `yaml:"clv_discount_rate" json:"clv_discount_rate"`
-	// RiskBands are the churn probabilities where medium and high risk start.
+	// RiskMedium and RiskHigh are the churn probabilities where the medium
+	// and high risk bands start.
 	RiskMedium float64 `yaml:"risk_medium" json:"risk_medium"`
 	RiskHigh   float64 `yaml:"risk_high" json:"risk_high"`
 	// Seed makes training reproducible.
@@ -183,20 +184,25 @@ type Activation struct {
 	// share from its last run is reported (warn log, summary field).
 	SizeAlertShare float64 `yaml:"size_alert_share" json:"size_alert_share"`
 	// Dir holds the planned payload files (default <warehouse>/activation).
-	Dir          string        `yaml:"dir" json:"dir,omitempty"`
+	Dir string `yaml:"dir" json:"dir,omitempty"`
+	// Destinations are the marketing tools (none by default); see
+	// jobs/activate/README.md for each type.
 	Destinations []Destination `yaml:"destinations" json:"destinations"`
 }
 
 // Destination is one marketing tool segments are pushed to.
 type Destination struct {
+	// Name identifies the destination in plans, logs and ops.sync_state
+	// (what was sent where is kept by this name).
 	Name string `yaml:"name" json:"name"`
 	// Type is webhook | filedrop | google_data_manager | meta_ads | email_list.
 	Type string `yaml:"type" json:"type"`
 	// URL is the remote base URL (not for filedrop; optional for an
 	// email_list whose API key ends in its datacenter).
 	URL string `yaml:"url" json:"url,omitempty"`
-	// Outbox is the folder a filedrop writes into; Format csv | jsonl | parquet.
+	// Outbox is the folder a filedrop writes into.
 	Outbox string `yaml:"outbox" json:"outbox,omitempty"`
+	// Format is a filedrop's file format: csv, jsonl or parquet.
 	Format string `yaml:"format" json:"format,omitempty"`
 	// SecretEnv names the environment variable holding the HMAC secret
 	// (webhook) or bearer token (ads, email platform): never in the file.
@@ -235,16 +241,21 @@ type Destination struct {
 	Mode string `yaml:"mode" json:"mode"`
 	// Segments are "family:segment" (e.g. rfm:champions) or
 	// "trigger:name" (today's fires of a trigger).
-	Segments      []string `yaml:"segments" json:"segments"`
-	BatchSize     int      `yaml:"batch_size" json:"batch_size,omitempty"`
-	RatePerSecond float64  `yaml:"rate_per_second" json:"rate_per_second,omitempty"`
+	Segments []string `yaml:"segments" json:"segments"`
+	// BatchSize is the most members per request (default: the
+	// connector's, see jobs/activate/README.md).
+	BatchSize int `yaml:"batch_size" json:"batch_size,omitempty"`
+	// RatePerSecond caps attempts per second (default 0: no cap).
+	RatePerSecond float64 `yaml:"rate_per_second" json:"rate_per_second,omitempty"`
 	// TimeoutSeconds bounds each attempt (default 30); MinBackoffSeconds
 	// and MaxBackoffSeconds bound the exponential backoff between
 	// attempts (default 0.5 and 30).
 	TimeoutSeconds    float64 `yaml:"timeout_seconds" json:"timeout_seconds,omitempty"`
 	MinBackoffSeconds float64 `yaml:"min_backoff_seconds" json:"min_backoff_seconds,omitempty"`
 	MaxBackoffSeconds float64 `yaml:"max_backoff_seconds" json:"max_backoff_seconds,omitempty"`
-	MaxAttempts       int     `yaml:"max_attempts" json:"max_attempts,omitempty"`
+	// MaxAttempts is the most attempts per request, the first included
+	// (default 5).
+	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
 	// MaxRequestBytes caps a webhook request body (default 1 MiB): larger
 	// batches are sent in parts; a member alone over it is skipped.
 	MaxRequestBytes int `yaml:"max_request_bytes" json:"max_request_bytes,omitempty"`
@@ -411,14 +422,10 @@ func Load(path string) (Config, error) {
 	case explicit || !errors.Is(err, os.ErrNotExist):
 		return cfg, fmt.Errorf("config %s: %w", path, err)
 	}
-	if v := os.Getenv("PARCOURS_WAREHOUSE"); v != "" {
-		cfg.Warehouse = v
-	}
-	if v := os.Getenv("PARCOURS_INPUT"); v != "" {
-		cfg.Input = v
-	}
-	if v := os.Getenv("PARCOURS_EXPORT_DIR"); v != "" {
-		cfg.ExportDir = v
+	for _, o := range envOverrides() {
+		if v := os.Getenv(o.env); v != "" {
+			*o.field(&cfg) = v
+		}
 	}
 	return cfg, nil
 }
