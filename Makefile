@@ -84,7 +84,7 @@ bench: build
 # The scale bench: 1,000,000 customers over 365 days (seed 7), cached in
 # .bench-large/ (about 16 GB of extracts), the whole nightly DAG timed job
 # by job with rows/s and peak RSS, then the same night as 4 customer shards
-# run one after another and their two merges (README, "Scale-out").
+# run one after another and their two merges (orchestration/README.md, "Scale-out").
 bench-large: build
 	mkdir -p .bench-large && $(GO) build -tags '$(TAGS)' -o .bench-large/parcours-bench ./cmd/parcours-bench
 	.bench-large/parcours-bench --bin $(BIN) --customers 1000000 --days 365 --dir .bench-large --model-rows 0 --shards 4

@@ -58,7 +58,7 @@ func (a *app) contractsCommand() *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&asJSON, "json", false, "print as one JSON object")
-	c.Flags().BoolVar(&markdown, "markdown", false, "print as Markdown tables (README's data contracts section)")
+	c.Flags().BoolVar(&markdown, "markdown", false, "print as Markdown tables (the data contracts section of jobs/ingest/README.md)")
 	return c
 }
 

@@ -24,7 +24,7 @@ import (
 	"github.com/parcours/parcours/orchestration"
 )
 
-// Review tests: each one states a requirement of the README's Activation
+// Review tests: each one states a requirement of jobs/activate/README.md's Activation
 // section and fails while the code breaks it.
 
 const mailList = "list1"
