@@ -86,3 +86,15 @@ type Env struct {
 
 // DateString is the logical date as YYYY-MM-DD.
 func (e *Env) DateString() string { return e.Date.Format(time.DateOnly) }
+
+// EndOfDay is the instant the logical date is evaluated at (EndOfDay of
+// the date in the business time zone).
+func (e *Env) EndOfDay() time.Time { return EndOfDay(e.Date, e.Config.Location()) }
+
+// EndOfDay is the instant a logical date is evaluated at: the end of that
+// calendar day in the business time zone, i.e. the next local midnight.
+// Consents, purges, segments and triggers of a date see what happened
+// before it, so re-running the date gives the same result.
+func EndOfDay(date time.Time, loc *time.Location) time.Time {
+	return time.Date(date.Year(), date.Month(), date.Day()+1, 0, 0, 0, 0, loc)
+}

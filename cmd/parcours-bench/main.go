@@ -27,7 +27,6 @@ import (
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
-	vaultjob "github.com/parcours/parcours/jobs/vault"
 )
 
 type options struct {
@@ -660,7 +659,7 @@ func timeVaultRead(ctx context.Context, wh string) (readTiming, error) {
 	if err != nil {
 		return rt, err
 	}
-	recs, err := vaultjob.ReadSubjects(ctx, db, ks, customers)
+	recs, err := vault.ReadSubjects(ctx, db, ks, customers)
 	if err != nil {
 		return rt, err
 	}

@@ -17,7 +17,6 @@ import (
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/identity"
 	"github.com/parcours/parcours/jobs/purge"
-	vaultjob "github.com/parcours/parcours/jobs/vault"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -161,10 +160,10 @@ type SubjectReport struct {
 
 // SubjectRecord is what is held about one stitched customer.
 type SubjectRecord struct {
-	CustomerKey string            `json:"customer_key"`
-	Identifiers []map[string]any  `json:"identifiers"`
-	Profile     []vaultjob.Record `json:"profile"`
-	Consents    []map[string]any  `json:"consents"`
+	CustomerKey string           `json:"customer_key"`
+	Identifiers []map[string]any `json:"identifiers"`
+	Profile     []vault.Record   `json:"profile"`
+	Consents    []map[string]any `json:"consents"`
 	// Objections are the subject's objections and contests, as recorded.
 	Objections []map[string]any `json:"objections"`
 	// Prediction is the latest prediction about them, in words.
@@ -198,7 +197,7 @@ func subjectReport(ctx context.Context, wh *warehouse.Warehouse, typ, value stri
 FROM identity.customer_map m JOIN identity.identifiers i USING (id_token) WHERE m.customer_key = ? ORDER BY 1, 2`, ck); err != nil {
 			return nil, err
 		}
-		if r.Profile, err = vaultjob.ReadSubjects(ctx, wh.DB, ks, []string{ck}); err != nil {
+		if r.Profile, err = vault.ReadSubjects(ctx, wh.DB, ks, []string{ck}); err != nil {
 			return nil, err
 		}
 		if r.Consents, err = queryMaps(ctx, wh.DB, `SELECT e.purpose, e.status, e.ts, e.expires_at, e.source, e.subject_type AS given_with

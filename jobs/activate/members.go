@@ -9,10 +9,9 @@ import (
 	"strings"
 	"time"
 
-	ivault "github.com/parcours/parcours/internal/vault"
+	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/activate/delivery"
-	"github.com/parcours/parcours/jobs/vault"
 )
 
 // memberFields is what the vault and the consent gate say about one
@@ -104,7 +103,7 @@ WHERE purpose IN ('marketing_ads', 'personalization')
 	if wh.Secrets == nil {
 		return nil, fmt.Errorf("vault: no master key to read members' contact fields")
 	}
-	ks, err := ivault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}

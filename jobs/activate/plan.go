@@ -22,7 +22,7 @@ import (
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/activate/delivery"
-	"github.com/parcours/parcours/jobs/triggers"
+	"github.com/parcours/parcours/orchestration"
 )
 
 // PlanBatchSize is the most members in one planned batch (one payload
@@ -111,7 +111,7 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 		}
 		conns[d.Name] = c
 	}
-	now := triggers.EndOfDay(date, cfg.Location())
+	now := orchestration.EndOfDay(date, cfg.Location())
 	args := []any{sql.Named("date", ds), sql.Named("now", now), sql.Named("cap", cfg.Activation.FrequencyCap),
 		sql.Named("window_days", cfg.Activation.FrequencyWindowDays)}
 	var replaced []string // payloads this plan replaces, abandons or supersedes

@@ -11,9 +11,14 @@ import (
 	"database/sql"
 
 	"github.com/parcours/parcours/internal/warehouse"
-	"github.com/parcours/parcours/jobs/split"
 	"github.com/parcours/parcours/orchestration"
 )
+
+// ContributedTables are the cold tables built from the split's additive
+// contributions (ops.cold_contrib_<table>), in order.
+func ContributedTables() []string {
+	return []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"}
+}
 
 // Job is the cold publication job.
 type Job struct{}
@@ -24,7 +29,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	files := []string{"cold.suppressed_cells.sql", "ops.cold_ledger.sql", "handoff.cold.sql"}
-	for _, t := range split.ColdTables() {
+	for _, t := range ContributedTables() {
 		files = append(files, "cold."+t+".sql")
 	}
 	return orchestration.Spec{Name: "cold", Needs: []string{"split"}, SQL: files,
@@ -69,7 +74,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 // publish rebuilds every cold table from its contributions under k.
 func (j *Job) publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, args []any, c *orchestration.Counts) error {
 	return warehouse.InTx(ctx, conn, func() error {
-		for _, t := range split.ColdTables() {
+		for _, t := range ContributedTables() {
 			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "publish", args...); err != nil {
 				return err
 			}

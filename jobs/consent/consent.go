@@ -96,8 +96,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 // gateState records the lawful basis of analytics in the privacy audit and
 // says, at warn level, why a night lets nobody through the analytics gate.
 func gateState(ctx context.Context, env *orchestration.Env, conn *sql.Conn, c *orchestration.Counts) error {
-	loc := env.Config.Location()
-	now := time.Date(env.Date.Year(), env.Date.Month(), env.Date.Day()+1, 0, 0, 0, 0, loc)
+	now := env.EndOfDay()
 	q, err := env.WH.SQL.Section("consent.intervals.sql", "gate_state")
 	if err != nil {
 		return err

@@ -22,7 +22,6 @@ import (
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/ingest"
-	vaultjob "github.com/parcours/parcours/jobs/vault"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -58,8 +57,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	defer conn.Close()
-	loc := env.Config.Location()
-	now := time.Date(env.Date.Year(), env.Date.Month(), env.Date.Day()+1, 0, 0, 0, 0, loc)
+	now := env.EndOfDay()
 	var audits []Audit
 	t0 := time.Now()
 	lap := func(step string) {
@@ -363,7 +361,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	for _, r := range reqs {
 		scrub = append(scrub, ScrubForms(r.Type, r.Value, wh.Config.Region)...)
 	}
-	recs, err := vaultjob.ReadSubjects(ctx, wh.DB, ks, keysFound)
+	recs, err := vault.ReadSubjects(ctx, wh.DB, ks, keysFound)
 	if err != nil {
 		return nil, err
 	}
@@ -613,7 +611,7 @@ func sweepOrphanKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Con
 }
 
 // recordForms are the forms of what the vault holds of the subjects.
-func recordForms(recs []vaultjob.Record, region string) []ScrubValue {
+func recordForms(recs []vault.Record, region string) []ScrubValue {
 	var out []ScrubValue
 	for _, rec := range recs {
 		for _, f := range []string{"customer_id", "email", "phone"} {
@@ -665,7 +663,7 @@ func ScrubTexts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, re
 		scrub = append(scrub, ScrubForms(r.Type, r.Value, wh.Config.Region)...)
 	}
 	for _, v := range vaults {
-		recs, err := vaultjob.ReadSubjectsIn(ctx, wh.DB, v.Table, v.Keys, keysFound)
+		recs, err := vault.ReadSubjectsIn(ctx, wh.DB, v.Table, v.Keys, keysFound)
 		if err != nil {
 			return nil, err
 		}

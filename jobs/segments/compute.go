@@ -11,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
 )
 
 const (
@@ -75,7 +76,7 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	}
 	day := p.Date.Format(time.DateOnly)
 	// Consent is checked at the end of the business day: the next local midnight.
-	now := time.Date(p.Date.Year(), p.Date.Month(), p.Date.Day()+1, 0, 0, 0, 0, p.Location)
+	now := orchestration.EndOfDay(p.Date, p.Location)
 	lap := stepTimer(p.Log)
 	if err := stage(ctx, wh, conn, p, opts, now); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)

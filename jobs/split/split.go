@@ -13,17 +13,13 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/cold"
 	"github.com/parcours/parcours/orchestration"
 )
 
 // HotTables are the hot fact tables the split fills, in order.
 func HotTables() []string {
 	return []string{"web_events", "app_events", "store_receipts", "order_records", "contacts", "email_events", "survey_responses"}
-}
-
-// ColdTables are the cold tables built from contributions, in order.
-func ColdTables() []string {
-	return []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"}
 }
 
 // Job is the split job.
@@ -38,7 +34,7 @@ func (j *Job) Spec() orchestration.Spec {
 	for _, t := range HotTables() {
 		files = append(files, "analytics."+t+".sql")
 	}
-	for _, t := range ColdTables() {
+	for _, t := range cold.ContributedTables() {
 		files = append(files, "cold."+t+".sql")
 	}
 	return orchestration.Spec{Name: "split", Needs: []string{"consent", "vault"}, SQL: files,
@@ -96,7 +92,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := wh.RunSection(ctx, conn, "ops.currencies.sql", "record"); err != nil {
 			return err
 		}
-		for _, t := range ColdTables() {
+		for _, t := range cold.ContributedTables() {
 			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "contribute", args...); err != nil {
 				return err
 			}

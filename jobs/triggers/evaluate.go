@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
 )
 
 const (
@@ -32,12 +33,6 @@ func (r Result) Candidates(trigger string) int64 {
 	return n
 }
 
-// EndOfDay is the instant a logical date is evaluated at: the end of that
-// calendar day in the business time zone, i.e. the next local midnight.
-func EndOfDay(date time.Time, loc *time.Location) time.Time {
-	return time.Date(date.Year(), date.Month(), date.Day()+1, 0, 0, 0, 0, loc)
-}
-
 // Evaluate computes the triggers of date, evaluated at the end of that
 // business day in loc, and replaces that date's rows of
 // analytics.trigger_fires and analytics.trigger_exclusions in one
@@ -48,7 +43,7 @@ func Evaluate(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date
 	if err := opts.Validate(); err != nil {
 		return Result{}, err
 	}
-	now := EndOfDay(date, loc)
+	now := orchestration.EndOfDay(date, loc)
 	day := date.Format(time.DateOnly)
 	args := []any{
 		sql.Named("now", now),

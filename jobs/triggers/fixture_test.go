@@ -11,6 +11,7 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/orchestration"
 )
 
 // The run date of the tests. Paris is on summer time (UTC+2), so the
@@ -43,7 +44,7 @@ func newWorld(t testing.TB) *world {
 	t.Helper()
 	cfg := config.Default()
 	wh := whtest.Open(t, &cfg)
-	w := &world{t: t, wh: wh, cfg: cfg, now: EndOfDay(day(runDay), paris(t))}
+	w := &world{t: t, wh: wh, cfg: cfg, now: orchestration.EndOfDay(day(runDay), paris(t))}
 	// The segments job owns this table; its schema as agreed, in case its
 	// SQL file is not in this checkout yet.
 	w.exec(`CREATE TABLE IF NOT EXISTS analytics.segment_members (computed_on DATE, family VARCHAR,

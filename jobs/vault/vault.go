@@ -1,8 +1,9 @@
 // Package vault is the vault job: it seals the newest CRM version of each
 // customer into vault.pii (AES-256-GCM under the customer's data key, see
 // internal/vault) and derives the generalised profile analytics may use
-// (analytics.customer_profile, analytics.customer_attrs). It also holds the reading
-// side: Reader decrypts a subject's values for subject access requests.
+// (analytics.customer_profile, analytics.customer_attrs). The reading side,
+// for erasure, subject access and activation, is internal/vault's
+// ReadSubjects.
 package vault
 
 import (
@@ -18,11 +19,6 @@ import (
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
-
-// Fields are the PII fields the vault holds, in vault.pii column order.
-func Fields() []string {
-	return []string{"customer_id", "email", "phone", "first_name", "last_name", "birth_date", "postcode", "city"}
-}
 
 // Job is the vault job.
 type Job struct{}
@@ -104,7 +100,7 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 	}
 	var recs []rec
 	for rows.Next() {
-		r := rec{vals: make([]sql.NullString, len(Fields()))}
+		r := rec{vals: make([]sql.NullString, len(vault.Fields()))}
 		dest := []any{&r.token, &r.updated}
 		for i := range r.vals {
 			dest = append(dest, &r.vals[i])
@@ -136,7 +132,7 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 				return err
 			}
 			row := []driver.Value{r.token, nil, r.updated}
-			for i, f := range Fields() {
+			for i, f := range vault.Fields() {
 				if !r.vals[i].Valid {
 					row = append(row, nil)
 					continue
@@ -160,71 +156,4 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 		return 0, fmt.Errorf("seal vault values: %w", err)
 	}
 	return len(recs), nil
-}
-
-// Record is one subject's decrypted vault entry.
-type Record struct {
-	SubjectToken string            `json:"-"`
-	CustomerKey  string            `json:"customer_key"`
-	UpdatedAt    string            `json:"crm_version"`
-	Values       map[string]string `json:"values"`
-	// Shredded is true when the entry exists but its data key is gone.
-	Shredded bool `json:"shredded,omitempty"`
-}
-
-// ReadSubjects decrypts the vault entries of the given customer keys.
-func ReadSubjects(ctx context.Context, db *sql.DB, ks *vault.Keystore, customerKeys []string) ([]Record, error) {
-	return ReadSubjectsIn(ctx, db, "vault.pii", ks, customerKeys)
-}
-
-// ReadSubjectsIn is ReadSubjects from another vault table (an attached
-// shard's, "shard0.vault.pii"), with that vault's keystore.
-func ReadSubjectsIn(ctx context.Context, db *sql.DB, table string, ks *vault.Keystore, customerKeys []string) ([]Record, error) {
-	cols := "subject_token, coalesce(customer_key, ''), CAST(updated_at AS VARCHAR)"
-	for _, f := range Fields() {
-		cols += ", " + f
-	}
-	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE customer_key IN (SELECT unnest(CAST(? AS VARCHAR[]))) ORDER BY subject_token", customerKeys)
-	if err != nil {
-		return nil, fmt.Errorf("read vault: %w", err)
-	}
-	defer rows.Close()
-	var out []Record
-	for rows.Next() {
-		var r Record
-		blobs := make([][]byte, len(Fields()))
-		dest := []any{&r.SubjectToken, &r.CustomerKey, &r.UpdatedAt}
-		for i := range blobs {
-			dest = append(dest, &blobs[i])
-		}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, err
-		}
-		subj, err := vault.ParseSubject(r.SubjectToken)
-		if err != nil {
-			return nil, err
-		}
-		dk, ok, err := ks.DataKey(subj, false)
-		if err != nil {
-			return nil, err
-		}
-		r.Values = map[string]string{}
-		if !ok {
-			r.Shredded = true
-			out = append(out, r)
-			continue
-		}
-		for i, f := range Fields() {
-			if blobs[i] == nil {
-				continue
-			}
-			v, err := vault.Open(dk, subj, f, blobs[i])
-			if err != nil {
-				return nil, err
-			}
-			r.Values[f] = v
-		}
-		out = append(out, r)
-	}
-	return out, rows.Err()
 }
