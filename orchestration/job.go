@@ -5,6 +5,7 @@ package orchestration
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -20,6 +21,27 @@ type Job interface {
 	// Run does the job's work for env.Date. It must be idempotent: running
 	// the same date twice leaves the warehouse as one run does.
 	Run(ctx context.Context, env *Env) (Counts, error)
+}
+
+// ConfigChecker is a job whose configuration section only it can check
+// (the names of its triggers, the bounds of its clustering): commands
+// check it with the rest of the configuration, before anything runs.
+type ConfigChecker interface {
+	CheckConfig(cfg *config.Config) error
+}
+
+// CheckConfig runs the checks of the jobs that have one; the errors name
+// the keys.
+func CheckConfig(jobs []Job, cfg *config.Config) error {
+	var errs []error
+	for _, j := range jobs {
+		if c, ok := j.(ConfigChecker); ok {
+			if err := c.CheckConfig(cfg); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Spec is what a job declares about itself.

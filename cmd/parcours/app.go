@@ -18,6 +18,7 @@ import (
 	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs"
 	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
 )
@@ -57,6 +58,11 @@ func (a *app) load(cmd *cobra.Command) error {
 	}
 	if err := cfg.Validate(); err != nil {
 		return orchestration.Usage("%v", err)
+	}
+	// The sections only their job can check (trigger names, clustering
+	// bounds), with the rest: a misspelt trigger exits 2 before any work.
+	if err := orchestration.CheckConfig(jobs.All(), &cfg); err != nil {
+		return orchestration.Usage("config: %v", err)
 	}
 	if a.flagShard != "" {
 		sh, err := orchestration.ParseShard(a.flagShard)

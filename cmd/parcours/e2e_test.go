@@ -779,6 +779,9 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown job", []string{"run", "nosuchjob", "--date", "2026-11-22", "--warehouse", wh}, "nosuchjob"},
 		{"unknown flag", []string{"run", "nightly", "--dat", "2026-11-22"}, "dat"},
 		{"bad config key", []string{"config", "--config", writeFile(t, "ingest:\n  reject_treshold: 0.1\n")}, "reject_treshold"},
+		// Sections their job checks are checked with the rest.
+		{"misspelt trigger", []string{"config", "--config", writeFile(t, "triggers:\n  channels:\n    winback: sms\n")}, `triggers.channels: "winback" is not a trigger`},
+		{"bad k range", []string{"run", "nightly", "--date", "2026-11-22", "--warehouse", wh, "--config", writeFile(t, "segments:\n  k_min: 5\n  k_max: 3\n")}, "segments.k_min"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -79,11 +79,6 @@ func TestValidate(t *testing.T) {
 		{"threshold", func(c *Config) { c.Ingest.RejectThreshold = 2 }, "reject_threshold"},
 		{"guard", func(c *Config) { c.Identity.MaxCustomerIDs = 0 }, "max_customer_ids"},
 		{"log", func(c *Config) { c.Log.Format = "xml" }, "log.format"},
-		{"k range", func(c *Config) { c.Segments.KMin, c.Segments.KMax = 5, 3 }, "segments.k_min"},
-		{"value quantile", func(c *Config) { c.Segments.ValueQuantile = 1 }, "segments.value_quantile"},
-		{"trigger channel", func(c *Config) { c.Triggers.Channels = map[string]string{"win_back": "fax"} }, "channel fax"},
-		{"trigger name", func(c *Config) { c.Triggers.Channels = map[string]string{"winback": "sms"} }, "unknown trigger winback"},
-		{"cooldown", func(c *Config) { c.Triggers.CooldownDays = 0 }, "triggers.cooldown_days"},
 		{"destination", func(c *Config) {
 			c.Activation.Destinations = []Destination{{Name: "x", Type: "webhook", URL: "http://h", Purpose: "marketing_email", Mode: "upsert", Segments: []string{"rfm:loyal"}}}
 		}, "secret_env"},

@@ -68,7 +68,7 @@ type Result struct {
 // its clusters to them.
 func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options) (Result, error) {
 	res := Result{Members: map[string]int64{}}
-	if err := opts.Validate(); err != nil {
+	if err := validate(opts); err != nil {
 		return res, err
 	}
 	if p.Location == nil || p.K < 1 || !(p.RiskHigh > 0 && p.RiskHigh < 1) {

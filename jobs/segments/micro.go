@@ -124,7 +124,7 @@ func (e *SkipError) Error() string { return fmt.Sprintf("%s segments skipped: %s
 // there are too few distinct customers to cluster.
 func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*MicroSegmentation, error) {
 	feats := microFeatures()
-	if err := opts.Validate(); err != nil {
+	if err := validate(opts); err != nil {
 		return nil, err
 	}
 	if len(in.Columns) != len(feats) {

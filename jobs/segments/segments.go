@@ -32,19 +32,16 @@ import (
 	"database/sql"
 	"fmt"
 
-	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
 
-// Job is the segments job.
-type Job struct {
-	// Options tune the segments; New sets DefaultOptions.
-	Options Options
-}
+// Job is the segments job; its options are the configuration's segments
+// section.
+type Job struct{}
 
-// New returns the segments job with the default options.
-func New() *Job { return &Job{Options: DefaultOptions()} }
+// New returns the segments job.
+func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
@@ -68,7 +65,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	cfg := env.Config
 	res, err := Compute(ctx, env.WH, conn, Params{Date: env.Date, Location: cfg.Location(),
-		RiskHigh: cfg.Models.RiskHigh, K: cfg.Privacy.K, Seed: cfg.Models.Seed, Log: env.Log}, j.options(cfg))
+		RiskHigh: cfg.Models.RiskHigh, K: cfg.Privacy.K, Seed: cfg.Models.Seed, Log: env.Log}, cfg.Segments)
 	if err != nil {
 		return c, err
 	}
@@ -126,23 +123,4 @@ func counts(res Result) orchestration.Counts {
 	c.Detail["profiles_published"] = res.Published
 	c.Detail["profiles_suppressed"] = res.Suppressed
 	return c
-}
-
-// options are the job's options with what the config sets.
-func (j *Job) options(cfg *config.Config) Options {
-	o := j.Options
-	s := cfg.Segments
-	if s.ValueQuantile > 0 {
-		o.ValueQuantile = s.ValueQuantile
-	}
-	if s.MinPurchases30d > 0 {
-		o.MinPurchases30d = s.MinPurchases30d
-	}
-	if s.KMin > 0 {
-		o.KMin = s.KMin
-	}
-	if s.KMax > 0 {
-		o.KMax = s.KMax
-	}
-	return o
 }

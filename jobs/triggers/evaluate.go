@@ -40,7 +40,7 @@ func (r Result) Candidates(trigger string) int64 {
 // are read, so re-running a date gives the same rows. conn is the job's own
 // connection: the steps share temp tables.
 func Evaluate(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date time.Time, loc *time.Location, opts Options) (Result, error) {
-	if err := opts.Validate(); err != nil {
+	if err := validate(opts); err != nil {
 		return Result{}, err
 	}
 	now := orchestration.EndOfDay(date, loc)

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/parcours/parcours/internal/config"
 )
 
 // Channels a trigger can be sent on.
@@ -29,24 +31,13 @@ const (
 	BrowseMinViews = 3
 )
 
-// Options tune the triggers job.
-type Options struct {
-	// Channels maps a trigger name to the channel it is sent on: email
-	// (the default for a trigger not listed), sms, push, app or ads.
-	Channels map[string]string
-	// CooldownDays: a customer gets at most one fire of a trigger in any
-	// span of this many days.
-	CooldownDays int
-	// PostContactDays is how many days back an unresolved call-centre
-	// contact is followed up.
-	PostContactDays int
-}
+// Options tune the triggers job: the configuration's triggers section,
+// declared (with its defaults) in internal/config.
+type Options = config.Triggers
 
 // DefaultOptions returns the options used when nothing is configured:
 // every trigger by email, a 7-day cooldown, contacts of the last 2 days.
-func DefaultOptions() Options {
-	return Options{CooldownDays: 7, PostContactDays: 2}
-}
+func DefaultOptions() Options { return config.Default().Triggers }
 
 // ConsentPurpose is the consent purpose a channel needs: a push or in-app
 // message is personalisation of the customer's own app, the others are
@@ -65,22 +56,17 @@ func ConsentPurpose(channel string) (string, error) {
 	return "", fmt.Errorf("channel %q is not one of email, sms, push, app, ads", channel)
 }
 
-// Channel is the channel a trigger is sent on.
-func (o Options) Channel(trigger string) string {
-	if c, ok := o.Channels[trigger]; ok {
-		return c
-	}
-	return ChannelEmail
-}
+// CheckConfig implements orchestration.ConfigChecker.
+func (j *Job) CheckConfig(cfg *config.Config) error { return validate(cfg.Triggers) }
 
-// Validate checks the options before anything runs.
-func (o Options) Validate() error {
+// validate checks the options before anything runs; errors name the keys.
+func validate(o Options) error {
 	var errs []string
 	if o.CooldownDays < 1 {
-		errs = append(errs, "cooldown_days: must be at least 1")
+		errs = append(errs, "triggers.cooldown_days: must be at least 1")
 	}
 	if o.PostContactDays < 1 {
-		errs = append(errs, "post_contact_days: must be at least 1")
+		errs = append(errs, "triggers.post_contact_days: must be at least 1")
 	}
 	names := make([]string, 0, len(o.Channels))
 	for t := range o.Channels {
@@ -89,15 +75,15 @@ func (o Options) Validate() error {
 	sort.Strings(names)
 	for _, t := range names {
 		if !slices.Contains(Names(), t) {
-			errs = append(errs, fmt.Sprintf("channels: %q is not a trigger (%s)", t, strings.Join(Names(), ", ")))
+			errs = append(errs, fmt.Sprintf("triggers.channels: %q is not a trigger (%s)", t, strings.Join(Names(), ", ")))
 			continue
 		}
 		if _, err := ConsentPurpose(o.Channels[t]); err != nil {
-			errs = append(errs, fmt.Sprintf("channels.%s: %v", t, err))
+			errs = append(errs, fmt.Sprintf("triggers.channels.%s: %v", t, err))
 		}
 	}
 	if len(errs) > 0 {
-		return errors.New("triggers options: " + strings.Join(errs, "; "))
+		return errors.New(strings.Join(errs, "; "))
 	}
 	return nil
 }

@@ -3,9 +3,12 @@ package triggers
 import (
 	"strings"
 	"testing"
+
+	"github.com/parcours/parcours/internal/config"
 )
 
-func TestOptionsValidate(t *testing.T) {
+// The triggers section is checked by the job, before anything runs.
+func TestCheckConfig(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		opts    Options
@@ -20,7 +23,9 @@ func TestOptionsValidate(t *testing.T) {
 		{"unknown channel", Options{CooldownDays: 7, PostContactDays: 2, Channels: map[string]string{WinBack: "fax"}}, `channels.win_back: channel "fax"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := tc.opts.Validate()
+			cfg := config.Default()
+			cfg.Triggers = tc.opts
+			err := New().CheckConfig(&cfg)
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("unexpected error %v", err)

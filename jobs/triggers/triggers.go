@@ -22,18 +22,14 @@ package triggers
 import (
 	"context"
 
-	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/orchestration"
 )
 
 // Job is the triggers job.
-type Job struct {
-	// Options tune the triggers; New sets DefaultOptions.
-	Options Options
-}
+type Job struct{}
 
-// New returns the triggers job with the default options.
-func New() *Job { return &Job{Options: DefaultOptions()} }
+// New returns the triggers job.
+func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
@@ -50,7 +46,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	defer conn.Close()
-	res, err := Evaluate(ctx, env.WH, conn, env.Date, env.Config.Location(), j.options(env.Config))
+	res, err := Evaluate(ctx, env.WH, conn, env.Date, env.Config.Location(), env.Config.Triggers)
 	if err != nil {
 		return c, err
 	}
@@ -64,20 +60,4 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	env.Log.Info().Int64("fires", c.Out).Int64("candidates", c.In).Msg("triggers evaluated")
 	return c, nil
-}
-
-// options are the job's options with what the config sets.
-func (j *Job) options(cfg *config.Config) Options {
-	o := j.Options
-	t := cfg.Triggers
-	if t.CooldownDays > 0 {
-		o.CooldownDays = t.CooldownDays
-	}
-	if t.PostContactDays > 0 {
-		o.PostContactDays = t.PostContactDays
-	}
-	if len(t.Channels) > 0 {
-		o.Channels = t.Channels
-	}
-	return o
 }
