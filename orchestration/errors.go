@@ -93,7 +93,8 @@ func ExitCode(err error) int {
 		return ExitOK
 	case errors.As(err, &nf):
 		return ExitNotFound
-	case errors.As(err, &u), errors.Is(err, keys.ErrKey), errors.Is(err, ErrInvalidDAG), errors.Is(err, warehouse.ErrRole):
+	case errors.As(err, &u), errors.Is(err, keys.ErrKey), errors.Is(err, ErrInvalidDAG), errors.Is(err, warehouse.ErrRole),
+		errors.Is(err, warehouse.ErrSchema):
 		return ExitUsage
 	case IsTemporary(err):
 		return ExitTemporary

@@ -20,7 +20,6 @@ CREATE TABLE IF NOT EXISTS analytics.app_events (
     _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
     _source       VARCHAR            -- the source that landed it (per-source retention)
 );
-ALTER TABLE analytics.app_events ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
 DELETE FROM analytics.app_events WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.events WHERE platform = 'app');

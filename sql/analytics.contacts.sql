@@ -17,7 +17,6 @@ CREATE TABLE IF NOT EXISTS analytics.contacts (
     _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
     _source       VARCHAR            -- the source that landed it (per-source retention)
 );
-ALTER TABLE analytics.contacts ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
 DELETE FROM analytics.contacts WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.contacts);

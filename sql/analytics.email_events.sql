@@ -14,7 +14,6 @@ CREATE TABLE IF NOT EXISTS analytics.email_events (
     _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
     _source       VARCHAR            -- the source that landed it (per-source retention)
 );
-ALTER TABLE analytics.email_events ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
 DELETE FROM analytics.email_events WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.email_events);

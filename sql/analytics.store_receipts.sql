@@ -18,7 +18,6 @@ CREATE TABLE IF NOT EXISTS analytics.store_receipts (
     _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
     _source       VARCHAR            -- the source that landed it (per-source retention)
 );
-ALTER TABLE analytics.store_receipts ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
 DELETE FROM analytics.store_receipts WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.orders WHERE channel = 'store' AND store_id IS NOT NULL);

@@ -16,7 +16,6 @@ CREATE TABLE IF NOT EXISTS analytics.survey_responses (
     _batch        VARCHAR NOT NULL,  -- ingest run that landed the row
     _source       VARCHAR            -- the source that landed it (per-source retention)
 );
-ALTER TABLE analytics.survey_responses ADD COLUMN IF NOT EXISTS _source VARCHAR;
 
 -- name: split
 DELETE FROM analytics.survey_responses WHERE _batch IN (SELECT DISTINCT _run_id FROM kind.surveys);

@@ -52,8 +52,6 @@ CREATE TABLE IF NOT EXISTS ops.cold_contrib_path_channels (
     channel      VARCHAR NOT NULL,
     customers    BIGINT NOT NULL
 );
-ALTER TABLE ops.cold_contrib_conversion_paths ADD COLUMN IF NOT EXISTS nulls BIGINT DEFAULT 0;
-ALTER TABLE cold.conversion_paths ADD COLUMN IF NOT EXISTS nulls BIGINT DEFAULT 0;
 
 -- name: contribute
 -- Buffer this batch's touches (one per session) and purchase times ('#purchase').

@@ -34,7 +34,6 @@ CREATE TABLE IF NOT EXISTS cold.segment_profiles (
     profile      JSON,       -- {"feature": mean over the members, ...}, keys in order, means rounded to 4 decimals
     label        VARCHAR     -- the segment's name for people, unique within (computed_on, family)
 );
-ALTER TABLE cold.segment_profiles ADD COLUMN IF NOT EXISTS label VARCHAR;
 
 -- name: profiles
 -- Staged before the cold transaction (it reads hot, writes temp only).

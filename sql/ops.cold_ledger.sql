@@ -22,8 +22,6 @@ CREATE TABLE IF NOT EXISTS ops.cold_cohorts (
     first_day     DATE,            -- day of that purchase
     acquired_via  VARCHAR          -- first touch in the lookback window before it (new customers per channel, CAC)
 );
-ALTER TABLE ops.cold_cohorts ADD COLUMN IF NOT EXISTS first_day DATE;
-ALTER TABLE ops.cold_cohorts ADD COLUMN IF NOT EXISTS acquired_via VARCHAR;
 CREATE TABLE IF NOT EXISTS ops.cold_touches (
     member   VARCHAR NOT NULL,
     ts       TIMESTAMPTZ NOT NULL,

@@ -21,13 +21,10 @@ CREATE TABLE IF NOT EXISTS ops.ingest_files (
     error             VARCHAR,
     run_id            VARCHAR     NOT NULL,
     loaded_at         TIMESTAMPTZ NOT NULL DEFAULT now(),
+    nulled            JSON,                -- values dropped from loaded rows as invalid, by reason: {"email: not an email address": 3}
+    rows_filtered     BIGINT DEFAULT 0,    -- rows the source's where kept out
     PRIMARY KEY (source, file)
 );
--- Values dropped from loaded rows as invalid (an optional email that is
--- not one), by reason: {"email: not an email address": 3}.
-ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS nulled JSON;
--- Rows the source's where kept out.
-ALTER TABLE ops.ingest_files ADD COLUMN IF NOT EXISTS rows_filtered BIGINT DEFAULT 0;
 
 -- name: unmatched
 -- Files of the date folders no source matched (`sources check`).

@@ -21,4 +21,3 @@ CREATE TABLE IF NOT EXISTS ops.models (
     promoted_at    TIMESTAMPTZ,
     decision       VARCHAR               -- why it was promoted or not, in words
 );
-ALTER TABLE ops.models ADD COLUMN IF NOT EXISTS decision VARCHAR;

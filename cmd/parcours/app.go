@@ -152,6 +152,9 @@ func (a *app) openWith(ctx context.Context, readOnly bool, command string, adjus
 		}
 		return nil, err
 	}
+	for _, m := range wh.Migrated {
+		a.log.Info().Str("migration", m.File).Int("schema_version", m.Version).Msg("warehouse schema migrated")
+	}
 	return &session{wh: wh, lock: lock}, nil
 }
 

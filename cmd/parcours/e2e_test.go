@@ -931,3 +931,33 @@ func TestFullDiskSaysSo(t *testing.T) {
 		})
 	}
 }
+
+// A warehouse an older parcours left (no schema version, a column added
+// since missing): reading it exits 2 naming `parcours migrate`, which
+// brings it to the current version; reading then works.
+func TestMigrateOldWarehouse(t *testing.T) {
+	wh := filepath.Join(t.TempDir(), "wh")
+	if r := cli(t, nil, "migrate", "--warehouse", wh); r.code != 0 || !strings.Contains(r.stdout, "nothing to migrate") {
+		t.Fatalf("migrate a new warehouse: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	db, err := sql.Open("duckdb", warehouse.HotPath(wh))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"DELETE FROM ops.meta WHERE key = 'schema_version'", "ALTER TABLE ops.models DROP COLUMN decision"} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if r := cli(t, nil, "status", "--warehouse", wh); r.code != 2 || !strings.Contains(r.stderr, "parcours migrate --warehouse") {
+		t.Fatalf("status of an old warehouse: exit %d, %q; want 2 naming parcours migrate", r.code, r.stderr)
+	}
+	r := cli(t, nil, "migrate", "--warehouse", wh, "--json")
+	if r.code != 0 || !strings.Contains(r.stdout, "migrate.0001.columns_before_versions.sql") {
+		t.Fatalf("migrate: exit %d, %q %q", r.code, r.stdout, r.stderr)
+	}
+	if r := cli(t, nil, "query", "--warehouse", wh, "SELECT count(decision) FROM ops.models"); r.code != 0 {
+		t.Fatalf("query after migrating: exit %d, %q", r.code, r.stderr)
+	}
+}

@@ -98,7 +98,7 @@ worth a retry, 99 nothing to do for that date.`,
 	pf.StringVar(&a.flagMerged, "merged", "", "with --shard: the merged warehouse whose route stage loaded the night's input")
 	root.AddCommand(a.runCommand(), a.statusCommand(), a.jobsCommand(), a.queryCommand(),
 		a.fixturesCommand(), a.identityCommand(), a.contractsCommand(), a.configCommand(),
-		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand(), a.mergeCommand(), a.compactCommand(), a.sourcesCommand())
+		a.privacyCommand(), a.keysCommand(), a.modelCommand(), a.attributionCommand(), a.reportCommand(), a.activateCommand(), a.backfillCommand(), a.dagCommand(), a.mergeCommand(), a.compactCommand(), a.migrateCommand(), a.sourcesCommand())
 	wrapArgs(root)
 	addFormat(root)
 	return root

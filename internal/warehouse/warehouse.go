@@ -38,6 +38,9 @@ type Warehouse struct {
 	// memoryLimit is DuckDB's memory limit as last set ("" when DuckDB's
 	// own default applies), for ReleaseMemory to restore.
 	memoryLimit string
+	// Migrated are the schema migrations Open ran, in order (none for a
+	// new warehouse or one already at the latest version).
+	Migrated []Migration
 }
 
 // Options says how to open a warehouse.
@@ -134,10 +137,32 @@ func Open(ctx context.Context, cfg *config.Config, opt Options) (*Warehouse, err
 		w.Close()
 		return nil, err
 	}
+	// The schema version, before the create sections: a warehouse made by
+	// a newer parcours is refused, an older one migrated (or refused when
+	// read-only), a new one recorded at the latest.
+	var schema schemaState
+	var migrations []Migration
+	if w.SQL != nil {
+		if migrations, err = Migrations(w.SQL); err == nil {
+			if schema, err = w.readSchema(ctx); err == nil {
+				err = w.checkSchema(schema, len(migrations))
+			}
+		}
+		if err != nil {
+			w.Close()
+			return nil, err
+		}
+	}
 	if !opt.ReadOnly {
 		if err := w.bootstrap(ctx); err != nil {
 			w.Close()
 			return nil, err
+		}
+		if w.SQL != nil {
+			if w.Migrated, err = w.migrate(ctx, schema, migrations); err != nil {
+				w.Close()
+				return nil, err
+			}
 		}
 	}
 	if err := w.checkSecrets(ctx); err != nil {
