@@ -12,10 +12,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
-	sqlfs "github.com/parcours/parcours/sql"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
 )
 
 func TestParseShard(t *testing.T) {
@@ -47,10 +45,6 @@ func TestParseShard(t *testing.T) {
 // Go (ShardOf, used by the merge) and SQL (in_shard, used by every shard's
 // queries) put every key in the same shard, and every key in exactly one.
 func TestShardOfAgreesWithSQL(t *testing.T) {
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
 	keys := []string{"00000000000000000000000000000000", "ffffffffffffffffffffffffffffffff", "80000001aaaaaaaaaaaaaaaaaaaaaaaa"}
 	for i := 0; i < 500; i++ {
 		b := make([]byte, 16)
@@ -60,12 +54,9 @@ func TestShardOfAgreesWithSQL(t *testing.T) {
 	const n = 4
 	seen := map[string]int{}
 	for i := 0; i < n; i++ {
-		cfg := config.Default()
-		cfg.Warehouse = t.TempDir()
-		wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls, Role: fmt.Sprintf("%d/%d", i, n), ShardIndex: i, ShardCount: n})
-		if err != nil {
-			t.Fatal(err)
-		}
+		wh := whtest.Open(t, nil, func(o *warehouse.Options) {
+			o.Secrets, o.Role, o.ShardIndex, o.ShardCount = nil, fmt.Sprintf("%d/%d", i, n), i, n
+		})
 		for _, k := range keys {
 			var mine bool
 			if err := wh.DB.QueryRow("SELECT in_shard(?, NULL)", k).Scan(&mine); err != nil {
@@ -101,7 +92,6 @@ func TestShardOfAgreesWithSQL(t *testing.T) {
 		if disagree > 0 {
 			t.Errorf("shard %d: in_shard and shard_of disagree on %d key-less rows", i, disagree)
 		}
-		wh.Close()
 	}
 	for _, k := range keys {
 		if seen[k] != 1 {

@@ -18,10 +18,9 @@ import (
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/phone/phonetest"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
 	"github.com/parcours/parcours/orchestration"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // harness is a warehouse and an input folder on disk.
@@ -37,20 +36,12 @@ func newHarness(t *testing.T, tweaks ...func(*config.Config)) *harness {
 	dir := t.TempDir()
 	cfg := config.Default()
 	cfg.Input = filepath.Join(dir, "data")
-	cfg.Warehouse = filepath.Join(dir, "wh")
 	for _, f := range tweaks {
 		f(&cfg)
 	}
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(context.Background(), &cfg, warehouse.Options{SQL: sqls,
-		Secrets: &keys.Secrets{Pepper: []byte("test-pepper-test-pepper-test-pep")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { wh.Close() })
+	wh := whtest.Open(t, &cfg, func(o *warehouse.Options) {
+		o.Secrets = &keys.Secrets{Pepper: []byte("test-pepper-test-pepper-test-pep")}
+	})
 	return &harness{t: t, input: cfg.Input, cfg: cfg, wh: wh}
 }
 

@@ -8,11 +8,8 @@ import (
 
 	"github.com/parcours/parcours/internal/warehouse/whtest"
 
-	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
-	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Every table that holds a customer_key, a customer's identifier token or
@@ -75,18 +72,9 @@ func TestTarget(t *testing.T) {
 // kept 06.64.35.63.42), and from error texts stored in the ledgers.
 func TestErasureScrubsEveryForm(t *testing.T) {
 	ctx := context.Background()
-	cfg := config.Default()
-	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	wh, err := warehouse.Open(ctx, &cfg, warehouse.Options{SQL: sqls,
-		Secrets: &keys.Secrets{Pepper: []byte("p"), MasterKey: []byte("0123456789abcdef0123456789abcdef")}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer wh.Close()
+	wh := whtest.Open(t, nil, func(o *warehouse.Options) {
+		o.Secrets = &keys.Secrets{Pepper: []byte("p"), MasterKey: []byte("0123456789abcdef0123456789abcdef")}
+	})
 	rows := map[string]bool{ // raw text -> must survive
 		"C1,Ann,06.64.35.63.42,Paris":                  false,
 		`{"phone":"+33 6 64 35 63 42","event":"call"}`: false,
