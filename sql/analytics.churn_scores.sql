@@ -16,3 +16,8 @@ CREATE TABLE IF NOT EXISTS analytics.churn_scores (
     reason_3      VARCHAR,
     reasons       JSON                -- feature, value, contribution of each reason
 );
+
+-- name: latest
+-- A customer's latest churn score with its reasons (`parcours model explain`).
+SELECT scored_on, model_id, probability, risk_band, reason_1, reason_2, reason_3, CAST(reasons AS VARCHAR) AS reasons
+FROM analytics.churn_scores WHERE customer_key = $customer_key ORDER BY scored_on DESC LIMIT 1;

@@ -15,3 +15,8 @@ CREATE TABLE IF NOT EXISTS analytics.clv_scores (
     expected_spend   DOUBLE,   -- expected average order value
     clv              DOUBLE    -- discounted expected revenue over the configured horizon
 );
+
+-- name: latest
+-- A customer's latest CLV figures (`parcours model explain`).
+SELECT scored_on, model_id, p_alive, purchases_30d, purchases_90d, purchases_365d, expected_spend, clv
+FROM analytics.clv_scores WHERE customer_key = $customer_key ORDER BY scored_on DESC LIMIT 1;

@@ -32,3 +32,7 @@ SELECT m.customer_key,
 FROM identity.customer_map m JOIN identity.identifiers i USING (id_token)
 WHERE $all OR m.customer_key IN (SELECT customer_key FROM id_keys)
 GROUP BY m.customer_key;
+
+-- name: exists
+-- Is this a customer key?
+SELECT count(*) > 0 FROM identity.customers WHERE customer_key = $customer_key;

@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -122,7 +123,7 @@ func printMaps(w io.Writer, cols []string, rows []map[string]any) {
 func activationView(ctx context.Context, db *sql.DB, d time.Time, step string) (map[string]any, error) {
 	ds := d.Format(time.DateOnly)
 	out := map[string]any{"date": ds}
-	plan, err := queryMaps(ctx, db, `SELECT b.destination, b.segment,
+	plan, err := warehouse.QueryMaps(ctx, db, `SELECT b.destination, b.segment,
        sum(b.members) FILTER (op = 'upsert') AS upsert, sum(b.members) FILTER (op = 'remove') AS remove,
        count(*) AS batches, string_agg(DISTINCT b.status, ',') AS status,
        (SELECT members FROM ops.activation_audiences a WHERE a.plan_date = b.plan_date
@@ -135,7 +136,7 @@ GROUP BY b.plan_date, b.destination, b.segment ORDER BY 1, 2`, ds)
 		return nil, err
 	}
 	out["plan"] = plan
-	log, err := queryMaps(ctx, db, `SELECT phase, destination, planned, sent, accepted, rejected, retried, dead_lettered,
+	log, err := warehouse.QueryMaps(ctx, db, `SELECT phase, destination, planned, sent, accepted, rejected, retried, dead_lettered,
        excluded, size_alerts, round(duration_s, 2) AS duration_s, coalesce(error, '') AS error
 FROM ops.sync_runs WHERE plan_date = CAST(? AS DATE) AND phase = ?
   AND run_id = (SELECT run_id FROM ops.sync_runs WHERE plan_date = CAST(? AS DATE) AND phase = ? ORDER BY finished_at DESC LIMIT 1)

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parcours/parcours/jobs/features"
+	"github.com/parcours/parcours/jobs/purge"
+	"github.com/parcours/parcours/jobs/score"
 	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/models/registry"
 	"github.com/parcours/parcours/orchestration"
@@ -216,42 +218,34 @@ func (a *app) modelCommand() *cobra.Command {
 			}
 			defer sess.Close()
 			key := args[0]
-			var n int
-			_ = sess.wh.DB.QueryRowContext(ctx, "SELECT count(*) FROM identity.customers WHERE customer_key = ?", key).Scan(&n)
-			if n == 0 && sess.wh.Secrets != nil {
+			known, err := score.IsCustomer(ctx, sess.wh, key)
+			if err != nil {
+				return err
+			}
+			if !known && sess.wh.Secrets != nil {
 				typ, value, err := subjectOf(ctx, sess.wh, key, "")
 				if err != nil {
 					return err
 				}
-				err = sess.wh.DB.QueryRowContext(ctx, `SELECT customer_key FROM identity.customer_map
-WHERE id_token = pseudonym(?, CASE ? WHEN 'email' THEN norm_email(?) WHEN 'phone' THEN norm_phone(?) ELSE ? END) AND NOT blocked`,
-					typ, typ, value, value, value).Scan(&key)
+				keys, err := purge.CustomersOf(ctx, sess.wh, typ, value)
 				if err != nil {
+					return err
+				}
+				if len(keys) == 0 {
 					return orchestration.NotFound("no customer holds this identifier")
 				}
+				key = keys[0]
 			}
-			churnRows, err := queryMaps(ctx, sess.wh.DB, `SELECT scored_on, model_id, probability, risk_band, reason_1, reason_2, reason_3, CAST(reasons AS VARCHAR) AS reasons
-FROM analytics.churn_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1`, key)
+			e, err := score.Explain(ctx, sess.wh, key)
 			if err != nil {
 				return err
-			}
-			clvRows, err := queryMaps(ctx, sess.wh.DB, `SELECT scored_on, model_id, p_alive, purchases_30d, purchases_90d, purchases_365d, expected_spend, clv
-FROM analytics.clv_scores WHERE customer_key = ? ORDER BY scored_on DESC LIMIT 1`, key)
-			if err != nil {
-				return err
-			}
-			if len(churnRows) == 0 && len(clvRows) == 0 {
-				return fmt.Errorf("customer %s has no scores (not a consented purchaser, or not scored yet)", key)
 			}
 			res := map[string]any{"customer_key": key}
-			if len(churnRows) > 0 {
-				var rs any
-				_ = json.Unmarshal([]byte(fmt.Sprint(churnRows[0]["reasons"])), &rs)
-				churnRows[0]["reasons"] = rs
-				res["churn"] = churnRows[0]
+			if e.Churn != nil {
+				res["churn"] = e.Churn
 			}
-			if len(clvRows) > 0 {
-				res["clv"] = clvRows[0]
+			if e.CLV != nil {
+				res["clv"] = e.CLV
 			}
 			if asJSON {
 				return a.printJSON(res)

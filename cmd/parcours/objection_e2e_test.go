@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/parcours/parcours/jobs/activate/fakeserver"
+	"github.com/parcours/parcours/jobs/purge"
 )
 
 // A customer who objects to profiling is, from the next run, in no score,
@@ -115,7 +116,7 @@ WHERE family = 'micro' AND computed_on IN (DATE '%[1]s', DATE '%s') ORDER BY seg
 		t.Errorf("only %d customers scored on the second night", n)
 	}
 
-	var rep SubjectReport
+	var rep purge.SubjectReport
 	out := mustCLIEnv(t, env, "privacy", "export", contester[0], "--type", "customer_id", "--warehouse", wh).stdout
 	if err := json.Unmarshal([]byte(out), &rep); err != nil || len(rep.Customers) != 1 {
 		t.Fatalf("export: %v\n%s", err, out)

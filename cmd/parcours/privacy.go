@@ -96,7 +96,7 @@ func (a *app) privacyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rep, err := subjectReport(ctx, sess.wh, typ, value)
+			rep, err := purge.Access(ctx, sess.wh, typ, value)
 			if err != nil {
 				return err
 			}
@@ -138,7 +138,13 @@ func subjectOf(ctx context.Context, wh *warehouse.Warehouse, s, typ string) (str
 		return "", "", orchestration.Usage("--type %q: want email, phone or customer_id", typ)
 	}
 	var p sql.NullString
-	_ = wh.DB.QueryRowContext(ctx, "SELECT norm_phone(?)", s).Scan(&p)
+	q, err := wh.SQL.Section("privacy.access.sql", "phone")
+	if err != nil {
+		return "", "", err
+	}
+	if err := wh.DB.QueryRowContext(ctx, q, sql.Named("value", s)).Scan(&p); err != nil {
+		return "", "", fmt.Errorf("privacy.access.sql phone: %w", err)
+	}
 	for _, c := range identity.Candidates(s, func(string) string { return p.String }) {
 		switch c.Type {
 		case identity.Email, identity.CustomerID, identity.Phone:
@@ -146,246 +152,6 @@ func subjectOf(ctx context.Context, wh *warehouse.Warehouse, s, typ string) (str
 		}
 	}
 	return "", "", orchestration.Usage("%q is not an email, phone number or customer id; use --type", s)
-}
-
-// SubjectReport is the answer to a subject access request.
-type SubjectReport struct {
-	Identifier  string          `json:"identifier"`
-	Type        string          `json:"type"`
-	GeneratedAt string          `json:"generated_at"`
-	Suppressed  bool            `json:"erased,omitempty"`
-	Customers   []SubjectRecord `json:"customers"`
-	Notes       []string        `json:"notes"`
-}
-
-// SubjectRecord is what is held about one stitched customer.
-type SubjectRecord struct {
-	CustomerKey string           `json:"customer_key"`
-	Identifiers []map[string]any `json:"identifiers"`
-	Profile     []vault.Record   `json:"profile"`
-	Consents    []map[string]any `json:"consents"`
-	// Objections are the subject's objections and contests, as recorded.
-	Objections []map[string]any `json:"objections"`
-	// Prediction is the latest prediction about them, in words.
-	Prediction *Prediction                 `json:"prediction,omitempty"`
-	Data       map[string][]map[string]any `json:"data"`
-	ColdTables []string                    `json:"cold_tables_fed"`
-}
-
-func subjectReport(ctx context.Context, wh *warehouse.Warehouse, typ, value string) (*SubjectReport, error) {
-	rep := &SubjectReport{Identifier: value, Type: typ, GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
-	var token string
-	if err := wh.DB.QueryRowContext(ctx, `SELECT pseudonym(?, CASE ? WHEN 'email' THEN norm_email(?) WHEN 'phone' THEN norm_phone(?) ELSE ? END)`,
-		typ, typ, value, value, value).Scan(&token); err != nil {
-		return nil, err
-	}
-	var n int
-	_ = wh.DB.QueryRowContext(ctx, "SELECT count(*) FROM ops.suppression WHERE id_token = ?", token).Scan(&n)
-	rep.Suppressed = n > 0
-	keys, err := queryMaps(ctx, wh.DB, "SELECT DISTINCT customer_key FROM identity.customer_map WHERE id_token = ? AND NOT blocked", token)
-	if err != nil {
-		return nil, err
-	}
-	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range keys {
-		ck := k["customer_key"].(string)
-		r := SubjectRecord{CustomerKey: ck, Data: map[string][]map[string]any{}}
-		if r.Identifiers, err = queryMaps(ctx, wh.DB, `SELECT m.id_type AS type, i.label, i.first_seen, m.blocked
-FROM identity.customer_map m JOIN identity.identifiers i USING (id_token) WHERE m.customer_key = ? ORDER BY 1, 2`, ck); err != nil {
-			return nil, err
-		}
-		if r.Profile, err = vault.ReadSubjects(ctx, wh.DB, ks, []string{ck}); err != nil {
-			return nil, err
-		}
-		if r.Consents, err = queryMaps(ctx, wh.DB, `SELECT e.purpose, e.status, e.ts, e.expires_at, e.source, e.subject_type AS given_with
-FROM consent.events e JOIN identity.customer_map m ON m.id_token = e.subject_token WHERE m.customer_key = ? ORDER BY e.ts`, ck); err != nil {
-			return nil, err
-		}
-		// Every analytics table keyed by customer: facts, and the scores,
-		// segments and reasons later jobs add, without listing them here.
-		tables, err := queryMaps(ctx, wh.DB, `SELECT table_schema || '.' || table_name AS t FROM information_schema.columns
-WHERE table_catalog = 'hot' AND table_schema = 'analytics' AND column_name = 'customer_key' ORDER BY 1`)
-		if err != nil {
-			return nil, err
-		}
-		for _, t := range tables {
-			name := t["t"].(string)
-			rows, err := queryMaps(ctx, wh.DB, fmt.Sprintf("SELECT * EXCLUDE (customer_key) FROM %s WHERE customer_key = ?", name), ck)
-			if err != nil {
-				return nil, err
-			}
-			if len(rows) > 0 {
-				r.Data[name] = rows
-			}
-		}
-		q, err := wh.SQL.Section("consent.objections.sql", "of_customer")
-		if err != nil {
-			return nil, err
-		}
-		if r.Objections, err = queryMaps(ctx, wh.DB, q, sql.Named("customer_key", ck)); err != nil {
-			return nil, err
-		}
-		if r.Prediction, err = predictionOf(ctx, wh, ck, r.Objections); err != nil {
-			return nil, err
-		}
-		r.ColdTables = coldFed(r.Data)
-		rep.Customers = append(rep.Customers, r)
-	}
-	rep.Notes = []string{
-		"cold tables hold anonymous counts only (each row at least k customers); they cannot be traced back to you, and list here the tables your activity was counted in",
-		"profile values are decrypted from the identity vault; identifiers are shown masked",
-	}
-	if len(keys) == 0 {
-		rep.Notes = append(rep.Notes, "no customer holds this identifier")
-	}
-	return rep, nil
-}
-
-// Prediction is what the models last said about a customer, and whether
-// automated decisions are made about them now.
-type Prediction struct {
-	Churn *ChurnPrediction `json:"churn,omitempty"`
-	Value *ValuePrediction `json:"value,omitempty"`
-	// AutomatedDecisions says whether scores, segments, triggers and
-	// activation use the subject now, and why not.
-	AutomatedDecisions string `json:"automated_decisions"`
-}
-
-// ChurnPrediction is the latest churn score with its reasons in words.
-type ChurnPrediction struct {
-	ScoredOn    string   `json:"scored_on"`
-	Probability float64  `json:"probability_to_stop_buying"`
-	RiskBand    string   `json:"risk_band"`
-	Reasons     []string `json:"reasons"`
-	Model       string   `json:"model"`
-}
-
-// ValuePrediction is the latest customer-value estimate.
-type ValuePrediction struct {
-	ScoredOn      string  `json:"scored_on"`
-	ProbAlive     float64 `json:"probability_still_a_customer"`
-	Purchases365  float64 `json:"expected_purchases_next_year"`
-	CustomerValue float64 `json:"expected_value"`
-	Model         string  `json:"model"`
-}
-
-// predictionOf reads a customer's latest prediction and says, from their
-// objections, whether automated decisions are made about them.
-func predictionOf(ctx context.Context, wh *warehouse.Warehouse, ck string, objections []map[string]any) (*Prediction, error) {
-	q, err := wh.SQL.Section("consent.objections.sql", "prediction")
-	if err != nil {
-		return nil, err
-	}
-	var (
-		band, r1, r2, r3, model, vModel sql.NullString
-		prob, alive, p365, value        sql.NullFloat64
-		onT, vOnT                       sql.NullTime
-	)
-	err = wh.DB.QueryRowContext(ctx, q, sql.Named("customer_key", ck)).Scan(&onT, &prob, &band, &r1, &r2, &r3, &model, &vOnT, &alive, &p365, &value, &vModel)
-	if err != nil {
-		return nil, fmt.Errorf("read prediction: %w", err)
-	}
-	p := &Prediction{AutomatedDecisions: "in use: scores, segments, triggers and activation may use you within the consents you gave"}
-	if prob.Valid {
-		c := &ChurnPrediction{ScoredOn: onT.Time.Format(time.DateOnly), Probability: prob.Float64, RiskBand: band.String, Model: model.String}
-		for _, r := range []sql.NullString{r1, r2, r3} {
-			if r.Valid && r.String != "" {
-				c.Reasons = append(c.Reasons, r.String)
-			}
-		}
-		p.Churn = c
-	}
-	if value.Valid {
-		p.Value = &ValuePrediction{ScoredOn: vOnT.Time.Format(time.DateOnly), ProbAlive: alive.Float64, Purchases365: p365.Float64,
-			CustomerValue: value.Float64, Model: vModel.String}
-	}
-	// The latest record per scope decides, as in consent.objecting.
-	latest := map[string]map[string]any{}
-	for _, o := range objections {
-		latest[fmt.Sprint(o["scope"])] = o
-	}
-	var paused []string
-	for _, scope := range []string{"profiling", "contest", "marketing"} {
-		o := latest[scope]
-		if o == nil || (o["status"] != "objected" && o["status"] != "contested") {
-			continue
-		}
-		since := ""
-		if t, ok := o["ts"].(time.Time); ok {
-			since = " since " + t.Format(time.DateOnly)
-		}
-		switch scope {
-		case "profiling":
-			paused = append(paused, "you object to profiling"+since)
-		case "contest":
-			paused = append(paused, "you contest a prediction"+since)
-		case "marketing":
-			paused = append(paused, "you object to direct marketing"+since)
-		}
-	}
-	if len(paused) > 0 {
-		p.AutomatedDecisions = "not in use: " + strings.Join(paused, "; ") + " (from the first nightly run after it was recorded)"
-	}
-	return p, nil
-}
-
-func coldFed(data map[string][]map[string]any) []string {
-	fed := map[string]bool{}
-	for t := range data {
-		switch t {
-		case "analytics.web_events", "analytics.app_events":
-			fed["daily_activity"], fed["funnel_daily"], fed["conversion_paths"] = true, true, true
-		case "analytics.store_receipts":
-			fed["daily_activity"], fed["cohort_retention"], fed["conversion_paths"] = true, true, true
-		case "analytics.email_events":
-			fed["daily_activity"], fed["conversion_paths"] = true, true
-		case "analytics.contacts":
-			fed["daily_activity"], fed["survey_scores"], fed["conversion_paths"] = true, true, true
-		case "analytics.survey_responses":
-			fed["survey_scores"] = true
-		case "analytics.orders":
-			fed["cohort_retention"] = true
-		}
-	}
-	var out []string
-	for _, t := range []string{"cohort_retention", "conversion_paths", "daily_activity", "funnel_daily", "survey_scores"} {
-		if fed[t] {
-			out = append(out, "cold."+t)
-		}
-	}
-	return out
-}
-
-func queryMaps(ctx context.Context, db *sql.DB, q string, args ...any) ([]map[string]any, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	var out []map[string]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		m := map[string]any{}
-		for i, c := range cols {
-			m[c] = vals[i]
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
 }
 
 func (a *app) keysCommand() *cobra.Command {

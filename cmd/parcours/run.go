@@ -304,7 +304,7 @@ FROM ops.sync_runs WHERE ? IS NULL OR plan_date = CAST(? AS DATE) ORDER BY finis
 			if d != nil {
 				ds = d.Format(time.DateOnly)
 			}
-			syncRuns, err := queryMaps(cmd.Context(), sess.wh.DB, syncQ, ds, ds, limit)
+			syncRuns, err := warehouse.QueryMaps(cmd.Context(), sess.wh.DB, syncQ, ds, ds, limit)
 			if err != nil {
 				return fmt.Errorf("sync log: %w", err)
 			}

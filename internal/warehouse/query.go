@@ -1,0 +1,53 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// Queryer is what QueryMaps needs: *sql.DB, *sql.Conn and *sql.Tx all fit.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// QueryMaps runs a query and returns its rows as column -> value maps,
+// for results shown as they are (JSON, a subject access report). Named
+// arguments the query does not use are left out, as ExecScript does.
+func QueryMaps(ctx context.Context, db Queryer, query string, args ...any) ([]map[string]any, error) {
+	rows, err := db.QueryContext(ctx, query, argsFor(query, args)...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	var out []map[string]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		m := make(map[string]any, len(cols))
+		for i, c := range cols {
+			m[c] = vals[i]
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+// QuoteIdent quotes a possibly qualified name (schema.table) for SQL.
+func QuoteIdent(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+	}
+	return strings.Join(parts, ".")
+}
