@@ -51,3 +51,20 @@ func QuoteIdent(name string) string {
 	}
 	return strings.Join(parts, ".")
 }
+
+// RowQueryer is what QueryRow needs: *sql.DB, *sql.Conn and *sql.Tx all fit.
+type RowQueryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// QueryRow runs a statement expected to return one row, passing only the
+// named arguments it uses (DuckDB rejects the others), so callers can
+// give a section every argument it may need.
+func QueryRow(ctx context.Context, db RowQueryer, stmt string, args ...any) *sql.Row {
+	return db.QueryRowContext(ctx, stmt, argsFor(stmt, args)...)
+}
+
+// Query is QueryRow for statements returning rows.
+func Query(ctx context.Context, db Queryer, stmt string, args ...any) (*sql.Rows, error) {
+	return db.QueryContext(ctx, stmt, argsFor(stmt, args)...)
+}
