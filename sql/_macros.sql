@@ -1,8 +1,9 @@
 -- Macros every transform may use. Created on each connection as TEMP macros
 -- (never stored in a database file). {{timezone}} and {{tcf_mapping}} come
 -- from the config.
--- The pseudonym(type, value) macro (HMAC-SHA256 under the pepper) is added
--- by the warehouse package because it carries a secret.
+-- The macros in named sections below are created by the warehouse package
+-- with values only it knows: the shard a warehouse is, and the ones that
+-- carry a secret derived from the pepper.
 
 -- Email: trimmed and lower-cased; NULL when blank.
 CREATE OR REPLACE TEMP MACRO norm_email(e) AS
@@ -113,3 +114,33 @@ CREATE OR REPLACE TEMP MACRO ga4_param(j, k) AS
     list_filter(json_extract(j, '$.event_params[*]'), lambda p: json_extract_string(p, '$.key') = k),
     lambda p: coalesce(json_extract_string(p, '$.value.string_value'), json_extract_string(p, '$.value.int_value'),
                        json_extract_string(p, '$.value.double_value'), json_extract_string(p, '$.value.float_value')))[1];
+
+-- name: shard_of
+-- shard_of(key, route, n): the shard of n a row goes to. A row with a
+-- customer key goes by the key's first 32 bits (orchestration.ShardOf in
+-- Go agrees), one without by an md5 of its route (source and id), so each
+-- lands on exactly one shard. n is cast to UBIGINT: md5_number is a
+-- UHUGEINT, and modulo a BIGINT would be computed in DOUBLE, inexactly.
+CREATE OR REPLACE TEMP MACRO shard_of(key, route, n) AS
+  (CASE WHEN key IS NOT NULL THEN coalesce(TRY_CAST(('0x' || left(key, 8)) AS UBIGINT) % CAST(n AS UBIGINT), 0)
+        ELSE md5_number(coalesce(route, '')) % CAST(n AS UBIGINT) END);
+
+-- name: in_shard_all
+-- in_shard(key, route): is a row this warehouse's? Always, unsharded.
+CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS true;
+
+-- name: in_shard
+-- On customer shard {{index}} of {{count}}: the rows shard_of gives it.
+CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS (shard_of(key, route, {{count}}) = {{index}});
+
+-- name: pseudonym
+-- pseudonym(type, value): HMAC-SHA256 of "type:value" under the pepper,
+-- written out as SHA-256 of the pads ({{opad}}, {{ipad}}: the pepper's
+-- HMAC pads, hex), so DuckDB tokenises millions of rows without a Go loop.
+CREATE OR REPLACE TEMP MACRO pseudonym(t, v) AS
+  CASE WHEN v IS NULL THEN NULL ELSE sha256(unhex({{opad}}) || unhex(sha256(unhex({{ipad}}) || encode(t || ':' || v)))) END;
+
+-- name: landed_key
+-- landed_key(k): a salted 128-bit hash of an event key ({{salt}}, derived
+-- from the pepper), as ops.landed_keys remembers landed rows.
+CREATE OR REPLACE TEMP MACRO landed_key(k) AS md5_number({{salt}} || k);

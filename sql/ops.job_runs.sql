@@ -58,3 +58,8 @@ LIMIT $limit;
 -- Whether job $job succeeded in run $run_id (the score job reuses the
 -- features its run's features job built rather than building them again).
 SELECT EXISTS (SELECT 1 FROM ops.job_runs WHERE run_id = $run_id AND job = $job AND status = 'succeeded');
+
+-- name: count
+-- How many job attempts the warehouse has run (none: it may still take a
+-- shard role).
+SELECT count(*) FROM ops.job_runs;

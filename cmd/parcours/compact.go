@@ -30,7 +30,11 @@ the space.`,
 				return err // a held lock exits 75 (orchestration.IsTemporary)
 			}
 			defer lock.Release()
-			files, err := warehouse.Compact(cmd.Context(), a.cfg.Warehouse, a.cfg.DuckDB)
+			sqls, err := a.sqlSet()
+			if err != nil {
+				return err
+			}
+			files, err := warehouse.Compact(cmd.Context(), a.cfg.Warehouse, a.cfg.DuckDB, sqls)
 			if err != nil {
 				return err
 			}

@@ -5,6 +5,9 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	"github.com/parcours/parcours/internal/sqlfiles"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Checksum is an order-independent fingerprint of a table's rows.
@@ -30,13 +33,17 @@ func TableChecksum(ctx context.Context, db *sql.DB, table string, exclude ...str
 	for _, e := range exclude {
 		skip[e] = true
 	}
-	q := "SELECT column_name FROM information_schema.columns WHERE table_schema = ? AND table_name = ?"
-	args := []any{schema, name}
-	if catalog != "" {
-		q += " AND table_catalog = ?"
-		args = append(args, catalog)
+	// The statements come from the embedded files: tests call this with a
+	// bare database handle, and no sql_dir applies to them.
+	set, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		return Checksum{}, err
 	}
-	rows, err := db.QueryContext(ctx, q+" ORDER BY ordinal_position", args...)
+	q, err := set.Section("_engine.sql", "checksum_columns")
+	if err != nil {
+		return Checksum{}, err
+	}
+	rows, err := Query(ctx, db, q, sql.Named("schema", schema), sql.Named("name", name), sql.Named("catalog", catalog))
 	if err != nil {
 		return Checksum{}, err
 	}
@@ -48,17 +55,20 @@ func TableChecksum(ctx context.Context, db *sql.DB, table string, exclude ...str
 			return Checksum{}, err
 		}
 		if !skip[c] {
-			cols = append(cols, `"`+c+`"`)
+			cols = append(cols, QuoteIdent(c))
 		}
 	}
 	rows.Close()
 	if len(cols) == 0 {
 		return Checksum{}, fmt.Errorf("checksum %s: no such table or no columns", table)
 	}
+	if q, err = set.Section("_engine.sql", "checksum"); err != nil {
+		return Checksum{}, err
+	}
+	q = strings.NewReplacer("{{columns}}", strings.Join(cols, ", "), "{{table}}", table).Replace(q)
 	var c Checksum
 	var h sql.NullString
-	err = db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*), CAST(coalesce(bit_xor(hash(%s)), 0) AS VARCHAR) FROM %s",
-		strings.Join(cols, ", "), table)).Scan(&c.Rows, &h)
+	err = db.QueryRowContext(ctx, q).Scan(&c.Rows, &h)
 	c.Hash = h.String
 	return c, err
 }

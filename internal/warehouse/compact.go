@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/sqlfiles"
 )
 
 // Compacted is what Compact did to one store file.
@@ -32,7 +34,7 @@ type Compacted struct {
 // exclusively. Each file is copied with COPY FROM DATABASE into a new file
 // beside it, which then replaces it by rename: a crash leaves the old file
 // whole.
-func Compact(ctx context.Context, dir string, engine config.DuckDB) ([]Compacted, error) {
+func Compact(ctx context.Context, dir string, engine config.DuckDB, set *sqlfiles.Set) ([]Compacted, error) {
 	if !Exists(dir) {
 		return nil, fmt.Errorf("compact %s: no hot.duckdb here", dir)
 	}
@@ -41,7 +43,7 @@ func Compact(ctx context.Context, dir string, engine config.DuckDB) ([]Compacted
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			continue
 		}
-		c, err := compactFile(ctx, path, dir, engine)
+		c, err := compactFile(ctx, path, dir, engine, set)
 		if err != nil {
 			return out, fmt.Errorf("compact %s: %w", path, err)
 		}
@@ -50,7 +52,7 @@ func Compact(ctx context.Context, dir string, engine config.DuckDB) ([]Compacted
 	return out, nil
 }
 
-func compactFile(ctx context.Context, path, dir string, engine config.DuckDB) (Compacted, error) {
+func compactFile(ctx context.Context, path, dir string, engine config.DuckDB, set *sqlfiles.Set) (Compacted, error) {
 	c := Compacted{File: filepath.Base(path)}
 	next := path + ".compact"
 	// A crash during an earlier compaction leaves its half-written copy.
@@ -68,7 +70,7 @@ func compactFile(ctx context.Context, path, dir string, engine config.DuckDB) (C
 		return c, err
 	}
 	db := sql.OpenDB(connector)
-	err = copyDatabase(ctx, db, path, next, &c)
+	err = copyDatabase(ctx, db, set, path, next, &c)
 	db.Close()
 	connector.Close()
 	if err != nil {
@@ -107,34 +109,26 @@ func compactFile(ctx context.Context, path, dir string, engine config.DuckDB) (C
 	return c, nil
 }
 
-func copyDatabase(ctx context.Context, db *sql.DB, path, next string, c *Compacted) error {
+func copyDatabase(ctx context.Context, db *sql.DB, set *sqlfiles.Set, path, next string, c *Compacted) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	steps := []string{
-		fmt.Sprintf("ATTACH '%s' AS src", sqlString(path)),
-		"CHECKPOINT src", // replays and folds in any WAL left by a killed run
-	}
-	for _, s := range steps {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
+	vars := strings.NewReplacer("{{path}}", Quote(path), "{{next}}", Quote(next))
+	for _, section := range []string{"compact_open", "compact_size", "compact_copy"} {
+		q, err := set.Section("_engine.sql", section)
+		if err != nil {
+			return err
 		}
-	}
-	if err := conn.QueryRowContext(ctx, "SELECT free_blocks, total_blocks FROM pragma_database_size() WHERE database_name = 'src'").
-		Scan(&c.FreeBlocks, &c.TotalBlocks); err != nil {
-		return fmt.Errorf("database size: %w", err)
-	}
-	steps = []string{
-		fmt.Sprintf("ATTACH '%s' AS dst", sqlString(next)),
-		"COPY FROM DATABASE src TO dst",
-		"DETACH dst",
-		"DETACH src",
-	}
-	for _, s := range steps {
-		if _, err := conn.ExecContext(ctx, s); err != nil {
-			return fmt.Errorf("%s: %w", s, err)
+		q = vars.Replace(q)
+		if section == "compact_size" {
+			err = conn.QueryRowContext(ctx, q).Scan(&c.FreeBlocks, &c.TotalBlocks)
+		} else {
+			_, err = ExecScript(ctx, conn, q)
+		}
+		if err != nil {
+			return fmt.Errorf("_engine.sql %s: %w", section, err)
 		}
 	}
 	return nil

@@ -47,7 +47,7 @@ func TestCompact(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	got, err := Compact(ctx, cfg.Warehouse, cfg.DuckDB)
+	got, err := Compact(ctx, cfg.Warehouse, cfg.DuckDB, wh.SQL)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestCompact(t *testing.T) {
 }
 
 func TestCompactNoWarehouse(t *testing.T) {
-	if _, err := Compact(context.Background(), t.TempDir(), config.DuckDB{}); err == nil {
+	if _, err := Compact(context.Background(), t.TempDir(), config.DuckDB{}, nil); err == nil {
 		t.Error("compacting an empty folder succeeded")
 	}
 }

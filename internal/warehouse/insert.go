@@ -40,3 +40,22 @@ func InsertRows(ctx context.Context, db Execer, head, tail string, rows [][]any)
 	}
 	return nil
 }
+
+// InsertSection writes rows with a section whose {{rows}} stands for their
+// value tuples (INSERT INTO t (a, b) VALUES {{rows}};), many rows per
+// statement through InsertRows. The last {{rows}} is the placeholder: the
+// section's comment may name it.
+func (w *Warehouse) InsertSection(ctx context.Context, db Execer, file, section string, rows [][]any) error {
+	q, err := w.SQL.Section(file, section)
+	if err != nil {
+		return err
+	}
+	i := strings.LastIndex(q, "{{rows}}")
+	if i < 0 {
+		return fmt.Errorf("%s %s: no {{rows}} placeholder", file, section)
+	}
+	if err := InsertRows(ctx, db, q[:i], q[i+len("{{rows}}"):], rows); err != nil {
+		return fmt.Errorf("%s %s: %w", file, section, err)
+	}
+	return nil
+}

@@ -73,12 +73,12 @@ func (w *Warehouse) Sandbox(ctx context.Context, allowedDirs []string) (*sql.Con
 // refusedKeywords are statements refused by their first word, whatever
 // DuckDB makes of them (PRAGMA version parses as a SELECT).
 var refusedKeywords = map[string]string{
-	"COPY": "COPY writes and reads files", "EXPORT": "EXPORT writes files", "IMPORT": "IMPORT reads files",
-	"ATTACH": "ATTACH opens other databases", "DETACH": "DETACH changes the attached databases",
-	"INSTALL": "INSTALL downloads extensions", "LOAD": "LOAD loads extensions", "FORCE": "FORCE INSTALL downloads extensions",
-	"SET": "SET changes settings", "RESET": "RESET changes settings", "PRAGMA": "PRAGMA changes settings",
-	"USE": "USE changes the session", "CALL": "CALL runs procedures", "CHECKPOINT": "CHECKPOINT writes the database",
-	"VACUUM": "VACUUM writes the database",
+	"COPY": "it writes and reads files", "EXPORT": "it writes files", "IMPORT": "it reads files",
+	"ATTACH": "it opens other databases", "DETACH": "it changes the attached databases",
+	"INSTALL": "it downloads extensions", "LOAD": "it loads extensions", "FORCE": "FORCE INSTALL downloads extensions",
+	"SET": "it changes settings", "RESET": "it changes settings", "PRAGMA": "it changes settings",
+	"USE": "it changes the session", "CALL": "it runs procedures", "CHECKPOINT": "it writes the database",
+	"VACUUM": "it writes the database",
 }
 
 var firstWord = regexp.MustCompile(`^(?:\s+|--[^\n]*\n?|/\*(?s:.*?)\*/|\()*([A-Za-z]+)`)

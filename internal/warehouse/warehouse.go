@@ -218,12 +218,7 @@ var ErrRole = errors.New("warehouse role mismatch")
 
 // Role is the role recorded in the warehouse ("" for single node).
 func (w *Warehouse) Role(ctx context.Context) (string, error) {
-	var got string
-	err := w.DB.QueryRowContext(ctx, "SELECT value FROM ops.meta WHERE key = 'role'").Scan(&got)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	return got, err
+	return w.Meta(ctx, "role")
 }
 
 // checkRole records the role on first use and refuses another one later:
@@ -242,11 +237,14 @@ func (w *Warehouse) checkRole(ctx context.Context, role string) error {
 	}
 	if got == "" && role != "" && !w.ReadOnly {
 		var runs int64
-		if err := w.DB.QueryRowContext(ctx, "SELECT count(*) FROM ops.job_runs").Scan(&runs); err == nil && runs > 0 {
+		q, err := w.SQL.Section("ops.job_runs.sql", "count")
+		if err != nil {
+			return err
+		}
+		if err := w.DB.QueryRowContext(ctx, q).Scan(&runs); err == nil && runs > 0 {
 			return fmt.Errorf("%w: warehouse %s was run as a single node; it cannot become %s (shard from a new warehouse)", ErrRole, w.Dir, role)
 		}
-		_, err := w.DB.ExecContext(ctx, "INSERT INTO ops.meta (key, value) VALUES ('role', ?)", role)
-		return err
+		return w.putMeta(ctx, "role", role)
 	}
 	if role == "" && w.ReadOnly {
 		return nil // reading a shard or merged warehouse (status, query) is fine
@@ -267,31 +265,44 @@ func (w *Warehouse) checkRole(ctx context.Context, role string) error {
 // time zone (timestamps are stored as instants), the configured
 // normalisation macros, and the pseudonym macro keyed by the pepper.
 func connInit(cfg *config.Config, opt Options) ([]string, error) {
-	stmts := []string{"SET TimeZone = 'UTC'"}
-	if opt.SQL != nil && opt.SQL.Has("_macros.sql") {
-		body, err := opt.SQL.Section("_macros.sql", "main")
+	if opt.SQL == nil {
+		return nil, fmt.Errorf("open warehouse: no SQL files")
+	}
+	var stmts []string
+	add := func(file, section string, vars ...string) error {
+		body, err := opt.SQL.Section(file, section)
 		if err != nil {
+			return err
+		}
+		stmts = append(stmts, splitStatements(strings.NewReplacer(vars...).Replace(body))...)
+		return nil
+	}
+	if err := add("_engine.sql", "session"); err != nil {
+		return nil, err
+	}
+	if err := add("_macros.sql", "main", "{{timezone}}", sqlString(cfg.Timezone), "{{tcf_mapping}}", cfg.TCFMappingSQL()); err != nil {
+		return nil, err
+	}
+	if err := add("_macros.sql", "shard_of"); err != nil {
+		return nil, err
+	}
+	inShard := func() error { return add("_macros.sql", "in_shard_all") }
+	if opt.ShardCount > 0 {
+		inShard = func() error {
+			return add("_macros.sql", "in_shard", "{{count}}", strconv.Itoa(opt.ShardCount), "{{index}}", strconv.Itoa(opt.ShardIndex))
+		}
+	}
+	if err := inShard(); err != nil {
+		return nil, err
+	}
+	if opt.Secrets != nil && !opt.UserSQL {
+		opad, ipad := keys.HMACPads(opt.Secrets.Pepper)
+		if err := add("_macros.sql", "pseudonym", "{{opad}}", Quote(opad), "{{ipad}}", Quote(ipad)); err != nil {
 			return nil, err
 		}
-		r := strings.NewReplacer("{{timezone}}", strings.ReplaceAll(cfg.Timezone, "'", "''"), "{{tcf_mapping}}", cfg.TCFMappingSQL())
-		for _, s := range splitStatements(r.Replace(body)) {
-			stmts = append(stmts, s)
+		if err := add("_macros.sql", "landed_key", "{{salt}}", Quote(keys.Token(opt.Secrets.Pepper, "salt", "landed_keys")[:32])); err != nil {
+			return nil, err
 		}
-	}
-	// in_shard(key, route): is a row this shard's? Rows with a customer key
-	// go by the key's first 32 bits (orchestration.ShardOf), the rest by
-	// their route (source and id) so each lands on exactly one shard.
-	inShard := "CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS true"
-	if opt.ShardCount > 0 {
-		inShard = "CREATE OR REPLACE TEMP MACRO in_shard(key, route) AS " + ShardPredicate("key", "route", opt.ShardCount, opt.ShardIndex)
-	}
-	// shard_of(key, route, n): the shard of n a row goes to (the merged
-	// warehouse routes the night's facts to the shards with it).
-	stmts = append(stmts, inShard, "CREATE OR REPLACE TEMP MACRO shard_of(key, route, n) AS "+ShardIndex("key", "route", "n"))
-	if opt.Secrets != nil && !opt.UserSQL {
-		stmts = append(stmts, keys.TokenMacroSQL(opt.Secrets.Pepper),
-			fmt.Sprintf("CREATE OR REPLACE TEMP MACRO landed_key(k) AS md5_number('%s' || k)",
-				keys.Token(opt.Secrets.Pepper, "salt", "landed_keys")[:32]))
 	}
 	return stmts, nil
 }
@@ -346,17 +357,18 @@ func onlyComments(s string) bool {
 
 func (w *Warehouse) attachCold(ctx context.Context) error {
 	path := ColdPath(w.Dir)
+	section := "attach_cold"
 	if w.ReadOnly {
 		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 			return nil
 		}
-		_, err := w.DB.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS cold (READ_ONLY)", sqlString(path)))
-		if err != nil {
-			return fmt.Errorf("attach cold store %s: %w", path, err)
-		}
-		return nil
+		section = "attach_cold_read_only"
 	}
-	if _, err := w.DB.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS cold", sqlString(path))); err != nil {
+	q, err := w.SQL.Section("_engine.sql", section)
+	if err != nil {
+		return err
+	}
+	if _, err := w.DB.ExecContext(ctx, strings.ReplaceAll(q, "{{path}}", Quote(path))); err != nil {
 		return fmt.Errorf("attach cold store %s: %w", path, err)
 	}
 	return nil
@@ -365,13 +377,8 @@ func (w *Warehouse) attachCold(ctx context.Context) error {
 // bootstrap creates schemas and runs every SQL file's "create" section, in
 // file-name order. Every statement there is idempotent (IF NOT EXISTS).
 func (w *Warehouse) bootstrap(ctx context.Context) error {
-	for _, s := range []string{"landing", "identity", "ops", "analytics", "consent", "vault", "ref", "handoff", "route"} {
-		if _, err := w.DB.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS "+s); err != nil {
-			return fmt.Errorf("create schema %s: %w", s, err)
-		}
-	}
-	if w.SQL == nil {
-		return nil
+	if _, err := w.Exec(ctx, "_engine.sql", "schemas"); err != nil {
+		return fmt.Errorf("create schemas: %w", err)
 	}
 	for _, f := range w.SQL.Files() {
 		body, err := w.SQL.Section(f, "create")
@@ -477,18 +484,17 @@ func (w *Warehouse) checkSecrets(ctx context.Context) error {
 		return nil
 	}
 	want := vault.KeyCheckValue(w.Secrets.Pepper)
-	var got string
-	err := w.DB.QueryRowContext(ctx, "SELECT value FROM ops.meta WHERE key = 'pepper_check'").Scan(&got)
+	got, err := w.Meta(ctx, "pepper_check")
 	switch {
-	case errors.Is(err, sql.ErrNoRows) && !w.ReadOnly:
-		if _, err := w.DB.ExecContext(ctx, "INSERT INTO ops.meta (key, value) VALUES ('pepper_check', ?)", want); err != nil {
-			return fmt.Errorf("record pepper check value: %w", err)
-		}
-	case errors.Is(err, sql.ErrNoRows):
 	case err != nil && w.ReadOnly:
 		// A warehouse from before ops.meta, opened read-only: nothing to compare.
 	case err != nil:
 		return fmt.Errorf("read pepper check value: %w", err)
+	case got == "" && !w.ReadOnly:
+		if err := w.putMeta(ctx, "pepper_check", want); err != nil {
+			return fmt.Errorf("record pepper check value: %w", err)
+		}
+	case got == "":
 	case got != want:
 		return fmt.Errorf("%w: the pepper (from %s) is not the one warehouse %s was built with (check value %s, this pepper %s); "+
 			"restore the right key file or PARCOURS_PEPPER", keys.ErrKey, w.Secrets.PepperSource, w.Dir, got, want)
