@@ -78,3 +78,14 @@ WHERE am.idempotency_key = $batch_key AND am.customer_key IS NULL AND am.outcome
 -- key; an apply that dies before settling it re-sends it like a dead one.
 UPDATE ops.activation_batches SET status = 'sending'
 WHERE idempotency_key = $batch_key AND status = 'planned';
+
+-- The job's reads and writes around the transforms above.
+
+-- name: settled
+-- What the destination said about each member of a batch, from the lists
+-- $member_keys, $outcomes and $details (one entry per member, '' for no
+-- detail), into the TEMP table settled that the settle section of
+-- activation.apply.sql reads.
+CREATE OR REPLACE TEMP TABLE settled AS
+SELECT unnest(CAST($member_keys AS VARCHAR[])) AS member_key, unnest(CAST($outcomes AS VARCHAR[])) AS outcome,
+       nullif(unnest(CAST($details AS VARCHAR[])), '') AS detail;

@@ -203,3 +203,46 @@ WHERE idempotency_key IN (SELECT idempotency_key FROM superseded);
 DELETE FROM ops.activation_members WHERE idempotency_key IN (
     SELECT idempotency_key FROM ops.activation_batches WHERE status = 'planned' AND plan_date = CAST($date AS DATE));
 DELETE FROM ops.activation_batches WHERE status = 'planned' AND plan_date = CAST($date AS DATE);
+
+-- The job's reads and writes around the transforms above.
+
+-- name: add_dest_segment
+-- One configured segment of a destination into the TEMP table
+-- dest_segments (see the destinations section of activation.plan.sql).
+INSERT INTO dest_segments VALUES ($destination, $segment, $family, $name, $is_trigger, $purpose, $mirror, $priority);
+
+-- name: read_audience
+-- The TEMP table audience, with what ops.sync_state holds for each member
+-- present at the destination, in destination, segment and customer order.
+SELECT a.destination, a.segment, a.customer_key, a.present, a.in_flight,
+       coalesce(a.excluded, ''), coalesce(st.remote_id, ''), coalesce(st.fingerprint, '')
+FROM audience a
+LEFT JOIN ops.sync_state st ON a.present AND st.destination = a.destination AND st.segment = a.segment
+     AND st.customer_key = a.customer_key AND st.status = 'active'
+ORDER BY a.destination, a.segment, a.customer_key;
+
+-- name: read_leavers
+-- The members to take out of each destination: the TEMP tables leaving
+-- and compensate, by destination, segment and remote id.
+SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM leaving
+UNION ALL
+SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM compensate
+ORDER BY 1, 2, 4;
+
+-- name: ad_consents
+-- The ad consent signals (marketing_ads, personalization) valid at $now of
+-- the members the TEMP table audience lets through.
+SELECT customer_key, purpose FROM consent.intervals
+WHERE purpose IN ('marketing_ads', 'personalization')
+  AND customer_key IN (SELECT customer_key FROM audience WHERE excluded IS NULL)
+  AND valid_from <= CAST($now AS TIMESTAMPTZ) AND (valid_to IS NULL OR valid_to > CAST($now AS TIMESTAMPTZ));
+
+-- name: vault_entries
+-- How many vault entries there are: none means no contact fields to read
+-- (and no master key needed).
+SELECT count(*) FROM vault.pii;
+
+-- name: shard_role
+-- The warehouse's role when it is a customer shard ('' otherwise): a
+-- shard's batches carry its number in their idempotency keys.
+SELECT coalesce(max(value), '') FROM ops.meta WHERE key = 'role' AND value <> 'merged';

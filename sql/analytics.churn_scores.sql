@@ -21,3 +21,13 @@ CREATE TABLE IF NOT EXISTS analytics.churn_scores (
 -- A customer's latest churn score with its reasons (`parcours model explain`).
 SELECT scored_on, model_id, probability, risk_band, reason_1, reason_2, reason_3, CAST(reasons AS VARCHAR) AS reasons
 FROM analytics.churn_scores WHERE customer_key = $customer_key ORDER BY scored_on DESC LIMIT 1;
+
+-- name: count_for_day
+-- How many customers have a churn score of $date: none when no churn
+-- model is promoted (the segments job then skips the families built on it).
+SELECT count(*) FROM analytics.churn_scores WHERE scored_on = CAST($date AS DATE);
+
+-- name: clear_day
+-- Scoring replaces a day as a whole: the job deletes the churn scores of
+-- $date, then appends the night's.
+DELETE FROM analytics.churn_scores WHERE scored_on = CAST($date AS DATE);

@@ -20,3 +20,13 @@ CREATE TABLE IF NOT EXISTS analytics.clv_scores (
 -- A customer's latest CLV figures (`parcours model explain`).
 SELECT scored_on, model_id, p_alive, purchases_30d, purchases_90d, purchases_365d, expected_spend, clv
 FROM analytics.clv_scores WHERE customer_key = $customer_key ORDER BY scored_on DESC LIMIT 1;
+
+-- name: count_for_day
+-- How many customers have a CLV score of $date: none when no CLV
+-- model is promoted (the segments job then skips the families built on it).
+SELECT count(*) FROM analytics.clv_scores WHERE scored_on = CAST($date AS DATE);
+
+-- name: clear_day
+-- Scoring replaces a day as a whole: the job deletes the CLV scores of
+-- $date, then appends the night's.
+DELETE FROM analytics.clv_scores WHERE scored_on = CAST($date AS DATE);

@@ -148,3 +148,43 @@ ORDER BY f.customer_key;
 SELECT CAST(greatest(
     (SELECT max(order_date) FROM analytics.orders),
     (SELECT max(logical_date) FROM ops.job_runs WHERE job = 'split' AND status = 'succeeded')) AS DATE);
+
+-- name: count
+-- How many customers have features at cut-off $cutoff: what build wrote,
+-- and whether the segments job has any to cluster.
+SELECT count(*) FROM analytics.customer_features WHERE cutoff = CAST($cutoff AS DATE);
+
+-- name: load
+-- Every customer's features at cut-off $cutoff, in customer_key order,
+-- read by the models as Arrow (jobs/features Load).
+SELECT * EXCLUDE (cutoff) FROM analytics.customer_features
+WHERE cutoff = CAST($cutoff AS DATE)
+ORDER BY customer_key;
+
+-- name: load_sample
+-- load for the training sample only (models.churn_train_sample): the
+-- $limit smallest customer keys, as features.SampleClause keeps them
+-- when the merge gathers a cut-off from the shards.
+SELECT * EXCLUDE (cutoff) FROM analytics.customer_features
+WHERE cutoff = CAST($cutoff AS DATE)
+QUALIFY row_number() OVER (PARTITION BY cutoff ORDER BY customer_key) <= $limit
+ORDER BY customer_key;
+
+-- name: export
+-- `parcours model features`: the features of the cut-offs $cutoffs with
+-- their churn label over $horizon days, NULL for a cut-off after
+-- $last_complete (its horizon is not over in the data), written to
+-- {{file}} with the COPY options {{format}} (both set by the command).
+COPY (
+SELECT f.cutoff, f.customer_key, f.* EXCLUDE (customer_key, cutoff),
+       CASE WHEN f.cutoff > CAST($last_complete AS DATE) THEN NULL
+            WHEN EXISTS (SELECT 1 FROM analytics.orders o WHERE o.customer_key = f.customer_key
+                         AND o.order_date >= f.cutoff AND o.order_date < f.cutoff + CAST($horizon AS INTEGER)) THEN 0 ELSE 1 END AS churned
+FROM analytics.customer_features f WHERE list_contains(CAST($cutoffs AS DATE[]), f.cutoff) ORDER BY f.cutoff, f.customer_key
+) TO {{file}} (FORMAT {{format}});
+
+-- name: export_counts
+-- The rows export wrote, and those without a label (cut-off after
+-- $last_complete).
+SELECT count(*), count(*) FILTER (WHERE cutoff > CAST($last_complete AS DATE))
+FROM analytics.customer_features WHERE list_contains(CAST($cutoffs AS DATE[]), cutoff);

@@ -41,3 +41,16 @@ UNION ALL
 SELECT order_id, channel, customer_key, ts, event_date, amount, discount, item_count
 FROM recorded WHERE amount > 0
 ORDER BY ts;
+
+-- name: transactions
+-- Every purchase before $before, as the CLV model fits and scores them
+-- (jobs/train Transactions). A total order: sums of same-day amounts
+-- never depend on scan order.
+SELECT customer_key, order_date, CAST(amount AS DOUBLE) FROM analytics.orders
+WHERE order_date < $before ORDER BY customer_key, order_date, ts, order_id;
+
+-- name: fit_transactions
+-- Every purchase as `parcours model fit clv --transactions` reads a file
+-- (customer_id, date, amount): what the bench exports through
+-- `parcours query` to time a CLV fit.
+SELECT customer_key AS customer_id, order_date AS date, amount FROM analytics.orders;

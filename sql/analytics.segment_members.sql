@@ -55,6 +55,21 @@ CREATE OR REPLACE TEMP TABLE seg_words (
     label        VARCHAR NOT NULL
 );
 
+-- name: consented_count
+-- How many customers the TEMP table seg_consented (scope) holds: the most
+-- any family can hold.
+SELECT count(*) FROM seg_consented;
+
+-- name: rfm_map_insert
+-- Fills the TEMP table seg_rfm_map (scope) from the job's rule table:
+-- the rows placeholder stands for their value tuples (warehouse.InsertRows).
+INSERT INTO seg_rfm_map (r, fm, segment) VALUES {{rows}};
+
+-- name: words_insert
+-- Fills the TEMP table seg_words (scope) with each segment's description
+-- and label: the rows placeholder stands for their value tuples.
+INSERT INTO seg_words (family, segment, description, label) VALUES {{rows}};
+
 -- name: rfm
 -- Every consented customer with an order on or before $date. Measures as
 -- customer_features at the scoring cut-off ($date + 1): recency_days =

@@ -35,6 +35,11 @@ CREATE OR REPLACE TEMP TABLE trigger_candidates (
     reason        JSON NOT NULL
 );
 
+-- name: defs_insert
+-- Fills the TEMP table trigger_defs (defs) from the job's options:
+-- the rows placeholder stands for their value tuples (warehouse.InsertRows).
+INSERT INTO trigger_defs ("trigger", channel, consent, purpose, content) VALUES {{rows}};
+
 -- name: cart_abandonment
 -- Add-to-carts (web or app) in [$cart_since, $now) made after the
 -- customer's last purchase in any channel: nothing bought since them. One
@@ -187,3 +192,8 @@ SELECT CAST($date AS DATE), "trigger", customer_key, channel, purpose, reason, c
 FROM trigger_gated
 WHERE excluded IS NULL
 ORDER BY "trigger", customer_key;
+
+-- name: gated_counts
+-- What the gate decided, from the TEMP table trigger_gated (gate): the
+-- candidates per trigger and exclusion reason (NULL: fired).
+SELECT "trigger", excluded, count(*) FROM trigger_gated GROUP BY ALL;

@@ -70,3 +70,23 @@ DELETE FROM cold.suppressed_cells WHERE cold_table = 'attribution';
 -- name: suppressed
 INSERT INTO cold.suppressed_cells
 SELECT 'attribution', $k, (SELECT count(*) FROM cold.attribution), $rolled, $suppressed, CAST($date AS DATE);
+
+-- name: insert
+-- The head of the insert of the credits the job computed in Go: the
+-- job appends the rows as value tuples (warehouse.InsertRows).
+INSERT INTO cold.attribution VALUES
+
+-- name: report_complete_month
+-- The report's month: the latest that ended on or before $day.
+SELECT max(month) FROM cold.attribution WHERE month + INTERVAL 1 MONTH <= CAST($day AS DATE) + INTERVAL 1 DAY;
+
+-- name: report_latest_month
+-- The report's month when none is complete yet: the latest started on or
+-- before $day.
+SELECT max(month) FROM cold.attribution WHERE month <= CAST($day AS DATE);
+
+-- name: report_credits
+-- Credited conversions per model and channel, summed over the months
+-- $from to $to (month starts), for the report.
+SELECT model, channel, sum(conversions) FROM cold.attribution
+WHERE month BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) GROUP BY ALL;

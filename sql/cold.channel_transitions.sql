@@ -39,3 +39,17 @@ SELECT month, from_channel, to_channel, transitions,
 FROM agg
 WHERE customers >= $k AND transitions > 0
 ORDER BY month, from_channel, transitions DESC;
+
+-- name: report_complete_month
+-- The report's month: the latest that ended on or before $day.
+SELECT max(month) FROM cold.channel_transitions WHERE month + INTERVAL 1 MONTH <= CAST($day AS DATE) + INTERVAL 1 DAY;
+
+-- name: report_latest_month
+-- The report's month when none is complete yet: the latest started on or
+-- before $day.
+SELECT max(month) FROM cold.channel_transitions WHERE month <= CAST($day AS DATE);
+
+-- name: report_transitions
+-- A $month's transitions, for the report's matrix.
+SELECT from_channel, to_channel, transitions, share FROM cold.channel_transitions
+WHERE month = CAST($month AS DATE) ORDER BY from_channel, to_channel;

@@ -30,3 +30,9 @@ SELECT CAST($date AS DATE), c.purpose, known.n, c.n, c.n / known.n, least(known.
 FROM c, known
 WHERE c.n >= $k AND known.n > 0
 ORDER BY c.purpose;
+
+-- name: report_shares
+-- The consented share per purpose and day from $from to $to, for the
+-- report's chart.
+SELECT purpose, day, known, consented, share FROM cold.consent_daily
+WHERE day BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) ORDER BY purpose, day;

@@ -40,3 +40,13 @@ FROM steps
 WHERE customers >= $k
 WINDOW w AS (PARTITION BY month, channel ORDER BY step_order)
 ORDER BY month, channel, step_order;
+
+-- name: report_complete_month
+-- The report's month: the latest with web or app sessions that ended on
+-- or before $day.
+SELECT max(month) FROM cold.funnel_dropoff WHERE channel IN ('web', 'app') AND month + INTERVAL 1 MONTH <= CAST($day AS DATE) + INTERVAL 1 DAY;
+
+-- name: report_steps
+-- A $month's web and app funnels, step by step, for the report.
+SELECT channel, step, sessions, reached_share, drop_off FROM cold.funnel_dropoff
+WHERE month = CAST($month AS DATE) AND channel IN ('web', 'app') ORDER BY channel, step_order;

@@ -95,3 +95,17 @@ WITH act AS (
 )
 SELECT * FROM kpi WHERE customers >= $k
 ORDER BY period, period_start, kpi, channel, region;
+
+-- name: published_rows
+-- Rows one of the job's cold tables holds once published ({{table}},
+-- quoted by the job), for the run's counts.
+SELECT count(*) FROM {{table}};
+
+-- name: report_points
+-- The report's KPIs ($kpis, a list of names) of one grain ($period: day
+-- or month) for channel and region 'all', from $from to $to, in date
+-- order per KPI.
+SELECT period_start, kpi, value, numerator, denominator FROM cold.kpis
+WHERE period = $period AND channel = 'all' AND region = 'all'
+  AND period_start BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND kpi IN (SELECT unnest(CAST($kpis AS VARCHAR[])))
+ORDER BY kpi, period_start;

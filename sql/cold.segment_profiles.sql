@@ -69,3 +69,9 @@ DELETE FROM cold.suppressed_cells WHERE cold_table = 'segment_profiles';
 INSERT INTO cold.suppressed_cells
 SELECT 'segment_profiles', $k, (SELECT count(*) FROM seg_profiles WHERE customers >= $k), 0,
        (SELECT count(*) FROM seg_profiles WHERE customers < $k), CAST($date AS DATE);
+
+-- name: published_counts
+-- The profiles of the TEMP table seg_profiles (profiles) published, with
+-- at least $k members, and those held back.
+SELECT count(*) FILTER (WHERE customers >= $k), count(*) FILTER (WHERE customers < $k)
+FROM seg_profiles;

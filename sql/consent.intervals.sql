@@ -115,3 +115,13 @@ SELECT (SELECT count(*) FROM identity.customers WHERE representative_type NOT IN
           AND (valid_to IS NULL OR valid_to > CAST($now AS TIMESTAMPTZ))),
        (SELECT count(*) FROM consent.events),
        (SELECT count(*) FROM consent.events WHERE purpose = 'analytics' AND status = 'granted');
+
+-- name: count
+-- How many intervals the gate holds: the consent job's output count.
+SELECT count(*) FROM consent.intervals;
+
+-- name: gate
+-- Every interval ($all), or those of the purposes listed in $purposes:
+-- what consent.LoadGate holds in Go to answer May.
+SELECT customer_key, purpose, valid_from, valid_to FROM consent.intervals
+WHERE $all OR list_contains(CAST($purposes AS VARCHAR[]), purpose);

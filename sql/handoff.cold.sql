@@ -41,3 +41,15 @@ INSERT INTO handoff.meta VALUES ('day', CAST(CAST($date AS DATE) AS VARCHAR));
 DELETE FROM handoff.name_tokens;
 INSERT INTO handoff.name_tokens
 SELECT DISTINCT pseudonym('name', n) FROM (SELECT unnest(CAST($names AS VARCHAR[])) AS n);
+
+-- name: shard_day
+-- Read by the merge (gather_publish): the day of a shard's snapshot, the
+-- shard attached as {{shard}} (no row: it never made one).
+SELECT value FROM {{shard}}.handoff.meta WHERE key = 'day';
+
+-- name: clear_shard
+-- Run by the merge (finish_publish) once the hand-off has served: no
+-- erased customer's key stays in the shard {{shard}}'s copies.
+DELETE FROM {{shard}}.handoff.cold_ledger;
+DELETE FROM {{shard}}.handoff.cold_cohorts;
+DELETE FROM {{shard}}.handoff.consent_intervals;

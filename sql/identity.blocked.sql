@@ -12,3 +12,9 @@ CREATE TABLE IF NOT EXISTS identity.blocked (
     max_allowed INTEGER NOT NULL,
     reason     VARCHAR NOT NULL
 );
+
+-- name: record
+-- The identifiers a restitch blocked, with the reason in words, written by
+-- the identity job once identity.incremental.sql swap has cleared the part
+-- it restitched. {{rows}} stands for one value tuple per identifier.
+INSERT INTO identity.blocked VALUES {{rows}};

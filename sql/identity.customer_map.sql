@@ -22,3 +22,7 @@ CREATE TABLE IF NOT EXISTS identity.customer_map_next (
     blocked       BOOLEAN
 );
 
+-- name: clear_next
+-- Empty identity.customer_map_next before the identity job appends the new
+-- stitch to it (identity.incremental.sql swap moves it into the map).
+DELETE FROM identity.customer_map_next;

@@ -14,3 +14,16 @@ CREATE TABLE IF NOT EXISTS ops.activation_audiences (
     change       DOUBLE,             -- (members - previous) / previous
     alert        BOOLEAN NOT NULL
 );
+
+-- name: clear_date
+-- A new plan of the date replaces its audience sizes.
+DELETE FROM ops.activation_audiences WHERE plan_date = CAST($date AS DATE);
+
+-- name: previous
+-- A segment's audience size at the latest earlier plan (no row for a first plan).
+SELECT members FROM ops.activation_audiences
+WHERE destination = $destination AND segment = $segment AND plan_date < CAST($date AS DATE) ORDER BY plan_date DESC LIMIT 1;
+
+-- name: record
+-- A segment's audience size at this plan, against the previous one.
+INSERT INTO ops.activation_audiences VALUES (CAST($date AS DATE), $destination, $segment, $members, $previous, $change, $alert);

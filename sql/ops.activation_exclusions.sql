@@ -14,3 +14,8 @@ CREATE TABLE IF NOT EXISTS ops.activation_exclusions (
     reason       VARCHAR NOT NULL,
     customers    BIGINT NOT NULL
 );
+
+-- name: record
+-- How many members of a segment the plan kept out of a destination for
+-- one reason.
+INSERT INTO ops.activation_exclusions VALUES (CAST($date AS DATE), $destination, $segment, $reason, $customers);

@@ -21,3 +21,7 @@ FROM (SELECT _run_id, currency FROM kind.events WHERE currency IS NOT NULL AND a
       UNION ALL
       SELECT _run_id, currency FROM kind.orders WHERE currency IS NOT NULL AND amount IS NOT NULL)
 GROUP BY ALL;
+
+-- name: report_mix
+-- The currencies amounts arrived in, the most used first, for the report.
+SELECT currency, sum(facts) FROM ops.currencies GROUP BY currency ORDER BY 2 DESC, 1;

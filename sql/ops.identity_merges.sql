@@ -17,3 +17,11 @@ CREATE TABLE IF NOT EXISTS ops.identity_merges (
     detected_at    TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (customer_key, merged_token)
 );
+
+-- name: record
+-- The merges a restitch found ({{rows}}: one value tuple per merged CRM
+-- id). A merge recorded on an earlier night stays as it was.
+INSERT INTO ops.identity_merges
+(customer_key, merged_token, merged_label, via_type, via_label, previous_key, logical_date, run_id)
+VALUES {{rows}}
+ON CONFLICT DO NOTHING;

@@ -17,8 +17,22 @@ CREATE TABLE IF NOT EXISTS ops.privacy_audit (
 );
 
 -- name: record
+-- One action of a run that names no subject or table (the consent job's
+-- lawful basis of analytics).
 INSERT INTO ops.privacy_audit (run_id, logical_date, action, rows, detail)
 VALUES ($run_id, CAST($date AS DATE), $action, $rows, $detail);
+
+-- name: record_scan
+-- The privacy audit's outcome: $rows violations, $detail the list of them
+-- (or how many values were scanned, when none).
+INSERT INTO ops.privacy_audit (run_id, logical_date, action, target, rows, detail)
+VALUES ($run_id, $date, 'scan', 'cold, hot', $rows, $detail);
+
+-- name: record_rows
+-- Audit rows written together (jobs/purge WriteAudit: the purge, an
+-- erasure or an objection from the command line). {{rows}} stands for one
+-- value tuple per row.
+INSERT INTO ops.privacy_audit (run_id, logical_date, action, request_id, subject, target, rows, detail) VALUES {{rows}};
 
 -- name: columns
 -- The privacy audit's queries (jobs/audit) from here on. {{table}} and
@@ -33,6 +47,7 @@ ORDER BY table_schema, table_name, ordinal_position;
 SELECT subject_token, first_name, last_name FROM vault.pii WHERE customer_key IS NOT NULL;
 
 -- name: cold_values
+-- Every distinct text value of one cold column.
 SELECT DISTINCT {{column}} FROM cold.main.{{table}} WHERE {{column}} IS NOT NULL;
 
 -- name: cold_tokens
@@ -59,8 +74,10 @@ UNION ALL
 SELECT 'name_token', p.col, count(*) FROM names p JOIN ops.name_tokens t ON t.token = p.tok GROUP BY p.col;
 
 -- name: cold_under_k
+-- Rows of a cold table standing for fewer than $k customers.
 SELECT count(*) FROM cold.main.{{table}} WHERE customers < $k;
 
 -- name: hot_emails
+-- Values of a hot analytics text column that hold an email address.
 SELECT count(*) FROM analytics.{{table}}
 WHERE contains({{column}}, '@') AND regexp_matches({{column}}, '[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}');

@@ -25,3 +25,9 @@ CREATE TABLE IF NOT EXISTS ops.quarantine (
 SELECT coalesce(field, ''), reason, count(*),
        list(file || ':' || coalesce(CAST(line AS VARCHAR), '?') ORDER BY file, line)[1:3]
 FROM ops.quarantine WHERE source = $source GROUP BY ALL ORDER BY 3 DESC, 1, 2;
+
+-- name: report_held
+-- Quarantined rows still held per source, loaded from $from to $to: a
+-- count for the report, the rows' text is never read.
+SELECT source, count(*) FROM ops.quarantine
+WHERE load_date BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) GROUP BY source ORDER BY source;

@@ -32,6 +32,11 @@ CREATE OR REPLACE TEMP TABLE seg_centroids (
     shift      DOUBLE
 );
 
+-- name: centroids_insert
+-- Stages the day's centres in the TEMP table seg_centroids (scope):
+-- the rows placeholder stands for their value tuples (warehouse.InsertRows).
+INSERT INTO seg_centroids (segment, customers, label, features, centroid, shift) VALUES {{rows}};
+
 -- name: previous
 -- The centres of the latest computation before $date that has any: what
 -- tonight's clusters are matched to.

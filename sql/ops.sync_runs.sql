@@ -22,3 +22,31 @@ CREATE TABLE IF NOT EXISTS ops.sync_runs (
     error         VARCHAR,
     finished_at   TIMESTAMPTZ NOT NULL DEFAULT now()
 );
+
+-- name: record_plan
+-- A plan's line for one destination.
+INSERT INTO ops.sync_runs (run_id, plan_date, phase, destination, planned, excluded, size_alerts, duration_s)
+VALUES ($run_id, CAST($date AS DATE), 'plan', $destination, $planned, $excluded, $size_alerts, $duration_s);
+
+-- name: record_apply
+-- An apply's line for one destination, with the members the date's plan
+-- excluded there (an empty error is stored as NULL).
+INSERT INTO ops.sync_runs
+    (run_id, plan_date, phase, destination, planned, sent, accepted, rejected, retried, dead_lettered, excluded, duration_s, error)
+VALUES ($run_id, CAST($date AS DATE), 'apply', $destination, $planned, $sent, $accepted, $rejected, $retried, $dead_lettered,
+        (SELECT coalesce(sum(customers), 0) FROM ops.activation_exclusions WHERE plan_date = CAST($date AS DATE) AND destination = $destination), $duration_s, nullif($error, ''));
+
+-- name: step_log
+-- The lines of the latest plan or apply ($phase) of a date, for
+-- `parcours activate plan|apply`.
+SELECT phase, destination, planned, sent, accepted, rejected, retried, dead_lettered,
+       excluded, size_alerts, round(duration_s, 2) AS duration_s, coalesce(error, '') AS error
+FROM ops.sync_runs WHERE plan_date = CAST($date AS DATE) AND phase = $phase
+  AND run_id = (SELECT run_id FROM ops.sync_runs WHERE plan_date = CAST($date AS DATE) AND phase = $phase ORDER BY finished_at DESC LIMIT 1)
+ORDER BY destination;
+
+-- name: recent
+-- The latest lines, of one date or ($date NULL) of all, for `parcours status`.
+SELECT CAST(plan_date AS VARCHAR) AS date, phase, destination, planned, sent, accepted, rejected, retried,
+       dead_lettered, excluded, size_alerts, round(duration_s, 2) AS duration_s, error
+FROM ops.sync_runs WHERE $date IS NULL OR plan_date = CAST($date AS DATE) ORDER BY finished_at DESC, destination LIMIT $limit;

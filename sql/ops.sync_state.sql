@@ -21,3 +21,9 @@ CREATE TABLE IF NOT EXISTS ops.sync_state (
     last_sent     DATE NOT NULL,
     last_batch    VARCHAR NOT NULL    -- idempotency key of the batch that last carried it
 );
+
+-- name: held
+-- The remote ids each destination's segment holds, with the customer each
+-- stands for ('' once erased).
+SELECT destination, segment, remote_id, coalesce(customer_key, '')
+FROM ops.sync_state WHERE status = 'active';

@@ -48,6 +48,36 @@ WHERE ts < CAST($cutoff AS TIMESTAMPTZ) AND coalesce(_source, '') IN (SELECT unn
   AND _batch IN (SELECT _run_id FROM kind.events UNION SELECT _run_id FROM kind.orders UNION SELECT _run_id FROM kind.contacts
                  UNION SELECT _run_id FROM kind.email_events UNION SELECT _run_id FROM kind.surveys);
 
+-- name: pending_requests
+-- The erasure requests landing holds, oldest first.
+SELECT request_id, subject_type, subject_id FROM kind.erasure_requests ORDER BY ts, request_id;
+
+-- name: erase_input
+-- The erasure requests being carried out, as given: the TEMP table
+-- erase_input, which erase_input_rows fills.
+CREATE OR REPLACE TEMP TABLE erase_input (request_id VARCHAR, t VARCHAR, v VARCHAR);
+
+-- name: erase_input_rows
+-- The requests into erase_input ({{rows}}: one value tuple per request).
+INSERT INTO erase_input VALUES {{rows}};
+
+-- name: erase_resolve
+-- The customers the requests name, in the identity graph. TEMP tables:
+-- erase_requested (the requested identifiers' tokens, normalised as ingest
+-- normalises them), erase_keys_by_request and erase_keys (the customers,
+-- never through a blocked identifier).
+CREATE OR REPLACE TEMP TABLE erase_requested AS
+SELECT pseudonym(t, v) AS id_token, t AS id_type, request_id FROM (
+  SELECT request_id, t, CASE t WHEN 'email' THEN norm_email(v) WHEN 'phone' THEN norm_phone(v) ELSE trim(v) END AS v FROM erase_input)
+WHERE v IS NOT NULL;
+CREATE OR REPLACE TEMP TABLE erase_keys_by_request AS
+SELECT DISTINCT q.request_id, m.customer_key FROM identity.customer_map m JOIN erase_requested q USING (id_token) WHERE NOT m.blocked;
+CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM erase_keys_by_request;
+
+-- name: erase_keys_by_request
+-- Each request's customers (from the TEMP table erase_resolve builds).
+SELECT request_id, customer_key FROM erase_keys_by_request ORDER BY 1, 2;
+
 -- name: erase_values
 -- The forms of the subjects' identifiers to look for in raw text (filled
 -- by the job: "text" values are lower-case, "digits" values are phone or
@@ -75,13 +105,15 @@ SELECT rowid, lower(coalesce(raw, '') || chr(10) || coalesce(reason, '')),
 FROM ops.quarantine;
 
 -- name: erase_quarantine
+-- The quarantined rows found quoting a subject ($rids, their rowids), into
+-- the TEMP table erase_quarantine.
 INSERT INTO erase_quarantine SELECT unnest(CAST($rids AS BIGINT[]));
 
 -- name: erase_targets
 -- Everything that identifies the subjects being erased: their customers
--- (erase_keys and erase_keys_by_request, filled by the job from the
--- request identifiers) and every identifier token of those customers, plus
--- the requested ones.
+-- (erase_keys and erase_keys_by_request, which erase_resolve fills from
+-- the request identifiers) and every identifier token of those customers,
+-- plus the requested ones: the TEMP table erase_tokens.
 CREATE OR REPLACE TEMP TABLE erase_tokens AS
 SELECT id_token, any_value(id_type) AS id_type, min(request_id) AS request_id FROM (
     SELECT m.id_token, m.id_type, k.request_id
@@ -89,7 +121,14 @@ SELECT id_token, any_value(id_type) AS id_type, min(request_id) AS request_id FR
     UNION ALL SELECT id_token, id_type, request_id FROM erase_requested
 ) GROUP BY id_token;
 
+-- name: erase_crm_tokens
+-- The CRM ids among the subjects' identifiers (TEMP table erase_tokens):
+-- vault subjects whose data keys are destroyed, even without a vault row.
+SELECT id_token FROM erase_tokens WHERE id_type = 'customer_id';
+
 -- name: erase
+-- Every row held about the customers being erased, one statement per
+-- table, and their identifiers onto the suppression list.
 DELETE FROM analytics.web_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.app_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.store_receipts WHERE customer_key IN (SELECT customer_key FROM erase_keys);

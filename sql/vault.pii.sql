@@ -50,5 +50,32 @@ UPDATE vault.pii SET customer_key = m.customer_key
 FROM identity.customer_map m
 WHERE m.id_token = vault.pii.subject_token AND vault.pii.customer_key IS DISTINCT FROM m.customer_key;
 
+-- name: clear_stage
+-- Empty the stage before sealing (a run that failed after staging left
+-- rows there).
+DELETE FROM vault.pii_stage;
+
 -- name: count
+-- How many subjects the vault holds: the vault job's output count, and
+-- the keystore check's.
 SELECT count(*) FROM vault.pii;
+
+-- name: customer_keys
+-- Every customer with a vault entry: parcours-bench decrypts them all to
+-- time a full read of the vault.
+SELECT DISTINCT customer_key FROM vault.pii WHERE customer_key IS NOT NULL;
+
+-- name: subject_tokens
+-- Every subject with a vault row: a data key of no subject here is an
+-- orphan the purge destroys.
+SELECT subject_token FROM vault.pii;
+
+-- name: read_subjects
+-- The sealed entries of some customers ($customer_keys), for erasure,
+-- subject access and activation to decrypt (internal/vault ReadSubjects).
+-- {{table}} is vault.pii, or an attached shard's, {{fields}} the sealed
+-- columns in vault.Fields() order.
+SELECT subject_token, coalesce(customer_key, ''), CAST(updated_at AS VARCHAR), {{fields}}
+FROM {{table}}
+WHERE customer_key IN (SELECT unnest(CAST($customer_keys AS VARCHAR[])))
+ORDER BY subject_token;

@@ -33,7 +33,8 @@ const limitName = "typed glob read with dedup"
 //	CREATE TABLE t AS SELECT DISTINCT ON (key) * FROM read_csv(glob, columns = {...}, ...)
 //
 // (an upsert keeps a key's latest delivery), with each row's file name as
-// landing keeps it. The table is in a database file, as landing is in the
+// landing keeps it. The statement shapes are sections of bench.limit.sql,
+// filled from the source definitions. The table is in a database file, as landing is in the
 // warehouse's, with the warehouse's memory limit. Values that do not read
 // as their type drop the row (ignore_errors): the limit quarantines
 // nothing. It returns the step and the seconds and rows per source.
@@ -68,7 +69,15 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 	}
 	defer func() { db.Close(); os.Remove(dbPath); os.Remove(dbPath + ".wal") }()
 	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, "SET TimeZone = 'UTC'"); err != nil {
+	session, err := limitSection("session")
+	if err != nil {
+		return measured{}, nil, nil, err
+	}
+	if _, err := db.ExecContext(ctx, session); err != nil {
+		return measured{}, nil, nil, err
+	}
+	count, err := limitSection("count")
+	if err != nil {
 		return measured{}, nil, nil, err
 	}
 	per := map[string]float64{}
@@ -84,12 +93,12 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 			continue // no file
 		}
 		t0 := time.Now()
-		if _, err := db.ExecContext(ctx, fmt.Sprintf("CREATE TABLE %s AS\n%s", ident(r.Name), q)); err != nil {
+		if _, err := db.ExecContext(ctx, q); err != nil {
 			return measured{}, nil, nil, fmt.Errorf("%s %s: %w\n%s", limitName, r.Name, err, q)
 		}
 		d := time.Since(t0)
 		var c int64
-		if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s", ident(r.Name))).Scan(&c); err != nil {
+		if err := db.QueryRowContext(ctx, fill(count, "table", warehouse.QuoteIdent(r.Name))).Scan(&c); err != nil {
 			return measured{}, nil, nil, err
 		}
 		per[r.Name] = d.Seconds()
@@ -100,7 +109,8 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 	return measured{name: limitName, wall: total, rows: rows, note: "per source: one read, declared types, dedup on the key"}, per, perRows, nil
 }
 
-// limitQuery is the limit's SELECT for a source ("" when it has no file).
+// limitQuery is the limit's statement for a source ("" when it has no
+// file): its files read into a table named after it.
 func limitQuery(r sources.Resolved, data string) (string, error) {
 	files, err := filepath.Glob(filepath.Join(data, "*", r.Files))
 	if err != nil {
@@ -134,14 +144,16 @@ func limitQuery(r sources.Resolved, data string) (string, error) {
 	var reader string
 	switch r.Format {
 	case sources.Parquet:
-		reader = fmt.Sprintf("read_parquet(%s, filename = true, union_by_name = true)", lit(glob))
+		reader, err = limitSection("reader_parquet", "glob", lit(glob))
 	case sources.JSONL:
-		reader = fmt.Sprintf("read_json(%s, format = 'newline_delimited', columns = {%s}, filename = true, ignore_errors = true%s)",
-			lit(glob), columnsDecl(cols, types), formats)
+		reader, err = limitSection("reader_json", "glob", lit(glob), "columns", columnsDecl(cols, types), "options", formats)
 	default:
 		header := r.Header == nil || *r.Header
-		reader = fmt.Sprintf("read_csv(%s, header = %t, auto_detect = false, delim = %s, quote = %s, escape = %s, columns = {%s}, "+
-			"filename = true, ignore_errors = true%s)", lit(glob), header, lit(r.Delimiter), lit(r.Quote), lit(r.Escape), columnsDecl(cols, types), formats)
+		reader, err = limitSection("reader_csv", "glob", lit(glob), "header", fmt.Sprint(header),
+			"delim", lit(r.Delimiter), "quote", lit(r.Quote), "escape", lit(r.Escape), "columns", columnsDecl(cols, types), "options", formats)
+	}
+	if err != nil {
+		return "", err
 	}
 	// The key as the files name it: a field mapped to a column reads that
 	// column; else its expression, or its own name.
@@ -160,14 +172,36 @@ func limitQuery(r sources.Resolved, data string) (string, error) {
 			key = append(key, "("+e+")")
 		}
 	}
+	load := "load_distinct" // one row per key
 	if r.Kind.Delivery == sources.Upsert {
-		// The latest delivery of a key wins.
-		return fmt.Sprintf("SELECT * FROM %s\nQUALIFY row_number() OVER (PARTITION BY %s ORDER BY filename DESC) = 1",
-			reader, strings.Join(key, ", ")), nil
+		load = "load_upsert" // the latest delivery of a key wins
 	}
-	// One row per key: a hash aggregate, the cheapest dedup DuckDB has (a
-	// re-delivery is the same event, whichever copy is kept).
-	return fmt.Sprintf("SELECT DISTINCT ON (%s) * FROM %s", strings.Join(key, ", "), reader), nil
+	return limitSection(load, "table", warehouse.QuoteIdent(r.Name), "reader", reader, "key", strings.Join(key, ", "))
+}
+
+// limitSection is a section of bench.limit.sql with its {{name}}
+// placeholders replaced by the given name, value pairs (values quoted, or
+// SQL generated from the source definitions).
+func limitSection(name string, pairs ...string) (string, error) {
+	set, err := loadSQL()
+	if err != nil {
+		return "", err
+	}
+	q, err := set.Section("bench.limit.sql", name)
+	if err != nil {
+		return "", err
+	}
+	return fill(q, pairs...), nil
+}
+
+// fill replaces each {{name}} of q by its value in one pass: a value
+// holding a placeholder's text is left as it is.
+func fill(q string, pairs ...string) string {
+	var old []string
+	for i := 0; i+1 < len(pairs); i += 2 {
+		old = append(old, "{{"+pairs[i]+"}}", pairs[i+1])
+	}
+	return strings.NewReplacer(old...).Replace(q)
 }
 
 // declaredTypes gives each of the files' columns the DuckDB type of the
@@ -240,7 +274,7 @@ func columnsDecl(cols, types []string) string {
 
 func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
 
-func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+func lit(s string) string { return warehouse.Quote(s) }
 
 // largeShare is the share of the rows ingest reads that makes a source
 // large: at 100k customers the six sources that hold 99% of the rows (web,

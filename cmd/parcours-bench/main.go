@@ -24,9 +24,12 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 type options struct {
@@ -616,6 +619,21 @@ func tail(b []byte, n int) string {
 	return strings.Join(lines, "\n")
 }
 
+// loadSQL reads the SQL files the bench's own statements come from: the
+// configuration's sql_dir when it sets one, else the embedded files, as
+// the parcours children read theirs (a few milliseconds: read per use).
+func loadSQL() (*sqlfiles.Set, error) {
+	cfg, err := config.Load("")
+	if err != nil {
+		return nil, err
+	}
+	fsys := sqlfs.FS()
+	if cfg.SQLDir != "" {
+		fsys = os.DirFS(cfg.SQLDir)
+	}
+	return sqlfiles.Parse(fsys)
+}
+
 // vaultFields is how many PII fields each vault row seals.
 const vaultFields = 8
 
@@ -641,9 +659,17 @@ func timeVaultRead(ctx context.Context, wh string) (readTiming, error) {
 	}
 	defer db.Close()
 	var customers []string
-	rows, err := db.QueryContext(ctx, "SELECT DISTINCT customer_key FROM vault.pii WHERE customer_key IS NOT NULL")
+	set, err := loadSQL()
 	if err != nil {
 		return rt, err
+	}
+	q, err := set.Section("vault.pii.sql", "customer_keys")
+	if err != nil {
+		return rt, err
+	}
+	rows, err := db.QueryContext(ctx, q)
+	if err != nil {
+		return rt, fmt.Errorf("vault.pii.sql customer_keys: %w", err)
 	}
 	for rows.Next() {
 		var k string
@@ -659,7 +685,7 @@ func timeVaultRead(ctx context.Context, wh string) (readTiming, error) {
 	if err != nil {
 		return rt, err
 	}
-	recs, err := vault.ReadSubjects(ctx, db, ks, customers)
+	recs, err := vault.ReadSubjects(ctx, db, set, ks, customers)
 	if err != nil {
 		return rt, err
 	}

@@ -154,8 +154,16 @@ func modelBench(ctx context.Context, bin, wh, dir, last string, rows int) error 
 	tw.Flush()
 	// CLV on the purchase history.
 	orders := filepath.Join(dir, "orders.csv")
-	if _, out, err := child(ctx, bin, "query", "--warehouse", wh, "--format", "csv",
-		"SELECT customer_key AS customer_id, order_date AS date, amount FROM analytics.orders"); err != nil {
+	set, err := loadSQL()
+	if err != nil {
+		return err
+	}
+	q, err := set.Section("analytics.orders.sql", "fit_transactions")
+	if err != nil {
+		return err
+	}
+	// "--": the section starts with its comment, which would read as a flag.
+	if _, out, err := child(ctx, bin, "query", "--warehouse", wh, "--format", "csv", "--", q); err != nil {
 		return fmt.Errorf("%w\n%s", err, tail(out, 5))
 	} else if err := os.WriteFile(orders, out, 0o644); err != nil {
 		return err

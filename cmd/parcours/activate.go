@@ -56,7 +56,7 @@ func (a *app) activateStep(use, job, short string) *cobra.Command {
 				return errors.Join(err, oerr)
 			}
 			defer sess.Close()
-			out, qerr := activationView(cmd.Context(), sess.wh.DB, d, use)
+			out, qerr := activationView(cmd.Context(), sess.wh, d, use)
 			if qerr != nil {
 				return errors.Join(err, qerr)
 			}
@@ -120,30 +120,22 @@ func printMaps(w io.Writer, cols []string, rows []map[string]any) {
 // activationView reads what a plan or apply of date left in the ops
 // tables: per destination and segment the planned changes and exclusions,
 // and the sync log lines of the date.
-func activationView(ctx context.Context, db *sql.DB, d time.Time, step string) (map[string]any, error) {
+func activationView(ctx context.Context, wh *warehouse.Warehouse, d time.Time, step string) (map[string]any, error) {
 	ds := d.Format(time.DateOnly)
 	out := map[string]any{"date": ds}
-	plan, err := warehouse.QueryMaps(ctx, db, `SELECT b.destination, b.segment,
-       sum(b.members) FILTER (op = 'upsert') AS upsert, sum(b.members) FILTER (op = 'remove') AS remove,
-       count(*) AS batches, string_agg(DISTINCT b.status, ',') AS status,
-       (SELECT members FROM ops.activation_audiences a WHERE a.plan_date = b.plan_date
-          AND a.destination = b.destination AND a.segment = b.segment) AS audience,
-       (SELECT string_agg(reason || ' ' || customers, ', ' ORDER BY reason) FROM ops.activation_exclusions x
-          WHERE x.plan_date = b.plan_date AND x.destination = b.destination AND x.segment = b.segment) AS excluded
-FROM ops.activation_batches b WHERE b.plan_date = CAST(? AS DATE)
-GROUP BY b.plan_date, b.destination, b.segment ORDER BY 1, 2`, ds)
-	if err != nil {
-		return nil, err
+	for _, v := range []struct{ key, file, section string }{
+		{"plan", "ops.activation_batches.sql", "plan_view"},
+		{"log", "ops.sync_runs.sql", "step_log"},
+	} {
+		q, err := wh.SQL.Section(v.file, v.section)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := warehouse.QueryMaps(ctx, wh.DB, q, sql.Named("date", ds), sql.Named("phase", step))
+		if err != nil {
+			return nil, err
+		}
+		out[v.key] = rows
 	}
-	out["plan"] = plan
-	log, err := warehouse.QueryMaps(ctx, db, `SELECT phase, destination, planned, sent, accepted, rejected, retried, dead_lettered,
-       excluded, size_alerts, round(duration_s, 2) AS duration_s, coalesce(error, '') AS error
-FROM ops.sync_runs WHERE plan_date = CAST(? AS DATE) AND phase = ?
-  AND run_id = (SELECT run_id FROM ops.sync_runs WHERE plan_date = CAST(? AS DATE) AND phase = ? ORDER BY finished_at DESC LIMIT 1)
-ORDER BY destination`, ds, step, ds, step)
-	if err != nil {
-		return nil, err
-	}
-	out["log"] = log
 	return out, nil
 }

@@ -86,6 +86,7 @@ func TestCLIContract(t *testing.T) {
 		"report":            append([]string{"report", "--date", date, "--out", filepath.Join(tmp, "r.html")}, w...),
 		"dag export":        {"dag", "export", "--out", filepath.Join(tmp, "dag.py")},
 		"compact":           append([]string{"compact"}, w...),
+		"migrate":           append([]string{"migrate"}, w...),
 		"fixtures generate": {"fixtures", "generate", "--customers", "20", "--days", "1", "--out", filepath.Join(tmp, "fx")},
 		"query":             append([]string{"query", "SELECT 1 AS one"}, w...),
 		"attribution":       {"attribution", "--paths", paths},

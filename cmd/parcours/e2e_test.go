@@ -961,3 +961,41 @@ func TestMigrateOldWarehouse(t *testing.T) {
 		t.Fatalf("query after migrating: exit %d, %q", r.code, r.stderr)
 	}
 }
+
+// sql_dir reaches the statements that moved out of Go: with a copy of the
+// SQL folder whose customers-of-an-identifier section names a planted key,
+// model explain finds that key (and says it has no scores) instead of
+// answering that no customer holds the identifier.
+func TestSQLDirReachesMovedStatements(t *testing.T) {
+	wh := filepath.Join(t.TempDir(), "wh")
+	mustCLI(t, "migrate", "--warehouse", wh)
+	if r := cli(t, nil, "model", "explain", "nobody@example.com", "--warehouse", wh); r.code != 67 {
+		t.Fatalf("explain with the embedded SQL: exit %d, %q; want 67", r.code, r.stderr)
+	}
+	dir := t.TempDir()
+	files, err := filepath.Glob("../../sql/*.sql")
+	if err != nil || len(files) < 50 {
+		t.Fatalf("sql files: %v, %d", err, len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "privacy.access.sql" {
+			before := "SELECT DISTINCT customer_key FROM identity.customer_map WHERE id_token = $token AND NOT blocked ORDER BY 1;"
+			if !strings.Contains(string(b), before) {
+				t.Fatal("privacy.access.sql customers changed: update this test")
+			}
+			b = []byte(strings.Replace(string(b), before, "SELECT 'k_from_sql_dir' AS customer_key WHERE $token IS NOT NULL;", 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := writeFile(t, "sql_dir: "+dir+"\n")
+	r := cli(t, nil, "model", "explain", "nobody@example.com", "--warehouse", wh, "--config", cfg)
+	if r.code != 1 || !strings.Contains(r.stderr, "k_from_sql_dir") {
+		t.Fatalf("explain with sql_dir: exit %d, %q; want 1 naming the planted key", r.code, r.stderr)
+	}
+}

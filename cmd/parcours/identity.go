@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/identity"
 	"github.com/parcours/parcours/orchestration"
 )
@@ -33,9 +34,17 @@ func (a *app) identityCommand() *cobra.Command {
 			if sess.wh.Secrets == nil {
 				return orchestration.Usage("identity explain needs the pepper: set PARCOURS_PEPPER or keep the key file at %s", a.cfg.KeyFile())
 			}
+			phoneQ, err := sess.wh.SQL.Section("identity.explain.sql", "phone")
+			if err != nil {
+				return err
+			}
+			tokenQ, err := sess.wh.SQL.Section("identity.explain.sql", "token")
+			if err != nil {
+				return err
+			}
 			normPhone := func(s string) string {
 				var p sql.NullString
-				_ = sess.wh.DB.QueryRowContext(ctx, "SELECT norm_phone(?)", s).Scan(&p)
+				_ = warehouse.QueryRow(ctx, sess.wh.DB, phoneQ, sql.Named("value", s)).Scan(&p)
 				return p.String
 			}
 			cands := identity.Candidates(args[0], normPhone)
@@ -50,10 +59,10 @@ func (a *app) identityCommand() *cobra.Command {
 			}
 			for _, cand := range cands {
 				var token string
-				if err := sess.wh.DB.QueryRowContext(ctx, "SELECT pseudonym(?, ?)", cand.Type, cand.Value).Scan(&token); err != nil {
-					return err
+				if err := warehouse.QueryRow(ctx, sess.wh.DB, tokenQ, sql.Named("type", cand.Type), sql.Named("value", cand.Value)).Scan(&token); err != nil {
+					return fmt.Errorf("identity.explain.sql token: %w", err)
 				}
-				ex, err := identity.Explain(ctx, sess.wh.DB, token, args[0])
+				ex, err := identity.Explain(ctx, sess.wh, token, args[0])
 				if err != nil {
 					continue
 				}

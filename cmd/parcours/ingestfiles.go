@@ -19,17 +19,18 @@ type sourceStatus struct {
 	Problems    string `json:"problems,omitempty"`
 }
 
+// ingestFiles sums ops.ingest_files per source, for one folder date or
+// (date nil) all of them.
 func ingestFiles(ctx context.Context, wh *warehouse.Warehouse, date *time.Time) ([]sourceStatus, error) {
 	var d any
 	if date != nil {
 		d = *date
 	}
-	rows, err := wh.DB.QueryContext(ctx, `
-SELECT source, count(*), sum(rows_read), sum(rows_loaded), sum(rows_quarantined), sum(rows_duplicate),
-       string_agg(CASE WHEN status NOT IN ('loaded', 'superseded') THEN file || ': ' || status END, '; ')
-FROM ops.ingest_files
-WHERE $date IS NULL OR folder_date = $date
-GROUP BY source ORDER BY source`, sql.Named("date", d))
+	q, err := wh.SQL.Section("report.status.sql", "ingest_files")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := warehouse.Query(ctx, wh.DB, q, sql.Named("date", d))
 	if err != nil {
 		return nil, err
 	}

@@ -149,6 +149,9 @@ func (a *app) merge(ctx context.Context, date time.Time, stage string, dirs []st
 	return sum, err
 }
 
+// attachSQL holds the statements that attach and check the shards.
+const attachSQL = "merge.attach.sql"
+
 // attachShards locks every shard warehouse and attaches its hot store as
 // shard0, shard1, ... after checking it is shard i of len(dirs) and was
 // built with this warehouse's pepper. The returned func detaches and
@@ -158,16 +161,24 @@ func (a *app) merge(ctx context.Context, date time.Time, stage string, dirs []st
 func attachShards(ctx context.Context, wh *warehouse.Warehouse, dirs []string, command string, optional bool) (func(), error) {
 	var locks []*warehouse.Lock
 	var attached []string
+	sections := map[string]string{}
 	undo := func() {
 		for _, s := range attached {
-			_, _ = wh.DB.ExecContext(context.WithoutCancel(ctx), "DETACH "+s)
+			_, _ = warehouse.ExecScript(context.WithoutCancel(ctx), wh.DB, strings.ReplaceAll(sections["detach"], "{{alias}}", warehouse.QuoteIdent(s)))
 		}
 		for _, l := range locks {
 			_ = l.Release()
 		}
 	}
+	for _, name := range []string{"pepper_check", "attach", "shard_meta", "detach"} {
+		q, err := wh.SQL.Section(attachSQL, name)
+		if err != nil {
+			return undo, err
+		}
+		sections[name] = q
+	}
 	var pepper string
-	if err := wh.DB.QueryRowContext(ctx, "SELECT value FROM ops.meta WHERE key = 'pepper_check'").Scan(&pepper); err != nil {
+	if err := warehouse.QueryRow(ctx, wh.DB, sections["pepper_check"]).Scan(&pepper); err != nil {
 		return undo, fmt.Errorf("merged warehouse %s: read pepper check value: %w", wh.Dir, err)
 	}
 	for i, dir := range dirs {
@@ -184,13 +195,15 @@ func attachShards(ctx context.Context, wh *warehouse.Warehouse, dirs []string, c
 		}
 		locks = append(locks, l)
 		alias := merge.Alias(i)
-		if _, err := wh.DB.ExecContext(ctx, fmt.Sprintf("ATTACH %s AS %s", warehouse.Quote(warehouse.HotPath(dir)), alias)); err != nil {
+		attach := strings.NewReplacer("{{path}}", warehouse.Quote(warehouse.HotPath(dir)), "{{alias}}", warehouse.QuoteIdent(alias)).
+			Replace(sections["attach"])
+		if _, err := warehouse.ExecScript(ctx, wh.DB, attach); err != nil {
 			return undo, fmt.Errorf("shard %d: attach %s: %w", i, warehouse.HotPath(dir), err)
 		}
 		attached = append(attached, alias)
 		var role, check string
-		err = wh.DB.QueryRowContext(ctx, fmt.Sprintf(`SELECT coalesce(max(value) FILTER (WHERE key = 'role'), ''),
-       coalesce(max(value) FILTER (WHERE key = 'pepper_check'), '') FROM %s.ops.meta`, alias)).Scan(&role, &check)
+		meta := strings.ReplaceAll(sections["shard_meta"], "{{alias}}", warehouse.QuoteIdent(alias))
+		err = warehouse.QueryRow(ctx, wh.DB, meta).Scan(&role, &check)
 		if err != nil {
 			return undo, fmt.Errorf("shard %d (%s): read ops.meta: %w", i, dir, err)
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/purge"
 	"github.com/parcours/parcours/jobs/score"
@@ -35,7 +37,7 @@ func (a *app) modelCommand() *cobra.Command {
 				return err
 			}
 			defer sess.Close()
-			ms, err := registry.List(ctx, sess.wh.DB, kind)
+			ms, err := registry.List(ctx, sess.wh.DB, sess.wh.SQL, kind)
 			if err != nil {
 				return err
 			}
@@ -65,7 +67,7 @@ func (a *app) modelCommand() *cobra.Command {
 				return err
 			}
 			defer sess.Close()
-			m, err := registry.Get(ctx, sess.wh.DB, args[0])
+			m, err := registry.Get(ctx, sess.wh.DB, sess.wh.SQL, args[0])
 			if errors.Is(err, registry.ErrNotFound) {
 				return orchestration.NotFound("no model %s in the registry (parcours model list)", args[0])
 			} else if err != nil {
@@ -87,7 +89,7 @@ func (a *app) modelCommand() *cobra.Command {
 				return err
 			}
 			defer sess.Close()
-			if err := registry.Promote(ctx, sess.wh.DB, args[0], "promoted by hand (parcours model promote)"); err != nil {
+			if err := registry.Promote(ctx, sess.wh.DB, sess.wh.SQL, args[0], "promoted by hand (parcours model promote)"); err != nil {
 				return err
 			}
 			if asJSON {
@@ -113,7 +115,7 @@ func (a *app) modelCommand() *cobra.Command {
 			var ms [2]*registry.Model
 			var mets [2]map[string]any
 			for i, id := range args {
-				m, err := registry.Get(ctx, sess.wh.DB, id)
+				m, err := registry.Get(ctx, sess.wh.DB, sess.wh.SQL, id)
 				if err != nil {
 					return err
 				}
@@ -323,30 +325,32 @@ func (a *app) modelCommand() *cobra.Command {
 					"the last complete cut-off is %s. Pick an earlier one, or add --incomplete-labels to write churned as null for it",
 					strings.Join(incomplete, ", "), horizon, last.Format(time.DateOnly), lastComplete.Format(time.DateOnly))
 			}
-			var list []string
 			for _, d := range days {
 				if _, err := features.Build(ctx, sess.wh, conn, d); err != nil {
 					return err
 				}
-				list = append(list, "DATE '"+d.Format(time.DateOnly)+"'")
 			}
+			// The COPY options: CSV with a header row, or Parquet.
 			format := "csv, header true"
 			if strings.EqualFold(filepath.Ext(out), ".parquet") {
 				format = "parquet"
 			}
-			q := fmt.Sprintf(`COPY (
-SELECT f.cutoff, f.customer_key, f.* EXCLUDE (customer_key, cutoff),
-       CASE WHEN f.cutoff > DATE '%s' THEN NULL
-            WHEN EXISTS (SELECT 1 FROM analytics.orders o WHERE o.customer_key = f.customer_key
-                         AND o.order_date >= f.cutoff AND o.order_date < f.cutoff + %d) THEN 0 ELSE 1 END AS churned
-FROM analytics.customer_features f WHERE f.cutoff IN (%s) ORDER BY f.cutoff, f.customer_key
-) TO '%s' (FORMAT %s)`, lastComplete.Format(time.DateOnly), horizon, strings.Join(list, ", "), strings.ReplaceAll(out, "'", "''"), format)
-			if _, err := conn.ExecContext(ctx, q); err != nil {
+			params := []any{sql.Named("cutoffs", days), sql.Named("horizon", horizon),
+				sql.Named("last_complete", lastComplete.Format(time.DateOnly))}
+			const featuresSQL = "analytics.customer_features.sql"
+			q, err := sess.wh.SQL.Section(featuresSQL, "export")
+			if err != nil {
+				return err
+			}
+			q = strings.NewReplacer("{{file}}", warehouse.Quote(out), "{{format}}", format).Replace(q)
+			if _, err := warehouse.ExecScript(ctx, conn, q, params...); err != nil {
 				return fmt.Errorf("export features: %w", err)
 			}
 			var n, unlabelled int64
-			_ = conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*), count(*) FILTER (WHERE cutoff > DATE '%s') FROM analytics.customer_features WHERE cutoff IN (%s)",
-				lastComplete.Format(time.DateOnly), strings.Join(list, ", "))).Scan(&n, &unlabelled)
+			if q, err = sess.wh.SQL.Section(featuresSQL, "export_counts"); err != nil {
+				return err
+			}
+			_ = warehouse.QueryRow(ctx, conn, q, params...).Scan(&n, &unlabelled)
 			if asJSON {
 				return a.printJSON(map[string]any{"file": out, "rows": n, "unlabelled_rows": unlabelled, "cutoffs": strings.Split(cutoffs, ","),
 					"last_complete_cutoff": lastComplete.Format(time.DateOnly)})

@@ -55,7 +55,7 @@ a header, name columns by position (1, 2, ...).`,
 			if _, err := unit.LengthInDays(); err != nil {
 				return orchestration.Usage("--unit %q: want days or weeks", o.unit)
 			}
-			t, err := readTable(o.file, o.sep, !o.noHeader)
+			t, err := a.readTable(o.file, o.sep, !o.noHeader)
 			if err != nil {
 				return err
 			}

@@ -37,7 +37,7 @@ decile, Brier score and a calibration table on the held-out rest.`,
 			if o.file == "" || o.label == "" || o.id == "" {
 				return orchestration.Usage("--data, --label and --id are required")
 			}
-			t, err := readTable(o.file, o.sep, !o.noHeader)
+			t, err := a.readTable(o.file, o.sep, !o.noHeader)
 			if err != nil {
 				return err
 			}

@@ -179,7 +179,7 @@ func (a *app) recordObjection(ctx context.Context, ident, idType string, rec obj
 	}
 	local := now.In(a.cfg.Location())
 	date := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	if err := purge.WriteAudit(ctx, wh.DB, rec.requestID, date, []purge.Audit{{Action: rec.action, RequestID: rec.requestID,
+	if err := purge.WriteAudit(ctx, wh, wh.DB, rec.requestID, date, []purge.Audit{{Action: rec.action, RequestID: rec.requestID,
 		Subject: subject, Target: "consent.objections", Rows: 1, Detail: detail}}); err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ func (a *app) privacyCommand() *cobra.Command {
 			}
 			today := time.Now().In(a.cfg.Location())
 			date := time.Date(today.Year(), today.Month(), today.Day(), 0, 0, 0, 0, time.UTC)
-			if err := purge.WriteAudit(ctx, conn, reqID, date, audits); err != nil {
+			if err := purge.WriteAudit(ctx, sess.wh, conn, reqID, date, audits); err != nil {
 				return err
 			}
 			last := audits[len(audits)-1]

@@ -45,7 +45,7 @@ writes the same report to <export_dir>/reports/report-<date>.html.`,
 			if err != nil {
 				return err
 			}
-			if err := report.WriteFile(ctx, s.wh.DB, date, out, states, a.cfg.Currency); err != nil {
+			if err := report.WriteFile(ctx, s.wh.DB, s.wh.SQL, date, out, states, a.cfg.Currency); err != nil {
 				return fmt.Errorf("report: %w", err)
 			}
 			abs, _ := filepath.Abs(out)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -297,14 +298,15 @@ func (a *app) statusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			syncQ := `SELECT CAST(plan_date AS VARCHAR) AS date, phase, destination, planned, sent, accepted, rejected, retried,
-       dead_lettered, excluded, size_alerts, round(duration_s, 2) AS duration_s, error
-FROM ops.sync_runs WHERE ? IS NULL OR plan_date = CAST(? AS DATE) ORDER BY finished_at DESC, destination LIMIT ?`
+			syncQ, err := sess.wh.SQL.Section("ops.sync_runs.sql", "recent")
+			if err != nil {
+				return err
+			}
 			var ds any
 			if d != nil {
 				ds = d.Format(time.DateOnly)
 			}
-			syncRuns, err := warehouse.QueryMaps(cmd.Context(), sess.wh.DB, syncQ, ds, ds, limit)
+			syncRuns, err := warehouse.QueryMaps(cmd.Context(), sess.wh.DB, syncQ, sql.Named("date", ds), sql.Named("limit", limit))
 			if err != nil {
 				return fmt.Errorf("sync log: %w", err)
 			}

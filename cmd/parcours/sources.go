@@ -335,10 +335,13 @@ func describeCheck(ctx context.Context, wh *warehouse.Warehouse, r sources.Resol
 	if len(sc.Files) == 0 || sc.Loaded == 0 {
 		return sc, nil
 	}
-	rows, err = wh.DB.QueryContext(ctx, fmt.Sprintf(`SELECT i."type", count(*), count(DISTINCT i."value")
-FROM kind.%s, unnest(_ids) AS u(i) WHERE _source = $1 GROUP BY 1 ORDER BY 1`, r.Kind.Name), r.Name)
-	if err != nil {
+	if q, err = wh.SQL.Section("sources.check.sql", "identifiers"); err != nil {
 		return sc, err
+	}
+	q = strings.ReplaceAll(q, "{{table}}", warehouse.QuoteIdent("kind."+r.Kind.Name))
+	rows, err = warehouse.Query(ctx, wh.DB, q, sql.Named("source", r.Name))
+	if err != nil {
+		return sc, fmt.Errorf("sources.check.sql identifiers: %w", err)
 	}
 	for rows.Next() {
 		var id idCheck
@@ -354,11 +357,16 @@ FROM kind.%s, unnest(_ids) AS u(i) WHERE _source = $1 GROUP BY 1 ORDER BY 1`, r.
 	}
 	var fields []string
 	for _, c := range r.Contract {
-		fields = append(fields, fmt.Sprintf("CAST(%q AS VARCHAR)", c.Name))
+		fields = append(fields, warehouse.QuoteIdent(c.Name))
 	}
-	rows, err = wh.DB.QueryContext(ctx, fmt.Sprintf("SELECT %s FROM %s ORDER BY _file, _line NULLS LAST LIMIT 3", strings.Join(fields, ", "), r.Table()))
-	if err != nil {
+	if q, err = wh.SQL.Section("sources.check.sql", "sample"); err != nil {
 		return sc, err
+	}
+	q = strings.ReplaceAll(q, "{{columns}}", strings.Join(fields, ", "))
+	q = strings.ReplaceAll(q, "{{table}}", warehouse.QuoteIdent(r.Table()))
+	rows, err = warehouse.Query(ctx, wh.DB, q)
+	if err != nil {
+		return sc, fmt.Errorf("sources.check.sql sample: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {

@@ -28,6 +28,10 @@ run parcours sources check.`,
 		Example: "  parcours sources init exports/2026-11-22/*.csv > parcours.yaml",
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			sqls, err := a.sqlSet()
+			if err != nil {
+				return err
+			}
 			db, err := sql.Open("duckdb", "")
 			if err != nil {
 				return err
@@ -37,7 +41,7 @@ run parcours sources check.`,
 			var failed []string
 			names := map[string]int{}
 			for _, f := range args {
-				s, err := draft.Inspect(cmd.Context(), db, f)
+				s, err := draft.Inspect(cmd.Context(), sqls, db, f)
 				if err != nil {
 					failed = append(failed, fmt.Sprintf("%s: %v", filepath.Base(f), err))
 					continue

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -28,10 +29,15 @@ type table struct {
 
 // readTable reads CSV (separator sniffed among , ; tab unless given),
 // whitespace-aligned text (sep "whitespace") or Parquet (.parquet, through
-// DuckDB). Without a header, columns are named 1, 2, 3...
-func readTable(path, sep string, header bool) (*table, error) {
+// DuckDB, with the statement of the command's SQL set). Without a header,
+// columns are named 1, 2, 3...
+func (a *app) readTable(path, sep string, header bool) (*table, error) {
 	if strings.EqualFold(filepath.Ext(path), ".parquet") {
-		return readParquet(path)
+		sqls, err := a.sqlSet()
+		if err != nil {
+			return nil, err
+		}
+		return readParquet(sqls, path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
@@ -111,13 +117,17 @@ func readTable(path, sep string, header bool) (*table, error) {
 	return t, nil
 }
 
-func readParquet(path string) (*table, error) {
+func readParquet(sqls *sqlfiles.Set, path string) (*table, error) {
+	q, err := sqls.Section("sources.files.sql", "read_parquet")
+	if err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
 		return nil, err
 	}
 	defer db.Close()
-	rows, err := db.Query("SELECT * FROM read_parquet(?)", path)
+	rows, err := db.Query(q, sql.Named("path", path))
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // Fields are the PII fields the vault holds, in vault.pii column order.
@@ -21,19 +22,30 @@ type Record struct {
 	Shredded bool `json:"shredded,omitempty"`
 }
 
+// Sections gives the SQL of a file's section (a *sqlfiles.Set): the
+// statement reading the vault is in sql/vault.pii.sql.
+type Sections interface {
+	Section(file, section string) (string, error)
+}
+
 // ReadSubjects decrypts the vault entries of the given customer keys.
-func ReadSubjects(ctx context.Context, db *sql.DB, ks *Keystore, customerKeys []string) ([]Record, error) {
-	return ReadSubjectsIn(ctx, db, "vault.pii", ks, customerKeys)
+func ReadSubjects(ctx context.Context, db *sql.DB, sqls Sections, ks *Keystore, customerKeys []string) ([]Record, error) {
+	return ReadSubjectsIn(ctx, db, sqls, "vault.pii", ks, customerKeys)
 }
 
 // ReadSubjectsIn is ReadSubjects from another vault table (an attached
 // shard's, "shard0.vault.pii"), with that vault's keystore.
-func ReadSubjectsIn(ctx context.Context, db *sql.DB, table string, ks *Keystore, customerKeys []string) ([]Record, error) {
-	cols := "subject_token, coalesce(customer_key, ''), CAST(updated_at AS VARCHAR)"
-	for _, f := range Fields() {
-		cols += ", " + f
+func ReadSubjectsIn(ctx context.Context, db *sql.DB, sqls Sections, table string, ks *Keystore, customerKeys []string) ([]Record, error) {
+	q, err := sqls.Section("vault.pii.sql", "read_subjects")
+	if err != nil {
+		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, "SELECT "+cols+" FROM "+table+" WHERE customer_key IN (SELECT unnest(CAST(? AS VARCHAR[]))) ORDER BY subject_token", customerKeys)
+	fields := make([]string, len(Fields()))
+	for i, f := range Fields() {
+		fields[i] = `"` + f + `"`
+	}
+	q = strings.NewReplacer("{{fields}}", strings.Join(fields, ", "), "{{table}}", quoteTable(table)).Replace(q)
+	rows, err := db.QueryContext(ctx, q, sql.Named("customer_keys", customerKeys))
 	if err != nil {
 		return nil, fmt.Errorf("read vault: %w", err)
 	}
@@ -76,4 +88,13 @@ func ReadSubjectsIn(ctx context.Context, db *sql.DB, table string, ks *Keystore,
 		out = append(out, r)
 	}
 	return out, rows.Err()
+}
+
+// quoteTable quotes a schema-qualified table name, part by part.
+func quoteTable(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+	}
+	return strings.Join(parts, ".")
 }

@@ -77,7 +77,7 @@ type batchRow struct {
 func Apply(ctx context.Context, wh *warehouse.Warehouse, cfg *config.Config, date time.Time, runID string, log zerolog.Logger, opt ApplyOptions) (ApplyReport, error) {
 	ds := date.Format(time.DateOnly)
 	rep := ApplyReport{Date: ds, Destinations: []DestinationResult{}}
-	batches, err := pendingBatches(ctx, wh.DB, ds)
+	batches, err := pendingBatches(ctx, wh, ds)
 	if err != nil {
 		return rep, err
 	}
@@ -96,12 +96,11 @@ func Apply(ctx context.Context, wh *warehouse.Warehouse, cfg *config.Config, dat
 	var temporary, other []error
 	for i, r := range results {
 		rep.Destinations = append(rep.Destinations, r)
-		if _, err := wh.DB.ExecContext(context.WithoutCancel(ctx), `INSERT INTO ops.sync_runs
-    (run_id, plan_date, phase, destination, planned, sent, accepted, rejected, retried, dead_lettered, excluded, duration_s, error)
-VALUES (?, CAST(? AS DATE), 'apply', ?, ?, ?, ?, ?, ?, ?,
-        (SELECT coalesce(sum(customers), 0) FROM ops.activation_exclusions WHERE plan_date = CAST(? AS DATE) AND destination = ?), ?, nullif(?, ''))`,
-			runID, ds, r.Destination, r.Planned, r.Sent, r.Accepted, r.Rejected, r.Retried, r.DeadLettered, ds, r.Destination,
-			r.DurationS, redact.Text(r.Error)); err != nil {
+		if _, err := wh.RunSection(context.WithoutCancel(ctx), wh.DB, syncRunsSQL, "record_apply", sql.Named("run_id", runID),
+			sql.Named("date", ds), sql.Named("destination", r.Destination), sql.Named("planned", r.Planned),
+			sql.Named("sent", r.Sent), sql.Named("accepted", r.Accepted), sql.Named("rejected", r.Rejected),
+			sql.Named("retried", r.Retried), sql.Named("dead_lettered", r.DeadLettered), sql.Named("duration_s", r.DurationS),
+			sql.Named("error", redact.Text(r.Error))); err != nil {
 			other = append(other, fmt.Errorf("sync log: %w", err))
 		}
 		if errs[i] == nil {
@@ -126,11 +125,12 @@ VALUES (?, CAST(? AS DATE), 'apply', ?, ?, ?, ?, ?, ?, ?,
 // planned ones and every one up to the date left dead or unsettled
 // ('sending': an apply died while sending it); removals first (privacy
 // before reach), then in plan order.
-func pendingBatches(ctx context.Context, db *sql.DB, ds string) (map[string][]batchRow, error) {
-	rs, err := db.QueryContext(ctx, `SELECT idempotency_key, destination, segment, op, payload, sha256, plan_date, members
-FROM ops.activation_batches
-WHERE (status = 'planned' AND plan_date = CAST(? AS DATE)) OR (status IN ('dead', 'sending') AND plan_date <= CAST(? AS DATE))
-ORDER BY destination, CASE op WHEN 'remove' THEN 0 ELSE 1 END, plan_date, segment, batch`, ds, ds)
+func pendingBatches(ctx context.Context, wh *warehouse.Warehouse, ds string) (map[string][]batchRow, error) {
+	q, err := wh.SQL.Section(batchesSQL, "pending")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := warehouse.Query(ctx, wh.DB, q, sql.Named("date", ds))
 	if err != nil {
 		return nil, fmt.Errorf("pending batches: %w", err)
 	}
@@ -302,9 +302,8 @@ func settle(ctx context.Context, wh *warehouse.Warehouse, key, status, kind, msg
 		keys, outcomes, details = append(keys, r.Key), append(outcomes, "rejected"), append(details, redact.Text(r.Reason))
 	}
 	return warehouse.InTx(ctx, conn, func() error {
-		if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE settled AS
-SELECT unnest(CAST(? AS VARCHAR[])) AS member_key, unnest(CAST(? AS VARCHAR[])) AS outcome,
-       nullif(unnest(CAST(? AS VARCHAR[])), '') AS detail`, keys, outcomes, details); err != nil {
+		if _, err := wh.RunSection(ctx, conn, applySQL, "settled", sql.Named("member_keys", keys),
+			sql.Named("outcomes", outcomes), sql.Named("details", details)); err != nil {
 			return fmt.Errorf("settled members: %w", err)
 		}
 		_, err := wh.RunSection(ctx, conn, "activation.apply.sql", "settle", sql.Named("batch_key", key),

@@ -8,7 +8,7 @@ import (
 
 // SQL files the activation jobs run or write.
 func sqlFiles() []string {
-	return []string{"activation.plan.sql", "activation.apply.sql", "ops.activation_batches.sql",
+	return []string{planSQL, applySQL, "ops.activation_batches.sql",
 		"ops.activation_members.sql", "ops.activation_exclusions.sql", "ops.activation_audiences.sql",
 		"ops.sync_state.sql", "ops.sync_runs.sql", "ops.dead_letters.sql"}
 }

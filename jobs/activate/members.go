@@ -68,10 +68,11 @@ func readFields(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ke
 	for _, k := range keys {
 		out[k] = memberFields{values: map[string]string{}}
 	}
-	rs, err := conn.QueryContext(ctx, `SELECT customer_key, purpose FROM consent.intervals
-WHERE purpose IN ('marketing_ads', 'personalization')
-  AND customer_key IN (SELECT customer_key FROM audience WHERE excluded IS NULL)
-  AND valid_from <= CAST(? AS TIMESTAMPTZ) AND (valid_to IS NULL OR valid_to > CAST(? AS TIMESTAMPTZ))`, now, now)
+	q, err := wh.SQL.Section(planSQL, "ad_consents")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := warehouse.Query(ctx, conn, q, sql.Named("now", now))
 	if err != nil {
 		return nil, fmt.Errorf("ad consent signals: %w", err)
 	}
@@ -93,8 +94,11 @@ WHERE purpose IN ('marketing_ads', 'personalization')
 	if err := rs.Err(); err != nil {
 		return nil, err
 	}
+	if q, err = wh.SQL.Section(planSQL, "vault_entries"); err != nil {
+		return nil, err
+	}
 	var n int
-	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM vault.pii`).Scan(&n); err != nil {
+	if err := conn.QueryRowContext(ctx, q).Scan(&n); err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
 	if n == 0 {
@@ -107,7 +111,7 @@ WHERE purpose IN ('marketing_ads', 'personalization')
 	if err != nil {
 		return nil, fmt.Errorf("vault: %w", err)
 	}
-	recs, err := vault.ReadSubjects(ctx, wh.DB, ks, keys)
+	recs, err := vault.ReadSubjects(ctx, wh.DB, wh.SQL, ks, keys)
 	if err != nil {
 		return nil, err
 	}

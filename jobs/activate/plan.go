@@ -25,6 +25,18 @@ import (
 	"github.com/parcours/parcours/orchestration"
 )
 
+// The SQL files whose sections the activation jobs read beside the
+// transforms of activation.plan.sql and activation.apply.sql.
+const (
+	planSQL       = "activation.plan.sql"
+	applySQL      = "activation.apply.sql"
+	batchesSQL    = "ops.activation_batches.sql"
+	audiencesSQL  = "ops.activation_audiences.sql"
+	exclusionsSQL = "ops.activation_exclusions.sql"
+	syncRunsSQL   = "ops.sync_runs.sql"
+	syncStateSQL  = "ops.sync_state.sql"
+)
+
 // PlanBatchSize is the most members in one planned batch (one payload
 // file); connectors cut a batch into requests of their own size.
 const PlanBatchSize = 10000
@@ -119,11 +131,11 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 		if err := fillDestSegments(ctx, wh, conn, ds, dests); err != nil {
 			return err
 		}
-		before, err := statusCounts(ctx, conn)
+		before, err := statusCounts(ctx, wh, conn)
 		if err != nil {
 			return err
 		}
-		if replaced, err = unsentPayloads(ctx, conn, ds); err != nil {
+		if replaced, err = unsentPayloads(ctx, wh, conn, ds); err != nil {
 			return err
 		}
 		for _, section := range []string{"abandon", "audience", "leaving"} {
@@ -131,22 +143,22 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 				return err
 			}
 		}
-		settled, err := droppedPayloads(ctx, conn)
+		settled, err := droppedPayloads(ctx, wh, conn)
 		if err != nil {
 			return err
 		}
 		replaced = append(replaced, settled...)
-		after, err := statusCounts(ctx, conn)
+		after, err := statusCounts(ctx, wh, conn)
 		if err != nil {
 			return err
 		}
 		rep.Abandoned = after["abandoned"] - before["abandoned"]
 		rep.Superseded = after["superseded"] - before["superseded"]
-		rows, err := readAudience(ctx, conn)
+		rows, err := readAudience(ctx, wh, conn)
 		if err != nil {
 			return err
 		}
-		leavers, err := readLeavers(ctx, conn)
+		leavers, err := readLeavers(ctx, wh, conn)
 		if err != nil {
 			return err
 		}
@@ -163,7 +175,7 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 		}
 		slices.Sort(keys)
 		keys = slices.Compact(keys)
-		held, err := readHeld(ctx, conn)
+		held, err := readHeld(ctx, wh, conn)
 		if err != nil {
 			return err
 		}
@@ -181,7 +193,7 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 				}
 			}
 			for i, seg := range segs {
-				sp, err := planSegment(ctx, conn, cfg, d, conns[d.Name], seg, ds, runID, rows, leavers, fields, held[d.Name+"\x00"+seg])
+				sp, err := planSegment(ctx, wh, conn, cfg, d, conns[d.Name], seg, ds, runID, rows, leavers, fields, held[d.Name+"\x00"+seg])
 				if err != nil {
 					return fmt.Errorf("plan %s %s: %w", d.Name, seg, err)
 				}
@@ -189,15 +201,15 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 				rep.Segments = append(rep.Segments, sp)
 			}
 		}
-		if err := recordSizes(ctx, conn, cfg, ds, &rep); err != nil {
+		if err := recordSizes(ctx, wh, conn, cfg, ds, &rep); err != nil {
 			return err
 		}
-		return recordPlanLog(ctx, conn, runID, ds, rep, time.Since(started))
+		return recordPlanLog(ctx, wh, conn, runID, ds, rep, time.Since(started))
 	})
 	if err != nil {
 		return rep, fmt.Errorf("activate plan %s: %w", ds, err)
 	}
-	if err := cleanPayloads(ctx, wh.DB, rep.Dir, replaced); err != nil {
+	if err := cleanPayloads(ctx, wh, rep.Dir, replaced); err != nil {
 		log.Warn().Err(err).Msg("could not delete settled payload files")
 	}
 	for _, s := range rep.Segments {
@@ -219,8 +231,10 @@ func fillDestSegments(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 	for i, d := range dests {
 		for _, s := range d.Segments {
 			family, name, _ := strings.Cut(s, ":")
-			if _, err := conn.ExecContext(ctx, `INSERT INTO dest_segments VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-				d.Name, s, family, name, family == "trigger", d.Purpose, d.Mode == "mirror", i); err != nil {
+			if _, err := wh.RunSection(ctx, conn, planSQL, "add_dest_segment", sql.Named("destination", d.Name),
+				sql.Named("segment", s), sql.Named("family", family), sql.Named("name", name),
+				sql.Named("is_trigger", family == "trigger"), sql.Named("purpose", d.Purpose),
+				sql.Named("mirror", d.Mode == "mirror"), sql.Named("priority", i)); err != nil {
 				return fmt.Errorf("dest_segments: %w", err)
 			}
 		}
@@ -228,8 +242,12 @@ func fillDestSegments(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 	return nil
 }
 
-func statusCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error) {
-	rs, err := conn.QueryContext(ctx, `SELECT status, count(*) FROM ops.activation_batches GROUP BY ALL`)
+func statusCounts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (map[string]int64, error) {
+	q, err := wh.SQL.Section(batchesSQL, "status_counts")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("batch statuses: %w", err)
 	}
@@ -246,13 +264,12 @@ func statusCounts(ctx context.Context, conn *sql.Conn) (map[string]int64, error)
 	return out, rs.Err()
 }
 
-func readAudience(ctx context.Context, conn *sql.Conn) ([]row, error) {
-	rs, err := conn.QueryContext(ctx, `SELECT a.destination, a.segment, a.customer_key, a.present, a.in_flight,
-       coalesce(a.excluded, ''), coalesce(st.remote_id, ''), coalesce(st.fingerprint, '')
-FROM audience a
-LEFT JOIN ops.sync_state st ON a.present AND st.destination = a.destination AND st.segment = a.segment
-     AND st.customer_key = a.customer_key AND st.status = 'active'
-ORDER BY a.destination, a.segment, a.customer_key`)
+func readAudience(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) ([]row, error) {
+	q, err := wh.SQL.Section(planSQL, "read_audience")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read audience: %w", err)
 	}
@@ -268,11 +285,12 @@ ORDER BY a.destination, a.segment, a.customer_key`)
 	return out, rs.Err()
 }
 
-func readLeavers(ctx context.Context, conn *sql.Conn) ([]leaver, error) {
-	rs, err := conn.QueryContext(ctx, `SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM leaving
-UNION ALL
-SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM compensate
-ORDER BY 1, 2, 4`)
+func readLeavers(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) ([]leaver, error) {
+	q, err := wh.SQL.Section(planSQL, "read_leavers")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read leaving members: %w", err)
 	}
@@ -290,7 +308,7 @@ ORDER BY 1, 2, 4`)
 
 // planSegment diffs one destination's segment against what it holds and
 // writes the batches.
-func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
+func planSegment(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
 	seg, ds, runID string, rows []row, leavers []leaver, fields map[string]memberFields, held map[string]string) (SegmentPlan, error) {
 	sp := SegmentPlan{Destination: d.Name, Segment: seg, Excluded: map[string]int64{}, Batches: []string{}}
 	want := Fields(d)
@@ -371,7 +389,7 @@ func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d conf
 		name    string
 		members []planned
 	}{{delivery.OpRemove, removes}, {delivery.OpUpsert, ups}} {
-		files, skipped, err := writeBatches(ctx, conn, cfg, d, c, seg, ds, runID, op.name, op.members)
+		files, skipped, err := writeBatches(ctx, wh, conn, cfg, d, c, seg, ds, runID, op.name, op.members)
 		if err != nil {
 			return sp, err
 		}
@@ -384,8 +402,8 @@ func planSegment(ctx context.Context, conn *sql.Conn, cfg *config.Config, d conf
 		}
 	}
 	for reason, n := range sp.Excluded {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_exclusions VALUES (CAST(? AS DATE), ?, ?, ?, ?)`,
-			ds, d.Name, seg, reason, n); err != nil {
+		if _, err := wh.RunSection(ctx, conn, exclusionsSQL, "record", sql.Named("date", ds), sql.Named("destination", d.Name),
+			sql.Named("segment", seg), sql.Named("reason", reason), sql.Named("customers", n)); err != nil {
 			return sp, fmt.Errorf("record exclusions: %w", err)
 		}
 	}
@@ -413,20 +431,28 @@ func dedupeRemote(ps []planned, excluded map[string]int64) []planned {
 // returns the files and how many members the connector could not carry,
 // by reason code (a rejection reason's part before ':', such as
 // no_identifier or consent_ad_user_data).
-func writeBatches(ctx context.Context, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
+func writeBatches(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
 	seg, ds, runID, op string, members []planned) ([]string, map[string]int64, error) {
 	if len(members) == 0 {
 		return nil, nil, nil
 	}
 	slices.SortFunc(members, func(a, b planned) int { return strings.Compare(a.m.Key, b.m.Key) })
 	segKey := SegmentKey(seg)
+	nextQ, err := wh.SQL.Section(batchesSQL, "next_batch")
+	if err != nil {
+		return nil, nil, err
+	}
 	var next int
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(batch) + 1, 0) FROM ops.activation_batches
-WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?`, d.Name, seg, ds, op).Scan(&next); err != nil {
+	if err := warehouse.QueryRow(ctx, conn, nextQ, sql.Named("destination", d.Name), sql.Named("segment", seg),
+		sql.Named("date", ds), sql.Named("op", op)).Scan(&next); err != nil {
 		return nil, nil, fmt.Errorf("next batch number: %w", err)
 	}
+	roleQ, err := wh.SQL.Section(planSQL, "shard_role")
+	if err != nil {
+		return nil, nil, err
+	}
 	var role string // a customer shard's batches carry its number (delivery.IdempotencyKey)
-	if err := conn.QueryRowContext(ctx, `SELECT coalesce(max(value), '') FROM ops.meta WHERE key = 'role' AND value <> 'merged'`).Scan(&role); err != nil {
+	if err := conn.QueryRowContext(ctx, roleQ).Scan(&role); err != nil {
 		return nil, nil, fmt.Errorf("warehouse role: %w", err)
 	}
 	var files []string
@@ -458,10 +484,10 @@ WHERE destination = ? AND segment = ? AND plan_date = CAST(? AS DATE) AND op = ?
 			return nil, nil, err
 		}
 		n := int64(len(chunk) - len(gone))
-		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_batches
-    (idempotency_key, plan_date, destination, segment, op, batch, members, requests, payload, sha256, status)
-VALUES (?, CAST(? AS DATE), ?, ?, ?, ?, ?, ?, ?, ?, 'planned')`,
-			key, ds, d.Name, seg, op, next, n, len(reqs), rel, sum); err != nil {
+		if _, err := wh.RunSection(ctx, conn, batchesSQL, "record_planned", sql.Named("idempotency_key", key),
+			sql.Named("date", ds), sql.Named("destination", d.Name), sql.Named("segment", seg), sql.Named("op", op),
+			sql.Named("batch", next), sql.Named("members", n), sql.Named("requests", len(reqs)),
+			sql.Named("payload", rel), sql.Named("sha256", sum)); err != nil {
 			return nil, nil, fmt.Errorf("record batch %s: %w", key, err)
 		}
 		if err := appendMembers(conn, key, chunk, gone); err != nil {
@@ -549,9 +575,13 @@ func writePayload(path string, p Payload) (string, error) {
 // recordSizes writes each segment's audience size against its previous
 // plan and flags moves past the alert share (never for triggers, whose
 // daily fires move by nature).
-func recordSizes(ctx context.Context, conn *sql.Conn, cfg *config.Config, ds string, rep *PlanReport) error {
-	if _, err := conn.ExecContext(ctx, `DELETE FROM ops.activation_audiences WHERE plan_date = CAST(? AS DATE)`, ds); err != nil {
+func recordSizes(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *config.Config, ds string, rep *PlanReport) error {
+	if _, err := wh.RunSection(ctx, conn, audiencesSQL, "clear_date", sql.Named("date", ds)); err != nil {
 		return fmt.Errorf("audience sizes: %w", err)
+	}
+	prevQ, err := wh.SQL.Section(audiencesSQL, "previous")
+	if err != nil {
+		return err
 	}
 	for i := range rep.Segments {
 		s := &rep.Segments[i]
@@ -559,9 +589,8 @@ func recordSizes(ctx context.Context, conn *sql.Conn, cfg *config.Config, ds str
 			continue
 		}
 		var prev sql.NullInt64
-		err := conn.QueryRowContext(ctx, `SELECT members FROM ops.activation_audiences
-WHERE destination = ? AND segment = ? AND plan_date < CAST(? AS DATE) ORDER BY plan_date DESC LIMIT 1`,
-			s.Destination, s.Segment, ds).Scan(&prev)
+		err := warehouse.QueryRow(ctx, conn, prevQ, sql.Named("destination", s.Destination), sql.Named("segment", s.Segment),
+			sql.Named("date", ds)).Scan(&prev)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("previous audience size: %w", err)
 		}
@@ -579,8 +608,9 @@ WHERE destination = ? AND segment = ? AND plan_date < CAST(? AS DATE) ORDER BY p
 		if s.Alert {
 			rep.SizeAlerts++
 		}
-		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.activation_audiences VALUES (CAST(? AS DATE), ?, ?, ?, ?, ?, ?)`,
-			ds, s.Destination, s.Segment, s.Audience, prev, change, s.Alert); err != nil {
+		if _, err := wh.RunSection(ctx, conn, audiencesSQL, "record", sql.Named("date", ds), sql.Named("destination", s.Destination),
+			sql.Named("segment", s.Segment), sql.Named("members", s.Audience), sql.Named("previous", prev),
+			sql.Named("change", change), sql.Named("alert", s.Alert)); err != nil {
 			return fmt.Errorf("audience sizes: %w", err)
 		}
 	}
@@ -588,7 +618,7 @@ WHERE destination = ? AND segment = ? AND plan_date < CAST(? AS DATE) ORDER BY p
 }
 
 // recordPlanLog writes the plan's line per destination in ops.sync_runs.
-func recordPlanLog(ctx context.Context, conn *sql.Conn, runID, ds string, rep PlanReport, took time.Duration) error {
+func recordPlanLog(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, runID, ds string, rep PlanReport, took time.Duration) error {
 	type agg struct{ planned, excluded, alerts int64 }
 	per := map[string]*agg{}
 	var order []string
@@ -609,8 +639,9 @@ func recordPlanLog(ctx context.Context, conn *sql.Conn, runID, ds string, rep Pl
 	}
 	for _, d := range order {
 		a := per[d]
-		if _, err := conn.ExecContext(ctx, `INSERT INTO ops.sync_runs (run_id, plan_date, phase, destination, planned, excluded, size_alerts, duration_s)
-VALUES (?, CAST(? AS DATE), 'plan', ?, ?, ?, ?, ?)`, runID, ds, d, a.planned, a.excluded, a.alerts, took.Seconds()); err != nil {
+		if _, err := wh.RunSection(ctx, conn, syncRunsSQL, "record_plan", sql.Named("run_id", runID), sql.Named("date", ds),
+			sql.Named("destination", d), sql.Named("planned", a.planned), sql.Named("excluded", a.excluded),
+			sql.Named("size_alerts", a.alerts), sql.Named("duration_s", took.Seconds())); err != nil {
 			return fmt.Errorf("sync log: %w", err)
 		}
 	}
@@ -621,11 +652,15 @@ VALUES (?, CAST(? AS DATE), 'plan', ?, ?, ?, ?, ?)`, runID, ds, d, a.planned, a.
 // personal data; apply deletes the files of the batches it settles). A
 // re-plan under the same run id may have written a new batch under a
 // dropped file's name: that one stays.
-func cleanPayloads(ctx context.Context, db *sql.DB, dir string, dropped []string) error {
+func cleanPayloads(ctx context.Context, wh *warehouse.Warehouse, dir string, dropped []string) error {
 	if len(dropped) == 0 {
 		return nil
 	}
-	cur, err := db.QueryContext(ctx, `SELECT payload FROM ops.activation_batches WHERE status IN ('planned', 'sending', 'dead')`)
+	q, err := wh.SQL.Section(batchesSQL, "current_payloads")
+	if err != nil {
+		return err
+	}
+	cur, err := wh.DB.QueryContext(ctx, q)
 	if err != nil {
 		return err
 	}
@@ -653,20 +688,24 @@ func cleanPayloads(ctx context.Context, db *sql.DB, dir string, dropped []string
 
 // droppedPayloads lists the payload files of the batches the abandon
 // section just abandoned or superseded.
-func droppedPayloads(ctx context.Context, conn *sql.Conn) ([]string, error) {
-	return payloads(ctx, conn, `SELECT payload FROM ops.activation_batches
-WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned UNION ALL SELECT idempotency_key FROM superseded)`)
+func droppedPayloads(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) ([]string, error) {
+	return payloads(ctx, wh, conn, "dropped_payloads")
 }
 
 // unsentPayloads lists the payload files of the date's plan never sent:
 // this plan replaces them.
-func unsentPayloads(ctx context.Context, conn *sql.Conn, ds string) ([]string, error) {
-	return payloads(ctx, conn, `SELECT payload FROM ops.activation_batches
-WHERE status = 'planned' AND plan_date = CAST(? AS DATE)`, ds)
+func unsentPayloads(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ds string) ([]string, error) {
+	return payloads(ctx, wh, conn, "unsent_payloads", sql.Named("date", ds))
 }
 
-func payloads(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]string, error) {
-	rs, err := conn.QueryContext(ctx, q, args...)
+// payloads lists the payload files a section of ops.activation_batches.sql
+// selects.
+func payloads(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, section string, args ...any) ([]string, error) {
+	q, err := wh.SQL.Section(batchesSQL, section)
+	if err != nil {
+		return nil, err
+	}
+	rs, err := warehouse.Query(ctx, conn, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("payload files: %w", err)
 	}
@@ -684,9 +723,12 @@ func payloads(ctx context.Context, conn *sql.Conn, q string, args ...any) ([]str
 
 // readHeld maps each destination's segment ("destination\x00segment") to
 // the remote ids it holds and the customer each stands for.
-func readHeld(ctx context.Context, conn *sql.Conn) (map[string]map[string]string, error) {
-	rs, err := conn.QueryContext(ctx, `SELECT destination, segment, remote_id, coalesce(customer_key, '')
-FROM ops.sync_state WHERE status = 'active'`)
+func readHeld(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (map[string]map[string]string, error) {
+	q, err := wh.SQL.Section(syncStateSQL, "held")
+	if err != nil {
+		return nil, err
+	}
+	rs, err := conn.QueryContext(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("read sync state: %w", err)
 	}

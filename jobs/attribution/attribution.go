@@ -201,10 +201,14 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := wh.RunSection(ctx, conn, file, "clear"); err != nil {
 			return err
 		}
-		if err := warehouse.InsertRows(ctx, conn, "INSERT INTO cold.attribution VALUES", "", out); err != nil {
+		insert, err := wh.SQL.Section(file, "insert")
+		if err != nil {
 			return err
 		}
-		_, err := wh.RunSection(ctx, conn, file, "suppressed", sql.Named("k", k), sql.Named("rolled", rolledCells),
+		if err := warehouse.InsertRows(ctx, conn, insert, "", out); err != nil {
+			return err
+		}
+		_, err = wh.RunSection(ctx, conn, file, "suppressed", sql.Named("k", k), sql.Named("rolled", rolledCells),
 			sql.Named("suppressed", withheld), sql.Named("date", env.DateString()))
 		return err
 	})

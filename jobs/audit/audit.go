@@ -100,9 +100,9 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 		detail = strings.Join(parts, "; ")
 	}
-	if _, err := env.WH.DB.ExecContext(ctx, `INSERT INTO ops.privacy_audit (run_id, logical_date, action, target, rows, detail)
-VALUES (?, ?, 'scan', 'cold, hot', ?, ?)`, env.RunID, env.Date, len(vs), detail); err != nil {
-		return c, err
+	if _, err := env.WH.Exec(ctx, auditSQL, "record_scan", sql.Named("run_id", env.RunID), sql.Named("date", env.Date),
+		sql.Named("rows", len(vs)), sql.Named("detail", detail)); err != nil {
+		return c, fmt.Errorf("%s record_scan: %w", auditSQL, err)
 	}
 	if len(vs) > 0 {
 		return c, fmt.Errorf("privacy audit failed, nothing exported: %s", detail)

@@ -9,6 +9,7 @@ package cold
 import (
 	"context"
 	"database/sql"
+	"strings"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -20,6 +21,9 @@ func ContributedTables() []string {
 	return []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"}
 }
 
+// suppressedFile holds the counts the job reports after publishing.
+const suppressedFile = "cold.suppressed_cells.sql"
+
 // Job is the cold publication job.
 type Job struct{}
 
@@ -28,7 +32,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{"cold.suppressed_cells.sql", "ops.cold_ledger.sql", "handoff.cold.sql"}
+	files := []string{suppressedFile, "ops.cold_ledger.sql", "handoff.cold.sql"}
 	for _, t := range ContributedTables() {
 		files = append(files, "cold."+t+".sql")
 	}
@@ -78,15 +82,24 @@ func (j *Job) publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "publish", args...); err != nil {
 				return err
 			}
+			count, err := wh.SQL.Section(suppressedFile, "published_rows")
+			if err != nil {
+				return err
+			}
 			var n int64
-			if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM cold."+t).Scan(&n); err != nil {
+			q := strings.ReplaceAll(count, "{{table}}", warehouse.QuoteIdent("cold."+t))
+			if err := warehouse.QueryRow(ctx, conn, q).Scan(&n); err != nil {
 				return err
 			}
 			c.Detail["cold."+t] = n
 			c.Out += n
 		}
+		total, err := wh.SQL.Section(suppressedFile, "total_suppressed")
+		if err != nil {
+			return err
+		}
 		var supp int64
-		if err := conn.QueryRowContext(ctx, "SELECT coalesce(sum(suppressed_cells), 0) FROM cold.suppressed_cells").Scan(&supp); err != nil {
+		if err := warehouse.QueryRow(ctx, conn, total).Scan(&supp); err != nil {
 			return err
 		}
 		c.Detail["suppressed_cells"] = supp

@@ -82,7 +82,14 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 				return err
 			}
 		}
-		return conn.QueryRowContext(ctx, "SELECT count(*) FROM consent.intervals").Scan(&c.Out)
+		q, err := env.WH.SQL.Section("consent.intervals.sql", "count")
+		if err != nil {
+			return err
+		}
+		if err := warehouse.QueryRow(ctx, conn, q).Scan(&c.Out); err != nil {
+			return fmt.Errorf("consent.intervals.sql count: %w", err)
+		}
+		return nil
 	})
 	if err != nil {
 		return c, err
@@ -155,17 +162,19 @@ type Gate struct {
 	iv map[string]map[string][]Interval // customer -> purpose -> sorted intervals
 }
 
+// Sections is where LoadGate finds its statement: the warehouse's SQL set
+// (a *sqlfiles.Set), so that sql_dir reaches it.
+type Sections interface {
+	Section(file, section string) (string, error)
+}
+
 // LoadGate reads every interval (optionally only for some purposes).
-func LoadGate(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, purposes ...string) (*Gate, error) {
-	q := "SELECT customer_key, purpose, valid_from, valid_to FROM consent.intervals"
-	var args []any
-	if len(purposes) > 0 {
-		q += " WHERE list_contains(?, purpose)"
-		args = append(args, purposes)
+func LoadGate(ctx context.Context, sqls Sections, db warehouse.Queryer, purposes ...string) (*Gate, error) {
+	q, err := sqls.Section("consent.intervals.sql", "gate")
+	if err != nil {
+		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, q, args...)
+	rows, err := warehouse.Query(ctx, db, q, sql.Named("all", len(purposes) == 0), sql.Named("purposes", purposes))
 	if err != nil {
 		return nil, fmt.Errorf("load consent gate: %w", err)
 	}

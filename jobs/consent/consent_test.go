@@ -24,6 +24,16 @@ func ts(s string) time.Time {
 	return t
 }
 
+// embeddedSQL is the SQL set LoadGate reads its statement from.
+func embeddedSQL(t *testing.T) *sqlfiles.Set {
+	t.Helper()
+	set, err := sqlfiles.Parse(sqlfs.FS())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return set
+}
+
 type event struct {
 	id, subject, purpose, status, at, expires string
 }
@@ -159,7 +169,7 @@ func TestGateSemantics(t *testing.T) {
 		{"6", "c", "analytics", "withdrawn", "2026-01-01T00:00:00Z", ""},                         // never granted
 		{"7", "shared", "analytics", "granted", "2026-01-01T00:00:00Z", ""},                      // blocked identifier
 	})
-	g, err := LoadGate(context.Background(), db)
+	g, err := LoadGate(context.Background(), embeddedSQL(t), db)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +215,7 @@ func TestGateMatchesSQL(t *testing.T) {
 		events = append(events, event{string(rune('A'+i/26)) + string(rune('a'+i%26)), subj, Purposes()[r.IntN(2)], status, at.Format(time.RFC3339), exp})
 	}
 	db := build(t, events)
-	g, err := LoadGate(context.Background(), db)
+	g, err := LoadGate(context.Background(), embeddedSQL(t), db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,12 @@ import (
 	"strings"
 
 	"github.com/parcours/parcours/internal/publish"
+	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
+
+// file holds the statements the export runs.
+const file = "export.cold.sql"
 
 // Job is the export job.
 type Job struct{}
@@ -27,7 +31,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "export", Needs: []string{"privacy_audit"},
+	return orchestration.Spec{Name: "export", Needs: []string{"privacy_audit"}, SQL: []string{file},
 		Doc:       "cold tables to Parquet under <export_dir>/cold/ with a manifest (only after the privacy audit passed)",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
@@ -61,7 +65,19 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	} else if n > 0 {
 		env.Log.Info().Int("files", n).Msg("removed temp files an interrupted export left")
 	}
-	rows, err := env.WH.DB.QueryContext(ctx, "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'cold' AND table_schema = 'main' ORDER BY 1")
+	list, err := env.WH.SQL.Section(file, "tables")
+	if err != nil {
+		return c, err
+	}
+	copyTo, err := env.WH.SQL.Section(file, "copy")
+	if err != nil {
+		return c, err
+	}
+	count, err := env.WH.SQL.Section(file, "count")
+	if err != nil {
+		return c, err
+	}
+	rows, err := warehouse.Query(ctx, env.WH.DB, list)
 	if err != nil {
 		return c, err
 	}
@@ -79,7 +95,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	for _, t := range tables {
 		final := filepath.Join(dir, t+".parquet")
 		tmp := final + ".tmp"
-		q := fmt.Sprintf("COPY (SELECT * FROM cold.main.%q) TO '%s' (FORMAT parquet, COMPRESSION zstd)", t, strings.ReplaceAll(tmp, "'", "''"))
+		q := strings.NewReplacer("{{table}}", warehouse.QuoteIdent(t), "{{path}}", warehouse.Quote(tmp)).Replace(copyTo)
 		if _, err := env.WH.DB.ExecContext(ctx, q); err != nil {
 			return c, fmt.Errorf("export cold.%s: %w", t, err)
 		}
@@ -90,7 +106,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return c, fmt.Errorf("export cold.%s: %w", t, err)
 		}
 		var n int64
-		if err := env.WH.DB.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM cold.main.%q", t)).Scan(&n); err != nil {
+		if err := warehouse.QueryRow(ctx, env.WH.DB, strings.ReplaceAll(count, "{{table}}", warehouse.QuoteIdent(t))).Scan(&n); err != nil {
 			return c, err
 		}
 		sum, err := fileSHA256(final)

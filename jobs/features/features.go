@@ -22,6 +22,9 @@ import (
 	"github.com/parcours/parcours/orchestration"
 )
 
+// featuresSQL builds and reads analytics.customer_features.
+const featuresSQL = "analytics.customer_features.sql"
+
 // Table is the features of one cut-off: row-major values with NaN for
 // missing, one row per customer.
 type Table struct {
@@ -36,28 +39,38 @@ func (t *Table) Row(i int) []float64 { return t.Values[i*len(t.Names) : (i+1)*le
 
 // Build (re)computes the features of a cut-off in analytics.customer_features.
 func Build(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time) (int64, error) {
-	if _, err := wh.RunSection(ctx, conn, "analytics.customer_features.sql", "build",
-		sql.Named("cutoff", cutoff.Format(time.DateOnly))); err != nil {
+	day := sql.Named("cutoff", cutoff.Format(time.DateOnly))
+	if _, err := wh.RunSection(ctx, conn, featuresSQL, "build", day); err != nil {
+		return 0, err
+	}
+	q, err := wh.SQL.Section(featuresSQL, "count")
+	if err != nil {
 		return 0, err
 	}
 	var n int64
-	err := conn.QueryRowContext(ctx, "SELECT count(*) FROM analytics.customer_features WHERE cutoff = ?", cutoff).Scan(&n)
+	err = warehouse.QueryRow(ctx, conn, q, day).Scan(&n)
 	return n, err
 }
 
 // Load reads the features of a cut-off as Arrow record batches, in
 // customer_key order; limit > 0 keeps the first limit customers (the
 // training sample, models.churn_train_sample).
-func Load(ctx context.Context, conn *sql.Conn, cutoff time.Time, limit int) (*Table, error) {
+func Load(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, limit int) (*Table, error) {
 	t := &Table{Cutoff: cutoff}
-	err := conn.Raw(func(dc any) error {
+	section, args := "load", []any{sql.Named("cutoff", cutoff.Format(time.DateOnly))}
+	if limit > 0 {
+		section, args = "load_sample", append(args, sql.Named("limit", limit))
+	}
+	q, err := wh.SQL.Section(featuresSQL, section)
+	if err != nil {
+		return nil, err
+	}
+	err = conn.Raw(func(dc any) error {
 		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
 		if err != nil {
 			return err
 		}
-		rr, err := ar.QueryContext(ctx, fmt.Sprintf(
-			"SELECT * EXCLUDE (cutoff) FROM analytics.customer_features WHERE cutoff = DATE '%s'%s ORDER BY customer_key",
-			cutoff.Format(time.DateOnly), SampleClause(limit)))
+		rr, err := ar.QueryContext(ctx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -125,7 +138,7 @@ var ErrIncomplete = errors.New("churn horizon not complete")
 // latest date split loaded, or the latest order): a churn label needs its
 // whole horizon up to it.
 func LastOrderDay(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (time.Time, error) {
-	q, err := wh.SQL.Section("analytics.customer_features.sql", "last_day")
+	q, err := wh.SQL.Section(featuresSQL, "last_day")
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -156,7 +169,7 @@ func LabelsComplete(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn
 // Labels returns the churn label (1 = no purchase in horizon days from the
 // cut-off) of every customer of a cut-off, in the Table's order.
 func Labels(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time, horizon int) (map[string]float64, error) {
-	q, err := wh.SQL.Section("analytics.customer_features.sql", "label")
+	q, err := wh.SQL.Section(featuresSQL, "label")
 	if err != nil {
 		return nil, err
 	}
@@ -187,7 +200,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "features", Needs: []string{"purge"},
-		SQL: []string{"analytics.customer_features.sql"},
+		SQL: []string{featuresSQL},
 		Doc: "point-in-time customer features (RFM, channel mix, sessions, email, contacts, NPS) from hot tables"}
 }
 
@@ -211,7 +224,8 @@ func ScoringCutoff(date time.Time) time.Time { return date.AddDate(0, 0, 1) }
 // SampleClause is the SQL that keeps a cut-off's training sample: the
 // limit smallest customer keys per cut-off (nothing when limit is 0). The
 // merge applies it to each shard, which is exact: the smallest keys of
-// all are among each shard's smallest.
+// all are among each shard's smallest. Load keeps the same sample with
+// the load_sample section of analytics.customer_features.sql.
 func SampleClause(limit int) string {
 	if limit <= 0 {
 		return ""

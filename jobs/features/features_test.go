@@ -65,7 +65,7 @@ func history(t *testing.T, wh *warehouse.Warehouse) (later []string) {
 }
 
 // builtHistory is the test history with its features built at 2026-06-01.
-func builtHistory(t *testing.T) (context.Context, *sql.Conn, time.Time) {
+func builtHistory(t *testing.T) (context.Context, *warehouse.Warehouse, *sql.Conn, time.Time) {
 	t.Helper()
 	wh := openWH(t)
 	history(t, wh)
@@ -79,12 +79,12 @@ func builtHistory(t *testing.T) (context.Context, *sql.Conn, time.Time) {
 	if _, err := Build(ctx, wh, conn, cut); err != nil {
 		t.Fatal(err)
 	}
-	return ctx, conn, cut
+	return ctx, wh, conn, cut
 }
 
 func TestFeatureValues(t *testing.T) {
-	ctx, conn, cut := builtHistory(t)
-	tab, err := Load(ctx, conn, cut, 0)
+	ctx, wh, conn, cut := builtHistory(t)
+	tab, err := Load(ctx, wh, conn, cut, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestNoLeakage(t *testing.T) {
 		if _, err := Build(ctx, wh, conn, cut); err != nil {
 			t.Fatal(err)
 		}
-		tab, err := Load(ctx, conn, cut, 0)
+		tab, err := Load(ctx, wh, conn, cut, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -166,8 +166,8 @@ func TestNoLeakage(t *testing.T) {
 // The training sample a merge keeps from the shards' samples is the one a
 // single node keeps, and Load's limit is that sample.
 func TestTrainSample(t *testing.T) {
-	ctx, conn, cut := builtHistory(t)
-	tab, err := Load(ctx, conn, cut, 1)
+	ctx, wh, conn, cut := builtHistory(t)
+	tab, err := Load(ctx, wh, conn, cut, 1)
 	if err != nil {
 		t.Fatal(err)
 	}

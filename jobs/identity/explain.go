@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/parcours/parcours/internal/warehouse"
 )
 
 // Step is one identifier in an explanation tree, with the link that
@@ -59,14 +61,20 @@ func Candidates(s string, normPhone func(string) string) []Candidate {
 	return out
 }
 
+// explainSQL holds the explanation's queries.
+const explainSQL = "identity.explain.sql"
+
 // Explain builds the tree of links from one identifier to every identifier
 // of its customer: a breadth-first walk over the links the stitcher used,
 // so each path is a shortest chain of evidence.
-func Explain(ctx context.Context, db *sql.DB, token, query string) (*Explanation, error) {
+func Explain(ctx context.Context, wh *warehouse.Warehouse, token, query string) (*Explanation, error) {
 	var ex Explanation
 	ex.Query = query
-	err := db.QueryRowContext(ctx, `SELECT m.id_type, m.customer_key, c.known, c.n_identifiers
-FROM identity.customer_map m JOIN identity.customers c USING (customer_key) WHERE m.id_token = ?`, token).
+	q, err := wh.SQL.Section(explainSQL, "customer")
+	if err != nil {
+		return nil, err
+	}
+	err = warehouse.QueryRow(ctx, wh.DB, q, sql.Named("token", token)).
 		Scan(&ex.Type, &ex.CustomerKey, &ex.Known, &ex.Identifiers)
 	if err == sql.ErrNoRows {
 		return nil, fmt.Errorf("identifier not found in the identity graph")
@@ -79,17 +87,11 @@ FROM identity.customer_map m JOIN identity.customers c USING (customer_key) WHER
 		inCustomer          bool
 	}
 	nodes := map[string]*node{}
-	rows, err := db.QueryContext(ctx, `
-WITH members AS (SELECT id_token FROM identity.customer_map WHERE customer_key = ?),
-near AS (
-  SELECT id_token FROM members
-  UNION SELECT l.b_token FROM identity.links l JOIN members m ON l.a_token = m.id_token
-  UNION SELECT l.a_token FROM identity.links l JOIN members m ON l.b_token = m.id_token)
-SELECT i.id_token, i.id_type, coalesce(i.label, ''), m.customer_key = ?,
-       coalesce(b.reason, '')
-FROM near n JOIN identity.identifiers i USING (id_token)
-JOIN identity.customer_map m USING (id_token)
-LEFT JOIN identity.blocked b USING (id_token)`, ex.CustomerKey, ex.CustomerKey)
+	byKey := sql.Named("customer_key", ex.CustomerKey)
+	if q, err = wh.SQL.Section(explainSQL, "near"); err != nil {
+		return nil, err
+	}
+	rows, err := warehouse.Query(ctx, wh.DB, q, byKey)
 	if err != nil {
 		return nil, fmt.Errorf("read customer: %w", err)
 	}
@@ -105,10 +107,10 @@ LEFT JOIN identity.blocked b USING (id_token)`, ex.CustomerKey, ex.CustomerKey)
 	rows.Close()
 	type link struct{ other, source, evidence, first string }
 	adj := map[string][]link{}
-	lrows, err := db.QueryContext(ctx, `SELECT a_token, b_token, source, coalesce(evidence, ''), coalesce(strftime(first_seen, '%Y-%m-%d'), '')
-FROM identity.links WHERE a_token IN (SELECT id_token FROM identity.customer_map WHERE customer_key = ?)
-   OR b_token IN (SELECT id_token FROM identity.customer_map WHERE customer_key = ?)
-ORDER BY first_seen, a_token, b_token`, ex.CustomerKey, ex.CustomerKey)
+	if q, err = wh.SQL.Section(explainSQL, "links"); err != nil {
+		return nil, err
+	}
+	lrows, err := warehouse.Query(ctx, wh.DB, q, byKey)
 	if err != nil {
 		return nil, fmt.Errorf("read links: %w", err)
 	}

@@ -215,7 +215,7 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 	}
 	merges := findMerges(g, res, compKey, prev)
 	out.Identifiers, out.Links, out.Merges = len(g.Nodes), len(g.Edges), len(merges)
-	if err := writeMap(ctx, conn, g, res, compKey, blocked); err != nil {
+	if err := writeMap(ctx, wh, conn, g, res, compKey, blocked); err != nil {
 		return out, err
 	}
 	q, err := wh.SQL.Section(incremental, "compare")
@@ -242,16 +242,14 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 			}
 			blockedRows = append(blockedRows, []any{n.Token, n.Type, g.Labels[b.Node], b.Customers, b.Limit, reason})
 		}
-		if err := warehouse.InsertRows(ctx, conn, "INSERT INTO identity.blocked VALUES", "", blockedRows); err != nil {
+		if err := wh.InsertSection(ctx, conn, "identity.blocked.sql", "record", blockedRows); err != nil {
 			return fmt.Errorf("record blocked identifiers: %w", err)
 		}
 		mergeRows := make([][]any, 0, len(merges))
 		for _, m := range merges {
 			mergeRows = append(mergeRows, []any{m.key, m.token, m.label, m.viaType, m.viaLabel, nullable(m.previous), opts.Date, opts.RunID})
 		}
-		if err := warehouse.InsertRows(ctx, conn, `INSERT INTO ops.identity_merges
-(customer_key, merged_token, merged_label, via_type, via_label, previous_key, logical_date, run_id)
-VALUES`, "ON CONFLICT DO NOTHING", mergeRows); err != nil {
+		if err := wh.InsertSection(ctx, conn, "ops.identity_merges.sql", "record", mergeRows); err != nil {
 			return fmt.Errorf("record merges: %w", err)
 		}
 		_, err := wh.RunSection(ctx, conn, incremental, "stitched", sql.Named("value", stitchVersion(opts.Limits)))
@@ -602,8 +600,8 @@ func firstHop(adj map[int][]int, from, to int, g *Graph) int {
 
 // writeMap appends the new customer map into identity.customer_map_next
 // with DuckDB's appender (hundreds of thousands of rows, no SQL per row).
-func writeMap(ctx context.Context, conn *sql.Conn, g *Graph, res Result, compKey []string, blocked []bool) error {
-	if _, err := conn.ExecContext(ctx, "DELETE FROM identity.customer_map_next"); err != nil {
+func writeMap(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, g *Graph, res Result, compKey []string, blocked []bool) error {
+	if err := runSection(ctx, wh, conn, "identity.customer_map.sql", "clear_next"); err != nil {
 		return err
 	}
 	return conn.Raw(func(dc any) error {

@@ -5,6 +5,13 @@
 // contract, what breaks it is quarantined (with file, line and reason),
 // identifiers and time are normalised, and each event loads once whatever
 // the number of re-deliveries. Files no source matches are reported.
+//
+// Its SQL is the one exception to "every statement lives in sql/": each
+// source's landing table, reader, contract checks, dedup and slicing are
+// generated here from the source definitions (table, columns, key, reader
+// options), so the statements are assembled in Go; what every source
+// shares is in sql/ (the kind.*.sql files). TestNoSQLInGo in the sql
+// package skips this package for that reason alone.
 package ingest
 
 import (

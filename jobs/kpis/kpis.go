@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -51,9 +52,14 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, err
 	}
+	count, err := env.WH.SQL.Section("cold.kpis.sql", "published_rows")
+	if err != nil {
+		return c, err
+	}
 	for _, t := range Tables() {
 		var n int64
-		if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM cold."+t).Scan(&n); err != nil {
+		q := strings.ReplaceAll(count, "{{table}}", warehouse.QuoteIdent("cold."+t))
+		if err := warehouse.QueryRow(ctx, conn, q).Scan(&n); err != nil {
 			return c, err
 		}
 		c.Detail["cold."+t] = n

@@ -28,6 +28,26 @@ import (
 // Alias is the catalog name shard i is attached under.
 func Alias(i int) string { return fmt.Sprintf("shard%d", i) }
 
+// The SQL files the merge jobs run (see each file's header).
+const (
+	gatherSQL  = "merge.gather.sql"
+	finishSQL  = "merge.finish.sql"
+	handoffSQL = "handoff.cold.sql"
+)
+
+// section returns a section of file with its {{name}} placeholders
+// replaced by identifiers, given as name, identifier pairs and quoted here.
+func section(env *orchestration.Env, file, name string, idents ...string) (string, error) {
+	q, err := env.WH.SQL.Section(file, name)
+	if err != nil {
+		return "", err
+	}
+	for i := 0; i+1 < len(idents); i += 2 {
+		q = strings.ReplaceAll(q, "{{"+idents[i]+"}}", warehouse.QuoteIdent(idents[i+1]))
+	}
+	return q, nil
+}
+
 // Jobs returns the DAG of one merge stage over the given jobs (jobs.All).
 func Jobs(all []orchestration.Job, stage string) []orchestration.Job {
 	if stage == orchestration.StageRoute {
@@ -55,10 +75,20 @@ func Jobs(all []orchestration.Job, stage string) []orchestration.Job {
 }
 
 // copySpec is one table gather replaces on the merged warehouse by the
-// union of the shards' source rows (a full replace: a rerun gathers the
-// same rows again). from is "schema.table [WHERE ...]" in every shard.
+// union of the shards' rows (a full replace: a rerun gathers the same rows
+// again). Its section of merge.gather.sql copies one shard's rows into
+// target: "copy" every row of source, the others the rows their named
+// args select.
 type copySpec struct {
-	target, from string
+	target, source string
+	section        string
+	sample         string // copy_churn_features' {{sample}} clause
+	args           []any
+}
+
+// plain copies every row of source in the shards into target.
+func plain(target, source string) copySpec {
+	return copySpec{target: target, source: source, section: "copy"}
 }
 
 func gather(ctx context.Context, env *orchestration.Env, specs []copySpec) (orchestration.Counts, error) {
@@ -70,18 +100,27 @@ func gather(ctx context.Context, env *orchestration.Env, specs []copySpec) (orch
 	defer conn.Close()
 	err = warehouse.InTx(ctx, conn, func() error {
 		for _, s := range specs {
-			var parts []string
-			for i := range env.ShardDirs {
-				parts = append(parts, fmt.Sprintf("SELECT * FROM %s.%s", Alias(i), s.from))
+			clear, err := section(env, gatherSQL, "clear", "target", s.target)
+			if err != nil {
+				return err
 			}
-			if _, err := conn.ExecContext(ctx, "DELETE FROM "+s.target); err != nil {
+			if _, err := warehouse.ExecScript(ctx, conn, clear); err != nil {
 				return fmt.Errorf("gather %s: %w", s.target, err)
 			}
-			res, err := conn.ExecContext(ctx, "INSERT INTO "+s.target+" "+strings.Join(parts, " UNION ALL "))
-			if err != nil {
-				return fmt.Errorf("gather %s from the shards: %w", s.target, err)
+			// One statement per shard, in shard order, in the same
+			// transaction: the rows of a UNION ALL of the shards.
+			var n int64
+			for i := range env.ShardDirs {
+				q, err := section(env, gatherSQL, s.section, "target", s.target, "source", s.source, "shard", Alias(i))
+				if err != nil {
+					return err
+				}
+				k, err := warehouse.ExecScript(ctx, conn, strings.ReplaceAll(q, "{{sample}}", s.sample), s.args...)
+				if err != nil {
+					return fmt.Errorf("gather %s from shard %d (%s): %s %s: %w", s.target, i, env.ShardDirs[i], gatherSQL, s.section, err)
+				}
+				n += k
 			}
-			n, _ := res.RowsAffected()
 			c.Detail[s.target] = n
 			c.In += n
 		}
@@ -94,12 +133,15 @@ func gather(ctx context.Context, env *orchestration.Env, specs []copySpec) (orch
 // stage's gate for the date: its upstream jobs are done there.
 func requireGate(ctx context.Context, env *orchestration.Env, stage string) error {
 	for i := range env.ShardDirs {
-		var n int64
-		err := env.WH.DB.QueryRowContext(ctx, fmt.Sprintf(
-			"SELECT count(*) FROM %s.ops.job_runs WHERE job = ? AND logical_date = ? AND status IN (?, ?)", Alias(i)),
-			orchestration.GateName(stage), env.Date, orchestration.StatusWaiting, orchestration.StatusSucceeded).Scan(&n)
+		q, err := section(env, gatherSQL, "gate", "shard", Alias(i))
 		if err != nil {
 			return err
+		}
+		var n int64
+		err = warehouse.QueryRow(ctx, env.WH.DB, q, sql.Named("job", orchestration.GateName(stage)), sql.Named("date", env.Date),
+			sql.Named("waiting", orchestration.StatusWaiting), sql.Named("succeeded", orchestration.StatusSucceeded)).Scan(&n)
+		if err != nil {
+			return fmt.Errorf("shard %d (%s): %s gate: %w", i, env.ShardDirs[i], gatherSQL, err)
 		}
 		if n == 0 {
 			return orchestration.Temporary(fmt.Errorf("shard %d (%s) has not reached %s for %s yet: run `parcours run nightly --shard %d/%d` first",
@@ -114,7 +156,7 @@ func requireGate(ctx context.Context, env *orchestration.Env, stage string) erro
 type gatherModels struct{}
 
 func (g *gatherModels) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "gather_models",
+	return orchestration.Spec{Name: "gather_models", SQL: []string{gatherSQL},
 		Doc: "copy the shards' orders and churn cut-off features for the one training of the night"}
 }
 
@@ -122,17 +164,17 @@ func (g *gatherModels) Run(ctx context.Context, env *orchestration.Env) (orchest
 	if err := requireGate(ctx, env, orchestration.StageModels); err != nil {
 		return orchestration.Counts{}, err
 	}
-	specs := []copySpec{{target: "analytics.orders", from: "analytics.orders"}}
+	specs := []copySpec{plain("analytics.orders", "analytics.orders")}
 	cfg := env.Config.Models
-	due, err := train.Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays)
+	due, err := train.Due(ctx, env.WH, "churn", env.Date, cfg.RetrainDays)
 	if err != nil {
 		return orchestration.Counts{}, err
 	}
 	if due {
 		tc, ec := train.ChurnCutoffs(env.Date, cfg.ChurnHorizonDays)
-		specs = append(specs, copySpec{target: "analytics.customer_features", from: fmt.Sprintf(
-			"analytics.customer_features WHERE cutoff IN (DATE '%s', DATE '%s')%s", tc.Format(time.DateOnly), ec.Format(time.DateOnly),
-			features.SampleClause(cfg.ChurnTrainSample))})
+		specs = append(specs, copySpec{target: "analytics.customer_features", section: "copy_churn_features",
+			sample: features.SampleClause(cfg.ChurnTrainSample),
+			args:   []any{sql.Named("train_cutoff", tc.Format(time.DateOnly)), sql.Named("eval_cutoff", ec.Format(time.DateOnly))}})
 	}
 	return gather(ctx, env, specs)
 }
@@ -143,7 +185,7 @@ func (g *gatherModels) Run(ctx context.Context, env *orchestration.Env) (orchest
 type gatherPublish struct{}
 
 func (g *gatherPublish) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "gather_publish",
+	return orchestration.Spec{Name: "gather_publish", SQL: []string{gatherSQL, handoffSQL},
 		Doc: "sum the shards' cold hand-offs (contributions, ledgers, pre-purge snapshots) for publication under k"}
 }
 
@@ -152,8 +194,12 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 		return orchestration.Counts{}, err
 	}
 	for i := range env.ShardDirs {
+		q, err := section(env, handoffSQL, "shard_day", "shard", Alias(i))
+		if err != nil {
+			return orchestration.Counts{}, err
+		}
 		var day string
-		err := env.WH.DB.QueryRowContext(ctx, fmt.Sprintf("SELECT value FROM %s.handoff.meta WHERE key = 'day'", Alias(i))).Scan(&day)
+		err = warehouse.QueryRow(ctx, env.WH.DB, q).Scan(&day)
 		if err != nil && err != sql.ErrNoRows {
 			return orchestration.Counts{}, fmt.Errorf("shard %d hand-off: %w", i, err)
 		}
@@ -163,17 +209,17 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 		}
 	}
 	specs := []copySpec{
-		{target: "ops.cold_ledger", from: "handoff.cold_ledger"},
-		{target: "ops.cold_cohorts", from: "handoff.cold_cohorts"},
-		{target: "consent.intervals", from: "handoff.consent_intervals"},
+		plain("ops.cold_ledger", "handoff.cold_ledger"),
+		plain("ops.cold_cohorts", "handoff.cold_cohorts"),
+		plain("consent.intervals", "handoff.consent_intervals"),
 	}
 	for _, t := range []string{"daily_activity", "funnel_daily", "cohort_retention", "survey_scores", "conversion_paths"} {
-		specs = append(specs, copySpec{target: "ops.cold_contrib_" + t, from: "handoff.cold_contrib_" + t})
+		specs = append(specs, plain("ops.cold_contrib_"+t, "handoff.cold_contrib_"+t))
 	}
 	// attribution's channels under k
-	specs = append(specs, copySpec{target: "ops.cold_contrib_path_channels", from: "handoff.cold_contrib_path_channels"})
+	specs = append(specs, plain("ops.cold_contrib_path_channels", "handoff.cold_contrib_path_channels"))
 	// the report's currency
-	specs = append(specs, copySpec{target: "ops.currencies", from: "handoff.currencies"})
+	specs = append(specs, plain("ops.currencies", "handoff.currencies"))
 	return gather(ctx, env, specs)
 }
 
@@ -182,33 +228,41 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 type gatherLive struct{}
 
 func (g *gatherLive) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "gather_live",
+	return orchestration.Spec{Name: "gather_live", SQL: []string{gatherSQL},
 		Doc: "copy the shards' consent, orders, features, scores and previous segment members for the segments"}
 }
 
 func (g *gatherLive) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
-	d := env.DateString()
+	day := sql.Named("day", env.DateString())
 	next := env.Date.AddDate(0, 0, 1).Format(time.DateOnly)
-	var prevParts []string
-	for i := range env.ShardDirs {
-		prevParts = append(prevParts, fmt.Sprintf("SELECT max(computed_on) AS d FROM %s.analytics.segment_members WHERE computed_on < DATE '%s'", Alias(i), d))
-	}
+	// The previous members: of the latest day before this one any shard
+	// computed them on.
 	var prev sql.NullTime
-	if err := env.WH.DB.QueryRowContext(ctx, "SELECT max(d) FROM ("+strings.Join(prevParts, " UNION ALL ")+")").Scan(&prev); err != nil {
-		return orchestration.Counts{}, err
+	for i := range env.ShardDirs {
+		q, err := section(env, gatherSQL, "previous_members_day", "shard", Alias(i))
+		if err != nil {
+			return orchestration.Counts{}, err
+		}
+		var p sql.NullTime
+		if err := warehouse.QueryRow(ctx, env.WH.DB, q, day).Scan(&p); err != nil {
+			return orchestration.Counts{}, fmt.Errorf("shard %d (%s): %s previous_members_day: %w", i, env.ShardDirs[i], gatherSQL, err)
+		}
+		if p.Valid && (!prev.Valid || p.Time.After(prev.Time)) {
+			prev = p
+		}
 	}
-	prevDay := "NULL"
+	var prevDay any // NULL: no previous members, none copied
 	if prev.Valid {
-		prevDay = "DATE '" + prev.Time.Format(time.DateOnly) + "'"
+		prevDay = prev.Time.Format(time.DateOnly)
 	}
 	return gather(ctx, env, []copySpec{
-		{target: "consent.intervals", from: "consent.intervals"},
-		{target: "analytics.orders", from: "analytics.orders"},
-		{target: "analytics.customer_features", from: "analytics.customer_features WHERE cutoff = DATE '" + next + "'"},
-		{target: "analytics.churn_scores", from: "analytics.churn_scores WHERE scored_on = DATE '" + d + "'"},
-		{target: "analytics.clv_scores", from: "analytics.clv_scores WHERE scored_on = DATE '" + d + "'"},
-		{target: "analytics.segment_members", from: "analytics.segment_members WHERE computed_on = " + prevDay},
-		{target: "ops.name_tokens", from: "handoff.name_tokens"},
+		plain("consent.intervals", "consent.intervals"),
+		plain("analytics.orders", "analytics.orders"),
+		{target: "analytics.customer_features", section: "copy_features_at", args: []any{sql.Named("cutoff", next)}},
+		{target: "analytics.churn_scores", section: "copy_churn_scores", args: []any{day}},
+		{target: "analytics.clv_scores", section: "copy_clv_scores", args: []any{day}},
+		{target: "analytics.segment_members", section: "copy_previous_members", args: []any{sql.Named("prev", prevDay)}},
+		plain("ops.name_tokens", "handoff.name_tokens"),
 	})
 }
 
@@ -217,15 +271,12 @@ func (g *gatherLive) Run(ctx context.Context, env *orchestration.Env) (orchestra
 type finish struct{ stage string }
 
 func (f *finish) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "finish_" + f.stage,
+	files := []string{finishSQL}
+	if f.stage == orchestration.StagePublish {
+		files = append(files, handoffSQL)
+	}
+	return orchestration.Spec{Name: "finish_" + f.stage, SQL: files,
 		Doc: "send the shards the registry or the day's segment members, open their gate, delete the per-customer copies"}
-}
-
-// perCustomer are the merged warehouse's tables that hold customer keys
-// only while a stage runs.
-func perCustomer() []string {
-	return []string{"analytics.orders", "analytics.customer_features", "analytics.churn_scores", "analytics.clv_scores",
-		"analytics.segment_members", "consent.intervals", "ops.cold_ledger", "ops.cold_cohorts", "ops.name_tokens"}
 }
 
 func (f *finish) Run(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
@@ -240,47 +291,44 @@ func (f *finish) Run(ctx context.Context, env *orchestration.Env) (orchestration
 		c.Detail["vault_rehomed"] = moved
 	}
 	for i := range env.ShardDirs {
-		s := Alias(i)
-		var stmts []string
+		// The sections run on the shard, in this order: what it gets
+		// (merge.finish.sql), then its gate opens.
+		var run [][2]string
 		switch f.stage {
 		case orchestration.StageModels:
-			// The registry is replaced whole: every shard scores with the
-			// same promoted models.
-			stmts = append(stmts, "DELETE FROM "+s+".ops.models", "INSERT INTO "+s+".ops.models SELECT * FROM ops.models")
+			run = append(run, [2]string{finishSQL, "send_models"})
 			if err := copyArtifacts(env.WH.Dir, env.ShardDirs[i]); err != nil {
 				return c, err
 			}
 		case orchestration.StagePublish:
-			stmts = append(stmts,
-				fmt.Sprintf("DELETE FROM %s.analytics.segment_members WHERE computed_on = DATE '%s'", s, env.DateString()),
-				fmt.Sprintf("INSERT INTO %s.analytics.segment_members SELECT * FROM analytics.segment_members WHERE computed_on = DATE '%s' AND %s",
-					s, env.DateString(), warehouse.ShardPredicate("customer_key", "NULL", n, i)))
-			// The hand-off has served: no erased customer's key stays in it.
-			for _, t := range []string{"cold_ledger", "cold_cohorts", "consent_intervals"} {
-				stmts = append(stmts, fmt.Sprintf("DELETE FROM %s.handoff.%s", s, t))
-			}
+			run = append(run, [2]string{finishSQL, "send_members"}, [2]string{handoffSQL, "clear_shard"})
 		}
-		stmts = append(stmts, fmt.Sprintf(`INSERT INTO %[1]s.ops.job_runs (run_id, job, logical_date, attempt, status, started_at, ended_at, rows_in, rows_out, host, pid)
-SELECT '%[2]s', '%[3]s', DATE '%[4]s', coalesce(max(attempt), 0) + 1, 'succeeded', now(), now(), 0, 0, '%[5]s', %[6]d
-FROM %[1]s.ops.job_runs WHERE job = '%[3]s' AND logical_date = DATE '%[4]s'`,
-			s, env.RunID, orchestration.GateName(f.stage), env.DateString(), host(), os.Getpid()))
-		for _, q := range stmts {
-			if _, err := db.ExecContext(ctx, q); err != nil {
-				return c, fmt.Errorf("finish %s on shard %d (%s): %w", f.stage, i, env.ShardDirs[i], err)
+		run = append(run, [2]string{finishSQL, "open_gate"})
+		for _, fs := range run {
+			q, err := section(env, fs[0], fs[1], "shard", Alias(i))
+			if err != nil {
+				return c, err
+			}
+			if _, err := warehouse.ExecScript(ctx, db, q, sql.Named("day", env.DateString()),
+				sql.Named("shard_count", n), sql.Named("shard_index", i), sql.Named("run_id", env.RunID),
+				sql.Named("job", orchestration.GateName(f.stage)), sql.Named("host", host()), sql.Named("pid", os.Getpid())); err != nil {
+				return c, fmt.Errorf("finish %s on shard %d (%s): %s %s: %w", f.stage, i, env.ShardDirs[i], fs[0], fs[1], err)
 			}
 		}
 	}
 	if f.stage == orchestration.StagePublish {
-		// Every member went to exactly one shard (ShardPredicate).
-		if err := db.QueryRowContext(ctx, "SELECT count(*) FROM analytics.segment_members WHERE computed_on = ?", env.Date).Scan(&c.Out); err != nil {
+		// Every member went to exactly one shard (send_members).
+		q, err := section(env, finishSQL, "members_sent")
+		if err != nil {
 			return c, err
+		}
+		if err := warehouse.QueryRow(ctx, db, q, sql.Named("date", env.Date)).Scan(&c.Out); err != nil {
+			return c, fmt.Errorf("%s members_sent: %w", finishSQL, err)
 		}
 		c.Detail["segment_members_sent"] = c.Out
 	}
-	for _, t := range perCustomer() {
-		if _, err := db.ExecContext(ctx, "DELETE FROM "+t); err != nil {
-			return c, fmt.Errorf("finish %s: empty %s: %w", f.stage, t, err)
-		}
+	if _, err := env.WH.Exec(ctx, finishSQL, "drop_copies"); err != nil {
+		return c, fmt.Errorf("finish %s: %s drop_copies: %w", f.stage, finishSQL, err)
 	}
 	return c, nil
 }
@@ -308,10 +356,13 @@ func rehome(ctx context.Context, env *orchestration.Env) (int64, error) {
 	}
 	var moved int64
 	for i := range env.ShardDirs {
-		rows, err := env.WH.DB.QueryContext(ctx, fmt.Sprintf(`SELECT subject_token, customer_key FROM %s.vault.pii
-WHERE customer_key IS NOT NULL AND NOT %s ORDER BY subject_token`, Alias(i), warehouse.ShardPredicate("customer_key", "NULL", n, i)))
+		q, err := section(env, finishSQL, "misplaced_vault_rows", "shard", Alias(i))
 		if err != nil {
 			return moved, err
+		}
+		rows, err := warehouse.Query(ctx, env.WH.DB, q, sql.Named("shard_count", n), sql.Named("shard_index", i))
+		if err != nil {
+			return moved, fmt.Errorf("shard %d: %s misplaced_vault_rows: %w", i, finishSQL, err)
 		}
 		type mv struct{ subject, key string }
 		var todo []mv
@@ -350,16 +401,12 @@ WHERE customer_key IS NOT NULL AND NOT %s ORDER BY subject_token`, Alias(i), war
 				}
 			}
 			// The owner keeps its own row if it sealed a newer version.
-			for _, q := range []string{
-				fmt.Sprintf(`DELETE FROM %[2]s.vault.pii WHERE subject_token = '%[3]s'
-  AND updated_at <= (SELECT updated_at FROM %[1]s.vault.pii WHERE subject_token = '%[3]s')`, Alias(i), Alias(j), m.subject),
-				fmt.Sprintf(`INSERT INTO %[2]s.vault.pii SELECT * FROM %[1]s.vault.pii WHERE subject_token = '%[3]s'
-  AND NOT EXISTS (SELECT 1 FROM %[2]s.vault.pii WHERE subject_token = '%[3]s')`, Alias(i), Alias(j), m.subject),
-				fmt.Sprintf(`DELETE FROM %s.vault.pii WHERE subject_token = '%s'`, Alias(i), m.subject),
-			} {
-				if _, err := env.WH.DB.ExecContext(ctx, q); err != nil {
-					return moved, fmt.Errorf("move vault row %s from shard %d to %d: %w", m.subject, i, j, err)
-				}
+			q, err := section(env, finishSQL, "move_vault_row", "from", Alias(i), "to", Alias(j))
+			if err != nil {
+				return moved, err
+			}
+			if _, err := warehouse.ExecScript(ctx, env.WH.DB, q, sql.Named("subject", m.subject)); err != nil {
+				return moved, fmt.Errorf("move vault row %s from shard %d to %d: %s move_vault_row: %w", m.subject, i, j, finishSQL, err)
 			}
 			if from.Destroy(s) {
 				if err := from.Save(); err != nil {

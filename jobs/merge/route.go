@@ -82,7 +82,7 @@ func (r *route) Run(ctx context.Context, env *orchestration.Env) (orchestration.
 // before the shards' purge do their vaults still hold the subjects. The
 // merged purge (publish stage) erases the rest.
 func scrub(ctx context.Context, env *orchestration.Env, conn *sql.Conn) (int64, error) {
-	reqs, err := purge.PendingRequests(ctx, conn)
+	reqs, err := purge.PendingRequests(ctx, env.WH, conn)
 	if err != nil || len(reqs) == 0 {
 		return 0, err
 	}
@@ -112,5 +112,5 @@ func scrub(ctx context.Context, env *orchestration.Env, conn *sql.Conn) (int64, 
 	for _, a := range audits {
 		n += a.Rows
 	}
-	return n, purge.WriteAudit(ctx, conn, env.RunID, env.Date, audits)
+	return n, purge.WriteAudit(ctx, env.WH, conn, env.RunID, env.Date, audits)
 }

@@ -98,7 +98,7 @@ func Access(ctx context.Context, wh *warehouse.Warehouse, typ, value string) (*S
 		if r.Identifiers, err = maps(accessSQL, "identifiers", byKey); err != nil {
 			return nil, err
 		}
-		if r.Profile, err = vault.ReadSubjects(ctx, wh.DB, ks, []string{ck}); err != nil {
+		if r.Profile, err = vault.ReadSubjects(ctx, wh.DB, wh.SQL, ks, []string{ck}); err != nil {
 			return nil, err
 		}
 		if r.Consents, err = maps(accessSQL, "consents", byKey); err != nil {

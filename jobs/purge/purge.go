@@ -38,9 +38,12 @@ func (j *Job) Spec() orchestration.Spec {
 	// suppression list, quarantine and landing its route stage loaded.
 	return orchestration.Spec{Name: "purge", Needs: []string{"split", "cold", "vault", "consent", "kpis"},
 		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish,
-		SQL: []string{"privacy.purge.sql", "ops.privacy_audit.sql", "ops.suppression.sql", "analytics.orders.sql", "route.event_groups.sql"},
+		SQL: []string{"privacy.purge.sql", "ops.privacy_audit.sql", "ops.suppression.sql", "analytics.orders.sql", "route.event_groups.sql", "vault.pii.sql"},
 		Doc: "ended consents, retention limits, erasure requests (crypto-shredding, suppression list); empties landing"}
 }
+
+// purgeSQL holds the purge job's statements.
+const purgeSQL = "privacy.purge.sql"
 
 // Audit is one ops.privacy_audit row.
 type Audit struct {
@@ -67,7 +70,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 
 	// Erasure first: a subject who asked to be forgotten must not wait for
 	// the rest of the purge.
-	reqs, err := pendingRequests(ctx, conn)
+	reqs, err := PendingRequests(ctx, wh, conn)
 	if err != nil {
 		return c, err
 	}
@@ -151,7 +154,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			c.Out += a.Rows
 		}
 	}
-	return c, WriteAudit(ctx, conn, env.RunID, env.Date, audits)
+	return c, WriteAudit(ctx, wh, conn, env.RunID, env.Date, audits)
 }
 
 // hotTables are the hot fact tables each kind of source fills.
@@ -287,7 +290,7 @@ func Target(stmt string) string {
 }
 
 // WriteAudit appends rows to ops.privacy_audit.
-func WriteAudit(ctx context.Context, db warehouse.Execer, runID string, date time.Time, audits []Audit) error {
+func WriteAudit(ctx context.Context, wh *warehouse.Warehouse, db warehouse.Execer, runID string, date time.Time, audits []Audit) error {
 	var rows [][]any
 	for _, a := range audits {
 		if !a.kept() {
@@ -295,7 +298,7 @@ func WriteAudit(ctx context.Context, db warehouse.Execer, runID string, date tim
 		}
 		rows = append(rows, []any{runID, date, a.Action, nullable(a.RequestID), nullable(a.Subject), nullable(a.Target), a.Rows, nullable(a.Detail)})
 	}
-	if err := warehouse.InsertRows(ctx, db, `INSERT INTO ops.privacy_audit (run_id, logical_date, action, request_id, subject, target, rows, detail) VALUES`, "", rows); err != nil {
+	if err := wh.InsertSection(ctx, db, "ops.privacy_audit.sql", "record_rows", rows); err != nil {
 		return fmt.Errorf("write privacy audit: %w", err)
 	}
 	return nil
@@ -313,8 +316,12 @@ type Request struct {
 	ID, Type, Value string
 }
 
-func pendingRequests(ctx context.Context, conn *sql.Conn) ([]Request, error) {
-	rows, err := conn.QueryContext(ctx, "SELECT request_id, subject_type, subject_id FROM kind.erasure_requests ORDER BY ts, request_id")
+func pendingRequests(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) ([]Request, error) {
+	q, err := wh.SQL.Section(purgeSQL, "pending_requests")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := warehouse.Query(ctx, conn, q)
 	if err != nil {
 		return nil, fmt.Errorf("read erasure requests: %w", err)
 	}
@@ -346,7 +353,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
 		return nil, fmt.Errorf("erase: no master key loaded")
 	}
-	byRequest, keysFound, err := resolve(ctx, conn, reqs)
+	byRequest, keysFound, err := resolve(ctx, wh, conn, reqs)
 	if err != nil {
 		return nil, err
 	}
@@ -361,7 +368,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	for _, r := range reqs {
 		scrub = append(scrub, ScrubForms(r.Type, r.Value, wh.Config.Region)...)
 	}
-	recs, err := vault.ReadSubjects(ctx, wh.DB, ks, keysFound)
+	recs, err := vault.ReadSubjects(ctx, wh.DB, wh.SQL, ks, keysFound)
 	if err != nil {
 		return nil, err
 	}
@@ -382,9 +389,13 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	}
 	// CRM ids among the subjects' identifiers are vault subjects too, even
 	// without a vault row (a key minted by an interrupted run).
-	trows, err := conn.QueryContext(ctx, "SELECT id_token FROM erase_tokens WHERE id_type = 'customer_id'")
+	q, err := wh.SQL.Section(purgeSQL, "erase_crm_tokens")
 	if err != nil {
 		return nil, err
+	}
+	trows, err := warehouse.Query(ctx, conn, q)
+	if err != nil {
+		return nil, fmt.Errorf("%s erase_crm_tokens: %w", purgeSQL, err)
 	}
 	for trows.Next() {
 		var t string
@@ -456,33 +467,29 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 // resolve finds the customers the requests name, in the identity graph:
 // it fills the TEMP tables erase_requested (the requested identifiers'
 // tokens), erase_keys_by_request and erase_keys.
-func resolve(ctx context.Context, conn *sql.Conn, reqs []Request) (map[string][]string, []string, error) {
-	if _, err := conn.ExecContext(ctx, "CREATE OR REPLACE TEMP TABLE erase_input (request_id VARCHAR, t VARCHAR, v VARCHAR)"); err != nil {
+func resolve(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []Request) (map[string][]string, []string, error) {
+	if _, err := wh.RunSection(ctx, conn, purgeSQL, "erase_input"); err != nil {
 		return nil, nil, err
 	}
 	var rows [][]any
 	for _, r := range reqs {
 		rows = append(rows, []any{r.ID, r.Type, r.Value})
 	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO erase_input VALUES", "", rows); err != nil {
+	if err := wh.InsertSection(ctx, conn, purgeSQL, "erase_input_rows", rows); err != nil {
 		return nil, nil, err
 	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_requested AS
-SELECT pseudonym(t, v) AS id_token, t AS id_type, request_id FROM (
-  SELECT request_id, t, CASE t WHEN 'email' THEN norm_email(v) WHEN 'phone' THEN norm_phone(v) ELSE trim(v) END AS v FROM erase_input)
-WHERE v IS NOT NULL`); err != nil {
-		return nil, nil, fmt.Errorf("erase: %w", err)
-	}
-	if _, err := conn.ExecContext(ctx, `CREATE OR REPLACE TEMP TABLE erase_keys_by_request AS
-SELECT DISTINCT q.request_id, m.customer_key FROM identity.customer_map m JOIN erase_requested q USING (id_token) WHERE NOT m.blocked;
-CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM erase_keys_by_request`); err != nil {
+	if _, err := wh.RunSection(ctx, conn, purgeSQL, "erase_resolve"); err != nil {
 		return nil, nil, fmt.Errorf("erase: %w", err)
 	}
 	byRequest := map[string][]string{}
 	var keysFound []string
-	kr, err := conn.QueryContext(ctx, "SELECT request_id, customer_key FROM erase_keys_by_request ORDER BY 1, 2")
+	q, err := wh.SQL.Section(purgeSQL, "erase_keys_by_request")
 	if err != nil {
 		return nil, nil, err
+	}
+	kr, err := warehouse.Query(ctx, conn, q)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s erase_keys_by_request: %w", purgeSQL, err)
 	}
 	for kr.Next() {
 		var id, k string
@@ -587,9 +594,13 @@ func sweepOrphanKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Con
 		return 0, err
 	}
 	have := map[string]bool{}
-	rows, err := conn.QueryContext(ctx, "SELECT subject_token FROM vault.pii")
+	q, err := wh.SQL.Section("vault.pii.sql", "subject_tokens")
 	if err != nil {
 		return 0, err
+	}
+	rows, err := warehouse.Query(ctx, conn, q)
+	if err != nil {
+		return 0, fmt.Errorf("vault.pii.sql subject_tokens: %w", err)
 	}
 	for rows.Next() {
 		var t string
@@ -634,8 +645,8 @@ func eraseValues(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, s
 }
 
 // PendingRequests are the erasure requests landing holds.
-func PendingRequests(ctx context.Context, conn *sql.Conn) ([]Request, error) {
-	return pendingRequests(ctx, conn)
+func PendingRequests(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) ([]Request, error) {
+	return pendingRequests(ctx, wh, conn)
 }
 
 // Vault is a vault table and its keystore (an attached shard's).
@@ -654,7 +665,7 @@ func ScrubTexts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, re
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	_, keysFound, err := resolve(ctx, conn, reqs)
+	_, keysFound, err := resolve(ctx, wh, conn, reqs)
 	if err != nil {
 		return nil, err
 	}
@@ -663,7 +674,7 @@ func ScrubTexts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, re
 		scrub = append(scrub, ScrubForms(r.Type, r.Value, wh.Config.Region)...)
 	}
 	for _, v := range vaults {
-		recs, err := vault.ReadSubjectsIn(ctx, wh.DB, v.Table, v.Keys, keysFound)
+		recs, err := vault.ReadSubjectsIn(ctx, wh.DB, wh.SQL, v.Table, v.Keys, keysFound)
 		if err != nil {
 			return nil, err
 		}

@@ -16,7 +16,7 @@ func BenchmarkRender(b *testing.B) {
 	ctx := context.Background()
 	b.ResetTimer()
 	for b.Loop() {
-		if _, err := render(ctx, wh.DB, day(reportDay), time.Now(), io.Discard, options{}); err != nil {
+		if _, err := render(ctx, wh.DB, wh.SQL, day(reportDay), time.Now(), io.Discard, options{}); err != nil {
 			b.Fatal(err)
 		}
 	}

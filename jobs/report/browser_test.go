@@ -165,7 +165,7 @@ func TestBrowser(t *testing.T) {
 	wh := openWH(t)
 	plant(t, wh)
 	path := filepath.Join(t.TempDir(), "report.html")
-	charts, err := writeFile(context.Background(), wh.DB, day(reportDay), time.Now(), path, options{})
+	charts, err := writeFile(context.Background(), wh.DB, wh.SQL, day(reportDay), time.Now(), path, options{})
 	if err != nil {
 		t.Fatal(err)
 	}

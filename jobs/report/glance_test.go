@@ -44,7 +44,7 @@ func TestGlance(t *testing.T) {
   ('2026-06-10', 'high', 300, 0.3, 0.8), ('2026-06-10', 'medium', 200, 0.2, 0.5), ('2026-06-10', 'low', 500, 0.5, 0.1),
   ('2026-06-09', 'high', 200, 0.2, 0.8), ('2026-06-09', 'medium', 200, 0.2, 0.5), ('2026-06-09', 'low', 600, 0.6, 0.1),
   ('2026-06-03', 'high', 290, 0.29, 0.8), ('2026-06-03', 'medium', 205, 0.205, 0.5), ('2026-06-03', 'low', 505, 0.505, 0.1)`)
-	html, _ := renderString(t, wh.DB, day(reportDay))
+	html, _ := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	g := htmlpkg.UnescapeString(sectionHTML(t, html, "glance"))
 	if i, k := strings.Index(html, `<section id="glance"`), strings.Index(html, `<section id="kpis"`); i < 0 || i > k {
 		t.Error("the glance section is not the first one")

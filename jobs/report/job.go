@@ -19,9 +19,10 @@ type Job struct{}
 func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job. It runs after everything the report
-// shows; it executes no SQL file, it only reads.
+// shows; its SQL files' sections only read.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "report", Needs: []string{"export"}, After: []string{"score", "segments", "kpis", "attribution"},
+		SQL:       sqlFiles(),
 		Doc:       "the shareable HTML report of the date (cold aggregates and ops counts only) under <export_dir>/reports/",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
@@ -50,7 +51,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, fmt.Errorf("report: %w", err)
 	}
-	charts, err := writeFile(ctx, env.WH.DB, env.Date, time.Now(), path, options{states: states, recordedOnly: env.Merged, currency: env.Config.Currency})
+	charts, err := writeFile(ctx, env.WH.DB, env.WH.SQL, env.Date, time.Now(), path, options{states: states, recordedOnly: env.Merged, currency: env.Config.Currency})
 	if err != nil {
 		return c, err
 	}

@@ -8,21 +8,21 @@ import (
 )
 
 // latestCompleteMonth is the last month of table (column month) that ended
-// on or before day and has rows matching cond; ok is false when none has.
-func latestCompleteMonth(ctx context.Context, db Querier, table, cond string, day time.Time) (time.Time, bool, error) {
+// on or before day and has rows the report shows (section
+// report_complete_month of the table's SQL file); ok is false when none has.
+func latestCompleteMonth(ctx context.Context, rd reader, table string, day time.Time) (time.Time, bool, error) {
 	var m sql.NullTime
-	q := `SELECT max(month) FROM ` + table + ` WHERE ` + cond + ` AND month + INTERVAL 1 MONTH <= CAST(? AS DATE) + INTERVAL 1 DAY`
-	if err := queryRow(ctx, db, q, []any{fmtDate(day)}, &m); err != nil {
+	if err := queryRow(ctx, rd, table+".sql", "report_complete_month", []any{sql.Named("day", fmtDate(day))}, &m); err != nil {
 		return time.Time{}, false, fmt.Errorf("latest complete month of %s: %w", table, err)
 	}
 	return dayOf(m.Time), m.Valid, nil
 }
 
-// latestMonth is the last month of table that started on or before day.
-func latestMonth(ctx context.Context, db Querier, table string, day time.Time) (time.Time, bool, error) {
+// latestMonth is the last month of table that started on or before day
+// (section report_latest_month of the table's SQL file).
+func latestMonth(ctx context.Context, rd reader, table string, day time.Time) (time.Time, bool, error) {
 	var m sql.NullTime
-	q := `SELECT max(month) FROM ` + table + ` WHERE month <= CAST(? AS DATE)`
-	if err := queryRow(ctx, db, q, []any{fmtDate(day)}, &m); err != nil {
+	if err := queryRow(ctx, rd, table+".sql", "report_latest_month", []any{sql.Named("day", fmtDate(day))}, &m); err != nil {
 		return time.Time{}, false, fmt.Errorf("latest month of %s: %w", table, err)
 	}
 	return dayOf(m.Time), m.Valid, nil
@@ -33,12 +33,12 @@ func latestMonth(ctx context.Context, db Querier, table string, day time.Time) (
 // its journeys are still open (conversion paths close some days after
 // their month, so the newest month is thin); when no month is complete
 // yet, the latest month started on or before day, with complete false.
-func reportMonth(ctx context.Context, db Querier, table string, day time.Time) (month time.Time, complete, ok bool, err error) {
-	month, ok, err = latestCompleteMonth(ctx, db, table, "TRUE", day)
+func reportMonth(ctx context.Context, rd reader, table string, day time.Time) (month time.Time, complete, ok bool, err error) {
+	month, ok, err = latestCompleteMonth(ctx, rd, table, day)
 	if err != nil || ok {
 		return month, ok, ok, err
 	}
-	month, ok, err = latestMonth(ctx, db, table, day)
+	month, ok, err = latestMonth(ctx, rd, table, day)
 	return month, false, ok, err
 }
 

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/parcours/parcours/internal/warehouse"
 )
 
 // Querier is what the report needs of a database handle: the QueryContext
@@ -14,32 +16,66 @@ type Querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
+// Sections is where the report's statements come from: the warehouse's
+// SQL files (a *sqlfiles.Set), so the config key sql_dir applies to them.
+type Sections interface {
+	Section(file, section string) (string, error)
+}
+
+// reader is what the sections read through: the database and the SQL
+// files their statements are in.
+type reader struct {
+	db  Querier
+	sql Sections
+}
+
+// htmlSQL holds the report's reads of tables whose SQL file belongs to
+// another job; the others are in the table's own file (the
+// report_* sections).
+const htmlSQL = "report.html.sql"
+
+// sqlFiles are the SQL files the report reads sections of.
+func sqlFiles() []string {
+	return []string{htmlSQL, "cold.kpis.sql", "cold.funnel_dropoff.sql", "cold.channel_transitions.sql", "cold.attribution.sql",
+		"cold.consent_daily.sql", "cold.suppressed_cells.sql", "ops.currencies.sql", "ops.quarantine.sql"}
+}
+
 // tableExists reports whether a table the report reads is there. Names are
 // "cold.<table>" (the attached cold store) or "ops.<table>" (the ops schema
 // of the hot store). A table that does not exist yet (a store opened
 // read-only before the first run, a job not built yet) is "no data yet",
 // not an error.
-func tableExists(ctx context.Context, db Querier, name string) (bool, error) {
+func tableExists(ctx context.Context, rd reader, name string) (bool, error) {
 	schema, table, ok := strings.Cut(name, ".")
 	if !ok {
 		return false, fmt.Errorf("table name %q: want schema.table", name)
 	}
-	q := `SELECT count(*) FROM duckdb_tables() WHERE database_name = 'cold' AND schema_name = 'main' AND table_name = ?`
-	args := []any{table}
+	section := "cold_table_exists"
 	if schema != "cold" {
-		q = `SELECT count(*) FROM duckdb_tables() WHERE database_name <> 'cold' AND schema_name = ? AND table_name = ?`
-		args = []any{schema, table}
+		section = "table_exists"
 	}
 	var n int64
-	if err := queryRow(ctx, db, q, args, &n); err != nil {
+	err := queryRow(ctx, rd, htmlSQL, section, []any{sql.Named("schema", schema), sql.Named("table", table)}, &n)
+	if err != nil {
 		return false, fmt.Errorf("look up table %s: %w", name, err)
 	}
 	return n > 0, nil
 }
 
-// queryRow scans the single row of q into dest.
-func queryRow(ctx context.Context, db Querier, q string, args []any, dest ...any) error {
-	rows, err := db.QueryContext(ctx, q, args...)
+// query runs a section with the named arguments it uses. An error finding
+// the section names file and section; the query's own errors are left to
+// the caller to put in context.
+func query(ctx context.Context, rd reader, file, section string, args []any) (*sql.Rows, error) {
+	q, err := rd.sql.Section(file, section)
+	if err != nil {
+		return nil, err
+	}
+	return warehouse.Query(ctx, rd.db, q, args...)
+}
+
+// queryRow scans the single row of a section into dest.
+func queryRow(ctx context.Context, rd reader, file, section string, args []any, dest ...any) error {
+	rows, err := query(ctx, rd, file, section, args)
 	if err != nil {
 		return err
 	}
@@ -56,9 +92,9 @@ func queryRow(ctx context.Context, db Querier, q string, args []any, dest ...any
 	return rows.Close()
 }
 
-// queryEach runs q and calls scan for every row.
-func queryEach(ctx context.Context, db Querier, q string, args []any, scan func(*sql.Rows) error) error {
-	rows, err := db.QueryContext(ctx, q, args...)
+// queryEach runs a section and calls scan for every row.
+func queryEach(ctx context.Context, rd reader, file, section string, args []any, scan func(*sql.Rows) error) error {
+	rows, err := query(ctx, rd, file, section, args)
 	if err != nil {
 		return err
 	}

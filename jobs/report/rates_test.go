@@ -66,7 +66,7 @@ func TestFunnelZeroSessions(t *testing.T) {
   ('2026-05-01', 'app', 'visit', 1, 10, 1.0, NULL, 50),
   ('2026-05-01', 'app', 'product_view', 2, 0, 0.0, 1.0, 50),
   ('2026-05-01', 'app', 'cart', 3, 0, 0.0, 1.0, 50)`)
-	html, charts := renderString(t, wh.DB, day(reportDay))
+	html, charts := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	s := sectionHTML(t, html, "funnel")
 	td := func(s string) string { return "<td class=\"\">" + s + "</td>" }
 	tn := func(s string) string { return "<td class=\"n\">" + s + "</td>" }

@@ -33,10 +33,10 @@ func wantCharts() []string {
 		"clv-holdout", "ingest", "ingest-problems", "consent-share", "suppressed-cells"}
 }
 
-func renderString(t *testing.T, db Querier, date time.Time) (string, []string) {
+func renderString(t *testing.T, db Querier, sqls Sections, date time.Time) (string, []string) {
 	t.Helper()
 	var b bytes.Buffer
-	charts, err := render(context.Background(), db, date, time.Date(2026, 6, 11, 3, 4, 0, 0, time.UTC), &b, options{currency: "EUR"})
+	charts, err := render(context.Background(), db, sqls, date, time.Date(2026, 6, 11, 3, 4, 0, 0, time.UTC), &b, options{currency: "EUR"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func figureHTML(html, name string) string {
 
 func TestRenderEmptyWarehouse(t *testing.T) {
 	wh := openWH(t)
-	html, charts := renderString(t, wh.DB, day(reportDay))
+	html, charts := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	if len(charts) != 0 {
 		t.Errorf("charts on an empty warehouse: %v", charts)
 	}
@@ -92,7 +92,7 @@ func TestRenderEmptyWarehouse(t *testing.T) {
 func TestRenderMissingTables(t *testing.T) {
 	wh := openWH(t)
 	exec(t, wh, "DROP TABLE cold.kpis", "DROP TABLE ops.models", "DROP TABLE ops.privacy_audit", "DROP TABLE cold.consent_daily", "DROP TABLE IF EXISTS cold.segment_profiles")
-	html, _ := renderString(t, wh.DB, day(reportDay))
+	html, _ := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	for _, id := range []string{"kpis", "models", "privacy", "segments"} {
 		if s := sectionHTML(t, html, id); !strings.Contains(s, "has not been built yet") && !strings.Contains(s, "has not been created yet") {
 			t.Errorf("section %s does not say its table is missing", id)
@@ -103,7 +103,7 @@ func TestRenderMissingTables(t *testing.T) {
 func TestRenderFilledWarehouse(t *testing.T) {
 	wh := openWH(t)
 	plant(t, wh)
-	html, charts := renderString(t, wh.DB, day(reportDay))
+	html, charts := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	if !slices.Equal(charts, wantCharts()) {
 		t.Errorf("charts\n got %v\nwant %v", charts, wantCharts())
 	}
@@ -142,7 +142,7 @@ func TestRenderFilledWarehouse(t *testing.T) {
 func TestRenderNothingPersonal(t *testing.T) {
 	wh := openWH(t)
 	plant(t, wh)
-	html, _ := renderString(t, wh.DB, day(reportDay))
+	html, _ := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	for _, secret := range []string{plantedKey, plantedEmail, plantedSubject, plantedRequest, "example.com"} {
 		if strings.Contains(html, secret) {
 			t.Errorf("the report holds %q", secret)
@@ -153,7 +153,7 @@ func TestRenderNothingPersonal(t *testing.T) {
 func TestRenderTiles(t *testing.T) {
 	wh := openWH(t)
 	plant(t, wh)
-	html, _ := renderString(t, wh.DB, day(reportDay))
+	html, _ := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	re := regexp.MustCompile(`<div class="tile (\w+)" data-kpi="(\w+)" data-value="([^"]*)" data-prev="([^"]*)" data-change="([^"]*)">\s*<div class="label">[^<]*</div>\s*<div class="value">([^<]*)</div>\s*<div class="change">([^<]*)</div>`)
 	got := map[string][]string{}
 	for _, m := range re.FindAllStringSubmatch(html, -1) {
@@ -206,7 +206,7 @@ func TestRenderTiles(t *testing.T) {
 func TestRenderSectionNumbers(t *testing.T) {
 	wh := openWH(t)
 	plant(t, wh)
-	html, _ := renderString(t, wh.DB, day(reportDay))
+	html, _ := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	row := func(cells ...string) string {
 		return strings.Join(cells, "")
 	}
@@ -270,7 +270,7 @@ func TestRenderSectionNumbers(t *testing.T) {
 func TestRenderMonthCharts(t *testing.T) {
 	wh := openWH(t)
 	plant(t, wh)
-	html, _ := renderString(t, wh.DB, day(reportDay))
+	html, _ := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	month, year := figureHTML(html, "attribution-month"), figureHTML(html, "attribution-12m")
 	if strings.Contains(month, ">App<") || !strings.Contains(month, ">Email<") || !strings.Contains(year, ">App<") {
 		t.Error("attribution charts: June's partial credits must be in the 12-month chart only")
@@ -288,7 +288,7 @@ func TestRenderMonthFallback(t *testing.T) {
 		`INSERT INTO cold.channel_transitions VALUES ('2026-06-01', 'start', 'store', 77, 1.0, 20)`,
 		`INSERT INTO cold.attribution VALUES ('2026-06-01', 'linear', 'store', 3, 30, 20)`,
 		`INSERT INTO cold.funnel_dropoff VALUES ('2026-06-01', 'web', 'visit', 1, 9999, 1.0, NULL, 50)`)
-	html, charts := renderString(t, wh.DB, day(reportDay))
+	html, charts := renderString(t, wh.DB, wh.SQL, day(reportDay))
 	if want := []string{"transitions", "attribution-month", "attribution-12m"}; !slices.Equal(charts, want) {
 		t.Errorf("charts %v, want %v", charts, want)
 	}
@@ -311,7 +311,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.WriteFile(path, []byte("old report"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFile(context.Background(), wh.DB, day(reportDay), path, nil, ""); err != nil {
+	if err := WriteFile(context.Background(), wh.DB, wh.SQL, day(reportDay), path, nil, ""); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(path)
@@ -328,7 +328,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A failing render (cancelled context) leaves the previous report alone.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := WriteFile(ctx, wh.DB, day(reportDay), path, nil, ""); err == nil {
+	if err := WriteFile(ctx, wh.DB, wh.SQL, day(reportDay), path, nil, ""); err == nil {
 		t.Error("cancelled render succeeded")
 	}
 	if b2, _ := os.ReadFile(path); !bytes.Equal(b, b2) {
@@ -396,7 +396,7 @@ func TestRenderOnConn(t *testing.T) {
 	}
 	defer conn.Close()
 	var b bytes.Buffer
-	if err := Render(context.Background(), conn, day(reportDay), &b); err != nil {
+	if err := Render(context.Background(), conn, wh.SQL, day(reportDay), &b); err != nil {
 		t.Fatal(err)
 	}
 	if n := strings.Count(b.String(), "<figure data-chart="); n != len(wantCharts()) {

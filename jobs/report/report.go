@@ -30,9 +30,10 @@ import (
 	"github.com/parcours/parcours/orchestration"
 )
 
-// Render writes the report for the logical date to w.
-func Render(ctx context.Context, db Querier, date time.Time, w io.Writer) error {
-	_, err := render(ctx, db, date, time.Now(), w, options{})
+// Render writes the report for the logical date to w, reading db with the
+// statements of sqls (the warehouse's SQL files).
+func Render(ctx context.Context, db Querier, sqls Sections, date time.Time, w io.Writer) error {
+	_, err := render(ctx, db, sqls, date, time.Now(), w, options{})
 	return err
 }
 
@@ -50,8 +51,8 @@ type options struct {
 
 // render builds and writes the page as of now (the generation time shown
 // in the header) and returns the data-chart names of the figures it drew.
-func render(ctx context.Context, db Querier, date, now time.Time, w io.Writer, opt options) ([]string, error) {
-	p, err := build(ctx, db, date, now, opt)
+func render(ctx context.Context, db Querier, sqls Sections, date, now time.Time, w io.Writer, opt options) ([]string, error) {
+	p, err := build(ctx, reader{db: db, sql: sqls}, date, now, opt)
 	if err != nil {
 		return nil, err
 	}
@@ -62,7 +63,7 @@ func render(ctx context.Context, db Querier, date, now time.Time, w io.Writer, o
 }
 
 // sectionFunc builds one section for a day.
-type sectionFunc func(ctx context.Context, db Querier, v view) (section, error)
+type sectionFunc func(ctx context.Context, rd reader, v view) (section, error)
 
 // view is what every section is drawn for: the day, and the currency its
 // amounts are in.
@@ -80,10 +81,10 @@ func sectionFuncs() []sectionFunc {
 }
 
 // build reads every section's data and draws its charts.
-func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*page, error) {
+func build(ctx context.Context, rd reader, date, now time.Time, opt options) (*page, error) {
 	day := dayOf(date)
 	p := &page{Date: fmtDate(day), Generated: now.UTC().Format("2006-01-02 15:04 UTC")}
-	cur, note, err := currency(ctx, db, opt.currency)
+	cur, note, err := currency(ctx, rd, opt.currency)
 	if err != nil {
 		return nil, fmt.Errorf("report %s: %w", p.Date, err)
 	}
@@ -93,7 +94,7 @@ func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("report %s: %w", p.Date, err)
 		}
-		s, err := f(ctx, db, view{Day: day, Currency: opt.currency})
+		s, err := f(ctx, rd, view{Day: day, Currency: opt.currency})
 		if err != nil {
 			return nil, fmt.Errorf("report %s, section %s: %w", p.Date, s.ID, err)
 		}
@@ -109,13 +110,14 @@ func build(ctx context.Context, db Querier, date, now time.Time, opt options) (*
 // temporary file in the same folder, synced, then renamed over path, so a
 // reader never sees half a report and a failed run leaves the last one.
 // Amounts are shown in currency (ISO 4217), or the orders' own when "".
-func WriteFile(ctx context.Context, db Querier, date time.Time, path string, states map[string]orchestration.JobState, currency string) error {
-	_, err := writeFile(ctx, db, date, time.Now(), path, options{states: states, currency: currency})
+// db is read with the statements of sqls (the warehouse's SQL files).
+func WriteFile(ctx context.Context, db Querier, sqls Sections, date time.Time, path string, states map[string]orchestration.JobState, currency string) error {
+	_, err := writeFile(ctx, db, sqls, date, time.Now(), path, options{states: states, currency: currency})
 	return err
 }
 
 // writeFile is WriteFile returning the charts drawn.
-func writeFile(ctx context.Context, db Querier, date, now time.Time, path string, opt options) (charts []string, err error) {
+func writeFile(ctx context.Context, db Querier, sqls Sections, date, now time.Time, path string, opt options) (charts []string, err error) {
 	dir := filepath.Dir(path)
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
@@ -127,7 +129,7 @@ func writeFile(ctx context.Context, db Querier, date, now time.Time, path string
 			os.Remove(f.Name())
 		}
 	}()
-	if charts, err = render(ctx, db, date, now, f, opt); err != nil {
+	if charts, err = render(ctx, db, sqls, date, now, f, opt); err != nil {
 		return nil, err
 	}
 	if err = f.Chmod(publish.FileMode); err != nil {
@@ -148,14 +150,14 @@ func writeFile(ctx context.Context, db Querier, date, now time.Time, path string
 // currency is the code amounts are shown in: the configured one, else the
 // one the data carries (ops.currencies, recorded by the split), the most
 // used when it carries several; the note says when amounts mix several.
-func currency(ctx context.Context, db Querier, configured string) (code, note string, err error) {
+func currency(ctx context.Context, rd reader, configured string) (code, note string, err error) {
 	var codes []string
 	var counts []int64
-	ok, err := tableExists(ctx, db, "ops.currencies")
+	ok, err := tableExists(ctx, rd, "ops.currencies")
 	if err != nil || !ok {
 		return configured, "", err
 	}
-	err = queryEach(ctx, db, `SELECT currency, sum(facts) FROM ops.currencies GROUP BY currency ORDER BY 2 DESC, 1`, nil,
+	err = queryEach(ctx, rd, "ops.currencies.sql", "report_mix", nil,
 		func(r *sql.Rows) error {
 			var c string
 			var n int64

@@ -23,10 +23,9 @@ type credits map[string]map[string]float64
 
 // loadCredits sums cold.attribution's credited conversions per model and
 // channel over the months from..to (month starts).
-func loadCredits(ctx context.Context, db Querier, from, to time.Time) (credits, error) {
+func loadCredits(ctx context.Context, rd reader, from, to time.Time) (credits, error) {
 	out := credits{}
-	err := queryEach(ctx, db, `SELECT model, channel, sum(conversions) FROM cold.attribution
-WHERE month BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY ALL`, []any{fmtDate(from), fmtDate(to)},
+	err := queryEach(ctx, rd, "cold.attribution.sql", "report_credits", []any{sql.Named("from", fmtDate(from)), sql.Named("to", fmtDate(to))},
 		func(r *sql.Rows) error {
 			var model, ch string
 			var v float64
@@ -137,18 +136,18 @@ func attributionParts(name, period string, c credits) ([]part, error) {
 // attributionSection is section 4: each attribution model's credited
 // conversions per channel, side by side, for the latest month and summed
 // over the last 12 months.
-func attributionSection(ctx context.Context, db Querier, v view) (section, error) {
+func attributionSection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	from12 := monthOf(day).AddDate(0, 1-attributionMonths, 0)
 	s := section{ID: "attribution", Title: "Attribution by model",
 		Window: fmt.Sprintf("cold.attribution: the latest complete month on or before %s, and the %d months %s to %s summed.",
 			fmtDate(day), attributionMonths, fmtMonth(from12), fmtMonth(day))}
-	ok, err := tableExists(ctx, db, "cold.attribution")
+	ok, err := tableExists(ctx, rd, "cold.attribution")
 	if err != nil || !ok {
 		s.Parts = append(s.Parts, emptyPart("", "the attribution table cold.attribution has not been built yet."))
 		return s, err
 	}
-	month, complete, ok, err := reportMonth(ctx, db, "cold.attribution", day)
+	month, complete, ok, err := reportMonth(ctx, rd, "cold.attribution", day)
 	if err != nil {
 		return s, err
 	}
@@ -165,7 +164,7 @@ func attributionSection(ctx context.Context, db Querier, v view) (section, error
 		{"attribution-month", fmtMonth(month), month, month},
 		{"attribution-12m", fmt.Sprintf("%s to %s", fmtMonth(from12), fmtMonth(day)), from12, day},
 	} {
-		c, err := loadCredits(ctx, db, per.from, per.to)
+		c, err := loadCredits(ctx, rd, per.from, per.to)
 		if err != nil {
 			return s, err
 		}
@@ -175,7 +174,7 @@ func attributionSection(ctx context.Context, db Querier, v view) (section, error
 		}
 		s.Parts = append(s.Parts, parts...)
 	}
-	rp, err := roasPart(ctx, db, month, v.Currency)
+	rp, err := roasPart(ctx, rd, month, v.Currency)
 	if err != nil {
 		return s, err
 	}
@@ -195,9 +194,9 @@ var roasModels = []string{"markov_order_1", "last_touch"}
 // spend, the data-driven model's credited conversions and revenue, ROAS
 // and cost per conversion under both roasModels, and CAC. n/a where a
 // ratio has no denominator.
-func roasPart(ctx context.Context, db Querier, month time.Time, cur string) (part, error) {
+func roasPart(ctx context.Context, rd reader, month time.Time, cur string) (part, error) {
 	const heading = "Return on spend"
-	ok, err := tableExists(ctx, db, "cold.return_on_spend")
+	ok, err := tableExists(ctx, rd, "cold.return_on_spend")
 	if err != nil || !ok {
 		return emptyPart(heading, "the table cold.return_on_spend has not been built yet."), err
 	}
@@ -209,10 +208,8 @@ func roasPart(ctx context.Context, db Querier, month time.Time, cur string) (par
 	}
 	byCh := map[string]*line{}
 	var order []string
-	err = queryEach(ctx, db, `SELECT channel, model, spend, conversions, revenue, roas, cost_per_conversion, new_customers, cac
-FROM cold.return_on_spend WHERE month = CAST(? AS DATE) AND model IN (?, ?)
-ORDER BY max(spend) OVER (PARTITION BY channel) DESC, max(conversions) OVER (PARTITION BY channel) DESC, channel, model`,
-		[]any{fmtDate(month), roasModels[0], roasModels[1]}, func(r *sql.Rows) error {
+	err = queryEach(ctx, rd, htmlSQL, "return_on_spend",
+		[]any{sql.Named("month", fmtDate(month)), sql.Named("model", roasModels[0]), sql.Named("compared_model", roasModels[1])}, func(r *sql.Rows) error {
 			var ch, model string
 			var spend, conv, rev float64
 			var roas, cpa, cac sql.NullFloat64

@@ -15,16 +15,16 @@ type funnelStep struct {
 
 // funnelSection is section 2: sessions reaching each step and the share
 // lost at each step, web and app, in the latest complete month.
-func funnelSection(ctx context.Context, db Querier, v view) (section, error) {
+func funnelSection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	s := section{ID: "funnel", Title: "Funnel",
 		Window: fmt.Sprintf("the latest complete month on or before %s in cold.funnel_dropoff, web and app sessions.", fmtDate(day))}
-	ok, err := tableExists(ctx, db, "cold.funnel_dropoff")
+	ok, err := tableExists(ctx, rd, "cold.funnel_dropoff")
 	if err != nil || !ok {
 		s.Parts = append(s.Parts, emptyPart("", "the funnel table cold.funnel_dropoff has not been built yet."))
 		return s, err
 	}
-	month, ok, err := latestCompleteMonth(ctx, db, "cold.funnel_dropoff", "channel IN ('web', 'app')", day)
+	month, ok, err := latestCompleteMonth(ctx, rd, "cold.funnel_dropoff", day)
 	if err != nil {
 		return s, err
 	}
@@ -35,8 +35,7 @@ func funnelSection(ctx context.Context, db Querier, v view) (section, error) {
 	s.Window = fmt.Sprintf("%s (%s to %s), the latest complete month on or before %s; web and app sessions from cold.funnel_dropoff.",
 		fmtMonth(month), fmtDate(month), fmtDate(month.AddDate(0, 1, -1)), fmtDate(day))
 	steps := map[string][]funnelStep{}
-	err = queryEach(ctx, db, `SELECT channel, step, sessions, reached_share, drop_off FROM cold.funnel_dropoff
-WHERE month = CAST(? AS DATE) AND channel IN ('web', 'app') ORDER BY channel, step_order`, []any{fmtDate(month)},
+	err = queryEach(ctx, rd, "cold.funnel_dropoff.sql", "report_steps", []any{sql.Named("month", fmtDate(month))},
 		func(r *sql.Rows) error {
 			var f funnelStep
 			var reached, drop sql.NullFloat64

@@ -12,22 +12,22 @@ import (
 // since the same day a week earlier, for the day's KPIs and the segments'
 // sizes (and the churn risk mix, when scores exist), coloured only where
 // the change is worth a look.
-func glanceSection(ctx context.Context, db Querier, v view) (section, error) {
+func glanceSection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	s := section{ID: "glance", Title: "At a glance",
 		Window: fmt.Sprintf("%s against the day before and the same day a week earlier. Colour marks a change beyond chance"+
 			" (rates: a two-proportion test at 95%%) or of at least 5%% (amounts, counts); grey ones are noise.", fmtDate(day))}
-	kp, err := glanceKPIs(ctx, db, v)
+	kp, err := glanceKPIs(ctx, rd, v)
 	if err != nil {
 		return s, err
 	}
 	s.Parts = append(s.Parts, kp)
-	sp, err := glanceSegments(ctx, db, day)
+	sp, err := glanceSegments(ctx, rd, day)
 	if err != nil {
 		return s, err
 	}
 	s.Parts = append(s.Parts, sp)
-	rp, err := glanceRisk(ctx, db, day)
+	rp, err := glanceRisk(ctx, rd, day)
 	if err != nil {
 		return s, err
 	}
@@ -36,9 +36,9 @@ func glanceSection(ctx context.Context, db Querier, v view) (section, error) {
 }
 
 // glanceKPIs is the day's KPIs beside the day before and a week before.
-func glanceKPIs(ctx context.Context, db Querier, v view) (part, error) {
+func glanceKPIs(ctx context.Context, rd reader, v view) (part, error) {
 	day := v.Day
-	if ok, err := tableExists(ctx, db, "cold.kpis"); err != nil || !ok {
+	if ok, err := tableExists(ctx, rd, "cold.kpis"); err != nil || !ok {
 		return emptyPart("KPIs", "the KPI table cold.kpis has not been built yet."), err
 	}
 	defs := tileDefs()
@@ -46,7 +46,7 @@ func glanceKPIs(ctx context.Context, db Querier, v view) (part, error) {
 	for _, d := range defs {
 		names = append(names, d.KPI)
 	}
-	pts, err := loadKPIs(ctx, db, "day", names, day.AddDate(0, 0, -7), day)
+	pts, err := loadKPIs(ctx, rd, "day", names, day.AddDate(0, 0, -7), day)
 	if err != nil {
 		return part{}, err
 	}
@@ -128,32 +128,15 @@ type segmentSize struct {
 // glanceSegments is each segment's size at its latest computation on or
 // before day, beside the computation before it and the latest one at
 // least a week older.
-func glanceSegments(ctx context.Context, db Querier, day time.Time) (part, error) {
+func glanceSegments(ctx context.Context, rd reader, day time.Time) (part, error) {
 	const heading = "Segment sizes"
-	ok, err := tableExists(ctx, db, "cold.segment_profiles")
+	ok, err := tableExists(ctx, rd, "cold.segment_profiles")
 	if err != nil || !ok {
 		return emptyPart(heading, "the segments have not been published yet."), err
 	}
 	var sizes []segmentSize
 	var now, prev, week sql.NullTime
-	err = queryEach(ctx, db, `WITH d AS (
-    SELECT max(computed_on) AS now FROM cold.segment_profiles WHERE computed_on <= CAST(? AS DATE)
-), days AS (
-    SELECT now,
-           (SELECT max(computed_on) FROM cold.segment_profiles, d WHERE computed_on < d.now) AS prev,
-           (SELECT max(computed_on) FROM cold.segment_profiles, d WHERE computed_on <= d.now - 7) AS week
-    FROM d
-)
-SELECT days.now, days.prev, days.week, s.family, s.segment,
-       max(coalesce(s.label, s.segment)) FILTER (WHERE s.computed_on = days.now),
-       max(s.customers) FILTER (WHERE s.computed_on = days.now),
-       max(s.customers) FILTER (WHERE s.computed_on = days.prev),
-       max(s.customers) FILTER (WHERE s.computed_on = days.week)
-FROM cold.segment_profiles s, days
-WHERE s.computed_on IN (days.now, days.prev, days.week)
-GROUP BY ALL
-HAVING max(s.customers) FILTER (WHERE s.computed_on = days.now) IS NOT NULL
-ORDER BY s.family, 7 DESC, s.segment`, []any{fmtDate(day)}, func(r *sql.Rows) error {
+	err = queryEach(ctx, rd, htmlSQL, "segment_sizes", []any{sql.Named("day", fmtDate(day))}, func(r *sql.Rows) error {
 		var z segmentSize
 		if err := r.Scan(&now, &prev, &week, &z.family, &z.segment, &z.label, &z.now, &z.prev, &z.week); err != nil {
 			return err
@@ -216,17 +199,17 @@ type riskPoint struct {
 
 // glanceRisk is the churn risk mix of the day beside the day before and
 // a week before: a higher share of high risk is bad, of low risk good.
-func glanceRisk(ctx context.Context, db Querier, day time.Time) (part, error) {
+func glanceRisk(ctx context.Context, rd reader, day time.Time) (part, error) {
 	const heading = "Churn risk mix"
-	ok, err := tableExists(ctx, db, "cold.churn_risk_mix")
+	ok, err := tableExists(ctx, rd, "cold.churn_risk_mix")
 	if err != nil || !ok {
 		return emptyPart(heading, "no churn scores have been published yet."), err
 	}
 	days := []time.Time{day, day.AddDate(0, 0, -1), day.AddDate(0, 0, -7)}
 	mix := map[string]map[time.Time]riskPoint{}
-	err = queryEach(ctx, db, `SELECT scored_on, risk_band, customers, share FROM cold.churn_risk_mix
-WHERE scored_on IN (CAST(? AS DATE), CAST(? AS DATE), CAST(? AS DATE))`,
-		[]any{fmtDate(days[0]), fmtDate(days[1]), fmtDate(days[2])}, func(r *sql.Rows) error {
+	err = queryEach(ctx, rd, htmlSQL, "churn_risk_mix",
+		[]any{sql.Named("day", fmtDate(days[0])), sql.Named("day_before", fmtDate(days[1])), sql.Named("week_before", fmtDate(days[2]))},
+		func(r *sql.Rows) error {
 			var d time.Time
 			var band string
 			var p riskPoint

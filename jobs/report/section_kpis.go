@@ -25,22 +25,10 @@ type kpiPoint struct {
 
 // loadKPIs reads one grain (day or month) of the 'all' channel and region
 // KPIs between from and to, by KPI name, in date order.
-func loadKPIs(ctx context.Context, db Querier, period string, kpis []string, from, to time.Time) (map[string][]kpiPoint, error) {
+func loadKPIs(ctx context.Context, rd reader, period string, kpis []string, from, to time.Time) (map[string][]kpiPoint, error) {
 	out := map[string][]kpiPoint{}
-	args := []any{period, fmtDate(from), fmtDate(to)}
-	in := ""
-	for i, k := range kpis {
-		if i > 0 {
-			in += ", "
-		}
-		in += "?"
-		args = append(args, k)
-	}
-	q := `SELECT period_start, kpi, value, numerator, denominator FROM cold.kpis
-WHERE period = ? AND channel = 'all' AND region = 'all'
-  AND period_start BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) AND kpi IN (` + in + `)
-ORDER BY kpi, period_start`
-	err := queryEach(ctx, db, q, args, func(r *sql.Rows) error {
+	args := []any{sql.Named("period", period), sql.Named("from", fmtDate(from)), sql.Named("to", fmtDate(to)), sql.Named("kpis", kpis)}
+	err := queryEach(ctx, rd, "cold.kpis.sql", "report_points", args, func(r *sql.Rows) error {
 		var p kpiPoint
 		var kpi string
 		var v, n, d sql.NullFloat64
@@ -264,14 +252,14 @@ type kpiChartDef struct {
 
 // kpiSection is section 1: tiles of the day, daily trends, monthly
 // survey scores.
-func kpiSection(ctx context.Context, db Querier, v view) (section, error) {
+func kpiSection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	from := day.AddDate(0, 0, 1-trendDays)
 	mFrom := monthOf(day).AddDate(0, 1-surveyMonth, 0)
 	s := section{ID: "kpis", Title: "KPI trends",
 		Window: fmt.Sprintf("daily KPIs from %s to %s (%d days); monthly survey scores from %s to %s; channel 'all' and region 'all' (sums over the published cells of cold.kpis). Tiles compare %s with the %d days before it.",
 			fmtDate(from), fmtDate(day), trendDays, fmtMonth(mFrom), fmtMonth(day), fmtDate(day), tileDays)}
-	ok, err := tableExists(ctx, db, "cold.kpis")
+	ok, err := tableExists(ctx, rd, "cold.kpis")
 	if err != nil {
 		return s, err
 	}
@@ -283,7 +271,7 @@ func kpiSection(ctx context.Context, db Querier, v view) (section, error) {
 	for _, d := range tileDefs() {
 		names = append(names, d.KPI)
 	}
-	daily, err := loadKPIs(ctx, db, "day", names, from, day)
+	daily, err := loadKPIs(ctx, rd, "day", names, from, day)
 	if err != nil {
 		return s, err
 	}
@@ -308,7 +296,7 @@ func kpiSection(ctx context.Context, db Querier, v view) (section, error) {
 			s.Parts = append(s.Parts, pt)
 		}
 	}
-	monthly, err := loadKPIs(ctx, db, "month", []string{"nps", "csat", "ces"}, mFrom, day)
+	monthly, err := loadKPIs(ctx, rd, "month", []string{"nps", "csat", "ces"}, mFrom, day)
 	if err != nil {
 		return s, err
 	}

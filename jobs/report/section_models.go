@@ -43,11 +43,10 @@ type promotedModel struct {
 
 // loadPromoted reads the promoted model of a kind; ok is false when there
 // is none.
-func loadPromoted(ctx context.Context, db Querier, kind string) (promotedModel, bool, error) {
+func loadPromoted(ctx context.Context, rd reader, kind string) (promotedModel, bool, error) {
 	var m promotedModel
 	var metrics sql.NullString
-	err := queryRow(ctx, db, `SELECT id, algorithm, train_cutoff, eval_cutoff, CAST(metrics AS VARCHAR) FROM ops.models
-WHERE kind = ? AND status = 'promoted' ORDER BY promoted_at DESC NULLS LAST, created_at DESC LIMIT 1`, []any{kind},
+	err := queryRow(ctx, rd, htmlSQL, "promoted_model", []any{sql.Named("kind", kind)},
 		&m.ID, &m.Algorithm, &m.TrainCutoff, &m.EvalCutoff, &metrics)
 	if errors.Is(err, sql.ErrNoRows) {
 		return m, false, nil
@@ -215,16 +214,16 @@ func clvParts(m promotedModel, met clvMetrics) ([]part, error) {
 
 // modelSection is section 6: the promoted churn and CLV models' holdout
 // evaluations, read from ops.models.metrics (numbers only).
-func modelSection(ctx context.Context, db Querier, v view) (section, error) {
+func modelSection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	s := section{ID: "models", Title: "Churn and CLV models",
 		Window: "the promoted churn and CLV models in the registry (ops.models), each evaluated on a later holdout than it was trained on; report date " + fmtDate(day) + "."}
-	ok, err := tableExists(ctx, db, "ops.models")
+	ok, err := tableExists(ctx, rd, "ops.models")
 	if err != nil || !ok {
 		s.Parts = append(s.Parts, emptyPart("", "the model registry ops.models has not been created yet."))
 		return s, err
 	}
-	m, ok, err := loadPromoted(ctx, db, "churn")
+	m, ok, err := loadPromoted(ctx, rd, "churn")
 	if err != nil {
 		return s, err
 	}
@@ -241,7 +240,7 @@ func modelSection(ctx context.Context, db Querier, v view) (section, error) {
 		}
 		s.Parts = append(s.Parts, parts...)
 	}
-	m, ok, err = loadPromoted(ctx, db, "clv")
+	m, ok, err = loadPromoted(ctx, rd, "clv")
 	if err != nil {
 		return s, err
 	}

@@ -31,24 +31,24 @@ type auditAction struct {
 // privacySection is section 8: consented share per purpose over time,
 // what the k rule suppressed or rolled up per cold table, and the purges
 // and erasures of ops.privacy_audit (counts only).
-func privacySection(ctx context.Context, db Querier, v view) (section, error) {
+func privacySection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	from := day.AddDate(0, 0, 1-consentDays)
 	recent := day.AddDate(0, 0, 1-qualityDays)
 	s := section{ID: "privacy", Title: "Privacy",
 		Window: fmt.Sprintf("consent snapshots from %s to %s (cold.consent_daily); the last publication of each cold table (cold.suppressed_cells); privacy actions logged up to %s, and in the %d days from %s (ops.privacy_audit, counts only).",
 			fmtDate(from), fmtDate(day), fmtDate(day), qualityDays, fmtDate(recent))}
-	parts, err := consentParts(ctx, db, from, day)
+	parts, err := consentParts(ctx, rd, from, day)
 	if err != nil {
 		return s, err
 	}
 	s.Parts = append(s.Parts, parts...)
-	parts, err = suppressionParts(ctx, db)
+	parts, err = suppressionParts(ctx, rd)
 	if err != nil {
 		return s, err
 	}
 	s.Parts = append(s.Parts, parts...)
-	parts, err = auditParts(ctx, db, recent, day)
+	parts, err = auditParts(ctx, rd, recent, day)
 	if err != nil {
 		return s, err
 	}
@@ -58,16 +58,15 @@ func privacySection(ctx context.Context, db Querier, v view) (section, error) {
 
 // consentParts draws the consented share per purpose over time and the
 // latest snapshot.
-func consentParts(ctx context.Context, db Querier, from, to time.Time) ([]part, error) {
+func consentParts(ctx context.Context, rd reader, from, to time.Time) ([]part, error) {
 	const heading = "Consented share per purpose"
-	ok, err := tableExists(ctx, db, "cold.consent_daily")
+	ok, err := tableExists(ctx, rd, "cold.consent_daily")
 	if err != nil || !ok {
 		return []part{emptyPart(heading, "the consent table cold.consent_daily has not been built yet.")}, err
 	}
 	byPurpose := map[string][]consentPoint{}
 	var purposes []string
-	err = queryEach(ctx, db, `SELECT purpose, day, known, consented, share FROM cold.consent_daily
-WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) ORDER BY purpose, day`, []any{fmtDate(from), fmtDate(to)},
+	err = queryEach(ctx, rd, "cold.consent_daily.sql", "report_shares", []any{sql.Named("from", fmtDate(from)), sql.Named("to", fmtDate(to))},
 		func(r *sql.Rows) error {
 			var p consentPoint
 			var purpose string
@@ -112,9 +111,9 @@ WHERE day BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) ORDER BY purpose, day`, []
 
 // suppressionParts shows what the k-anonymity rule did to each cold table
 // at its last publication, and the k it used.
-func suppressionParts(ctx context.Context, db Querier) ([]part, error) {
+func suppressionParts(ctx context.Context, rd reader) ([]part, error) {
 	const heading = "k-anonymity: suppressed and rolled-up cells"
-	ok, err := tableExists(ctx, db, "cold.suppressed_cells")
+	ok, err := tableExists(ctx, rd, "cold.suppressed_cells")
 	if err != nil || !ok {
 		return []part{emptyPart(heading, "cold.suppressed_cells has not been built yet.")}, err
 	}
@@ -126,8 +125,7 @@ func suppressionParts(ctx context.Context, db Querier) ([]part, error) {
 	}
 	var rows []row
 	ks := map[int64]bool{}
-	err = queryEach(ctx, db, `SELECT cold_table, k, published_rows, rolled_up_cells, suppressed_cells, published_at
-FROM cold.suppressed_cells ORDER BY cold_table`, nil, func(r *sql.Rows) error {
+	err = queryEach(ctx, rd, "cold.suppressed_cells.sql", "report_tables", nil, func(r *sql.Rows) error {
 		var x row
 		if err := r.Scan(&x.table, &x.k, &x.published, &x.rolledUp, &x.suppressed, &x.on); err != nil {
 			return err
@@ -171,19 +169,14 @@ FROM cold.suppressed_cells ORDER BY cold_table`, nil, func(r *sql.Rows) error {
 // auditParts sums ops.privacy_audit per action: entries, distinct
 // requests and rows, up to day and over the recent window. Subjects and
 // request ids are never read, only counted.
-func auditParts(ctx context.Context, db Querier, recent, day time.Time) ([]part, error) {
+func auditParts(ctx context.Context, rd reader, recent, day time.Time) ([]part, error) {
 	const heading = "Purges and erasures"
-	ok, err := tableExists(ctx, db, "ops.privacy_audit")
+	ok, err := tableExists(ctx, rd, "ops.privacy_audit")
 	if err != nil || !ok {
 		return []part{emptyPart(heading, "the audit log ops.privacy_audit has not been created yet.")}, err
 	}
 	var acts []auditAction
-	err = queryEach(ctx, db, `WITH a AS (
-    SELECT action, request_id, rows, coalesce(logical_date, CAST(recorded_at AS DATE)) AS day FROM ops.privacy_audit
-)
-SELECT action, count(*), count(DISTINCT request_id), CAST(coalesce(sum(rows), 0) AS BIGINT),
-       count(*) FILTER (WHERE day >= CAST(? AS DATE)), CAST(coalesce(sum(rows) FILTER (WHERE day >= CAST(? AS DATE)), 0) AS BIGINT)
-FROM a WHERE day <= CAST(? AS DATE) GROUP BY action ORDER BY action`, []any{fmtDate(recent), fmtDate(recent), fmtDate(day)},
+	err = queryEach(ctx, rd, htmlSQL, "privacy_actions", []any{sql.Named("recent", fmtDate(recent)), sql.Named("day", fmtDate(day))},
 		func(r *sql.Rows) error {
 			var a auditAction
 			if err := r.Scan(&a.Action, &a.Entries, &a.Requests, &a.Rows, &a.RecentEntries, &a.RecentRows); err != nil {

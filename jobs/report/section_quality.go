@@ -28,14 +28,11 @@ func (q sourceQuality) NotLoaded() int64 {
 // loadQuality reads per-source counts from ops.ingest_files and the
 // number of quarantined rows still held in ops.quarantine (a count: its
 // raw text is never read).
-func loadQuality(ctx context.Context, db Querier, from, to time.Time) ([]sourceQuality, error) {
+func loadQuality(ctx context.Context, rd reader, from, to time.Time) ([]sourceQuality, error) {
 	var out []sourceQuality
 	idx := map[string]int{}
-	err := queryEach(ctx, db, `SELECT source, count(*),
-  count(*) FILTER (WHERE status = 'loaded'), count(*) FILTER (WHERE status = 'rejected'), count(*) FILTER (WHERE status = 'failed'),
-  CAST(sum(rows_read) AS BIGINT), CAST(sum(rows_loaded) AS BIGINT), CAST(sum(rows_quarantined) AS BIGINT), CAST(sum(rows_duplicate) AS BIGINT)
-FROM ops.ingest_files WHERE folder_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE)
-GROUP BY source ORDER BY source`, []any{fmtDate(from), fmtDate(to)}, func(r *sql.Rows) error {
+	window := []any{sql.Named("from", fmtDate(from)), sql.Named("to", fmtDate(to))}
+	err := queryEach(ctx, rd, htmlSQL, "ingest_sources", window, func(r *sql.Rows) error {
 		var q sourceQuality
 		if err := r.Scan(&q.Source, &q.Files, &q.Loaded, &q.Rejected, &q.Failed, &q.Read, &q.RowsLoaded, &q.Quarantined, &q.Duplicate); err != nil {
 			return err
@@ -47,12 +44,11 @@ GROUP BY source ORDER BY source`, []any{fmtDate(from), fmtDate(to)}, func(r *sql
 	if err != nil {
 		return nil, fmt.Errorf("read ops.ingest_files: %w", err)
 	}
-	ok, err := tableExists(ctx, db, "ops.quarantine")
+	ok, err := tableExists(ctx, rd, "ops.quarantine")
 	if err != nil || !ok {
 		return out, err
 	}
-	err = queryEach(ctx, db, `SELECT source, count(*) FROM ops.quarantine
-WHERE load_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY source ORDER BY source`, []any{fmtDate(from), fmtDate(to)},
+	err = queryEach(ctx, rd, "ops.quarantine.sql", "report_held", window,
 		func(r *sql.Rows) error {
 			var src string
 			var n int64
@@ -76,18 +72,18 @@ WHERE load_date BETWEEN CAST(? AS DATE) AND CAST(? AS DATE) GROUP BY source ORDE
 
 // qualitySection is section 7: rows read, loaded, quarantined and
 // re-delivered per source over the last 30 days.
-func qualitySection(ctx context.Context, db Querier, v view) (section, error) {
+func qualitySection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	from := day.AddDate(0, 0, 1-qualityDays)
 	s := section{ID: "quality", Title: "Data quality",
 		Window: fmt.Sprintf("extract folders dated %s to %s (%d days), from ops.ingest_files; quarantined rows still held, counted in ops.quarantine (never their text).",
 			fmtDate(from), fmtDate(day), qualityDays)}
-	ok, err := tableExists(ctx, db, "ops.ingest_files")
+	ok, err := tableExists(ctx, rd, "ops.ingest_files")
 	if err != nil || !ok {
 		s.Parts = append(s.Parts, emptyPart("", "the ingest ledger ops.ingest_files has not been created yet."))
 		return s, err
 	}
-	qs, err := loadQuality(ctx, db, from, day)
+	qs, err := loadQuality(ctx, rd, from, day)
 	if err != nil {
 		return s, err
 	}

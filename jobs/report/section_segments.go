@@ -18,18 +18,17 @@ type segment struct {
 
 // segmentSection is section 5: segment sizes per family and what sets
 // each segment apart, from the latest profiles computed on or before D.
-func segmentSection(ctx context.Context, db Querier, v view) (section, error) {
+func segmentSection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	s := section{ID: "segments", Title: "Segments",
 		Window: fmt.Sprintf("cold.segment_profiles, the latest computation on or before %s.", fmtDate(day))}
-	ok, err := tableExists(ctx, db, "cold.segment_profiles")
+	ok, err := tableExists(ctx, rd, "cold.segment_profiles")
 	if err != nil || !ok {
 		s.Parts = append(s.Parts, emptyPart("", "the segment table cold.segment_profiles has not been built yet (the segments job builds it)."))
 		return s, err
 	}
 	var on sql.NullTime
-	if err := queryRow(ctx, db, `SELECT max(computed_on) FROM cold.segment_profiles WHERE computed_on <= CAST(? AS DATE)`,
-		[]any{fmtDate(day)}, &on); err != nil {
+	if err := queryRow(ctx, rd, htmlSQL, "segments_computed_on", []any{sql.Named("day", fmtDate(day))}, &on); err != nil {
 		return s, fmt.Errorf("read cold.segment_profiles: %w", err)
 	}
 	if !on.Valid {
@@ -39,17 +38,14 @@ func segmentSection(ctx context.Context, db Querier, v view) (section, error) {
 	s.Window = fmt.Sprintf("cold.segment_profiles computed on %s (the latest on or before %s); each segment stands for at least k customers.",
 		fmtDate(on.Time), fmtDate(day))
 	var segs []segment
-	err = queryEach(ctx, db, `SELECT family, segment, coalesce(label, segment), customers, coalesce(description, ''),
-       coalesce(CAST(profile AS VARCHAR), '')
-FROM cold.segment_profiles WHERE computed_on = CAST(? AS DATE) ORDER BY family, customers DESC, segment`,
-		[]any{fmtDate(on.Time)}, func(r *sql.Rows) error {
-			var g segment
-			if err := r.Scan(&g.Family, &g.Name, &g.Label, &g.Customers, &g.Description, &g.Profile); err != nil {
-				return err
-			}
-			segs = append(segs, g)
-			return nil
-		})
+	err = queryEach(ctx, rd, htmlSQL, "segments", []any{sql.Named("computed_on", fmtDate(on.Time))}, func(r *sql.Rows) error {
+		var g segment
+		if err := r.Scan(&g.Family, &g.Name, &g.Label, &g.Customers, &g.Description, &g.Profile); err != nil {
+			return err
+		}
+		segs = append(segs, g)
+		return nil
+	})
 	if err != nil {
 		return s, fmt.Errorf("read cold.segment_profiles: %w", err)
 	}

@@ -86,16 +86,16 @@ func heatClass(v float64) string {
 
 // transitionSection is section 3: how journeys move between channels in
 // the latest month.
-func transitionSection(ctx context.Context, db Querier, v view) (section, error) {
+func transitionSection(ctx context.Context, rd reader, v view) (section, error) {
 	day := v.Day
 	s := section{ID: "transitions", Title: "Channel transitions",
 		Window: fmt.Sprintf("the latest complete month on or before %s in cold.channel_transitions.", fmtDate(day))}
-	ok, err := tableExists(ctx, db, "cold.channel_transitions")
+	ok, err := tableExists(ctx, rd, "cold.channel_transitions")
 	if err != nil || !ok {
 		s.Parts = append(s.Parts, emptyPart("", "the transition table cold.channel_transitions has not been built yet."))
 		return s, err
 	}
-	month, complete, ok, err := reportMonth(ctx, db, "cold.channel_transitions", day)
+	month, complete, ok, err := reportMonth(ctx, rd, "cold.channel_transitions", day)
 	if err != nil {
 		return s, err
 	}
@@ -105,8 +105,7 @@ func transitionSection(ctx context.Context, db Querier, v view) (section, error)
 	}
 	s.Window = monthWindow(month, complete, day) + " (cold.channel_transitions: journeys of that month, converting or not; pairs under k customers are not published)."
 	var ts []transition
-	err = queryEach(ctx, db, `SELECT from_channel, to_channel, transitions, share FROM cold.channel_transitions
-WHERE month = CAST(? AS DATE) ORDER BY from_channel, to_channel`, []any{fmtDate(month)}, func(r *sql.Rows) error {
+	err = queryEach(ctx, rd, "cold.channel_transitions.sql", "report_transitions", []any{sql.Named("month", fmtDate(month))}, func(r *sql.Rows) error {
 		var t transition
 		var sh sql.NullFloat64
 		if err := r.Scan(&t.From, &t.To, &t.Count, &sh); err != nil {

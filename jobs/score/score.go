@@ -37,7 +37,8 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "score", Needs: []string{"features"}, After: []string{"train"},
-		SQL: []string{"analytics.churn_scores.sql", "analytics.clv_scores.sql", "analytics.customer_features.sql", "consent.objections.sql"},
+		SQL: []string{"analytics.churn_scores.sql", "analytics.clv_scores.sql", "analytics.customer_features.sql", "consent.objections.sql",
+			"ops.models.sql", "analytics.orders.sql", "ops.job_runs.sql"},
 		Doc: "score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling"}
 }
 
@@ -97,7 +98,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 
 // LoadChurn loads the promoted churn model.
 func LoadChurn(ctx context.Context, wh *warehouse.Warehouse) (*registry.Model, *churn.Model, error) {
-	rm, err := registry.Promoted(ctx, wh.DB, "churn")
+	rm, err := registry.Promoted(ctx, wh.DB, wh.SQL, "churn")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -152,7 +153,7 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 			return 0, err
 		}
 	}
-	tab, err := features.Load(ctx, conn, cut, 0)
+	tab, err := features.Load(ctx, wh, conn, cut, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -166,7 +167,7 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 		return 0, fmt.Errorf("score churn with %s: %w", rm.ID, err)
 	}
 	scores = slices.DeleteFunc(scores, func(s churn.Score) bool { return skip[s.ID] })
-	if _, err := conn.ExecContext(ctx, "DELETE FROM analytics.churn_scores WHERE scored_on = ?", date); err != nil {
+	if _, err := wh.RunSection(ctx, conn, "analytics.churn_scores.sql", "clear_day", sql.Named("date", date.Format(time.DateOnly))); err != nil {
 		return 0, err
 	}
 	err = appendRows(conn, "churn_scores", len(scores), func(i int) []driver.Value {
@@ -183,7 +184,7 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 
 // LoadCLV loads the promoted CLV model.
 func LoadCLV(ctx context.Context, wh *warehouse.Warehouse) (*registry.Model, *clv.Model, error) {
-	rm, err := registry.Promoted(ctx, wh.DB, "clv")
+	rm, err := registry.Promoted(ctx, wh.DB, wh.SQL, "clv")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -205,7 +206,7 @@ func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg 
 	if err != nil {
 		return 0, err
 	}
-	txs, err := train.Transactions(ctx, conn, date.AddDate(0, 0, 1))
+	txs, err := train.Transactions(ctx, wh, conn, date.AddDate(0, 0, 1))
 	if err != nil {
 		return 0, err
 	}
@@ -221,7 +222,7 @@ func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg 
 		return 0, fmt.Errorf("score clv with %s: %w", rm.ID, err)
 	}
 	scores = slices.DeleteFunc(scores, func(s clv.Score) bool { return skip[s.ID] })
-	if _, err := conn.ExecContext(ctx, "DELETE FROM analytics.clv_scores WHERE scored_on = ?", date); err != nil {
+	if _, err := wh.RunSection(ctx, conn, "analytics.clv_scores.sql", "clear_day", sql.Named("date", date.Format(time.DateOnly))); err != nil {
 		return 0, err
 	}
 	err = appendRows(conn, "clv_scores", len(scores), func(i int) []driver.Value {

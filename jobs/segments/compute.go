@@ -19,6 +19,10 @@ const (
 	profilesFile  = "cold.segment_profiles.sql"
 	centroidsFile = "ops.segment_centroids.sql"
 	riskMixFile   = "cold.churn_risk_mix.sql"
+	// Read only: the scores and features the families are built on.
+	clvScoresFile   = "analytics.clv_scores.sql"
+	churnScoresFile = "analytics.churn_scores.sql"
+	featuresFile    = "analytics.customer_features.sql"
 )
 
 // Params are the run's settings that come from the configuration.
@@ -81,7 +85,7 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	if err := stage(ctx, wh, conn, p, opts, now); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM seg_consented").Scan(&res.Consented); err != nil {
+	if err := queryRow(ctx, wh, conn, membersFile, "consented_count").Scan(&res.Consented); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
 	lap("scope")
@@ -92,7 +96,7 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
 	lap(FamilyRFM)
-	clv, churn, err := scoreCounts(ctx, conn, p.Date)
+	clv, churn, err := scoreCounts(ctx, wh, conn, p.Date)
 	if err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
@@ -160,23 +164,40 @@ func stage(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	if _, err := wh.RunSection(ctx, conn, centroidsFile, "scope"); err != nil {
 		return err
 	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_rfm_map (r, fm, segment) VALUES", "", rfmMap()); err != nil {
+	if err := wh.InsertSection(ctx, conn, membersFile, "rfm_map_insert", rfmMap()); err != nil {
 		return fmt.Errorf("rfm map: %w", err)
 	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description, label) VALUES", "",
-		fixedWords(opts, p.RiskHigh)); err != nil {
+	if err := wh.InsertSection(ctx, conn, membersFile, "words_insert", fixedWords(opts, p.RiskHigh)); err != nil {
 		return fmt.Errorf("segment words: %w", err)
 	}
 	return nil
 }
 
+// queryRow runs a single-row section on conn. A missing section's error
+// comes back from Scan, as a failed query's would.
+func queryRow(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, file, section string, args ...any) rowScanner {
+	q, err := wh.SQL.Section(file, section)
+	if err != nil {
+		return errRow{err}
+	}
+	return warehouse.QueryRow(ctx, conn, q, args...)
+}
+
+// rowScanner is a *sql.Row, or errRow when the query could not be had.
+type rowScanner interface{ Scan(dest ...any) error }
+
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
+
 // scoreCounts counts the CLV and churn scores of date: a kind without a
 // promoted model has none.
-func scoreCounts(ctx context.Context, conn *sql.Conn, date time.Time) (clv, churn int64, err error) {
-	err = conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM analytics.clv_scores WHERE scored_on = CAST(? AS DATE)),
-       (SELECT count(*) FROM analytics.churn_scores WHERE scored_on = CAST(? AS DATE))`,
-		date.Format(time.DateOnly), date.Format(time.DateOnly)).Scan(&clv, &churn)
-	if err != nil {
+func scoreCounts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date time.Time) (clv, churn int64, err error) {
+	day := sql.Named("date", date.Format(time.DateOnly))
+	if err := queryRow(ctx, wh, conn, clvScoresFile, "count_for_day", day).Scan(&clv); err != nil {
+		return 0, 0, fmt.Errorf("count scores: %w", err)
+	}
+	if err := queryRow(ctx, wh, conn, churnScoresFile, "count_for_day", day).Scan(&churn); err != nil {
 		return 0, 0, fmt.Errorf("count scores: %w", err)
 	}
 	return clv, churn, nil
@@ -200,8 +221,7 @@ func scoreSkip(family, day string, clv, churn int64) string {
 func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options, lap func(string)) (*MicroSegmentation, error) {
 	cutoff := p.Date.AddDate(0, 0, 1)
 	var n int64
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM analytics.customer_features WHERE cutoff = CAST(? AS DATE)",
-		cutoff.Format(time.DateOnly)).Scan(&n); err != nil {
+	if err := queryRow(ctx, wh, conn, featuresFile, "count", sql.Named("cutoff", cutoff.Format(time.DateOnly))).Scan(&n); err != nil {
 		return nil, fmt.Errorf("count features: %w", err)
 	}
 	if n == 0 {
@@ -237,11 +257,10 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 		}
 		centres[i] = []any{s.Name, int64(s.Size), s.Label, in.Columns, s.Centroid, shift}
 	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_words (family, segment, description, label) VALUES", "", words); err != nil {
+	if err := wh.InsertSection(ctx, conn, membersFile, "words_insert", words); err != nil {
 		return nil, fmt.Errorf("micro segment words: %w", err)
 	}
-	if err := warehouse.InsertRows(ctx, conn, "INSERT INTO seg_centroids (segment, customers, label, features, centroid, shift) VALUES", "",
-		centres); err != nil {
+	if err := wh.InsertSection(ctx, conn, centroidsFile, "centroids_insert", centres); err != nil {
 		return nil, fmt.Errorf("micro segment centres: %w", err)
 	}
 	lap("micro: match and stage")
@@ -317,6 +336,5 @@ func publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, day s
 	}); err != nil {
 		return err
 	}
-	return conn.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE customers >= ?), count(*) FILTER (WHERE customers < ?)
-FROM seg_profiles`, k, k).Scan(&res.Published, &res.Suppressed)
+	return queryRow(ctx, wh, conn, profilesFile, "published_counts", sql.Named("k", k)).Scan(&res.Published, &res.Suppressed)
 }

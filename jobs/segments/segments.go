@@ -46,7 +46,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "segments", Needs: []string{"score"},
-		SQL:       []string{membersFile, profilesFile, centroidsFile, riskMixFile, "analytics.churn_scores.sql"},
+		SQL:       []string{membersFile, profilesFile, centroidsFile, riskMixFile, churnScoresFile, clvScoresFile, featuresFile},
 		Doc:       "RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles and the churn risk mix to cold",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }

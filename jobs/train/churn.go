@@ -59,7 +59,7 @@ func labelled(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cuto
 	} else if err != nil {
 		return nil, err
 	}
-	tab, err := features.Load(ctx, conn, cutoff, sample)
+	tab, err := features.Load(ctx, wh, conn, cutoff, sample)
 	if err != nil {
 		return nil, err
 	}
@@ -194,7 +194,7 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 	metrics, _ := json.Marshal(cm)
 	params, _ := json.Marshal(map[string]any{"horizon_days": cfg.ChurnHorizonDays, "seed": cfg.Seed, "as_of": asOf.Format(time.DateOnly)})
 	promote, decision := true, fmt.Sprintf("promoted: the first churn model (holdout ROC AUC %.3f, recency baseline %.3f)", cm.ROCAUC, cm.BaselineROCAUC)
-	if cur, err := registry.Promoted(ctx, wh.DB, "churn"); err == nil {
+	if cur, err := registry.Promoted(ctx, wh.DB, wh.SQL, "churn"); err == nil {
 		var cmet ChurnMetrics
 		if json.Unmarshal(cur.Metrics, &cmet) == nil {
 			if cm.ROCAUC < cmet.ROCAUC-cfg.PromoteTolerance {
@@ -220,11 +220,11 @@ func trainChurn(ctx context.Context, wh *warehouse.Warehouse, cfg config.Models,
 	}
 	rm := &registry.Model{ID: id, Kind: "churn", Algorithm: m.Algorithm, Params: params, TrainCutoff: &trainCut,
 		EvalCutoff: &evalCut, Features: m.Features, Metrics: metrics, Artifact: art, CreatedAt: now.UTC(), Decision: decision}
-	if err := registry.Register(ctx, wh.DB, rm); err != nil {
+	if err := registry.Register(ctx, wh.DB, wh.SQL, rm); err != nil {
 		return nil, err
 	}
 	if promote {
-		if err := registry.Promote(ctx, wh.DB, id, decision); err != nil {
+		if err := registry.Promote(ctx, wh.DB, wh.SQL, id, decision); err != nil {
 			return nil, err
 		}
 		rm.Status = "promoted"

@@ -14,12 +14,17 @@ import (
 	"github.com/parcours/parcours/models/registry"
 )
 
-// Transactions reads every purchase before a day from analytics.orders.
-func Transactions(ctx context.Context, db interface {
-	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
-}, before time.Time) ([]clv.Transaction, error) {
-	rows, err := db.QueryContext(ctx, `SELECT customer_key, order_date, CAST(amount AS DOUBLE) FROM analytics.orders
-WHERE order_date < ? ORDER BY customer_key, order_date, ts, order_id`, before) // a total order: sums of same-day amounts never depend on scan order
+// ordersSQL holds the read of the purchase history.
+const ordersSQL = "analytics.orders.sql"
+
+// Transactions reads every purchase before a day from analytics.orders,
+// on db (the warehouse's pool or a job's connection).
+func Transactions(ctx context.Context, wh *warehouse.Warehouse, db warehouse.Queryer, before time.Time) ([]clv.Transaction, error) {
+	q, err := wh.SQL.Section(ordersSQL, "transactions")
+	if err != nil {
+		return nil, err
+	}
+	rows, err := warehouse.Query(ctx, db, q, sql.Named("before", before))
 	if err != nil {
 		return nil, fmt.Errorf("read orders: %w", err)
 	}
@@ -94,7 +99,7 @@ func clvDecision(m *clv.Model, met CLVMetrics, holdoutDays int) (bool, string) {
 // holdoutDays and kept in the metrics.
 func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, holdoutDays int) (*registry.Model, error) {
 	cutoff := asOf.AddDate(0, 0, 1)
-	txs, err := Transactions(ctx, wh.DB, cutoff)
+	txs, err := Transactions(ctx, wh, wh.DB, cutoff)
 	if err != nil {
 		return nil, err
 	}
@@ -174,11 +179,11 @@ func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, hold
 	if m.NBD != nil {
 		rm.Algorithm = "nbd+gammagamma"
 	}
-	if err := registry.Register(ctx, wh.DB, rm); err != nil {
+	if err := registry.Register(ctx, wh.DB, wh.SQL, rm); err != nil {
 		return nil, err
 	}
 	if promote {
-		if err := registry.Promote(ctx, wh.DB, id, decision); err != nil {
+		if err := registry.Promote(ctx, wh.DB, wh.SQL, id, decision); err != nil {
 			return nil, err
 		}
 		rm.Status = "promoted"

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/models/registry"
@@ -28,7 +29,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "train", Needs: []string{"features"},
-		SQL:       []string{"analytics.customer_features.sql", "ops.models.sql"},
+		SQL:       []string{"analytics.customer_features.sql", "ops.models.sql", "analytics.orders.sql"},
 		Doc:       "retrain churn and CLV models when the promoted ones are older than models.retrain_days",
 		Placement: orchestration.OnBoth, MergeStage: orchestration.StageModels}
 }
@@ -48,8 +49,8 @@ func AsOf(m *registry.Model) (time.Time, bool) {
 // Due reports whether a kind needs training for a logical date: when its
 // newest model (promoted or not: a candidate that lost is not retried
 // every night) saw data older than the retrain interval.
-func Due(ctx context.Context, db registry.DB, kind string, date time.Time, retrainDays int) (bool, error) {
-	ms, err := registry.List(ctx, db, kind)
+func Due(ctx context.Context, wh *warehouse.Warehouse, kind string, date time.Time, retrainDays int) (bool, error) {
+	ms, err := registry.List(ctx, wh.DB, wh.SQL, kind)
 	if err != nil {
 		return false, err
 	}
@@ -67,7 +68,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if env.Shard.Sharded() {
 		return j.shardPart(ctx, env)
 	}
-	if due, err := Due(ctx, env.WH.DB, "clv", env.Date, cfg.RetrainDays); err != nil {
+	if due, err := Due(ctx, env.WH, "clv", env.Date, cfg.RetrainDays); err != nil {
 		return c, err
 	} else if due {
 		m, err := TrainCLV(ctx, env.WH, env.Date, 90)
@@ -85,7 +86,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			env.Log.Info().Str("model", m.ID).Str("status", m.Status).Msg("CLV model trained")
 		}
 	}
-	if due, err := Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays); err != nil {
+	if due, err := Due(ctx, env.WH, "churn", env.Date, cfg.RetrainDays); err != nil {
 		return c, err
 	} else if due {
 		// Merged: the shards built the cut-offs' features (shardPart).
@@ -127,7 +128,7 @@ func skipIfIdle(c orchestration.Counts) (orchestration.Counts, error) {
 func (j *Job) shardPart(ctx context.Context, env *orchestration.Env) (orchestration.Counts, error) {
 	c := orchestration.Counts{Detail: map[string]int64{}}
 	cfg := env.Config.Models
-	due, err := Due(ctx, env.WH.DB, "churn", env.Date, cfg.RetrainDays)
+	due, err := Due(ctx, env.WH, "churn", env.Date, cfg.RetrainDays)
 	if err != nil || !due {
 		return c, err
 	}

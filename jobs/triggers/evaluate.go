@@ -58,7 +58,7 @@ func Evaluate(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date
 		if _, err := wh.RunSection(ctx, conn, firesFile, "defs"); err != nil {
 			return err
 		}
-		if err := insertDefs(ctx, conn, opts); err != nil {
+		if err := insertDefs(ctx, wh, conn, opts); err != nil {
 			return err
 		}
 		for _, name := range Names() {
@@ -78,7 +78,7 @@ func Evaluate(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date
 	if err != nil {
 		return Result{}, fmt.Errorf("evaluate triggers of %s: %w", day, err)
 	}
-	res, err := count(ctx, conn)
+	res, err := count(ctx, wh, conn)
 	if err != nil {
 		return Result{}, fmt.Errorf("count triggers of %s: %w", day, err)
 	}
@@ -87,7 +87,7 @@ func Evaluate(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date
 
 // insertDefs fills trigger_defs: each trigger's channel from the options,
 // the consent purpose it needs, the stated purpose and content.
-func insertDefs(ctx context.Context, conn *sql.Conn, opts Options) error {
+func insertDefs(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) error {
 	var rows [][]any
 	for _, d := range Definitions() {
 		ch := opts.Channel(d.Name)
@@ -97,12 +97,11 @@ func insertDefs(ctx context.Context, conn *sql.Conn, opts Options) error {
 		}
 		rows = append(rows, []any{d.Name, ch, consent, d.Purpose, d.Content})
 	}
-	return warehouse.InsertRows(ctx, conn,
-		`INSERT INTO trigger_defs ("trigger", channel, consent, purpose, content) VALUES`, "", rows)
+	return wh.InsertSection(ctx, conn, firesFile, "defs_insert", rows)
 }
 
 // count reads what the gate decided for each candidate.
-func count(ctx context.Context, conn *sql.Conn) (Result, error) {
+func count(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (Result, error) {
 	res := Result{Fires: map[string]int64{}, Excluded: map[string]map[string]int64{}}
 	for _, name := range Names() {
 		res.Fires[name] = 0
@@ -111,7 +110,11 @@ func count(ctx context.Context, conn *sql.Conn) (Result, error) {
 			res.Excluded[name][r] = 0
 		}
 	}
-	rows, err := conn.QueryContext(ctx, `SELECT "trigger", excluded, count(*) FROM trigger_gated GROUP BY ALL`)
+	q, err := wh.SQL.Section(firesFile, "gated_counts")
+	if err != nil {
+		return res, err
+	}
+	rows, err := warehouse.Query(ctx, conn, q)
 	if err != nil {
 		return res, err
 	}

@@ -49,7 +49,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "DELETE FROM vault.pii_stage"); err != nil {
+	if _, err := wh.RunSection(ctx, conn, "vault.pii.sql", "clear_stage"); err != nil {
 		return c, err
 	}
 	// Sealing holds the changed subjects in Go: DuckDB gives back first
@@ -78,9 +78,16 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, err
 	}
-	err = conn.QueryRowContext(ctx, "SELECT count(*) FROM vault.pii").Scan(&c.Out)
+	q, err := wh.SQL.Section("vault.pii.sql", "count")
+	if err != nil {
+		return c, err
+	}
+	err = warehouse.QueryRow(ctx, conn, q).Scan(&c.Out)
 	c.Detail = map[string]int64{"sealed_subjects": int64(sealed), "data_keys": int64(ks.Len())}
-	return c, err
+	if err != nil {
+		return c, fmt.Errorf("vault.pii.sql count: %w", err)
+	}
+	return c, nil
 }
 
 // sealChanged seals every changed CRM record into vault.pii_stage.

@@ -13,6 +13,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"time"
+
+	"github.com/parcours/parcours/internal/warehouse"
 )
 
 // Model is one row of ops.models.
@@ -44,6 +46,15 @@ type DB interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
+
+// Sections is where the registry's statements come from: the warehouse's
+// SQL set (embedded, or the config's sql_dir), a *sqlfiles.Set.
+type Sections interface {
+	Section(file, section string) (string, error)
+}
+
+// modelsSQL holds the registry's statements.
+const modelsSQL = "ops.models.sql"
 
 // NewID names a model: kind, algorithm and creation time.
 func NewID(kind, algorithm string, now time.Time) string {
@@ -102,7 +113,7 @@ func LoadArtifact(warehouseDir string, m *Model) ([]byte, error) {
 }
 
 // Register records a model as a candidate.
-func Register(ctx context.Context, db DB, m *Model) error {
+func Register(ctx context.Context, db DB, sqls Sections, m *Model) error {
 	if m.Status == "" {
 		m.Status = "candidate"
 	}
@@ -116,11 +127,15 @@ func Register(ctx context.Context, db DB, m *Model) error {
 	if feats == nil {
 		feats = []string{}
 	}
-	_, err := db.ExecContext(ctx, `INSERT INTO ops.models
-(id, kind, algorithm, params, train_cutoff, eval_cutoff, features, metrics, artifact, status, code_version, created_at, decision)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, m.Kind, m.Algorithm, jsonOrNil(m.Params), m.TrainCutoff, m.EvalCutoff, feats, jsonOrNil(m.Metrics),
-		m.Artifact, m.Status, m.CodeVersion, m.CreatedAt, nilIfEmpty(m.Decision))
+	q, err := sqls.Section(modelsSQL, "register")
+	if err != nil {
+		return err
+	}
+	_, err = warehouse.ExecScript(ctx, db, q,
+		sql.Named("id", m.ID), sql.Named("kind", m.Kind), sql.Named("algorithm", m.Algorithm), sql.Named("params", jsonOrNil(m.Params)),
+		sql.Named("train_cutoff", m.TrainCutoff), sql.Named("eval_cutoff", m.EvalCutoff), sql.Named("features", feats),
+		sql.Named("metrics", jsonOrNil(m.Metrics)), sql.Named("artifact", m.Artifact), sql.Named("status", m.Status),
+		sql.Named("code_version", m.CodeVersion), sql.Named("created_at", m.CreatedAt), sql.Named("decision", nilIfEmpty(m.Decision)))
 	if err != nil {
 		return fmt.Errorf("register model %s: %w", m.ID, err)
 	}
@@ -144,26 +159,26 @@ func jsonOrNil(b json.RawMessage) any {
 // Promote makes a model the one nightly scoring uses for its kind, saying
 // why (decision; "" keeps the one it was registered with); the previously
 // promoted one is retired, naming its successor.
-func Promote(ctx context.Context, db DB, id, decision string) error {
-	m, err := Get(ctx, db, id)
+func Promote(ctx context.Context, db DB, sqls Sections, id, decision string) error {
+	m, err := Get(ctx, db, sqls, id)
 	if err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'retired', decision = 'retired: replaced by ' || ? WHERE kind = ? AND status = 'promoted' AND id <> ?", id, m.Kind, id); err != nil {
-		return fmt.Errorf("promote %s: %w", id, err)
-	}
-	if _, err := db.ExecContext(ctx, "UPDATE ops.models SET status = 'promoted', promoted_at = now(), decision = coalesce(nullif(?, ''), decision) WHERE id = ?", decision, id); err != nil {
-		return fmt.Errorf("promote %s: %w", id, err)
+	for _, section := range []string{"retire_promoted", "promote"} {
+		q, err := sqls.Section(modelsSQL, section)
+		if err != nil {
+			return err
+		}
+		if _, err := warehouse.ExecScript(ctx, db, q, sql.Named("id", id), sql.Named("kind", m.Kind), sql.Named("decision", decision)); err != nil {
+			return fmt.Errorf("promote %s: %w", id, err)
+		}
 	}
 	return nil
 }
 
-const columns = `id, kind, algorithm, CAST(params AS VARCHAR), train_cutoff, eval_cutoff, features,
-  CAST(metrics AS VARCHAR), artifact, status, coalesce(code_version, ''), created_at, promoted_at, coalesce(decision, '')`
-
 // Get reads one model.
-func Get(ctx context.Context, db DB, id string) (*Model, error) {
-	ms, err := list(ctx, db, "WHERE id = ?", id)
+func Get(ctx context.Context, db DB, sqls Sections, id string) (*Model, error) {
+	ms, err := list(ctx, db, sqls, "get", sql.Named("id", id))
 	if err != nil {
 		return nil, err
 	}
@@ -174,8 +189,8 @@ func Get(ctx context.Context, db DB, id string) (*Model, error) {
 }
 
 // Promoted returns the promoted model of a kind.
-func Promoted(ctx context.Context, db DB, kind string) (*Model, error) {
-	ms, err := list(ctx, db, "WHERE kind = ? AND status = 'promoted' ORDER BY promoted_at DESC", kind)
+func Promoted(ctx context.Context, db DB, sqls Sections, kind string) (*Model, error) {
+	ms, err := list(ctx, db, sqls, "promoted", sql.Named("kind", kind))
 	if err != nil {
 		return nil, err
 	}
@@ -186,15 +201,17 @@ func Promoted(ctx context.Context, db DB, kind string) (*Model, error) {
 }
 
 // List returns every model, newest first (of one kind when kind is set).
-func List(ctx context.Context, db DB, kind string) ([]*Model, error) {
-	if kind != "" {
-		return list(ctx, db, "WHERE kind = ? ORDER BY created_at DESC", kind)
-	}
-	return list(ctx, db, "ORDER BY created_at DESC")
+func List(ctx context.Context, db DB, sqls Sections, kind string) ([]*Model, error) {
+	return list(ctx, db, sqls, "list", sql.Named("kind", kind))
 }
 
-func list(ctx context.Context, db DB, where string, args ...any) ([]*Model, error) {
-	rows, err := db.QueryContext(ctx, "SELECT "+columns+" FROM ops.models "+where, args...)
+// list reads the models a section of ops.models.sql selects.
+func list(ctx context.Context, db DB, sqls Sections, section string, args ...any) ([]*Model, error) {
+	q, err := sqls.Section(modelsSQL, section)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := warehouse.Query(ctx, db, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read model registry: %w", err)
 	}

@@ -25,6 +25,7 @@ import (
 
 	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/textfile"
+	"github.com/parcours/parcours/internal/warehouse"
 )
 
 // maxRows is how many rows a file is sampled on.
@@ -50,8 +51,17 @@ type Sample struct {
 	Rows        int // rows sampled
 }
 
+// Sections is where Inspect finds its statements: the SQL set of the
+// command (a *sqlfiles.Set), so that sql_dir reaches them.
+type Sections interface {
+	Section(file, section string) (string, error)
+}
+
+// filesSQL holds the statements that sample a file.
+const filesSQL = "sources.files.sql"
+
 // Inspect samples a file: its first rows, read the way ingest will.
-func Inspect(ctx context.Context, db *sql.DB, path string) (Sample, error) {
+func Inspect(ctx context.Context, sqls Sections, db *sql.DB, path string) (Sample, error) {
 	s := Sample{Path: path}
 	comp, err := textfile.Compression(path)
 	if err != nil {
@@ -68,7 +78,7 @@ func Inspect(ctx context.Context, db *sql.DB, path string) (Sample, error) {
 		if comp != textfile.None {
 			return s, fmt.Errorf("is %s-compressed: Parquet files carry their own compression", comp)
 		}
-		return s, inspectParquet(ctx, db, &s)
+		return s, inspectParquet(ctx, sqls, db, &s)
 	case sources.JSONL:
 		s.Encoding = textfile.DetectEncoding(head)
 		text, err := decode(head, s.Encoding)
@@ -83,7 +93,7 @@ func Inspect(ctx context.Context, db *sql.DB, path string) (Sample, error) {
 		if err != nil {
 			return s, err
 		}
-		return s, inspectCSV(ctx, db, &s, text, more)
+		return s, inspectCSV(ctx, sqls, db, &s, text, more)
 	}
 }
 
@@ -147,7 +157,7 @@ func cutLast(b []byte, more bool) []byte {
 	return b
 }
 
-func inspectCSV(ctx context.Context, db *sql.DB, s *Sample, text []byte, more bool) error {
+func inspectCSV(ctx context.Context, sqls Sections, db *sql.DB, s *Sample, text []byte, more bool) error {
 	tmp, err := os.CreateTemp("", "parcours-sniff-*.csv")
 	if err != nil {
 		return err
@@ -162,16 +172,24 @@ func inspectCSV(ctx context.Context, db *sql.DB, s *Sample, text []byte, more bo
 	}
 	var delim, quote string
 	var header bool
-	if err := db.QueryRowContext(ctx, "SELECT Delimiter, Quote, HasHeader FROM sniff_csv(?)", tmp.Name()).Scan(&delim, &quote, &header); err != nil {
+	sniff, err := sqls.Section(filesSQL, "sniff_csv")
+	if err != nil {
+		return err
+	}
+	if err := db.QueryRowContext(ctx, sniff, sql.Named("path", tmp.Name())).Scan(&delim, &quote, &header); err != nil {
 		return fmt.Errorf("sniff: %w", err)
 	}
 	if quote == "" || quote == "(empty)" {
 		quote = `"`
 	}
 	s.Delimiter, s.Quote, s.Header = delim, quote, header
-	q := fmt.Sprintf("SELECT * FROM read_csv(%s, delim = %s, quote = %s, escape = %s, header = %v, all_varchar = true, "+
-		"null_padding = true, ignore_errors = true) LIMIT %d", lit(tmp.Name()), lit(delim), lit(quote), lit(quote), header, maxRows)
-	rows, err := db.QueryContext(ctx, q)
+	q, err := sqls.Section(filesSQL, "sample_csv")
+	if err != nil {
+		return err
+	}
+	q = strings.NewReplacer("{{path}}", warehouse.Quote(tmp.Name()), "{{delim}}", warehouse.Quote(delim), "{{quote}}", warehouse.Quote(quote),
+		"{{header}}", strconv.FormatBool(header)).Replace(q)
+	rows, err := db.QueryContext(ctx, q, sql.Named("limit", maxRows))
 	if err != nil {
 		return fmt.Errorf("read: %w", err)
 	}
@@ -291,8 +309,12 @@ func jsonText(v any) string {
 	}
 }
 
-func inspectParquet(ctx context.Context, db *sql.DB, s *Sample) error {
-	rows, err := db.QueryContext(ctx, fmt.Sprintf("SELECT CAST(to_json(t) AS VARCHAR) FROM read_parquet(%s) t LIMIT %d", lit(s.Path), maxRows))
+func inspectParquet(ctx context.Context, sqls Sections, db *sql.DB, s *Sample) error {
+	q, err := sqls.Section(filesSQL, "sample_parquet")
+	if err != nil {
+		return err
+	}
+	rows, err := db.QueryContext(ctx, strings.ReplaceAll(q, "{{path}}", warehouse.Quote(s.Path)), sql.Named("limit", maxRows))
 	if err != nil {
 		return fmt.Errorf("read parquet: %w", err)
 	}
@@ -316,5 +338,3 @@ func inspectParquet(ctx context.Context, db *sql.DB, s *Sample) error {
 	inspectJSON(s, objs)
 	return nil
 }
-
-func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
