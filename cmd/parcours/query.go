@@ -73,12 +73,8 @@ the warehouse that holds neither the key file nor the keystore).`,
 			}
 			var out [][]any
 			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
+				vals, err := warehouse.ScanValues(rows, len(cols))
+				if err != nil {
 					return err
 				}
 				out = append(out, vals)

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/parcours/parcours/internal/sqlfiles"
+	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -140,12 +141,8 @@ func readParquet(sqls *sqlfiles.Set, path string) (*table, error) {
 	n := 0
 	for rows.Next() {
 		n++
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := warehouse.ScanValues(rows, len(cols))
+		if err != nil {
 			return nil, err
 		}
 		rec := make([]string, len(cols))

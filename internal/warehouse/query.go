@@ -26,12 +26,8 @@ func QueryMaps(ctx context.Context, db Queryer, query string, args ...any) ([]ma
 	}
 	var out []map[string]any
 	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
+		vals, err := ScanValues(rows, len(cols))
+		if err != nil {
 			return nil, err
 		}
 		m := make(map[string]any, len(cols))
@@ -41,6 +37,20 @@ func QueryMaps(ctx context.Context, db Queryer, query string, args ...any) ([]ma
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// ScanValues scans the current row of n columns into values of the
+// driver's types.
+func ScanValues(rows *sql.Rows, n int) ([]any, error) {
+	vals := make([]any, n)
+	ptrs := make([]any, n)
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return nil, err
+	}
+	return vals, nil
 }
 
 // QuoteIdent quotes a possibly qualified name (schema.table) for SQL.
