@@ -24,6 +24,12 @@ import (
 // modelCommand groups the data scientist's commands.
 func (a *app) modelCommand() *cobra.Command {
 	c := &cobra.Command{Use: "model", Short: "Churn and lifetime-value models: train, fit your own data, list, compare, promote, explain"}
+	c.AddCommand(a.modelListCommand(), a.modelShowCommand(), a.modelPromoteCommand(), a.modelCompareCommand(), a.modelTrainCommand(),
+		a.modelExplainCommand(), a.modelFeaturesCommand(), a.modelFitCommand())
+	return c
+}
+
+func (a *app) modelListCommand() *cobra.Command {
 	var asJSON bool
 	var kind string
 	list := &cobra.Command{
@@ -55,7 +61,10 @@ func (a *app) modelCommand() *cobra.Command {
 	}
 	list.Flags().StringVar(&kind, "kind", "", "churn or clv")
 	list.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return list
+}
 
+func (a *app) modelShowCommand() *cobra.Command {
 	show := &cobra.Command{
 		Use:   "show ID",
 		Short: "Everything recorded about one model: parameters, features, metrics, artifact",
@@ -77,7 +86,11 @@ func (a *app) modelCommand() *cobra.Command {
 		},
 	}
 	show.Flags().Bool("json", false, "print one JSON object (what show always prints)")
+	return show
+}
 
+func (a *app) modelPromoteCommand() *cobra.Command {
+	var asJSON bool
 	promote := &cobra.Command{
 		Use:   "promote ID",
 		Short: "Make a model the one nightly scoring uses for its kind",
@@ -100,7 +113,11 @@ func (a *app) modelCommand() *cobra.Command {
 		},
 	}
 	promote.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return promote
+}
 
+func (a *app) modelCompareCommand() *cobra.Command {
+	var asJSON bool
 	compare := &cobra.Command{
 		Use:   "compare ID1 ID2",
 		Short: "Two models' holdout metrics side by side",
@@ -148,6 +165,11 @@ func (a *app) modelCommand() *cobra.Command {
 		},
 	}
 	compare.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return compare
+}
+
+func (a *app) modelTrainCommand() *cobra.Command {
+	var asJSON bool
 	var algo, asOf string
 	trainCmd := &cobra.Command{
 		Use:   "train churn|clv [--algo auto|logreg|xgboost|forest|recency] [--cutoff D]",
@@ -208,6 +230,11 @@ func (a *app) modelCommand() *cobra.Command {
 	trainCmd.Flags().StringVar(&asOf, "cutoff", "", "last day of data to use (default: yesterday); churn evaluates on the cut-off one horizon before it and trains one horizon earlier")
 	trainCmd.Flags().StringVar(&asOf, "as-of", "", "same as --cutoff")
 	trainCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return trainCmd
+}
+
+func (a *app) modelExplainCommand() *cobra.Command {
+	var asJSON bool
 	explain := &cobra.Command{
 		Use:   "explain <customer_key|email|phone|customer id>",
 		Short: "A customer's latest churn risk with its reasons, and their CLV figures",
@@ -273,6 +300,11 @@ func (a *app) modelCommand() *cobra.Command {
 		},
 	}
 	explain.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return explain
+}
+
+func (a *app) modelFeaturesCommand() *cobra.Command {
+	var asJSON bool
 	var cutoffs, out string
 	var horizon int
 	var nullLabels bool
@@ -367,8 +399,7 @@ func (a *app) modelCommand() *cobra.Command {
 	featuresCmd.Flags().IntVar(&horizon, "horizon", 0, "churn horizon in days (default from config)")
 	featuresCmd.Flags().BoolVar(&nullLabels, "incomplete-labels", false, "write churned as null for cut-offs whose horizon is not complete, instead of refusing")
 	featuresCmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	c.AddCommand(list, show, promote, compare, trainCmd, explain, featuresCmd, a.modelFitCommand())
-	return c
+	return featuresCmd
 }
 
 func date(t *time.Time) string {
