@@ -214,6 +214,15 @@ type Activation struct {
 	Destinations []Destination `yaml:"destinations" json:"destinations"`
 }
 
+// Destination types: the connectors of jobs/activate.
+const (
+	DestWebhook           = "webhook"
+	DestFiledrop          = "filedrop"
+	DestGoogleDataManager = "google_data_manager"
+	DestMetaAds           = "meta_ads"
+	DestEmailList         = "email_list"
+)
+
 // Destination is one marketing tool segments are pushed to.
 type Destination struct {
 	// Name identifies the destination in plans, logs and ops.sync_state
@@ -644,28 +653,28 @@ func (a *Activation) validate() []string {
 		case "google_ads":
 			errs = append(errs, at+": type google_ads (Google Ads API OfflineUserDataJobService) was removed: since 1 April 2026 Google refuses Customer Match uploads"+
 				" from developer tokens not allowlisted; use type google_data_manager with url https://datamanager.googleapis.com (same customer_id and audience_id; no developer_token_env)")
-		case "webhook", "google_data_manager", "meta_ads", "email_list":
+		case DestWebhook, DestGoogleDataManager, DestMetaAds, DestEmailList:
 			// A Mailchimp API key names its datacenter (…-us6), from which
 			// the connector takes the URL; an OAuth token does not.
-			if d.URL == "" && (d.Type != "email_list" || d.Auth == "oauth") {
+			if d.URL == "" && (d.Type != DestEmailList || d.Auth == "oauth") {
 				errs = append(errs, at+": url: required for "+d.Type)
 			}
 			if d.SecretEnv == "" {
 				errs = append(errs, at+": secret_env: required for "+d.Type+" (the variable holding its secret or token)")
 			}
-			if d.Type != "webhook" && d.AudienceID == "" {
+			if d.Type != DestWebhook && d.AudienceID == "" {
 				errs = append(errs, at+": audience_id: required for "+d.Type)
 			}
-			if d.Type == "google_data_manager" {
+			if d.Type == DestGoogleDataManager {
 				errs = append(errs, validateDataManager(at, d)...)
 			}
-			if d.AppSecretEnv != "" && d.Type != "meta_ads" {
+			if d.AppSecretEnv != "" && d.Type != DestMetaAds {
 				errs = append(errs, at+": app_secret_env: only for meta_ads")
 			}
-			if d.Auth != "" && (d.Type != "email_list" || d.Auth != "api_key" && d.Auth != "oauth") {
+			if d.Auth != "" && (d.Type != DestEmailList || d.Auth != "api_key" && d.Auth != "oauth") {
 				errs = append(errs, at+": auth: api_key | oauth, only for email_list")
 			}
-		case "filedrop":
+		case DestFiledrop:
 			if d.Outbox == "" || !slices.Contains([]string{"csv", "jsonl", "parquet"}, d.Format) {
 				errs = append(errs, at+": filedrop needs outbox and format csv | jsonl | parquet")
 			}
@@ -681,7 +690,7 @@ func (a *Activation) validate() []string {
 		if len(d.Segments) == 0 {
 			errs = append(errs, at+": segments: at least one")
 		}
-		if len(d.Segments) > 1 && d.Type != "webhook" && d.Type != "filedrop" {
+		if len(d.Segments) > 1 && d.Type != DestWebhook && d.Type != DestFiledrop {
 			// One remote audience per destination: two segments would share
 			// it, and one segment's removal would take out a member the
 			// other still holds.

@@ -46,22 +46,22 @@ func Connect(d config.Destination, log zerolog.Logger) (delivery.Connector, erro
 	var c delivery.Connector
 	var err error
 	switch d.Type {
-	case "webhook":
+	case config.DestWebhook:
 		c, err = webhook.New(webhook.Config{Name: d.Name, URL: d.URL, Secret: secret, BatchSize: d.BatchSize,
 			MaxRequestBytes: d.MaxRequestBytes, Delivery: dc})
-	case "filedrop":
+	case config.DestFiledrop:
 		var mode os.FileMode
 		if mode, err = filedrop.ParseFileMode(d.FileMode); err == nil {
 			c, err = filedrop.New(filedrop.Config{Name: d.Name, Outbox: d.Outbox, Format: d.Format, FileMode: mode, Logger: dc.Logger})
 		}
-	case "google_data_manager":
+	case config.DestGoogleDataManager:
 		c, err = adaudience.NewDataManager(adaudience.DataManagerConfig{Name: d.Name, BaseURL: d.URL, APIVersion: d.APIVersion,
 			AccountID: d.CustomerID, AccountType: d.AccountType, UserListID: d.AudienceID,
 			LoginAccountID: d.LoginAccountID, LoginAccountType: d.LoginAccountType,
 			LinkedAccountID: d.LinkedAccountID, LinkedAccountType: d.LinkedAccountType,
 			Token: secret, DefaultCountry: d.DefaultCountry, MaxPerRequest: d.BatchSize,
 			StatusWait: seconds(d.StatusWaitSeconds), Delivery: dc})
-	case "meta_ads":
+	case config.DestMetaAds:
 		appSecret := ""
 		if d.AppSecretEnv != "" {
 			if appSecret = os.Getenv(d.AppSecretEnv); appSecret == "" {
@@ -70,7 +70,7 @@ func Connect(d config.Destination, log zerolog.Logger) (delivery.Connector, erro
 		}
 		c, err = adaudience.NewMeta(adaudience.MetaConfig{Name: d.Name, BaseURL: d.URL, AudienceID: d.AudienceID,
 			Token: secret, AppSecret: appSecret, DefaultCountry: d.DefaultCountry, MaxPerRequest: d.BatchSize, Delivery: dc})
-	case "email_list":
+	case config.DestEmailList:
 		c, err = emaillist.New(emaillist.Config{Name: d.Name, BaseURL: d.URL, ListID: d.AudienceID, Token: secret,
 			Auth: d.Auth, BatchSize: d.BatchSize, Delivery: dc})
 	default:
@@ -90,9 +90,9 @@ func Fields(d config.Destination) []string {
 		return d.Fields
 	}
 	switch d.Type {
-	case "google_data_manager", "meta_ads":
+	case config.DestGoogleDataManager, config.DestMetaAds:
 		return []string{"email", "phone", "first_name", "last_name", "postcode"}
-	case "email_list":
+	case config.DestEmailList:
 		return []string{"email", "first_name", "last_name"}
 	}
 	return []string{"email"}
