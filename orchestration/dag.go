@@ -6,7 +6,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // ErrInvalidDAG is wrapped by every DAG validation error (exit code 2).
@@ -22,7 +22,7 @@ type DAG struct {
 
 // NewDAG validates jobs before anything runs: unique names, known needs,
 // no cycle, and every SQL file a job declares present in sqls.
-func NewDAG(jobs []Job, sqls *sqlfiles.Set) (*DAG, error) {
+func NewDAG(jobs []Job, sqls *sqlfs.Set) (*DAG, error) {
 	d := &DAG{jobs: map[string]Job{}, childs: map[string][]string{}}
 	var problems []string
 	for _, j := range jobs {

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // fakeJob is a job whose behaviour a test scripts.
@@ -30,7 +30,7 @@ func job(name string, needs ...string) *fakeJob {
 }
 
 func TestNewDAG(t *testing.T) {
-	sqls, err := sqlfiles.Parse(fstest.MapFS{"a.sql": {Data: []byte("select 1")}})
+	sqls, err := sqlfs.Parse(fstest.MapFS{"a.sql": {Data: []byte("select 1")}})
 	if err != nil {
 		t.Fatal(err)
 	}

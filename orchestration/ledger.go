@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/redact"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 const ledgerSQL = "ops.job_runs.sql"
@@ -18,11 +18,11 @@ const ledgerSQL = "ops.job_runs.sql"
 // Ledger is the run ledger, ops.job_runs.
 type Ledger struct {
 	db  *sql.DB
-	sql *sqlfiles.Set
+	sql *sqlfs.Set
 }
 
 // NewLedger uses the warehouse's ops.job_runs.
-func NewLedger(db *sql.DB, sqls *sqlfiles.Set) *Ledger { return &Ledger{db: db, sql: sqls} }
+func NewLedger(db *sql.DB, sqls *sqlfs.Set) *Ledger { return &Ledger{db: db, sql: sqls} }
 
 // JobState is the latest attempt of a job for a date.
 type JobState struct {

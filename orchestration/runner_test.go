@@ -12,11 +12,11 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
-func openTestWarehouse(t *testing.T) (*warehouse.Warehouse, *sqlfiles.Set) {
+func openTestWarehouse(t *testing.T) (*warehouse.Warehouse, *sqlfs.Set) {
 	t.Helper()
 	wh := whtest.Open(t, nil, func(o *warehouse.Options) { o.Secrets = nil })
 	return wh, wh.SQL

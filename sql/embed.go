@@ -3,8 +3,8 @@
 // one per kind of source (kind.orders.sql: the landing table's columns, how
 // checked rows land, the identifiers they carry). A file may hold several
 // named statements, each introduced by a line "-- name: <section>" (for
-// example "create" for the DDL and "load" for the transform); see
-// internal/sqlfiles.
+// example "create" for the DDL and "load" for the transform). Parse reads
+// them into a Set, from the embedded copies (FS) or a folder (sql_dir).
 package sql
 
 import (

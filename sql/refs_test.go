@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/parcours/parcours/internal/sqlfiles"
 )
 
 // Every (file, section) pair the Go code names with constant strings (a
@@ -19,7 +17,7 @@ import (
 // section of an embedded file: a misspelt name fails here instead of in
 // the middle of a night.
 func TestSectionRefsExist(t *testing.T) {
-	set, err := sqlfiles.Parse(FS())
+	set, err := Parse(FS())
 	if err != nil {
 		t.Fatal(err)
 	}

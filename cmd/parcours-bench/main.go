@@ -26,7 +26,6 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	sqlfs "github.com/parcours/parcours/sql"
@@ -622,7 +621,7 @@ func tail(b []byte, n int) string {
 // loadSQL reads the SQL files the bench's own statements come from: the
 // configuration's sql_dir when it sets one, else the embedded files, as
 // the parcours children read theirs (a few milliseconds: read per use).
-func loadSQL() (*sqlfiles.Set, error) {
+func loadSQL() (*sqlfs.Set, error) {
 	cfg, err := config.Load("")
 	if err != nil {
 		return nil, err
@@ -631,7 +630,7 @@ func loadSQL() (*sqlfiles.Set, error) {
 	if cfg.SQLDir != "" {
 		fsys = os.DirFS(cfg.SQLDir)
 	}
-	return sqlfiles.Parse(fsys)
+	return sqlfs.Parse(fsys)
 }
 
 // vaultFields is how many PII fields each vault row seals.

@@ -16,7 +16,6 @@ import (
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/logging"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs"
 	"github.com/parcours/parcours/orchestration"
@@ -80,12 +79,12 @@ func (a *app) load(cmd *cobra.Command) error {
 }
 
 // sqlSet returns the SQL transforms: embedded, or from sql_dir when set.
-func (a *app) sqlSet() (*sqlfiles.Set, error) {
+func (a *app) sqlSet() (*sqlfs.Set, error) {
 	fsys := sqlfs.FS()
 	if a.cfg.SQLDir != "" {
 		fsys = os.DirFS(a.cfg.SQLDir)
 	}
-	s, err := sqlfiles.Parse(fsys)
+	s, err := sqlfs.Parse(fsys)
 	if err != nil {
 		return nil, orchestration.Usage("%v", err)
 	}

@@ -15,12 +15,12 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parcours/parcours/internal/logging"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs"
 	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/jobs/report"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 const progressFile = ".parcours.progress.json"
@@ -145,7 +145,7 @@ func (a *app) sizeMemory(ctx context.Context, wh *warehouse.Warehouse, date time
 }
 
 // dag is the nightly DAG, or a shard's (orchestration.ShardJobs) with --shard.
-func (a *app) dag(sqls *sqlfiles.Set) (*orchestration.DAG, error) {
+func (a *app) dag(sqls *sqlfs.Set) (*orchestration.DAG, error) {
 	all := jobs.All()
 	if a.shard.Sharded() {
 		var err error

@@ -12,9 +12,9 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // table is a user's tabular file read as text cells: the data scientist's
@@ -118,7 +118,7 @@ func (a *app) readTable(path, sep string, header bool) (*table, error) {
 	return t, nil
 }
 
-func readParquet(sqls *sqlfiles.Set, path string) (*table, error) {
+func readParquet(sqls *sqlfs.Set, path string) (*table, error) {
 	q, err := sqls.Section("sources.files.sql", "read_parquet")
 	if err != nil {
 		return nil, err

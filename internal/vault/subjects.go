@@ -22,7 +22,7 @@ type Record struct {
 	Shredded bool `json:"shredded,omitempty"`
 }
 
-// Sections gives the SQL of a file's section (a *sqlfiles.Set): the
+// Sections gives the SQL of a file's section (a *sql.Set of the sql package): the
 // statement reading the vault is in sql/vault.pii.sql.
 type Sections interface {
 	Section(file, section string) (string, error)

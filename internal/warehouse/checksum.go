@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -35,7 +34,7 @@ func TableChecksum(ctx context.Context, db *sql.DB, table string, exclude ...str
 	}
 	// The statements come from the embedded files: tests call this with a
 	// bare database handle, and no sql_dir applies to them.
-	set, err := sqlfiles.Parse(sqlfs.FS())
+	set, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		return Checksum{}, err
 	}

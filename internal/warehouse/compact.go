@@ -12,7 +12,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/internal/sqlfiles"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Compacted is what Compact did to one store file.
@@ -34,7 +34,7 @@ type Compacted struct {
 // exclusively. Each file is copied with COPY FROM DATABASE into a new file
 // beside it, which then replaces it by rename: a crash leaves the old file
 // whole.
-func Compact(ctx context.Context, dir string, engine config.DuckDB, set *sqlfiles.Set) ([]Compacted, error) {
+func Compact(ctx context.Context, dir string, engine config.DuckDB, set *sqlfs.Set) ([]Compacted, error) {
 	if !Exists(dir) {
 		return nil, fmt.Errorf("compact %s: no hot.duckdb here", dir)
 	}
@@ -52,7 +52,7 @@ func Compact(ctx context.Context, dir string, engine config.DuckDB, set *sqlfile
 	return out, nil
 }
 
-func compactFile(ctx context.Context, path, dir string, engine config.DuckDB, set *sqlfiles.Set) (Compacted, error) {
+func compactFile(ctx context.Context, path, dir string, engine config.DuckDB, set *sqlfs.Set) (Compacted, error) {
 	c := Compacted{File: filepath.Base(path)}
 	next := path + ".compact"
 	// A crash during an earlier compaction leaves its half-written copy.
@@ -109,7 +109,7 @@ func compactFile(ctx context.Context, path, dir string, engine config.DuckDB, se
 	return c, nil
 }
 
-func copyDatabase(ctx context.Context, db *sql.DB, set *sqlfiles.Set, path, next string, c *Compacted) error {
+func copyDatabase(ctx context.Context, db *sql.DB, set *sqlfs.Set, path, next string, c *Compacted) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/vault"
 	sqlfs "github.com/parcours/parcours/sql"
 )
@@ -57,7 +56,7 @@ func hexSum(b []byte) string {
 // anything is written; a new warehouse gets a keystore bound to it.
 func TestKeystoreLostOrForeignRefused(t *testing.T) {
 	ctx := context.Background()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	sqls, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

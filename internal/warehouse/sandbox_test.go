@@ -12,7 +12,6 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -39,7 +38,7 @@ func TestSandboxRefusesTheMachine(t *testing.T) {
 	os.MkdirAll(exports, 0o755)
 	os.WriteFile(filepath.Join(exports, "kpis.csv"), []byte("kpi,value\norders,3\n"), 0o644)
 
-	sqls, _ := sqlfiles.Parse(sqlfs.FS())
+	sqls, _ := sqlfs.Parse(sqlfs.FS())
 	ro, err := Open(ctx, &cfg, Options{ReadOnly: true, Secrets: secrets, SQL: sqls, UserSQL: true})
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // ErrSchema is a warehouse whose schema version this binary cannot use as
@@ -33,7 +33,7 @@ const migrationPrefix = "migrate."
 // Migrations lists the migrations of set in order. They must be numbered
 // 1, 2, 3... without gap or repeat, each with an "up" section: a set
 // that is not is refused before anything runs.
-func Migrations(set *sqlfiles.Set) ([]Migration, error) {
+func Migrations(set *sqlfs.Set) ([]Migration, error) {
 	var out []Migration
 	for _, f := range set.Files() {
 		if !strings.HasPrefix(f, migrationPrefix) {
@@ -56,7 +56,7 @@ func Migrations(set *sqlfiles.Set) ([]Migration, error) {
 }
 
 // SchemaVersion is the version this binary's SQL brings a warehouse to.
-func SchemaVersion(set *sqlfiles.Set) (int, error) {
+func SchemaVersion(set *sqlfs.Set) (int, error) {
 	ms, err := Migrations(set)
 	return len(ms), err
 }

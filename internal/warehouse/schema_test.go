@@ -10,13 +10,12 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // sqlWith is the embedded SQL plus extra files (name -> text).
-func sqlWith(t *testing.T, extra map[string]string) *sqlfiles.Set {
+func sqlWith(t *testing.T, extra map[string]string) *sqlfs.Set {
 	t.Helper()
 	m := fstest.MapFS{}
 	err := fs.WalkDir(sqlfs.FS(), ".", func(p string, d fs.DirEntry, err error) error {
@@ -33,7 +32,7 @@ func sqlWith(t *testing.T, extra map[string]string) *sqlfiles.Set {
 	for name, text := range extra {
 		m[name] = &fstest.MapFile{Data: []byte(text)}
 	}
-	set, err := sqlfiles.Parse(m)
+	set, err := sqlfs.Parse(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +70,12 @@ type schemaWorld struct {
 	cfg config.Config
 }
 
-func (w *schemaWorld) open(set *sqlfiles.Set, readOnly bool) (*warehouse.Warehouse, error) {
+func (w *schemaWorld) open(set *sqlfs.Set, readOnly bool) (*warehouse.Warehouse, error) {
 	return warehouse.Open(context.Background(), &w.cfg, warehouse.Options{SQL: set, ReadOnly: readOnly,
 		Secrets: &keys.Secrets{Pepper: []byte("p")}})
 }
 
-func (w *schemaWorld) exec(set *sqlfiles.Set, stmts ...string) {
+func (w *schemaWorld) exec(set *sqlfs.Set, stmts ...string) {
 	w.t.Helper()
 	wh, err := w.open(set, false)
 	if err != nil {
@@ -90,7 +89,7 @@ func (w *schemaWorld) exec(set *sqlfiles.Set, stmts ...string) {
 	}
 }
 
-func (w *schemaWorld) query(set *sqlfiles.Set, q string) string {
+func (w *schemaWorld) query(set *sqlfs.Set, q string) string {
 	w.t.Helper()
 	wh, err := w.open(set, true)
 	if err != nil {

@@ -21,8 +21,8 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/vault"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Warehouse is an open warehouse.
@@ -30,7 +30,7 @@ type Warehouse struct {
 	DB       *sql.DB
 	Dir      string
 	ReadOnly bool
-	SQL      *sqlfiles.Set
+	SQL      *sqlfs.Set
 	Secrets  *keys.Secrets
 	Config   *config.Config
 	conn     *duckdb.Connector
@@ -47,7 +47,7 @@ type Warehouse struct {
 type Options struct {
 	ReadOnly bool
 	Secrets  *keys.Secrets
-	SQL      *sqlfiles.Set
+	SQL      *sqlfs.Set
 	// Role is "" for a single-node warehouse, "i/n" for customer shard i
 	// of n, "merged" for the warehouse `parcours merge` publishes from.
 	// It is recorded at first use and a different role later is refused;
@@ -274,7 +274,7 @@ func connInit(cfg *config.Config, opt Options) ([]string, error) {
 		if err != nil {
 			return err
 		}
-		stmts = append(stmts, splitStatements(strings.NewReplacer(vars...).Replace(body))...)
+		stmts = append(stmts, sqlfs.Split(strings.NewReplacer(vars...).Replace(body))...)
 		return nil
 	}
 	if err := add("_engine.sql", "session"); err != nil {
@@ -322,39 +322,6 @@ func ShardIndex(key, route, n string) string {
      ELSE md5_number(coalesce(%[2]s, '')) %% CAST(%[3]s AS UBIGINT) END)`, key, route, n)
 }
 
-// splitStatements splits a script on semicolons that end a line; our SQL
-// files never put a statement-ending semicolon mid-line.
-func splitStatements(script string) []string {
-	var out []string
-	var b strings.Builder
-	for _, line := range strings.Split(script, "\n") {
-		b.WriteString(line)
-		b.WriteByte('\n')
-		if strings.HasSuffix(strings.TrimSpace(line), ";") {
-			if s := strings.TrimSpace(b.String()); s != ";" {
-				out = append(out, s)
-			}
-			b.Reset()
-		}
-	}
-	if s := strings.TrimSpace(b.String()); s != "" && !onlyComments(s) {
-		out = append(out, s)
-	}
-	return out
-}
-
-// SplitStatements is splitStatements for callers that run multi-statement sections.
-func SplitStatements(script string) []string { return splitStatements(script) }
-
-func onlyComments(s string) bool {
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--") {
-			return false
-		}
-	}
-	return true
-}
-
 func (w *Warehouse) attachCold(ctx context.Context) error {
 	path := ColdPath(w.Dir)
 	section := "attach_cold"
@@ -385,7 +352,7 @@ func (w *Warehouse) bootstrap(ctx context.Context) error {
 		if err != nil {
 			continue // a file without DDL
 		}
-		for _, stmt := range splitStatements(body) {
+		for _, stmt := range sqlfs.Split(body) {
 			if _, err := w.DB.ExecContext(ctx, stmt); err != nil {
 				return fmt.Errorf("create tables of %s: %w", f, err)
 			}
@@ -413,7 +380,7 @@ type Execer interface {
 // (named $name parameters).
 func ExecScript(ctx context.Context, db Execer, script string, args ...any) (int64, error) {
 	var n int64
-	for _, stmt := range splitStatements(script) {
+	for _, stmt := range sqlfs.Split(script) {
 		res, err := db.ExecContext(ctx, stmt, argsFor(stmt, args)...)
 		if err != nil {
 			return 0, fmt.Errorf("%w\n-- in statement:\n%s", err, firstLines(stmt, 6))

@@ -10,14 +10,13 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/vault"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
 func open(t *testing.T, cfg *config.Config, secrets *keys.Secrets) *Warehouse {
 	t.Helper()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	sqls, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +153,7 @@ func TestWrongSecretsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	wh.Close()
-	sqls, _ := sqlfiles.Parse(sqlfs.FS())
+	sqls, _ := sqlfs.Parse(sqlfs.FS())
 	for _, tc := range []struct {
 		name string
 		s    *keys.Secrets

@@ -163,7 +163,7 @@ type Gate struct {
 }
 
 // Sections is where LoadGate finds its statement: the warehouse's SQL set
-// (a *sqlfiles.Set), so that sql_dir reaches it.
+// (a *sql.Set of the sql package), so that sql_dir reaches it.
 type Sections interface {
 	Section(file, section string) (string, error)
 }

@@ -11,7 +11,6 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	sqlfs "github.com/parcours/parcours/sql"
 )
@@ -25,9 +24,9 @@ func ts(s string) time.Time {
 }
 
 // embeddedSQL is the SQL set LoadGate reads its statement from.
-func embeddedSQL(t *testing.T) *sqlfiles.Set {
+func embeddedSQL(t *testing.T) *sqlfs.Set {
 	t.Helper()
-	set, err := sqlfiles.Parse(sqlfs.FS())
+	set, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +47,7 @@ func build(t *testing.T, events []event) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	db.SetMaxOpenConns(1)
-	set, err := sqlfiles.Parse(sqlfs.FS())
+	set, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,7 +93,7 @@ func build(t *testing.T, events []event) *sql.DB {
 func TestIncrementalBuildEqualsFull(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	db := build(t, nil)
-	set, err := sqlfiles.Parse(sqlfs.FS())
+	set, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"strings"
 
 	"github.com/parcours/parcours/internal/sources"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // lineage are the columns every landing table adds to its kind's fields:
@@ -31,7 +31,7 @@ func kindFile(kind string) string { return "kind." + kind + ".sql" }
 // tableDDL is the landing table of a source: its kind's fields, the
 // lineage columns, and one column per identifier the source declares
 // (_id0, _id1, ...: normalised by type; the kind views make them _ids).
-func tableDDL(sqls *sqlfiles.Set, table, kind string, ids int) (string, error) {
+func tableDDL(sqls *sqlfs.Set, table, kind string, ids int) (string, error) {
 	cols, err := sqls.Section(kindFile(kind), "columns")
 	if err != nil {
 		return "", err
@@ -48,7 +48,7 @@ func tableDDL(sqls *sqlfiles.Set, table, kind string, ids int) (string, error) {
 // empty template (the kind views read it, so a kind no source fills still
 // has its columns). A landing table of an older layout is rebuilt when it
 // is empty (landing is emptied at the end of every nightly run).
-func prepareTables(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs []sources.Resolved) error {
+func prepareTables(ctx context.Context, conn *sql.Conn, sqls *sqlfs.Set, srcs []sources.Resolved) error {
 	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS kind"); err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func rebuildIfOld(ctx context.Context, conn *sql.Conn, schema, name, ddl string)
 // is every source of that kind (and the kind's empty template), and
 // kind.ids every identifier the rows carry, with what identity needs of
 // each (when it was seen, what shows it).
-func createViews(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs []sources.Resolved) error {
+func createViews(ctx context.Context, conn *sql.Conn, sqls *sqlfs.Set, srcs []sources.Resolved) error {
 	// Each source as its kind shows it: its rows' key as one value
 	// (_fact) and every identifier they carry (_ids), computed here rather
 	// than stored with every row.
@@ -190,7 +190,7 @@ func Prepare(ctx context.Context, wh *warehouse.Warehouse, user []sources.Source
 }
 
 // prepare creates the landing tables and the kind views.
-func prepare(ctx context.Context, conn *sql.Conn, sqls *sqlfiles.Set, srcs []sources.Resolved) error {
+func prepare(ctx context.Context, conn *sql.Conn, sqls *sqlfs.Set, srcs []sources.Resolved) error {
 	if err := prepareTables(ctx, conn, sqls, srcs); err != nil {
 		return err
 	}

@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 
+	sqlfs "github.com/parcours/parcours/sql"
+
 	"github.com/parcours/parcours/internal/ahocorasick"
 	"github.com/parcours/parcours/internal/phone"
 	"github.com/parcours/parcours/internal/sources"
@@ -270,7 +272,7 @@ func runCounted(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, se
 		return nil, err
 	}
 	var out []Audit
-	for _, stmt := range warehouse.SplitStatements(body) {
+	for _, stmt := range sqlfs.Split(body) {
 		n, err := warehouse.ExecScript(ctx, conn, stmt, args...)
 		if err != nil {
 			return nil, fmt.Errorf("privacy.purge.sql %s: %w", section, err)

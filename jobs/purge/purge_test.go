@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	sqlfs "github.com/parcours/parcours/sql"
+
 	"github.com/parcours/parcours/internal/warehouse/whtest"
 
 	"github.com/parcours/parcours/internal/keys"
@@ -22,7 +24,7 @@ func TestEraseCoversEveryCustomerTable(t *testing.T) {
 		t.Fatal(err)
 	}
 	covered := map[string]bool{}
-	for _, stmt := range warehouse.SplitStatements(erase) {
+	for _, stmt := range sqlfs.Split(erase) {
 		if tgt := Target(stmt); tgt != "" {
 			covered[tgt] = true
 		}

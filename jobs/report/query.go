@@ -17,7 +17,7 @@ type Querier interface {
 }
 
 // Sections is where the report's statements come from: the warehouse's
-// SQL files (a *sqlfiles.Set), so the config key sql_dir applies to them.
+// SQL files (a *sql.Set of the sql package), so the config key sql_dir applies to them.
 type Sections interface {
 	Section(file, section string) (string, error)
 }

@@ -48,7 +48,7 @@ type DB interface {
 }
 
 // Sections is where the registry's statements come from: the warehouse's
-// SQL set (embedded, or the config's sql_dir), a *sqlfiles.Set.
+// SQL set (embedded, or the config's sql_dir), a *sql.Set of the sql package.
 type Sections interface {
 	Section(file, section string) (string, error)
 }

@@ -10,7 +10,6 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -21,7 +20,7 @@ func TestRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	set, _ := sqlfiles.Parse(sqlfs.FS())
+	set, _ := sqlfs.Parse(sqlfs.FS())
 	ddl, _ := set.Section("ops.models.sql", "create")
 	if _, err := db.Exec("CREATE SCHEMA ops; " + ddl); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/jobs"
 	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
@@ -53,7 +52,7 @@ func committed() []struct {
 // nightly is parcours' real job DAG, built as the CLI builds it.
 func nightly(t *testing.T) Jobs {
 	t.Helper()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	sqls, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

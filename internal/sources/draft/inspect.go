@@ -52,7 +52,7 @@ type Sample struct {
 }
 
 // Sections is where Inspect finds its statements: the SQL set of the
-// command (a *sqlfiles.Set), so that sql_dir reaches them.
+// command (a *sql.Set of the sql package), so that sql_dir reaches them.
 type Sections interface {
 	Section(file, section string) (string, error)
 }

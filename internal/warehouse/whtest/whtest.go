@@ -9,7 +9,6 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
-	"github.com/parcours/parcours/internal/sqlfiles"
 	"github.com/parcours/parcours/internal/warehouse"
 	sqlfs "github.com/parcours/parcours/sql"
 )
@@ -25,7 +24,7 @@ func Open(t testing.TB, cfg *config.Config, adjust ...func(*warehouse.Options)) 
 		cfg = &c
 	}
 	cfg.Warehouse = t.TempDir()
-	sqls, err := sqlfiles.Parse(sqlfs.FS())
+	sqls, err := sqlfs.Parse(sqlfs.FS())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,4 @@
-// Package sqlfiles reads parcours' SQL files from an fs.FS (the embedded
-// copies in production, a folder or an fstest.MapFS in tests) and splits
-// each into named sections.
-package sqlfiles
+package sql
 
 import (
 	"bufio"
@@ -116,3 +113,25 @@ func (s *Set) Section(file, section string) (string, error) {
 
 // Sections lists a file's sections in file order.
 func (s *Set) Sections(file string) []string { return s.order[file] }
+
+// Split splits a section's script into statements on semicolons that end
+// a line (the files never put a statement-ending semicolon mid-line, nor
+// one in a comment); a trailing part of comments only is dropped.
+func Split(script string) []string {
+	var out []string
+	var b strings.Builder
+	for _, line := range strings.Split(script, "\n") {
+		b.WriteString(line)
+		b.WriteByte('\n')
+		if strings.HasSuffix(strings.TrimSpace(line), ";") {
+			if s := strings.TrimSpace(b.String()); s != ";" {
+				out = append(out, s)
+			}
+			b.Reset()
+		}
+	}
+	if s := strings.TrimSpace(b.String()); s != "" && !onlyComments(s) {
+		out = append(out, s)
+	}
+	return out
+}
