@@ -16,8 +16,6 @@ import (
 	"strings"
 	"time"
 
-	sqlfs "github.com/parcours/parcours/sql"
-
 	"github.com/parcours/parcours/internal/ahocorasick"
 	"github.com/parcours/parcours/internal/phone"
 	"github.com/parcours/parcours/internal/sources"
@@ -25,6 +23,7 @@ import (
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is the purge job.

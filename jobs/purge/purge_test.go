@@ -6,12 +6,11 @@ import (
 	"strings"
 	"testing"
 
-	sqlfs "github.com/parcours/parcours/sql"
-
 	"github.com/parcours/parcours/internal/warehouse/whtest"
 
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Every table that holds a customer_key, a customer's identifier token or
