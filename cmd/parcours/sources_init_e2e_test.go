@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/parcours/parcours/jobs/ingest"
 )
 
 // handExports are exports as a small French shop has them, written by
@@ -53,7 +55,7 @@ func handExports(t *testing.T) map[string]string {
 
 // initAndCheck drafts sources for every file of a date folder, checks
 // the draft on them and returns the draft and the report.
-func initAndCheck(t *testing.T, data, day string) (string, checkReport) {
+func initAndCheck(t *testing.T, data, day string) (string, ingest.CheckReport) {
 	t.Helper()
 	entries, err := os.ReadDir(filepath.Join(data, day))
 	if err != nil {
@@ -69,7 +71,7 @@ func initAndCheck(t *testing.T, data, day string) (string, checkReport) {
 	if r.code != 0 {
 		t.Fatalf("check of the draft: exit %d\n%s\ndraft:\n%s\nreport:\n%s", r.code, tail(r.stderr, 10), draft, r.stdout)
 	}
-	var rep checkReport
+	var rep ingest.CheckReport
 	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
 		t.Fatalf("%v\n%s", err, r.stdout)
 	}
@@ -139,11 +141,11 @@ func TestSourcesInitThenCheck(t *testing.T) {
 		}
 		_, drafted := initAndCheck(t, data, day)
 		r := mustCLI(t, "sources", "check", "--input", data, "--date", day, "--json")
-		var builtin checkReport
+		var builtin ingest.CheckReport
 		if err := json.Unmarshal([]byte(r.stdout), &builtin); err != nil {
 			t.Fatal(err)
 		}
-		counts := func(rep checkReport) []string {
+		counts := func(rep ingest.CheckReport) []string {
 			var out []string
 			for _, s := range rep.Sources {
 				b, _ := json.Marshal([]any{s.Name, s.Kind, s.Read, s.Loaded, s.Filtered, s.Quarantined, s.Duplicates, s.IDs})
