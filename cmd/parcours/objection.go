@@ -2,15 +2,13 @@ package main
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/parcours/parcours/jobs/purge"
+	"github.com/parcours/parcours/jobs/consent"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -91,102 +89,26 @@ it is never written to logs or the audit.`,
 	return []*cobra.Command{object, contest, resolve}
 }
 
-// recordObjection writes one record and its audit row.
+// recordObjection opens the warehouse, records the objection and prints
+// what it did.
 func (a *app) recordObjection(ctx context.Context, ident, idType string, rec objectionRecord, asJSON bool) error {
-	now := time.Now().UTC()
-	if rec.requestID == "" {
-		rec.requestID = "cli:" + now.Format(time.RFC3339Nano)
-	}
 	sess, err := a.open(ctx, false, "parcours privacy "+rec.action)
 	if err != nil {
 		return err
 	}
 	defer sess.Close()
-	wh := sess.wh
-	typ, value, err := subjectOf(ctx, wh, ident, idType)
+	typ, value, err := subjectOf(ctx, sess.wh, ident, idType)
 	if err != nil {
 		return err
 	}
-	section := func(name string) (string, error) { return wh.SQL.Section("consent.objections.sql", name) }
-	q, err := section("token")
+	done, err := consent.RecordObjection(ctx, sess.wh, typ, value, consent.Objection{Scope: rec.scope, Action: rec.action,
+		Active: rec.active, RequestID: rec.requestID, Note: rec.note}, time.Now(), a.cfg.Location())
 	if err != nil {
-		return err
-	}
-	var token sql.NullString
-	if err := wh.DB.QueryRowContext(ctx, q, sql.Named("id_type", typ), sql.Named("value", value)).Scan(&token); err != nil {
-		return err
-	}
-	if !token.Valid {
-		return orchestration.Usage("%s is not a usable %s", typ, typ)
-	}
-	if q, err = section("latest"); err != nil {
-		return err
-	}
-	var was sql.NullBool
-	if err := wh.DB.QueryRowContext(ctx, q, sql.Named("id_token", token.String), sql.Named("scope", rec.scope)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if q, err = section("customers"); err != nil {
-		return err
-	}
-	rows, err := wh.DB.QueryContext(ctx, q, sql.Named("id_token", token.String))
-	if err != nil {
-		return err
-	}
-	var customers []string
-	for rows.Next() {
-		var k string
-		if err := rows.Scan(&k); err != nil {
-			rows.Close()
-			return err
-		}
-		customers = append(customers, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	var noteArg any
-	if rec.note != "" {
-		noteArg = rec.note
-	}
-	if _, err := wh.Exec(ctx, "consent.objections.sql", "record", sql.Named("record_id", rec.requestID+":"+rec.scope),
-		sql.Named("id_token", token.String), sql.Named("id_type", typ), sql.Named("scope", rec.scope),
-		sql.Named("active", rec.active), sql.Named("request_id", rec.requestID), sql.Named("note", noteArg)); err != nil {
-		return fmt.Errorf("record %s: %w", rec.action, err)
-	}
-	effect := map[string]string{
-		"objection":           "no score, segment, trigger or activation from the next run",
-		"objection_withdrawn": "processing resumes from the next run, within the consents given",
-		"contest":             "no automated decision (score, segment, trigger, activation) from the next run until resolved",
-		"contest_resolved":    "automated decisions resume from the next run",
-	}[rec.action]
-	if rec.action == "objection" && rec.scope == "marketing" {
-		effect = "no segment, trigger or activation from the next run"
-	}
-	detail := fmt.Sprintf("%s (%s identifier); %s", rec.scope, typ, effect)
-	switch {
-	case len(customers) == 0:
-		detail += "; no customer holds this identifier yet: it applies when one does"
-	case rec.active && was.Valid && was.Bool:
-		detail += "; already in force"
-	case !rec.active && !(was.Valid && was.Bool):
-		detail += "; none was in force"
-	}
-	subject := ""
-	if len(customers) > 0 {
-		subject = customers[0][:12]
-	}
-	local := now.In(a.cfg.Location())
-	date := time.Date(local.Year(), local.Month(), local.Day(), 0, 0, 0, 0, time.UTC)
-	if err := purge.WriteAudit(ctx, wh, wh.DB, rec.requestID, date, []purge.Audit{{Action: rec.action, RequestID: rec.requestID,
-		Subject: subject, Target: "consent.objections", Rows: 1, Detail: detail}}); err != nil {
 		return err
 	}
 	if asJSON {
-		return a.printJSON(map[string]any{"request_id": rec.requestID, "action": rec.action, "scope": rec.scope,
-			"type": typ, "customers": len(customers), "detail": detail})
+		return a.printJSON(done)
 	}
-	fmt.Fprintf(a.stdout, "%s recorded (request %s): %s\n", strings.ReplaceAll(rec.action, "_", " "), rec.requestID, detail)
+	fmt.Fprintf(a.stdout, "%s recorded (request %s): %s\n", strings.ReplaceAll(done.Action, "_", " "), done.RequestID, done.Detail)
 	return nil
 }
