@@ -135,3 +135,13 @@ func Split(script string) []string {
 	}
 	return out
 }
+
+// QuoteIdent quotes a possibly qualified name (schema.table) for SQL, for
+// the {{placeholders}} that stand for identifiers.
+func QuoteIdent(name string) string {
+	parts := strings.Split(name, ".")
+	for i, p := range parts {
+		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
+	}
+	return strings.Join(parts, ".")
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/parcours/parcours/internal/textfile"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/ingest"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // limitName is the bench step of the physical limit for ingest.
@@ -98,7 +99,7 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 		}
 		d := time.Since(t0)
 		var c int64
-		if err := db.QueryRowContext(ctx, fill(count, "table", warehouse.QuoteIdent(r.Name))).Scan(&c); err != nil {
+		if err := db.QueryRowContext(ctx, fill(count, "table", sqlfs.QuoteIdent(r.Name))).Scan(&c); err != nil {
 			return measured{}, nil, nil, err
 		}
 		per[r.Name] = d.Seconds()
@@ -176,7 +177,7 @@ func limitQuery(r sources.Resolved, data string) (string, error) {
 	if r.Kind.Delivery == sources.Upsert {
 		load = "load_upsert" // the latest delivery of a key wins
 	}
-	return limitSection(load, "table", warehouse.QuoteIdent(r.Name), "reader", reader, "key", strings.Join(key, ", "))
+	return limitSection(load, "table", sqlfs.QuoteIdent(r.Name), "reader", reader, "key", strings.Join(key, ", "))
 }
 
 // limitSection is a section of bench.limit.sql with its {{name}}

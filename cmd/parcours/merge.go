@@ -13,6 +13,7 @@ import (
 	"github.com/parcours/parcours/jobs"
 	"github.com/parcours/parcours/jobs/merge"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 func (a *app) mergeCommand() *cobra.Command {
@@ -164,7 +165,7 @@ func attachShards(ctx context.Context, wh *warehouse.Warehouse, dirs []string, c
 	sections := map[string]string{}
 	undo := func() {
 		for _, s := range attached {
-			_, _ = warehouse.ExecScript(context.WithoutCancel(ctx), wh.DB, strings.ReplaceAll(sections["detach"], "{{alias}}", warehouse.QuoteIdent(s)))
+			_, _ = warehouse.ExecScript(context.WithoutCancel(ctx), wh.DB, strings.ReplaceAll(sections["detach"], "{{alias}}", sqlfs.QuoteIdent(s)))
 		}
 		for _, l := range locks {
 			_ = l.Release()
@@ -195,14 +196,14 @@ func attachShards(ctx context.Context, wh *warehouse.Warehouse, dirs []string, c
 		}
 		locks = append(locks, l)
 		alias := merge.Alias(i)
-		attach := strings.NewReplacer("{{path}}", warehouse.Quote(warehouse.HotPath(dir)), "{{alias}}", warehouse.QuoteIdent(alias)).
+		attach := strings.NewReplacer("{{path}}", warehouse.Quote(warehouse.HotPath(dir)), "{{alias}}", sqlfs.QuoteIdent(alias)).
 			Replace(sections["attach"])
 		if _, err := warehouse.ExecScript(ctx, wh.DB, attach); err != nil {
 			return undo, fmt.Errorf("shard %d: attach %s: %w", i, warehouse.HotPath(dir), err)
 		}
 		attached = append(attached, alias)
 		var role, check string
-		meta := strings.ReplaceAll(sections["shard_meta"], "{{alias}}", warehouse.QuoteIdent(alias))
+		meta := strings.ReplaceAll(sections["shard_meta"], "{{alias}}", sqlfs.QuoteIdent(alias))
 		err = warehouse.QueryRow(ctx, wh.DB, meta).Scan(&role, &check)
 		if err != nil {
 			return undo, fmt.Errorf("shard %d (%s): read ops.meta: %w", i, dir, err)

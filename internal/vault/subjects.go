@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Fields are the PII fields the vault holds, in vault.pii column order.
@@ -44,7 +46,7 @@ func ReadSubjectsIn(ctx context.Context, db *sql.DB, sqls Sections, table string
 	for i, f := range Fields() {
 		fields[i] = `"` + f + `"`
 	}
-	q = strings.NewReplacer("{{fields}}", strings.Join(fields, ", "), "{{table}}", quoteTable(table)).Replace(q)
+	q = strings.NewReplacer("{{fields}}", strings.Join(fields, ", "), "{{table}}", sqlfs.QuoteIdent(table)).Replace(q)
 	rows, err := db.QueryContext(ctx, q, sql.Named("customer_keys", customerKeys))
 	if err != nil {
 		return nil, fmt.Errorf("read vault: %w", err)
@@ -88,13 +90,4 @@ func ReadSubjectsIn(ctx context.Context, db *sql.DB, sqls Sections, table string
 		out = append(out, r)
 	}
 	return out, rows.Err()
-}
-
-// quoteTable quotes a schema-qualified table name, part by part.
-func quoteTable(name string) string {
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
-	}
-	return strings.Join(parts, ".")
 }

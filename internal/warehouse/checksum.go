@@ -54,7 +54,7 @@ func TableChecksum(ctx context.Context, db *sql.DB, table string, exclude ...str
 			return Checksum{}, err
 		}
 		if !skip[c] {
-			cols = append(cols, QuoteIdent(c))
+			cols = append(cols, sqlfs.QuoteIdent(c))
 		}
 	}
 	rows.Close()

@@ -3,7 +3,6 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"strings"
 )
 
 // Queryer is what QueryMaps needs: *sql.DB, *sql.Conn and *sql.Tx all fit.
@@ -51,15 +50,6 @@ func ScanValues(rows *sql.Rows, n int) ([]any, error) {
 		return nil, err
 	}
 	return vals, nil
-}
-
-// QuoteIdent quotes a possibly qualified name (schema.table) for SQL.
-func QuoteIdent(name string) string {
-	parts := strings.Split(name, ".")
-	for i, p := range parts {
-		parts[i] = `"` + strings.ReplaceAll(p, `"`, `""`) + `"`
-	}
-	return strings.Join(parts, ".")
 }
 
 // RowQueryer is what QueryRow needs: *sql.DB, *sql.Conn and *sql.Tx all fit.

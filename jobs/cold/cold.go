@@ -13,6 +13,7 @@ import (
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // ContributedTables are the cold tables built from the split's additive
@@ -87,7 +88,7 @@ func (j *Job) publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 				return err
 			}
 			var n int64
-			q := strings.ReplaceAll(count, "{{table}}", warehouse.QuoteIdent("cold."+t))
+			q := strings.ReplaceAll(count, "{{table}}", sqlfs.QuoteIdent("cold."+t))
 			if err := warehouse.QueryRow(ctx, conn, q).Scan(&n); err != nil {
 				return err
 			}

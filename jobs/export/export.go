@@ -18,6 +18,7 @@ import (
 	"github.com/parcours/parcours/internal/publish"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // file holds the statements the export runs.
@@ -95,7 +96,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	for _, t := range tables {
 		final := filepath.Join(dir, t+".parquet")
 		tmp := final + ".tmp"
-		q := strings.NewReplacer("{{table}}", warehouse.QuoteIdent(t), "{{path}}", warehouse.Quote(tmp)).Replace(copyTo)
+		q := strings.NewReplacer("{{table}}", sqlfs.QuoteIdent(t), "{{path}}", warehouse.Quote(tmp)).Replace(copyTo)
 		if _, err := env.WH.DB.ExecContext(ctx, q); err != nil {
 			return c, fmt.Errorf("export cold.%s: %w", t, err)
 		}
@@ -106,7 +107,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			return c, fmt.Errorf("export cold.%s: %w", t, err)
 		}
 		var n int64
-		if err := warehouse.QueryRow(ctx, env.WH.DB, strings.ReplaceAll(count, "{{table}}", warehouse.QuoteIdent(t))).Scan(&n); err != nil {
+		if err := warehouse.QueryRow(ctx, env.WH.DB, strings.ReplaceAll(count, "{{table}}", sqlfs.QuoteIdent(t))).Scan(&n); err != nil {
 			return c, err
 		}
 		sum, err := fileSHA256(final)

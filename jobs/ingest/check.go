@@ -214,7 +214,7 @@ func describeCheck(ctx context.Context, wh *warehouse.Warehouse, r sources.Resol
 	if q, err = wh.SQL.Section("sources.check.sql", "identifiers"); err != nil {
 		return sc, err
 	}
-	q = strings.ReplaceAll(q, "{{table}}", warehouse.QuoteIdent("kind."+r.Kind.Name))
+	q = strings.ReplaceAll(q, "{{table}}", sqlfs.QuoteIdent("kind."+r.Kind.Name))
 	rows, err = warehouse.Query(ctx, wh.DB, q, sql.Named("source", r.Name))
 	if err != nil {
 		return sc, fmt.Errorf("sources.check.sql identifiers: %w", err)
@@ -233,13 +233,13 @@ func describeCheck(ctx context.Context, wh *warehouse.Warehouse, r sources.Resol
 	}
 	var fields []string
 	for _, c := range r.Contract {
-		fields = append(fields, warehouse.QuoteIdent(c.Name))
+		fields = append(fields, sqlfs.QuoteIdent(c.Name))
 	}
 	if q, err = wh.SQL.Section("sources.check.sql", "sample"); err != nil {
 		return sc, err
 	}
 	q = strings.ReplaceAll(q, "{{columns}}", strings.Join(fields, ", "))
-	q = strings.ReplaceAll(q, "{{table}}", warehouse.QuoteIdent(r.Table()))
+	q = strings.ReplaceAll(q, "{{table}}", sqlfs.QuoteIdent(r.Table()))
 	rows, err = warehouse.Query(ctx, wh.DB, q)
 	if err != nil {
 		return sc, fmt.Errorf("sources.check.sql sample: %w", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Tables are the cold tables this job publishes, in the order it builds them.
@@ -58,7 +59,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	for _, t := range Tables() {
 		var n int64
-		q := strings.ReplaceAll(count, "{{table}}", warehouse.QuoteIdent("cold."+t))
+		q := strings.ReplaceAll(count, "{{table}}", sqlfs.QuoteIdent("cold."+t))
 		if err := warehouse.QueryRow(ctx, conn, q).Scan(&n); err != nil {
 			return c, err
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/train"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Alias is the catalog name shard i is attached under.
@@ -43,7 +44,7 @@ func section(env *orchestration.Env, file, name string, idents ...string) (strin
 		return "", err
 	}
 	for i := 0; i+1 < len(idents); i += 2 {
-		q = strings.ReplaceAll(q, "{{"+idents[i]+"}}", warehouse.QuoteIdent(idents[i+1]))
+		q = strings.ReplaceAll(q, "{{"+idents[i]+"}}", sqlfs.QuoteIdent(idents[i+1]))
 	}
 	return q, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // accessSQL holds the subject access report's queries.
@@ -106,7 +107,7 @@ func Access(ctx context.Context, wh *warehouse.Warehouse, typ, value string) (*S
 		}
 		for _, t := range tables {
 			name := t["t"].(string)
-			rows, err := warehouse.QueryMaps(ctx, wh.DB, strings.ReplaceAll(rowsOf, "{{table}}", warehouse.QuoteIdent(name)), byKey)
+			rows, err := warehouse.QueryMaps(ctx, wh.DB, strings.ReplaceAll(rowsOf, "{{table}}", sqlfs.QuoteIdent(name)), byKey)
 			if err != nil {
 				return nil, fmt.Errorf("%s table_rows of %s: %w", accessSQL, name, err)
 			}
