@@ -68,3 +68,21 @@ func QueryRow(ctx context.Context, db RowQueryer, stmt string, args ...any) *sql
 func Query(ctx context.Context, db Queryer, stmt string, args ...any) (*sql.Rows, error) {
 	return db.QueryContext(ctx, stmt, argsFor(stmt, args)...)
 }
+
+// Scanner is a row to scan: a *sql.Row, or the error of getting one.
+type Scanner interface{ Scan(dest ...any) error }
+
+type errScanner struct{ err error }
+
+func (e errScanner) Scan(...any) error { return e.err }
+
+// QueryRowSection runs a section expected to return one row on db,
+// passing only the named arguments it uses. A missing section's error
+// comes back from Scan, as a failed query's would.
+func (w *Warehouse) QueryRowSection(ctx context.Context, db RowQueryer, file, section string, args ...any) Scanner {
+	q, err := w.SQL.Section(file, section)
+	if err != nil {
+		return errScanner{err}
+	}
+	return QueryRow(ctx, db, q, args...)
+}

@@ -50,26 +50,20 @@ func RecordObjection(ctx context.Context, wh *warehouse.Warehouse, typ, value st
 	if rec.RequestID == "" {
 		rec.RequestID = "cli:" + now.UTC().Format(time.RFC3339Nano)
 	}
-	section := func(name string) (string, error) { return wh.SQL.Section("consent.objections.sql", name) }
-	q, err := section("token")
-	if err != nil {
-		return rec, err
-	}
+	const file = "consent.objections.sql"
 	var token sql.NullString
-	if err := wh.DB.QueryRowContext(ctx, q, sql.Named("id_type", typ), sql.Named("value", value)).Scan(&token); err != nil {
+	if err := wh.QueryRowSection(ctx, wh.DB, file, "token", sql.Named("id_type", typ), sql.Named("value", value)).Scan(&token); err != nil {
 		return rec, err
 	}
 	if !token.Valid {
 		return rec, orchestration.Usage("%s is not a usable %s", typ, typ)
 	}
-	if q, err = section("latest"); err != nil {
-		return rec, err
-	}
 	var was sql.NullBool
-	if err := wh.DB.QueryRowContext(ctx, q, sql.Named("id_token", token.String), sql.Named("scope", o.Scope)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := wh.QueryRowSection(ctx, wh.DB, file, "latest", sql.Named("id_token", token.String), sql.Named("scope", o.Scope)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return rec, err
 	}
-	if q, err = section("customers"); err != nil {
+	q, err := wh.SQL.Section(file, "customers")
+	if err != nil {
 		return rec, err
 	}
 	rows, err := warehouse.QueryMaps(ctx, wh.DB, q, sql.Named("id_token", token.String))
@@ -81,7 +75,7 @@ func RecordObjection(ctx context.Context, wh *warehouse.Warehouse, typ, value st
 	if o.Note != "" {
 		noteArg = o.Note
 	}
-	if _, err := wh.Exec(ctx, "consent.objections.sql", "record", sql.Named("record_id", rec.RequestID+":"+o.Scope),
+	if _, err := wh.Exec(ctx, file, "record", sql.Named("record_id", rec.RequestID+":"+o.Scope),
 		sql.Named("id_token", token.String), sql.Named("id_type", typ), sql.Named("scope", o.Scope),
 		sql.Named("active", o.Active), sql.Named("request_id", rec.RequestID), sql.Named("note", noteArg)); err != nil {
 		return rec, fmt.Errorf("record %s: %w", o.Action, err)

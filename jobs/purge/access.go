@@ -48,11 +48,7 @@ func Access(ctx context.Context, wh *warehouse.Warehouse, typ, value string) (*S
 	rep := &SubjectReport{Identifier: value, Type: typ, GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
 	q := func(section string) (string, error) { return wh.SQL.Section(accessSQL, section) }
 	one := func(section string, dest any, args ...any) error {
-		s, err := q(section)
-		if err != nil {
-			return err
-		}
-		if err := wh.DB.QueryRowContext(ctx, s, args...).Scan(dest); err != nil {
+		if err := wh.QueryRowSection(ctx, wh.DB, accessSQL, section, args...).Scan(dest); err != nil {
 			return fmt.Errorf("%s %s: %w", accessSQL, section, err)
 		}
 		return nil
@@ -75,7 +71,7 @@ func Access(ctx context.Context, wh *warehouse.Warehouse, typ, value string) (*S
 	if err := one("suppressed", &rep.Suppressed, sql.Named("token", token)); err != nil {
 		return nil, err
 	}
-	keys, err := CustomersOf(ctx, wh, typ, value)
+	keys, err := customersOfToken(ctx, wh, token)
 	if err != nil {
 		return nil, err
 	}
@@ -253,14 +249,15 @@ func coldFed(data map[string][]map[string]any) []string {
 // customer_id) belongs to, in key order: none when no customer holds it or
 // it is blocked (shared by several people).
 func CustomersOf(ctx context.Context, wh *warehouse.Warehouse, typ, value string) ([]string, error) {
-	tq, err := wh.SQL.Section(accessSQL, "token")
-	if err != nil {
-		return nil, err
-	}
 	var token string
-	if err := wh.DB.QueryRowContext(ctx, tq, sql.Named("type", typ), sql.Named("value", value)).Scan(&token); err != nil {
+	if err := wh.QueryRowSection(ctx, wh.DB, accessSQL, "token", sql.Named("type", typ), sql.Named("value", value)).Scan(&token); err != nil {
 		return nil, fmt.Errorf("%s token: %w", accessSQL, err)
 	}
+	return customersOfToken(ctx, wh, token)
+}
+
+// customersOfToken are the customers an identifier token names.
+func customersOfToken(ctx context.Context, wh *warehouse.Warehouse, token string) ([]string, error) {
 	cq, err := wh.SQL.Section(accessSQL, "customers")
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/parcours/parcours/internal/warehouse"
@@ -18,7 +19,7 @@ type Explanation struct {
 }
 
 // ErrNotScored is a customer with no score of either model.
-var ErrNotScored = fmt.Errorf("no scores (not a consented purchaser, or not scored yet)")
+var ErrNotScored = errors.New("no scores (not a consented purchaser, or not scored yet)")
 
 // Explain reads a customer's latest scores (`parcours model explain`).
 func Explain(ctx context.Context, wh *warehouse.Warehouse, customerKey string) (*Explanation, error) {
@@ -54,12 +55,8 @@ func Explain(ctx context.Context, wh *warehouse.Warehouse, customerKey string) (
 
 // IsCustomer reports whether key is a customer key of the warehouse.
 func IsCustomer(ctx context.Context, wh *warehouse.Warehouse, key string) (bool, error) {
-	q, err := wh.SQL.Section("identity.customers.sql", "exists")
-	if err != nil {
-		return false, err
-	}
 	var ok bool
-	if err := wh.DB.QueryRowContext(ctx, q, sql.Named("customer_key", key)).Scan(&ok); err != nil {
+	if err := wh.QueryRowSection(ctx, wh.DB, "identity.customers.sql", "exists", sql.Named("customer_key", key)).Scan(&ok); err != nil {
 		return false, fmt.Errorf("identity.customers.sql exists: %w", err)
 	}
 	return ok, nil

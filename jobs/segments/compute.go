@@ -85,7 +85,7 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	if err := stage(ctx, wh, conn, p, opts, now); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
-	if err := queryRow(ctx, wh, conn, membersFile, "consented_count").Scan(&res.Consented); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, membersFile, "consented_count").Scan(&res.Consented); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
 	lap("scope")
@@ -173,31 +173,14 @@ func stage(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	return nil
 }
 
-// queryRow runs a single-row section on conn. A missing section's error
-// comes back from Scan, as a failed query's would.
-func queryRow(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, file, section string, args ...any) rowScanner {
-	q, err := wh.SQL.Section(file, section)
-	if err != nil {
-		return errRow{err}
-	}
-	return warehouse.QueryRow(ctx, conn, q, args...)
-}
-
-// rowScanner is a *sql.Row, or errRow when the query could not be had.
-type rowScanner interface{ Scan(dest ...any) error }
-
-type errRow struct{ err error }
-
-func (r errRow) Scan(...any) error { return r.err }
-
 // scoreCounts counts the CLV and churn scores of date: a kind without a
 // promoted model has none.
 func scoreCounts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date time.Time) (clv, churn int64, err error) {
 	day := sql.Named("date", date.Format(time.DateOnly))
-	if err := queryRow(ctx, wh, conn, clvScoresFile, "count_for_day", day).Scan(&clv); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, clvScoresFile, "count_for_day", day).Scan(&clv); err != nil {
 		return 0, 0, fmt.Errorf("count scores: %w", err)
 	}
-	if err := queryRow(ctx, wh, conn, churnScoresFile, "count_for_day", day).Scan(&churn); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, churnScoresFile, "count_for_day", day).Scan(&churn); err != nil {
 		return 0, 0, fmt.Errorf("count scores: %w", err)
 	}
 	return clv, churn, nil
@@ -221,7 +204,7 @@ func scoreSkip(family, day string, clv, churn int64) string {
 func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options, lap func(string)) (*MicroSegmentation, error) {
 	cutoff := p.Date.AddDate(0, 0, 1)
 	var n int64
-	if err := queryRow(ctx, wh, conn, featuresFile, "count", sql.Named("cutoff", cutoff.Format(time.DateOnly))).Scan(&n); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, featuresFile, "count", sql.Named("cutoff", cutoff.Format(time.DateOnly))).Scan(&n); err != nil {
 		return nil, fmt.Errorf("count features: %w", err)
 	}
 	if n == 0 {
@@ -336,5 +319,5 @@ func publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, day s
 	}); err != nil {
 		return err
 	}
-	return queryRow(ctx, wh, conn, profilesFile, "published_counts", sql.Named("k", k)).Scan(&res.Published, &res.Suppressed)
+	return wh.QueryRowSection(ctx, conn, profilesFile, "published_counts", sql.Named("k", k)).Scan(&res.Published, &res.Suppressed)
 }
