@@ -9,7 +9,7 @@ WAREHOUSE ?= warehouse
 # The sample `make run` generates when $(DATA) holds no dated folder.
 SAMPLE    ?= --customers 5000 --days 240 --seed 7
 
-.PHONY: build run test bench bench-shards bench-large fmt vet deps testdeps clean
+.PHONY: build run test bench bench-shards bench-large fmt generate vet deps testdeps clean
 
 build: deps
 	$(GO) build -tags '$(TAGS)' -o $(BIN) ./cmd/parcours
@@ -96,6 +96,11 @@ bench-shards: build
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')
+
+# Rewrite each job package's sql_refs.go (the SQL sections its jobs
+# declare) after changing which sections the code runs; a test fails until.
+generate:
+	$(GO) run ./internal/sqlrefs/gen
 
 vet: deps
 	$(GO) vet -tags '$(TAGS)' ./...

@@ -21,7 +21,7 @@ type DAG struct {
 }
 
 // NewDAG validates jobs before anything runs: unique names, known needs,
-// no cycle, and every SQL file a job declares present in sqls.
+// no cycle, and every SQL section a job declares present in sqls.
 func NewDAG(jobs []Job, sqls *sqlfs.Set) (*DAG, error) {
 	d := &DAG{jobs: map[string]Job{}, childs: map[string][]string{}}
 	var problems []string
@@ -52,9 +52,14 @@ func NewDAG(jobs []Job, sqls *sqlfs.Set) (*DAG, error) {
 			d.childs[n] = append(d.childs[n], name)
 		}
 		if sqls != nil {
-			for _, f := range s.SQL {
-				if !sqls.Has(f) {
-					problems = append(problems, fmt.Sprintf("job %q needs SQL file sql/%s, which does not exist", name, f))
+			noFile := map[string]bool{}
+			for _, r := range sqls.Missing(s.SQL) {
+				switch {
+				case sqls.Has(r.File):
+					problems = append(problems, fmt.Sprintf("job %q runs sql/%s section %q, which does not exist", name, r.File, r.Section))
+				case !noFile[r.File]:
+					noFile[r.File] = true
+					problems = append(problems, fmt.Sprintf("job %q runs sql/%s, which does not exist", name, r.File))
 				}
 			}
 		}

@@ -30,14 +30,16 @@ func job(name string, needs ...string) *fakeJob {
 }
 
 func TestNewDAG(t *testing.T) {
-	sqls, err := sqlfs.Parse(fstest.MapFS{"a.sql": {Data: []byte("select 1")}})
+	sqls, err := sqlfs.Parse(fstest.MapFS{"a.sql": {Data: []byte("-- name: build\nselect 1")}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	withSQL := job("b", "a")
-	withSQL.spec.SQL = []string{"a.sql"}
+	withSQL.spec.SQL = sqlfs.Refs("a.sql", "build")
 	missingSQL := job("b", "a")
-	missingSQL.spec.SQL = []string{"nope.sql"}
+	missingSQL.spec.SQL = sqlfs.Refs("nope.sql", "build", "count")
+	missingSection := job("b", "a")
+	missingSection.spec.SQL = sqlfs.Refs("a.sql", "build", "biuld")
 	tests := []struct {
 		name    string
 		jobs    []Job
@@ -52,7 +54,8 @@ func TestNewDAG(t *testing.T) {
 		{name: "cycle", jobs: []Job{job("a", "c"), job("b", "a"), job("c", "b")}, wantErr: "jobs form a cycle: "},
 		{name: "self cycle", jobs: []Job{job("a", "a")}, wantErr: "jobs form a cycle: a -> a"},
 		{name: "duplicate", jobs: []Job{job("a"), job("a")}, wantErr: `job "a" is registered twice`},
-		{name: "missing sql file", jobs: []Job{job("a"), missingSQL}, wantErr: "needs SQL file sql/nope.sql, which does not exist"},
+		{name: "missing sql file", jobs: []Job{job("a"), missingSQL}, wantErr: `job "b" runs sql/nope.sql, which does not exist`},
+		{name: "misspelt section", jobs: []Job{job("a"), missingSection}, wantErr: `job "b" runs sql/a.sql section "biuld", which does not exist`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

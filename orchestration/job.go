@@ -12,6 +12,7 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is one step of the nightly flow.
@@ -55,9 +56,10 @@ type Spec struct {
 	// which reads what they left (the audit, the export and the report of
 	// what did succeed must still happen on a night a model failed).
 	After []string
-	// SQL lists the SQL files (names in the sql folder) the job executes;
-	// the DAG refuses to start if one is missing.
-	SQL []string
+	// SQL lists the sections the job runs (its package's generated
+	// sqlRefs, and those it builds from data, such as one per KPI table);
+	// the DAG refuses to start if one is missing from the SQL set.
+	SQL []sqlfs.Ref
 	// Doc is one line for `parcours jobs`.
 	Doc string
 	// Placement says where the job runs when the warehouse is split into

@@ -88,6 +88,18 @@ func (a *app) sqlSet() (*sqlfs.Set, error) {
 	if err != nil {
 		return nil, orchestration.Usage("%v", err)
 	}
+	if a.cfg.SQLDir != "" {
+		// The binary may run any section it ships (the jobs declare theirs,
+		// the warehouse and the commands run others): a folder that drops
+		// or misspells one is refused before anything runs.
+		shipped, err := sqlfs.Parse(sqlfs.FS())
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Check(shipped.All()); err != nil {
+			return nil, orchestration.Usage("sql_dir %s: %v", a.cfg.SQLDir, err)
+		}
+	}
 	return s, nil
 }
 

@@ -999,3 +999,42 @@ func TestSQLDirReachesMovedStatements(t *testing.T) {
 		t.Fatalf("explain with sql_dir: exit %d, %q; want 1 naming the planted key", r.code, r.stderr)
 	}
 }
+
+// A sql_dir whose copy of a section is misspelt is refused with exit 2
+// before the night opens the warehouse, naming file and section.
+func TestSQLDirMisspeltSectionExits2(t *testing.T) {
+	dir := t.TempDir()
+	files, err := filepath.Glob("../../sql/*.sql")
+	if err != nil || len(files) < 50 {
+		t.Fatalf("sql files: %v, %d", err, len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == "privacy.purge.sql" {
+			if !strings.Contains(string(b), "-- name: erase_values\n") {
+				t.Fatal("privacy.purge.sql has no erase_values section: update this test")
+			}
+			b = []byte(strings.Replace(string(b), "-- name: erase_values\n", "-- name: erase_valeus\n", 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wh := filepath.Join(t.TempDir(), "wh")
+	cfg := writeFile(t, "sql_dir: "+dir+"\n")
+	for _, args := range [][]string{
+		{"run", "nightly", "--date", "2026-01-02", "--input", t.TempDir(), "--warehouse", wh, "--config", cfg},
+		{"dag", "export", "--format", "dot", "--config", cfg},
+	} {
+		r := cli(t, nil, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "privacy.purge.sql#erase_values") {
+			t.Errorf("%v: exit %d, %q; want 2 naming privacy.purge.sql#erase_values", args, r.code, r.stderr)
+		}
+	}
+	if _, err := os.Stat(wh); !os.IsNotExist(err) {
+		t.Errorf("the warehouse was touched before validation: %v", err)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -224,8 +225,9 @@ func (a *app) jobsCommand() *cobra.Command {
 			type row struct {
 				Job   string   `json:"job"`
 				Needs []string `json:"needs"`
-				After []string `json:"after"` // runs after them, even if they failed
-				SQL   []string `json:"sql"`
+				After []string `json:"after"`    // runs after them, even if they failed
+				SQL   []string `json:"sql"`      // the files it runs sections of
+				Refs  []string `json:"sections"` // file#section, each once
 				Doc   string   `json:"doc"`
 			}
 			var out []row
@@ -240,7 +242,8 @@ func (a *app) jobsCommand() *cobra.Command {
 				if after == nil {
 					after = []string{}
 				}
-				out = append(out, row{Job: n, Needs: needs, After: after, SQL: s.SQL, Doc: s.Doc})
+				files, refs := sqlOf(s.SQL)
+				out = append(out, row{Job: n, Needs: needs, After: after, SQL: files, Refs: refs, Doc: s.Doc})
 			}
 			if asJSON {
 				return a.printJSON(map[string]any{"jobs": out})
@@ -374,4 +377,23 @@ func (a *app) statusInProgress(lockErr error, asJSON bool) error {
 		a.printSummary(live)
 	}
 	return nil
+}
+
+// sqlOf lists the files and the sections of refs, sorted, each once.
+func sqlOf(refs []sqlfs.Ref) (files, sections []string) {
+	seenF, seenR := map[string]bool{}, map[string]bool{}
+	files, sections = []string{}, []string{}
+	for _, r := range refs {
+		if !seenF[r.File] {
+			seenF[r.File] = true
+			files = append(files, r.File)
+		}
+		if !seenR[r.String()] {
+			seenR[r.String()] = true
+			sections = append(sections, r.String())
+		}
+	}
+	sort.Strings(files)
+	sort.Strings(sections)
+	return files, sections
 }

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"strings"
 )
 
@@ -45,17 +46,17 @@ func InsertRows(ctx context.Context, db Execer, head, tail string, rows [][]any)
 // value tuples (INSERT INTO t (a, b) VALUES {{rows}};), many rows per
 // statement through InsertRows. The last {{rows}} is the placeholder: the
 // section's comment may name it.
-func (w *Warehouse) InsertSection(ctx context.Context, db Execer, file, section string, rows [][]any) error {
-	q, err := w.SQL.Section(file, section)
+func (w *Warehouse) InsertSection(ctx context.Context, db Execer, ref sqlfs.Ref, rows [][]any) error {
+	q, err := w.SQL.Text(ref)
 	if err != nil {
 		return err
 	}
 	i := strings.LastIndex(q, "{{rows}}")
 	if i < 0 {
-		return fmt.Errorf("%s %s: no {{rows}} placeholder", file, section)
+		return fmt.Errorf("%s %s: no {{rows}} placeholder", ref.File, ref.Section)
 	}
 	if err := InsertRows(ctx, db, q[:i], q[i+len("{{rows}}"):], rows); err != nil {
-		return fmt.Errorf("%s %s: %w", file, section, err)
+		return fmt.Errorf("%s %s: %w", ref.File, ref.Section, err)
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 	"strconv"
 	"strings"
@@ -80,7 +81,7 @@ func mib(n int64) string {
 // SetMemoryLimit changes DuckDB's memory limit (a size such as "2048MiB")
 // for the rest of the process, every connection included.
 func (w *Warehouse) SetMemoryLimit(ctx context.Context, limit string) error {
-	if _, err := w.Exec(ctx, "_engine.sql", "memory_limit", sql.Named("limit", limit)); err != nil {
+	if _, err := w.Exec(ctx, sqlfs.Ref{File: "_engine.sql", Section: "memory_limit"}, sql.Named("limit", limit)); err != nil {
 		return fmt.Errorf("set DuckDB memory limit %s: %w", limit, err)
 	}
 	w.memoryLimit = limit
@@ -105,7 +106,7 @@ func (w *Warehouse) ReleaseMemory(ctx context.Context) error {
 	if w.memoryLimit == "" || w.ReadOnly {
 		return nil
 	}
-	_, _ = w.Exec(ctx, "_engine.sql", "memory_limit", sql.Named("limit", releaseFloor))
+	_, _ = w.Exec(ctx, sqlfs.Ref{File: "_engine.sql", Section: "memory_limit"}, sql.Named("limit", releaseFloor))
 	return w.SetMemoryLimit(ctx, w.memoryLimit)
 }
 

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Queryer is what QueryMaps needs: *sql.DB, *sql.Conn and *sql.Tx all fit.
@@ -79,8 +80,8 @@ func (e errScanner) Scan(...any) error { return e.err }
 // QueryRowSection runs a section expected to return one row on db,
 // passing only the named arguments it uses. A missing section's error
 // comes back from Scan, as a failed query's would.
-func (w *Warehouse) QueryRowSection(ctx context.Context, db RowQueryer, file, section string, args ...any) Scanner {
-	q, err := w.SQL.Section(file, section)
+func (w *Warehouse) QueryRowSection(ctx context.Context, db RowQueryer, ref sqlfs.Ref, args ...any) Scanner {
+	q, err := w.SQL.Text(ref)
 	if err != nil {
 		return errScanner{err}
 	}

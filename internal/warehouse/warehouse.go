@@ -344,7 +344,7 @@ func (w *Warehouse) attachCold(ctx context.Context) error {
 // bootstrap creates schemas and runs every SQL file's "create" section, in
 // file-name order. Every statement there is idempotent (IF NOT EXISTS).
 func (w *Warehouse) bootstrap(ctx context.Context) error {
-	if _, err := w.Exec(ctx, "_engine.sql", "schemas"); err != nil {
+	if _, err := w.Exec(ctx, sqlfs.Ref{File: "_engine.sql", Section: "schemas"}); err != nil {
 		return fmt.Errorf("create schemas: %w", err)
 	}
 	for _, f := range w.SQL.Files() {
@@ -362,8 +362,8 @@ func (w *Warehouse) bootstrap(ctx context.Context) error {
 }
 
 // Exec runs a multi-statement SQL section in one transaction.
-func (w *Warehouse) Exec(ctx context.Context, file, section string, args ...any) (int64, error) {
-	body, err := w.SQL.Section(file, section)
+func (w *Warehouse) Exec(ctx context.Context, ref sqlfs.Ref, args ...any) (int64, error) {
+	body, err := w.SQL.Text(ref)
 	if err != nil {
 		return 0, err
 	}
@@ -488,17 +488,17 @@ func (w *Warehouse) checkSecrets(ctx context.Context) error {
 		"nothing was changed", keys.ErrKey, w.Secrets.MasterSource, vault.KeyCheckValue(w.Secrets.MasterKey), w.KeystorePath(), kcv)
 }
 
-// RunSection runs a SQL file's section on conn (a job's own connection, so
-// TEMP tables live across sections), naming file and section in errors.
-// It returns the rows affected by the section's last statement.
-func (w *Warehouse) RunSection(ctx context.Context, conn Execer, file, section string, args ...any) (int64, error) {
-	q, err := w.SQL.Section(file, section)
+// Run runs a SQL section on conn (a job's own connection, so TEMP tables
+// live across sections), naming file and section in errors. It returns
+// the rows affected by the section's last statement.
+func (w *Warehouse) Run(ctx context.Context, conn Execer, ref sqlfs.Ref, args ...any) (int64, error) {
+	q, err := w.SQL.Text(ref)
 	if err != nil {
 		return 0, err
 	}
 	n, err := ExecScript(ctx, conn, q, args...)
 	if err != nil {
-		return 0, fmt.Errorf("%s %s: %w", file, section, err)
+		return 0, fmt.Errorf("%s %s: %w", ref.File, ref.Section, err)
 	}
 	return n, nil
 }

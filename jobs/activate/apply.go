@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 	"path/filepath"
 	"sync"
@@ -96,7 +97,7 @@ func Apply(ctx context.Context, wh *warehouse.Warehouse, cfg *config.Config, dat
 	var temporary, other []error
 	for i, r := range results {
 		rep.Destinations = append(rep.Destinations, r)
-		if _, err := wh.RunSection(context.WithoutCancel(ctx), wh.DB, syncRunsSQL, "record_apply", sql.Named("run_id", runID),
+		if _, err := wh.Run(context.WithoutCancel(ctx), wh.DB, sqlfs.Ref{File: syncRunsSQL, Section: "record_apply"}, sql.Named("run_id", runID),
 			sql.Named("date", ds), sql.Named("destination", r.Destination), sql.Named("planned", r.Planned),
 			sql.Named("sent", r.Sent), sql.Named("accepted", r.Accepted), sql.Named("rejected", r.Rejected),
 			sql.Named("retried", r.Retried), sql.Named("dead_lettered", r.DeadLettered), sql.Named("duration_s", r.DurationS),
@@ -179,7 +180,7 @@ func applyDestination(ctx context.Context, wh *warehouse.Warehouse, cfg *config.
 		res.Batches++
 		res.Planned += b.members
 		mu.Lock()
-		_, err := wh.Exec(context.WithoutCancel(ctx), "activation.apply.sql", "sending", sql.Named("batch_key", b.key))
+		_, err := wh.Exec(context.WithoutCancel(ctx), sqlfs.Ref{File: "activation.apply.sql", Section: "sending"}, sql.Named("batch_key", b.key))
 		mu.Unlock()
 		if err != nil {
 			res.Failure, res.Error = string(delivery.Permanent), err.Error()
@@ -302,11 +303,11 @@ func settle(ctx context.Context, wh *warehouse.Warehouse, key, status, kind, msg
 		keys, outcomes, details = append(keys, r.Key), append(outcomes, "rejected"), append(details, redact.Text(r.Reason))
 	}
 	return warehouse.InTx(ctx, conn, func() error {
-		if _, err := wh.RunSection(ctx, conn, applySQL, "settled", sql.Named("member_keys", keys),
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: applySQL, Section: "settled"}, sql.Named("member_keys", keys),
 			sql.Named("outcomes", outcomes), sql.Named("details", details)); err != nil {
 			return fmt.Errorf("settled members: %w", err)
 		}
-		_, err := wh.RunSection(ctx, conn, "activation.apply.sql", "settle", sql.Named("batch_key", key),
+		_, err := wh.Run(ctx, conn, sqlfs.Ref{File: "activation.apply.sql", Section: "settle"}, sql.Named("batch_key", key),
 			sql.Named("batch_status", status), sql.Named("failure_kind", kind), sql.Named("batch_error", redact.Text(msg)),
 			sql.Named("attempts", out.Attempts))
 		return err

@@ -6,13 +6,6 @@ import (
 	"github.com/parcours/parcours/orchestration"
 )
 
-// SQL files the activation jobs run or write.
-func sqlFiles() []string {
-	return []string{planSQL, applySQL, "ops.activation_batches.sql",
-		"ops.activation_members.sql", "ops.activation_exclusions.sql", "ops.activation_audiences.sql",
-		"ops.sync_state.sql", "ops.sync_runs.sql", "ops.dead_letters.sql"}
-}
-
 // PlanJob is the activate_plan job.
 type PlanJob struct{}
 
@@ -23,7 +16,7 @@ func NewPlan() *PlanJob { return &PlanJob{} }
 // ended consents are known) and after segments and triggers.
 func (j *PlanJob) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "activate_plan", Needs: []string{"segments", "triggers", "purge"},
-		SQL: sqlFiles(),
+		SQL: sqlRefs(),
 		Doc: "plan what each destination gains and loses (consent, suppression, frequency cap), write the payloads; no network"}
 }
 
@@ -70,7 +63,7 @@ func NewApply() *ApplyJob { return &ApplyJob{} }
 // Spec implements orchestration.Job.
 func (j *ApplyJob) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "activate_apply", Needs: []string{"activate_plan"},
-		SQL: sqlFiles(),
+		SQL: sqlRefs(),
 		Doc: "send exactly the plan (retries, idempotency keys, dead letters); exit 75 if a destination failed temporarily"}
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"math"
 	"os"
 	"path/filepath"
@@ -139,7 +140,7 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 			return err
 		}
 		for _, section := range []string{"abandon", "audience", "leaving"} {
-			if _, err := wh.RunSection(ctx, conn, "activation.plan.sql", section, args...); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "activation.plan.sql", Section: section}, args...); err != nil {
 				return err
 			}
 		}
@@ -225,13 +226,13 @@ func Plan(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *con
 // fillDestSegments loads the configured destinations' segments, in
 // priority order (config order), into the temp table the plan SQL reads.
 func fillDestSegments(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ds string, dests []config.Destination) error {
-	if _, err := wh.RunSection(ctx, conn, "activation.plan.sql", "destinations", sql.Named("date", ds)); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "activation.plan.sql", Section: "destinations"}, sql.Named("date", ds)); err != nil {
 		return err
 	}
 	for i, d := range dests {
 		for _, s := range d.Segments {
 			family, name, _ := strings.Cut(s, ":")
-			if _, err := wh.RunSection(ctx, conn, planSQL, "add_dest_segment", sql.Named("destination", d.Name),
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: planSQL, Section: "add_dest_segment"}, sql.Named("destination", d.Name),
 				sql.Named("segment", s), sql.Named("family", family), sql.Named("name", name),
 				sql.Named("is_trigger", family == "trigger"), sql.Named("purpose", d.Purpose),
 				sql.Named("mirror", d.Mode == "mirror"), sql.Named("priority", i)); err != nil {
@@ -402,7 +403,7 @@ func planSegment(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, c
 		}
 	}
 	for reason, n := range sp.Excluded {
-		if _, err := wh.RunSection(ctx, conn, exclusionsSQL, "record", sql.Named("date", ds), sql.Named("destination", d.Name),
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: exclusionsSQL, Section: "record"}, sql.Named("date", ds), sql.Named("destination", d.Name),
 			sql.Named("segment", seg), sql.Named("reason", reason), sql.Named("customers", n)); err != nil {
 			return sp, fmt.Errorf("record exclusions: %w", err)
 		}
@@ -484,7 +485,7 @@ func writeBatches(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, 
 			return nil, nil, err
 		}
 		n := int64(len(chunk) - len(gone))
-		if _, err := wh.RunSection(ctx, conn, batchesSQL, "record_planned", sql.Named("idempotency_key", key),
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: batchesSQL, Section: "record_planned"}, sql.Named("idempotency_key", key),
 			sql.Named("date", ds), sql.Named("destination", d.Name), sql.Named("segment", seg), sql.Named("op", op),
 			sql.Named("batch", next), sql.Named("members", n), sql.Named("requests", len(reqs)),
 			sql.Named("payload", rel), sql.Named("sha256", sum)); err != nil {
@@ -576,7 +577,7 @@ func writePayload(path string, p Payload) (string, error) {
 // plan and flags moves past the alert share (never for triggers, whose
 // daily fires move by nature).
 func recordSizes(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *config.Config, ds string, rep *PlanReport) error {
-	if _, err := wh.RunSection(ctx, conn, audiencesSQL, "clear_date", sql.Named("date", ds)); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: audiencesSQL, Section: "clear_date"}, sql.Named("date", ds)); err != nil {
 		return fmt.Errorf("audience sizes: %w", err)
 	}
 	prevQ, err := wh.SQL.Section(audiencesSQL, "previous")
@@ -608,7 +609,7 @@ func recordSizes(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, c
 		if s.Alert {
 			rep.SizeAlerts++
 		}
-		if _, err := wh.RunSection(ctx, conn, audiencesSQL, "record", sql.Named("date", ds), sql.Named("destination", s.Destination),
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: audiencesSQL, Section: "record"}, sql.Named("date", ds), sql.Named("destination", s.Destination),
 			sql.Named("segment", s.Segment), sql.Named("members", s.Audience), sql.Named("previous", prev),
 			sql.Named("change", change), sql.Named("alert", s.Alert)); err != nil {
 			return fmt.Errorf("audience sizes: %w", err)
@@ -639,7 +640,7 @@ func recordPlanLog(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn,
 	}
 	for _, d := range order {
 		a := per[d]
-		if _, err := wh.RunSection(ctx, conn, syncRunsSQL, "record_plan", sql.Named("run_id", runID), sql.Named("date", ds),
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: syncRunsSQL, Section: "record_plan"}, sql.Named("run_id", runID), sql.Named("date", ds),
 			sql.Named("destination", d), sql.Named("planned", a.planned), sql.Named("excluded", a.excluded),
 			sql.Named("size_alerts", a.alerts), sql.Named("duration_s", took.Seconds())); err != nil {
 			return fmt.Errorf("sync log: %w", err)

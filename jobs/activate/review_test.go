@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 	"path/filepath"
 	"slices"
@@ -309,7 +310,7 @@ func TestReviewReplanAfterCrashMidBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	// As apply does, the batch is marked sending before its first request.
-	if _, err := f.wh.Exec(context.Background(), "activation.apply.sql", "sending", sql.Named("batch_key", p.Requests[0].Key)); err != nil {
+	if _, err := f.wh.Exec(context.Background(), sqlfs.Ref{File: "activation.apply.sql", Section: "sending"}, sql.Named("batch_key", p.Requests[0].Key)); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := c.Send(context.Background(), p.Requests[0]); err != nil {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"sort"
 	"strings"
 	"time"
@@ -30,7 +31,7 @@ const file = "cold.attribution.sql"
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "attribution", Needs: []string{"cold"},
-		SQL:       []string{file, "cold.conversion_paths.sql", "cold.suppressed_cells.sql"},
+		SQL:       sqlRefs(),
 		Doc:       "heuristic, Markov and Shapley attribution of each month's complete conversion paths; channel credits under k rolled up, into cold.attribution",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
@@ -198,7 +199,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	defer conn.Close()
 	err = warehouse.InTx(ctx, conn, func() error {
-		if _, err := wh.RunSection(ctx, conn, file, "clear"); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: file, Section: "clear"}); err != nil {
 			return err
 		}
 		insert, err := wh.SQL.Section(file, "insert")
@@ -208,7 +209,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if err := warehouse.InsertRows(ctx, conn, insert, "", out); err != nil {
 			return err
 		}
-		_, err = wh.RunSection(ctx, conn, file, "suppressed", sql.Named("k", k), sql.Named("rolled", rolledCells),
+		_, err = wh.Run(ctx, conn, sqlfs.Ref{File: file, Section: "suppressed"}, sql.Named("k", k), sql.Named("rolled", rolledCells),
 			sql.Named("suppressed", withheld), sql.Named("date", env.DateString()))
 		return err
 	})

@@ -3,6 +3,7 @@ package attribution
 import (
 	"context"
 	"database/sql"
+	sqlfs "github.com/parcours/parcours/sql"
 	"testing"
 
 	"github.com/parcours/parcours/internal/warehouse/whtest"
@@ -46,7 +47,7 @@ func TestJourneys(t *testing.T) {
 			t.Fatalf("%v\n%s", err, q)
 		}
 	}
-	if _, err := wh.RunSection(ctx, conn, "cold.conversion_paths.sql", "contribute", sql.Named("lookback_days", 30),
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "cold.conversion_paths.sql", Section: "contribute"}, sql.Named("lookback_days", 30),
 		sql.Named("max_touches", 10), sql.Named("date", "2026-05-06")); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"regexp"
 	"sort"
 	"strconv"
@@ -61,7 +62,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "privacy_audit", Needs: []string{"purge"}, After: []string{"attribution", "kpis", "segments"},
-		SQL:       []string{"ops.privacy_audit.sql", "ops.name_tokens.sql", "handoff.cold.sql"},
+		SQL:       sqlRefs(),
 		Doc:       "scan cold for identifiers and rows under k, hot for PII columns; fails the run before any export",
 		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish}
 }
@@ -100,7 +101,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 		detail = strings.Join(parts, "; ")
 	}
-	if _, err := env.WH.Exec(ctx, auditSQL, "record_scan", sql.Named("run_id", env.RunID), sql.Named("date", env.Date),
+	if _, err := env.WH.Exec(ctx, sqlfs.Ref{File: auditSQL, Section: "record_scan"}, sql.Named("run_id", env.RunID), sql.Named("date", env.Date),
 		sql.Named("rows", len(vs)), sql.Named("detail", detail)); err != nil {
 		return c, fmt.Errorf("%s record_scan: %w", auditSQL, err)
 	}
@@ -115,7 +116,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			list = append(list, n)
 		}
 		sort.Strings(list)
-		if _, err := env.WH.Exec(ctx, "handoff.cold.sql", "names", sql.Named("names", list)); err != nil {
+		if _, err := env.WH.Exec(ctx, sqlfs.Ref{File: "handoff.cold.sql", Section: "names"}, sql.Named("names", list)); err != nil {
 			return c, err
 		}
 		c.Detail = map[string]int64{"name_tokens": int64(len(list))}

@@ -33,11 +33,11 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{suppressedFile, "ops.cold_ledger.sql", "handoff.cold.sql"}
+	refs := sqlRefs()
 	for _, t := range ContributedTables() {
-		files = append(files, "cold."+t+".sql")
+		refs = append(refs, sqlfs.For("cold."+t, "publish"))
 	}
-	return orchestration.Spec{Name: "cold", Needs: []string{"split"}, SQL: files,
+	return orchestration.Spec{Name: "cold", Needs: []string{"split"}, SQL: refs,
 		Doc:       "publish cold aggregates under the k-anonymity rule; prune the distinct-count ledgers",
 		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish}
 }
@@ -56,7 +56,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if env.Shard.Sharded() {
 		// A shard never publishes: k applies only to the merged sums.
 		if err := warehouse.InTx(ctx, conn, func() error {
-			_, err := wh.RunSection(ctx, conn, "handoff.cold.sql", "snapshot", args...)
+			_, err := wh.Run(ctx, conn, sqlfs.Ref{File: "handoff.cold.sql", Section: "snapshot"}, args...)
 			return err
 		}); err != nil {
 			return c, err
@@ -70,7 +70,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	// A DuckDB transaction writes one database file: the ledgers (hot)
 	// are pruned in their own. Pruning late only keeps a row a day longer.
-	if _, err := wh.RunSection(ctx, conn, "ops.cold_ledger.sql", "prune", args...); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "ops.cold_ledger.sql", Section: "prune"}, args...); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -80,7 +80,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 func (j *Job) publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, args []any, c *orchestration.Counts) error {
 	return warehouse.InTx(ctx, conn, func() error {
 		for _, t := range ContributedTables() {
-			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "publish", args...); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.For("cold."+t, "publish"), args...); err != nil {
 				return err
 			}
 			count, err := wh.SQL.Section(suppressedFile, "published_rows")

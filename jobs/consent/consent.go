@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"sort"
 	"time"
 
@@ -34,7 +35,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "consent", Needs: []string{"identity"},
-		SQL: []string{"consent.events.sql", "consent.intervals.sql", "consent.trigger_optouts.sql", "consent.objections.sql", "ops.privacy_audit.sql"},
+		SQL: sqlRefs(),
 		Doc: "consent history per customer and purpose; the gate every job asks (consent.intervals); per-trigger opt-outs; objections to profiling and marketing"}
 }
 
@@ -47,38 +48,38 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	defer conn.Close()
 	err = warehouse.InTx(ctx, conn, func() error {
-		n, err := env.WH.RunSection(ctx, conn, "consent.events.sql", "load", sql.Named("run_id", env.RunID))
+		n, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: "consent.events.sql", Section: "load"}, sql.Named("run_id", env.RunID))
 		if err != nil {
 			return err
 		}
 		c.In = n
-		n, err = env.WH.RunSection(ctx, conn, "consent.trigger_optouts.sql", "load", sql.Named("run_id", env.RunID))
+		n, err = env.WH.Run(ctx, conn, sqlfs.Ref{File: "consent.trigger_optouts.sql", Section: "load"}, sql.Named("run_id", env.RunID))
 		if err != nil {
 			return err
 		}
 		c.In += n
-		n, err = env.WH.RunSection(ctx, conn, "consent.objections.sql", "load", sql.Named("run_id", env.RunID))
+		n, err = env.WH.Run(ctx, conn, sqlfs.Ref{File: "consent.objections.sql", Section: "load"}, sql.Named("run_id", env.RunID))
 		if err != nil {
 			return err
 		}
 		c.In += n
-		if _, err := env.WH.RunSection(ctx, conn, "consent.objections.sql", "audit_loaded",
+		if _, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: "consent.objections.sql", Section: "audit_loaded"},
 			sql.Named("run_id", env.RunID), sql.Named("date", env.Date)); err != nil {
 			return err
 		}
-		if _, err := env.WH.RunSection(ctx, conn, "consent.objections.sql", "build"); err != nil {
+		if _, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: "consent.objections.sql", Section: "build"}); err != nil {
 			return err
 		}
 		// Under legitimate interest every identified customer's analytics
 		// interval depends on identity.customers and objections: rebuilt whole.
 		basis := env.Config.Privacy.AnalyticsBasis
 		all := env.Config.FullRecompute || basis == "legitimate_interest"
-		if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "build",
+		if _, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: "consent.intervals.sql", Section: "build"},
 			sql.Named("all", all), sql.Named("run_id", env.RunID)); err != nil {
 			return err
 		}
 		if basis == "legitimate_interest" {
-			if _, err := env.WH.RunSection(ctx, conn, "consent.intervals.sql", "legitimate_interest"); err != nil {
+			if _, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: "consent.intervals.sql", Section: "legitimate_interest"}); err != nil {
 				return err
 			}
 		}
@@ -133,7 +134,7 @@ func gateState(ctx context.Context, env *orchestration.Env, conn *sql.Conn, c *o
 			Msg(msg + " (hot tables, scores and segments stay empty; privacy.analytics_basis: legitimate_interest is the other lawful basis)")
 		detail += "; " + cause
 	}
-	_, err = env.WH.Exec(ctx, "ops.privacy_audit.sql", "record", sql.Named("run_id", env.RunID), sql.Named("date", env.Date),
+	_, err = env.WH.Exec(ctx, sqlfs.Ref{File: "ops.privacy_audit.sql", Section: "record"}, sql.Named("run_id", env.RunID), sql.Named("date", env.Date),
 		sql.Named("action", "analytics_basis"), sql.Named("rows", analysed), sql.Named("detail", detail))
 	return err
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
@@ -52,14 +53,14 @@ func RecordObjection(ctx context.Context, wh *warehouse.Warehouse, typ, value st
 	}
 	const file = "consent.objections.sql"
 	var token sql.NullString
-	if err := wh.QueryRowSection(ctx, wh.DB, file, "token", sql.Named("id_type", typ), sql.Named("value", value)).Scan(&token); err != nil {
+	if err := wh.QueryRowSection(ctx, wh.DB, sqlfs.Ref{File: file, Section: "token"}, sql.Named("id_type", typ), sql.Named("value", value)).Scan(&token); err != nil {
 		return rec, err
 	}
 	if !token.Valid {
 		return rec, orchestration.Usage("%s is not a usable %s", typ, typ)
 	}
 	var was sql.NullBool
-	if err := wh.QueryRowSection(ctx, wh.DB, file, "latest", sql.Named("id_token", token.String), sql.Named("scope", o.Scope)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
+	if err := wh.QueryRowSection(ctx, wh.DB, sqlfs.Ref{File: file, Section: "latest"}, sql.Named("id_token", token.String), sql.Named("scope", o.Scope)).Scan(&was); err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return rec, err
 	}
 	q, err := wh.SQL.Section(file, "customers")
@@ -75,7 +76,7 @@ func RecordObjection(ctx context.Context, wh *warehouse.Warehouse, typ, value st
 	if o.Note != "" {
 		noteArg = o.Note
 	}
-	if _, err := wh.Exec(ctx, file, "record", sql.Named("record_id", rec.RequestID+":"+o.Scope),
+	if _, err := wh.Exec(ctx, sqlfs.Ref{File: file, Section: "record"}, sql.Named("record_id", rec.RequestID+":"+o.Scope),
 		sql.Named("id_token", token.String), sql.Named("id_type", typ), sql.Named("scope", o.Scope),
 		sql.Named("active", o.Active), sql.Named("request_id", rec.RequestID), sql.Named("note", noteArg)); err != nil {
 		return rec, fmt.Errorf("record %s: %w", o.Action, err)

@@ -32,7 +32,7 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "export", Needs: []string{"privacy_audit"}, SQL: []string{file},
+	return orchestration.Spec{Name: "export", Needs: []string{"privacy_audit"}, SQL: sqlRefs(),
 		Doc:       "cold tables to Parquet under <export_dir>/cold/ with a manifest (only after the privacy audit passed)",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }

@@ -10,6 +10,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"math"
 	"strings"
 	"time"
@@ -40,7 +41,7 @@ func (t *Table) Row(i int) []float64 { return t.Values[i*len(t.Names) : (i+1)*le
 // Build (re)computes the features of a cut-off in analytics.customer_features.
 func Build(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff time.Time) (int64, error) {
 	day := sql.Named("cutoff", cutoff.Format(time.DateOnly))
-	if _, err := wh.RunSection(ctx, conn, featuresSQL, "build", day); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: featuresSQL, Section: "build"}, day); err != nil {
 		return 0, err
 	}
 	q, err := wh.SQL.Section(featuresSQL, "count")
@@ -200,7 +201,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "features", Needs: []string{"purge"},
-		SQL: []string{featuresSQL},
+		SQL: sqlRefs(),
 		Doc: "point-in-time customer features (RFM, channel mix, sessions, email, contacts, NPS) from hot tables"}
 }
 

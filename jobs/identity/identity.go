@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"sort"
 	"time"
 
@@ -29,8 +30,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "identity", Needs: []string{"ingest"},
-		SQL: []string{"identity.identifiers.sql", "identity.links.sql", "identity.usage_blocked.sql", "identity.customer_map.sql", incremental,
-			"identity.customers.sql", "identity.blocked.sql", "ops.identity_merges.sql"},
+		SQL: sqlRefs(),
 		Doc: "stitch identifiers (CRM id, email, phone, card, cookie, device) into customers with stable keys"}
 }
 
@@ -64,28 +64,30 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	all = all || env.Config.FullRecompute
 	opts.All = all
-	steps := [][2]string{
-		{incremental, "start"},
-		{"identity.identifiers.sql", "extract"}, {incremental, "seed_nodes"}, {"identity.identifiers.sql", "merge"},
-		{"identity.links.sql", "extract"}, {incremental, "seed_links"}, {"identity.links.sql", "merge"},
+	steps := []sqlfs.Ref{
+		{File: incremental, Section: "start"},
+		{File: "identity.identifiers.sql", Section: "extract"}, {File: incremental, Section: "seed_nodes"},
+		{File: "identity.identifiers.sql", Section: "merge"},
+		{File: "identity.links.sql", Section: "extract"}, {File: incremental, Section: "seed_links"},
+		{File: "identity.links.sql", Section: "merge"},
 	}
-	timed := func(file, section string, args ...any) error {
+	timed := func(step sqlfs.Ref, args ...any) error {
 		t0 := time.Now()
-		if _, err := wh.RunSection(ctx, conn, file, section, args...); err != nil {
+		if _, err := wh.Run(ctx, conn, step, args...); err != nil {
 			return err
 		}
-		env.Log.Debug().Str("step", file+" "+section).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
+		env.Log.Debug().Str("step", step.String()).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
 		return nil
 	}
 	for _, step := range steps {
-		if all && step[0] == incremental && step[1] != "start" {
+		if all && step.File == incremental && step.Section != "start" {
 			continue // a full stitch needs no seeds
 		}
-		if err := timed(step[0], step[1]); err != nil {
+		if err := timed(step); err != nil {
 			return counts, err
 		}
 	}
-	if err := timed("identity.usage_blocked.sql", "extract",
+	if err := timed(sqlfs.Ref{File: "identity.usage_blocked.sql", Section: "extract"},
 		sql.Named("max_receipts", env.Config.Identity.MaxReceiptsPerCardDay), sql.Named("max_stores", env.Config.Identity.MaxStoresPerCardDay)); err != nil {
 		return counts, err
 	}
@@ -171,7 +173,7 @@ func fullStitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, li
 // Rebuild restitches the whole graph from identity.identifiers and
 // identity.links, as `parcours identity rebuild` does.
 func Rebuild(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (Outcome, error) {
-	if err := runSection(ctx, wh, conn, incremental, "start"); err != nil {
+	if err := run(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "start"}); err != nil {
 		return Outcome{}, err
 	}
 	opts.All = true
@@ -227,10 +229,10 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 	}
 	lap("write map")
 	if err := inTx(ctx, conn, func() error {
-		if _, err := wh.RunSection(ctx, conn, incremental, "swap", all); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: incremental, Section: "swap"}, all); err != nil {
 			return err
 		}
-		if _, err := wh.RunSection(ctx, conn, "identity.customers.sql", "build", all); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "identity.customers.sql", Section: "build"}, all); err != nil {
 			return err
 		}
 		blockedRows := make([][]any, 0, len(res.Blocked))
@@ -242,17 +244,17 @@ func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts
 			}
 			blockedRows = append(blockedRows, []any{n.Token, n.Type, g.Labels[b.Node], b.Customers, b.Limit, reason})
 		}
-		if err := wh.InsertSection(ctx, conn, "identity.blocked.sql", "record", blockedRows); err != nil {
+		if err := wh.InsertSection(ctx, conn, sqlfs.Ref{File: "identity.blocked.sql", Section: "record"}, blockedRows); err != nil {
 			return fmt.Errorf("record blocked identifiers: %w", err)
 		}
 		mergeRows := make([][]any, 0, len(merges))
 		for _, m := range merges {
 			mergeRows = append(mergeRows, []any{m.key, m.token, m.label, m.viaType, m.viaLabel, nullable(m.previous), opts.Date, opts.RunID})
 		}
-		if err := wh.InsertSection(ctx, conn, "ops.identity_merges.sql", "record", mergeRows); err != nil {
+		if err := wh.InsertSection(ctx, conn, sqlfs.Ref{File: "ops.identity_merges.sql", Section: "record"}, mergeRows); err != nil {
 			return fmt.Errorf("record merges: %w", err)
 		}
-		_, err := wh.RunSection(ctx, conn, incremental, "stitched", sql.Named("value", stitchVersion(opts.Limits)))
+		_, err := wh.Run(ctx, conn, sqlfs.Ref{File: incremental, Section: "stitched"}, sql.Named("value", stitchVersion(opts.Limits)))
 		return err
 	}); err != nil {
 		return out, err
@@ -328,7 +330,7 @@ func stitchGraph(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, o
 // stitch included) and a stitch of the whole graph. It writes nothing.
 func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (Outcome, error) {
 	var out Outcome
-	if err := runSection(ctx, wh, conn, incremental, "start"); err != nil {
+	if err := run(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "start"}); err != nil {
 		return out, err
 	}
 	if _, _, err := closeAffected(ctx, wh, conn); err != nil {
@@ -339,7 +341,7 @@ func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Op
 		blocked bool
 	}
 	next := map[string]row{} // the map outside the affected part, then the affected part restitched
-	rows, err := query(ctx, wh, conn, "unaffected")
+	rows, err := query(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "unaffected"})
 	if err != nil {
 		return out, err
 	}
@@ -384,11 +386,11 @@ func Check(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Op
 // closeAffected grows the seeds into whole components (see
 // identity.incremental.sql).
 func closeAffected(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (steps int, affected int64, err error) {
-	if err := runSection(ctx, wh, conn, incremental, "close_start"); err != nil {
+	if err := run(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "close_start"}); err != nil {
 		return 0, 0, err
 	}
 	for step := 0; ; step++ {
-		n, err := wh.RunSection(ctx, conn, incremental, "close_step", sql.Named("step", step))
+		n, err := wh.Run(ctx, conn, sqlfs.Ref{File: incremental, Section: "close_step"}, sql.Named("step", step))
 		if err != nil {
 			return step, affected, err
 		}
@@ -401,7 +403,7 @@ func closeAffected(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn)
 
 // usageBlocked maps graph nodes blocked for their use to their worst day.
 func usageBlocked(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, g *Graph, all bool) (map[int]int, error) {
-	rows, err := query(ctx, wh, conn, "usage_blocked", sql.Named("all", all))
+	rows, err := query(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "usage_blocked"}, sql.Named("all", all))
 	if err != nil {
 		return nil, err
 	}
@@ -420,21 +422,17 @@ func usageBlocked(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, 
 	return out, rows.Err()
 }
 
-func query(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, section string, args ...any) (*sql.Rows, error) {
-	q, err := wh.SQL.Section(incremental, section)
+// query runs one of the incremental stitch's queries.
+func query(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ref sqlfs.Ref, args ...any) (*sql.Rows, error) {
+	q, err := wh.SQL.Text(ref)
 	if err != nil {
 		return nil, err
 	}
 	rows, err := conn.QueryContext(ctx, q, args...)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", incremental, section, err)
+		return nil, fmt.Errorf("%s: %w", ref, err)
 	}
 	return rows, nil
-}
-
-func runSection(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, file, section string) error {
-	_, err := wh.RunSection(ctx, conn, file, section)
-	return err
 }
 
 func inTx(ctx context.Context, conn *sql.Conn, f func() error) error {
@@ -464,7 +462,7 @@ type Graph struct {
 // the affected components.
 func loadGraph(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, all bool) (*Graph, error) {
 	g := &Graph{Index: map[string]int{}}
-	rows, err := query(ctx, wh, conn, "nodes", sql.Named("all", all))
+	rows, err := query(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "nodes"}, sql.Named("all", all))
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +481,7 @@ func loadGraph(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, all
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	rows, err = query(ctx, wh, conn, "links", sql.Named("all", all))
+	rows, err = query(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "links"}, sql.Named("all", all))
 	if err != nil {
 		return nil, err
 	}
@@ -508,7 +506,7 @@ func loadGraph(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, all
 }
 
 func previousKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, all bool) (map[string]string, error) {
-	rows, err := query(ctx, wh, conn, "previous_keys", sql.Named("all", all))
+	rows, err := query(ctx, wh, conn, sqlfs.Ref{File: incremental, Section: "previous_keys"}, sql.Named("all", all))
 	if err != nil {
 		return nil, err
 	}
@@ -601,7 +599,7 @@ func firstHop(adj map[int][]int, from, to int, g *Graph) int {
 // writeMap appends the new customer map into identity.customer_map_next
 // with DuckDB's appender (hundreds of thousands of rows, no SQL per row).
 func writeMap(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, g *Graph, res Result, compKey []string, blocked []bool) error {
-	if err := runSection(ctx, wh, conn, "identity.customer_map.sql", "clear_next"); err != nil {
+	if err := run(ctx, wh, conn, sqlfs.Ref{File: "identity.customer_map.sql", Section: "clear_next"}); err != nil {
 		return err
 	}
 	return conn.Raw(func(dc any) error {
@@ -620,4 +618,10 @@ func writeMap(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, g *G
 		}
 		return nil
 	})
+}
+
+// run runs a section that returns nothing the caller reads.
+func run(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ref sqlfs.Ref) error {
+	_, err := wh.Run(ctx, conn, ref)
+	return err
 }

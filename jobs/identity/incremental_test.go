@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -60,7 +61,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 				opts.All = all
 				for _, s := range [][2]string{{incremental, "start"}, {incremental, "seed_nodes"}, {"identity.identifiers.sql", "merge"},
 					{incremental, "seed_links"}, {"identity.links.sql", "merge"}} {
-					if err := runSection(ctx, wh, conn, s[0], s[1]); err != nil {
+					if err := run(ctx, wh, conn, sqlfs.Ref{File: s[0], Section: s[1]}); err != nil {
 						t.Fatal(err)
 					}
 				}
@@ -121,7 +122,7 @@ func TestCheckFindsATamperedMap(t *testing.T) {
 	mustExec(t, conn, `CREATE OR REPLACE TEMP TABLE id_links AS SELECT pseudonym('customer_id', c) AS a_token, pseudonym('email', e) AS b_token,
   'crm' AS source, CAST(NULL AS VARCHAR) AS evidence, TIMESTAMPTZ '2026-01-01' AS first_seen FROM (VALUES ('C1', 'a@x'), ('C2', 'b@x')) v(c, e)`)
 	for _, s := range [][2]string{{incremental, "start"}, {"identity.identifiers.sql", "merge"}, {"identity.links.sql", "merge"}} {
-		if err := runSection(ctx, wh, conn, s[0], s[1]); err != nil {
+		if err := run(ctx, wh, conn, sqlfs.Ref{File: s[0], Section: s[1]}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"slices"
 	"strings"
 	"testing"
@@ -59,7 +60,7 @@ CREATE TABLE kind.id_lists (source VARCHAR, kind VARCHAR, fact VARCHAR, linked T
 				mustExec(t, conn, fmt.Sprintf(`INSERT INTO kind.id_lists VALUES ('src', '%s', 'f%d', TIMESTAMPTZ '2026-11-%02d 10:00:00+00', NULL, '%s', [%s])`,
 					r.kind, i, r.day, r.evidence, strings.Join(items, ", ")))
 			}
-			if err := runSection(ctx, wh, conn, "identity.links.sql", "extract"); err != nil {
+			if err := run(ctx, wh, conn, sqlfs.Ref{File: "identity.links.sql", Section: "extract"}); err != nil {
 				t.Fatal(err)
 			}
 			rows, err := conn.QueryContext(ctx, `WITH names AS (

@@ -19,6 +19,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -50,11 +51,13 @@ func Only(names ...string) *Job {
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{"ops.quarantine.sql", "ops.ingest_files.sql", "kind.ids.sql"}
+	refs := sqlRefs()
 	for _, k := range sources.KindNames() {
-		files = append(files, kindFile(k))
+		// every kind's landing columns and typed load ("also" and "ids"
+		// are optional: a kind without identifiers has no "ids")
+		refs = append(refs, sqlfs.Refs(kindFile(k), "columns", "load")...)
 	}
-	return orchestration.Spec{Name: "ingest", SQL: files,
+	return orchestration.Spec{Name: "ingest", SQL: refs,
 		Doc: "load the extracts of the date (and any earlier folder not yet loaded) into landing as the sources describe them, quarantining rows that break their contract"}
 }
 

@@ -30,13 +30,12 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	var files []string
+	refs := sqlRefs()
 	for _, t := range Tables() {
-		files = append(files, "cold."+t+".sql")
+		refs = append(refs, sqlfs.For("cold."+t, "publish"))
 	}
 	// After attribution: return on spend puts its credits beside the spend.
-	files = append(files, "cold.attribution.sql", "cold.conversion_paths.sql")
-	return orchestration.Spec{Name: "kpis", Needs: []string{"cold", "consent"}, After: []string{"attribution"}, SQL: files,
+	return orchestration.Spec{Name: "kpis", Needs: []string{"cold", "consent"}, After: []string{"attribution"}, SQL: refs,
 		Doc:       "KPIs (revenue, conversion, abandonment, NPS/CSAT/CES, new customers, CAC, repeat rate), funnel drop-off, channel transitions, consented share, return on spend per attribution model",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
@@ -74,7 +73,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 func Publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k int, date string) error {
 	return warehouse.InTx(ctx, conn, func() error {
 		for _, t := range Tables() {
-			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "publish", sql.Named("k", k), sql.Named("date", date)); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.For("cold."+t, "publish"), sql.Named("k", k), sql.Named("date", date)); err != nil {
 				return fmt.Errorf("cold.%s: %w", t, err)
 			}
 		}

@@ -82,14 +82,14 @@ func Jobs(all []orchestration.Job, stage string) []orchestration.Job {
 // args select.
 type copySpec struct {
 	target, source string
-	section        string
-	sample         string // copy_churn_features' {{sample}} clause
+	ref            sqlfs.Ref // a section of merge.gather.sql
+	sample         string    // copy_churn_features' {{sample}} clause
 	args           []any
 }
 
 // plain copies every row of source in the shards into target.
 func plain(target, source string) copySpec {
-	return copySpec{target: target, source: source, section: "copy"}
+	return copySpec{target: target, source: source, ref: sqlfs.Ref{File: gatherSQL, Section: "copy"}}
 }
 
 func gather(ctx context.Context, env *orchestration.Env, specs []copySpec) (orchestration.Counts, error) {
@@ -112,13 +112,13 @@ func gather(ctx context.Context, env *orchestration.Env, specs []copySpec) (orch
 			// transaction: the rows of a UNION ALL of the shards.
 			var n int64
 			for i := range env.ShardDirs {
-				q, err := section(env, gatherSQL, s.section, "target", s.target, "source", s.source, "shard", Alias(i))
+				q, err := section(env, s.ref.File, s.ref.Section, "target", s.target, "source", s.source, "shard", Alias(i))
 				if err != nil {
 					return err
 				}
 				k, err := warehouse.ExecScript(ctx, conn, strings.ReplaceAll(q, "{{sample}}", s.sample), s.args...)
 				if err != nil {
-					return fmt.Errorf("gather %s from shard %d (%s): %s %s: %w", s.target, i, env.ShardDirs[i], gatherSQL, s.section, err)
+					return fmt.Errorf("gather %s from shard %d (%s): %s: %w", s.target, i, env.ShardDirs[i], s.ref, err)
 				}
 				n += k
 			}
@@ -157,7 +157,7 @@ func requireGate(ctx context.Context, env *orchestration.Env, stage string) erro
 type gatherModels struct{}
 
 func (g *gatherModels) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "gather_models", SQL: []string{gatherSQL},
+	return orchestration.Spec{Name: "gather_models", SQL: sqlRefs(),
 		Doc: "copy the shards' orders and churn cut-off features for the one training of the night"}
 }
 
@@ -173,7 +173,7 @@ func (g *gatherModels) Run(ctx context.Context, env *orchestration.Env) (orchest
 	}
 	if due {
 		tc, ec := train.ChurnCutoffs(env.Date, cfg.ChurnHorizonDays)
-		specs = append(specs, copySpec{target: "analytics.customer_features", section: "copy_churn_features",
+		specs = append(specs, copySpec{target: "analytics.customer_features", ref: sqlfs.Ref{File: gatherSQL, Section: "copy_churn_features"},
 			sample: features.SampleClause(cfg.ChurnTrainSample),
 			args:   []any{sql.Named("train_cutoff", tc.Format(time.DateOnly)), sql.Named("eval_cutoff", ec.Format(time.DateOnly))}})
 	}
@@ -186,7 +186,7 @@ func (g *gatherModels) Run(ctx context.Context, env *orchestration.Env) (orchest
 type gatherPublish struct{}
 
 func (g *gatherPublish) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "gather_publish", SQL: []string{gatherSQL, handoffSQL},
+	return orchestration.Spec{Name: "gather_publish", SQL: sqlRefs(),
 		Doc: "sum the shards' cold hand-offs (contributions, ledgers, pre-purge snapshots) for publication under k"}
 }
 
@@ -229,7 +229,7 @@ func (g *gatherPublish) Run(ctx context.Context, env *orchestration.Env) (orches
 type gatherLive struct{}
 
 func (g *gatherLive) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "gather_live", SQL: []string{gatherSQL},
+	return orchestration.Spec{Name: "gather_live", SQL: sqlRefs(),
 		Doc: "copy the shards' consent, orders, features, scores and previous segment members for the segments"}
 }
 
@@ -259,10 +259,10 @@ func (g *gatherLive) Run(ctx context.Context, env *orchestration.Env) (orchestra
 	return gather(ctx, env, []copySpec{
 		plain("consent.intervals", "consent.intervals"),
 		plain("analytics.orders", "analytics.orders"),
-		{target: "analytics.customer_features", section: "copy_features_at", args: []any{sql.Named("cutoff", next)}},
-		{target: "analytics.churn_scores", section: "copy_churn_scores", args: []any{day}},
-		{target: "analytics.clv_scores", section: "copy_clv_scores", args: []any{day}},
-		{target: "analytics.segment_members", section: "copy_previous_members", args: []any{sql.Named("prev", prevDay)}},
+		{target: "analytics.customer_features", ref: sqlfs.Ref{File: gatherSQL, Section: "copy_features_at"}, args: []any{sql.Named("cutoff", next)}},
+		{target: "analytics.churn_scores", ref: sqlfs.Ref{File: gatherSQL, Section: "copy_churn_scores"}, args: []any{day}},
+		{target: "analytics.clv_scores", ref: sqlfs.Ref{File: gatherSQL, Section: "copy_clv_scores"}, args: []any{day}},
+		{target: "analytics.segment_members", ref: sqlfs.Ref{File: gatherSQL, Section: "copy_previous_members"}, args: []any{sql.Named("prev", prevDay)}},
 		plain("ops.name_tokens", "handoff.name_tokens"),
 	})
 }
@@ -272,11 +272,7 @@ func (g *gatherLive) Run(ctx context.Context, env *orchestration.Env) (orchestra
 type finish struct{ stage string }
 
 func (f *finish) Spec() orchestration.Spec {
-	files := []string{finishSQL}
-	if f.stage == orchestration.StagePublish {
-		files = append(files, handoffSQL)
-	}
-	return orchestration.Spec{Name: "finish_" + f.stage, SQL: files,
+	return orchestration.Spec{Name: "finish_" + f.stage, SQL: sqlRefs(),
 		Doc: "send the shards the registry or the day's segment members, open their gate, delete the per-customer copies"}
 }
 
@@ -328,7 +324,7 @@ func (f *finish) Run(ctx context.Context, env *orchestration.Env) (orchestration
 		}
 		c.Detail["segment_members_sent"] = c.Out
 	}
-	if _, err := env.WH.Exec(ctx, finishSQL, "drop_copies"); err != nil {
+	if _, err := env.WH.Exec(ctx, sqlfs.Ref{File: finishSQL, Section: "drop_copies"}); err != nil {
 		return c, fmt.Errorf("finish %s: %s drop_copies: %w", f.stage, finishSQL, err)
 	}
 	return c, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 
 	"github.com/parcours/parcours/internal/vault"
@@ -37,7 +38,7 @@ func routeStage(all []orchestration.Job) []orchestration.Job {
 type route struct{}
 
 func (r *route) Spec() orchestration.Spec {
-	return orchestration.Spec{Name: "route", SQL: []string{"landing.fact_keys.sql", "route.event_groups.sql"},
+	return orchestration.Spec{Name: "route", SQL: sqlRefs(),
 		Doc: "tell every shard which of the night's facts are its own: its customers', its share of the rest, the whole of their visits"}
 }
 
@@ -52,10 +53,10 @@ func (r *route) Run(ctx context.Context, env *orchestration.Env) (orchestration.
 		return c, err
 	}
 	defer conn.Close()
-	if _, err := env.WH.RunSection(ctx, conn, "landing.fact_keys.sql", "build"); err != nil {
+	if _, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: "landing.fact_keys.sql", Section: "build"}); err != nil {
 		return c, err
 	}
-	if _, err := env.WH.RunSection(ctx, conn, "route.event_groups.sql", "build",
+	if _, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: "route.event_groups.sql", Section: "build"},
 		sql.Named("shards", n), sql.Named("day", env.DateString())); err != nil {
 		return c, err
 	}

@@ -48,7 +48,7 @@ func Access(ctx context.Context, wh *warehouse.Warehouse, typ, value string) (*S
 	rep := &SubjectReport{Identifier: value, Type: typ, GeneratedAt: time.Now().UTC().Format(time.RFC3339)}
 	q := func(section string) (string, error) { return wh.SQL.Section(accessSQL, section) }
 	one := func(section string, dest any, args ...any) error {
-		if err := wh.QueryRowSection(ctx, wh.DB, accessSQL, section, args...).Scan(dest); err != nil {
+		if err := wh.QueryRowSection(ctx, wh.DB, sqlfs.Ref{File: accessSQL, Section: section}, args...).Scan(dest); err != nil {
 			return fmt.Errorf("%s %s: %w", accessSQL, section, err)
 		}
 		return nil
@@ -250,7 +250,7 @@ func coldFed(data map[string][]map[string]any) []string {
 // it is blocked (shared by several people).
 func CustomersOf(ctx context.Context, wh *warehouse.Warehouse, typ, value string) ([]string, error) {
 	var token string
-	if err := wh.QueryRowSection(ctx, wh.DB, accessSQL, "token", sql.Named("type", typ), sql.Named("value", value)).Scan(&token); err != nil {
+	if err := wh.QueryRowSection(ctx, wh.DB, sqlfs.Ref{File: accessSQL, Section: "token"}, sql.Named("type", typ), sql.Named("value", value)).Scan(&token); err != nil {
 		return nil, fmt.Errorf("%s token: %w", accessSQL, err)
 	}
 	return customersOfToken(ctx, wh, token)

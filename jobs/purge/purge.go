@@ -39,7 +39,7 @@ func (j *Job) Spec() orchestration.Spec {
 	// suppression list, quarantine and landing its route stage loaded.
 	return orchestration.Spec{Name: "purge", Needs: []string{"split", "cold", "vault", "consent", "kpis"},
 		Placement: orchestration.OnBoth, MergeStage: orchestration.StagePublish,
-		SQL: []string{"privacy.purge.sql", "ops.privacy_audit.sql", "ops.suppression.sql", "analytics.orders.sql", "route.event_groups.sql", "vault.pii.sql"},
+		SQL: sqlRefs(),
 		Doc: "ended consents, retention limits, erasure requests (crypto-shredding, suppression list); empties landing"}
 }
 
@@ -91,7 +91,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		// The merged warehouse of a sharded night holds no hot data of its
 		// own (only the copies a merge stage gathers): the shards purge it.
 		if !env.Merged {
-			if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "consented_now", sql.Named("now", now)); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "privacy.purge.sql", Section: "consented_now"}, sql.Named("now", now)); err != nil {
 				return err
 			}
 			a, err := runCounted(ctx, wh, conn, "consent_purge", "", "")
@@ -106,7 +106,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			}
 			audits = append(audits, a...)
 			lap("retention")
-			if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "build"}); err != nil {
 				return err
 			}
 			lap("orders")
@@ -121,10 +121,10 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 		// A merged warehouse's route of the landing it held (the shards
 		// have sliced it): identifier lists in clear.
-		if _, err := wh.RunSection(ctx, conn, "route.event_groups.sql", "clear"); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "route.event_groups.sql", Section: "clear"}); err != nil {
 			return err
 		}
-		n, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "quarantine_retention",
+		n, err := wh.Run(ctx, conn, sqlfs.Ref{File: "privacy.purge.sql", Section: "quarantine_retention"},
 			sql.Named("quarantine_days", env.Config.Privacy.QuarantineDays))
 		if err != nil {
 			return err
@@ -299,7 +299,7 @@ func WriteAudit(ctx context.Context, wh *warehouse.Warehouse, db warehouse.Exece
 		}
 		rows = append(rows, []any{runID, date, a.Action, nullable(a.RequestID), nullable(a.Subject), nullable(a.Target), a.Rows, nullable(a.Detail)})
 	}
-	if err := wh.InsertSection(ctx, db, "ops.privacy_audit.sql", "record_rows", rows); err != nil {
+	if err := wh.InsertSection(ctx, db, sqlfs.Ref{File: "ops.privacy_audit.sql", Section: "record_rows"}, rows); err != nil {
 		return fmt.Errorf("write privacy audit: %w", err)
 	}
 	return nil
@@ -385,7 +385,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	if err := eraseValues(ctx, wh, conn, scrub); err != nil {
 		return nil, err
 	}
-	if _, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_targets"); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "privacy.purge.sql", Section: "erase_targets"}); err != nil {
 		return nil, err
 	}
 	// CRM ids among the subjects' identifiers are vault subjects too, even
@@ -469,17 +469,17 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 // it fills the TEMP tables erase_requested (the requested identifiers'
 // tokens), erase_keys_by_request and erase_keys.
 func resolve(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []Request) (map[string][]string, []string, error) {
-	if _, err := wh.RunSection(ctx, conn, purgeSQL, "erase_input"); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: purgeSQL, Section: "erase_input"}); err != nil {
 		return nil, nil, err
 	}
 	var rows [][]any
 	for _, r := range reqs {
 		rows = append(rows, []any{r.ID, r.Type, r.Value})
 	}
-	if err := wh.InsertSection(ctx, conn, purgeSQL, "erase_input_rows", rows); err != nil {
+	if err := wh.InsertSection(ctx, conn, sqlfs.Ref{File: purgeSQL, Section: "erase_input_rows"}, rows); err != nil {
 		return nil, nil, err
 	}
-	if _, err := wh.RunSection(ctx, conn, purgeSQL, "erase_resolve"); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: purgeSQL, Section: "erase_resolve"}); err != nil {
 		return nil, nil, fmt.Errorf("erase: %w", err)
 	}
 	byRequest := map[string][]string{}
@@ -542,7 +542,7 @@ func quotingRows(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, s
 	if err := rows.Err(); err != nil || len(rids) == 0 {
 		return err
 	}
-	_, err = wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_quarantine", sql.Named("rids", rids))
+	_, err = wh.Run(ctx, conn, sqlfs.Ref{File: "privacy.purge.sql", Section: "erase_quarantine"}, sql.Named("rids", rids))
 	return err
 }
 
@@ -641,7 +641,7 @@ func eraseValues(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, s
 	for i, v := range scrub {
 		values[i], forms[i] = v.Value, v.Form
 	}
-	_, err := wh.RunSection(ctx, conn, "privacy.purge.sql", "erase_values", sql.Named("values", values), sql.Named("forms", forms))
+	_, err := wh.Run(ctx, conn, sqlfs.Ref{File: "privacy.purge.sql", Section: "erase_values"}, sql.Named("values", values), sql.Named("forms", forms))
 	return err
 }
 

@@ -22,7 +22,7 @@ func New() *Job { return &Job{} }
 // shows; its SQL files' sections only read.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "report", Needs: []string{"export"}, After: []string{"score", "segments", "kpis", "attribution"},
-		SQL:       sqlFiles(),
+		SQL:       sqlRefs(),
 		Doc:       "the shareable HTML report of the date (cold aggregates and ops counts only) under <export_dir>/reports/",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }

@@ -34,12 +34,6 @@ type reader struct {
 // report_* sections).
 const htmlSQL = "report.html.sql"
 
-// sqlFiles are the SQL files the report reads sections of.
-func sqlFiles() []string {
-	return []string{htmlSQL, "cold.kpis.sql", "cold.funnel_dropoff.sql", "cold.channel_transitions.sql", "cold.attribution.sql",
-		"cold.consent_daily.sql", "cold.suppressed_cells.sql", "ops.currencies.sql", "ops.quarantine.sql"}
-}
-
 // tableExists reports whether a table the report reads is there. Names are
 // "cold.<table>" (the attached cold store) or "ops.<table>" (the ops schema
 // of the hot store). A table that does not exist yet (a store opened

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 
 	"github.com/parcours/parcours/internal/warehouse"
 )
@@ -56,7 +57,7 @@ func Explain(ctx context.Context, wh *warehouse.Warehouse, customerKey string) (
 // IsCustomer reports whether key is a customer key of the warehouse.
 func IsCustomer(ctx context.Context, wh *warehouse.Warehouse, key string) (bool, error) {
 	var ok bool
-	if err := wh.QueryRowSection(ctx, wh.DB, "identity.customers.sql", "exists", sql.Named("customer_key", key)).Scan(&ok); err != nil {
+	if err := wh.QueryRowSection(ctx, wh.DB, sqlfs.Ref{File: "identity.customers.sql", Section: "exists"}, sql.Named("customer_key", key)).Scan(&ok); err != nil {
 		return false, fmt.Errorf("identity.customers.sql exists: %w", err)
 	}
 	return ok, nil

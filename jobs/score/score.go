@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"slices"
 	"time"
 
@@ -37,8 +38,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "score", Needs: []string{"features"}, After: []string{"train"},
-		SQL: []string{"analytics.churn_scores.sql", "analytics.clv_scores.sql", "analytics.customer_features.sql", "consent.objections.sql",
-			"ops.models.sql", "analytics.orders.sql", "ops.job_runs.sql"},
+		SQL: sqlRefs(),
 		Doc: "score every purchaser with the promoted churn (probability, band, reasons) and CLV models, except who objects to profiling"}
 }
 
@@ -167,7 +167,7 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 		return 0, fmt.Errorf("score churn with %s: %w", rm.ID, err)
 	}
 	scores = slices.DeleteFunc(scores, func(s churn.Score) bool { return skip[s.ID] })
-	if _, err := wh.RunSection(ctx, conn, "analytics.churn_scores.sql", "clear_day", sql.Named("date", date.Format(time.DateOnly))); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.churn_scores.sql", Section: "clear_day"}, sql.Named("date", date.Format(time.DateOnly))); err != nil {
 		return 0, err
 	}
 	err = appendRows(conn, "churn_scores", len(scores), func(i int) []driver.Value {
@@ -222,7 +222,7 @@ func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg 
 		return 0, fmt.Errorf("score clv with %s: %w", rm.ID, err)
 	}
 	scores = slices.DeleteFunc(scores, func(s clv.Score) bool { return skip[s.ID] })
-	if _, err := wh.RunSection(ctx, conn, "analytics.clv_scores.sql", "clear_day", sql.Named("date", date.Format(time.DateOnly))); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.clv_scores.sql", Section: "clear_day"}, sql.Named("date", date.Format(time.DateOnly))); err != nil {
 		return 0, err
 	}
 	err = appendRows(conn, "clv_scores", len(scores), func(i int) []driver.Value {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"slices"
 	"time"
 
@@ -85,14 +86,14 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	if err := stage(ctx, wh, conn, p, opts, now); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
-	if err := wh.QueryRowSection(ctx, conn, membersFile, "consented_count").Scan(&res.Consented); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, sqlfs.Ref{File: membersFile, Section: "consented_count"}).Scan(&res.Consented); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
 	lap("scope")
 
 	args := []any{sql.Named("date", day), sql.Named("value_quantile", opts.ValueQuantile),
 		sql.Named("risk_high", p.RiskHigh), sql.Named("min_purchases", opts.MinPurchases30d)}
-	if _, err := wh.RunSection(ctx, conn, membersFile, FamilyRFM, args...); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: membersFile, Section: FamilyRFM}, args...); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
 	lap(FamilyRFM)
@@ -105,7 +106,7 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 			res.Skipped = append(res.Skipped, SkipError{f, reason})
 			continue
 		}
-		if _, err := wh.RunSection(ctx, conn, membersFile, f, args...); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: membersFile, Section: f}, args...); err != nil {
 			return res, fmt.Errorf("segments of %s: %w", day, err)
 		}
 		lap(f)
@@ -120,10 +121,10 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	}
 
 	if err := warehouse.InTx(ctx, conn, func() error {
-		if _, err := wh.RunSection(ctx, conn, membersFile, "write", args...); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: membersFile, Section: "write"}, args...); err != nil {
 			return err
 		}
-		_, err := wh.RunSection(ctx, conn, centroidsFile, "write", sql.Named("date", day))
+		_, err := wh.Run(ctx, conn, sqlfs.Ref{File: centroidsFile, Section: "write"}, sql.Named("date", day))
 		return err
 	}); err != nil {
 		return res, fmt.Errorf("write segments of %s: %w", day, err)
@@ -158,16 +159,16 @@ func stepTimer(log zerolog.Logger) func(step string) {
 
 // stage creates the temp tables and fills the rule tables and words.
 func stage(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options, now time.Time) error {
-	if _, err := wh.RunSection(ctx, conn, membersFile, "scope", sql.Named("now", now)); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: membersFile, Section: "scope"}, sql.Named("now", now)); err != nil {
 		return err
 	}
-	if _, err := wh.RunSection(ctx, conn, centroidsFile, "scope"); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: centroidsFile, Section: "scope"}); err != nil {
 		return err
 	}
-	if err := wh.InsertSection(ctx, conn, membersFile, "rfm_map_insert", rfmMap()); err != nil {
+	if err := wh.InsertSection(ctx, conn, sqlfs.Ref{File: membersFile, Section: "rfm_map_insert"}, rfmMap()); err != nil {
 		return fmt.Errorf("rfm map: %w", err)
 	}
-	if err := wh.InsertSection(ctx, conn, membersFile, "words_insert", fixedWords(opts, p.RiskHigh)); err != nil {
+	if err := wh.InsertSection(ctx, conn, sqlfs.Ref{File: membersFile, Section: "words_insert"}, fixedWords(opts, p.RiskHigh)); err != nil {
 		return fmt.Errorf("segment words: %w", err)
 	}
 	return nil
@@ -177,10 +178,10 @@ func stage(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 // promoted model has none.
 func scoreCounts(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date time.Time) (clv, churn int64, err error) {
 	day := sql.Named("date", date.Format(time.DateOnly))
-	if err := wh.QueryRowSection(ctx, conn, clvScoresFile, "count_for_day", day).Scan(&clv); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, sqlfs.Ref{File: clvScoresFile, Section: "count_for_day"}, day).Scan(&clv); err != nil {
 		return 0, 0, fmt.Errorf("count scores: %w", err)
 	}
-	if err := wh.QueryRowSection(ctx, conn, churnScoresFile, "count_for_day", day).Scan(&churn); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, sqlfs.Ref{File: churnScoresFile, Section: "count_for_day"}, day).Scan(&churn); err != nil {
 		return 0, 0, fmt.Errorf("count scores: %w", err)
 	}
 	return clv, churn, nil
@@ -204,7 +205,7 @@ func scoreSkip(family, day string, clv, churn int64) string {
 func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Params, opts Options, lap func(string)) (*MicroSegmentation, error) {
 	cutoff := p.Date.AddDate(0, 0, 1)
 	var n int64
-	if err := wh.QueryRowSection(ctx, conn, featuresFile, "count", sql.Named("cutoff", cutoff.Format(time.DateOnly))).Scan(&n); err != nil {
+	if err := wh.QueryRowSection(ctx, conn, sqlfs.Ref{File: featuresFile, Section: "count"}, sql.Named("cutoff", cutoff.Format(time.DateOnly))).Scan(&n); err != nil {
 		return nil, fmt.Errorf("count features: %w", err)
 	}
 	if n == 0 {
@@ -240,10 +241,10 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 		}
 		centres[i] = []any{s.Name, int64(s.Size), s.Label, in.Columns, s.Centroid, shift}
 	}
-	if err := wh.InsertSection(ctx, conn, membersFile, "words_insert", words); err != nil {
+	if err := wh.InsertSection(ctx, conn, sqlfs.Ref{File: membersFile, Section: "words_insert"}, words); err != nil {
 		return nil, fmt.Errorf("micro segment words: %w", err)
 	}
-	if err := wh.InsertSection(ctx, conn, centroidsFile, "centroids_insert", centres); err != nil {
+	if err := wh.InsertSection(ctx, conn, sqlfs.Ref{File: centroidsFile, Section: "centroids_insert"}, centres); err != nil {
 		return nil, fmt.Errorf("micro segment centres: %w", err)
 	}
 	lap("micro: match and stage")
@@ -310,14 +311,14 @@ func listOf[T any](v any) ([]T, bool) {
 // publish replaces the day's cold profiles: staged from hot first, then
 // written in a transaction of their own.
 func publish(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, day string, k int, res *Result) error {
-	if _, err := wh.RunSection(ctx, conn, profilesFile, "profiles", sql.Named("date", day)); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: profilesFile, Section: "profiles"}, sql.Named("date", day)); err != nil {
 		return err
 	}
 	if err := warehouse.InTx(ctx, conn, func() error {
-		_, err := wh.RunSection(ctx, conn, profilesFile, "publish", sql.Named("date", day), sql.Named("k", k))
+		_, err := wh.Run(ctx, conn, sqlfs.Ref{File: profilesFile, Section: "publish"}, sql.Named("date", day), sql.Named("k", k))
 		return err
 	}); err != nil {
 		return err
 	}
-	return wh.QueryRowSection(ctx, conn, profilesFile, "published_counts", sql.Named("k", k)).Scan(&res.Published, &res.Suppressed)
+	return wh.QueryRowSection(ctx, conn, sqlfs.Ref{File: profilesFile, Section: "published_counts"}, sql.Named("k", k)).Scan(&res.Published, &res.Suppressed)
 }

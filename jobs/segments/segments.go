@@ -31,6 +31,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -46,7 +47,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "segments", Needs: []string{"score"},
-		SQL:       []string{membersFile, profilesFile, centroidsFile, riskMixFile, churnScoresFile, clvScoresFile, featuresFile},
+		SQL:       append(sqlRefs(), sqlfs.Refs(membersFile, FamilyValueRisk, FamilyPropensity)...),
 		Doc:       "RFM, value x risk, likely-to-buy and k-means micro-segments of consented customers; k-anonymous profiles and the churn risk mix to cold",
 		Placement: orchestration.OnMerge, MergeStage: orchestration.StagePublish}
 }
@@ -87,7 +88,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	// The day's churn risk mix, k-anonymous, for the report's first screen.
 	lap := stepTimer(env.Log)
 	err = warehouse.InTx(ctx, conn, func() error {
-		_, err := env.WH.RunSection(ctx, conn, riskMixFile, "publish", sql.Named("date", env.DateString()), sql.Named("k", cfg.Privacy.K))
+		_, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: riskMixFile, Section: "publish"}, sql.Named("date", env.DateString()), sql.Named("k", cfg.Privacy.K))
 		return err
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package split
 import (
 	"context"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"strings"
 	"testing"
 
@@ -73,7 +74,7 @@ func TestConsentGate(t *testing.T) {
 					t.Fatalf("%v\n%s", err, q)
 				}
 			}
-			if _, err := wh.RunSection(ctx, conn, "landing.fact_keys.sql", "build"); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "landing.fact_keys.sql", Section: "build"}); err != nil {
 				t.Fatal(err)
 			}
 			var n int

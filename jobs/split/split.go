@@ -10,6 +10,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
@@ -30,14 +31,14 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
-	files := []string{"landing.fact_keys.sql", "landing.activity.sql", "analytics.orders.sql", "ops.cold_ledger.sql", "ops.currencies.sql"}
+	refs := sqlRefs()
 	for _, t := range HotTables() {
-		files = append(files, "analytics."+t+".sql")
+		refs = append(refs, sqlfs.For("analytics."+t, "split"))
 	}
 	for _, t := range cold.ContributedTables() {
-		files = append(files, "cold."+t+".sql")
+		refs = append(refs, sqlfs.For("cold."+t, "contribute"))
 	}
-	return orchestration.Spec{Name: "split", Needs: []string{"consent", "vault"}, SQL: files,
+	return orchestration.Spec{Name: "split", Needs: []string{"consent", "vault"}, SQL: refs,
 		Doc: "consent gate: facts of consented customers to hot tables; every fact's share to cold contributions"}
 }
 
@@ -58,7 +59,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		t0 = time.Now()
 	}
 	err = warehouse.InTx(ctx, conn, func() error {
-		if _, err := wh.RunSection(ctx, conn, "landing.fact_keys.sql", "build"); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "landing.fact_keys.sql", Section: "build"}); err != nil {
 			return err
 		}
 		lap("fact_keys")
@@ -73,7 +74,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		lap("counts")
 		c.Detail["facts_anonymous"], c.Detail["facts_suppressed"] = anonymous, suppressed
 		for _, t := range HotTables() {
-			n, err := wh.RunSection(ctx, conn, "analytics."+t+".sql", "split")
+			n, err := wh.Run(ctx, conn, sqlfs.For("analytics."+t, "split"))
 			if err != nil {
 				return err
 			}
@@ -81,19 +82,19 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			c.Out += n
 			lap("analytics." + t)
 		}
-		if _, err := wh.RunSection(ctx, conn, "analytics.orders.sql", "build"); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "build"}); err != nil {
 			return err
 		}
 		lap("analytics.orders")
-		if _, err := wh.RunSection(ctx, conn, "landing.activity.sql", "build"); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "landing.activity.sql", Section: "build"}); err != nil {
 			return err
 		}
 		lap("activity")
-		if _, err := wh.RunSection(ctx, conn, "ops.currencies.sql", "record"); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "ops.currencies.sql", Section: "record"}); err != nil {
 			return err
 		}
 		for _, t := range cold.ContributedTables() {
-			if _, err := wh.RunSection(ctx, conn, "cold."+t+".sql", "contribute", args...); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.For("cold."+t, "contribute"), args...); err != nil {
 				return err
 			}
 			lap("cold." + t)

@@ -29,7 +29,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "train", Needs: []string{"features"},
-		SQL:       []string{"analytics.customer_features.sql", "ops.models.sql", "analytics.orders.sql"},
+		SQL:       sqlRefs(),
 		Doc:       "retrain churn and CLV models when the promoted ones are older than models.retrain_days",
 		Placement: orchestration.OnBoth, MergeStage: orchestration.StageModels}
 }

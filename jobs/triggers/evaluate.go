@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
@@ -55,21 +56,21 @@ func Evaluate(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date
 		sql.Named("cooldown_days", opts.CooldownDays),
 	}
 	err := warehouse.InTx(ctx, conn, func() error {
-		if _, err := wh.RunSection(ctx, conn, firesFile, "defs"); err != nil {
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: firesFile, Section: "defs"}); err != nil {
 			return err
 		}
 		if err := insertDefs(ctx, wh, conn, opts); err != nil {
 			return err
 		}
 		for _, name := range Names() {
-			if _, err := wh.RunSection(ctx, conn, firesFile, name, args...); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: firesFile, Section: name}, args...); err != nil {
 				return fmt.Errorf("trigger %s: %w", name, err)
 			}
 		}
 		for _, step := range []struct{ file, section string }{
 			{firesFile, "gate"}, {firesFile, "write"}, {exclusionsFile, "write"},
 		} {
-			if _, err := wh.RunSection(ctx, conn, step.file, step.section, args...); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: step.file, Section: step.section}, args...); err != nil {
 				return err
 			}
 		}
@@ -97,7 +98,7 @@ func insertDefs(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, op
 		}
 		rows = append(rows, []any{d.Name, ch, consent, d.Purpose, d.Content})
 	}
-	return wh.InsertSection(ctx, conn, firesFile, "defs_insert", rows)
+	return wh.InsertSection(ctx, conn, sqlfs.Ref{File: firesFile, Section: "defs_insert"}, rows)
 }
 
 // count reads what the gate decided for each candidate.

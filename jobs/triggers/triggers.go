@@ -21,6 +21,7 @@ package triggers
 
 import (
 	"context"
+	sqlfs "github.com/parcours/parcours/sql"
 
 	"github.com/parcours/parcours/orchestration"
 )
@@ -33,8 +34,12 @@ func New() *Job { return &Job{} }
 
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
+	refs := sqlRefs()
+	for _, name := range Names() {
+		refs = append(refs, sqlfs.Ref{File: firesFile, Section: name})
+	}
 	return orchestration.Spec{Name: "triggers", Needs: []string{"segments"},
-		SQL: []string{firesFile, exclusionsFile},
+		SQL: refs,
 		Doc: "cart and browse abandonment, post-contact follow-up, win-back: consented, opt-outs honoured, one per cooldown"}
 }
 

@@ -11,6 +11,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
+	sqlfs "github.com/parcours/parcours/sql"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -29,7 +30,7 @@ func New() *Job { return &Job{} }
 // Spec implements orchestration.Job.
 func (j *Job) Spec() orchestration.Spec {
 	return orchestration.Spec{Name: "vault", Needs: []string{"identity"},
-		SQL: []string{"vault.pii.sql", "analytics.customer_profile.sql", "analytics.customer_attrs.sql", "ref.regions.sql"},
+		SQL: sqlRefs(),
 		Doc: "seal CRM PII in the identity vault (per-customer keys); generalised profile (region, birth year) for analytics"}
 }
 
@@ -49,7 +50,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, err
 	}
 	defer conn.Close()
-	if _, err := wh.RunSection(ctx, conn, "vault.pii.sql", "clear_stage"); err != nil {
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "vault.pii.sql", Section: "clear_stage"}); err != nil {
 		return c, err
 	}
 	// Sealing holds the changed subjects in Go: DuckDB gives back first
@@ -69,7 +70,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	err = warehouse.InTx(ctx, conn, func() error {
 		for _, s := range [][2]string{{"vault.pii.sql", "apply"}, {"analytics.customer_profile.sql", "build"}, {"analytics.customer_attrs.sql", "build"}} {
-			if _, err := wh.RunSection(ctx, conn, s[0], s[1]); err != nil {
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: s[0], Section: s[1]}); err != nil {
 				return err
 			}
 		}
