@@ -6,6 +6,7 @@
 -- detail) with what the destination said about each member it answered.
 
 -- name: settle
+-- temp: reads settled
 UPDATE ops.activation_members am SET outcome = s.outcome, detail = s.detail
 FROM settled s
 WHERE am.idempotency_key = $batch_key AND am.member_key = s.member_key;
@@ -86,6 +87,7 @@ WHERE idempotency_key = $batch_key AND status = 'planned';
 -- $member_keys, $outcomes and $details (one entry per member, '' for no
 -- detail), into the TEMP table settled that the settle section of
 -- activation.apply.sql reads.
+-- temp: builds settled
 CREATE OR REPLACE TEMP TABLE settled AS
 SELECT unnest(CAST($member_keys AS VARCHAR[])) AS member_key, unnest(CAST($outcomes AS VARCHAR[])) AS outcome,
        nullif(unnest(CAST($details AS VARCHAR[])), '') AS detail;

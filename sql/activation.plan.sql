@@ -11,6 +11,7 @@
 -- name: destinations
 -- The configured destinations' segments (filled by the job), and a clean
 -- slate for this date's exclusion counts.
+-- temp: builds dest_segments
 CREATE OR REPLACE TEMP TABLE dest_segments (
     destination VARCHAR, segment VARCHAR, family VARCHAR, name VARCHAR, is_trigger BOOLEAN,
     purpose VARCHAR, mirror BOOLEAN, priority INTEGER);
@@ -28,6 +29,7 @@ DELETE FROM ops.activation_exclusions WHERE plan_date = CAST($date AS DATE);
 -- (accepted adds of earlier days count; today's new members are served in
 -- priority order). A member of a batch still waiting to be re-sent (dead)
 -- is in flight: not planned again.
+-- temp: builds audience; reads dest_segments
 CREATE OR REPLACE TEMP TABLE audience AS
 WITH latest AS (
     SELECT family, max(computed_on) AS computed_on
@@ -100,6 +102,7 @@ LEFT JOIN ranked r USING (destination, segment, customer_key);
 -- left the segment are removed in mirror mode only, and never from a
 -- trigger audience (a fire is a message, not a membership). Only members
 -- this tool sent are ever removed: nothing else is in ops.sync_state.
+-- temp: builds leaving; reads audience, dest_segments
 CREATE OR REPLACE TEMP TABLE leaving AS
 WITH dests AS (   -- a destination's purpose and mode, whatever segments it holds
     SELECT destination, any_value(purpose) AS purpose, bool_or(mirror) AS mirror FROM dest_segments GROUP BY ALL
@@ -140,6 +143,7 @@ WHERE NOT EXISTS (   -- a removal already planned and not settled is in flight
 -- would deliver someone who may no longer be sent. They are abandoned; the
 -- plan removes those members from the destination (the failed attempt may
 -- have reached it) and re-plans the others in new batches.
+-- temp: builds abandoned, compensate, superseded; reads dest_segments
 CREATE OR REPLACE TEMP TABLE abandoned AS
 SELECT DISTINCT b.idempotency_key
 FROM ops.activation_batches b
@@ -209,11 +213,13 @@ DELETE FROM ops.activation_batches WHERE status = 'planned' AND plan_date = CAST
 -- name: add_dest_segment
 -- One configured segment of a destination into the TEMP table
 -- dest_segments (see the destinations section of activation.plan.sql).
+-- temp: reads dest_segments
 INSERT INTO dest_segments VALUES ($destination, $segment, $family, $name, $is_trigger, $purpose, $mirror, $priority);
 
 -- name: read_audience
 -- The TEMP table audience, with what ops.sync_state holds for each member
 -- present at the destination, in destination, segment and customer order.
+-- temp: reads audience
 SELECT a.destination, a.segment, a.customer_key, a.present, a.in_flight,
        coalesce(a.excluded, ''), coalesce(st.remote_id, ''), coalesce(st.fingerprint, '')
 FROM audience a
@@ -224,6 +230,7 @@ ORDER BY a.destination, a.segment, a.customer_key;
 -- name: read_leavers
 -- The members to take out of each destination: the TEMP tables leaving
 -- and compensate, by destination, segment and remote id.
+-- temp: reads compensate, leaving
 SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM leaving
 UNION ALL
 SELECT destination, segment, coalesce(customer_key, ''), remote_id, reason FROM compensate
@@ -232,6 +239,7 @@ ORDER BY 1, 2, 4;
 -- name: ad_consents
 -- The ad consent signals (marketing_ads, personalization) valid at $now of
 -- the members the TEMP table audience lets through.
+-- temp: reads audience
 SELECT customer_key, purpose FROM consent.intervals
 WHERE purpose IN ('marketing_ads', 'personalization')
   AND customer_key IN (SELECT customer_key FROM audience WHERE excluded IS NULL)

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS analytics.segment_members (
 -- are staged as text: a Go string appended to a JSON column would be
 -- stored as a JSON string, not as the object it spells.
 -- Who objects (to profiling or to marketing) is in no segment.
+-- temp: builds seg_consented, seg_rfm_map, seg_rows, seg_words
 CREATE OR REPLACE TEMP TABLE seg_consented AS
 SELECT DISTINCT customer_key FROM consent.intervals
 WHERE purpose = 'analytics' AND valid_from <= CAST($now AS TIMESTAMPTZ)
@@ -58,16 +59,19 @@ CREATE OR REPLACE TEMP TABLE seg_words (
 -- name: consented_count
 -- How many customers the TEMP table seg_consented (scope) holds: the most
 -- any family can hold.
+-- temp: reads seg_consented
 SELECT count(*) FROM seg_consented;
 
 -- name: rfm_map_insert
 -- Fills the TEMP table seg_rfm_map (scope) from the job's rule table:
 -- the rows placeholder stands for their value tuples (warehouse.InsertRows).
+-- temp: reads seg_rfm_map
 INSERT INTO seg_rfm_map (r, fm, segment) VALUES {{rows}};
 
 -- name: words_insert
 -- Fills the TEMP table seg_words (scope) with each segment's description
 -- and label: the rows placeholder stands for their value tuples.
+-- temp: reads seg_words
 INSERT INTO seg_words (family, segment, description, label) VALUES {{rows}};
 
 -- name: rfm
@@ -78,6 +82,7 @@ INSERT INTO seg_words (family, segment, description, label) VALUES {{rows}};
 -- 1 + floor(5 * (RANK() - 1) / n), ranking from worst to best: equal
 -- values share the rank of the first of them, hence the same score, and
 -- without ties this is NTILE(5). FM = round half up of (F + M) / 2.
+-- temp: reads seg_consented, seg_rfm_map, seg_rows
 INSERT INTO seg_rows
 WITH o AS (
     SELECT customer_key,
@@ -108,6 +113,7 @@ FROM cells c JOIN seg_rfm_map map ON map.r = c.r AND map.fm = c.fm;
 -- these customers' clv. High risk: churn probability at or above
 -- $risk_high (config models.risk_high, where the 'high' risk band starts).
 -- score = clv x probability, the value at risk.
+-- temp: reads seg_consented, seg_rows
 INSERT INTO seg_rows
 WITH s AS (
     SELECT v.customer_key, v.clv, c.probability, c.risk_band
@@ -129,6 +135,7 @@ FROM s CROSS JOIN t;
 -- name: propensity
 -- Consented customers with a CLV score of $date: likely to buy when the
 -- model expects at least $min_purchases purchases in the next 30 days.
+-- temp: reads seg_consented, seg_rows
 INSERT INTO seg_rows
 SELECT 'propensity',
        CASE WHEN purchases_30d >= CAST($min_purchases AS DOUBLE) THEN 'likely_to_buy_30d' ELSE 'unlikely_to_buy_30d' END,
@@ -144,6 +151,7 @@ WHERE scored_on = CAST($date AS DATE) AND purchases_30d IS NOT NULL
 -- features job wrote), read in Go as Arrow. NULL stays NULL (rates
 -- without a denominator): the job imputes it. The job checks these
 -- columns against its feature list, so edit both together.
+-- temp: reads seg_consented
 SELECT f.customer_key,
        CAST(f.recency_days AS DOUBLE)        AS recency_days,
        CAST(f.frequency_365d AS DOUBLE)      AS frequency_365d,
@@ -162,6 +170,7 @@ ORDER BY f.customer_key;
 -- name: write
 -- Replace the day: run in one transaction, it leaves either the old day
 -- or the new one.
+-- temp: reads seg_rows
 DELETE FROM analytics.segment_members WHERE computed_on = CAST($date AS DATE);
 INSERT INTO analytics.segment_members
 SELECT CAST($date AS DATE), family, segment, customer_key, score, CAST(detail AS JSON)

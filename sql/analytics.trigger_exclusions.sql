@@ -19,6 +19,7 @@ CREATE TABLE IF NOT EXISTS analytics.trigger_exclusions (
 );
 
 -- name: write
+-- temp: reads trigger_defs, trigger_gated
 DELETE FROM analytics.trigger_exclusions WHERE fired_on = CAST($date AS DATE);
 INSERT INTO analytics.trigger_exclusions
 SELECT CAST($date AS DATE), d."trigger", r.reason, count(DISTINCT g.customer_key)

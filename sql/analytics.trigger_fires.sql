@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS analytics.trigger_fires (
 -- name: defs
 -- One row per trigger, filled by the job from its options: the channel,
 -- the consent purpose that channel needs, the stated purpose and content.
+-- temp: builds trigger_candidates, trigger_defs
 CREATE OR REPLACE TEMP TABLE trigger_defs (
     "trigger"  VARCHAR NOT NULL,
     channel    VARCHAR NOT NULL,
@@ -38,12 +39,14 @@ CREATE OR REPLACE TEMP TABLE trigger_candidates (
 -- name: defs_insert
 -- Fills the TEMP table trigger_defs (defs) from the job's options:
 -- the rows placeholder stands for their value tuples (warehouse.InsertRows).
+-- temp: reads trigger_defs
 INSERT INTO trigger_defs ("trigger", channel, consent, purpose, content) VALUES {{rows}};
 
 -- name: cart_abandonment
 -- Add-to-carts (web or app) in [$cart_since, $now) made after the
 -- customer's last purchase in any channel: nothing bought since them. One
 -- candidate per customer listing those items.
+-- temp: reads trigger_candidates
 INSERT INTO trigger_candidates
 WITH carts AS (
     SELECT 'web' AS source, event_id, customer_key, ts, product_id, category
@@ -73,6 +76,7 @@ GROUP BY customer_key;
 -- last purchase, per category: $min_views or more in one category fire a
 -- buying guide for it. Views before a purchase were answered by it. When
 -- several categories qualify, the most viewed (then most recent) wins.
+-- temp: reads trigger_candidates
 INSERT INTO trigger_candidates
 WITH views AS (
     SELECT event_id, customer_key, ts, product_id, category
@@ -107,6 +111,7 @@ QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY views DESC, last_v
 -- Unresolved call-centre contacts in [$contact_since, $now) with no
 -- resolved contact of the customer after them (up to $now). One candidate
 -- per customer: the latest such contact, with how many there were.
+-- temp: reads trigger_candidates
 INSERT INTO trigger_candidates
 WITH known AS (
     SELECT * FROM analytics.contacts WHERE ts < CAST($now AS TIMESTAMPTZ)
@@ -127,6 +132,7 @@ QUALIFY row_number() OVER (PARTITION BY customer_key ORDER BY ts DESC, contact_i
 -- Customers who, on the latest segment day on or before $date, are both in
 -- rfm at_risk or cant_lose_them and in a value_risk high_value_* segment.
 -- One segment day for both families: never a mix of days.
+-- temp: reads trigger_candidates
 INSERT INTO trigger_candidates
 WITH seg_day AS (
     SELECT max(computed_on) AS d FROM analytics.segment_members WHERE computed_on <= CAST($date AS DATE)
@@ -155,6 +161,7 @@ FROM rfm r JOIN value_risk v USING (customer_key);
 -- identity.customer_map, never through a blocked identifier; a tie at the
 -- same instant counts as opt_out); the trigger fired for them in the
 -- $cooldown_days days before $date.
+-- temp: builds trigger_gated; reads trigger_candidates, trigger_defs
 CREATE OR REPLACE TEMP TABLE trigger_gated AS
 WITH latest_optout AS (
     SELECT m.customer_key, o."trigger", o.status
@@ -186,6 +193,7 @@ FROM trigger_candidates c
 JOIN trigger_defs d USING ("trigger");
 
 -- name: write
+-- temp: reads trigger_gated
 DELETE FROM analytics.trigger_fires WHERE fired_on = CAST($date AS DATE);
 INSERT INTO analytics.trigger_fires
 SELECT CAST($date AS DATE), "trigger", customer_key, channel, purpose, reason, content
@@ -196,4 +204,5 @@ ORDER BY "trigger", customer_key;
 -- name: gated_counts
 -- What the gate decided, from the TEMP table trigger_gated (gate): the
 -- candidates per trigger and exclusion reason (NULL: fired).
+-- temp: reads trigger_gated
 SELECT "trigger", excluded, count(*) FROM trigger_gated GROUP BY ALL;

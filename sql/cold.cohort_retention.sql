@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS cold.cohort_retention (
 );
 
 -- name: contribute
+-- temp: builds cohort_buys; reads batches
 DELETE FROM ops.cold_cohorts WHERE batch IN (SELECT batch FROM batches);
 -- A new customer's acquisition channel is the first touch of the lookback
 -- window before their first purchase (that purchase's own touch included:
@@ -73,6 +74,7 @@ SELECT a.batch, a.cohort_month, a.activity_month, coalesce(f.customers, 0), a.or
 FROM agg a LEFT JOIN fresh f USING (batch, cell);
 
 -- name: publish
+-- temp: builds cells
 CREATE OR REPLACE TEMP TABLE cells AS
 SELECT cohort_month, activity_month, sum(customers) AS customers, sum(orders) AS orders, sum(revenue) AS revenue
 FROM ops.cold_contrib_cohort_retention GROUP BY ALL;

@@ -59,6 +59,7 @@ CREATE TABLE IF NOT EXISTS ops.cold_contrib_path_channels (
 -- later pages carry no campaign or referrer and read as 'direct', an app
 -- session opened from a push goes on in the app, but the visit came from
 -- where it began (the session source of every web analytics tool).
+-- temp: builds journey_channels, journeys; reads batches
 DELETE FROM ops.cold_touches WHERE batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_touches
 SELECT member, min(ts), arg_min(touch, ts), min(batch)
@@ -162,6 +163,7 @@ SELECT a.batch, a.month, coalesce(a.path, '*'), coalesce(f.customers, 0), a.conv
 FROM agg a LEFT JOIN fresh f ON f.batch = a.batch AND f.cell = concat_ws('|', a.month, coalesce(a.path, '*'));
 
 -- name: publish
+-- temp: builds cells, pooled, pooled_before, pooled_exact
 CREATE OR REPLACE TEMP TABLE cells AS
 SELECT month, path, sum(customers) AS customers, sum(conversions) AS conversions, sum(value) AS value,
        sum(nulls) AS nulls

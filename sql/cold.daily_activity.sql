@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS cold.daily_activity (
 );
 
 -- name: contribute
+-- temp: reads batches
 DELETE FROM ops.cold_contrib_daily_activity WHERE batch IN (SELECT batch FROM batches);
 DELETE FROM ops.cold_ledger WHERE cold_table = 'daily_activity' AND batch IN (SELECT batch FROM batches);
 INSERT INTO ops.cold_ledger
@@ -54,6 +55,7 @@ SELECT a.batch, a.day, a.channel, a.region, coalesce(f.customers, 0), a.events, 
 FROM agg a LEFT JOIN fresh f USING (batch, cell);
 
 -- name: publish
+-- temp: builds cells, rolled
 CREATE OR REPLACE TEMP TABLE cells AS
 SELECT day, channel, region, sum(customers) AS customers, sum(events) AS events, sum(orders) AS orders, sum(revenue) AS revenue
 FROM ops.cold_contrib_daily_activity GROUP BY ALL;

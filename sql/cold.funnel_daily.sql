@@ -32,6 +32,7 @@ CREATE TABLE IF NOT EXISTS cold.funnel_daily (
 );
 
 -- name: contribute
+-- temp: builds funnel_sessions; reads batches
 CREATE OR REPLACE TEMP TABLE funnel_sessions AS
 SELECT min(batch) AS batch, session, min(member) AS member, min(day) AS day, channel,
        coalesce(arg_min(device, ts), 'unknown') AS device,
@@ -61,6 +62,7 @@ SELECT a.batch, a.day, a.channel, a.device, coalesce(f.customers, 0), a.visits, 
 FROM agg a LEFT JOIN fresh f USING (batch, cell);
 
 -- name: publish
+-- temp: builds cells
 CREATE OR REPLACE TEMP TABLE cells AS
 SELECT day, channel, device, sum(customers) AS customers, sum(visits) AS visits, sum(product_views) AS product_views,
        sum(carts) AS carts, sum(checkouts) AS checkouts, sum(purchases) AS purchases

@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS cold.segment_profiles (
 -- Staged before the cold transaction (it reads hot, writes temp only).
 -- Non-numeric detail values (risk_band) and all-missing features are left
 -- out of the profile; missing values do not count in a mean.
+-- temp: builds seg_profiles; reads seg_words
 CREATE OR REPLACE TEMP TABLE seg_profiles AS
 WITH m AS (
     SELECT family, segment, detail FROM analytics.segment_members WHERE computed_on = CAST($date AS DATE)
@@ -60,6 +61,7 @@ LEFT JOIN profiles p USING (family, segment)
 LEFT JOIN seg_words w USING (family, segment);
 
 -- name: publish
+-- temp: reads seg_profiles
 DELETE FROM cold.segment_profiles WHERE computed_on = CAST($date AS DATE);
 INSERT INTO cold.segment_profiles
 SELECT CAST($date AS DATE), family, segment, customers, description, profile, label
@@ -73,5 +75,6 @@ SELECT 'segment_profiles', $k, (SELECT count(*) FROM seg_profiles WHERE customer
 -- name: published_counts
 -- The profiles of the TEMP table seg_profiles (profiles) published, with
 -- at least $k members, and those held back.
+-- temp: reads seg_profiles
 SELECT count(*) FILTER (WHERE customers >= $k), count(*) FILTER (WHERE customers < $k)
 FROM seg_profiles;

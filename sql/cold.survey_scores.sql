@@ -30,6 +30,7 @@ CREATE TABLE IF NOT EXISTS cold.survey_scores (
 );
 
 -- name: contribute
+-- temp: builds answers; reads batches
 CREATE OR REPLACE TEMP TABLE answers AS
 WITH s AS (
     SELECT f._run_id AS batch, f._customer_key AS member, f.event_date AS day, coalesce(f.channel, 'unknown') AS channel,
@@ -70,6 +71,7 @@ SELECT a.batch, a.month, a.channel, a.region, a.age_band, a.metric, a.score, coa
 FROM agg a LEFT JOIN fresh f USING (batch, cell);
 
 -- name: publish
+-- temp: builds cells, no_age, no_region
 CREATE OR REPLACE TEMP TABLE cells AS
 SELECT month, channel, region, age_band, metric, score, sum(customers) AS customers, sum(responses) AS responses
 FROM ops.cold_contrib_survey_scores GROUP BY ALL;

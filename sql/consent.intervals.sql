@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS consent.subject_keys (
 -- the map of the last build). Intervals are per customer, so the others'
 -- are the same as a full rebuild would give.
 -- TEMP tables: consent_now, consent_moved, consent_keys.
+-- temp: builds consent_keys, consent_moved, consent_now
 CREATE OR REPLACE TEMP TABLE consent_now AS
 SELECT DISTINCT e.subject_token, m.customer_key
 FROM consent.events e
@@ -85,6 +86,7 @@ ORDER BY subject_token;
 -- their analytics intervals become one interval from the start to their
 -- first withdrawal, then the consents they gave after it. Marketing
 -- purposes keep needing consent.
+-- temp: builds li_end
 CREATE OR REPLACE TEMP TABLE li_end AS
 SELECT m.customer_key, min(e.ts) AS withdrawn_at
 FROM consent.events e

@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS identity.customers (
 -- name: build
 -- Every customer ($all), or those in id_keys: the customers a night's
 -- incremental stitch touched (TEMP table of identity.incremental.sql swap).
+-- temp: reads id_keys
 DELETE FROM identity.customers WHERE $all OR customer_key IN (SELECT customer_key FROM id_keys);
 INSERT INTO identity.customers
 SELECT m.customer_key,

@@ -15,6 +15,7 @@ CREATE TABLE IF NOT EXISTS identity.identifiers (
 -- name: extract
 -- Identifiers of every landing source (kind.ids: ingest normalised them
 -- and kept only usable ones), when each was first seen.
+-- temp: builds id_nodes
 CREATE OR REPLACE TEMP TABLE id_nodes AS
 SELECT id_type, value, min(seen) AS first_seen
 FROM kind.ids
@@ -25,6 +26,7 @@ GROUP BY ALL;
 DELETE FROM id_nodes WHERE value IS NULL;
 
 -- name: merge
+-- temp: reads id_nodes
 INSERT INTO identity.identifiers (id_token, id_type, label, first_seen)
 SELECT pseudonym(id_type, value), id_type, mask_identifier(id_type, value), first_seen
 FROM id_nodes

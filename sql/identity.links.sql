@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS identity.links (
 -- identifiers sorted best first (rank, then value, then type): the first
 -- is the anchor, linked to each of the others. Made within the row, so
 -- the facts are never grouped: only the distinct pairs are.
+-- temp: builds id_links
 CREATE OR REPLACE TEMP TABLE id_links AS
 WITH sorted AS (
     SELECT source, linked, evidence,
@@ -47,6 +48,7 @@ FROM l
 GROUP BY ALL;
 
 -- name: merge
+-- temp: reads id_links
 INSERT INTO identity.links (a_token, b_token, source, evidence, first_seen)
 SELECT a_token, b_token, source, evidence, first_seen FROM id_links
 WHERE a_token NOT IN (SELECT id_token FROM ops.suppression)  -- erased subjects stay erased

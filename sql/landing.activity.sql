@@ -6,6 +6,7 @@
 -- never leaves the run: cold tables only ever see its aggregates.
 
 -- name: build
+-- temp: builds activity_all, batches, foreign_sessions
 CREATE OR REPLACE TEMP TABLE batches AS
 SELECT DISTINCT _run_id AS batch FROM (
     SELECT _run_id FROM kind.events UNION ALL SELECT _run_id FROM kind.orders

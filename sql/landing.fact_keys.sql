@@ -18,6 +18,7 @@
 -- all carry the same list, so a batch of tens of millions of facts holds a
 -- few million lists. Each list's identifiers are tokenised once.
 -- id_combos counts the facts of each list (the split's counts).
+-- temp: builds combo_keys, id_combos, id_resolve, id_values
 CREATE OR REPLACE TEMP TABLE id_combos AS
 SELECT ids, count(*) AS facts FROM kind.id_lists
 WHERE kind IN ('events', 'orders', 'contacts', 'email_events', 'surveys')
@@ -62,6 +63,7 @@ DROP TABLE id_values;
 -- name: counts
 -- The split's counts, from the lists (no second scan of the facts): facts,
 -- facts without a customer, facts touching an erased identifier.
+-- temp: reads combo_keys, id_combos
 SELECT CAST(coalesce(sum(c.facts), 0) AS BIGINT), CAST(coalesce(sum(c.facts) FILTER (WHERE k.customer_key IS NULL), 0) AS BIGINT),
        CAST(coalesce(sum(c.facts) FILTER (WHERE k.suppressed), 0) AS BIGINT)
 FROM id_combos c LEFT JOIN combo_keys k ON k.ids = c.ids;

@@ -59,6 +59,7 @@ SELECT payload FROM ops.activation_batches WHERE status IN ('planned', 'sending'
 -- The payload files of the batches the plan's abandon section just
 -- abandoned or superseded (it lists them in the TEMP tables abandoned
 -- and superseded).
+-- temp: reads abandoned, superseded
 SELECT payload FROM ops.activation_batches
 WHERE idempotency_key IN (SELECT idempotency_key FROM abandoned UNION ALL SELECT idempotency_key FROM superseded);
 

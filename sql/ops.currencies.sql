@@ -14,6 +14,7 @@ CREATE TABLE IF NOT EXISTS ops.currencies (
 
 -- name: record
 -- Runs in the split, after landing.activity.sql's build (batches).
+-- temp: reads batches
 DELETE FROM ops.currencies WHERE batch IN (SELECT batch FROM batches);
 INSERT INTO ops.currencies
 SELECT _run_id, upper(currency), count(*)

@@ -23,6 +23,7 @@ CREATE TABLE IF NOT EXISTS ops.segment_centroids (
 
 -- name: scope
 -- The day's centres, staged by the job.
+-- temp: builds seg_centroids
 CREATE OR REPLACE TEMP TABLE seg_centroids (
     segment    VARCHAR NOT NULL,
     customers  BIGINT NOT NULL,
@@ -35,6 +36,7 @@ CREATE OR REPLACE TEMP TABLE seg_centroids (
 -- name: centroids_insert
 -- Stages the day's centres in the TEMP table seg_centroids (scope):
 -- the rows placeholder stands for their value tuples (warehouse.InsertRows).
+-- temp: reads seg_centroids
 INSERT INTO seg_centroids (segment, customers, label, features, centroid, shift) VALUES {{rows}};
 
 -- name: previous
@@ -57,6 +59,7 @@ WHERE family = 'micro' AND computed_on <> CAST($date AS DATE);
 
 -- name: write
 -- Run in the transaction that writes analytics.segment_members.
+-- temp: reads seg_centroids
 DELETE FROM ops.segment_centroids WHERE computed_on = CAST($date AS DATE);
 INSERT INTO ops.segment_centroids
 SELECT CAST($date AS DATE), 'micro', segment, customers, label, features, centroid, shift

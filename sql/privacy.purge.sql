@@ -7,6 +7,7 @@
 
 -- name: consented_now
 -- Customers whose analytics consent is valid at $now (end of the run's day).
+-- temp: builds consented_now
 CREATE OR REPLACE TEMP TABLE consented_now AS
 SELECT DISTINCT customer_key FROM consent.intervals
 WHERE purpose = 'analytics' AND valid_from <= CAST($now AS TIMESTAMPTZ)
@@ -15,6 +16,7 @@ WHERE purpose = 'analytics' AND valid_from <= CAST($now AS TIMESTAMPTZ)
 -- name: consent_purge
 -- Hot facts of customers whose analytics consent was withdrawn or expired.
 -- Cold took its share when the facts arrived; it is not touched.
+-- temp: reads consented_now
 DELETE FROM analytics.web_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.app_events WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
 DELETE FROM analytics.store_receipts WHERE customer_key NOT IN (SELECT customer_key FROM consented_now);
@@ -55,10 +57,12 @@ SELECT request_id, subject_type, subject_id FROM kind.erasure_requests ORDER BY 
 -- name: erase_input
 -- The erasure requests being carried out, as given: the TEMP table
 -- erase_input, which erase_input_rows fills.
+-- temp: builds erase_input
 CREATE OR REPLACE TEMP TABLE erase_input (request_id VARCHAR, t VARCHAR, v VARCHAR);
 
 -- name: erase_input_rows
 -- The requests into erase_input ({{rows}}: one value tuple per request).
+-- temp: reads erase_input
 INSERT INTO erase_input VALUES {{rows}};
 
 -- name: erase_resolve
@@ -66,6 +70,7 @@ INSERT INTO erase_input VALUES {{rows}};
 -- erase_requested (the requested identifiers' tokens, normalised as ingest
 -- normalises them), erase_keys_by_request and erase_keys (the customers,
 -- never through a blocked identifier).
+-- temp: builds erase_keys, erase_keys_by_request, erase_requested; reads erase_input
 CREATE OR REPLACE TEMP TABLE erase_requested AS
 SELECT pseudonym(t, v) AS id_token, t AS id_type, request_id FROM (
   SELECT request_id, t, CASE t WHEN 'email' THEN norm_email(v) WHEN 'phone' THEN norm_phone(v) ELSE trim(v) END AS v FROM erase_input)
@@ -76,12 +81,14 @@ CREATE OR REPLACE TEMP TABLE erase_keys AS SELECT DISTINCT customer_key FROM era
 
 -- name: erase_keys_by_request
 -- Each request's customers (from the TEMP table erase_resolve builds).
+-- temp: reads erase_keys_by_request
 SELECT request_id, customer_key FROM erase_keys_by_request ORDER BY 1, 2;
 
 -- name: erase_values
 -- The forms of the subjects' identifiers to look for in raw text (filled
 -- by the job: "text" values are lower-case, "digits" values are phone or
 -- card digits, compared with the text stripped of separators).
+-- temp: builds erase_quarantine, erase_values
 CREATE OR REPLACE TEMP TABLE erase_values AS
 SELECT DISTINCT unnest(CAST($values AS VARCHAR[])) AS value, unnest(CAST($forms AS VARCHAR[])) AS form;
 CREATE OR REPLACE TEMP TABLE erase_quarantine (rid BIGINT);
@@ -107,6 +114,7 @@ FROM ops.quarantine;
 -- name: erase_quarantine
 -- The quarantined rows found quoting a subject ($rids, their rowids), into
 -- the TEMP table erase_quarantine.
+-- temp: reads erase_quarantine
 INSERT INTO erase_quarantine SELECT unnest(CAST($rids AS BIGINT[]));
 
 -- name: erase_targets
@@ -114,6 +122,7 @@ INSERT INTO erase_quarantine SELECT unnest(CAST($rids AS BIGINT[]));
 -- (erase_keys and erase_keys_by_request, which erase_resolve fills from
 -- the request identifiers) and every identifier token of those customers,
 -- plus the requested ones: the TEMP table erase_tokens.
+-- temp: builds erase_tokens; reads erase_keys_by_request, erase_requested
 CREATE OR REPLACE TEMP TABLE erase_tokens AS
 SELECT id_token, any_value(id_type) AS id_type, min(request_id) AS request_id FROM (
     SELECT m.id_token, m.id_type, k.request_id
@@ -124,11 +133,13 @@ SELECT id_token, any_value(id_type) AS id_type, min(request_id) AS request_id FR
 -- name: erase_crm_tokens
 -- The CRM ids among the subjects' identifiers (TEMP table erase_tokens):
 -- vault subjects whose data keys are destroyed, even without a vault row.
+-- temp: reads erase_tokens
 SELECT id_token FROM erase_tokens WHERE id_type = 'customer_id';
 
 -- name: erase
 -- Every row held about the customers being erased, one statement per
 -- table, and their identifiers onto the suppression list.
+-- temp: reads erase_keys, erase_tokens
 DELETE FROM analytics.web_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.app_events WHERE customer_key IN (SELECT customer_key FROM erase_keys);
 DELETE FROM analytics.store_receipts WHERE customer_key IN (SELECT customer_key FROM erase_keys);
@@ -179,6 +190,7 @@ FROM erase_tokens t WHERE t.id_token NOT IN (SELECT id_token FROM ops.suppressio
 -- Rejected rows quoting one of the subject's identifiers in clear, in any
 -- written form (found by erase_quarantine_texts); error texts that quote
 -- one lose their text.
+-- temp: reads erase_quarantine
 DELETE FROM ops.quarantine WHERE rowid IN (SELECT rid FROM erase_quarantine);
 UPDATE ops.job_runs SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);
 UPDATE ops.ingest_files SET error = '(error text removed: it quoted an erased subject)' WHERE quotes_erased(error);

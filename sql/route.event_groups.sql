@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS route.event_groups (
 
 -- name: build
 -- Runs on the connection where landing.fact_keys.sql build made combo_keys.
+-- temp: builds route_order_shards; reads combo_keys
 DELETE FROM route.meta;
 DELETE FROM route.combo_keys;
 DELETE FROM route.event_groups;
