@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/activate"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -30,7 +31,48 @@ date sends nothing. Exit 75 when a destination failed temporarily (its
 batches are dead letters the next apply re-sends), after the others ran.`,
 	}
 	c.AddCommand(a.activateStep("plan", "activate_plan", "Plan what each destination gains and loses, and write the payloads (no network)"),
-		a.activateStep("apply", "activate_apply", "Send the date's plan and earlier dead letters; a no-op when already sent"))
+		a.activateStep("apply", "activate_apply", "Send the date's plan and earlier dead letters; a no-op when already sent"),
+		a.activateTypes())
+	return c
+}
+
+// activateTypes lists the destination types and the keys each has of its
+// own (beside the common ones of activation.destinations).
+func (a *app) activateTypes() *cobra.Command {
+	var asJSON, markdown bool
+	c := &cobra.Command{
+		Use:   "types",
+		Short: "List the destination types and the keys each has of its own",
+		Long: `List the destination types (the type key of activation.destinations) with
+the keys each connector reads beside the common ones (name, type, purpose,
+mode, segments, fields, batch_size, rate and retry settings). With
+--markdown, print the reference section of jobs/activate/README.md.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if markdown {
+				return activate.WriteReference(a.stdout)
+			}
+			types, err := activate.Types()
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				return a.printJSON(map[string]any{"types": types})
+			}
+			var rows [][]string
+			for _, t := range types {
+				var keys []string
+				for _, k := range t.Keys {
+					keys = append(keys, k.Path)
+				}
+				rows = append(rows, []string{t.Name, strings.Join(keys, ", "), strings.Join(t.Fields, ", ")})
+			}
+			printTable(a.stdout, []string{"TYPE", "OWN KEYS", "FIELDS SENT BY DEFAULT"}, rows)
+			return nil
+		},
+	}
+	c.Flags().BoolVar(&asJSON, "json", false, "print as one JSON object")
+	c.Flags().BoolVar(&markdown, "markdown", false, "print as Markdown tables (the destination types section of jobs/activate/README.md)")
 	return c
 }
 

@@ -92,6 +92,7 @@ func TestCLIContract(t *testing.T) {
 		"attribution":       {"attribution", "--paths", paths},
 		"activate plan":     append([]string{"activate", "plan", "--date", date}, w...),
 		"activate apply":    append([]string{"activate", "apply", "--date", date}, w...),
+		"activate types":    {"activate", "types"},
 		"backfill":          append([]string{"backfill", "--from", date, "--to", date, "--input", data}, w...),
 		"privacy object":    append([]string{"privacy", "object", crmID, "--to", "marketing"}, w...),
 		"privacy contest":   append([]string{"privacy", "contest", crmID, "--reason", "a test"}, w...),

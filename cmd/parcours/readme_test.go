@@ -17,6 +17,7 @@ func TestGeneratedReferencesCurrent(t *testing.T) {
 	}{
 		{"../../jobs/ingest/README.md", "contracts", []string{"contracts", "--markdown"}},
 		{"../../internal/config/README.md", "config", []string{"config", "--markdown"}},
+		{"../../jobs/activate/README.md", "destinations", []string{"activate", "types", "--markdown"}},
 	} {
 		t.Run(tc.marker, func(t *testing.T) {
 			b, err := os.ReadFile(tc.file)

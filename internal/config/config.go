@@ -5,6 +5,7 @@ package config
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -214,52 +215,16 @@ type Activation struct {
 	Destinations []Destination `yaml:"destinations" json:"destinations"`
 }
 
-// Destination types: the connectors of jobs/activate.
-const (
-	DestWebhook           = "webhook"
-	DestFiledrop          = "filedrop"
-	DestGoogleDataManager = "google_data_manager"
-	DestMetaAds           = "meta_ads"
-	DestEmailList         = "email_list"
-)
-
 // Destination is one marketing tool segments are pushed to.
 type Destination struct {
 	// Name identifies the destination in plans, logs and ops.sync_state
 	// (what was sent where is kept by this name).
 	Name string `yaml:"name" json:"name"`
-	// Type is webhook | filedrop | google_data_manager | meta_ads | email_list.
+	// Type is the connector: webhook | filedrop | google_data_manager |
+	// meta_ads | email_list. Each type has keys of its own (url,
+	// secret_env, audience_id, outbox, ...), written beside these and
+	// listed in jobs/activate/README.md.
 	Type string `yaml:"type" json:"type"`
-	// URL is the remote base URL (not for filedrop; optional for an
-	// email_list whose API key ends in its datacenter).
-	URL string `yaml:"url" json:"url,omitempty"`
-	// Outbox is the folder a filedrop writes into.
-	Outbox string `yaml:"outbox" json:"outbox,omitempty"`
-	// Format is a filedrop's file format: csv, jsonl or parquet.
-	Format string `yaml:"format" json:"format,omitempty"`
-	// SecretEnv names the environment variable holding the HMAC secret
-	// (webhook) or bearer token (ads, email platform): never in the file.
-	SecretEnv string `yaml:"secret_env" json:"secret_env,omitempty"`
-	// AudienceID is the remote list or audience: the Meta Custom
-	// Audience, the email platform's list, the Google Customer Match user
-	// list (digits).
-	AudienceID string `yaml:"audience_id" json:"audience_id,omitempty"`
-	// CustomerID is the Google Ads account (digits). DeveloperTokenEnv is
-	// read only to refuse it: the Data Manager API takes OAuth alone, and
-	// a config still carrying it was written for the removed google_ads.
-	CustomerID        string `yaml:"customer_id" json:"customer_id,omitempty"`
-	DeveloperTokenEnv string `yaml:"developer_token_env" json:"developer_token_env,omitempty"`
-	// AppSecretEnv names the variable holding the Meta app secret, from
-	// which each call's appsecret_proof is made (meta_ads only; needed
-	// when the app requires it).
-	AppSecretEnv string `yaml:"app_secret_env" json:"app_secret_env,omitempty"`
-	// Auth is how an email_list's secret is sent: api_key (default; a
-	// Mailchimp API key, as the HTTP Basic password) or oauth (an OAuth 2
-	// access token, as a Bearer token).
-	Auth string `yaml:"auth" json:"auth,omitempty"`
-	// DefaultCountry (ISO 3166 alpha-2) reads phone numbers written
-	// without an international prefix and fills a member's country.
-	DefaultCountry string `yaml:"default_country" json:"default_country,omitempty"`
 	// Fields are the vault fields sent for each member (data
 	// minimisation): email, phone, first_name, last_name, postcode. The
 	// default depends on the type: email for webhook and filedrop; email,
@@ -289,29 +254,29 @@ type Destination struct {
 	// MaxAttempts is the most attempts per request, the first included
 	// (default 5).
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
-	// MaxRequestBytes caps a webhook request body (default 1 MiB): larger
-	// batches are sent in parts; a member alone over it is skipped.
-	MaxRequestBytes int `yaml:"max_request_bytes" json:"max_request_bytes,omitempty"`
-	// FileMode is the octal permission of filedrop files, e.g. "0640"
-	// (the default); never world-writable, always owner-readable.
-	FileMode string `yaml:"file_mode" json:"file_mode,omitempty"`
-	// Google Data Manager (google_data_manager): CustomerID is the
-	// operating account, AudienceID the Customer Match user list.
-	// AccountType is the operating account's type (default GOOGLE_ADS);
-	// LoginAccountID the manager account the OAuth user acts through when
-	// not a user of the operating account; LinkedAccountID an account
-	// reached through a product link (data partners); their types default
-	// to GOOGLE_ADS. StatusWaitSeconds is how long apply polls an upload's
-	// processing status (default 0: read once).
-	AccountType       string  `yaml:"account_type" json:"account_type,omitempty"`
-	LoginAccountID    string  `yaml:"login_account_id" json:"login_account_id,omitempty"`
-	LoginAccountType  string  `yaml:"login_account_type" json:"login_account_type,omitempty"`
-	LinkedAccountID   string  `yaml:"linked_account_id" json:"linked_account_id,omitempty"`
-	LinkedAccountType string  `yaml:"linked_account_type" json:"linked_account_type,omitempty"`
-	StatusWaitSeconds float64 `yaml:"status_wait_seconds" json:"status_wait_seconds,omitempty"`
-	// APIVersion overrides the remote API's path version (the connector's
-	// default is the current one: v1 for google_data_manager).
-	APIVersion string `yaml:"api_version" json:"api_version,omitempty"`
+	// Options are the type's own keys, as written: the connector's
+	// package decodes and checks them (the activate jobs' config check).
+	Options map[string]any `yaml:",inline" json:"-"`
+}
+
+// MarshalJSON writes the type's own keys beside the common ones, as the
+// file has them.
+func (d Destination) MarshalJSON() ([]byte, error) {
+	type common Destination // without this method
+	b, err := json.Marshal(common(d))
+	if err != nil || len(d.Options) == 0 {
+		return b, err
+	}
+	m := map[string]any{}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	for k, v := range d.Options {
+		if _, taken := m[k]; !taken {
+			m[k] = v
+		}
+	}
+	return json.Marshal(m)
 }
 
 // Attribution tunes conversion paths.
@@ -649,37 +614,8 @@ func (a *Activation) validate() []string {
 			errs = append(errs, at+": name: used twice")
 		}
 		seen[d.Name] = true
-		switch d.Type {
-		case "google_ads":
-			errs = append(errs, at+": type google_ads (Google Ads API OfflineUserDataJobService) was removed: since 1 April 2026 Google refuses Customer Match uploads"+
-				" from developer tokens not allowlisted; use type google_data_manager with url https://datamanager.googleapis.com (same customer_id and audience_id; no developer_token_env)")
-		case DestWebhook, DestGoogleDataManager, DestMetaAds, DestEmailList:
-			// A Mailchimp API key names its datacenter (…-us6), from which
-			// the connector takes the URL; an OAuth token does not.
-			if d.URL == "" && (d.Type != DestEmailList || d.Auth == "oauth") {
-				errs = append(errs, at+": url: required for "+d.Type)
-			}
-			if d.SecretEnv == "" {
-				errs = append(errs, at+": secret_env: required for "+d.Type+" (the variable holding its secret or token)")
-			}
-			if d.Type != DestWebhook && d.AudienceID == "" {
-				errs = append(errs, at+": audience_id: required for "+d.Type)
-			}
-			if d.Type == DestGoogleDataManager {
-				errs = append(errs, validateDataManager(at, d)...)
-			}
-			if d.AppSecretEnv != "" && d.Type != DestMetaAds {
-				errs = append(errs, at+": app_secret_env: only for meta_ads")
-			}
-			if d.Auth != "" && (d.Type != DestEmailList || d.Auth != "api_key" && d.Auth != "oauth") {
-				errs = append(errs, at+": auth: api_key | oauth, only for email_list")
-			}
-		case DestFiledrop:
-			if d.Outbox == "" || !slices.Contains([]string{"csv", "jsonl", "parquet"}, d.Format) {
-				errs = append(errs, at+": filedrop needs outbox and format csv | jsonl | parquet")
-			}
-		default:
-			errs = append(errs, at+": type: want webhook | filedrop | google_data_manager | meta_ads | email_list")
+		if d.Type == "" {
+			errs = append(errs, at+": type: required (webhook | filedrop | google_data_manager | meta_ads | email_list)")
 		}
 		if !slices.Contains([]string{"marketing_email", "marketing_sms", "marketing_ads", "personalization"}, d.Purpose) {
 			errs = append(errs, at+": purpose: want marketing_email | marketing_sms | marketing_ads | personalization")
@@ -689,12 +625,6 @@ func (a *Activation) validate() []string {
 		}
 		if len(d.Segments) == 0 {
 			errs = append(errs, at+": segments: at least one")
-		}
-		if len(d.Segments) > 1 && d.Type != DestWebhook && d.Type != DestFiledrop {
-			// One remote audience per destination: two segments would share
-			// it, and one segment's removal would take out a member the
-			// other still holds.
-			errs = append(errs, at+": segments: "+d.Type+" holds one audience: configure one destination per segment")
 		}
 		for _, s := range d.Segments {
 			if f, n, ok := strings.Cut(s, ":"); !ok || f == "" || n == "" {
@@ -706,58 +636,9 @@ func (a *Activation) validate() []string {
 				errs = append(errs, at+": fields: "+f+": want email | phone | first_name | last_name | postcode")
 			}
 		}
-		if d.MaxRequestBytes < 0 {
-			errs = append(errs, at+": max_request_bytes: must not be negative")
-		}
-		if d.FileMode != "" {
-			// Same rule as filedrop.ParseFileMode (config cannot import it).
-			m, err := strconv.ParseUint(d.FileMode, 8, 32)
-			switch {
-			case err != nil || m > 0o777:
-				errs = append(errs, at+": file_mode: want octal permission bits such as 0640")
-			case m&0o002 != 0:
-				errs = append(errs, at+": file_mode: must not be world-writable")
-			case m&0o400 == 0:
-				errs = append(errs, at+": file_mode: the owner must be able to read")
-			}
-		}
 		if d.BatchSize < 0 || d.RatePerSecond < 0 || d.TimeoutSeconds < 0 || d.MaxAttempts < 0 || d.MinBackoffSeconds < 0 || d.MaxBackoffSeconds < 0 {
 			errs = append(errs, at+": batch_size, rate_per_second, timeout_seconds, max_attempts, min/max_backoff_seconds: must not be negative")
 		}
-	}
-	return errs
-}
-
-// validateDataManager checks a google_data_manager destination: accounts
-// and the list are digits, account types are Data Manager's, and no
-// developer token (the Data Manager API takes OAuth alone).
-func validateDataManager(at string, d Destination) []string {
-	var errs []string
-	digits := func(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
-	if !digits(d.CustomerID) {
-		errs = append(errs, at+": customer_id: required for google_data_manager (the operating account, digits without dashes)")
-	}
-	if d.AudienceID != "" && !digits(d.AudienceID) {
-		errs = append(errs, at+": audience_id: the user list id, digits")
-	}
-	for _, a := range []struct{ key, id, typ string }{{"login_account", d.LoginAccountID, d.LoginAccountType}, {"linked_account", d.LinkedAccountID, d.LinkedAccountType}} {
-		if a.id != "" && !digits(a.id) {
-			errs = append(errs, at+": "+a.key+"_id: digits without dashes")
-		}
-		if a.id == "" && a.typ != "" {
-			errs = append(errs, at+": "+a.key+"_type: set without "+a.key+"_id")
-		}
-	}
-	for _, t := range []string{d.AccountType, d.LoginAccountType, d.LinkedAccountType} {
-		if t != "" && !slices.Contains([]string{"GOOGLE_ADS", "DISPLAY_VIDEO_ADVERTISER", "DISPLAY_VIDEO_PARTNER", "DATA_PARTNER"}, t) {
-			errs = append(errs, at+": account type "+t+": want GOOGLE_ADS | DISPLAY_VIDEO_ADVERTISER | DISPLAY_VIDEO_PARTNER | DATA_PARTNER")
-		}
-	}
-	if d.DeveloperTokenEnv != "" {
-		errs = append(errs, at+": developer_token_env: not used by the Data Manager API (OAuth only); remove it")
-	}
-	if d.StatusWaitSeconds < 0 {
-		errs = append(errs, at+": status_wait_seconds: must not be negative")
 	}
 	return errs
 }

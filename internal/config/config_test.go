@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,12 +81,14 @@ func TestValidate(t *testing.T) {
 		{"guard", func(c *Config) { c.Identity.MaxCustomerIDs = 0 }, "max_customer_ids"},
 		{"log", func(c *Config) { c.Log.Format = "xml" }, "log.format"},
 		{"destination", func(c *Config) {
-			c.Activation.Destinations = []Destination{{Name: "x", Type: "webhook", URL: "http://h", Purpose: "marketing_email", Mode: "upsert", Segments: []string{"rfm:loyal"}}}
-		}, "secret_env"},
-		{"one audience", func(c *Config) {
-			c.Activation.Destinations = []Destination{{Name: "m", Type: "meta_ads", URL: "http://h", SecretEnv: "T", AudienceID: "1",
-				Purpose: "marketing_ads", Mode: "mirror", Segments: []string{"rfm:loyal", "rfm:champions"}}}
-		}, "one destination per segment"},
+			c.Activation.Destinations = []Destination{{Name: "x", Type: "webhook", Purpose: "marketing_email", Mode: "upsert", Segments: []string{"rfm:loyal"}}}
+		}, ""},
+		{"destination without type", func(c *Config) {
+			c.Activation.Destinations = []Destination{{Name: "x", Purpose: "marketing_email", Mode: "upsert", Segments: []string{"rfm:loyal"}}}
+		}, "type: required"},
+		{"destination purpose", func(c *Config) {
+			c.Activation.Destinations = []Destination{{Name: "x", Type: "webhook", Purpose: "spam", Mode: "upsert", Segments: []string{"rfm:loyal"}}}
+		}, "purpose"},
 		{"frequency cap", func(c *Config) { c.Activation.FrequencyCap = 0 }, "frequency_cap"},
 		{"training sample", func(c *Config) { c.Models.ChurnTrainSample = -1 }, "models.churn_train_sample"},
 	}
@@ -99,47 +102,37 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestValidateDestinations checks each connector type's own rules, one
-// destination at a time.
-func TestValidateDestinations(t *testing.T) {
-	dm := Destination{Name: "g", Type: "google_data_manager", URL: "https://datamanager.googleapis.com", SecretEnv: "T",
-		CustomerID: "1234567890", AudienceID: "42", Purpose: "marketing_ads", Mode: "mirror", Segments: []string{"rfm:loyal"}}
-	mc := Destination{Name: "m", Type: "email_list", SecretEnv: "T", AudienceID: "a1b2", Purpose: "marketing_email",
-		Mode: "mirror", Segments: []string{"rfm:loyal"}}
-	tests := []struct {
-		name   string
-		mutate func(*Destination)
-		base   Destination
-		want   string // "" for valid
-	}{
-		{"data manager ok", func(*Destination) {}, dm, ""},
-		{"data manager with a manager account", func(d *Destination) { d.LoginAccountID, d.LoginAccountType = "999", "GOOGLE_ADS" }, dm, ""},
-		{"google_ads removed", func(d *Destination) { d.Type = "google_ads" }, dm, "use type google_data_manager"},
-		{"customer id with dashes", func(d *Destination) { d.CustomerID = "123-456-7890" }, dm, "customer_id"},
-		{"customer id missing", func(d *Destination) { d.CustomerID = "" }, dm, "customer_id: required"},
-		{"list id not digits", func(d *Destination) { d.AudienceID = "abc" }, dm, "audience_id: the user list id"},
-		{"developer token left over", func(d *Destination) { d.DeveloperTokenEnv = "DEV" }, dm, "developer_token_env"},
-		{"login type without id", func(d *Destination) { d.LoginAccountType = "GOOGLE_ADS" }, dm, "login_account_type: set without login_account_id"},
-		{"unknown account type", func(d *Destination) { d.AccountType = "ADWORDS" }, dm, "account type ADWORDS"},
-		{"negative status wait", func(d *Destination) { d.StatusWaitSeconds = -1 }, dm, "status_wait_seconds"},
-		{"app secret outside meta", func(d *Destination) { d.AppSecretEnv = "S" }, dm, "app_secret_env: only for meta_ads"},
-		{"mailchimp api key without url", func(*Destination) {}, mc, ""},
-		{"mailchimp oauth needs url", func(d *Destination) { d.Auth = "oauth" }, mc, "url: required for email_list"},
-		{"mailchimp unknown auth", func(d *Destination) { d.Auth = "basic" }, mc, "auth: api_key | oauth"},
-		{"auth outside mailchimp", func(d *Destination) { d.Auth = "oauth" }, dm, "auth: api_key | oauth, only for email_list"},
-		{"meta needs url", func(d *Destination) { d.Type = "meta_ads"; d.URL = "" }, dm, "url: required for meta_ads"},
-		{"world-writable files", func(d *Destination) { d.FileMode = "0666" }, mc, "world-writable"},
-		{"unreadable files", func(d *Destination) { d.FileMode = "0240" }, mc, "owner must be able to read"},
-		{"file mode not octal", func(d *Destination) { d.FileMode = "rw-r-----" }, mc, "octal"},
+// A destination's own keys land in Options, as written, for its
+// connector to decode; JSON output writes them back beside the others.
+func TestDestinationOptions(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parcours.yaml")
+	yml := `activation:
+  destinations:
+  - name: g
+    type: google_data_manager
+    url: https://datamanager.googleapis.com
+    customer_id: 1234567890
+    purpose: marketing_ads
+    mode: mirror
+    segments: [rfm:loyal]
+`
+	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, tt := range tests {
-		c := Default()
-		d := tt.base
-		tt.mutate(&d)
-		c.Activation.Destinations = []Destination{d}
-		err := c.Validate()
-		if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
-			t.Errorf("%s: err = %v, want %q", tt.name, err, tt.want)
-		}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := c.Activation.Destinations[0]
+	if d.Name != "g" || d.Purpose != "marketing_ads" || len(d.Options) != 2 ||
+		d.Options["url"] != "https://datamanager.googleapis.com" || d.Options["customer_id"] != 1234567890 {
+		t.Fatalf("destination = %+v", d)
+	}
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"url":"https://datamanager.googleapis.com"`) || !strings.Contains(string(b), `"name":"g"`) {
+		t.Errorf("json = %s", b)
 	}
 }

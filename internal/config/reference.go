@@ -55,7 +55,7 @@ func envOverrides() []envOverride {
 // Reference lists every configuration key in declaration order, with its
 // type, default, environment override and description.
 func Reference() ([]Key, error) {
-	docs, err := fieldDocs()
+	docs, err := fieldDocs("config.go", source)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,6 @@ func WriteReference(w io.Writer) error {
 	if i := slices.Index(order, ""); i > 0 {
 		order = append([]string{""}, slices.Delete(order, i, i+1)...)
 	}
-	esc := strings.NewReplacer("|", `\|`, "\n", " ")
 	for i, g := range order {
 		if i > 0 {
 			fmt.Fprintln(w)
@@ -127,26 +126,58 @@ func WriteReference(w io.Writer) error {
 		if g != "" {
 			title = "`" + g + "`"
 		}
-		fmt.Fprintf(w, "### %s\n\n| key | type | default | what it sets |\n| --- | --- | --- | --- |\n", title)
-		prev := ""
-		for _, k := range groups[g] {
-			def := ""
-			if k.Default != "" {
-				def = "`" + esc.Replace(k.Default) + "`"
-			}
-			doc := esc.Replace(k.Doc)
-			if doc != "" && doc == prev {
-				doc = "(with the key above)"
-			} else {
-				prev = doc
-			}
-			if k.Env != "" {
-				doc += " Environment: `" + k.Env + "`."
-			}
-			fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", k.Path, k.Type, def, doc)
-		}
+		WriteKeys(w, title, groups[g])
 	}
 	return nil
+}
+
+// StructKeys lists the keys of a struct declared outside this package (a
+// connector's options) the way Reference lists the configuration's: src
+// is the Go source declaring v's type, whose field comments describe the
+// keys; v's non-zero values are the defaults (a zero value shows none:
+// the comment says what an unset key means).
+func StructKeys(name, src string, v any) ([]Key, error) {
+	docs, err := fieldDocs(name, src)
+	if err != nil {
+		return nil, err
+	}
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	t := rv.Type()
+	var out []Key
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if name := yamlName(f); name != "" {
+			k := Key{Path: name, Type: typeName(f.Type), Doc: docs[t.Name()+"."+f.Name]}
+			if !rv.Field(i).IsZero() {
+				k.Default = flow(rv.Field(i))
+			}
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// WriteKeys prints one table of keys under a level-3 title.
+func WriteKeys(w io.Writer, title string, keys []Key) {
+	esc := strings.NewReplacer("|", `\|`, "\n", " ")
+	fmt.Fprintf(w, "### %s\n\n| key | type | default | what it sets |\n| --- | --- | --- | --- |\n", title)
+	prev := ""
+	for _, k := range keys {
+		def := ""
+		if k.Default != "" {
+			def = "`" + esc.Replace(k.Default) + "`"
+		}
+		doc := esc.Replace(k.Doc)
+		if doc != "" && doc == prev {
+			doc = "(with the key above)"
+		} else {
+			prev = doc
+		}
+		if k.Env != "" {
+			doc += " Environment: `" + k.Env + "`."
+		}
+		fmt.Fprintf(w, "| `%s` | %s | %s | %s |\n", k.Path, k.Type, def, doc)
+	}
 }
 
 // fieldDocs reads the doc comments of this package's struct fields
@@ -154,9 +185,9 @@ func WriteReference(w io.Writer) error {
 // written as their keys. A field without a comment of its own shares the
 // one of the field on the line just above it: one comment describes a
 // group of fields written together.
-func fieldDocs() (map[string]string, error) {
+func fieldDocs(name, src string) (map[string]string, error) {
 	fset := token.NewFileSet()
-	file, err := parser.ParseFile(fset, "config.go", source, parser.ParseComments)
+	file, err := parser.ParseFile(fset, name, src, parser.ParseComments)
 	if err != nil {
 		return nil, fmt.Errorf("config reference: %w", err)
 	}

@@ -37,7 +37,7 @@ func TestReference(t *testing.T) {
 		{"activation.destinations", "list", "[]", "", "marketing tools"},
 		// List elements have no default; a word that is also a field name
 		// mid-sentence stays a word.
-		{"activation.destinations[].url", "string", "", "", "`url` is the remote base URL"},
+		{"activation.destinations[].mode", "string", "", "", "`mode` is upsert"},
 		{"activation.destinations[].fields", "list of string", "", "", "data minimisation"},
 	} {
 		k, ok := byPath[tc.path]
@@ -68,7 +68,7 @@ func TestWriteReference(t *testing.T) {
 		"### `duckdb`\n",
 		"| `warehouse` | string | `warehouse` | `warehouse` is the folder holding hot.duckdb, cold.duckdb and the key store. Environment: `PARCOURS_WAREHOUSE`. |",
 		// A pipe in a description is escaped, not a column.
-		"`type` is webhook \\| filedrop",
+		"`type` is the connector: webhook \\| filedrop",
 		// The second key of a group points at the first.
 		"| `ingest.plausible_days_ahead` | int | `2` | (with the key above) |",
 	} {

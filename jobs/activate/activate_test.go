@@ -48,7 +48,7 @@ func newFixture(t testing.TB) *fixture {
 	t.Cleanup(func() { srv.Close() })
 	t.Setenv("HOOK_SECRET", hookSecret)
 	cfg.Activation.Destinations = []config.Destination{{
-		Name: "hook", Type: "webhook", URL: srv.WebhookURL("hook"), SecretEnv: "HOOK_SECRET",
+		Name: "hook", Type: "webhook", Options: map[string]any{"url": srv.WebhookURL("hook"), "secret_env": "HOOK_SECRET"},
 		Purpose: "marketing_email", Mode: "mirror", Segments: []string{"rfm:champions", "trigger:cart_abandonment"},
 		BatchSize: 25, TimeoutSeconds: 0.3, MaxAttempts: 4, MinBackoffSeconds: 0.002, MaxBackoffSeconds: 0.02,
 	}}
@@ -221,7 +221,7 @@ func TestCrashBetweenBatchesResumes(t *testing.T) {
 func TestNextDay(t *testing.T) {
 	f := newFixture(t)
 	f.cfg.Activation.Destinations = append(f.cfg.Activation.Destinations, config.Destination{
-		Name: "hook2", Type: "webhook", URL: f.srv.WebhookURL("hook2"), SecretEnv: "HOOK_SECRET",
+		Name: "hook2", Type: "webhook", Options: map[string]any{"url": f.srv.WebhookURL("hook2"), "secret_env": "HOOK_SECRET"},
 		Purpose: "marketing_email", Mode: "upsert", Segments: []string{"rfm:champions"},
 		BatchSize: 100, TimeoutSeconds: 0.3, MaxAttempts: 2, MinBackoffSeconds: 0.002, MaxBackoffSeconds: 0.02,
 	})
@@ -359,7 +359,7 @@ func TestFailingDestinationDoesNotHoldOthers(t *testing.T) {
 	defer down.Close()
 	down.SetFaults(fakeserver.Faults{Rate: 1, Kinds: []fakeserver.Fault{"503"}})
 	f.cfg.Activation.Destinations = append(f.cfg.Activation.Destinations, config.Destination{
-		Name: "down", Type: "webhook", URL: down.WebhookURL("down"), SecretEnv: "HOOK_SECRET",
+		Name: "down", Type: "webhook", Options: map[string]any{"url": down.WebhookURL("down"), "secret_env": "HOOK_SECRET"},
 		Purpose: "marketing_email", Mode: "mirror", Segments: []string{"rfm:champions"},
 		BatchSize: 50, TimeoutSeconds: 0.3, MaxAttempts: 2, MinBackoffSeconds: 0.002, MaxBackoffSeconds: 0.02,
 	})

@@ -35,7 +35,7 @@ func BenchmarkApply1M(b *testing.B) {
 				b.StopTimer()
 				f := newFixture(b)
 				f.cfg.Activation.Destinations = []config.Destination{{
-					Name: "hook", Type: "webhook", URL: f.srv.WebhookURL("hook"), SecretEnv: "HOOK_SECRET",
+					Name: "hook", Type: "webhook", Options: map[string]any{"url": f.srv.WebhookURL("hook"), "secret_env": "HOOK_SECRET"},
 					Purpose: "marketing_email", Mode: "mirror", Segments: []string{"rfm:big"},
 					BatchSize: 1000, TimeoutSeconds: 10, MaxAttempts: 5, MinBackoffSeconds: 0.01, MaxBackoffSeconds: 0.2,
 				}}

@@ -11,27 +11,22 @@ import (
 	"hash/fnv"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
-	"github.com/parcours/parcours/jobs/activate/adaudience"
 	"github.com/parcours/parcours/jobs/activate/delivery"
-	"github.com/parcours/parcours/jobs/activate/emaillist"
-	"github.com/parcours/parcours/jobs/activate/filedrop"
-	"github.com/parcours/parcours/jobs/activate/webhook"
 )
 
-// Connect builds the connector of one configured destination. Secrets come
-// from the environment variable the config names, never from the file.
+// Connect builds the connector of one configured destination: its type's
+// package decodes and checks its own keys and builds it. Secrets come
+// from the environment variables the keys name, never from the file.
 func Connect(d config.Destination, log zerolog.Logger) (delivery.Connector, error) {
-	secret := ""
-	if d.SecretEnv != "" {
-		secret = os.Getenv(d.SecretEnv)
-		if secret == "" {
-			return nil, fmt.Errorf("destination %s: environment variable %s (secret_env) is empty or unset", d.Name, d.SecretEnv)
-		}
+	_, o, problems := decode(d)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("destination %s: %s", d.Name, strings.Join(problems, "; "))
 	}
 	dc := delivery.Config{
 		Destination:   d.Name,
@@ -43,39 +38,7 @@ func Connect(d config.Destination, log zerolog.Logger) (delivery.Connector, erro
 		Logger:        log.With().Str("destination", d.Name).Logger(),
 		Seed:          seedOf(d.Name),
 	}
-	var c delivery.Connector
-	var err error
-	switch d.Type {
-	case config.DestWebhook:
-		c, err = webhook.New(webhook.Config{Name: d.Name, URL: d.URL, Secret: secret, BatchSize: d.BatchSize,
-			MaxRequestBytes: d.MaxRequestBytes, Delivery: dc})
-	case config.DestFiledrop:
-		var mode os.FileMode
-		if mode, err = filedrop.ParseFileMode(d.FileMode); err == nil {
-			c, err = filedrop.New(filedrop.Config{Name: d.Name, Outbox: d.Outbox, Format: d.Format, FileMode: mode, Logger: dc.Logger})
-		}
-	case config.DestGoogleDataManager:
-		c, err = adaudience.NewDataManager(adaudience.DataManagerConfig{Name: d.Name, BaseURL: d.URL, APIVersion: d.APIVersion,
-			AccountID: d.CustomerID, AccountType: d.AccountType, UserListID: d.AudienceID,
-			LoginAccountID: d.LoginAccountID, LoginAccountType: d.LoginAccountType,
-			LinkedAccountID: d.LinkedAccountID, LinkedAccountType: d.LinkedAccountType,
-			Token: secret, DefaultCountry: d.DefaultCountry, MaxPerRequest: d.BatchSize,
-			StatusWait: seconds(d.StatusWaitSeconds), Delivery: dc})
-	case config.DestMetaAds:
-		appSecret := ""
-		if d.AppSecretEnv != "" {
-			if appSecret = os.Getenv(d.AppSecretEnv); appSecret == "" {
-				return nil, fmt.Errorf("destination %s: environment variable %s (app_secret_env) is empty or unset", d.Name, d.AppSecretEnv)
-			}
-		}
-		c, err = adaudience.NewMeta(adaudience.MetaConfig{Name: d.Name, BaseURL: d.URL, AudienceID: d.AudienceID,
-			Token: secret, AppSecret: appSecret, DefaultCountry: d.DefaultCountry, MaxPerRequest: d.BatchSize, Delivery: dc})
-	case config.DestEmailList:
-		c, err = emaillist.New(emaillist.Config{Name: d.Name, BaseURL: d.URL, ListID: d.AudienceID, Token: secret,
-			Auth: d.Auth, BatchSize: d.BatchSize, Delivery: dc})
-	default:
-		return nil, fmt.Errorf("destination %s: unknown type %q", d.Name, d.Type)
-	}
+	c, err := o.Connect(dc, d.BatchSize, os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", d.Name, err)
 	}
@@ -89,11 +52,8 @@ func Fields(d config.Destination) []string {
 	if len(d.Fields) > 0 {
 		return d.Fields
 	}
-	switch d.Type {
-	case config.DestGoogleDataManager, config.DestMetaAds:
-		return []string{"email", "phone", "first_name", "last_name", "postcode"}
-	case config.DestEmailList:
-		return []string{"email", "first_name", "last_name"}
+	if t, err := typeOf(d); err == nil {
+		return t.fields
 	}
 	return []string{"email"}
 }

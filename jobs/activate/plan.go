@@ -312,7 +312,7 @@ func readLeavers(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (
 func planSegment(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
 	seg, ds, runID string, rows []row, leavers []leaver, fields map[string]memberFields, held map[string]string) (SegmentPlan, error) {
 	sp := SegmentPlan{Destination: d.Name, Segment: seg, Excluded: map[string]int64{}, Batches: []string{}}
-	want := Fields(d)
+	want, cc := Fields(d), country(d)
 	var ups, removes []planned
 	seen := map[string]bool{} // remote ids removed, so none twice
 	for _, r := range rows {
@@ -328,7 +328,7 @@ func planSegment(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, c
 			sp.Audience++
 			continue
 		}
-		m := fields[r.customer].member(r.customer, want, d.DefaultCountry)
+		m := fields[r.customer].member(r.customer, want, cc)
 		rid, err := c.RemoteID(m)
 		if err != nil || rid == "" {
 			sp.Excluded["no_identifier"]++
@@ -369,7 +369,7 @@ func planSegment(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, c
 		// deleting them for good; an erased one has only the remote id.
 		m := delivery.Member{Key: l.remoteID, RemoteID: l.remoteID}
 		if l.customer != "" && l.reason != "erased" {
-			m = fields[l.customer].member(l.remoteID, want, d.DefaultCountry)
+			m = fields[l.customer].member(l.remoteID, want, cc)
 			m.RemoteID = l.remoteID
 		}
 		m.Reason = l.reason

@@ -71,8 +71,8 @@ VALUES (?, ?, TIMESTAMPTZ '2026-01-01 00:00:00+00', ?, 'seed')`, subj.String(), 
 // mailDestination is an email list on the fixture's fake server.
 func (f *fixture) mailDestination(mode string, segments ...string) config.Destination {
 	f.t.Setenv("MAIL_TOKEN", "tok")
-	return config.Destination{Name: "mail", Type: "email_list", URL: f.srv.BaseURL(fakeserver.Mailchimp), SecretEnv: "MAIL_TOKEN",
-		AudienceID: mailList, Purpose: "marketing_email", Mode: mode, Segments: segments,
+	return config.Destination{Name: "mail", Type: "email_list", Options: map[string]any{"url": f.srv.BaseURL(fakeserver.Mailchimp), "secret_env": "MAIL_TOKEN", "audience_id": mailList},
+		Purpose: "marketing_email", Mode: mode, Segments: segments,
 		BatchSize: 100, TimeoutSeconds: 0.3, MaxAttempts: 4, MinBackoffSeconds: 0.002, MaxBackoffSeconds: 0.02}
 }
 
@@ -198,7 +198,7 @@ func TestReviewErasureReachesUnconfiguredSegment(t *testing.T) {
 func TestReviewEmailListTwoSegmentsKeepsMember(t *testing.T) {
 	f := newFixture(t)
 	f.cfg.Activation.Destinations = []config.Destination{f.mailDestination("mirror", "rfm:champions", "rfm:loyal")}
-	err := f.cfg.Validate()
+	err := (&PlanJob{}).CheckConfig(&f.cfg)
 	if err == nil || !strings.Contains(err.Error(), "one destination per segment") {
 		t.Errorf("an email list fed by two segments: %v, want refused", err)
 	}
@@ -433,7 +433,7 @@ func TestReviewFrequencyCapCountsInFlight(t *testing.T) {
 	hook := f.cfg.Activation.Destinations[0]
 	hook.Segments = []string{"rfm:champions"}
 	f.cfg.Activation.Destinations = []config.Destination{{
-		Name: "down", Type: "webhook", URL: down.WebhookURL("down"), SecretEnv: "HOOK_SECRET",
+		Name: "down", Type: "webhook", Options: map[string]any{"url": down.WebhookURL("down"), "secret_env": "HOOK_SECRET"},
 		Purpose: "marketing_email", Mode: "mirror", Segments: []string{"rfm:champions"},
 		BatchSize: 50, TimeoutSeconds: 0.3, MaxAttempts: 2, MinBackoffSeconds: 0.002, MaxBackoffSeconds: 0.02,
 	}, hook}
