@@ -1,32 +1,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/parcours/parcours/internal/tabular"
 	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/orchestration"
 )
-
-// clvFitResult is what `model fit clv --json` prints.
-type clvFitResult struct {
-	File           string           `json:"file"`
-	Transactions   int              `json:"transactions"`
-	Customers      int              `json:"customers"`
-	CalibrationEnd string           `json:"calibration_end"`
-	TimeUnit       string           `json:"time_unit"`
-	BGNBD          map[string]any   `json:"bgnbd"`
-	NBD            map[string]any   `json:"nbd,omitempty"`
-	Reduced        string           `json:"reduced,omitempty"`
-	GammaGamma     map[string]any   `json:"gamma_gamma"`
-	Holdout        []clv.HoldoutRow `json:"holdout,omitempty"`
-	Saved          string           `json:"saved,omitempty"`
-}
 
 func (a *app) modelFitCommand() *cobra.Command {
 	fit := &cobra.Command{Use: "fit", Short: "Fit a model on your own file, without a warehouse"}
@@ -59,88 +46,35 @@ a header, name columns by position (1, 2, ...).`,
 			if err != nil {
 				return err
 			}
-			ci, err := t.column(o.customer, "--customer")
+			var cols clv.TableColumns
+			for _, c := range []struct {
+				name string
+				at   *int
+			}{{o.customer, &cols.Customer}, {o.date, &cols.Date}, {o.amount, &cols.Amount}} {
+				if *c.at, err = t.Column(c.name); err != nil {
+					return orchestration.Usage("%v", err)
+				}
+			}
+			txs, err := clv.TransactionsFromTable(o.file, t.Header, t.Rows, t.Line, cols)
 			if err != nil {
 				return err
 			}
-			di, err := t.column(o.date, "--date")
-			if err != nil {
-				return err
-			}
-			ai, err := t.column(o.amount, "--amount")
-			if err != nil {
-				return err
-			}
-			txs := make([]clv.Transaction, 0, len(t.rows))
-			var last time.Time
-			for i, r := range t.rows {
-				id := strings.TrimSpace(r[ci])
-				if id == "" {
-					return fmt.Errorf("%s line %d: column %s: empty customer", o.file, t.line[i], t.header[ci])
-				}
-				when, err := clv.ParseDate(strings.TrimSpace(r[di]))
-				if err != nil {
-					return fmt.Errorf("%s line %d: column %s: %w", o.file, t.line[i], t.header[di], err)
-				}
-				amt, err := strconv.ParseFloat(strings.TrimSpace(r[ai]), 64)
-				if err != nil {
-					return fmt.Errorf("%s line %d: column %s: %q is not a number", o.file, t.line[i], t.header[ai], r[ai])
-				}
-				txs = append(txs, clv.Transaction{Customer: id, Time: when, Amount: amt})
-				if when.After(last) {
-					last = when
-				}
-			}
-			if len(txs) == 0 {
-				return fmt.Errorf("%s: no transactions", o.file)
-			}
-			calEnd := time.Date(last.Year(), last.Month(), last.Day(), 0, 0, 0, 0, time.UTC)
+			fo := clv.FitOptions{Unit: unit}
 			if o.calEnd != "" {
-				if calEnd, err = time.Parse(time.DateOnly, o.calEnd); err != nil {
+				if fo.CalibrationEnd, err = time.Parse(time.DateOnly, o.calEnd); err != nil {
 					return orchestration.Usage("--calibration-end %q: want YYYY-MM-DD", o.calEnd)
 				}
 			}
-			customers, err := clv.Summarize(txs, calEnd, unit)
-			if err != nil {
-				return err
-			}
-			m, err := clv.Fit(ctx, customers, unit)
-			if err != nil {
-				return err
-			}
-			res := clvFitResult{File: o.file, Transactions: len(txs), Customers: len(customers),
-				CalibrationEnd: calEnd.Format(time.DateOnly), TimeUnit: string(unit)}
-			bg, gg := m.BGNBD, m.GammaGamma
-			res.BGNBD = map[string]any{"r": bg.Params.R, "alpha": bg.Params.Alpha, "a": bg.Params.A, "b": bg.Params.B,
-				"log_likelihood": bg.LogLikelihood, "customers": bg.N}
-			if bg.SE != nil {
-				res.BGNBD["se"] = map[string]float64{"r": bg.SE.R, "alpha": bg.SE.Alpha, "a": bg.SE.A, "b": bg.SE.B}
-			}
-			res.GammaGamma = map[string]any{"p": gg.Params.P, "q": gg.Params.Q, "v": gg.Params.V,
-				"log_likelihood": gg.LogLikelihood, "customers": gg.N, "excluded": gg.Excluded}
-			if gg.SE != nil {
-				res.GammaGamma["se"] = map[string]float64{"p": gg.SE.P, "q": gg.SE.Q, "v": gg.SE.V}
-			}
-			if m.NBD != nil {
-				res.Reduced = m.Reduced
-				res.NBD = map[string]any{"r": m.NBD.Params.R, "alpha": m.NBD.Params.Alpha, "log_likelihood": m.NBD.LogLikelihood, "customers": m.NBD.N}
-				if m.NBD.SE != nil {
-					res.NBD["se"] = map[string]float64{"r": m.NBD.SE.R, "alpha": m.NBD.SE.Alpha}
-				}
-			}
 			if o.holdoutEnd != "" {
-				he, err := time.Parse(time.DateOnly, o.holdoutEnd)
-				if err != nil {
+				if fo.HoldoutEnd, err = time.Parse(time.DateOnly, o.holdoutEnd); err != nil {
 					return orchestration.Usage("--holdout-end %q: want YYYY-MM-DD", o.holdoutEnd)
 				}
-				h, err := clv.SplitHoldout(txs, calEnd, he, unit)
-				if err != nil {
-					return err
-				}
-				if res.Holdout, err = m.HoldoutCheck(ctx, h); err != nil {
-					return err
-				}
 			}
+			m, res, err := clv.FitTransactions(ctx, txs, fo)
+			if err != nil {
+				return err
+			}
+			res.File = o.file
 			if o.save != "" {
 				f, err := os.Create(o.save)
 				if err != nil {
@@ -158,7 +92,7 @@ a header, name columns by position (1, 2, ...).`,
 			if o.asJSON {
 				return a.printJSON(res)
 			}
-			printCLVFit(a, res, m)
+			printCLVFit(a, *res, m)
 			return nil
 		},
 	}
@@ -178,7 +112,7 @@ a header, name columns by position (1, 2, ...).`,
 	return fit
 }
 
-func printCLVFit(a *app, res clvFitResult, m *clv.Model) {
+func printCLVFit(a *app, res clv.FitResult, m *clv.Model) {
 	w := a.stdout
 	bg, gg := m.BGNBD, m.GammaGamma
 	fmt.Fprintf(w, "%s: %d transactions, %d customers, calibration to %s, in %s\n\n", res.File, res.Transactions, res.Customers, res.CalibrationEnd, res.TimeUnit)
@@ -228,4 +162,19 @@ func printCLVFit(a *app, res clvFitResult, m *clv.Model) {
 	if res.Saved != "" {
 		fmt.Fprintf(w, "\nsaved %s\n", res.Saved)
 	}
+}
+
+// readTable reads a user's table; the Parquet reader takes its statement
+// from the command's SQL set, and a file that cannot be opened is a usage
+// error.
+func (a *app) readTable(path, sep string, header bool) (*tabular.Table, error) {
+	sqls, err := a.sqlSet()
+	if err != nil {
+		return nil, err
+	}
+	t, err := tabular.Read(path, sep, header, sqls)
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+		return nil, orchestration.Usage("%v", err)
+	}
+	return t, err
 }

@@ -2,9 +2,7 @@ package main
 
 import (
 	"fmt"
-	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -41,7 +39,7 @@ decile, Brier score and a calibration table on the held-out rest.`,
 			if err != nil {
 				return err
 			}
-			cols := tableColumns(t)
+			cols := churn.ColumnsFromText(t.Header, t.Rows)
 			ds, rep, err := churn.PrepareTable(cols, churn.TableOptions{Label: o.label, ID: o.id})
 			if err != nil {
 				return fmt.Errorf("%s: %w", o.file, err) // names column and row (churn.InputError)
@@ -124,39 +122,6 @@ decile, Brier score and a calibration table on the held-out rest.`,
 }
 
 func f4(v float64) string { return fmt.Sprintf("%.4f", v) }
-
-// tableColumns types each column: numeric when every non-blank cell parses
-// as a number (blanks become NaN), text otherwise.
-func tableColumns(t *table) []churn.Column {
-	cols := make([]churn.Column, len(t.header))
-	for j, name := range t.header {
-		nums := make([]float64, len(t.rows))
-		numeric := true
-		for i, r := range t.rows {
-			s := strings.TrimSpace(r[j])
-			if s == "" || strings.EqualFold(s, "NA") || strings.EqualFold(s, "null") {
-				nums[i] = math.NaN()
-				continue
-			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil {
-				numeric = false
-				break
-			}
-			nums[i] = v
-		}
-		if numeric {
-			cols[j] = churn.Column{Name: name, Float: nums}
-			continue
-		}
-		text := make([]string, len(t.rows))
-		for i, r := range t.rows {
-			text[i] = r[j]
-		}
-		cols[j] = churn.Column{Name: name, Text: text}
-	}
-	return cols
-}
 
 // noteSuffix returns "; note" or "".
 func noteSuffix(note string) string {

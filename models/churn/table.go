@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -235,4 +236,38 @@ func customerIDs(c Column) ([]string, error) {
 		ids[i] = id
 	}
 	return ids, nil
+}
+
+// ColumnsFromText types each column of a table read as text: numeric when
+// every non-blank cell parses as a number (blank, NA and null cells
+// become NaN), text otherwise.
+func ColumnsFromText(header []string, rows [][]string) []Column {
+	cols := make([]Column, len(header))
+	for j, name := range header {
+		nums := make([]float64, len(rows))
+		numeric := true
+		for i, r := range rows {
+			s := strings.TrimSpace(r[j])
+			if s == "" || strings.EqualFold(s, "NA") || strings.EqualFold(s, "null") {
+				nums[i] = math.NaN()
+				continue
+			}
+			v, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				numeric = false
+				break
+			}
+			nums[i] = v
+		}
+		if numeric {
+			cols[j] = Column{Name: name, Float: nums}
+			continue
+		}
+		text := make([]string, len(rows))
+		for i, r := range rows {
+			text[i] = r[j]
+		}
+		cols[j] = Column{Name: name, Text: text}
+	}
+	return cols
 }

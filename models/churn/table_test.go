@@ -246,3 +246,13 @@ func TestTableToScoresEndToEnd(t *testing.T) {
 		}
 	}
 }
+
+func TestColumnsFromText(t *testing.T) {
+	cols := ColumnsFromText([]string{"n", "t"}, [][]string{{"1.5", "a"}, {"NA", "2"}, {"", "b"}})
+	if cols[0].Name != "n" || cols[0].Text != nil || cols[0].Float[0] != 1.5 || !math.IsNaN(cols[0].Float[1]) || !math.IsNaN(cols[0].Float[2]) {
+		t.Errorf("numeric column = %+v", cols[0])
+	}
+	if cols[1].Float != nil || len(cols[1].Text) != 3 || cols[1].Text[1] != "2" {
+		t.Errorf("text column = %+v", cols[1])
+	}
+}

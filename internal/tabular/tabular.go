@@ -1,4 +1,7 @@
-package main
+// Package tabular reads a user's tabular file (CSV with a sniffed
+// separator, whitespace-aligned text, Parquet) as text cells, with each
+// row's line for error messages: the input of the model-fitting commands.
+package tabular
 
 import (
 	"bufio"
@@ -13,39 +16,36 @@ import (
 	"strings"
 
 	"github.com/parcours/parcours/internal/warehouse"
-	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
-// table is a user's tabular file read as text cells: the data scientist's
+// Table is a user's tabular file read as text cells: the data scientist's
 // files (`model fit`) come in many shapes, so every cell stays a string
 // until the model decides what it is.
-type table struct {
-	path   string
-	header []string
-	rows   [][]string
-	// line[i] is the file line of rows[i] (1-based), for error messages.
-	line []int
+type Table struct {
+	Path   string
+	Header []string
+	Rows   [][]string
+	// Line[i] is the file line of Rows[i] (1-based; the row number in a
+	// Parquet file), for error messages.
+	Line []int
 }
 
-// readTable reads CSV (separator sniffed among , ; tab unless given),
+// Read reads CSV (separator sniffed among , ; tab unless given),
 // whitespace-aligned text (sep "whitespace") or Parquet (.parquet, through
-// DuckDB, with the statement of the command's SQL set). Without a header,
-// columns are named 1, 2, 3...
-func (a *app) readTable(path, sep string, header bool) (*table, error) {
+// an in-memory DuckDB, with sources.files.sql#read_parquet of sqls).
+// Without a header, columns are named 1, 2, 3... A row whose width is not
+// the header's is an error naming its line.
+func Read(path, sep string, header bool, sqls *sqlfs.Set) (*Table, error) {
 	if strings.EqualFold(filepath.Ext(path), ".parquet") {
-		sqls, err := a.sqlSet()
-		if err != nil {
-			return nil, err
-		}
 		return readParquet(sqls, path)
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, orchestration.Usage("%v", err)
+		return nil, err
 	}
 	defer f.Close()
-	t := &table{path: path}
+	t := &Table{Path: path}
 	br := bufio.NewReader(f)
 	if sep == "whitespace" {
 		sc := bufio.NewScanner(br)
@@ -57,12 +57,12 @@ func (a *app) readTable(path, sep string, header bool) (*table, error) {
 			if len(fields) == 0 {
 				continue
 			}
-			if header && t.header == nil {
-				t.header = fields
+			if header && t.Header == nil {
+				t.Header = fields
 				continue
 			}
-			t.rows = append(t.rows, fields)
-			t.line = append(t.line, n)
+			t.Rows = append(t.Rows, fields)
+			t.Line = append(t.Line, n)
 		}
 		if err := sc.Err(); err != nil {
 			return nil, fmt.Errorf("read %s: %w", path, err)
@@ -93,32 +93,32 @@ func (a *app) readTable(path, sep string, header bool) (*table, error) {
 				return nil, fmt.Errorf("read %s: %w", path, err)
 			}
 			line, _ := cr.FieldPos(0)
-			if header && t.header == nil {
-				t.header = append([]string(nil), rec...)
+			if header && t.Header == nil {
+				t.Header = append([]string(nil), rec...)
 				continue
 			}
-			t.rows = append(t.rows, append([]string(nil), rec...))
-			t.line = append(t.line, line)
+			t.Rows = append(t.Rows, append([]string(nil), rec...))
+			t.Line = append(t.Line, line)
 		}
 	}
-	if t.header == nil {
+	if t.Header == nil {
 		width := 0
-		for _, r := range t.rows {
+		for _, r := range t.Rows {
 			width = max(width, len(r))
 		}
 		for i := 1; i <= width; i++ {
-			t.header = append(t.header, strconv.Itoa(i))
+			t.Header = append(t.Header, strconv.Itoa(i))
 		}
 	}
-	for i, r := range t.rows {
-		if len(r) != len(t.header) {
-			return nil, fmt.Errorf("%s line %d: %d fields, the header has %d", path, t.line[i], len(r), len(t.header))
+	for i, r := range t.Rows {
+		if len(r) != len(t.Header) {
+			return nil, fmt.Errorf("%s line %d: %d fields, the header has %d", path, t.Line[i], len(r), len(t.Header))
 		}
 	}
 	return t, nil
 }
 
-func readParquet(sqls *sqlfs.Set, path string) (*table, error) {
+func readParquet(sqls *sqlfs.Set, path string) (*Table, error) {
 	q, err := sqls.Section("sources.files.sql", "read_parquet")
 	if err != nil {
 		return nil, err
@@ -137,7 +137,7 @@ func readParquet(sqls *sqlfs.Set, path string) (*table, error) {
 	if err != nil {
 		return nil, err
 	}
-	t := &table{path: path, header: cols}
+	t := &Table{Path: path, Header: cols}
 	n := 0
 	for rows.Next() {
 		n++
@@ -151,22 +151,22 @@ func readParquet(sqls *sqlfs.Set, path string) (*table, error) {
 				rec[i] = fmt.Sprint(v)
 			}
 		}
-		t.rows = append(t.rows, rec)
-		t.line = append(t.line, n) // Parquet row number
+		t.Rows = append(t.Rows, rec)
+		t.Line = append(t.Line, n) // Parquet row number
 	}
 	return t, rows.Err()
 }
 
-// column finds a column by name, or by 1-based position for files without
-// a header; a missing one is a usage error naming it and what exists.
-func (t *table) column(name, flag string) (int, error) {
-	for i, h := range t.header {
+// Column finds a column by name, or by 1-based position for files without
+// a header; a missing one is an error naming it and what exists.
+func (t *Table) Column(name string) (int, error) {
+	for i, h := range t.Header {
 		if strings.TrimSpace(h) == name {
 			return i, nil
 		}
 	}
-	if n, err := strconv.Atoi(name); err == nil && n >= 1 && n <= len(t.header) {
+	if n, err := strconv.Atoi(name); err == nil && n >= 1 && n <= len(t.Header) {
 		return n - 1, nil
 	}
-	return 0, orchestration.Usage("%s: no column %q (columns: %s)", t.path, name, strings.Join(t.header, ", "))
+	return 0, fmt.Errorf("%s: no column %q (columns: %s)", t.Path, name, strings.Join(t.Header, ", "))
 }
