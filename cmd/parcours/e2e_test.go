@@ -972,27 +972,9 @@ func TestSQLDirReachesMovedStatements(t *testing.T) {
 	if r := cli(t, nil, "model", "explain", "nobody@example.com", "--warehouse", wh); r.code != 67 {
 		t.Fatalf("explain with the embedded SQL: exit %d, %q; want 67", r.code, r.stderr)
 	}
-	dir := t.TempDir()
-	files, err := filepath.Glob("../../sql/*.sql")
-	if err != nil || len(files) < 50 {
-		t.Fatalf("sql files: %v, %d", err, len(files))
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Base(f) == "privacy.access.sql" {
-			before := "SELECT DISTINCT customer_key FROM identity.customer_map WHERE id_token = $token AND NOT blocked ORDER BY 1;"
-			if !strings.Contains(string(b), before) {
-				t.Fatal("privacy.access.sql customers changed: update this test")
-			}
-			b = []byte(strings.Replace(string(b), before, "SELECT 'k_from_sql_dir' AS customer_key WHERE $token IS NOT NULL;", 1))
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := copySQL(t, "privacy.access.sql",
+		"SELECT DISTINCT customer_key FROM identity.customer_map WHERE id_token = $token AND NOT blocked ORDER BY 1;",
+		"SELECT 'k_from_sql_dir' AS customer_key WHERE $token IS NOT NULL;")
 	cfg := writeFile(t, "sql_dir: "+dir+"\n")
 	r := cli(t, nil, "model", "explain", "nobody@example.com", "--warehouse", wh, "--config", cfg)
 	if r.code != 1 || !strings.Contains(r.stderr, "k_from_sql_dir") {
@@ -1003,26 +985,7 @@ func TestSQLDirReachesMovedStatements(t *testing.T) {
 // A sql_dir whose copy of a section is misspelt is refused with exit 2
 // before the night opens the warehouse, naming file and section.
 func TestSQLDirMisspeltSectionExits2(t *testing.T) {
-	dir := t.TempDir()
-	files, err := filepath.Glob("../../sql/*.sql")
-	if err != nil || len(files) < 50 {
-		t.Fatalf("sql files: %v, %d", err, len(files))
-	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if filepath.Base(f) == "privacy.purge.sql" {
-			if !strings.Contains(string(b), "-- name: erase_values\n") {
-				t.Fatal("privacy.purge.sql has no erase_values section: update this test")
-			}
-			b = []byte(strings.Replace(string(b), "-- name: erase_values\n", "-- name: erase_valeus\n", 1))
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	dir := copySQL(t, "privacy.purge.sql", "-- name: erase_values\n", "-- name: erase_valeus\n")
 	wh := filepath.Join(t.TempDir(), "wh")
 	cfg := writeFile(t, "sql_dir: "+dir+"\n")
 	for _, args := range [][]string{
@@ -1037,4 +1000,31 @@ func TestSQLDirMisspeltSectionExits2(t *testing.T) {
 	if _, err := os.Stat(wh); !os.IsNotExist(err) {
 		t.Errorf("the warehouse was touched before validation: %v", err)
 	}
+}
+
+// copySQL copies the sql folder to a new folder for sql_dir, replacing
+// before with after in file name (which must hold it).
+func copySQL(t *testing.T, name, before, after string) string {
+	t.Helper()
+	dir := t.TempDir()
+	files, err := filepath.Glob("../../sql/*.sql")
+	if err != nil || len(files) < 50 {
+		t.Fatalf("sql files: %v, %d", err, len(files))
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if filepath.Base(f) == name {
+			if !strings.Contains(string(b), before) {
+				t.Fatalf("%s no longer holds %q: update this test", name, before)
+			}
+			b = []byte(strings.Replace(string(b), before, after, 1))
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
 }
