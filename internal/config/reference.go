@@ -25,16 +25,16 @@ var source string
 type Key struct {
 	// Path is the key as written in parcours.yaml, dotted; a list's
 	// element keys read activation.destinations[].name.
-	Path string
+	Path string `json:"key"`
 	// Type is int, number, bool, string, a list or a map of them.
-	Type string
+	Type string `json:"type"`
 	// Default is the value when nothing sets the key, in YAML flow style
 	// ("" for an empty string; list elements have none).
-	Default string
+	Default string `json:"default,omitempty"`
 	// Env is the environment variable that overrides the file, if any.
-	Env string
+	Env string `json:"env,omitempty"`
 	// Doc is the field's doc comment, its Go names replaced by keys.
-	Doc string
+	Doc string `json:"doc"`
 }
 
 // envOverride is a key an environment variable sets after the file.
