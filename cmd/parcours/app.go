@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -55,13 +56,16 @@ func (a *app) load(cmd *cobra.Command) error {
 	if a.flagLogLevel != "" {
 		cfg.Log.Level = a.flagLogLevel
 	}
-	if err := cfg.Validate(); err != nil {
-		return orchestration.Usage("%v", err)
-	}
 	// The sections only their job can check (trigger names, clustering
-	// bounds), with the rest: a misspelt trigger exits 2 before any work.
+	// bounds, a destination's own keys) are checked with the rest, and
+	// every problem is said at once: a misspelt key exits 2 before any
+	// work, named even when it also leaves a required key missing.
+	verr := cfg.Validate()
 	if err := orchestration.CheckConfig(jobs.All(), &cfg); err != nil {
-		return orchestration.Usage("config: %v", err)
+		verr = errors.Join(verr, fmt.Errorf("config: %w", err))
+	}
+	if verr != nil {
+		return orchestration.Usage("%v", verr)
 	}
 	if a.flagShard != "" {
 		sh, err := orchestration.ParseShard(a.flagShard)

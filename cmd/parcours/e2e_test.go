@@ -782,6 +782,14 @@ func TestUsageErrors(t *testing.T) {
 		// Sections their job checks are checked with the rest.
 		{"misspelt trigger", []string{"config", "--config", writeFile(t, "triggers:\n  channels:\n    winback: sms\n")}, `triggers.channels: "winback" is not a trigger`},
 		{"bad k range", []string{"run", "nightly", "--date", "2026-11-22", "--warehouse", wh, "--config", writeFile(t, "segments:\n  k_min: 5\n  k_max: 3\n")}, "segments.k_min"},
+		// A destination's own keys are its connector's: a misspelt common
+		// key is named even though it also leaves segments missing.
+		{"misspelt destination key", []string{"config", "--config", writeFile(t, "activation:\n  destinations:\n  - name: out\n    type: filedrop\n"+
+			"    outbox: /tmp/out\n    format: csv\n    purpose: personalization\n    mode: upsert\n    segmnets: [rfm:loyal]\n")},
+			"segmnets: not a key of a filedrop destination"},
+		{"key of another type", []string{"config", "--config", writeFile(t, "activation:\n  destinations:\n  - name: out\n    type: filedrop\n"+
+			"    outbox: /tmp/out\n    format: csv\n    url: https://x\n    purpose: personalization\n    mode: upsert\n    segments: [rfm:loyal]\n")},
+			"url: not a key of a filedrop destination"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
