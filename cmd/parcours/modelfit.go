@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -13,6 +15,7 @@ import (
 	"github.com/parcours/parcours/internal/tabular"
 	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 func (a *app) modelFitCommand() *cobra.Command {
@@ -168,9 +171,12 @@ func printCLVFit(a *app, res clv.FitResult, m *clv.Model) {
 // from the command's SQL set, and a file that cannot be opened is a usage
 // error.
 func (a *app) readTable(path, sep string, header bool) (*tabular.Table, error) {
-	sqls, err := a.sqlSet()
-	if err != nil {
-		return nil, err
+	var sqls *sqlfs.Set // only Parquet is read through DuckDB
+	if strings.EqualFold(filepath.Ext(path), ".parquet") {
+		var err error
+		if sqls, err = a.sqlSet(); err != nil {
+			return nil, err
+		}
 	}
 	t, err := tabular.Read(path, sep, header, sqls)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {

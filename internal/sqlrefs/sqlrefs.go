@@ -100,6 +100,11 @@ func Scan(root string) (map[string]*Package, error) {
 				for _, r := range refsIn(n, consts) {
 					p.Uses = append(p.Uses, Use{Ref: r, Pos: pos()})
 				}
+				if r, ok := n.(*ast.RangeStmt); ok {
+					for _, ref := range rangeRefs(r, consts, helpers) {
+						p.Uses = append(p.Uses, Use{Ref: ref, Pos: pos()})
+					}
+				}
 				if call, ok := n.(*ast.CallExpr); ok {
 					if h, ok := helpers[name(call.Fun)]; ok && h.param < len(call.Args) {
 						if s, ok := stringOf(call.Args[h.param], consts); ok {
@@ -128,66 +133,63 @@ type helper struct {
 	param int // index of the section parameter
 }
 
-// helpersOf finds a package's helpers: functions, and closures assigned
-// to a name, with a string parameter the body passes as the section of
-// a constant file (Section(file, p), Ref{File: file, Section: p}).
-func helpersOf(files []*ast.File, consts map[string]string) map[string]helper {
-	out := map[string]helper{}
-	consider := func(fname string, ft *ast.FuncType, body *ast.BlockStmt) {
-		if body == nil {
-			return
-		}
-		params := map[string]int{}
-		i := 0
-		for _, fld := range ft.Params.List {
-			for _, n := range fld.Names {
-				if id, ok := fld.Type.(*ast.Ident); ok && id.Name == "string" {
-					params[n.Name] = i
+// sectionVars finds, in body, the identifiers used as the section of a
+// constant file: Section(file, v), Ref{File: file, Section: v}, or v
+// passed where a known helper takes its section. It maps each to the file.
+func sectionVars(body ast.Node, consts map[string]string, helpers map[string]helper) map[string]string {
+	out := map[string]string{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		var fileExpr, secExpr ast.Expr
+		switch v := n.(type) {
+		case *ast.CallExpr:
+			if name(v.Fun) == "Section" && len(v.Args) == 2 {
+				fileExpr, secExpr = v.Args[0], v.Args[1]
+			} else if h, ok := helpers[name(v.Fun)]; ok && h.param < len(v.Args) {
+				if id, ok := v.Args[h.param].(*ast.Ident); ok {
+					out[id.Name] = h.file
 				}
-				i++
 			}
-			if len(fld.Names) == 0 {
-				i++
-			}
-		}
-		ast.Inspect(body, func(n ast.Node) bool {
-			var fileExpr, secExpr ast.Expr
-			switch v := n.(type) {
-			case *ast.CallExpr:
-				if name(v.Fun) == "Section" && len(v.Args) == 2 {
-					fileExpr, secExpr = v.Args[0], v.Args[1]
-				}
-			case *ast.CompositeLit:
-				if v.Type == nil || name(v.Type) == "Ref" {
-					for _, e := range v.Elts {
-						if kv, ok := e.(*ast.KeyValueExpr); ok {
-							switch name(kv.Key) {
-							case "File":
-								fileExpr = kv.Value
-							case "Section":
-								secExpr = kv.Value
-							}
+		case *ast.CompositeLit:
+			if v.Type == nil || name(v.Type) == "Ref" {
+				for _, e := range v.Elts {
+					if kv, ok := e.(*ast.KeyValueExpr); ok {
+						switch name(kv.Key) {
+						case "File":
+							fileExpr = kv.Value
+						case "Section":
+							secExpr = kv.Value
 						}
 					}
 				}
 			}
-			if fileExpr == nil || secExpr == nil {
-				return true
-			}
-			file, ok := stringOf(fileExpr, consts)
-			id, isID := secExpr.(*ast.Ident)
-			if ok && isID {
-				if at, ok := params[id.Name]; ok {
-					out[fname] = helper{file: file, param: at}
-				}
-			}
+		}
+		if fileExpr == nil || secExpr == nil {
 			return true
-		})
+		}
+		file, ok := stringOf(fileExpr, consts)
+		if id, isID := secExpr.(*ast.Ident); ok && isID {
+			out[id.Name] = file
+		}
+		return true
+	})
+	return out
+}
+
+// helpersOf finds a package's helpers: functions, and closures assigned
+// to a name, with a string parameter the body uses as the section of a
+// constant file, directly or through another helper (found until no
+// more are).
+func helpersOf(files []*ast.File, consts map[string]string) map[string]helper {
+	type fn struct {
+		name string
+		ft   *ast.FuncType
+		body *ast.BlockStmt
 	}
+	var fns []fn
 	for _, f := range files {
 		for _, d := range f.Decls {
-			if fd, ok := d.(*ast.FuncDecl); ok {
-				consider(fd.Name.Name, fd.Type, fd.Body)
+			if fd, ok := d.(*ast.FuncDecl); ok && fd.Body != nil {
+				fns = append(fns, fn{fd.Name.Name, fd.Type, fd.Body})
 			}
 		}
 		ast.Inspect(f, func(n ast.Node) bool {
@@ -198,10 +200,60 @@ func helpersOf(files []*ast.File, consts map[string]string) map[string]helper {
 			id, ok1 := as.Lhs[0].(*ast.Ident)
 			fl, ok2 := as.Rhs[0].(*ast.FuncLit)
 			if ok1 && ok2 {
-				consider(id.Name, fl.Type, fl.Body)
+				fns = append(fns, fn{id.Name, fl.Type, fl.Body})
 			}
 			return true
 		})
+	}
+	out := map[string]helper{}
+	for changed := true; changed; {
+		changed = false
+		for _, f := range fns {
+			if _, done := out[f.name]; done {
+				continue
+			}
+			params := map[string]int{}
+			i := 0
+			for _, fld := range f.ft.Params.List {
+				for _, n := range fld.Names {
+					if id, ok := fld.Type.(*ast.Ident); ok && id.Name == "string" {
+						params[n.Name] = i
+					}
+					i++
+				}
+				if len(fld.Names) == 0 {
+					i++
+				}
+			}
+			for v, file := range sectionVars(f.body, consts, out) {
+				if at, ok := params[v]; ok {
+					out[f.name] = helper{file: file, param: at}
+					changed = true
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// rangeRefs are the refs of a loop over a literal list of sections:
+// for _, s := range []string{"a", "b"} { ... Section(file, s) ... }.
+func rangeRefs(r *ast.RangeStmt, consts map[string]string, helpers map[string]helper) []sqlfs.Ref {
+	lit, ok := r.X.(*ast.CompositeLit)
+	v, isID := r.Value.(*ast.Ident)
+	if !ok || !isID {
+		return nil
+	}
+	file, ok := sectionVars(r.Body, consts, helpers)[v.Name]
+	if !ok {
+		return nil
+	}
+	var out []sqlfs.Ref
+	for _, e := range lit.Elts {
+		if s, ok := stringOf(e, consts); ok {
+			out = append(out, sqlfs.Ref{File: file, Section: s})
+		}
 	}
 	return out
 }
@@ -210,10 +262,6 @@ func helpersOf(files []*ast.File, consts map[string]string) map[string]helper {
 func refsIn(n ast.Node, consts map[string]string) []sqlfs.Ref {
 	switch v := n.(type) {
 	case *ast.CompositeLit:
-		// sqlfs.Ref{...}, or {File: ..., Section: ...} in a []sqlfs.Ref
-		if v.Type != nil && name(v.Type) != "Ref" {
-			return nil
-		}
 		if len(v.Elts) == 2 {
 			// {"file.sql", "section"} in a table of steps
 			f, ok1 := stringOf(v.Elts[0], consts)
@@ -221,6 +269,10 @@ func refsIn(n ast.Node, consts map[string]string) []sqlfs.Ref {
 			if ok1 && ok2 && strings.HasSuffix(f, ".sql") && !strings.Contains(f, "/") && !strings.HasSuffix(sec, ".sql") {
 				return []sqlfs.Ref{{File: f, Section: sec}}
 			}
+		}
+		// sqlfs.Ref{...}, or {File: ..., Section: ...} in a []sqlfs.Ref
+		if v.Type != nil && name(v.Type) != "Ref" {
+			return nil
 		}
 		var r sqlfs.Ref
 		for _, e := range v.Elts {

@@ -40,7 +40,16 @@ func run() {
 	q2 := func(section string) string { s, _ := set.Section(file, section); return s }
 	q2("through_closure")
 	dynamic(file, name) // not constant: not a use
+	for _, s := range []string{"loop_a", "loop_b"} {
+		wh.Run(ctx, conn, sqlfs.Ref{File: file, Section: s})
+	}
+	for _, s := range [][2]string{{"a.typed.sql", "pair"}} {
+		run(s[0], s[1])
+	}
+	counts(ctx, "through_two_helpers")
 }
+
+func counts(ctx context.Context, what string) { query(ctx, what) }
 
 func query(ctx context.Context, section string) {
 	set.Section("a.helper.sql", section)
@@ -68,8 +77,9 @@ func (*Job) Spec() orchestration.Spec { return orchestration.Spec{} }
 		got = append(got, u.Ref.String())
 	}
 	sort.Strings(got)
-	want := []string{"a.helper.sql#through_helper", "a.main.sql#elided", "a.main.sql#keyed", "a.main.sql#through_closure",
-		"a.many.sql#one", "a.many.sql#two", "a.pair.sql#args", "a.table.sql#row"}
+	want := []string{"a.helper.sql#through_helper", "a.helper.sql#through_two_helpers", "a.main.sql#elided", "a.main.sql#keyed",
+		"a.main.sql#loop_a", "a.main.sql#loop_b", "a.main.sql#through_closure",
+		"a.many.sql#one", "a.many.sql#two", "a.pair.sql#args", "a.table.sql#row", "a.typed.sql#pair"}
 	if len(got) != len(want) {
 		t.Fatalf("uses = %v\nwant %v", got, want)
 	}

@@ -10,6 +10,8 @@ import sqlfs "github.com/parcours/parcours/sql"
 func sqlRefs() []sqlfs.Ref {
 	return []sqlfs.Ref{
 		{File: "cold.attribution.sql", Section: "clear"},
+		{File: "cold.attribution.sql", Section: "converters"},
+		{File: "cold.attribution.sql", Section: "floors"},
 		{File: "cold.attribution.sql", Section: "insert"},
 		{File: "cold.attribution.sql", Section: "paths"},
 		{File: "cold.attribution.sql", Section: "pooled_before"},

@@ -27,6 +27,7 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "privacy.access.sql", Section: "token"},
 		{File: "privacy.purge.sql", Section: "consent_purge"},
 		{File: "privacy.purge.sql", Section: "consented_now"},
+		{File: "privacy.purge.sql", Section: "erase"},
 		{File: "privacy.purge.sql", Section: "erase_crm_tokens"},
 		{File: "privacy.purge.sql", Section: "erase_input"},
 		{File: "privacy.purge.sql", Section: "erase_input_rows"},

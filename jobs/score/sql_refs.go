@@ -21,7 +21,9 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "ops.job_runs.sql", Section: "succeeded_in_run"},
 		{File: "ops.models.sql", Section: "get"},
 		{File: "ops.models.sql", Section: "list"},
+		{File: "ops.models.sql", Section: "promote"},
 		{File: "ops.models.sql", Section: "promoted"},
 		{File: "ops.models.sql", Section: "register"},
+		{File: "ops.models.sql", Section: "retire_promoted"},
 	}
 }

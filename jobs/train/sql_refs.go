@@ -16,7 +16,9 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "analytics.orders.sql", Section: "transactions"},
 		{File: "ops.models.sql", Section: "get"},
 		{File: "ops.models.sql", Section: "list"},
+		{File: "ops.models.sql", Section: "promote"},
 		{File: "ops.models.sql", Section: "promoted"},
 		{File: "ops.models.sql", Section: "register"},
+		{File: "ops.models.sql", Section: "retire_promoted"},
 	}
 }
