@@ -12,6 +12,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -225,6 +226,9 @@ type Destination struct {
 	// secret_env, audience_id, outbox, ...), written beside these and
 	// listed in jobs/activate/README.md.
 	Type string `yaml:"type" json:"type"`
+	// DefaultCountry (ISO 3166 alpha-2) reads phone numbers written
+	// without an international prefix and fills a member's country.
+	DefaultCountry string `yaml:"default_country" json:"default_country,omitempty"`
 	// Fields are the vault fields sent for each member (data
 	// minimisation): email, phone, first_name, last_name, postcode. The
 	// default depends on the type: email for webhook and filedrop; email,
@@ -254,9 +258,98 @@ type Destination struct {
 	// MaxAttempts is the most attempts per request, the first included
 	// (default 5).
 	MaxAttempts int `yaml:"max_attempts" json:"max_attempts,omitempty"`
-	// Options are the type's own keys, as written: the connector's
-	// package decodes and checks them (the activate jobs' config check).
-	Options map[string]any `yaml:",inline" json:"-"`
+	// Options are the type's own keys: from a file, each value's
+	// yaml.Node as written (file_mode: 0640 stays the text 0640); set in
+	// Go, plain values. The connector's package decodes and checks them
+	// (the activate jobs' config check).
+	Options map[string]any `yaml:"-" json:"-"`
+}
+
+// destinationKeys are the YAML names of Destination's common keys.
+func destinationKeys() map[string]bool {
+	t := reflect.TypeOf(Destination{})
+	out := map[string]bool{}
+	for i := range t.NumField() {
+		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
+			out[name] = true
+		}
+	}
+	return out
+}
+
+// UnmarshalYAML reads the common keys into the fields and keeps every
+// other key's node in Options, for the type's connector to decode.
+func (d *Destination) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: a destination is a mapping of keys", n.Line)
+	}
+	known := destinationKeys()
+	common := &yaml.Node{Kind: yaml.MappingNode, Tag: n.Tag, Line: n.Line, Column: n.Column}
+	opts := map[string]any{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if known[k.Value] {
+			common.Content = append(common.Content, k, v)
+			continue
+		}
+		if _, dup := opts[k.Value]; dup {
+			return fmt.Errorf("line %d: key %q set twice", k.Line, k.Value)
+		}
+		opts[k.Value] = *v
+	}
+	type plain Destination // without this method
+	p := plain(*d)
+	if err := common.Decode(&p); err != nil {
+		return err
+	}
+	*d = Destination(p)
+	d.Options = nil
+	if len(opts) > 0 {
+		d.Options = opts
+	}
+	return nil
+}
+
+// MarshalYAML writes the type's own keys after the common ones, as the
+// file has them.
+func (d Destination) MarshalYAML() (any, error) {
+	type plain Destination // without this method
+	var n yaml.Node
+	if err := n.Encode(plain(d)); err != nil {
+		return nil, err
+	}
+	for _, k := range slices.Sorted(maps.Keys(d.Options)) {
+		v, ok := d.Options[k].(yaml.Node)
+		if !ok {
+			if err := v.Encode(d.Options[k]); err != nil {
+				return nil, err
+			}
+		}
+		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: k}, &v)
+	}
+	return &n, nil
+}
+
+// jsonValue is a YAML value for JSON output: a scalar as its text (a
+// number that is a JSON number as one: 0640 stays "0640"), anything else
+// as YAML reads it.
+func jsonValue(n yaml.Node) (any, error) {
+	if n.Kind == yaml.ScalarNode {
+		switch n.ShortTag() {
+		case "!!int", "!!float":
+			if json.Valid([]byte(n.Value)) {
+				return json.Number(n.Value), nil
+			}
+		case "!!bool", "!!null":
+			var v any
+			err := n.Decode(&v)
+			return v, err
+		}
+		return n.Value, nil
+	}
+	var v any
+	err := n.Decode(&v)
+	return v, err
 }
 
 // MarshalJSON writes the type's own keys beside the common ones, as the
@@ -272,9 +365,15 @@ func (d Destination) MarshalJSON() ([]byte, error) {
 		return nil, err
 	}
 	for k, v := range d.Options {
-		if _, taken := m[k]; !taken {
-			m[k] = v
+		if _, taken := m[k]; taken {
+			continue
 		}
+		if n, ok := v.(yaml.Node); ok {
+			if v, err = jsonValue(n); err != nil {
+				return nil, err
+			}
+		}
+		m[k] = v
 	}
 	return json.Marshal(m)
 }

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 )
 
 func TestLoad(t *testing.T) {
@@ -102,16 +104,19 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// A destination's own keys land in Options, as written, for its
-// connector to decode; JSON output writes them back beside the others.
+// A destination's own keys land in Options as written (a number keeps its
+// text: 0640 is not 416), for its connector to decode; JSON and YAML
+// output write them back beside the others.
 func TestDestinationOptions(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parcours.yaml")
 	yml := `activation:
   destinations:
   - name: g
-    type: google_data_manager
-    url: https://datamanager.googleapis.com
-    customer_id: 1234567890
+    type: filedrop
+    outbox: /srv/out
+    file_mode: 0640
+    audience_id: 0000012345
+    default_country: FR
     purpose: marketing_ads
     mode: mirror
     segments: [rfm:loyal]
@@ -124,15 +129,35 @@ func TestDestinationOptions(t *testing.T) {
 		t.Fatal(err)
 	}
 	d := c.Activation.Destinations[0]
-	if d.Name != "g" || d.Purpose != "marketing_ads" || len(d.Options) != 2 ||
-		d.Options["url"] != "https://datamanager.googleapis.com" || d.Options["customer_id"] != 1234567890 {
+	text := func(k string) string {
+		n, ok := d.Options[k].(yaml.Node)
+		if !ok {
+			t.Fatalf("option %s = %#v, want its yaml.Node", k, d.Options[k])
+		}
+		return n.Value
+	}
+	if d.Name != "g" || d.Purpose != "marketing_ads" || d.DefaultCountry != "FR" || len(d.Options) != 3 ||
+		text("outbox") != "/srv/out" || text("file_mode") != "0640" || text("audience_id") != "0000012345" {
 		t.Fatalf("destination = %+v", d)
 	}
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(b), `"url":"https://datamanager.googleapis.com"`) || !strings.Contains(string(b), `"name":"g"`) {
-		t.Errorf("json = %s", b)
+	for _, want := range []string{`"outbox":"/srv/out"`, `"file_mode":"0640"`, `"audience_id":"0000012345"`, `"name":"g"`} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("json = %s, want %s", b, want)
+		}
+	}
+	y, err := yaml.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Destination
+	if err := yaml.Unmarshal(y, &back); err != nil {
+		t.Fatal(err)
+	}
+	if n := back.Options["file_mode"].(yaml.Node); n.Value != "0640" || back.Name != "g" || len(back.Options) != 3 {
+		t.Errorf("yaml round trip = %s", y)
 	}
 }

@@ -38,7 +38,7 @@ func Connect(d config.Destination, log zerolog.Logger) (delivery.Connector, erro
 		Logger:        log.With().Str("destination", d.Name).Logger(),
 		Seed:          seedOf(d.Name),
 	}
-	c, err := o.Connect(dc, d.BatchSize, os.Getenv)
+	c, err := o.Connect(delivery.Settings{Delivery: dc, BatchSize: d.BatchSize, DefaultCountry: d.DefaultCountry}, os.Getenv)
 	if err != nil {
 		return nil, fmt.Errorf("destination %s: %w", d.Name, err)
 	}

@@ -312,7 +312,7 @@ func readLeavers(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn) (
 func planSegment(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg *config.Config, d config.Destination, c delivery.Connector,
 	seg, ds, runID string, rows []row, leavers []leaver, fields map[string]memberFields, held map[string]string) (SegmentPlan, error) {
 	sp := SegmentPlan{Destination: d.Name, Segment: seg, Excluded: map[string]int64{}, Batches: []string{}}
-	want, cc := Fields(d), country(d)
+	want, cc := Fields(d), d.DefaultCountry
 	var ups, removes []planned
 	seen := map[string]bool{} // remote ids removed, so none twice
 	for _, r := range rows {

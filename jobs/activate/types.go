@@ -24,8 +24,9 @@ import (
 type options interface {
 	// Check lists the problems of the keys, each naming its key.
 	Check() []string
-	// Connect builds the connector; getenv reads the secrets it names.
-	Connect(dc delivery.Config, batchSize int, getenv func(string) string) (delivery.Connector, error)
+	// Connect builds the connector from its options and the common
+	// settings; getenv reads the secrets the options name.
+	Connect(s delivery.Settings, getenv func(string) string) (delivery.Connector, error)
 }
 
 // optionSources are the connectors' declarations of their options, whose
@@ -114,9 +115,15 @@ func decode(d config.Destination) (destType, options, []string) {
 				k, t.name, strings.Join(known, ", "), strings.Join(commonKeys(), ", ")))
 			continue
 		}
-		b, err := yaml.Marshal(d.Options[k])
-		if err == nil {
-			err = yaml.Unmarshal(b, f.Addr().Interface())
+		var err error
+		switch v := d.Options[k].(type) {
+		case yaml.Node: // from a file: decoded from the text as written
+			err = v.Decode(f.Addr().Interface())
+		default: // set in Go
+			var b []byte
+			if b, err = yaml.Marshal(v); err == nil {
+				err = yaml.Unmarshal(b, f.Addr().Interface())
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Sprintf("%s: want %s", k, kindOf(f.Type())))
@@ -170,16 +177,6 @@ func checkDestinations(cfg *config.Config) error {
 // CheckConfig implements orchestration.ConfigChecker: the destinations'
 // types and their own keys, which only the connectors know.
 func (j *PlanJob) CheckConfig(cfg *config.Config) error { return checkDestinations(cfg) }
-
-// country is the country a destination reads members without one in
-// (ad audiences' default_country), "" for the others.
-func country(d config.Destination) string {
-	_, o, _ := decode(d)
-	if c, ok := o.(interface{ Country() string }); ok {
-		return c.Country()
-	}
-	return ""
-}
 
 // TypeInfo describes one destination type: its own keys and the fields it
 // sends by default.

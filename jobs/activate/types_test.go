@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/jobs/activate/adaudience"
+	"github.com/parcours/parcours/jobs/activate/emaillist"
 )
 
 // Each connector type's own rules, one destination at a time, written as
@@ -48,6 +50,9 @@ func TestCheckDestinations(t *testing.T) {
 		{"world-writable files", drop + "    file_mode: \"0666\"\n", "world-writable"},
 		{"unreadable files", drop + "    file_mode: \"0240\"\n", "owner must be able to read"},
 		{"file mode not octal", drop + "    file_mode: rw-r-----\n", "octal"},
+		{"file mode unquoted", drop + "    file_mode: 0640\n", ""},
+		{"file mode unquoted, world-writable", drop + "    file_mode: 0666\n", "world-writable"},
+		{"default country on a webhook", hook + "    default_country: FR\n", ""},
 		{"file mode outside filedrop", mc + "    file_mode: \"0640\"\n", "file_mode: not a key of a email_list destination"},
 		{"one audience", "    type: meta_ads\n    url: http://h\n    secret_env: T\n    audience_id: \"1\"\n    segments: [rfm:champions, rfm:loyal]\n", "one destination per segment"},
 	}
@@ -76,6 +81,30 @@ func TestCheckDestinations(t *testing.T) {
 		})
 	}
 
+}
+
+// A number written unquoted reaches the connector as the text it was:
+// YAML would read 0000012345 as the octal 5349 and 0123456789 as a float.
+func TestDecodeKeepsText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parcours.yaml")
+	yml := "activation:\n  destinations:\n  - name: m\n    type: meta_ads\n    url: http://h\n    secret_env: T\n" +
+		"    audience_id: 0000012345\n    purpose: marketing_ads\n    mode: mirror\n    segments: [rfm:loyal]\n" +
+		"  - name: e\n    type: email_list\n    secret_env: T\n    audience_id: 0123456789\n    purpose: marketing_email\n    mode: mirror\n    segments: [rfm:loyal]\n"
+	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, o, problems := decode(cfg.Activation.Destinations[0])
+	if len(problems) > 0 || o.(*adaudience.MetaOptions).AudienceID != "0000012345" {
+		t.Errorf("meta audience = %+v, %v", o, problems)
+	}
+	_, o, problems = decode(cfg.Activation.Destinations[1])
+	if len(problems) > 0 || o.(*emaillist.Options).AudienceID != "0123456789" {
+		t.Errorf("email list = %+v, %v", o, problems)
+	}
 }
 
 // Every type's own keys are documented, from its Options' field comments.

@@ -46,9 +46,6 @@ type DataManagerOptions struct {
 	StatusWaitSeconds float64 `yaml:"status_wait_seconds"`
 	// APIVersion overrides the API's path version (default v1).
 	APIVersion string `yaml:"api_version"`
-	// DefaultCountry (ISO 3166 alpha-2) reads phone numbers written
-	// without an international prefix and fills a member's country.
-	DefaultCountry string `yaml:"default_country"`
 	// DeveloperTokenEnv is read only to refuse it: the Data Manager API
 	// takes OAuth alone, and a config still carrying it was written for
 	// the removed google_ads type.
@@ -100,21 +97,18 @@ func (o *DataManagerOptions) Check() []string {
 	return errs
 }
 
-// Country is the country members without one are read in.
-func (o *DataManagerOptions) Country() string { return o.DefaultCountry }
-
 // Connect builds the connector, reading the token from getenv.
-func (o *DataManagerOptions) Connect(dc delivery.Config, batchSize int, getenv func(string) string) (delivery.Connector, error) {
+func (o *DataManagerOptions) Connect(s delivery.Settings, getenv func(string) string) (delivery.Connector, error) {
 	token, err := delivery.Secret(getenv, "secret_env", o.SecretEnv)
 	if err != nil {
 		return nil, err
 	}
-	return NewDataManager(DataManagerConfig{Name: dc.Destination, BaseURL: o.URL, APIVersion: o.APIVersion,
+	return NewDataManager(DataManagerConfig{Name: s.Delivery.Destination, BaseURL: o.URL, APIVersion: o.APIVersion,
 		AccountID: o.CustomerID, AccountType: o.AccountType, UserListID: o.AudienceID,
 		LoginAccountID: o.LoginAccountID, LoginAccountType: o.LoginAccountType,
 		LinkedAccountID: o.LinkedAccountID, LinkedAccountType: o.LinkedAccountType,
-		Token: token, DefaultCountry: o.DefaultCountry, MaxPerRequest: batchSize,
-		StatusWait: time.Duration(o.StatusWaitSeconds * float64(time.Second)), Delivery: dc})
+		Token: token, DefaultCountry: s.DefaultCountry, MaxPerRequest: s.BatchSize,
+		StatusWait: time.Duration(o.StatusWaitSeconds * float64(time.Second)), Delivery: s.Delivery})
 }
 
 // MetaOptions are a meta_ads destination's own keys in parcours.yaml (a
@@ -134,9 +128,6 @@ type MetaOptions struct {
 	AppSecretEnv string `yaml:"app_secret_env"`
 	// APIVersion overrides the Graph API's path version (default v25.0).
 	APIVersion string `yaml:"api_version"`
-	// DefaultCountry (ISO 3166 alpha-2) reads phone numbers written
-	// without an international prefix and fills a member's country.
-	DefaultCountry string `yaml:"default_country"`
 }
 
 // Check lists the problems of the options, each naming its key.
@@ -154,12 +145,9 @@ func (o *MetaOptions) Check() []string {
 	return errs
 }
 
-// Country is the country members without one are read in.
-func (o *MetaOptions) Country() string { return o.DefaultCountry }
-
 // Connect builds the connector, reading the token and the app secret
 // from getenv.
-func (o *MetaOptions) Connect(dc delivery.Config, batchSize int, getenv func(string) string) (delivery.Connector, error) {
+func (o *MetaOptions) Connect(s delivery.Settings, getenv func(string) string) (delivery.Connector, error) {
 	token, err := delivery.Secret(getenv, "secret_env", o.SecretEnv)
 	if err != nil {
 		return nil, err
@@ -168,6 +156,6 @@ func (o *MetaOptions) Connect(dc delivery.Config, batchSize int, getenv func(str
 	if err != nil {
 		return nil, err
 	}
-	return NewMeta(MetaConfig{Name: dc.Destination, BaseURL: o.URL, APIVersion: o.APIVersion, AudienceID: o.AudienceID,
-		Token: token, AppSecret: appSecret, DefaultCountry: o.DefaultCountry, MaxPerRequest: batchSize, Delivery: dc})
+	return NewMeta(MetaConfig{Name: s.Delivery.Destination, BaseURL: o.URL, APIVersion: o.APIVersion, AudienceID: o.AudienceID,
+		Token: token, AppSecret: appSecret, DefaultCountry: s.DefaultCountry, MaxPerRequest: s.BatchSize, Delivery: s.Delivery})
 }

@@ -16,3 +16,15 @@ func Secret(getenv func(string) string, key, env string) (string, error) {
 	}
 	return v, nil
 }
+
+// Settings are what the keys every destination has give its connector.
+type Settings struct {
+	// Delivery tunes timeouts, retries and the request rate; its
+	// Destination is the destination's name.
+	Delivery Config
+	// BatchSize is the most members per request (0: the connector's).
+	BatchSize int
+	// DefaultCountry (ISO 3166 alpha-2) is the country of members whose
+	// phone or address names none.
+	DefaultCountry string
+}

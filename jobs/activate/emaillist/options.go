@@ -44,11 +44,11 @@ func (o *Options) Check() []string {
 }
 
 // Connect builds the connector, reading the secret from getenv.
-func (o *Options) Connect(dc delivery.Config, batchSize int, getenv func(string) string) (delivery.Connector, error) {
+func (o *Options) Connect(s delivery.Settings, getenv func(string) string) (delivery.Connector, error) {
 	secret, err := delivery.Secret(getenv, "secret_env", o.SecretEnv)
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Name: dc.Destination, BaseURL: o.URL, ListID: o.AudienceID, Token: secret,
-		Auth: o.Auth, BatchSize: batchSize, Delivery: dc})
+	return New(Config{Name: s.Delivery.Destination, BaseURL: o.URL, ListID: o.AudienceID, Token: secret,
+		Auth: o.Auth, BatchSize: s.BatchSize, Delivery: s.Delivery})
 }

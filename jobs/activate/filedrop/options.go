@@ -41,10 +41,10 @@ func (o *Options) Check() []string {
 }
 
 // Connect builds the connector (a filedrop has no secret and no network).
-func (o *Options) Connect(dc delivery.Config, _ int, _ func(string) string) (delivery.Connector, error) {
+func (o *Options) Connect(s delivery.Settings, _ func(string) string) (delivery.Connector, error) {
 	mode, err := ParseFileMode(o.FileMode)
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Name: dc.Destination, Outbox: o.Outbox, Format: o.Format, FileMode: mode, Logger: dc.Logger})
+	return New(Config{Name: s.Delivery.Destination, Outbox: o.Outbox, Format: o.Format, FileMode: mode, Logger: s.Delivery.Logger})
 }

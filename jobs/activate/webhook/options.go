@@ -37,11 +37,11 @@ func (o *Options) Check() []string {
 }
 
 // Connect builds the connector, reading the secret from getenv.
-func (o *Options) Connect(dc delivery.Config, batchSize int, getenv func(string) string) (delivery.Connector, error) {
+func (o *Options) Connect(s delivery.Settings, getenv func(string) string) (delivery.Connector, error) {
 	secret, err := delivery.Secret(getenv, "secret_env", o.SecretEnv)
 	if err != nil {
 		return nil, err
 	}
-	return New(Config{Name: dc.Destination, URL: o.URL, Secret: secret, BatchSize: batchSize,
-		MaxRequestBytes: o.MaxRequestBytes, Delivery: dc})
+	return New(Config{Name: s.Delivery.Destination, URL: o.URL, Secret: secret, BatchSize: s.BatchSize,
+		MaxRequestBytes: o.MaxRequestBytes, Delivery: s.Delivery})
 }
