@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Modes of shared outputs.
@@ -40,18 +41,30 @@ func Dir(root string, sub ...string) (string, error) {
 // File makes a written file readable by others.
 func File(path string) error { return os.Chmod(path, FileMode) }
 
-// Sweep removes the files matching pattern in dir: temp files a killed
-// run left (the caller holds the warehouse lock, so no run is writing
-// them). It returns how many it removed.
-func Sweep(dir, pattern string) (int, error) {
+// SweepAge is how old a temp file must be before Sweep takes it for a
+// killed run's: the warehouse lock keeps this warehouse's runs apart, but
+// not another warehouse's run writing into the same export folder, whose
+// file is minutes old at most.
+const SweepAge = time.Hour
+
+// Sweep removes the files matching pattern in dir last written more than
+// SweepAge before now: temp files a killed run left. It returns how many
+// it removed.
+func Sweep(dir, pattern string, now time.Time) (int, error) {
 	m, err := filepath.Glob(filepath.Join(dir, pattern))
 	if err != nil {
 		return 0, err
 	}
+	n := 0
 	for _, p := range m {
-		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
-			return 0, err
+		fi, err := os.Stat(p)
+		if err != nil || now.Sub(fi.ModTime()) < SweepAge {
+			continue // gone already, or another run's, in flight
 		}
+		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
+			return n, err
+		}
+		n++
 	}
-	return len(m), nil
+	return n, nil
 }

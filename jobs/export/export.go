@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/parcours/parcours/internal/publish"
 	"github.com/parcours/parcours/internal/warehouse"
@@ -61,7 +62,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, fmt.Errorf("export: %w", err)
 	}
 	// Files a killed export left half-written.
-	if n, err := publish.Sweep(dir, "*.tmp"); err != nil {
+	if n, err := publish.Sweep(dir, "*.tmp", time.Now()); err != nil {
 		return c, fmt.Errorf("export: %w", err)
 	} else if n > 0 {
 		env.Log.Info().Int("files", n).Msg("removed temp files an interrupted export left")

@@ -42,7 +42,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, fmt.Errorf("report: %w", err)
 	}
 	// A report a killed run was writing.
-	if n, err := publish.Sweep(dir, ".report-*.tmp"); err != nil {
+	if n, err := publish.Sweep(dir, ".report-*.tmp", time.Now()); err != nil {
 		return c, fmt.Errorf("report: %w", err)
 	} else if n > 0 {
 		env.Log.Info().Int("files", n).Msg("removed temp files an interrupted report left")

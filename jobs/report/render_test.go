@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/publish"
 	"github.com/parcours/parcours/orchestration"
 )
 
@@ -354,6 +355,8 @@ func TestJob(t *testing.T) {
 	os.MkdirAll(filepath.Join(cfg.ExportDir, "reports"), 0o700)
 	stale := filepath.Join(cfg.ExportDir, "reports", ".report-2026-06-09.html.123.tmp")
 	os.WriteFile(stale, []byte("half"), 0o600)
+	old := time.Now().Add(-2 * publish.SweepAge)
+	os.Chtimes(stale, old, old)
 	c, err := j.Run(context.Background(), env)
 	if err != nil {
 		t.Fatal(err)
