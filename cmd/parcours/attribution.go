@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"sort"
@@ -43,18 +42,16 @@ value.`,
 			if o.paths == "" {
 				return orchestration.Usage("--paths is required")
 			}
-			b, err := os.ReadFile(o.paths)
+			delim := []rune(o.delim)
+			if len(delim) != 1 || delim[0] == '"' || delim[0] == '\n' || delim[0] == '\r' {
+				return orchestration.Usage("--delim %q: want one character (not a quote or a line break)", o.delim)
+			}
+			f, err := os.Open(o.paths)
 			if err != nil {
 				return orchestration.Usage("%v", err)
 			}
-			if o.delim != "" && o.delim != "," {
-				// The parser reads comma-separated CSV: re-delimit simple files.
-				if len([]rune(o.delim)) != 1 {
-					return orchestration.Usage("--delim %q: want one character", o.delim)
-				}
-				b = bytes.ReplaceAll(b, []byte(o.delim), []byte(","))
-			}
-			paths, err := attribution.ParsePaths(bytes.NewReader(b), o.sep)
+			defer f.Close()
+			paths, err := attribution.ParsePaths(f, o.sep, delim[0])
 			if err != nil {
 				return fmt.Errorf("%s: %w", o.paths, err)
 			}

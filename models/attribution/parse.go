@@ -23,12 +23,17 @@ const (
 // ParsePaths reads the ChannelAttribution path-aggregate CSV format: a header
 // with columns path and total_conversions (required) and total_conversion_value
 // and total_null (optional), in any order. Channels in path are split on sep
-// (DefaultSeparator when empty) and trimmed. Errors name the line and column.
-func ParsePaths(r io.Reader, sep string) ([]Path, error) {
+// (DefaultSeparator when empty) and trimmed. Fields are separated by delim
+// (',' when 0; a quoted field may hold it). Errors name the line and
+// column.
+func ParsePaths(r io.Reader, sep string, delim rune) ([]Path, error) {
 	if sep == "" {
 		sep = DefaultSeparator
 	}
 	cr := csv.NewReader(r)
+	if delim != 0 {
+		cr.Comma = delim
+	}
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
 	if err != nil {

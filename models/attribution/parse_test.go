@@ -11,6 +11,7 @@ func TestParsePaths(t *testing.T) {
 		name    string
 		in      string
 		sep     string
+		delim   rune
 		want    []Path
 		wantErr string
 	}{
@@ -31,6 +32,12 @@ func TestParsePaths(t *testing.T) {
 			want: []Path{{Channels: []string{"a", "b", "a"}, Conversions: 4}},
 		},
 		{
+			name:  "semicolons, a quoted channel holding one, a value with a comma inside quotes",
+			in:    "path;total_conversions\n\"shop; online > email\";3\n",
+			delim: ';',
+			want:  []Path{{Channels: []string{"shop; online", "email"}, Conversions: 3}},
+		},
+		{
 			name:    "bad number names line and column",
 			in:      "path,total_conversions,total_null\na > b,1,0\nc,x1,2\n",
 			wantErr: `line 3, column "total_conversions": bad non-negative number "x1"`,
@@ -48,7 +55,7 @@ func TestParsePaths(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ParsePaths(strings.NewReader(tt.in), tt.sep)
+			got, err := ParsePaths(strings.NewReader(tt.in), tt.sep, tt.delim)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
