@@ -3,8 +3,9 @@ package warehouse
 import (
 	"context"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"strings"
+
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // insertBatch is how many rows InsertRows puts in one statement: one

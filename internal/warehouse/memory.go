@@ -5,10 +5,11 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 	"strconv"
 	"strings"
+
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // memoryShare is the part of the machine's (or the container's) memory

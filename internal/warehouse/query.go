@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+
 	sqlfs "github.com/parcours/parcours/sql"
 )
 

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 	"path/filepath"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/activate/delivery"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // maxDeadInARow stops a destination after this many batches in a row

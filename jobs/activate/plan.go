@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"math"
 	"os"
 	"path/filepath"
@@ -24,6 +23,7 @@ import (
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/activate/delivery"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // The SQL files whose sections the activation jobs read beside the

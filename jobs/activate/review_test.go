@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,6 +22,7 @@ import (
 	"github.com/parcours/parcours/jobs/activate/emaillist"
 	"github.com/parcours/parcours/jobs/activate/fakeserver"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Review tests: each one states a requirement of jobs/activate/README.md's Activation

@@ -10,7 +10,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"sort"
 	"strings"
 	"time"
@@ -18,6 +17,7 @@ import (
 	"github.com/parcours/parcours/internal/warehouse"
 	attr "github.com/parcours/parcours/models/attribution"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is the attribution job.

@@ -3,10 +3,10 @@ package attribution
 import (
 	"context"
 	"database/sql"
-	sqlfs "github.com/parcours/parcours/sql"
 	"testing"
 
 	"github.com/parcours/parcours/internal/warehouse/whtest"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // TestJourneys runs cold.conversion_paths.sql's contribute section on a

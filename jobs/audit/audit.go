@@ -20,7 +20,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"regexp"
 	"sort"
 	"strconv"
@@ -33,6 +32,7 @@ import (
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Violation is one broken rule.

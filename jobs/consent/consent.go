@@ -9,7 +9,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"sort"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Purposes are the purposes a consent is given for.

@@ -5,12 +5,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/purge"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Objection is one record `privacy object|contest|resolve` adds to

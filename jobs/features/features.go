@@ -10,7 +10,6 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"math"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // featuresSQL builds and reads analytics.customer_features.

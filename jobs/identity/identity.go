@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"sort"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is the identity job.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"math/rand/v2"
 	"reflect"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Nights that restitch only what they touch must leave the same map,

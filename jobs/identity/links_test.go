@@ -3,10 +3,11 @@ package identity
 import (
 	"context"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"slices"
 	"strings"
 	"testing"
+
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // A row links its best identifier to each other one it carries; the

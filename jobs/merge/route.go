@@ -4,13 +4,13 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"os"
 
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/purge"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // maxShards is how many shards a route can address (route.event_groups

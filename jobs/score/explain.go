@@ -6,9 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 
 	"github.com/parcours/parcours/internal/warehouse"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Explanation is what scoring last said about one customer: the churn

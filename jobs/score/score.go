@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"slices"
 	"time"
 
@@ -27,6 +26,7 @@ import (
 	"github.com/parcours/parcours/models/clv"
 	"github.com/parcours/parcours/models/registry"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is the score job.

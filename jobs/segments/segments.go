@@ -31,10 +31,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is the segments job; its options are the configuration's segments

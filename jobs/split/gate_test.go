@@ -3,11 +3,11 @@ package split
 import (
 	"context"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"strings"
 	"testing"
 
 	"github.com/parcours/parcours/internal/warehouse/whtest"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // The consent gate of the split (keyed's _analytics): a fact enters hot

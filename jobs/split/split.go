@@ -10,12 +10,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"time"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/cold"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // HotTables are the hot fact tables the split fills, in order.

@@ -21,9 +21,9 @@ package triggers
 
 import (
 	"context"
-	sqlfs "github.com/parcours/parcours/sql"
 
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is the triggers job.

@@ -11,7 +11,6 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"fmt"
-	sqlfs "github.com/parcours/parcours/sql"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -19,6 +18,7 @@ import (
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // Job is the vault job.
