@@ -1,18 +1,15 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/purge"
 	"github.com/parcours/parcours/jobs/score"
@@ -338,51 +335,15 @@ func (a *app) modelFeaturesCommand() *cobra.Command {
 				return err
 			}
 			defer conn.Close()
-			// A label needs its whole horizon in the data: a cut-off whose
-			// horizon runs past the last day of orders would call everyone
-			// who simply has not bought yet "churned".
-			last, err := features.LastOrderDay(ctx, sess.wh, conn)
+			res, err := features.Export(ctx, sess.wh, conn, features.ExportOptions{Cutoffs: days, Horizon: horizon, Out: out, IncompleteLabels: nullLabels})
+			var incomplete *features.IncompleteError
+			if errors.As(err, &incomplete) {
+				return orchestration.Usage("%v", err)
+			}
 			if err != nil {
 				return err
 			}
-			lastComplete := last.AddDate(0, 0, 1-horizon)
-			var incomplete []string
-			for _, d := range days {
-				if d.After(lastComplete) {
-					incomplete = append(incomplete, d.Format(time.DateOnly))
-				}
-			}
-			if len(incomplete) > 0 && !nullLabels {
-				return orchestration.Usage("cut-off %s: its %d-day churn horizon is not complete in the data (orders up to %s); "+
-					"the last complete cut-off is %s. Pick an earlier one, or add --incomplete-labels to write churned as null for it",
-					strings.Join(incomplete, ", "), horizon, last.Format(time.DateOnly), lastComplete.Format(time.DateOnly))
-			}
-			for _, d := range days {
-				if _, err := features.Build(ctx, sess.wh, conn, d); err != nil {
-					return err
-				}
-			}
-			// The COPY options: CSV with a header row, or Parquet.
-			format := "csv, header true"
-			if strings.EqualFold(filepath.Ext(out), ".parquet") {
-				format = "parquet"
-			}
-			params := []any{sql.Named("cutoffs", days), sql.Named("horizon", horizon),
-				sql.Named("last_complete", lastComplete.Format(time.DateOnly))}
-			const featuresSQL = "analytics.customer_features.sql"
-			q, err := sess.wh.SQL.Section(featuresSQL, "export")
-			if err != nil {
-				return err
-			}
-			q = strings.NewReplacer("{{file}}", warehouse.Quote(out), "{{format}}", format).Replace(q)
-			if _, err := warehouse.ExecScript(ctx, conn, q, params...); err != nil {
-				return fmt.Errorf("export features: %w", err)
-			}
-			var n, unlabelled int64
-			if q, err = sess.wh.SQL.Section(featuresSQL, "export_counts"); err != nil {
-				return err
-			}
-			_ = warehouse.QueryRow(ctx, conn, q, params...).Scan(&n, &unlabelled)
+			n, unlabelled, lastComplete := res.Rows, res.Unlabelled, res.LastComplete
 			if asJSON {
 				return a.printJSON(map[string]any{"file": out, "rows": n, "unlabelled_rows": unlabelled, "cutoffs": strings.Split(cutoffs, ","),
 					"last_complete_cutoff": lastComplete.Format(time.DateOnly)})

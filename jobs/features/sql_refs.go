@@ -11,6 +11,8 @@ func sqlRefs() []sqlfs.Ref {
 	return []sqlfs.Ref{
 		{File: "analytics.customer_features.sql", Section: "build"},
 		{File: "analytics.customer_features.sql", Section: "count"},
+		{File: "analytics.customer_features.sql", Section: "export"},
+		{File: "analytics.customer_features.sql", Section: "export_counts"},
 		{File: "analytics.customer_features.sql", Section: "label"},
 		{File: "analytics.customer_features.sql", Section: "last_day"},
 	}

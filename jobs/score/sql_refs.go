@@ -13,6 +13,8 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "analytics.clv_scores.sql", Section: "clear_day"},
 		{File: "analytics.customer_features.sql", Section: "build"},
 		{File: "analytics.customer_features.sql", Section: "count"},
+		{File: "analytics.customer_features.sql", Section: "export"},
+		{File: "analytics.customer_features.sql", Section: "export_counts"},
 		{File: "analytics.customer_features.sql", Section: "label"},
 		{File: "analytics.customer_features.sql", Section: "last_day"},
 		{File: "analytics.orders.sql", Section: "transactions"},
