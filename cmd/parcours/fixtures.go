@@ -12,11 +12,17 @@ import (
 
 func (a *app) fixturesCommand() *cobra.Command {
 	c := &cobra.Command{Use: "fixtures", Short: "Generate synthetic omnichannel extracts with planted ground truth"}
+	c.AddCommand(a.fixturesGenerateCommand())
+	return c
+}
+
+// fixturesGenerateCommand writes synthetic extracts with planted ground truth.
+func (a *app) fixturesGenerateCommand() *cobra.Command {
 	var customers, days, workers int
 	var seed uint64
 	var out, end string
 	var asJSON bool
-	gen := &cobra.Command{
+	c := &cobra.Command{
 		Use:     "generate",
 		Short:   "Write one folder of extracts per day, plus truth/ (who is who, who churned and why, channel effects)",
 		Example: `  parcours fixtures generate --customers 5000 --days 120 --seed 7 --out data/`,
@@ -50,7 +56,7 @@ func (a *app) fixturesCommand() *cobra.Command {
 			return nil
 		},
 	}
-	f := gen.Flags()
+	f := c.Flags()
 	f.IntVar(&customers, "customers", 5000, "persons with a CRM record")
 	f.IntVar(&days, "days", 120, "number of daily folders")
 	f.Uint64Var(&seed, "seed", 7, "random seed: same seed, same bytes")
@@ -58,6 +64,5 @@ func (a *app) fixturesCommand() *cobra.Command {
 	f.StringVar(&end, "end", "", "last folder's date YYYY-MM-DD (default 2026-11-22)")
 	f.IntVar(&workers, "workers", 0, "parallel workers (default: one per core; does not change the output)")
 	f.BoolVar(&asJSON, "json", false, "print the manifest as one JSON object")
-	c.AddCommand(gen)
 	return c
 }

@@ -15,9 +15,15 @@ import (
 
 func (a *app) identityCommand() *cobra.Command {
 	c := &cobra.Command{Use: "identity", Short: "Inspect identity stitching"}
+	c.AddCommand(a.identityExplainCommand(), a.identityRebuildCommand())
+	return c
+}
+
+// identityExplainCommand shows why an identifier belongs to its customer.
+func (a *app) identityExplainCommand() *cobra.Command {
 	var idType string
 	var asJSON bool
-	explain := &cobra.Command{
+	c := &cobra.Command{
 		Use:   "explain <identifier>",
 		Short: "Show which customer an identifier belongs to and the chain of links that joined each identifier",
 		Example: `  parcours identity explain jane.doe@example.com
@@ -79,9 +85,8 @@ func (a *app) identityCommand() *cobra.Command {
 			return orchestration.NotFound("this identifier is not in the identity graph (tried as %s)", strings.Join(types, ", "))
 		},
 	}
-	explain.Flags().StringVar(&idType, "type", "", "identifier type: customer_id, email, phone, loyalty_card, cookie_id, device_id")
-	explain.Flags().BoolVar(&asJSON, "json", false, "print as one JSON object")
-	c.AddCommand(explain, a.identityRebuildCommand())
+	c.Flags().StringVar(&idType, "type", "", "identifier type: customer_id, email, phone, loyalty_card, cookie_id, device_id")
+	c.Flags().BoolVar(&asJSON, "json", false, "print as one JSON object")
 	return c
 }
 

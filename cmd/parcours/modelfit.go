@@ -20,11 +20,17 @@ import (
 
 func (a *app) modelFitCommand() *cobra.Command {
 	fit := &cobra.Command{Use: "fit", Short: "Fit a model on your own file, without a warehouse"}
+	fit.AddCommand(a.modelFitCLVCommand(), a.modelFitChurnCommand())
+	return fit
+}
+
+// modelFitCLVCommand fits BG/NBD and Gamma-Gamma on a transactions file.
+func (a *app) modelFitCLVCommand() *cobra.Command {
 	var o struct {
 		file, customer, date, amount, sep, calEnd, holdoutEnd, unit, save string
 		noHeader, asJSON                                                  bool
 	}
-	clvCmd := &cobra.Command{
+	c := &cobra.Command{
 		Use:   "clv --transactions FILE --customer COL --date COL --amount COL",
 		Short: "Fit BG/NBD (purchase counts) and Gamma-Gamma (spend) by maximum likelihood on a transactions file",
 		Long: `Reads one row per transaction (CSV with a header, separator sniffed; or
@@ -99,7 +105,7 @@ a header, name columns by position (1, 2, ...).`,
 			return nil
 		},
 	}
-	f := clvCmd.Flags()
+	f := c.Flags()
 	f.StringVar(&o.file, "transactions", "", "transactions file (CSV, whitespace-aligned text or Parquet)")
 	f.StringVar(&o.customer, "customer", "customer_id", "customer column (name, or position without a header)")
 	f.StringVar(&o.date, "date", "date", "date column")
@@ -111,8 +117,7 @@ a header, name columns by position (1, 2, ...).`,
 	f.StringVar(&o.unit, "unit", "weeks", "time unit of the parameters: weeks or days")
 	f.StringVar(&o.save, "save", "", "save the fitted model to this file")
 	f.BoolVar(&o.asJSON, "json", false, "print one JSON object")
-	fit.AddCommand(clvCmd, a.modelFitChurnCommand())
-	return fit
+	return c
 }
 
 func printCLVFit(a *app, res clv.FitResult, m *clv.Model) {

@@ -22,9 +22,16 @@ import (
 
 func (a *app) privacyCommand() *cobra.Command {
 	c := &cobra.Command{Use: "privacy", Short: "Data-subject rights: erasure (forget), access (export), objection (object), contesting a decision (contest, resolve)"}
+	c.AddCommand(a.privacyForgetCommand(), a.privacyExportCommand())
+	c.AddCommand(a.objectionCommands()...)
+	return c
+}
+
+// privacyForgetCommand erases a subject now.
+func (a *app) privacyForgetCommand() *cobra.Command {
 	var idType string
 	var asJSON bool
-	forget := &cobra.Command{
+	c := &cobra.Command{
 		Use:   "forget <email|phone|customer id>",
 		Short: "Erase a subject now: hot rows, vault entry and data key (crypto-shredding), identity graph; suppress their identifiers",
 		Example: `  parcours privacy forget jane.doe@example.com
@@ -73,12 +80,17 @@ func (a *app) privacyCommand() *cobra.Command {
 			return err
 		},
 	}
-	forget.Flags().String("request-id", "", "id of the request, for ops.privacy_audit (default cli:<time>)")
-	forget.Flags().StringVar(&idType, "type", "", "identifier type: email, phone or customer_id (default: guessed)")
-	forget.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	c.Flags().String("request-id", "", "id of the request, for ops.privacy_audit (default cli:<time>)")
+	c.Flags().StringVar(&idType, "type", "", "identifier type: email, phone or customer_id (default: guessed)")
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
+	return c
+}
 
+// privacyExportCommand writes everything held about a subject (access).
+func (a *app) privacyExportCommand() *cobra.Command {
+	var idType string
 	var out string
-	export := &cobra.Command{
+	c := &cobra.Command{
 		Use:   "export <email|phone|customer id>",
 		Short: "Everything held about a subject, as JSON: decrypted profile, consents, hot facts, scores, cold tables fed",
 		Args:  cobra.ExactArgs(1),
@@ -118,11 +130,9 @@ func (a *app) privacyCommand() *cobra.Command {
 			return err
 		},
 	}
-	export.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")
-	export.Flags().Bool("json", false, "print one JSON object (what export always writes)")
-	export.Flags().StringVar(&idType, "type", "", "identifier type: email, phone or customer_id (default: guessed)")
-	c.AddCommand(forget, export)
-	c.AddCommand(a.objectionCommands()...)
+	c.Flags().StringVar(&out, "out", "", "file to write (default: standard output)")
+	c.Flags().Bool("json", false, "print one JSON object (what export always writes)")
+	c.Flags().StringVar(&idType, "type", "", "identifier type: email, phone or customer_id (default: guessed)")
 	return c
 }
 
@@ -156,8 +166,14 @@ func subjectOf(ctx context.Context, wh *warehouse.Warehouse, s, typ string) (str
 
 func (a *app) keysCommand() *cobra.Command {
 	c := &cobra.Command{Use: "keys", Short: "Manage the master key that wraps the vault's data keys"}
+	c.AddCommand(a.keysRotateCommand())
+	return c
+}
+
+// keysRotateCommand re-wraps the vault's data keys under a new master key.
+func (a *app) keysRotateCommand() *cobra.Command {
 	var asJSON bool
-	rotate := &cobra.Command{
+	c := &cobra.Command{
 		Use:   "rotate",
 		Short: "Re-wrap every data key under a new master key (no vault value is touched); safe to interrupt and rerun",
 		Long: `Re-wraps every customer data key of the keystore under a new master key.
@@ -224,7 +240,6 @@ interrupted, run the same command again: it finishes what was started.`,
 			return nil
 		},
 	}
-	rotate.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
-	c.AddCommand(rotate)
+	c.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return c
 }
