@@ -150,18 +150,7 @@ func sectionVars(body ast.Node, consts map[string]string, helpers map[string]hel
 				}
 			}
 		case *ast.CompositeLit:
-			if v.Type == nil || name(v.Type) == "Ref" {
-				for _, e := range v.Elts {
-					if kv, ok := e.(*ast.KeyValueExpr); ok {
-						switch name(kv.Key) {
-						case "File":
-							fileExpr = kv.Value
-						case "Section":
-							secExpr = kv.Value
-						}
-					}
-				}
-			}
+			fileExpr, secExpr = refFields(v)
 		}
 		if fileExpr == nil || secExpr == nil {
 			return true
@@ -258,6 +247,31 @@ func rangeRefs(r *ast.RangeStmt, consts map[string]string, helpers map[string]he
 	return out
 }
 
+// refFields are the File and Section expressions of a Ref literal:
+// sqlfs.Ref{File: f, Section: s}, or {File: f, Section: s} in a
+// []sqlfs.Ref. Either is nil when the literal is not one.
+func refFields(v *ast.CompositeLit) (file, section ast.Expr) {
+	if v.Type != nil && name(v.Type) != "Ref" {
+		return nil, nil
+	}
+	for _, e := range v.Elts {
+		kv, ok := e.(*ast.KeyValueExpr)
+		if !ok {
+			return nil, nil
+		}
+		switch name(kv.Key) {
+		case "File":
+			file = kv.Value
+		case "Section":
+			section = kv.Value
+		}
+	}
+	return file, section
+}
+
+// isSQLFile is a file name of the sql folder.
+func isSQLFile(f string) bool { return strings.HasSuffix(f, ".sql") && !strings.Contains(f, "/") }
+
 // refsIn is the refs one node names.
 func refsIn(n ast.Node, consts map[string]string) []sqlfs.Ref {
 	switch v := n.(type) {
@@ -266,33 +280,18 @@ func refsIn(n ast.Node, consts map[string]string) []sqlfs.Ref {
 			// {"file.sql", "section"} in a table of steps
 			f, ok1 := stringOf(v.Elts[0], consts)
 			sec, ok2 := stringOf(v.Elts[1], consts)
-			if ok1 && ok2 && strings.HasSuffix(f, ".sql") && !strings.Contains(f, "/") && !strings.HasSuffix(sec, ".sql") {
+			if ok1 && ok2 && isSQLFile(f) && !strings.HasSuffix(sec, ".sql") {
 				return []sqlfs.Ref{{File: f, Section: sec}}
 			}
 		}
-		// sqlfs.Ref{...}, or {File: ..., Section: ...} in a []sqlfs.Ref
-		if v.Type != nil && name(v.Type) != "Ref" {
+		fileExpr, secExpr := refFields(v)
+		if fileExpr == nil || secExpr == nil {
 			return nil
 		}
-		var r sqlfs.Ref
-		for _, e := range v.Elts {
-			kv, ok := e.(*ast.KeyValueExpr)
-			if !ok {
-				return nil
-			}
-			s, ok := stringOf(kv.Value, consts)
-			if !ok {
-				return nil
-			}
-			switch name(kv.Key) {
-			case "File":
-				r.File = s
-			case "Section":
-				r.Section = s
-			}
-		}
-		if strings.HasSuffix(r.File, ".sql") && !strings.Contains(r.File, "/") && r.Section != "" {
-			return []sqlfs.Ref{r}
+		file, ok1 := stringOf(fileExpr, consts)
+		sec, ok2 := stringOf(secExpr, consts)
+		if ok1 && ok2 && isSQLFile(file) && sec != "" {
+			return []sqlfs.Ref{{File: file, Section: sec}}
 		}
 	case *ast.CallExpr:
 		var out []sqlfs.Ref
@@ -310,7 +309,7 @@ func refsIn(n ast.Node, consts map[string]string) []sqlfs.Ref {
 		}
 		for i := 0; i+1 < len(v.Args); i++ {
 			file, ok := stringOf(v.Args[i], consts)
-			if !ok || !strings.HasSuffix(file, ".sql") || strings.Contains(file, "/") {
+			if !ok || !isSQLFile(file) {
 				continue
 			}
 			section, ok := stringOf(v.Args[i+1], consts)
