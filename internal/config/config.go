@@ -265,13 +265,14 @@ type Destination struct {
 	Options map[string]any `yaml:"-" json:"-"`
 }
 
-// destinationKeys are the YAML names of Destination's common keys.
-func destinationKeys() map[string]bool {
+// DestinationKeys are the keys every destination has (Destination's
+// fields), in declaration order; any other key is its type's own.
+func DestinationKeys() []string {
 	t := reflect.TypeOf(Destination{})
-	out := map[string]bool{}
+	var out []string
 	for i := range t.NumField() {
 		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" && name != "-" {
-			out[name] = true
+			out = append(out, name)
 		}
 	}
 	return out
@@ -283,7 +284,10 @@ func (d *Destination) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.MappingNode {
 		return fmt.Errorf("line %d: a destination is a mapping of keys", n.Line)
 	}
-	known := destinationKeys()
+	known := map[string]bool{}
+	for _, k := range DestinationKeys() {
+		known[k] = true
+	}
 	common := &yaml.Node{Kind: yaml.MappingNode, Tag: n.Tag, Line: n.Line, Column: n.Column}
 	opts := map[string]any{}
 	for i := 0; i+1 < len(n.Content); i += 2 {

@@ -112,7 +112,7 @@ func decode(d config.Destination) (destType, options, []string) {
 		f, ok := fields[k]
 		if !ok {
 			errs = append(errs, fmt.Sprintf("%s: not a key of a %s destination (its own keys: %s; every destination's: %s)",
-				k, t.name, strings.Join(known, ", "), strings.Join(commonKeys(), ", ")))
+				k, t.name, strings.Join(known, ", "), strings.Join(config.DestinationKeys(), ", ")))
 			continue
 		}
 		var err error
@@ -130,18 +130,6 @@ func decode(d config.Destination) (destType, options, []string) {
 		}
 	}
 	return t, o, append(errs, o.Check()...)
-}
-
-// commonKeys are the keys every destination has (config.Destination's).
-func commonKeys() []string {
-	t := reflect.TypeOf(config.Destination{})
-	var out []string
-	for i := range t.NumField() {
-		if name, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); name != "" {
-			out = append(out, name)
-		}
-	}
-	return out
 }
 
 func kindOf(t reflect.Type) string {

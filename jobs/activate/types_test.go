@@ -58,20 +58,12 @@ func TestCheckDestinations(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			path := filepath.Join(t.TempDir(), "parcours.yaml")
 			keys := tt.keys
 			if !strings.Contains(keys, "segments:") {
 				keys += "    segments: [rfm:loyal]\n"
 			}
-			yml := "activation:\n  destinations:\n  - name: d\n    purpose: marketing_ads\n    mode: mirror\n" + keys
-			if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			cfg, err := config.Load(path)
-			if err != nil {
-				t.Fatalf("load: %v", err)
-			}
-			err = (&PlanJob{}).CheckConfig(&cfg)
+			cfg := loadConfig(t, "activation:\n  destinations:\n  - name: d\n    purpose: marketing_ads\n    mode: mirror\n"+keys)
+			err := (&PlanJob{}).CheckConfig(&cfg)
 			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
 				t.Errorf("err = %v, want %q", err, tt.want)
 			}
@@ -80,23 +72,28 @@ func TestCheckDestinations(t *testing.T) {
 			}
 		})
 	}
-
 }
 
-// A number written unquoted reaches the connector as the text it was:
-// YAML would read 0000012345 as the octal 5349 and 0123456789 as a float.
-func TestDecodeKeepsText(t *testing.T) {
+// loadConfig loads a parcours.yaml written with yml, as a user writes it.
+func loadConfig(t *testing.T, yml string) config.Config {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "parcours.yaml")
-	yml := "activation:\n  destinations:\n  - name: m\n    type: meta_ads\n    url: http://h\n    secret_env: T\n" +
-		"    audience_id: 0000012345\n    purpose: marketing_ads\n    mode: mirror\n    segments: [rfm:loyal]\n" +
-		"  - name: e\n    type: email_list\n    secret_env: T\n    audience_id: 0123456789\n    purpose: marketing_email\n    mode: mirror\n    segments: [rfm:loyal]\n"
 	if err := os.WriteFile(path, []byte(yml), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("load: %v", err)
 	}
+	return cfg
+}
+
+// A number written unquoted reaches the connector as the text it was:
+// YAML would read 0000012345 as the octal 5349 and 0123456789 as a float.
+func TestDecodeKeepsText(t *testing.T) {
+	cfg := loadConfig(t, "activation:\n  destinations:\n  - name: m\n    type: meta_ads\n    url: http://h\n    secret_env: T\n"+
+		"    audience_id: 0000012345\n    purpose: marketing_ads\n    mode: mirror\n    segments: [rfm:loyal]\n"+
+		"  - name: e\n    type: email_list\n    secret_env: T\n    audience_id: 0123456789\n    purpose: marketing_email\n    mode: mirror\n    segments: [rfm:loyal]\n")
 	_, o, problems := decode(cfg.Activation.Destinations[0])
 	if len(problems) > 0 || o.(*adaudience.MetaOptions).AudienceID != "0000012345" {
 		t.Errorf("meta audience = %+v, %v", o, problems)
