@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"path"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 
@@ -493,13 +492,3 @@ func (r Resolved) Fields() []string {
 func IsColumnRef(expr string) bool { return columnRef.MatchString(strings.TrimSpace(expr)) }
 
 var columnRef = regexp.MustCompile(`^[\p{L}_][\p{L}\p{N}_ \-]*(\.[\p{L}_][\p{L}\p{N}_\-]*)*$`)
-
-// sortedKeys returns a map's keys, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
-}

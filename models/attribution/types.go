@@ -92,12 +92,3 @@ func channelIndex(paths []Path) ([]string, map[string]int) {
 	}
 	return names, idx
 }
-
-// creditsFromShares turns per-channel shares (summing to 1) into result rows.
-func creditsFromShares(model string, names []string, shares []float64, conv, value float64) []Credit {
-	out := make([]Credit, len(names))
-	for i, c := range names {
-		out[i] = Credit{Model: model, Channel: c, Conversions: shares[i] * conv, Value: shares[i] * value}
-	}
-	return out
-}
