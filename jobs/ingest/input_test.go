@@ -25,6 +25,7 @@ func TestCountRecords(t *testing.T) {
 		{"no final newline", "a,b\n1,2\n3,4", sources.CSV, 2, 0},
 		{"blank lines", "a,b\n1,2\n\n3,4\n\n", sources.CSV, 2, 0},
 		{"crlf", "a,b\r\n1,2\r\n3,4\r\n", sources.CSV, 2, 0},
+		{"mixed endings", "a,b\r\n1,2\n3,4\r\n\n5,6\r7,8\n", sources.CSV, 4, 0},
 		{"lone cr", "a,b\r1,2\r3,4\r", sources.CSV, 2, 0},
 		{"bom", "\xEF\xBB\xBFa,b\n1,2\n", sources.CSV, 1, 0},
 		{"quoted newline", "a,b\n1,\"x\ny\"\n3,4\n", sources.CSV, 2, 0},
@@ -42,6 +43,17 @@ func TestCountRecords(t *testing.T) {
 				t.Fatalf("got %+v %v, want %d records, unclosed at %d", got, err, tc.n, tc.unclosed)
 			}
 		})
+	}
+	// A line longer than the reader's buffer, then short ones.
+	long := "a,b\n" + strings.Repeat("x", 1<<20+10) + "\n1,2\n\n3,4\n"
+	for _, f := range []sources.Format{sources.CSV, sources.JSONL} {
+		want := int64(3)
+		if f == sources.JSONL {
+			want = 4 // no header
+		}
+		if got, err := countRecords(strings.NewReader(long), f, defaultCSV()); err != nil || got.N != want {
+			t.Fatalf("long line (%v): %+v %v, want %d", f, got, err, want)
+		}
 	}
 	// An escaped quote split across the reader's buffer.
 	big := "a,b\n" + strings.Repeat("1,2\n", 300000) + "9,\"" + strings.Repeat("x", 1<<20-5) + "\"\"\"\n"
