@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/parcours/parcours/internal/sources"
@@ -20,6 +21,10 @@ func TestLocateLines(t *testing.T) {
 		{"jsonl", sources.JSONL, "{\"a\":1}\n{\"a\":\n{\"a\":2}\n{\"a\":\n", []string{`{"a":`, `{"a":`, `{"a":2}`}, []int64{2, 4, 3}},
 		{"crlf", sources.JSONL, "x\r\ny\r\n", []string{"y"}, []int64{2}},
 		{"not found", sources.JSONL, "x\n", []string{"zzz"}, []int64{0}},
+		{"no final newline", sources.JSONL, "x\ny", []string{"y", "x"}, []int64{2, 1}},
+		{"line longer than the buffer", sources.JSONL, "a\n" + strings.Repeat("b", 1<<20+3) + "\nc\n",
+			[]string{"c", strings.Repeat("b", 1<<20+3)}, []int64{3, 2}},
+		{"csv crlf multi-line record", sources.CSV, "id,text\r\n1,\"a\r\nb\"\r\n2,bad\r\n", []string{"1,\"a\r\nb\"", "2,bad"}, []int64{2, 4}},
 		{"csv multi-line record", sources.CSV, "id,text\n1,\"a\nb\"\n2,bad\n", []string{"1,\"a\nb\"", "2,bad"}, []int64{2, 4}},
 		// The original quoted a field that needs no quotes: the fast match
 		// misses, the CSV fallback finds it.

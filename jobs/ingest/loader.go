@@ -417,6 +417,7 @@ WITH raw AS (
 			return err
 		}
 	}
+	step("read counts") // with the scan's commit
 	bad, err := l.contractRejects(ctx, inFiles)
 	if err != nil {
 		return err
@@ -433,6 +434,7 @@ WITH raw AS (
 			}
 		}
 	}
+	step("contract rejects")
 	quarantine, err = l.reconcile(ctx, counted(), quarantine, outcomes)
 	if err != nil {
 		return err
@@ -470,7 +472,7 @@ WITH raw AS (
 			inFiles = "NULL"
 		}
 	}
-	step("rejects")
+	step("reconcile") // and files that failed
 	if err := l.dedup(ctx, inFiles, alone, outcomes); err != nil {
 		return err
 	}
