@@ -269,3 +269,169 @@ func BenchmarkOpenKeystore(b *testing.B) {
 		}
 	}
 }
+
+// TestKeystoreChanges checks the keystore's view (the file's records and
+// the changes since) against a map that applies the same operations, in
+// memory and once saved and read again.
+func TestKeystoreChanges(t *testing.T) {
+	master := bytes.Repeat([]byte{9}, 32)
+	type op struct {
+		do string // mint, destroy, put (the wrapped key of another subject's keystore), save
+		s  byte
+	}
+	for _, tc := range []struct {
+		name string
+		ops  []op
+	}{
+		{"mint over an empty file", []op{{"mint", 5}, {"mint", 1}, {"mint", 9}}},
+		{"destroy what the file holds", []op{{"mint", 1}, {"mint", 2}, {"mint", 3}, {"save", 0}, {"destroy", 2}, {"destroy", 7}}},
+		{"destroy what was just minted", []op{{"mint", 1}, {"save", 0}, {"mint", 4}, {"destroy", 4}}},
+		{"mint again after a destroy", []op{{"mint", 1}, {"mint", 2}, {"save", 0}, {"destroy", 2}, {"mint", 2}}},
+		{"put over a key the file holds", []op{{"mint", 1}, {"mint", 2}, {"save", 0}, {"put", 2}, {"mint", 0}}},
+		{"changes on both sides of the file's keys", []op{{"mint", 10}, {"mint", 20}, {"save", 0}, {"mint", 5}, {"mint", 15}, {"mint", 25}, {"destroy", 10}, {"save", 0}, {"destroy", 25}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "keystore.bin")
+			ks := newKeystore(t, path, master)
+			other := newKeystore(t, filepath.Join(t.TempDir(), "other.bin"), master)
+			want := map[Subject][]byte{} // subject -> data key
+			for _, o := range tc.ops {
+				s := subject(o.s)
+				switch o.do {
+				case "mint":
+					dk, ok, err := ks.DataKey(s, true)
+					if err != nil || !ok {
+						t.Fatal(ok, err)
+					}
+					if old, had := want[s]; had && !bytes.Equal(old, dk) {
+						t.Fatalf("subject %d: minting returned another key than the one held", o.s)
+					}
+					want[s] = dk
+				case "destroy":
+					_, had := want[s]
+					if got := ks.Destroy(s); got != had {
+						t.Fatalf("Destroy(%d) = %v, want %v", o.s, got, had)
+					}
+					delete(want, s)
+				case "put":
+					dk, _, _ := other.DataKey(s, true)
+					w, _ := other.Wrapped(s)
+					if err := ks.PutWrapped(s, w); err != nil {
+						t.Fatal(err)
+					}
+					want[s] = dk
+				case "save":
+					if err := ks.Save(); err != nil {
+						t.Fatal(err)
+					}
+					var err error
+					if ks, err = OpenKeystore(path, master); err != nil {
+						t.Fatal(err)
+					}
+				}
+			}
+			check := func(ks *Keystore, when string) {
+				t.Helper()
+				if ks.Len() != len(want) {
+					t.Fatalf("%s: Len() = %d, want %d", when, ks.Len(), len(want))
+				}
+				subs := ks.Subjects()
+				for i := 1; i < len(subs); i++ {
+					if bytes.Compare(subs[i-1][:], subs[i][:]) >= 0 {
+						t.Fatalf("%s: Subjects() not sorted", when)
+					}
+				}
+				for _, s := range subs {
+					if _, ok := want[s]; !ok {
+						t.Fatalf("%s: subject %d listed, destroyed or never minted", when, s[0])
+					}
+				}
+				for b := range byte(30) {
+					s := subject(b)
+					dk, ok, err := ks.DataKey(s, false)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if w, held := want[s]; ok != held || (held && !bytes.Equal(dk, w)) {
+						t.Fatalf("%s: subject %d: held %v, want %v (or another key)", when, b, ok, held)
+					}
+				}
+			}
+			check(ks, "before saving")
+			if err := ks.Save(); err != nil {
+				t.Fatal(err)
+			}
+			again, err := OpenKeystore(path, master)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check(again, "saved and read again")
+		})
+	}
+}
+
+// TestKeystoreUnsortedFile reads a file whose records are not in subject
+// order (keystores are always written sorted; one edited by hand may not
+// be): every key is still found.
+func TestKeystoreUnsortedFile(t *testing.T) {
+	master := bytes.Repeat([]byte{9}, 32)
+	path := filepath.Join(t.TempDir(), "keystore.bin")
+	ks := newKeystore(t, path, master)
+	dks := map[Subject][]byte{}
+	for _, b := range []byte{1, 2, 3} {
+		dks[subject(b)], _, _ = ks.DataKey(subject(b), true)
+	}
+	if err := ks.Save(); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	body := b[headerLen : len(b)-sha256.Size]
+	first := append([]byte(nil), body[:recordLen]...)
+	copy(body, body[recordLen:2*recordLen]) // records 2, 1, 3
+	copy(body[recordLen:], first)
+	sum := sha256.Sum256(b[:len(b)-sha256.Size])
+	copy(b[len(b)-sha256.Size:], sum[:])
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, err := OpenKeystore(path, master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for s, want := range dks {
+		if dk, ok, err := again.DataKey(s, false); err != nil || !ok || !bytes.Equal(dk, want) {
+			t.Fatalf("subject %d: %v %v", s[0], ok, err)
+		}
+	}
+}
+
+// BenchmarkOpenKeystore1M opens a keystore of a million data keys, as
+// every job that reads or writes the vault does at a million customers.
+func BenchmarkOpenKeystore1M(b *testing.B) {
+	master := bytes.Repeat([]byte{9}, 32)
+	path := filepath.Join(b.TempDir(), "keystore.bin")
+	if err := CreateKeystore(path, master, testID); err != nil {
+		b.Fatal(err)
+	}
+	ks, err := OpenKeystore(path, master)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1_000_000 {
+		var s Subject
+		binary.BigEndian.PutUint64(s[:], uint64(i)*0x9E3779B97F4A7C15)
+		if _, _, err := ks.DataKey(s, true); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := ks.Save(); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		ks, err := OpenKeystore(path, master)
+		if err != nil || ks.Len() != 1_000_000 {
+			b.Fatal(ks.Len(), err)
+		}
+	}
+}
