@@ -35,12 +35,13 @@ DROP TABLE IF EXISTS handoff.customers;
 DROP TABLE IF EXISTS handoff.marketing_spend;
 INSERT INTO handoff.meta VALUES ('day', CAST(CAST($date AS DATE) AS VARCHAR));
 
--- name: names
--- The shard's vault names as tokens, for the merged privacy audit's check
--- that no cold value is a customer's name (no name leaves the shard).
+-- name: name_tokens
+-- The shard's vault names as tokens ($tokens: pseudonym('name', n) of each
+-- lower-cased name), for the merged privacy audit's check that no cold
+-- value is a customer's name (no name leaves the shard).
 DELETE FROM handoff.name_tokens;
 INSERT INTO handoff.name_tokens
-SELECT DISTINCT pseudonym('name', n) FROM (SELECT unnest(CAST($names AS VARCHAR[])) AS n);
+SELECT DISTINCT unnest(CAST($tokens AS VARCHAR[]));
 
 -- name: shard_day
 -- Read by the merge (gather_publish): the day of a shard's snapshot, the

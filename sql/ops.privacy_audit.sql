@@ -41,10 +41,17 @@ SELECT table_schema, table_name, column_name, data_type FROM information_schema.
 WHERE table_catalog = $catalog AND list_contains(CAST($schemas AS VARCHAR[]), table_schema)
 ORDER BY table_schema, table_name, ordinal_position;
 
+-- name: vault_name_fps
+-- The fingerprints of the names of every vault row with a customer key
+-- (internal/vault NameFingerprint: their tokens as names).
+SELECT DISTINCT unnest(name_fps) FROM vault.pii WHERE customer_key IS NOT NULL;
+
 -- name: vault_names
--- The sealed names of every vault row with a customer key. Only the two
--- name fields: the audit has no use for the others, so never opens them.
-SELECT subject_token, first_name, last_name FROM vault.pii WHERE customer_key IS NOT NULL;
+-- The sealed names of the vault rows with a customer key and no name
+-- fingerprints yet (sealed before vault.pii kept them; the vault job
+-- fills them in). Only the two name fields: the audit has no use for the
+-- others, so never opens them.
+SELECT subject_token, first_name, last_name FROM vault.pii WHERE customer_key IS NOT NULL AND name_fps IS NULL;
 
 -- name: cold_values
 -- Every distinct text value of one cold column.

@@ -20,7 +20,8 @@ CREATE TABLE IF NOT EXISTS vault.pii (
     birth_date     BLOB,
     postcode       BLOB,
     city           BLOB,
-    run_id         VARCHAR NOT NULL
+    run_id         VARCHAR NOT NULL,
+    name_fps       VARCHAR[]          -- keyed fingerprints of the lower-cased names (internal/vault NameFingerprints), for the privacy audit; NULL until the vault job computes them
 );
 -- Freshly sealed rows waiting to replace their subjects' rows (empty between runs).
 CREATE TABLE IF NOT EXISTS vault.pii_stage AS SELECT * FROM vault.pii LIMIT 0;
@@ -49,6 +50,21 @@ DELETE FROM vault.pii_stage;
 UPDATE vault.pii SET customer_key = m.customer_key
 FROM identity.customer_map m
 WHERE m.id_token = vault.pii.subject_token AND vault.pii.customer_key IS DISTINCT FROM m.customer_key;
+
+-- name: missing_name_fps
+-- The rows sealed before vault.pii kept name fingerprints (migration
+-- 0002): their sealed names, for the vault job to fingerprint once.
+SELECT subject_token, first_name, last_name FROM vault.pii WHERE name_fps IS NULL ORDER BY subject_token;
+
+-- name: name_fps_stage
+-- The fingerprints the vault job computed for those rows, appended here.
+-- temp: builds vault_name_fps
+CREATE OR REPLACE TEMP TABLE vault_name_fps (subject_token VARCHAR NOT NULL, name_fps VARCHAR[] NOT NULL);
+
+-- name: set_name_fps
+-- temp: reads vault_name_fps
+UPDATE vault.pii SET name_fps = f.name_fps FROM vault_name_fps f WHERE f.subject_token = vault.pii.subject_token;
+DROP TABLE vault_name_fps;
 
 -- name: clear_stage
 -- Empty the stage before sealing (a run that failed after staging left

@@ -940,7 +940,7 @@ func TestFullDiskSaysSo(t *testing.T) {
 	}
 }
 
-// A warehouse an older parcours left (no schema version, a column added
+// A warehouse an older parcours left (no schema version, columns added
 // since missing): reading it exits 2 naming `parcours migrate`, which
 // brings it to the current version; reading then works.
 func TestMigrateOldWarehouse(t *testing.T) {
@@ -952,7 +952,8 @@ func TestMigrateOldWarehouse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"DELETE FROM ops.meta WHERE key = 'schema_version'", "ALTER TABLE ops.models DROP COLUMN decision"} {
+	for _, s := range []string{"DELETE FROM ops.meta WHERE key = 'schema_version'", "ALTER TABLE ops.models DROP COLUMN decision",
+		"ALTER TABLE vault.pii DROP COLUMN name_fps", "ALTER TABLE vault.pii_stage DROP COLUMN name_fps"} {
 		if _, err := db.Exec(s); err != nil {
 			t.Fatal(err)
 		}
@@ -962,10 +963,10 @@ func TestMigrateOldWarehouse(t *testing.T) {
 		t.Fatalf("status of an old warehouse: exit %d, %q; want 2 naming parcours migrate", r.code, r.stderr)
 	}
 	r := cli(t, nil, "migrate", "--warehouse", wh, "--json")
-	if r.code != 0 || !strings.Contains(r.stdout, "migrate.0001.columns_before_versions.sql") {
+	if r.code != 0 || !strings.Contains(r.stdout, "migrate.0001.columns_before_versions.sql") || !strings.Contains(r.stdout, "migrate.0002.vault_name_fingerprints.sql") {
 		t.Fatalf("migrate: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
-	if r := cli(t, nil, "query", "--warehouse", wh, "SELECT count(decision) FROM ops.models"); r.code != 0 {
+	if r := cli(t, nil, "query", "--warehouse", wh, "SELECT count(decision), count(name_fps) FROM ops.models, vault.pii"); r.code != 0 {
 		t.Fatalf("query after migrating: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -3,7 +3,9 @@ package warehouse_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -40,17 +42,22 @@ func sqlWith(t *testing.T, extra map[string]string) *sqlfs.Set {
 }
 
 func TestMigrationsNumbering(t *testing.T) {
+	latest, err := warehouse.SchemaVersion(sqlWith(t, nil))
+	if err != nil || latest < 2 {
+		t.Fatalf("the embedded set: version %d, %v", latest, err)
+	}
+	next := func(n int, what string) string { return fmt.Sprintf("migrate.%04d.%s.sql", latest+n, what) }
+	wantNext := fmt.Sprintf("expected number %04d", latest+1)
 	for _, tc := range []struct {
 		name    string
 		extra   map[string]string
 		want    int
 		wantErr string
 	}{
-		{"the embedded set", nil, 1, ""},
-		{"a second migration", map[string]string{"migrate.0002.more.sql": "-- name: up\nSELECT 1;\n"}, 2, ""},
-		{"a gap", map[string]string{"migrate.0003.late.sql": "-- name: up\nSELECT 1;\n"}, 0, "expected number 0002"},
+		{"one more migration", map[string]string{next(1, "more"): "-- name: up\nSELECT 1;\n"}, latest + 1, ""},
+		{"a gap", map[string]string{next(2, "late"): "-- name: up\nSELECT 1;\n"}, 0, wantNext},
 		{"a repeat", map[string]string{"migrate.0001.again.sql": "-- name: up\nSELECT 1;\n"}, 0, "expected number 0002"},
-		{"no up section", map[string]string{"migrate.0002.more.sql": "-- name: down\nSELECT 1;\n"}, 0, `no "up" or "up_cold" section`},
+		{"no up section", map[string]string{next(1, "more"): "-- name: down\nSELECT 1;\n"}, 0, `no "up" or "up_cold" section`},
 		{"a bad number", map[string]string{"migrate.2.more.sql": "-- name: up\nSELECT 1;\n"}, 0, "want migrate.NNNN"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -110,6 +117,11 @@ const versionQuery = "SELECT value FROM ops.meta WHERE key = 'schema_version'"
 // and a new warehouse starts at the latest version without migrating.
 func TestOpenMigrates(t *testing.T) {
 	emb := sqlWith(t, nil)
+	latest, err := warehouse.SchemaVersion(emb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := func(n int) string { return strconv.Itoa(n) }
 	w := &schemaWorld{t: t, cfg: config.Default()}
 	w.cfg.Warehouse = t.TempDir()
 
@@ -121,13 +133,15 @@ func TestOpenMigrates(t *testing.T) {
 		t.Errorf("a new warehouse ran migrations %v", wh.Migrated)
 	}
 	wh.Close()
-	if got := w.query(emb, versionQuery); got != "1" {
-		t.Fatalf("new warehouse at version %s, want 1", got)
+	if got := w.query(emb, versionQuery); got != v(latest) {
+		t.Fatalf("new warehouse at version %s, want %d", got, latest)
 	}
 
-	// Make it what an older parcours left: no version, no decision column.
+	// Make it what an older parcours left: no version, no decision column,
+	// no vault name fingerprints (migration 2).
 	w.exec(emb, "DELETE FROM ops.meta WHERE key = 'schema_version'", "ALTER TABLE ops.models DROP COLUMN decision",
-		"ALTER TABLE ops.ingest_files DROP COLUMN rows_filtered", "ALTER TABLE cold.segment_profiles DROP COLUMN label")
+		"ALTER TABLE ops.ingest_files DROP COLUMN rows_filtered", "ALTER TABLE cold.segment_profiles DROP COLUMN label",
+		"ALTER TABLE vault.pii DROP COLUMN name_fps", "ALTER TABLE vault.pii_stage DROP COLUMN name_fps")
 
 	_, err = w.open(emb, true)
 	if !errors.Is(err, warehouse.ErrSchema) || !strings.Contains(err.Error(), "parcours migrate --warehouse") {
@@ -137,45 +151,47 @@ func TestOpenMigrates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(wh.Migrated) != 1 || wh.Migrated[0].Version != 1 {
-		t.Errorf("migrated %v, want migration 1", wh.Migrated)
+	if len(wh.Migrated) != latest || wh.Migrated[0].Version != 1 || wh.Migrated[latest-1].Version != latest {
+		t.Errorf("migrated %v, want migrations 1 to %d", wh.Migrated, latest)
 	}
 	wh.Close()
-	if got := w.query(emb, "SELECT count(*) FROM duckdb_columns() WHERE (table_name, column_name) IN (('models', 'decision'), ('ingest_files', 'rows_filtered'), ('segment_profiles', 'label'))"); got != "3" {
-		t.Errorf("%s of the dropped columns are back, want 3", got)
+	if got := w.query(emb, "SELECT count(*) FROM duckdb_columns() WHERE (table_name, column_name) IN (('models', 'decision'), ('ingest_files', 'rows_filtered'), ('segment_profiles', 'label'), ('pii', 'name_fps'), ('pii_stage', 'name_fps'))"); got != "5" {
+		t.Errorf("%s of the dropped columns are back, want 5", got)
 	}
-	if got := w.query(emb, versionQuery); got != "1" {
-		t.Errorf("version %s after migrating, want 1", got)
+	if got := w.query(emb, versionQuery); got != v(latest) {
+		t.Errorf("version %s after migrating, want %d", got, latest)
 	}
 
 	// Two more migrations, the second broken: the first commits with its
 	// version, the second leaves nothing behind, and a fixed one resumes.
+	m1, m2 := fmt.Sprintf("migrate.%04d.note.sql", latest+1), fmt.Sprintf("migrate.%04d.bad.sql", latest+2)
 	broken := sqlWith(t, map[string]string{
-		"migrate.0002.note.sql": "-- name: up\nALTER TABLE ops.models ADD COLUMN note2 VARCHAR;\n",
-		"migrate.0003.bad.sql":  "-- name: up\nALTER TABLE ops.models ADD COLUMN note3 VARCHAR;\nALTER TABLE ops.no_such_table ADD COLUMN x INT;\n",
+		m1: "-- name: up\nALTER TABLE ops.models ADD COLUMN note2 VARCHAR;\n",
+		m2: "-- name: up\nALTER TABLE ops.models ADD COLUMN note3 VARCHAR;\nALTER TABLE ops.no_such_table ADD COLUMN x INT;\n",
 	})
-	if _, err := w.open(broken, false); !errors.Is(err, warehouse.ErrSchema) || !strings.Contains(err.Error(), "migrate.0003.bad.sql") {
+	if _, err := w.open(broken, false); !errors.Is(err, warehouse.ErrSchema) || !strings.Contains(err.Error(), m2) {
 		t.Fatalf("broken migration: %v, want ErrSchema naming its file", err)
 	}
+	m2 = fmt.Sprintf("migrate.%04d.fixed.sql", latest+2)
 	fixed := sqlWith(t, map[string]string{
-		"migrate.0002.note.sql":  "-- name: up\nALTER TABLE ops.models ADD COLUMN note2 VARCHAR;\n",
-		"migrate.0003.fixed.sql": "-- name: up\nALTER TABLE ops.models ADD COLUMN note3 VARCHAR;\n",
+		m1: "-- name: up\nALTER TABLE ops.models ADD COLUMN note2 VARCHAR;\n",
+		m2: "-- name: up\nALTER TABLE ops.models ADD COLUMN note3 VARCHAR;\n",
 	})
 	wh, err = w.open(fixed, false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(wh.Migrated) != 1 || wh.Migrated[0].File != "migrate.0003.fixed.sql" {
-		t.Errorf("resumed with %v, want migration 3 alone", wh.Migrated)
+	if len(wh.Migrated) != 1 || wh.Migrated[0].File != m2 {
+		t.Errorf("resumed with %v, want %s alone", wh.Migrated, m2)
 	}
 	wh.Close()
-	if got := w.query(fixed, versionQuery); got != "3" {
-		t.Errorf("version %s, want 3", got)
+	if got := w.query(fixed, versionQuery); got != v(latest+2) {
+		t.Errorf("version %s, want %d", got, latest+2)
 	}
 
-	// This binary's SQL knows only version 1: the warehouse is newer.
+	// This binary's SQL knows only up to latest: the warehouse is newer.
 	for _, ro := range []bool{false, true} {
-		if _, err := w.open(emb, ro); !errors.Is(err, warehouse.ErrSchema) || !strings.Contains(err.Error(), "knows up to 1") {
+		if _, err := w.open(emb, ro); !errors.Is(err, warehouse.ErrSchema) || !strings.Contains(err.Error(), "knows up to "+v(latest)) {
 			t.Errorf("read-only %v: opening a version-3 warehouse: %v, want ErrSchema", ro, err)
 		}
 	}

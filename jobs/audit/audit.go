@@ -86,7 +86,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, err
 	}
-	env.Log.Debug().Str("check", "vault_names").Int("names", len(names)).Float64("took_s", time.Since(t0).Seconds()).Msg("audit step")
+	env.Log.Debug().Str("check", "vault_names").Int("names", names.len()).Int("decrypted", len(names.plain)).
+		Float64("took_s", time.Since(t0).Seconds()).Msg("audit step")
 	vs, scanned, err := scan(ctx, env.WH, env.Config.Privacy.K, names, env.Log)
 	if err != nil {
 		return c, err
@@ -111,12 +112,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if env.Shard.Sharded() {
 		// The merged audit checks cold values against every shard's names
 		// through their tokens; no name leaves the shard.
-		list := make([]string, 0, len(names))
-		for n := range names {
-			list = append(list, n)
-		}
-		sort.Strings(list)
-		if _, err := env.WH.Exec(ctx, sqlfs.Ref{File: "handoff.cold.sql", Section: "names"}, sql.Named("names", list)); err != nil {
+		list := names.tokens(env.WH.Secrets.Pepper)
+		if _, err := env.WH.Exec(ctx, sqlfs.Ref{File: "handoff.cold.sql", Section: "name_tokens"}, sql.Named("tokens", list)); err != nil {
 			return c, err
 		}
 		c.Detail = map[string]int64{"name_tokens": int64(len(list))}
@@ -190,7 +187,7 @@ func Scan(ctx context.Context, wh *warehouse.Warehouse, k int) ([]Violation, int
 // scan runs every check against the given vault names. Each check reads
 // the whole of what it checks, every night: nothing is skipped because it
 // passed before (see the package doc).
-func scan(ctx context.Context, wh *warehouse.Warehouse, k int, names map[string]bool, log zerolog.Logger) ([]Violation, int64, error) {
+func scan(ctx context.Context, wh *warehouse.Warehouse, k int, names nameSet, log zerolog.Logger) ([]Violation, int64, error) {
 	t0 := time.Now()
 	step := func(name string, n int) {
 		log.Debug().Str("check", name).Int("n", n).Float64("took_s", time.Since(t0).Seconds()).Msg("audit step")
@@ -229,7 +226,7 @@ func scan(ctx context.Context, wh *warehouse.Warehouse, k int, names map[string]
 					vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: r.name, Example: v})
 				}
 			}
-			if names[strings.ToLower(v)] {
+			if names.has(strings.ToLower(v)) {
 				vs = append(vs, Violation{Table: "cold." + c.table, Column: c.name, Rule: "a name held in the vault"})
 			}
 			cols = append(cols, col)
@@ -353,41 +350,99 @@ func coldTokens(ctx context.Context, wh *warehouse.Warehouse, cols, vals []strin
 	return out, rows.Err()
 }
 
-// vaultNames decrypts the first and last names held in the vault,
-// lower-cased. It opens only those two fields of each subject.
-func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (map[string]bool, error) {
-	out := map[string]bool{}
+// nameSet is what the audit knows of the names held in the vault: their
+// fingerprints (vault.pii name_fps), and the names of the rows that have
+// none yet (sealed before fingerprints were kept), decrypted.
+type nameSet struct {
+	pepper []byte
+	fps    map[string]bool // name tokens
+	plain  map[string]bool // lower-cased names
+}
+
+// has reports whether a lower-cased value is a name held in the vault.
+func (n nameSet) has(lower string) bool {
+	return n.plain[lower] || (len(n.fps) > 0 && n.fps[vault.NameFingerprint(n.pepper, lower)])
+}
+
+func (n nameSet) len() int { return len(n.fps) + len(n.plain) }
+
+// tokens are the names' tokens, sorted.
+func (n nameSet) tokens(pepper []byte) []string {
+	set := make(map[string]bool, n.len())
+	for t := range n.fps {
+		set[t] = true
+	}
+	for p := range n.plain {
+		set[vault.NameFingerprint(pepper, p)] = true
+	}
+	out := make([]string, 0, len(set))
+	for t := range set {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// vaultNames reads the fingerprints of the names held in the vault, and
+// decrypts the names of the rows sealed before fingerprints were kept
+// (the vault job fills them in on its next run). Only the two name fields
+// are ever opened.
+func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (nameSet, error) {
+	out := nameSet{fps: map[string]bool{}, plain: map[string]bool{}}
 	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
 		return out, nil
 	}
-	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
+	out.pepper = wh.Secrets.Pepper
+	q, err := section(wh, "vault_name_fps")
 	if err != nil {
-		return nil, err
+		return out, err
 	}
-	q, err := section(wh, "vault_names")
+	rows, err := wh.DB.QueryContext(ctx, q)
 	if err != nil {
-		return nil, err
+		return out, fmt.Errorf("read vault name fingerprints: %w", err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return out, err
+		}
+		out.fps[t] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return out, err
+	}
+	if q, err = section(wh, "vault_names"); err != nil {
+		return out, err
 	}
 	type sealed struct {
 		token       string
 		first, last []byte
 	}
 	var all []sealed
-	rows, err := wh.DB.QueryContext(ctx, q)
+	rows, err = wh.DB.QueryContext(ctx, q)
 	if err != nil {
-		return nil, fmt.Errorf("read vault: %w", err)
+		return out, fmt.Errorf("read vault: %w", err)
 	}
 	for rows.Next() {
 		var r sealed
 		if err := rows.Scan(&r.token, &r.first, &r.last); err != nil {
 			rows.Close()
-			return nil, err
+			return out, err
 		}
 		all = append(all, r)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, err
+		return out, err
+	}
+	if len(all) == 0 {
+		return out, nil
+	}
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
+	if err != nil {
+		return out, err
 	}
 	// Decryption is the cost (a key unwrap and two opens per subject): it
 	// runs on every core over blocks of subjects, each into its own set;
@@ -406,11 +461,11 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (map[string]bool, 
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return out, err
 	}
 	for _, set := range sets {
 		for n := range set {
-			out[n] = true
+			out.plain[n] = true
 		}
 	}
 	return out, nil
@@ -438,11 +493,8 @@ func openNames(ks *vault.Keystore, token string, first, last []byte, set map[str
 			return err
 		}
 	}
-	f, l = strings.ToLower(f), strings.ToLower(l)
-	for _, n := range []string{f, l, strings.TrimSpace(f + " " + l)} {
-		if n != "" {
-			set[n] = true
-		}
+	for _, n := range vault.LowerNames(f, l) {
+		set[n] = true
 	}
 	return nil
 }

@@ -101,39 +101,55 @@ func TestRunFailsOnEachPlantedLeak(t *testing.T) {
 		{"free text", []string{`INSERT INTO analytics.survey_responses (response_id, ts, event_date, customer_key, verbatim, _batch)
 			VALUES ('s1', now(), current_date, 'k1', 'call me at a@b.fr', 'b1')`}, ""},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			ctx := context.Background()
-			wh, cfg := vaultWarehouse(t)
-			for _, q := range tc.plant {
-				if _, err := wh.DB.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%v\n%s", err, q)
-				}
+		for _, fps := range []bool{false, true} {
+			name := tc.name + ", names decrypted"
+			if fps {
+				name = tc.name + ", name fingerprints"
 			}
-			env := &orchestration.Env{Date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), RunID: "r1", Config: cfg, WH: wh, Log: zerolog.Nop()}
-			_, err := New().Run(ctx, env)
-			var detail string
-			if err := wh.DB.QueryRowContext(ctx, `SELECT detail FROM ops.privacy_audit WHERE action = 'scan' AND run_id = 'r1'`).Scan(&detail); err != nil {
-				t.Fatal(err)
-			}
-			switch {
-			case tc.want == "" && err != nil:
-				t.Errorf("audit failed on a clean warehouse: %v", err)
-			case tc.want == "" && !strings.HasSuffix(detail, "values scanned, no violation"):
-				t.Errorf("detail %q", detail)
-			case tc.want != "" && err == nil:
-				t.Errorf("audit passed, want a failure with %q (detail %q)", tc.want, detail)
-			case tc.want != "" && !strings.Contains(detail, tc.want):
-				t.Errorf("detail %q lacks %q", detail, tc.want)
-			}
-		})
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				runPlanted(t, fps, tc.plant, tc.want)
+			})
+		}
+	}
+}
+
+// runPlanted runs the audit job on vaultWarehouse(fps) after the plant
+// statements, and checks its recorded detail holds want ("" = it passes).
+func runPlanted(t *testing.T, fps bool, plant []string, want string) {
+	t.Helper()
+	ctx := context.Background()
+	wh, cfg := vaultWarehouse(t, fps)
+	for _, q := range plant {
+		if _, err := wh.DB.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	env := &orchestration.Env{Date: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC), RunID: "r1", Config: cfg, WH: wh, Log: zerolog.Nop()}
+	_, err := New().Run(ctx, env)
+	var detail string
+	if err := wh.DB.QueryRowContext(ctx, `SELECT detail FROM ops.privacy_audit WHERE action = 'scan' AND run_id = 'r1'`).Scan(&detail); err != nil {
+		t.Fatal(err)
+	}
+	switch {
+	case want == "" && err != nil:
+		t.Errorf("audit failed on a clean warehouse: %v", err)
+	case want == "" && !strings.HasSuffix(detail, "values scanned, no violation"):
+		t.Errorf("detail %q", detail)
+	case want != "" && err == nil:
+		t.Errorf("audit passed, want a failure with %q (detail %q)", want, detail)
+	case want != "" && !strings.Contains(detail, want):
+		t.Errorf("detail %q lacks %q", detail, want)
 	}
 }
 
 // vaultWarehouse is a new warehouse with a master key, one known customer
 // (CRM-0042, cookie ck-7f3a, key 0123…) whose name is sealed in the vault,
 // and one erased customer whose name stays sealed under a destroyed key.
-func vaultWarehouse(t *testing.T) (*warehouse.Warehouse, *config.Config) {
+// With fps, the rows carry their name fingerprints as the vault job
+// writes them (none for the destroyed key); without, they were sealed
+// before vault.pii kept them (NULL).
+func vaultWarehouse(t *testing.T, fps bool) (*warehouse.Warehouse, *config.Config) {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Privacy.K = 10
@@ -169,8 +185,15 @@ func vaultWarehouse(t *testing.T) (*warehouse.Warehouse, *config.Config) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := wh.DB.ExecContext(ctx, `INSERT INTO vault.pii (subject_token, customer_key, updated_at, first_name, last_name, run_id)
-VALUES (?, ?, now(), ?, ?, 'r0')`, token, p.key, first, last); err != nil {
+		var names any // NULL
+		if fps {
+			names = "[]"
+			if p.crm != "CRM-0099" {
+				names = "['" + strings.Join(vault.NameFingerprints(wh.Secrets.Pepper, p.first, p.last), "', '") + "']"
+			}
+		}
+		if _, err := wh.DB.ExecContext(ctx, `INSERT INTO vault.pii (subject_token, customer_key, updated_at, first_name, last_name, run_id, name_fps)
+VALUES (?, ?, now(), ?, ?, 'r0', CAST(? AS VARCHAR[]))`, token, p.key, first, last, names); err != nil {
 			t.Fatal(err)
 		}
 		if p.crm == "CRM-0099" {

@@ -9,13 +9,14 @@ import sqlfs "github.com/parcours/parcours/sql"
 // missing or misspelt section stops the night before it starts.
 func sqlRefs() []sqlfs.Ref {
 	return []sqlfs.Ref{
-		{File: "handoff.cold.sql", Section: "names"},
+		{File: "handoff.cold.sql", Section: "name_tokens"},
 		{File: "ops.privacy_audit.sql", Section: "cold_tokens"},
 		{File: "ops.privacy_audit.sql", Section: "cold_under_k"},
 		{File: "ops.privacy_audit.sql", Section: "cold_values"},
 		{File: "ops.privacy_audit.sql", Section: "columns"},
 		{File: "ops.privacy_audit.sql", Section: "hot_emails"},
 		{File: "ops.privacy_audit.sql", Section: "record_scan"},
+		{File: "ops.privacy_audit.sql", Section: "vault_name_fps"},
 		{File: "ops.privacy_audit.sql", Section: "vault_names"},
 		{File: "vault.pii.sql", Section: "read_subjects"},
 	}

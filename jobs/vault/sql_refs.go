@@ -15,6 +15,9 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "vault.pii.sql", Section: "changed"},
 		{File: "vault.pii.sql", Section: "clear_stage"},
 		{File: "vault.pii.sql", Section: "count"},
+		{File: "vault.pii.sql", Section: "missing_name_fps"},
+		{File: "vault.pii.sql", Section: "name_fps_stage"},
 		{File: "vault.pii.sql", Section: "read_subjects"},
+		{File: "vault.pii.sql", Section: "set_name_fps"},
 	}
 }

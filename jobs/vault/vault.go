@@ -15,6 +15,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
+	"github.com/parcours/parcours/internal/parallel"
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -62,6 +63,10 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, err
 	}
+	filled, err := fillNameFingerprints(ctx, wh, conn, ks)
+	if err != nil {
+		return c, err
+	}
 	c.In = int64(sealed)
 	// New data keys are on disk before any value sealed under them is
 	// committed: a crash in between leaves unused keys, never unreadable data.
@@ -85,6 +90,9 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	err = warehouse.QueryRow(ctx, conn, q).Scan(&c.Out)
 	c.Detail = map[string]int64{"sealed_subjects": int64(sealed), "data_keys": int64(ks.Len())}
+	if filled > 0 {
+		c.Detail["name_fingerprints_filled"] = int64(filled)
+	}
 	if err != nil {
 		return c, fmt.Errorf("vault.pii.sql count: %w", err)
 	}
@@ -140,7 +148,14 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 				return err
 			}
 			row := []driver.Value{r.token, nil, r.updated}
+			var names [2]string // first, last: their fingerprints go beside them
 			for i, f := range vault.Fields() {
+				switch f {
+				case "first_name":
+					names[0] = r.vals[i].String
+				case "last_name":
+					names[1] = r.vals[i].String
+				}
 				if !r.vals[i].Valid {
 					row = append(row, nil)
 					continue
@@ -152,7 +167,7 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 				}
 				row = append(row, ct)
 			}
-			row = append(row, runID)
+			row = append(row, runID, nameFingerprints(wh, names[0], names[1]))
 			if err := app.AppendRow(row...); err != nil {
 				_ = app.Close()
 				return err
@@ -164,4 +179,111 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 		return 0, fmt.Errorf("seal vault values: %w", err)
 	}
 	return len(recs), nil
+}
+
+// nameFingerprints are the fingerprints of a subject's names as vault.pii
+// keeps them: never NULL once computed (an empty list for no name).
+func nameFingerprints(wh *warehouse.Warehouse, first, last string) []string {
+	fps := vault.NameFingerprints(wh.Secrets.Pepper, first, last)
+	if fps == nil {
+		fps = []string{}
+	}
+	return fps
+}
+
+// fillNameFingerprints computes the name fingerprints of the vault rows
+// sealed before vault.pii kept them (migration 0002): once, on the first
+// run after the migration; a row whose data key is gone gets none.
+func fillNameFingerprints(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, ks *vault.Keystore) (int, error) {
+	q, err := wh.SQL.Section("vault.pii.sql", "missing_name_fps")
+	if err != nil {
+		return 0, err
+	}
+	rows, err := conn.QueryContext(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("vault.pii.sql missing_name_fps: %w", err)
+	}
+	type rec struct {
+		token       string
+		first, last []byte
+	}
+	var recs []rec
+	for rows.Next() {
+		var r rec
+		if err := rows.Scan(&r.token, &r.first, &r.last); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		recs = append(recs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	if len(recs) == 0 {
+		return 0, nil
+	}
+	fps := make([][]string, len(recs))
+	err = parallel.Chunks(ctx, len(recs), 4096, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			first, last, err := openNames(ks, recs[i].token, recs[i].first, recs[i].last)
+			if err != nil {
+				return err
+			}
+			fps[i] = nameFingerprints(wh, first, last)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("fingerprint vault names: %w", err)
+	}
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "vault.pii.sql", Section: "name_fps_stage"}); err != nil {
+		return 0, err
+	}
+	err = conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "vault_name_fps")
+		if err != nil {
+			return err
+		}
+		for i, r := range recs {
+			if err := app.AppendRow(r.token, fps[i]); err != nil {
+				_ = app.Close()
+				return err
+			}
+		}
+		return app.Close()
+	})
+	if err != nil {
+		return 0, fmt.Errorf("stage name fingerprints: %w", err)
+	}
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "vault.pii.sql", Section: "set_name_fps"}); err != nil {
+		return 0, err
+	}
+	return len(recs), nil
+}
+
+// openNames decrypts a subject's first and last names ("" for a field not
+// held, or a subject whose data key was destroyed).
+func openNames(ks *vault.Keystore, token string, first, last []byte) (string, string, error) {
+	subj, err := vault.ParseSubject(token)
+	if err != nil {
+		return "", "", err
+	}
+	dk, ok, err := ks.DataKey(subj, false)
+	if err != nil || !ok {
+		return "", "", err
+	}
+	var out [2]string
+	for i, f := range []struct {
+		field  string
+		sealed []byte
+	}{{"first_name", first}, {"last_name", last}} {
+		if f.sealed == nil {
+			continue
+		}
+		if out[i], err = vault.Open(dk, subj, f.field, f.sealed); err != nil {
+			return "", "", err
+		}
+	}
+	return out[0], out[1], nil
 }
