@@ -7,7 +7,6 @@ package features
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"errors"
 	"fmt"
 	"math"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
-	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
@@ -66,43 +64,33 @@ func Load(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cutoff t
 	if err != nil {
 		return nil, err
 	}
-	err = conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
+	start := func(schema *arrow.Schema) error {
+		if schema.NumFields() == 0 {
+			return fmt.Errorf("%s %s: no column", featuresSQL, section)
 		}
-		rr, err := ar.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		defer rr.Release()
-		schema := rr.Schema()
-		for i, f := range schema.Fields() {
-			if i == 0 {
-				continue // customer_key
-			}
+		for _, f := range schema.Fields()[1:] { // 0 is customer_key
 			t.Names = append(t.Names, f.Name)
 		}
-		for rr.Next() {
-			rec := rr.RecordBatch()
-			keys, ok := rec.Column(0).(*array.String)
-			if !ok {
-				return fmt.Errorf("customer_key is %s, want a string column", rec.Column(0).DataType())
-			}
-			n := int(rec.NumRows())
-			base := len(t.Customers)
+		return nil
+	}
+	err = warehouse.QueryArrow(ctx, conn, q, args, start, func(rec arrow.RecordBatch) error {
+		keys, ok := rec.Column(0).(*array.String)
+		if !ok {
+			return fmt.Errorf("customer_key is %s, want a string column", rec.Column(0).DataType())
+		}
+		n := int(rec.NumRows())
+		base := len(t.Customers)
+		for r := 0; r < n; r++ {
+			t.Customers = append(t.Customers, strings.Clone(keys.Value(r))) // the batch buffer is reused
+		}
+		t.Values = append(t.Values, make([]float64, n*len(t.Names))...)
+		for j := range t.Names {
+			col := rec.Column(j + 1)
 			for r := 0; r < n; r++ {
-				t.Customers = append(t.Customers, strings.Clone(keys.Value(r))) // the batch buffer is reused
-			}
-			t.Values = append(t.Values, make([]float64, n*len(t.Names))...)
-			for j := range t.Names {
-				col := rec.Column(j + 1)
-				for r := 0; r < n; r++ {
-					t.Values[(base+r)*len(t.Names)+j] = value(col, r)
-				}
+				t.Values[(base+r)*len(t.Names)+j] = value(col, r)
 			}
 		}
-		return rr.Err()
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load features of %s: %w", cutoff.Format(time.DateOnly), err)

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -26,47 +27,38 @@ func loadMicroInput(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn
 	if err != nil {
 		return in, err
 	}
-	err = conn.Raw(func(dc any) error {
-		ar, err := duckdb.NewArrowFromConn(dc.(driver.Conn))
-		if err != nil {
-			return err
-		}
-		rr, err := ar.QueryContext(ctx, q, sql.Named("cutoff", cutoff.Format(time.DateOnly)))
-		if err != nil {
-			return err
-		}
-		defer rr.Release()
-		for i, f := range rr.Schema().Fields() {
-			if i > 0 {
+	start := func(schema *arrow.Schema) error {
+		for i, f := range schema.Fields() {
+			if i > 0 { // 0 is customer_key
 				in.Columns = append(in.Columns, f.Name)
 			}
 		}
-		for rr.Next() {
-			rec := rr.RecordBatch()
-			keys, ok := rec.Column(0).(*array.String)
-			if !ok {
-				return fmt.Errorf("customer_key is %s, want a string column", rec.Column(0).DataType())
-			}
-			cols := make([]*array.Float64, len(in.Columns))
-			for j := range cols {
-				if cols[j], ok = rec.Column(j + 1).(*array.Float64); !ok {
-					return fmt.Errorf("%s is %s, want DOUBLE", in.Columns[j], rec.Column(j+1).DataType())
-				}
-			}
-			for r := 0; r < int(rec.NumRows()); r++ {
-				in.Customers = append(in.Customers, strings.Clone(keys.Value(r))) // the batch buffer is reused
-				row := make([]float64, len(cols))
-				for j, c := range cols {
-					if c.IsNull(r) {
-						row[j] = math.NaN()
-					} else {
-						row[j] = c.Value(r)
-					}
-				}
-				in.Values = append(in.Values, row)
+		return nil
+	}
+	err = warehouse.QueryArrow(ctx, conn, q, []any{sql.Named("cutoff", cutoff.Format(time.DateOnly))}, start, func(rec arrow.RecordBatch) error {
+		keys, ok := rec.Column(0).(*array.String)
+		if !ok {
+			return fmt.Errorf("customer_key is %s, want a string column", rec.Column(0).DataType())
+		}
+		cols := make([]*array.Float64, len(in.Columns))
+		for j := range cols {
+			if cols[j], ok = rec.Column(j + 1).(*array.Float64); !ok {
+				return fmt.Errorf("%s is %s, want DOUBLE", in.Columns[j], rec.Column(j+1).DataType())
 			}
 		}
-		return rr.Err()
+		for r := 0; r < int(rec.NumRows()); r++ {
+			in.Customers = append(in.Customers, strings.Clone(keys.Value(r))) // the batch buffer is reused
+			row := make([]float64, len(cols))
+			for j, c := range cols {
+				if c.IsNull(r) {
+					row[j] = math.NaN()
+				} else {
+					row[j] = c.Value(r)
+				}
+			}
+			in.Values = append(in.Values, row)
+		}
+		return nil
 	})
 	if err != nil {
 		return in, fmt.Errorf("load micro features of %s: %w", cutoff.Format(time.DateOnly), err)

@@ -7,7 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strings"
 	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/models/clv"
@@ -18,26 +22,38 @@ import (
 const ordersSQL = "analytics.orders.sql"
 
 // Transactions reads every purchase before a day from analytics.orders,
-// on db (the warehouse's pool or a job's connection).
-func Transactions(ctx context.Context, wh *warehouse.Warehouse, db warehouse.Queryer, before time.Time) ([]clv.Transaction, error) {
+// in the order of the section (by customer, then day), through Arrow: the
+// nightly scoring reads every purchase of every customer.
+func Transactions(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, before time.Time) ([]clv.Transaction, error) {
 	q, err := wh.SQL.Section(ordersSQL, "transactions")
 	if err != nil {
 		return nil, err
 	}
-	rows, err := warehouse.Query(ctx, db, q, sql.Named("before", before))
+	var out []clv.Transaction
+	err = warehouse.QueryArrow(ctx, conn, q, []any{sql.Named("before", before)}, nil, func(rec arrow.RecordBatch) error {
+		keys, ok1 := rec.Column(0).(*array.String)
+		days, ok2 := rec.Column(1).(*array.Date32)
+		amounts, ok3 := rec.Column(2).(*array.Float64)
+		if !ok1 || !ok2 || !ok3 {
+			return fmt.Errorf("%s transactions: columns are %s, %s, %s; want VARCHAR, DATE, DOUBLE",
+				ordersSQL, rec.Column(0).DataType(), rec.Column(1).DataType(), rec.Column(2).DataType())
+		}
+		var last string // consecutive rows share a customer: one copy of the key each
+		for r := 0; r < int(rec.NumRows()); r++ {
+			if keys.IsNull(r) || days.IsNull(r) || amounts.IsNull(r) {
+				return fmt.Errorf("%s transactions: row with a NULL customer, day or amount", ordersSQL)
+			}
+			if k := keys.Value(r); k != last {
+				last = strings.Clone(k) // the batch's buffer is reused
+			}
+			out = append(out, clv.Transaction{Customer: last, Time: days.Value(r).ToTime(), Amount: amounts.Value(r)})
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, fmt.Errorf("read orders: %w", err)
 	}
-	defer rows.Close()
-	var out []clv.Transaction
-	for rows.Next() {
-		var t clv.Transaction
-		if err := rows.Scan(&t.Customer, &t.Time, &t.Amount); err != nil {
-			return nil, err
-		}
-		out = append(out, t)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // CLVMetrics is what the registry keeps of a CLV fit.
@@ -99,7 +115,12 @@ func clvDecision(m *clv.Model, met CLVMetrics, holdoutDays int) (bool, string) {
 // holdoutDays and kept in the metrics.
 func TrainCLV(ctx context.Context, wh *warehouse.Warehouse, asOf time.Time, holdoutDays int) (*registry.Model, error) {
 	cutoff := asOf.AddDate(0, 0, 1)
-	txs, err := Transactions(ctx, wh, wh.DB, cutoff)
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	txs, err := Transactions(ctx, wh, conn, cutoff)
+	conn.Close()
 	if err != nil {
 		return nil, err
 	}

@@ -71,6 +71,14 @@ func SplitHoldout(txs []Transaction, calibrationEnd, holdoutEnd time.Time, unit 
 			holdoutEnd.Format(time.DateOnly), calibrationEnd.Format(time.DateOnly))
 	}
 
+	if byCustomerAndDay(txs) {
+		return splitSorted(txs, calDay, holdDay, unitDays)
+	}
+	return splitMap(txs, calDay, holdDay, unitDays)
+}
+
+// splitMap is SplitHoldout on transactions in any order.
+func splitMap(txs []Transaction, calDay, holdDay int64, unitDays float64) (Holdout, error) {
 	// Per customer, the amount spent on each purchase day.
 	days := make(map[string]map[int64]float64)
 	for i, tx := range txs {
@@ -110,29 +118,92 @@ func SplitHoldout(txs []Transaction, calibrationEnd, holdoutEnd time.Time, unit 
 	return h, nil
 }
 
+// byCustomerAndDay reports whether txs are sorted by customer, then by
+// calendar day, as the warehouse reads them for scoring.
+func byCustomerAndDay(txs []Transaction) bool {
+	for i := 1; i < len(txs); i++ {
+		a, b := &txs[i-1], &txs[i]
+		if a.Customer > b.Customer || (a.Customer == b.Customer && civilDay(a.Time) > civilDay(b.Time)) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitSorted is SplitHoldout on transactions sorted by customer and day
+// (byCustomerAndDay), in one pass without a map per customer (a million
+// customers are scored every night). A day's amounts are summed in input
+// order, as the map does, so both give the same bits.
+func splitSorted(txs []Transaction, calDay, holdDay int64, unitDays float64) (Holdout, error) {
+	h := Holdout{Length: float64(holdDay-calDay) / unitDays}
+	var days []int64
+	var spend []float64
+	for i := 0; i < len(txs); {
+		id := txs[i].Customer
+		if id == "" {
+			return Holdout{}, fmt.Errorf("summarize: transaction %d has no customer", i)
+		}
+		days, spend = days[:0], spend[:0]
+		for ; i < len(txs) && txs[i].Customer == id; i++ {
+			tx := &txs[i]
+			if math.IsNaN(tx.Amount) || math.IsInf(tx.Amount, 0) {
+				return Holdout{}, fmt.Errorf("summarize: transaction %d of customer %q has amount %v", i, tx.Customer, tx.Amount)
+			}
+			d := civilDay(tx.Time)
+			if d > holdDay {
+				continue
+			}
+			if n := len(days); n > 0 && days[n-1] == d {
+				spend[n-1] += tx.Amount
+			} else {
+				days, spend = append(days, d), append(spend, tx.Amount)
+			}
+		}
+		if len(days) == 0 {
+			continue
+		}
+		c, actual, ok := summarizeDays(id, days, spend, calDay, unitDays)
+		if ok {
+			h.Customers = append(h.Customers, c)
+			h.Actual = append(h.Actual, actual)
+		}
+	}
+	return h, nil
+}
+
 // summarizeOne turns one customer's purchase days into a calibration summary
 // and a holdout count; ok is false when the first purchase is after calDay.
-func summarizeOne(id string, spend map[int64]float64, calDay int64, unitDays float64) (c Customer, holdout float64, ok bool) {
+func summarizeOne(id string, byDay map[int64]float64, calDay int64, unitDays float64) (c Customer, holdout float64, ok bool) {
 	// Sorted days make the spend sum independent of map order, so results
 	// are bit-for-bit reproducible.
-	days := make([]int64, 0, len(spend))
-	for d := range spend {
+	days := make([]int64, 0, len(byDay))
+	for d := range byDay {
 		days = append(days, d)
 	}
 	sort.Slice(days, func(i, j int) bool { return days[i] < days[j] })
+	spend := make([]float64, len(days))
+	for k, d := range days {
+		spend[k] = byDay[d]
+	}
+	return summarizeDays(id, days, spend, calDay, unitDays)
+}
+
+// summarizeDays is summarizeOne on the customer's distinct purchase days,
+// ascending, and the amount of each.
+func summarizeDays(id string, days []int64, spend []float64, calDay int64, unitDays float64) (c Customer, holdout float64, ok bool) {
 	if days[0] > calDay {
 		return Customer{}, 0, false
 	}
 	first, last := days[0], days[0]
 	var repeats, repeatSpend float64
-	for _, d := range days[1:] {
+	for k, d := range days[1:] {
 		if d > calDay {
 			holdout++
 			continue
 		}
 		last = d
 		repeats++
-		repeatSpend += spend[d]
+		repeatSpend += spend[k+1]
 	}
 	c = Customer{
 		ID: id,
