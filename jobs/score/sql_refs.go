@@ -10,6 +10,8 @@ import sqlfs "github.com/parcours/parcours/sql"
 func sqlRefs() []sqlfs.Ref {
 	return []sqlfs.Ref{
 		{File: "analytics.churn_scores.sql", Section: "clear_day"},
+		{File: "analytics.churn_scores.sql", Section: "from_stage"},
+		{File: "analytics.churn_scores.sql", Section: "stage"},
 		{File: "analytics.clv_scores.sql", Section: "clear_day"},
 		{File: "analytics.customer_features.sql", Section: "build"},
 		{File: "analytics.customer_features.sql", Section: "count"},
