@@ -43,3 +43,30 @@ func LowerNames(first, last string) []string {
 	}
 	return out
 }
+
+// OpenNames decrypts a subject's sealed first and last names (token: the
+// subject's hex token); a name not held, or a subject whose data key was
+// destroyed, gives "".
+func (k *Keystore) OpenNames(token string, first, last []byte) (string, string, error) {
+	subj, err := ParseSubject(token)
+	if err != nil {
+		return "", "", err
+	}
+	dk, ok, err := k.DataKey(subj, false)
+	if err != nil || !ok {
+		return "", "", err
+	}
+	var out [2]string
+	for i, f := range []struct {
+		field  string
+		sealed []byte
+	}{{"first_name", first}, {"last_name", last}} {
+		if f.sealed == nil {
+			continue
+		}
+		if out[i], err = Open(dk, subj, f.field, f.sealed); err != nil {
+			return "", "", err
+		}
+	}
+	return out[0], out[1], nil
+}

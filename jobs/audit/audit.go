@@ -454,8 +454,12 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (nameSet, error) {
 		set := map[string]bool{}
 		sets[lo/block] = set
 		for _, r := range all[lo:hi] {
-			if err := openNames(ks, r.token, r.first, r.last, set); err != nil {
+			f, l, err := ks.OpenNames(r.token, r.first, r.last)
+			if err != nil {
 				return err
+			}
+			for _, n := range vault.LowerNames(f, l) {
+				set[n] = true
 			}
 		}
 		return nil
@@ -469,34 +473,6 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (nameSet, error) {
 		}
 	}
 	return out, nil
-}
-
-// openNames adds a subject's lower-cased first name, last name and full
-// name to set; a subject whose key was destroyed (erased) adds nothing.
-func openNames(ks *vault.Keystore, token string, first, last []byte, set map[string]bool) error {
-	subj, err := vault.ParseSubject(token)
-	if err != nil {
-		return err
-	}
-	dk, ok, err := ks.DataKey(subj, false)
-	if err != nil || !ok {
-		return err
-	}
-	var f, l string
-	if first != nil {
-		if f, err = vault.Open(dk, subj, "first_name", first); err != nil {
-			return err
-		}
-	}
-	if last != nil {
-		if l, err = vault.Open(dk, subj, "last_name", last); err != nil {
-			return err
-		}
-	}
-	for _, n := range vault.LowerNames(f, l) {
-		set[n] = true
-	}
-	return nil
 }
 
 func strings_(ctx context.Context, db *sql.DB, q string, args ...any) ([]string, error) {

@@ -226,7 +226,7 @@ func fillNameFingerprints(ctx context.Context, wh *warehouse.Warehouse, conn *sq
 	fps := make([][]string, len(recs))
 	err = parallel.Chunks(ctx, len(recs), 4096, func(lo, hi int) error {
 		for i := lo; i < hi; i++ {
-			first, last, err := openNames(ks, recs[i].token, recs[i].first, recs[i].last)
+			first, last, err := ks.OpenNames(recs[i].token, recs[i].first, recs[i].last)
 			if err != nil {
 				return err
 			}
@@ -260,30 +260,4 @@ func fillNameFingerprints(ctx context.Context, wh *warehouse.Warehouse, conn *sq
 		return 0, err
 	}
 	return len(recs), nil
-}
-
-// openNames decrypts a subject's first and last names ("" for a field not
-// held, or a subject whose data key was destroyed).
-func openNames(ks *vault.Keystore, token string, first, last []byte) (string, string, error) {
-	subj, err := vault.ParseSubject(token)
-	if err != nil {
-		return "", "", err
-	}
-	dk, ok, err := ks.DataKey(subj, false)
-	if err != nil || !ok {
-		return "", "", err
-	}
-	var out [2]string
-	for i, f := range []struct {
-		field  string
-		sealed []byte
-	}{{"first_name", first}, {"last_name", last}} {
-		if f.sealed == nil {
-			continue
-		}
-		if out[i], err = vault.Open(dk, subj, f.field, f.sealed); err != nil {
-			return "", "", err
-		}
-	}
-	return out[0], out[1], nil
 }
