@@ -156,11 +156,7 @@ func vaultWarehouse(t *testing.T, fps bool) (*warehouse.Warehouse, *config.Confi
 	ctx := context.Background()
 	master := make([]byte, 32)
 	master[0] = 7
-	wh := whtest.Open(t, &cfg, func(o *warehouse.Options) { o.Secrets.MasterKey = master })
-	ks, err := vault.OpenKeystore(wh.KeystorePath(), master)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wh, ks := whtest.OpenVault(t, &cfg, master)
 	for _, p := range []struct{ crm, first, last, key string }{
 		{"CRM-0042", "Maëlle", "Quintard", "0123456789abcdef0123456789abcdef"},
 		{"CRM-0099", "Odile", "Berthier", "fedcba9876543210fedcba9876543210"},
@@ -169,22 +165,7 @@ func vaultWarehouse(t *testing.T, fps bool) (*warehouse.Warehouse, *config.Confi
 		if err := wh.DB.QueryRowContext(ctx, `SELECT pseudonym('customer_id', ?)`, p.crm).Scan(&token); err != nil {
 			t.Fatal(err)
 		}
-		subj, err := vault.ParseSubject(token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dk, _, err := ks.DataKey(subj, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		first, err := vault.Seal(dk, subj, "first_name", p.first)
-		if err != nil {
-			t.Fatal(err)
-		}
-		last, err := vault.Seal(dk, subj, "last_name", p.last)
-		if err != nil {
-			t.Fatal(err)
-		}
+		first, last := whtest.SealNames(t, ks, token, p.first, p.last)
 		var names any // NULL
 		if fps {
 			names = "[]"
@@ -197,6 +178,7 @@ VALUES (?, ?, now(), ?, ?, 'r0', CAST(? AS VARCHAR[]))`, token, p.key, first, la
 			t.Fatal(err)
 		}
 		if p.crm == "CRM-0099" {
+			subj, _ := vault.ParseSubject(token)
 			ks.Destroy(subj)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/vault"
-	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/internal/warehouse/whtest"
 )
 
@@ -19,38 +18,20 @@ func TestFillNameFingerprints(t *testing.T) {
 	ctx := context.Background()
 	master := make([]byte, 32)
 	master[0] = 3
-	wh := whtest.Open(t, &cfg, func(o *warehouse.Options) { o.Secrets.MasterKey = master })
-	ks, err := vault.OpenKeystore(wh.KeystorePath(), master)
-	if err != nil {
-		t.Fatal(err)
-	}
+	wh, ks := whtest.OpenVault(t, &cfg, master)
 	for _, p := range []struct{ token, first, last string }{
 		{"01", "Maëlle", "Quintard"}, // live
 		{"02", "Odile", ""},          // live, no last name
 		{"03", "Zoé", "Berthier"},    // erased: key destroyed
 	} {
 		token := p.token + "00000000000000000000000000000000000000000000000000000000000000"
-		subj, err := vault.ParseSubject(token)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dk, _, err := ks.DataKey(subj, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var sealed [2]any
-		for i, v := range []struct{ field, value string }{{"first_name", p.first}, {"last_name", p.last}} {
-			if v.value != "" {
-				if sealed[i], err = vault.Seal(dk, subj, v.field, v.value); err != nil {
-					t.Fatal(err)
-				}
-			}
-		}
+		first, last := whtest.SealNames(t, ks, token, p.first, p.last)
 		if _, err := wh.DB.ExecContext(ctx, `INSERT INTO vault.pii (subject_token, customer_key, updated_at, first_name, last_name, run_id)
-VALUES (?, 'k' || ?, now(), ?, ?, 'r0')`, token, p.token, sealed[0], sealed[1]); err != nil {
+VALUES (?, 'k' || ?, now(), ?, ?, 'r0')`, token, p.token, first, last); err != nil {
 			t.Fatal(err)
 		}
 		if p.token == "03" {
+			subj, _ := vault.ParseSubject(token)
 			ks.Destroy(subj)
 		}
 	}

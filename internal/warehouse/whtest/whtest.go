@@ -9,6 +9,7 @@ import (
 
 	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse"
 	sqlfs "github.com/parcours/parcours/sql"
 )
@@ -52,4 +53,41 @@ func OpenConn(t testing.TB, cfg *config.Config, adjust ...func(*warehouse.Option
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	return wh, conn
+}
+
+// OpenVault is Open with master as the master key, and the warehouse's
+// keystore opened under it.
+func OpenVault(t testing.TB, cfg *config.Config, master []byte) (*warehouse.Warehouse, *vault.Keystore) {
+	t.Helper()
+	wh := Open(t, cfg, func(o *warehouse.Options) { o.Secrets.MasterKey = master })
+	ks, err := vault.OpenKeystore(wh.KeystorePath(), master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wh, ks
+}
+
+// SealNames seals a subject's first and last names under its data key
+// (minted when it has none), as the vault job does, for a vault.pii row:
+// a name "" gives nil (NULL).
+func SealNames(t testing.TB, ks *vault.Keystore, token, first, last string) (any, any) {
+	t.Helper()
+	subj, err := vault.ParseSubject(token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk, _, err := ks.DataKey(subj, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out [2]any
+	for i, v := range []struct{ field, value string }{{"first_name", first}, {"last_name", last}} {
+		if v.value == "" {
+			continue
+		}
+		if out[i], err = vault.Seal(dk, subj, v.field, v.value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out[0], out[1]
 }
