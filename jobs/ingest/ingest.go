@@ -116,9 +116,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	// Tables and views first, even on a night with nothing to load: later
 	// jobs read the kind views as this version defines them.
+	t0 := time.Now()
 	if err := prepare(ctx, conn, env.WH.SQL, srcs); err != nil {
 		return counts, err
 	}
+	env.Log.Debug().Dur("took", time.Since(t0)).Msg("tables and views prepared")
 	if !hasToday {
 		return counts, fmt.Errorf("%w: no extract folder %s/%s", orchestration.ErrNothingToDo, input, env.DateString())
 	}

@@ -52,49 +52,81 @@ func prepareTables(ctx context.Context, conn *sql.Conn, sqls *sqlfs.Set, srcs []
 	if _, err := conn.ExecContext(ctx, "CREATE SCHEMA IF NOT EXISTS kind"); err != nil {
 		return err
 	}
+	type table struct{ schema, name, ddl string }
+	var tables []table
 	for _, k := range sources.Kinds() {
 		ddl, err := tableDDL(sqls, "kind._"+k.Name, k.Name, 0)
 		if err != nil {
 			return err
 		}
-		if err := rebuildIfOld(ctx, conn, "kind", "_"+k.Name, ddl); err != nil {
-			return err
-		}
+		tables = append(tables, table{"kind", "_" + k.Name, ddl})
 	}
 	for _, r := range srcs {
 		ddl, err := tableDDL(sqls, r.Table(), r.Kind.Name, len(r.IDs))
 		if err != nil {
 			return err
 		}
-		if err := rebuildIfOld(ctx, conn, "landing", r.Name, ddl); err != nil {
+		tables = append(tables, table{"landing", r.Name, ddl})
+	}
+	// Each table is created if missing, and the layout its DDL gives now is
+	// made as a TEMP probe; the catalog is then read once for all of them
+	// (once per table was a third of a steady night's ingest).
+	for _, t := range tables {
+		if _, err := conn.ExecContext(ctx, t.ddl); err != nil {
+			return fmt.Errorf("create %s.%s: %w", t.schema, t.name, err)
+		}
+		probe := strings.Replace(t.ddl, "CREATE TABLE IF NOT EXISTS "+t.schema+"."+t.name, "CREATE OR REPLACE TEMP TABLE "+probeName(t.schema, t.name), 1)
+		if _, err := conn.ExecContext(ctx, probe); err != nil {
+			return err
+		}
+	}
+	layouts, err := tableLayouts(ctx, conn)
+	for _, t := range tables {
+		if _, derr := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+probeName(t.schema, t.name)); derr != nil && err == nil {
+			err = derr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if layouts[t.schema+"."+t.name] == layouts["temp."+probeName(t.schema, t.name)] {
+			continue
+		}
+		if err := rebuild(ctx, conn, t.schema, t.name, t.ddl); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// rebuildIfOld creates a table, or recreates it when its columns are not
-// those of ddl and it holds no row.
-func rebuildIfOld(ctx context.Context, conn *sql.Conn, schema, name, ddl string) error {
-	if _, err := conn.ExecContext(ctx, ddl); err != nil {
-		return fmt.Errorf("create %s.%s: %w", schema, name, err)
+// probeName is the TEMP table that shows the layout a table's DDL gives.
+func probeName(schema, name string) string { return "probe_" + schema + "_" + name }
+
+// tableLayouts reads each table's columns and types, in order, as one
+// string per "schema.table" of the warehouse ("temp.table" for TEMP ones).
+func tableLayouts(ctx context.Context, conn *sql.Conn) (map[string]string, error) {
+	rows, err := conn.QueryContext(ctx, `SELECT CASE WHEN database_name = 'temp' THEN 'temp' ELSE schema_name END || '.' || table_name,
+  string_agg(column_name || ' ' || data_type, ',' ORDER BY column_index)
+FROM duckdb_columns() WHERE database_name IN (current_database(), 'temp') GROUP BY ALL`)
+	if err != nil {
+		return nil, fmt.Errorf("read table layouts: %w", err)
 	}
-	// The columns the DDL would give, against those the table has.
-	probe := "probe_" + name
-	if _, err := conn.ExecContext(ctx, strings.Replace(ddl, "CREATE TABLE IF NOT EXISTS "+schema+"."+name, "CREATE OR REPLACE TEMP TABLE "+probe, 1)); err != nil {
-		return err
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var t, layout string
+		if err := rows.Scan(&t, &layout); err != nil {
+			return nil, err
+		}
+		out[t] = layout
 	}
-	var same bool
-	err := conn.QueryRowContext(ctx, `SELECT
-  (SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? AND database_name = current_database())
-  = (SELECT string_agg(column_name || ' ' || data_type, ',' ORDER BY column_index) FROM duckdb_columns() WHERE table_name = ? AND database_name = 'temp')`,
-		schema, name, probe).Scan(&same)
-	if _, derr := conn.ExecContext(ctx, "DROP TABLE IF EXISTS "+probe); derr != nil && err == nil {
-		err = derr
-	}
-	if err != nil || same {
-		return err
-	}
+	return out, rows.Err()
+}
+
+// rebuild recreates a table whose columns are not those of ddl, when it
+// holds no row.
+func rebuild(ctx context.Context, conn *sql.Conn, schema, name, ddl string) error {
 	var rows int64
 	if err := conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s.%s", schema, ident(name))).Scan(&rows); err != nil {
 		return err
@@ -106,7 +138,7 @@ func rebuildIfOld(ctx context.Context, conn *sql.Conn, schema, name, ddl string)
 	if _, err := conn.ExecContext(ctx, fmt.Sprintf("DROP TABLE %s.%s", schema, ident(name))); err != nil {
 		return err
 	}
-	_, err = conn.ExecContext(ctx, ddl)
+	_, err := conn.ExecContext(ctx, ddl)
 	return err
 }
 
