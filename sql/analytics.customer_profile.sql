@@ -28,4 +28,5 @@ WHERE pseudonym('customer_id', c.customer_id) NOT IN (SELECT id_token FROM ops.s
 QUALIFY row_number() OVER (PARTITION BY c.customer_id ORDER BY c.updated_at DESC, c._file DESC) = 1;
 UPDATE analytics.customer_profile SET customer_key = m.customer_key
 FROM identity.customer_map m
-WHERE m.id_token = analytics.customer_profile.subject_token AND analytics.customer_profile.customer_key IS DISTINCT FROM m.customer_key;
+-- subject tokens are CRM ids' tokens: the map's other types never match (a sixth of the rows to join)
+WHERE m.id_type = 'customer_id' AND m.id_token = analytics.customer_profile.subject_token AND analytics.customer_profile.customer_key IS DISTINCT FROM m.customer_key;

@@ -49,7 +49,8 @@ INSERT INTO vault.pii SELECT * FROM vault.pii_stage ORDER BY subject_token;
 DELETE FROM vault.pii_stage;
 UPDATE vault.pii SET customer_key = m.customer_key
 FROM identity.customer_map m
-WHERE m.id_token = vault.pii.subject_token AND vault.pii.customer_key IS DISTINCT FROM m.customer_key;
+-- subject tokens are CRM ids' tokens: the map's other types never match (a sixth of the rows to join)
+WHERE m.id_type = 'customer_id' AND m.id_token = vault.pii.subject_token AND vault.pii.customer_key IS DISTINCT FROM m.customer_key;
 
 -- name: missing_name_fps
 -- The rows sealed before vault.pii kept name fingerprints (migration
