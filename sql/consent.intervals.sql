@@ -38,7 +38,9 @@ CREATE TABLE IF NOT EXISTS consent.subject_keys (
 CREATE OR REPLACE TEMP TABLE consent_now AS
 SELECT DISTINCT e.subject_token, m.customer_key
 FROM consent.events e
-JOIN identity.customer_map m ON m.id_token = e.subject_token AND NOT m.blocked;
+JOIN identity.customer_map m ON m.id_token = e.subject_token AND NOT m.blocked
+-- a token is of its type: only the map's rows of the subjects' types can match (half the map)
+WHERE m.id_type IN (SELECT DISTINCT subject_type FROM consent.events);
 CREATE OR REPLACE TEMP TABLE consent_moved AS
 (SELECT subject_token, customer_key FROM consent_now EXCEPT SELECT subject_token, customer_key FROM consent.subject_keys)
 UNION ALL
