@@ -57,7 +57,7 @@ func (a *app) privacyForgetCommand() *cobra.Command {
 				return err
 			}
 			defer conn.Close()
-			audits, err := purge.Erase(ctx, sess.wh, conn, []purge.Request{{ID: reqID, Type: typ, Value: value}})
+			audits, err := purge.Erase(ctx, sess.wh, conn, []purge.Request{{ID: reqID, Type: typ, Value: value}}, a.log)
 			if err != nil {
 				return err
 			}

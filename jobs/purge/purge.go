@@ -24,6 +24,7 @@ import (
 	"github.com/parcours/parcours/jobs/ingest"
 	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
+	"github.com/rs/zerolog"
 )
 
 // Job is the purge job.
@@ -75,7 +76,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, err
 	}
-	a, err := Erase(ctx, wh, conn, reqs)
+	a, err := Erase(ctx, wh, conn, reqs, env.Log)
 	if err != nil {
 		return c, err
 	}
@@ -346,10 +347,16 @@ func pendingRequests(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Con
 // extract brings them back. Identifier types are customer_id, email or
 // phone; values are normalised as ingest does. The requests are carried out
 // together (one pass over each table, whatever their number); the audit
-// has one "erasure" row per request and the rows deleted per table.
-func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []Request) ([]Audit, error) {
+// has one "erasure" row per request and the rows deleted per table. log
+// gets each step's time at debug level.
+func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []Request, log zerolog.Logger) ([]Audit, error) {
 	if len(reqs) == 0 {
 		return nil, nil
+	}
+	t0 := time.Now()
+	lap := func(step string) {
+		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("erasure step")
+		t0 = time.Now()
 	}
 	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
 		return nil, fmt.Errorf("erase: no master key loaded")
@@ -358,6 +365,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	if err != nil {
 		return nil, err
 	}
+	lap("resolve")
 	ks, err := vault.OpenKeystore(wh.KeystorePath(), wh.Secrets.MasterKey)
 	if err != nil {
 		return nil, err
@@ -374,6 +382,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 		return nil, err
 	}
 	scrub = append(scrub, recordForms(recs, wh.Config.Region)...)
+	lap("subjects read")
 	var subjects []vault.Subject
 	for _, rec := range recs {
 		s, err := vault.ParseSubject(rec.SubjectToken)
@@ -385,6 +394,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	if err := eraseValues(ctx, wh, conn, scrub); err != nil {
 		return nil, err
 	}
+	lap("quarantine searched")
 	if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "privacy.purge.sql", Section: "erase_targets"}); err != nil {
 		return nil, err
 	}
@@ -420,6 +430,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	if err := ks.Save(); err != nil {
 		return nil, err
 	}
+	lap("keys destroyed")
 	batch := reqs[0].ID
 	if len(reqs) > 1 {
 		batch = fmt.Sprintf("%s (+%d more)", reqs[0].ID, len(reqs)-1)
@@ -435,12 +446,14 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 				return err
 			}
 			audits = append(audits, asErase(a)...)
+			lap(section)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("erase: %w", err)
 	}
+	lap("commit")
 	var total int64
 	for _, a := range audits {
 		if a.Target != "ops.suppression" {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parcours/parcours/internal/warehouse/whtest"
+	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/warehouse"
@@ -107,7 +108,7 @@ VALUES ('crm_customers', '2026-11-22/crm_customers.csv', 'bad row', ?, DATE '202
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, err := Erase(ctx, wh, conn, []Request{{ID: "q1", Type: "phone", Value: "06 64 35 63 42"}, {ID: "q2", Type: "email", Value: "Ann.Doe@example.com"}}); err != nil {
+	if _, err := Erase(ctx, wh, conn, []Request{{ID: "q1", Type: "phone", Value: "06 64 35 63 42"}, {ID: "q2", Type: "email", Value: "Ann.Doe@example.com"}}, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
 	left := map[string]bool{}
