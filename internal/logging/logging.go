@@ -90,3 +90,14 @@ func roundForPeople(evt map[string]any) error {
 	}
 	return nil
 }
+
+// Steps returns a function that logs, at debug level, each step of a job
+// with the seconds since the previous step (or since Steps was called),
+// as {"step": step, "took_s": s} under message msg ("purge step").
+func Steps(log zerolog.Logger, msg string) func(step string) {
+	t0 := time.Now()
+	return func(step string) {
+		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg(msg)
+		t0 = time.Now()
+	}
+}

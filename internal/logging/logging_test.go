@@ -2,8 +2,10 @@ package logging
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The console rounds numbers for people; JSON keeps them whole.
@@ -34,6 +36,40 @@ func TestConsoleRoundsNumbers(t *testing.T) {
 		}
 		if tt.format == "console" && strings.Count(out, "3/19") != 1 {
 			t.Errorf("console repeats the step: %q", out)
+		}
+	}
+}
+
+// Steps logs each step with the time since the one before, at debug level.
+func TestSteps(t *testing.T) {
+	for _, level := range []string{"debug", "info"} {
+		var b bytes.Buffer
+		lap := Steps(New(&b, "json", level), "purge step")
+		lap("erasure")
+		time.Sleep(20 * time.Millisecond)
+		lap("consent purge")
+		var got []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+			if line == "" {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal([]byte(line), &m); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, m)
+		}
+		if level == "info" {
+			if len(got) != 0 {
+				t.Errorf("info level: %v, want nothing", got)
+			}
+			continue
+		}
+		if len(got) != 2 || got[0]["step"] != "erasure" || got[1]["step"] != "consent purge" || got[1]["message"] != "purge step" {
+			t.Fatalf("lines %v", got)
+		}
+		if s := got[1]["took_s"].(float64); s < 0.02 || s > got[0]["took_s"].(float64)+5 {
+			t.Errorf("took_s %v: the time since the step before", s)
 		}
 	}
 }

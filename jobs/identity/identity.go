@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/keys"
+	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
@@ -186,11 +187,7 @@ func Rebuild(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts 
 // of identity.incremental.sql start must exist on conn.
 func Restitch(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, opts Options) (Outcome, error) {
 	var out Outcome
-	t0 := time.Now()
-	lap := func(step string) {
-		opts.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
-		t0 = time.Now()
-	}
+	lap := logging.Steps(opts.Log, "identity step")
 	if !opts.All {
 		steps, grown, err := closeAffected(ctx, wh, conn)
 		if err != nil {

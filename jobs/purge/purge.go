@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/ahocorasick"
+	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/phone"
 	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/vault"
@@ -64,11 +65,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	now := env.EndOfDay()
 	var audits []Audit
-	t0 := time.Now()
-	lap := func(step string) {
-		env.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("purge step")
-		t0 = time.Now()
-	}
+	lap := logging.Steps(env.Log, "purge step")
 
 	// Erasure first: a subject who asked to be forgotten must not wait for
 	// the rest of the purge.
@@ -353,11 +350,7 @@ func Erase(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, reqs []
 	if len(reqs) == 0 {
 		return nil, nil
 	}
-	t0 := time.Now()
-	lap := func(step string) {
-		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("erasure step")
-		t0 = time.Now()
-	}
+	lap := logging.Steps(log, "erasure step")
 	if wh.Secrets == nil || wh.Secrets.MasterKey == nil {
 		return nil, fmt.Errorf("erase: no master key loaded")
 	}

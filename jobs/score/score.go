@@ -17,9 +17,9 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
-	"github.com/rs/zerolog"
 
 	"github.com/parcours/parcours/internal/config"
+	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/parallel"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/features"
@@ -69,7 +69,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, fmt.Errorf("ops.job_runs.sql succeeded_in_run: %w", err)
 	}
 	t0 := time.Now()
-	lap := stepLogger(env.Log)
+	lap := logging.Steps(env.Log, "score step")
 	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built, lap)
 	env.Log.Debug().Str("step", "churn").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
 	t0 = time.Now()
@@ -97,16 +97,6 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		return c, orchestration.Skip("no promoted churn or CLV model yet: nothing to score")
 	}
 	return c, nil
-}
-
-// stepLogger returns a function that logs, at debug level, the time since
-// its previous call (or its creation) as a score step.
-func stepLogger(log zerolog.Logger) func(string) {
-	t0 := time.Now()
-	return func(step string) {
-		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
-		t0 = time.Now()
-	}
 }
 
 // LoadChurn loads the promoted churn model.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
@@ -82,7 +83,7 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 	day := p.Date.Format(time.DateOnly)
 	// Consent is checked at the end of the business day: the next local midnight.
 	now := orchestration.EndOfDay(p.Date, p.Location)
-	lap := stepTimer(p.Log)
+	lap := logging.Steps(p.Log, "segments step")
 	if err := stage(ctx, wh, conn, p, opts, now); err != nil {
 		return res, fmt.Errorf("segments of %s: %w", day, err)
 	}
@@ -145,16 +146,6 @@ func Compute(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Par
 		res.Members[c.Family] += c.Members
 	}
 	return res, nil
-}
-
-// stepTimer returns lap: lap(step) logs at debug level the time since the
-// previous lap (or since stepTimer).
-func stepTimer(log zerolog.Logger) func(step string) {
-	t0 := time.Now()
-	return func(step string) {
-		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("segments step")
-		t0 = time.Now()
-	}
 }
 
 // stage creates the temp tables and fills the rule tables and words.

@@ -32,6 +32,7 @@ import (
 	"database/sql"
 	"fmt"
 
+	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
@@ -86,7 +87,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	}
 	c = counts(res)
 	// The day's churn risk mix, k-anonymous, for the report's first screen.
-	lap := stepTimer(env.Log)
+	lap := logging.Steps(env.Log, "segments step")
 	err = warehouse.InTx(ctx, conn, func() error {
 		_, err := env.WH.Run(ctx, conn, sqlfs.Ref{File: riskMixFile, Section: "publish"}, sql.Named("date", env.DateString()), sql.Named("k", cfg.Privacy.K))
 		return err

@@ -10,8 +10,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"time"
 
+	"github.com/parcours/parcours/internal/logging"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/jobs/cold"
 	"github.com/parcours/parcours/orchestration"
@@ -53,11 +53,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	defer conn.Close()
 	args := []any{sql.Named("lookback_days", env.Config.Attribution.LookbackDays),
 		sql.Named("max_touches", env.Config.Attribution.MaxTouches), sql.Named("date", env.DateString())}
-	t0 := time.Now()
-	lap := func(step string) {
-		env.Log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg("split step")
-		t0 = time.Now()
-	}
+	lap := logging.Steps(env.Log, "split step")
 	err = warehouse.InTx(ctx, conn, func() error {
 		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "landing.fact_keys.sql", Section: "build"}); err != nil {
 			return err
