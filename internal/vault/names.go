@@ -21,9 +21,10 @@ func NameFingerprint(pepper []byte, lowerName string) string {
 
 // NameFingerprints are the fingerprints of a subject's names as the audit
 // checks them: the first name, the last name and the full name, each
-// lower-cased, the empty ones left out.
+// lower-cased, the empty ones left out. Never nil: vault.pii keeps an
+// empty list for a subject without a name (NULL is "not computed yet").
 func NameFingerprints(pepper []byte, first, last string) []string {
-	var out []string
+	out := []string{}
 	for _, n := range LowerNames(first, last) {
 		out = append(out, NameFingerprint(pepper, n))
 	}

@@ -112,7 +112,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if env.Shard.Sharded() {
 		// The merged audit checks cold values against every shard's names
 		// through their tokens; no name leaves the shard.
-		list := names.tokens(env.WH.Secrets.Pepper)
+		list := names.tokens()
 		if _, err := env.WH.Exec(ctx, sqlfs.Ref{File: "handoff.cold.sql", Section: "name_tokens"}, sql.Named("tokens", list)); err != nil {
 			return c, err
 		}
@@ -367,13 +367,13 @@ func (n nameSet) has(lower string) bool {
 func (n nameSet) len() int { return len(n.fps) + len(n.plain) }
 
 // tokens are the names' tokens, sorted.
-func (n nameSet) tokens(pepper []byte) []string {
+func (n nameSet) tokens() []string {
 	set := make(map[string]bool, n.len())
 	for t := range n.fps {
 		set[t] = true
 	}
 	for p := range n.plain {
-		set[vault.NameFingerprint(pepper, p)] = true
+		set[vault.NameFingerprint(n.pepper, p)] = true
 	}
 	out := make([]string, 0, len(set))
 	for t := range set {
@@ -397,21 +397,12 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (nameSet, error) {
 	if err != nil {
 		return out, err
 	}
-	rows, err := wh.DB.QueryContext(ctx, q)
+	fps, err := strings_(ctx, wh.DB, q)
 	if err != nil {
 		return out, fmt.Errorf("read vault name fingerprints: %w", err)
 	}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return out, err
-		}
+	for _, t := range fps {
 		out.fps[t] = true
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return out, err
 	}
 	if q, err = section(wh, "vault_names"); err != nil {
 		return out, err
@@ -421,7 +412,7 @@ func vaultNames(ctx context.Context, wh *warehouse.Warehouse) (nameSet, error) {
 		first, last []byte
 	}
 	var all []sealed
-	rows, err = wh.DB.QueryContext(ctx, q)
+	rows, err := wh.DB.QueryContext(ctx, q)
 	if err != nil {
 		return out, fmt.Errorf("read vault: %w", err)
 	}

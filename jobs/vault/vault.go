@@ -167,7 +167,7 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 				}
 				row = append(row, ct)
 			}
-			row = append(row, runID, nameFingerprints(wh, names[0], names[1]))
+			row = append(row, runID, vault.NameFingerprints(wh.Secrets.Pepper, names[0], names[1]))
 			if err := app.AppendRow(row...); err != nil {
 				_ = app.Close()
 				return err
@@ -179,16 +179,6 @@ func sealChanged(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, k
 		return 0, fmt.Errorf("seal vault values: %w", err)
 	}
 	return len(recs), nil
-}
-
-// nameFingerprints are the fingerprints of a subject's names as vault.pii
-// keeps them: never NULL once computed (an empty list for no name).
-func nameFingerprints(wh *warehouse.Warehouse, first, last string) []string {
-	fps := vault.NameFingerprints(wh.Secrets.Pepper, first, last)
-	if fps == nil {
-		fps = []string{}
-	}
-	return fps
 }
 
 // fillNameFingerprints computes the name fingerprints of the vault rows
@@ -230,7 +220,7 @@ func fillNameFingerprints(ctx context.Context, wh *warehouse.Warehouse, conn *sq
 			if err != nil {
 				return err
 			}
-			fps[i] = nameFingerprints(wh, first, last)
+			fps[i] = vault.NameFingerprints(wh.Secrets.Pepper, first, last)
 		}
 		return nil
 	})
