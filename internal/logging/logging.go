@@ -93,11 +93,13 @@ func roundForPeople(evt map[string]any) error {
 
 // Steps returns a function that logs, at debug level, each step of a job
 // with the seconds since the previous step (or since Steps was called),
-// as {"step": step, "took_s": s} under message msg ("purge step").
+// as {"phase": step, "took_s": s} under message msg ("purge step"). The
+// field is not "step": the runner's logger already carries the job's place
+// in the night under that name, and a JSON line must not hold a key twice.
 func Steps(log zerolog.Logger, msg string) func(step string) {
 	t0 := time.Now()
 	return func(step string) {
-		log.Debug().Str("step", step).Float64("took_s", time.Since(t0).Seconds()).Msg(msg)
+		log.Debug().Str("phase", step).Float64("took_s", time.Since(t0).Seconds()).Msg(msg)
 		t0 = time.Now()
 	}
 }

@@ -44,7 +44,7 @@ func TestConsoleRoundsNumbers(t *testing.T) {
 func TestSteps(t *testing.T) {
 	for _, level := range []string{"debug", "info"} {
 		var b bytes.Buffer
-		lap := Steps(New(&b, "json", level), "purge step")
+		lap := Steps(New(&b, "json", level).With().Str("job", "purge").Str("step", "9/19").Logger(), "purge step")
 		lap("erasure")
 		time.Sleep(20 * time.Millisecond)
 		lap("consent purge")
@@ -52,6 +52,9 @@ func TestSteps(t *testing.T) {
 		for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
 			if line == "" {
 				continue
+			}
+			if strings.Count(line, `"step":`) != 1 {
+				t.Errorf("line %s: the key step twice", line)
 			}
 			var m map[string]any
 			if err := json.Unmarshal([]byte(line), &m); err != nil {
@@ -65,7 +68,7 @@ func TestSteps(t *testing.T) {
 			}
 			continue
 		}
-		if len(got) != 2 || got[0]["step"] != "erasure" || got[1]["step"] != "consent purge" || got[1]["message"] != "purge step" {
+		if len(got) != 2 || got[0]["phase"] != "erasure" || got[1]["phase"] != "consent purge" || got[1]["step"] != "9/19" || got[1]["message"] != "purge step" {
 			t.Fatalf("lines %v", got)
 		}
 		if s := got[1]["took_s"].(float64); s < 0.02 || s > got[0]["took_s"].(float64)+5 {

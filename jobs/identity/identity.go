@@ -77,7 +77,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		if _, err := wh.Run(ctx, conn, step, args...); err != nil {
 			return err
 		}
-		env.Log.Debug().Str("step", step.String()).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
+		env.Log.Debug().Str("phase", step.String()).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
 		return nil
 	}
 	for _, step := range steps {

@@ -286,7 +286,7 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	counted := l.countRecords(groups)
 	t0 := time.Now()
 	step := func(name string) {
-		l.env.Log.Debug().Str("source", l.r.Name).Str("step", name).Dur("took", time.Since(t0)).Msg("ingest step")
+		l.env.Log.Debug().Str("source", l.r.Name).Str("phase", name).Dur("took", time.Since(t0)).Msg("ingest step")
 		t0 = time.Now()
 	}
 	inTx := false

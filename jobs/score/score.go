@@ -71,7 +71,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	t0 := time.Now()
 	lap := logging.Steps(env.Log, "score step")
 	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built, lap)
-	env.Log.Debug().Str("step", "churn").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
+	env.Log.Debug().Str("phase", "churn").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
 	t0 = time.Now()
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
@@ -90,7 +90,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	case err != nil:
 		return c, err
 	}
-	env.Log.Debug().Str("step", "clv").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
+	env.Log.Debug().Str("phase", "clv").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
 	c.Detail["clv_scores"] = n
 	c.Out += n
 	if len(c.Notes) == 2 {
