@@ -5,6 +5,8 @@ import (
 	"errors"
 	"math"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -145,8 +147,8 @@ func TestScoreAllWorkers(t *testing.T) {
 	}
 	unitDays, _ := m.TimeUnit.LengthInDays()
 	opts := ScoreOptions{HorizonDays: 365, AnnualDiscountRate: 0.1, PeriodDays: 30}
-	one := func(c Customer) (Score, error) {
-		return scoreOne(m.Purchases(), m.GammaGamma.Params, c, unitDays, opts)
+	one := func(i int) (Score, error) {
+		return scoreOne(m.Purchases(), m.GammaGamma.Params, customers[i], unitDays, opts)
 	}
 	old := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(old)
@@ -171,13 +173,63 @@ func TestScoreAllWorkers(t *testing.T) {
 	}
 	bad := map[string]error{customers[1500].ID: errors.New("first"), customers[2200].ID: errors.New("second")}
 	runtime.GOMAXPROCS(4)
-	_, err = scoreAll(t.Context(), customers, func(c Customer) (Score, error) {
-		if e := bad[c.ID]; e != nil {
+	_, err = scoreAll(t.Context(), customers, func(i int) (Score, error) {
+		if e := bad[customers[i].ID]; e != nil {
 			return Score{}, e
 		}
-		return Score{ID: c.ID}, nil
+		return Score{ID: customers[i].ID}, nil
 	})
 	if err == nil || err.Error() != "score clv: first" {
 		t.Errorf("error %v, want the first customer's in input order", err)
+	}
+}
+
+// Score computes the purchase model once per distinct (x, tₓ, T): every
+// customer's score equals scoring it on its own, bit for bit, and a failing
+// customer is still reported by its own id, the first in input order.
+func TestScoreSharesPurchaseParts(t *testing.T) {
+	customers := loadCDNOWWithSpend(t)
+	m, err := Fit(t.Context(), customers, Weeks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitDays, _ := m.TimeUnit.LengthInDays()
+	distinct := map[[3]float64]bool{}
+	for _, c := range customers {
+		distinct[[3]float64{c.X, c.TX, c.T}] = true
+	}
+	if len(distinct) > len(customers)*3/4 {
+		t.Fatalf("%d distinct (x, t_x, T) among %d customers: too few shared to test sharing", len(distinct), len(customers))
+	}
+	for _, opts := range []ScoreOptions{
+		{HorizonDays: 365, AnnualDiscountRate: 0.1, PeriodDays: 30},
+		{HorizonDays: 100, PeriodDays: 7},
+	} {
+		got, err := m.Score(t.Context(), customers, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if opts.PeriodDays == 0 {
+			opts.PeriodDays = 30
+		}
+		for i, c := range customers {
+			want, err := scoreOne(m.Purchases(), m.GammaGamma.Params, c, unitDays, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[i] != want {
+				t.Fatalf("%+v: customer %d scored %+v, alone %+v", opts, i, got[i], want)
+			}
+		}
+	}
+	// Two customers with the same impossible history (last purchase after
+	// the end of calibration): the first one's id is reported.
+	bad := slices.Clone(customers)
+	bad[700].X, bad[700].TX, bad[700].T = 3, 50, 40
+	bad[900].X, bad[900].TX, bad[900].T = 3, 50, 40
+	bad[900].ID = "second"
+	_, err = m.Score(t.Context(), bad, ScoreOptions{HorizonDays: 365})
+	if err == nil || !strings.Contains(err.Error(), bad[700].ID) || strings.Contains(err.Error(), "second") {
+		t.Errorf("error %v, want customer %s's", err, bad[700].ID)
 	}
 }
