@@ -4,9 +4,8 @@
 -- sources hold counts once: the order source's record (its amount after
 -- discounts and returns) wins over the purchase event of the same order
 -- id; an order whose returns cancel it (amount 0 or less) is not a
--- purchase. Rebuilt from the hot fact tables by each night's purge, once
--- the night's facts are in and its deletions done (nothing reads it
--- between the split and the purge), and by a merge.
+-- purchase. Rebuilt from the hot fact tables each run, so purges flow
+-- through.
 -- grain: one row per (channel, order_id)
 
 -- name: create

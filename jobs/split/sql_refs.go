@@ -9,6 +9,7 @@ import sqlfs "github.com/parcours/parcours/sql"
 // missing or misspelt section stops the night before it starts.
 func sqlRefs() []sqlfs.Ref {
 	return []sqlfs.Ref{
+		{File: "analytics.orders.sql", Section: "build"},
 		{File: "cold.suppressed_cells.sql", Section: "published_rows"},
 		{File: "cold.suppressed_cells.sql", Section: "total_suppressed"},
 		{File: "handoff.cold.sql", Section: "snapshot"},
