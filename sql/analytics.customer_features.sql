@@ -63,24 +63,25 @@ o AS (
 ), disc AS (
     SELECT customer_key, sum(discount) / nullif(sum(amount) + sum(discount), 0) AS share
     FROM analytics.store_receipts WHERE event_date < (SELECT d FROM c) GROUP BY customer_key
-), web AS (
-    SELECT customer_key,
-           count(DISTINCT session_id) FILTER (WHERE event_date >= (SELECT d FROM c) - 30) AS s30,
-           count(DISTINCT session_id) AS s90,
+), sess AS (   -- one row per web session of the 90 days: web and carts read it, one scan
+    SELECT customer_key, session_id, max(event_date) AS last_d,
            count(*) FILTER (WHERE event = 'product_view' AND event_date >= (SELECT d FROM c) - 30) AS pv30,
            count(*) FILTER (WHERE event = 'product_view') AS pv90,
-           max(event_date) AS last_d
+           bool_or(event = 'add_to_cart') AS carted, bool_or(event = 'purchase') AS bought
     FROM analytics.web_events
     WHERE event_date < (SELECT d FROM c) AND event_date >= (SELECT d FROM c) - 90
-    GROUP BY customer_key
-), carts AS (
+    GROUP BY customer_key, session_id
+), web AS (   -- a session is in the last 30 days when any of its events is
+    SELECT customer_key,
+           count(session_id) FILTER (WHERE last_d >= (SELECT d FROM c) - 30) AS s30,
+           count(session_id) AS s90,
+           sum(pv30) AS pv30, sum(pv90) AS pv90,
+           max(last_d) AS last_d
+    FROM sess GROUP BY customer_key
+), carts AS (   -- sessions with an add-to-cart and no purchase
     SELECT customer_key,
            count(*) FILTER (WHERE last_d >= (SELECT d FROM c) - 30) AS a30, count(*) AS a90
-    FROM (SELECT customer_key, session_id, max(event_date) AS last_d
-          FROM analytics.web_events
-          WHERE event_date < (SELECT d FROM c) AND event_date >= (SELECT d FROM c) - 90
-          GROUP BY ALL
-          HAVING bool_or(event = 'add_to_cart') AND NOT bool_or(event = 'purchase'))
+    FROM sess WHERE carted AND NOT bought
     GROUP BY customer_key
 ), app AS (
     SELECT customer_key,
