@@ -610,7 +610,8 @@ func sweepOrphanKeys(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Con
 		return 0, err
 	}
 	// A million tokens: read as Arrow columns into a set of fixed-size
-	// subjects, not a string per row (1.6 s -> 0.2 s at 1M customers).
+	// subjects, not a string per row (the sweep took 1.6 s at 1M
+	// customers, 0.7 s now with the keystore read).
 	have := make(map[vault.Subject]struct{}, ks.Len())
 	err = warehouse.QueryArrow(ctx, conn, q, nil, nil, func(rec arrow.RecordBatch) error {
 		col, ok := rec.Column(0).(*array.String)

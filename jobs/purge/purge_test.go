@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse/whtest"
 	"github.com/rs/zerolog"
 
@@ -154,5 +155,58 @@ func TestScrubForms(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("ScrubForms(%s, %q) = %v, want %v", tc.typ, tc.v, got, tc.want)
 		}
+	}
+}
+
+// The sweep destroys the data keys of subjects without a vault row (left
+// by an interrupted run) and only those; a malformed token keeps nothing.
+func TestSweepOrphanKeys(t *testing.T) {
+	ctx := context.Background()
+	master := make([]byte, 32)
+	master[0] = 3
+	wh, ks := whtest.OpenVault(t, nil, master)
+	var subjects []vault.Subject
+	for i, crm := range []string{"CRM-1", "CRM-2", "CRM-3", "CRM-4"} {
+		var token string
+		if err := wh.DB.QueryRowContext(ctx, `SELECT pseudonym('customer_id', ?)`, crm).Scan(&token); err != nil {
+			t.Fatal(err)
+		}
+		first, last := whtest.SealNames(t, ks, token, "Zoé", "Marchal")
+		s, _ := vault.ParseSubject(token)
+		subjects = append(subjects, s)
+		if i >= 2 {
+			continue // CRM-3 and CRM-4: a key, no vault row
+		}
+		if _, err := wh.DB.ExecContext(ctx, `INSERT INTO vault.pii (subject_token, customer_key, updated_at, first_name, last_name, run_id)
+VALUES (?, ?, now(), ?, ?, 'r0')`, token, fmt.Sprintf("%032d", i), first, last); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := wh.DB.ExecContext(ctx, `INSERT INTO vault.pii (subject_token, customer_key, updated_at, run_id) VALUES ('not-hex', 'k', now(), 'r0')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Save(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := wh.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	n, err := sweepOrphanKeys(ctx, wh, conn)
+	if err != nil || n != 2 {
+		t.Fatalf("sweep: %d keys, %v; want 2", n, err)
+	}
+	after, err := vault.OpenKeystore(wh.KeystorePath(), master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range subjects {
+		if want := i < 2; after.Has(s) != want {
+			t.Errorf("subject %d: key kept %v, want %v", i+1, after.Has(s), want)
+		}
+	}
+	if n, err := sweepOrphanKeys(ctx, wh, conn); err != nil || n != 0 {
+		t.Errorf("second sweep: %d keys, %v; want none", n, err)
 	}
 }
