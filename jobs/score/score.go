@@ -68,31 +68,51 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err := conn.QueryRowContext(ctx, q, sql.Named("run_id", env.RunID), sql.Named("job", "features")).Scan(&built); err != nil {
 		return c, fmt.Errorf("ops.job_runs.sql succeeded_in_run: %w", err)
 	}
+	// Churn and CLV read and write different tables: CLV runs beside churn
+	// on a second connection, so one model's Go work overlaps the other's
+	// reads and writes. Neither result depends on it.
+	clvConn, err := env.WH.Conn(ctx)
+	if err != nil {
+		return c, err
+	}
+	defer clvConn.Close()
+	clvCtx, cancelCLV := context.WithCancel(ctx)
+	defer cancelCLV()
+	type scored struct {
+		n   int64
+		err error
+	}
+	clvDone := make(chan scored, 1)
+	go func() {
+		t0 := time.Now()
+		n, err := ScoreCLV(clvCtx, env.WH, clvConn, env.Config.Models, env.Date, objecting, logging.Steps(env.Log, "score step"))
+		env.Log.Debug().Str("phase", "clv").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
+		clvDone <- scored{n, err}
+	}()
 	t0 := time.Now()
-	lap := logging.Steps(env.Log, "score step")
-	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built, lap)
+	n, err := ScoreChurn(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, !built, logging.Steps(env.Log, "score step"))
 	env.Log.Debug().Str("phase", "churn").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
-	t0 = time.Now()
 	switch {
 	case errors.Is(err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted churn model: churn not scored")
 		c.Notes = append(c.Notes, "churn not scored: no promoted churn model yet")
 	case err != nil:
+		cancelCLV()
+		<-clvDone // its connection closes on return
 		return c, err
 	}
 	c.Detail["churn_scores"] = n
 	c.Out += n
-	n, err = ScoreCLV(ctx, env.WH, conn, env.Config.Models, env.Date, objecting, lap)
+	r := <-clvDone
 	switch {
-	case errors.Is(err, registry.ErrNotFound):
+	case errors.Is(r.err, registry.ErrNotFound):
 		env.Log.Warn().Msg("no promoted CLV model: CLV not scored")
 		c.Notes = append(c.Notes, "CLV not scored: no promoted CLV model yet")
-	case err != nil:
-		return c, err
+	case r.err != nil:
+		return c, r.err
 	}
-	env.Log.Debug().Str("phase", "clv").Float64("took_s", time.Since(t0).Seconds()).Msg("score step")
-	c.Detail["clv_scores"] = n
-	c.Out += n
+	c.Detail["clv_scores"] = r.n
+	c.Out += r.n
 	if len(c.Notes) == 2 {
 		return c, orchestration.Skip("no promoted churn or CLV model yet: nothing to score")
 	}
