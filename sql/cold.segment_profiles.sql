@@ -46,9 +46,10 @@ WITH m AS (
 ), sizes AS (
     SELECT family, segment, count(*) AS customers FROM m GROUP BY ALL
 ), kv AS (
-    -- each detail parsed once, its values as text as ->> reads them
-    SELECT family, segment, unnest(map_keys(entries)) AS key, unnest(map_values(entries)) AS value
-    FROM (SELECT family, segment, CAST(detail AS MAP(VARCHAR, VARCHAR)) AS entries FROM m)
+    -- each detail's keys and values as text, both in the object's order
+    -- (a cast of every detail to a MAP took twice as long)
+    SELECT family, segment, unnest(json_keys(detail)) AS key, unnest(json_extract_string(detail, '$.*')) AS value
+    FROM m
 ), means AS (
     SELECT family, segment, key, avg(TRY_CAST(value AS DOUBLE)) AS mean FROM kv GROUP BY ALL
 ), profiles AS (
