@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parcours/parcours/internal/parallel"
 	"github.com/parcours/parcours/internal/warehouse"
 	attr "github.com/parcours/parcours/models/attribution"
 	"github.com/parcours/parcours/orchestration"
@@ -148,25 +149,29 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	if err != nil {
 		return c, err
 	}
+	// Each month's models are independent of the other months': they run
+	// on every core, and the months are then written in order, as before.
+	credits := make([][]attr.Credit, len(months))
+	errs := make([]error, len(months))
+	parallel.For(len(months), func(i int) {
+		if converted(months[i]) {
+			credits[i], errs[i] = attr.RunAll(ctx, months[i].Paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches,
+				MarkovOrders: []int{1, 2, 3}, Hazard: hazard})
+		}
+	})
 	var out [][]any
 	var idle []string // months with journeys but no conversion on a touched path: nothing to credit
 	rolledCells, withheld := 0, 0
-	for _, m := range months {
+	for i, m := range months {
 		c.In += int64(len(m.Paths))
-		conv := 0.0
-		for _, p := range m.Paths {
-			conv += p.Conversions
-		}
-		if conv == 0 {
+		if !converted(m) {
 			idle = append(idle, m.Month.Format("2006-01"))
 			continue
 		}
-		credits, err := attr.RunAll(ctx, m.Paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches, MarkovOrders: []int{1, 2, 3},
-			Hazard: hazard})
-		if err != nil {
-			return c, fmt.Errorf("attribution of %s: %w", m.Month.Format("2006-01"), err)
+		if errs[i] != nil {
+			return c, fmt.Errorf("attribution of %s: %w", m.Month.Format("2006-01"), errs[i])
 		}
-		p := Apply(*m, credits, k)
+		p := Apply(*m, credits[i], k)
 		withheld += p.Withheld
 		if len(p.Rolled) > 0 {
 			rolledCells += len(p.Rolled)
@@ -263,6 +268,16 @@ func fitHazard(ctx context.Context, months []*Month) (*attr.HazardModel, error) 
 		return nil, fmt.Errorf("attribution: %w", err)
 	}
 	return &m, nil
+}
+
+// converted reports whether a month has a conversion on a touched path:
+// a month without one has nothing to credit.
+func converted(m *Month) bool {
+	conv := 0.0
+	for _, p := range m.Paths {
+		conv += p.Conversions
+	}
+	return conv != 0
 }
 
 // load reads the months' complete paths and converting customers.
