@@ -153,8 +153,12 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	// on every core, and the months are then written in order, as before.
 	credits := make([][]attr.Credit, len(months))
 	errs := make([]error, len(months))
+	live := make([]bool, len(months))
+	for i, m := range months {
+		live[i] = converted(m)
+	}
 	parallel.For(len(months), func(i int) {
-		if converted(months[i]) {
+		if live[i] {
 			credits[i], errs[i] = attr.RunAll(ctx, months[i].Paths, attr.Config{HalfLife: env.Config.Attribution.HalfLifeTouches,
 				MarkovOrders: []int{1, 2, 3}, Hazard: hazard})
 		}
@@ -164,7 +168,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 	rolledCells, withheld := 0, 0
 	for i, m := range months {
 		c.In += int64(len(m.Paths))
-		if !converted(m) {
+		if !live[i] {
 			idle = append(idle, m.Month.Format("2006-01"))
 			continue
 		}

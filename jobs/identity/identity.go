@@ -72,12 +72,12 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		{File: "identity.links.sql", Section: "extract"}, {File: incremental, Section: "seed_links"},
 		{File: "identity.links.sql", Section: "merge"},
 	}
+	lap := logging.Steps(env.Log, "identity step")
 	timed := func(step sqlfs.Ref, args ...any) error {
-		t0 := time.Now()
 		if _, err := wh.Run(ctx, conn, step, args...); err != nil {
 			return err
 		}
-		env.Log.Debug().Str("phase", step.String()).Float64("took_s", time.Since(t0).Seconds()).Msg("identity step")
+		lap(step.String())
 		return nil
 	}
 	for _, step := range steps {

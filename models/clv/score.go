@@ -128,8 +128,8 @@ type purchasePart struct {
 	horizons [3]float64
 	cums     []float64
 	// err fails the customer before the spend is computed (probability
-	// alive, horizons), cumErr after it (periods): the order scoreOne
-	// always reported them in.
+	// alive, horizons), cumErr after it (periods): the order scoring one
+	// customer at a time reported them in.
 	err, cumErr error
 }
 
@@ -183,9 +183,4 @@ func finish(p purchasePart, gg GammaGammaParams, c Customer, opts ScoreOptions) 
 		prev = cum
 	}
 	return s, nil
-}
-
-// scoreOne scores one customer on its own: Score's result for it.
-func scoreOne(bg PurchaseModel, gg GammaGammaParams, c Customer, unitDays float64, opts ScoreOptions) (Score, error) {
-	return finish(purchaseOf(bg, c, unitDays, opts), gg, c, opts)
 }

@@ -140,12 +140,7 @@ func TestScoreErrors(t *testing.T) {
 // Scores are the same, bit for bit, on one worker or many, and the error
 // reported is the first failing customer's in input order.
 func TestScoreAllWorkers(t *testing.T) {
-	customers := loadCDNOWWithSpend(t)
-	m, err := Fit(t.Context(), customers, Weeks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unitDays, _ := m.TimeUnit.LengthInDays()
+	customers, m, unitDays := fitCDNOW(t)
 	opts := ScoreOptions{HorizonDays: 365, AnnualDiscountRate: 0.1, PeriodDays: 30}
 	one := func(i int) (Score, error) {
 		return scoreOne(m.Purchases(), m.GammaGamma.Params, customers[i], unitDays, opts)
@@ -188,12 +183,7 @@ func TestScoreAllWorkers(t *testing.T) {
 // customer's score equals scoring it on its own, bit for bit, and a failing
 // customer is still reported by its own id, the first in input order.
 func TestScoreSharesPurchaseParts(t *testing.T) {
-	customers := loadCDNOWWithSpend(t)
-	m, err := Fit(t.Context(), customers, Weeks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	unitDays, _ := m.TimeUnit.LengthInDays()
+	customers, m, unitDays := fitCDNOW(t)
 	distinct := map[[3]float64]bool{}
 	for _, c := range customers {
 		distinct[[3]float64{c.X, c.TX, c.T}] = true
@@ -228,8 +218,26 @@ func TestScoreSharesPurchaseParts(t *testing.T) {
 	bad[700].X, bad[700].TX, bad[700].T = 3, 50, 40
 	bad[900].X, bad[900].TX, bad[900].T = 3, 50, 40
 	bad[900].ID = "second"
-	_, err = m.Score(t.Context(), bad, ScoreOptions{HorizonDays: 365})
+	_, err := m.Score(t.Context(), bad, ScoreOptions{HorizonDays: 365})
 	if err == nil || !strings.Contains(err.Error(), bad[700].ID) || strings.Contains(err.Error(), "second") {
 		t.Errorf("error %v, want customer %s's", err, bad[700].ID)
 	}
+}
+
+// fitCDNOW fits the CDNOW customers (with spend) in weeks.
+func fitCDNOW(t *testing.T) ([]Customer, *Model, float64) {
+	t.Helper()
+	customers := loadCDNOWWithSpend(t)
+	m, err := Fit(t.Context(), customers, Weeks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unitDays, _ := m.TimeUnit.LengthInDays()
+	return customers, m, unitDays
+}
+
+// scoreOne scores one customer on its own, the way Score did before it
+// shared purchase parts: the reference the shared path is checked against.
+func scoreOne(bg PurchaseModel, gg GammaGammaParams, c Customer, unitDays float64, opts ScoreOptions) (Score, error) {
+	return finish(purchaseOf(bg, c, unitDays, opts), gg, c, opts)
 }
