@@ -58,15 +58,13 @@ func Strict(raw, region string) (string, error) {
 // parse reads raw in region; valid says whether libphonenumber knows the
 // number's range.
 func parse(raw, region string) (*phonenumbers.PhoneNumber, bool, error) {
-	s := strings.TrimSpace(raw)
+	s := written(raw)
 	if s == "" {
 		return nil, false, errors.New("empty")
 	}
 	if strings.IndexFunc(s, isLetter) >= 0 {
 		return nil, false, errors.New("letters (an extension?)")
 	}
-	// "+33 (0)6 ...": the trunk 0 some write after the country code.
-	s = strings.ReplaceAll(s, "(0)", "")
 	region = strings.ToUpper(region)
 	if n := fastParse(s, region); n != nil && phonenumbers.IsValidNumber(n) {
 		return n, true, nil
@@ -90,6 +88,12 @@ func parse(raw, region string) (*phonenumbers.PhoneNumber, bool, error) {
 	return n, false, nil
 }
 
+// written is raw as the parsers read it: trimmed, without the "(0)" some
+// write after the country code ("+33 (0)6 ...": the trunk 0).
+func written(raw string) string {
+	return strings.ReplaceAll(strings.TrimSpace(raw), "(0)", "")
+}
+
 // fastRegions are the countries whose numbers the fast path reads: their
 // national numbers only drop a plain trunk prefix (0, or 1 in the NANP).
 // Countries whose libphonenumber metadata rewrites national numbers
@@ -102,10 +106,21 @@ var fastRegions = map[string]bool{
 	"GR": true, "US": true, "CA": true, "AU": true, "NZ": true, "JP": true, "IN": true, "ZA": true, "MA": true,
 }
 
+// dialOut00 are the fast regions whose international prefix is 00
+// ("0033 6 12 34 56 78" dialled from France); the others dial out with
+// 011 (NANP), 0011 (Australia) or 010 (Japan), and there a number
+// written with 00 is a national one. TestDialOut00 asks libphonenumber.
+var dialOut00 = map[string]bool{
+	"FR": true, "DE": true, "GB": true, "IE": true, "ES": true, "PT": true, "IT": true, "NL": true, "BE": true,
+	"LU": true, "CH": true, "AT": true, "DK": true, "SE": true, "NO": true, "FI": true, "PL": true, "CZ": true,
+	"GR": true, "NZ": true, "IN": true, "ZA": true, "MA": true,
+}
+
 // fastParse reads the forms most numbers are written in without
 // libphonenumber's regular expressions, which take ~20 µs a number (a
 // catch-up load normalises hundreds of thousands): digits and separators
-// only, after a + or as a national number whose trunk prefix is dropped.
+// only, after a + (or 00 where one dials out with 00) or as a national
+// number whose trunk prefix is dropped.
 // The caller keeps the result only when libphonenumber says it is valid,
 // and parses anything else the full way, so the fast path never changes
 // an answer (a test compares both on every region's example numbers).
@@ -128,9 +143,14 @@ func fastParse(s, region string) *phonenumbers.PhoneNumber {
 		}
 	}
 	digits := string(d)
+	if !plus && strings.HasPrefix(digits, "00") && dialOut00[region] {
+		plus, digits = true, digits[2:]
+	}
 	var cc int
 	var nsn string
 	switch {
+	case plus && strings.HasPrefix(digits, "0"):
+		return nil // no country code starts with 0 (libphonenumber refuses the number)
 	case plus:
 		for l := 1; l <= 3 && l < len(digits); l++ {
 			c, _ := strconv.Atoi(digits[:l])
@@ -195,23 +215,52 @@ func ValidRegion(region string) bool {
 	return phonenumbers.GetSupportedRegions()[strings.ToUpper(region)]
 }
 
-// Normalizer is E164 for one default region with a cache: extracts repeat
-// the same numbers, and parsing is the costly part. Safe for concurrent use.
+// Normalizer is E164 for one default region, remembering its answers:
+// extracts repeat numbers, often written differently (one customer's CRM
+// updates, consent and call-centre files), and libphonenumber's checks
+// are the costly part. Numbers the fast path reads are remembered as
+// numbers, so "06 12 34 56 78" and "0033 6 12 34 56 78" are checked once;
+// the others as written. Safe for concurrent use.
 type Normalizer struct {
-	region string
-	cache  sync.Map // raw -> string ("" for not a number)
+	region  string
+	numbers sync.Map // numberKey -> its E.164 form, "" when libphonenumber does not know its range
+	written sync.Map // raw -> E164(raw), "" for not a number
+}
+
+// numberKey is what libphonenumber's validity depends on.
+type numberKey struct {
+	cc, zeros int32
+	national  uint64
 }
 
 // NewNormalizer returns a normaliser for a default region.
 func NewNormalizer(region string) *Normalizer { return &Normalizer{region: strings.ToUpper(region)} }
 
-// E164 is E164(raw, the normaliser's region), cached.
+// E164 is E164(raw, the normaliser's region).
 func (z *Normalizer) E164(raw string) (string, bool) {
-	if v, ok := z.cache.Load(raw); ok {
+	if n := fastParse(written(raw), z.region); n != nil {
+		k := numberKey{cc: n.GetCountryCode(), national: n.GetNationalNumber()}
+		if n.GetItalianLeadingZero() {
+			k.zeros = n.GetNumberOfLeadingZeros()
+		}
+		if v, ok := z.numbers.Load(k); ok {
+			if e := v.(string); e != "" {
+				return e, true
+			}
+		} else if phonenumbers.IsValidNumber(n) {
+			e := phonenumbers.Format(n, phonenumbers.E164)
+			z.numbers.Store(k, e)
+			return e, true
+		} else {
+			z.numbers.Store(k, "")
+		}
+		// Not a valid number as read fast: the full parse decides, as in E164.
+	}
+	if v, ok := z.written.Load(raw); ok {
 		s := v.(string)
 		return s, s != ""
 	}
 	s, _ := E164(raw, z.region)
-	z.cache.Store(raw, s)
+	z.written.Store(raw, s)
 	return s, s != ""
 }

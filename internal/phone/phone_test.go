@@ -1,6 +1,7 @@
 package phone
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func TestE164AndNationalDigits(t *testing.T) {
 			t.Errorf("NationalDigits(%s) = %q, want %q", tc.e164, d, tc.nsn)
 		}
 	}
-	for _, bad := range []string{"", "abc", "12"} {
+	for _, bad := range []string{"", "abc", "12", "+01 415 555 2671"} {
 		if got, ok := E164(bad, "FR"); ok {
 			t.Errorf("E164(%q) = %q, want not ok", bad, got)
 		}
@@ -86,12 +87,16 @@ func TestFastPathAgreesWithParse(t *testing.T) {
 				v := ex.GetNationalNumber()/100*100 + (ex.GetNationalNumber()+k*37)%100
 				n := &phonenumbers.PhoneNumber{CountryCode: ex.CountryCode, NationalNumber: &v, ItalianLeadingZero: ex.ItalianLeadingZero}
 				for _, f := range []phonenumbers.PhoneNumberFormat{phonenumbers.NATIONAL, phonenumbers.INTERNATIONAL, phonenumbers.E164} {
-					written := phonenumbers.Format(n, f)
-					for _, s := range []string{written, written + "1", written[:len(written)-1], strings.ReplaceAll(written, " ", ".")} {
+					w := phonenumbers.Format(n, f)
+					forms := []string{w, w + "1", w[:len(w)-1], strings.ReplaceAll(w, " ", ".")}
+					if f == phonenumbers.INTERNATIONAL {
+						forms = append(forms, "00"+w[1:], "+0"+w[1:])
+					}
+					for _, s := range forms {
 						for _, in := range []string{region, "FR", "US"} {
 							compared++
 							full, fullValid, fullErr := slowParse(s, in)
-							got := fastParse(strings.ReplaceAll(strings.TrimSpace(s), "(0)", ""), in)
+							got := fastParse(written(s), in)
 							if got == nil || !phonenumbers.IsValidNumber(got) {
 								continue // the full parse decides
 							}
@@ -126,6 +131,70 @@ func slowParse(raw, region string) (*phonenumbers.PhoneNumber, bool, error) {
 		}
 	}
 	return n, false, nil
+}
+
+// dialOut00 holds exactly the fast regions where libphonenumber reads a
+// number written with 00 as an international one.
+func TestDialOut00(t *testing.T) {
+	for region := range fastRegions {
+		n, err := phonenumbers.ParseAndKeepRawInput("0033 6 12 34 56 78", region)
+		if err != nil {
+			t.Fatalf("%s: %v", region, err)
+		}
+		idd := n.GetCountryCodeSource() == phonenumbers.PhoneNumber_FROM_NUMBER_WITH_IDD
+		if idd != dialOut00[region] {
+			t.Errorf("%s: libphonenumber reads 00 as an international prefix: %v, dialOut00 says %v", region, idd, dialOut00[region])
+		}
+	}
+}
+
+// A Normalizer answers as E164, first time and remembered, for numbers
+// written in every form, valid or not, the same number in several forms.
+func TestNormalizerAgreesWithE164(t *testing.T) {
+	vs, err := phonetest.Vectors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inputs []string
+	for _, v := range vs {
+		inputs = append(inputs, v.Input)
+	}
+	inputs = append(inputs, "06 12 34 56 78", "+33612345678", "0033 6 12 34 56 78", "+33 (0)6 12 34 56 78",
+		"+33 06 12 34 56 78", "0612345678", "06 12 34 56 7", "+0033612345678", "00 1 415 555 2671", "(415) 555-2671",
+		"", "  ", "abc", "0000000000", "+39 06 1234 5678", "0039 06 1234 5678", "+44 7911 123456", "0044 07911 123456")
+	for _, region := range []string{"FR", "US", "IT", "BR", "GB"} {
+		z := NewNormalizer(region)
+		for pass := 0; pass < 2; pass++ {
+			for _, in := range inputs {
+				want, wantOK := E164(in, region)
+				if got, ok := z.E164(in); got != want || ok != wantOK {
+					t.Errorf("pass %d, %q in %s: Normalizer %q %v, E164 %q %v", pass, in, region, got, ok, want, wantOK)
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkNormalizer is a customer file's phones: every number a
+// distinct valid mobile, a quarter written with 00, the others nationally
+// or with +.
+func BenchmarkNormalizer(b *testing.B) {
+	forms := []string{"0%d %02d %02d %02d %02d", "+33 %d %02d %02d %02d %02d", "0033 %d %02d %02d %02d %02d", "0%d.%02d.%02d.%02d.%02d"}
+	inputs := make([]string, 4096)
+	for i := range inputs {
+		v := []int{610000000, 750000000}[i%2] + i*7919%10000000
+		inputs[i] = fmt.Sprintf(forms[i%4], v/100000000, v/1000000%100, v/10000%100, v/100%100, v%100)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		z := NewNormalizer("FR")
+		for _, in := range inputs {
+			if _, ok := z.E164(in); !ok {
+				b.Fatalf("%q: not a number", in)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(inputs)), "ns/number")
 }
 
 func BenchmarkE164(b *testing.B) {
