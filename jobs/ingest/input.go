@@ -31,7 +31,7 @@ type physLine struct {
 // an unclosed quote, the rows the reader swallowed.
 func linesAfter(r io.Reader, n int64) ([]physLine, error) {
 	var out []physLine
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, countBuffer) // r itself when it is a reader that large
 	var line int64
 	for {
 		text, err := br.ReadString('\n')
@@ -65,6 +65,10 @@ type csvOptions struct {
 
 func defaultCSV() csvOptions { return csvOptions{delim: ',', quote: '"', escape: '"', header: true} }
 
+// countBuffer is the buffer countRecords reads through: lines longer than
+// it are read in parts.
+const countBuffer = 1 << 20
+
 // countRecords counts the records of a CSV (header line first unless the
 // source says there is none; the source's delimiter and quote, a doubled
 // quote inside quotes) or JSON lines file, independently of DuckDB, so
@@ -72,7 +76,7 @@ func defaultCSV() csvOptions { return csvOptions{delim: ',', quote: '"', escape:
 // of it) are found and counted rather than lost.
 func countRecords(r io.Reader, format sources.Format, opt csvOptions) (records, error) {
 	var out records
-	br := bufio.NewReaderSize(r, 1<<20)
+	br := bufio.NewReaderSize(r, countBuffer) // r itself when it is a reader that large
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}

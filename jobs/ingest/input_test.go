@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"os"
@@ -16,7 +17,7 @@ import (
 )
 
 func TestCountRecords(t *testing.T) {
-	for _, tc := range []struct {
+	cases := []struct {
 		name, text  string
 		format      sources.Format
 		n, unclosed int64
@@ -36,13 +37,30 @@ func TestCountRecords(t *testing.T) {
 		{"unclosed quote", "a,b\n1,2\n3,\"4\n5,6\n7,8\n", sources.CSV, 2, 3},
 		{"jsonl", "{\"a\":1}\n\n{\"a\":\"x,\\\"y\"}\n{broken\n", sources.JSONL, 3, 0},
 		{"jsonl quotes are text", "{\"a\":\"\n{\"b\":2}\n", sources.JSONL, 2, 0},
-	} {
+	}
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := countRecords(strings.NewReader(tc.text), tc.format, defaultCSV())
 			if err != nil || got.N != tc.n || got.Unclosed != tc.unclosed {
 				t.Fatalf("got %+v %v, want %d records, unclosed at %d", got, err, tc.n, tc.unclosed)
 			}
 		})
+	}
+	// The loader counts a source's files through one reader, reset for
+	// each: nothing of a file (an open quote, a BOM, a last line without
+	// its newline) may carry over to the next.
+	br := bufio.NewReaderSize(nil, countBuffer)
+	for pass := range 2 {
+		for i := range cases {
+			tc := cases[i]
+			if pass == 1 {
+				tc = cases[len(cases)-1-i]
+			}
+			br.Reset(strings.NewReader(tc.text))
+			if got, err := countRecords(br, tc.format, defaultCSV()); err != nil || got.N != tc.n || got.Unclosed != tc.unclosed {
+				t.Errorf("%s through a reused reader (pass %d): got %+v %v, want %d records, unclosed at %d", tc.name, pass, got, err, tc.n, tc.unclosed)
+			}
+		}
 	}
 	// A line longer than the reader's buffer, then short ones.
 	long := "a,b\n" + strings.Repeat("x", 1<<20+10) + "\n1,2\n\n3,4\n"

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -564,11 +565,15 @@ func (l *loader) countRecords(groups []*group) func() map[string]recordCount {
 	done := make(chan map[string]recordCount, 1)
 	go func() {
 		out := make(map[string]recordCount, len(files))
+		// One buffer for every file: a fresh 1 MiB buffer per file cost
+		// 50-130 ms a source of 365 daily files, beside DuckDB's scan.
+		br := bufio.NewReaderSize(nil, countBuffer)
 		for _, f := range files {
 			var rc recordCount
 			r, err := textfile.Open(f.Path, f.Compression)
 			if err == nil {
-				rc.records, err = countRecords(r, l.r.Format, l.csvOptions())
+				br.Reset(r)
+				rc.records, err = countRecords(br, l.r.Format, l.csvOptions())
 				r.Close()
 			}
 			rc.err = err
