@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"bufio"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -30,13 +31,14 @@ func TestLocateLines(t *testing.T) {
 		// misses, the CSV fallback finds it.
 		{"csv needless quotes", sources.CSV, "id,text\n1,ok\n\"2\",\"bad\"\n", []string{"2,bad"}, []int64{3}},
 	}
+	br := bufio.NewReaderSize(nil, countBuffer) // one for every file, as the loader does
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := filepath.Join(t.TempDir(), "f")
 			if err := os.WriteFile(p, []byte(tt.file), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			got, err := locateLines(p, "", tt.format, defaultCSV(), tt.wants)
+			got, err := locateLines(br, p, "", tt.format, defaultCSV(), tt.wants)
 			if err != nil {
 				t.Fatal(err)
 			}
