@@ -26,6 +26,29 @@ CREATE TABLE IF NOT EXISTS ops.ingest_files (
     PRIMARY KEY (source, file)
 );
 
+-- name: stage
+-- The files one step of a source's load records, appended here by ingest
+-- (bound parameters cost ~0.25 ms a row: 0.2 s a source of 365 daily
+-- files), then upserted by record in the order they were appended (n).
+-- temp: builds ingest_files_stage
+CREATE OR REPLACE TEMP TABLE ingest_files_stage (
+    n BIGINT, source VARCHAR, file VARCHAR, folder_date DATE, size_bytes BIGINT, modified_at TIMESTAMPTZ,
+    status VARCHAR, rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, rows_duplicate BIGINT,
+    rows_filtered BIGINT, extra_columns VARCHAR[], error VARCHAR, nulled VARCHAR, run_id VARCHAR
+);
+
+-- name: record
+-- A file recorded again (its status moving from loading to loaded, a
+-- changed file reloaded) replaces its row; loaded_at is the time of this.
+-- temp: reads ingest_files_stage
+INSERT OR REPLACE INTO ops.ingest_files
+    (source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined,
+     rows_duplicate, rows_filtered, extra_columns, error, nulled, run_id)
+SELECT source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined,
+       rows_duplicate, rows_filtered, extra_columns, error, CAST(nulled AS JSON), run_id
+FROM ingest_files_stage ORDER BY n;
+DROP TABLE ingest_files_stage;
+
 -- name: unmatched
 -- Files of the date folders no source matched (`sources check`).
 SELECT file FROM ops.ingest_files WHERE status = 'unmatched' ORDER BY file;

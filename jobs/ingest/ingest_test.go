@@ -162,6 +162,11 @@ func TestIngestQuarantinesAndLosesNothing(t *testing.T) {
 		"SELECT verbatim FROM landing.surveys WHERE response_id='S1'":                    "Great, really.\nSecond line, with \"quotes\"",
 		"SELECT status FROM ops.ingest_files WHERE source='email_events'":                "failed",
 		"SELECT count(*) FROM landing.email_events":                                      "0",
+		// The ledger's other columns, as the files were recorded.
+		"SELECT CAST(extra_columns AS VARCHAR) FROM ops.ingest_files WHERE extra_columns IS NOT NULL":       "[new_thing]",
+		"SELECT count(*) FROM ops.ingest_files WHERE source='email_events' AND error IS NOT NULL":           "1",
+		"SELECT count(*) FROM ops.ingest_files WHERE CAST(folder_date AS VARCHAR) <> left(file, 10)":        "0",
+		"SELECT count(*) FROM ops.ingest_files WHERE size_bytes <= 0 OR modified_at IS NULL OR run_id = ''": "0",
 	}
 	for q, want := range checks {
 		if got := h.one(q); got != want {

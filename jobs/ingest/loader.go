@@ -18,8 +18,8 @@ import (
 	"github.com/parcours/parcours/internal/redact"
 	"github.com/parcours/parcours/internal/sources"
 	"github.com/parcours/parcours/internal/textfile"
-	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/orchestration"
+	sqlfs "github.com/parcours/parcours/sql"
 )
 
 // loader loads one source's pending files in one transaction.
@@ -798,6 +798,7 @@ func (l *loader) contractRejects(ctx context.Context, inFiles string) ([]rejecte
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			br := bufio.NewReaderSize(nil, countBuffer)
 			for j := range next {
 				file, idx := files[j], byFile[files[j]]
 				wants := make([]string, len(idx))
@@ -808,7 +809,7 @@ func (l *loader) contractRejects(ctx context.Context, inFiles string) ([]rejecte
 				if f := l.files[file]; f != nil {
 					comp = f.Compression
 				}
-				lines, err := locateLines(l.input+"/"+file, comp, l.r.Format, l.csvOptions(), wants)
+				lines, err := locateLines(br, l.input+"/"+file, comp, l.r.Format, l.csvOptions(), wants)
 				if err != nil {
 					errs[j] = fmt.Errorf("locate rejected rows in %s: %w", file, err)
 					continue
@@ -990,26 +991,46 @@ func (l *loader) recordUnscanned(ctx context.Context, outcomes map[string]*fileO
 	return l.recordFileRows(ctx, rows)
 }
 
-// recordFileRows upserts files into ops.ingest_files, many per statement:
-// one statement per file cost ~6 ms each, seconds over a year of folders.
+// recordFileRows upserts files into ops.ingest_files: appended to a temp
+// table, then moved in one statement (ops.ingest_files.sql stage, record).
+// Bound parameters cost ~0.25 ms a row, 0.2 s a source over a year of
+// daily folders; the appender 10 ms.
 func (l *loader) recordFileRows(ctx context.Context, outs []*fileOutcome) error {
-	rows := make([][]any, 0, len(outs))
-	for _, o := range outs {
-		var errText any
-		if o.errText != "" {
-			errText = redact.Text(o.errText)
-		}
-		var nulled any
-		if len(o.nulled) > 0 {
-			b, _ := json.Marshal(o.nulled)
-			nulled = string(b)
-		}
-		rows = append(rows, []any{l.r.Name, o.f.Rel, o.f.Folder, o.f.Size, o.f.MTime, o.status, o.read, o.loaded, o.quarantined, o.duplicates, o.filtered,
-			strList(o.extra), errText, nulled, l.env.RunID})
+	if len(outs) == 0 {
+		return nil
 	}
-	err := warehouse.InsertRows(ctx, l.conn, `INSERT OR REPLACE INTO ops.ingest_files
-(source, file, folder_date, size_bytes, modified_at, status, rows_read, rows_loaded, rows_quarantined, rows_duplicate, rows_filtered, extra_columns, error, nulled, run_id)
-VALUES`, "", rows)
+	wh := l.env.WH
+	if _, err := wh.Run(ctx, l.conn, sqlfs.Ref{File: "ops.ingest_files.sql", Section: "stage"}); err != nil {
+		return fmt.Errorf("record %s files: %w", l.r.Name, err)
+	}
+	err := l.conn.Raw(func(dc any) error {
+		app, err := duckdb.NewAppender(dc.(driver.Conn), "temp", "main", "ingest_files_stage")
+		if err != nil {
+			return err
+		}
+		for i, o := range outs {
+			var errText, nulled, extra any
+			if o.errText != "" {
+				errText = redact.Text(o.errText)
+			}
+			if len(o.nulled) > 0 {
+				b, _ := json.Marshal(o.nulled)
+				nulled = string(b)
+			}
+			if len(o.extra) > 0 {
+				extra = o.extra
+			}
+			if err := app.AppendRow(int64(i), l.r.Name, o.f.Rel, o.f.Folder, o.f.Size, o.f.MTime, o.status, o.read, o.loaded,
+				o.quarantined, o.duplicates, o.filtered, extra, errText, nulled, l.env.RunID); err != nil {
+				_ = app.Close()
+				return err
+			}
+		}
+		return app.Close()
+	})
+	if err == nil {
+		_, err = wh.Run(ctx, l.conn, sqlfs.Ref{File: "ops.ingest_files.sql", Section: "record"})
+	}
 	if err != nil {
 		return fmt.Errorf("record %s files in ops.ingest_files: %w", l.r.Name, err)
 	}
@@ -1055,17 +1076,6 @@ func litListRaw(vs []string) string {
 		out[i] = lit(v)
 	}
 	return strings.Join(out, ", ")
-}
-
-func strList(vs []string) any {
-	if len(vs) == 0 {
-		return nil
-	}
-	out := make([]any, len(vs))
-	for i, v := range vs {
-		out[i] = v
-	}
-	return out
 }
 
 func firstLines(s string, n int) string {

@@ -12,6 +12,8 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "kind.ids.sql", Section: "view"},
 		{File: "ops.ingest_files.sql", Section: "check_files"},
 		{File: "ops.ingest_files.sql", Section: "last_folder"},
+		{File: "ops.ingest_files.sql", Section: "record"},
+		{File: "ops.ingest_files.sql", Section: "stage"},
 		{File: "ops.ingest_files.sql", Section: "unmatched"},
 		{File: "ops.quarantine.sql", Section: "check_reasons"},
 		{File: "sources.check.sql", Section: "identifiers"},

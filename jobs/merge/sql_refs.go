@@ -41,6 +41,8 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "merge.gather.sql", Section: "previous_members_day"},
 		{File: "ops.ingest_files.sql", Section: "check_files"},
 		{File: "ops.ingest_files.sql", Section: "last_folder"},
+		{File: "ops.ingest_files.sql", Section: "record"},
+		{File: "ops.ingest_files.sql", Section: "stage"},
 		{File: "ops.ingest_files.sql", Section: "unmatched"},
 		{File: "ops.models.sql", Section: "get"},
 		{File: "ops.models.sql", Section: "list"},

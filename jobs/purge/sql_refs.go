@@ -15,6 +15,8 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "kind.ids.sql", Section: "view"},
 		{File: "ops.ingest_files.sql", Section: "check_files"},
 		{File: "ops.ingest_files.sql", Section: "last_folder"},
+		{File: "ops.ingest_files.sql", Section: "record"},
+		{File: "ops.ingest_files.sql", Section: "stage"},
 		{File: "ops.ingest_files.sql", Section: "unmatched"},
 		{File: "ops.privacy_audit.sql", Section: "record_rows"},
 		{File: "ops.quarantine.sql", Section: "check_reasons"},
