@@ -66,8 +66,10 @@ func parse(raw, region string) (*phonenumbers.PhoneNumber, bool, error) {
 		return nil, false, errors.New("letters (an extension?)")
 	}
 	region = strings.ToUpper(region)
-	if n := fastParse(s, region); n != nil && phonenumbers.IsValidNumber(n) {
-		return n, true, nil
+	if n := fastParse(s, region); n != nil {
+		if valid, kept := fastCheck(n); valid || kept {
+			return n, valid, nil
+		}
 	}
 	n, err := phonenumbers.Parse(s, region)
 	if err != nil {
@@ -190,6 +192,18 @@ func fastParse(s, region string) *phonenumbers.PhoneNumber {
 	return n
 }
 
+// fastCheck says whether a number the fast path read is valid, or else
+// kept all the same by E164 (a possible length, a significant number not
+// starting with 0): then the full parse would read it the same way
+// (TestFastPathAgreesWithParse), and is not needed. Otherwise it decides.
+func fastCheck(n *phonenumbers.PhoneNumber) (valid, kept bool) {
+	if phonenumbers.IsValidNumber(n) {
+		return true, false
+	}
+	return false, phonenumbers.IsPossibleNumberWithReason(n) == phonenumbers.IS_POSSIBLE &&
+		!strings.HasPrefix(phonenumbers.GetNationalSignificantNumber(n), "0")
+}
+
 func isLetter(r rune) bool {
 	return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 }
@@ -223,7 +237,7 @@ func ValidRegion(region string) bool {
 // the others as written. Safe for concurrent use.
 type Normalizer struct {
 	region  string
-	numbers sync.Map // numberKey -> its E.164 form, "" when libphonenumber does not know its range
+	numbers sync.Map // numberKey -> its E.164 form, "" when the full parse must decide
 	written sync.Map // raw -> E164(raw), "" for not a number
 }
 
@@ -243,18 +257,18 @@ func (z *Normalizer) E164(raw string) (string, bool) {
 		if n.GetItalianLeadingZero() {
 			k.zeros = n.GetNumberOfLeadingZeros()
 		}
-		if v, ok := z.numbers.Load(k); ok {
-			if e := v.(string); e != "" {
-				return e, true
+		v, ok := z.numbers.Load(k)
+		if !ok {
+			e := ""
+			if valid, kept := fastCheck(n); valid || kept {
+				e = phonenumbers.Format(n, phonenumbers.E164)
 			}
-		} else if phonenumbers.IsValidNumber(n) {
-			e := phonenumbers.Format(n, phonenumbers.E164)
-			z.numbers.Store(k, e)
-			return e, true
-		} else {
-			z.numbers.Store(k, "")
+			v, _ = z.numbers.LoadOrStore(k, e)
 		}
-		// Not a valid number as read fast: the full parse decides, as in E164.
+		if e := v.(string); e != "" {
+			return e, true
+		}
+		// The fast path cannot tell: the full parse decides, as in E164.
 	}
 	if v, ok := z.written.Load(raw); ok {
 		s := v.(string)
