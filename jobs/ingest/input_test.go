@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -132,6 +134,40 @@ func TestSniffCompression(t *testing.T) {
 		r.Close()
 		if err != nil || (len(tc.body) > 0 && n.N != 1) {
 			t.Errorf("%s: read back %+v %v", tc.name, n, err)
+		}
+	}
+}
+
+// topKeys lists what decoding the line into a map lists, for every shape
+// of JSON line: nested values, escapes in keys and values, colons and
+// braces inside strings, whitespace, and values that are not objects.
+func TestTopKeysAgreesWithDecode(t *testing.T) {
+	for _, line := range []string{
+		`{"a":1,"b":"x","c":null}`,
+		`{}`,
+		` { "a" : 1 , "b" : { "inner" : [ {"deep": 1} ] } , "c" : [1, {"d": 2}] } `,
+		`{"quote\"d":1,"back\\slash":2,"tab\tkey":3,"\u00e9t\u00e9":4}`,
+		`{"a":"value: with a colon","b":"{not: an object}","c":"\"quoted\": 1"}`,
+		`{"a":"ends with a backslash\\","b":2}`,
+		`{"dup":1,"dup":2,"z":3}`,
+		`{"a":{"b":{"c":{"d":"e"}}},"f":[[[]]],"g":true}`,
+		`[1,2,{"a":1}]`, `"a string"`, `42`, `null`,
+		"{\"a\":1,\n\"b\":2}",
+	} {
+		if !json.Valid([]byte(line)) {
+			t.Fatalf("%s: not valid JSON, fix the case", line)
+		}
+		var want []string
+		var obj map[string]json.RawMessage
+		if json.Unmarshal([]byte(line), &obj) == nil {
+			for k := range obj {
+				want = append(want, k)
+			}
+		}
+		got := slices.Compact(slices.Sorted(slices.Values(topKeys([]byte(line), nil))))
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: topKeys %q, decoding %q", line, got, want)
 		}
 	}
 }
