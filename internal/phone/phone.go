@@ -123,9 +123,10 @@ var dialOut00 = map[string]bool{
 // catch-up load normalises hundreds of thousands): digits and separators
 // only, after a + (or 00 where one dials out with 00) or as a national
 // number whose trunk prefix is dropped.
-// The caller keeps the result only when libphonenumber says it is valid,
-// and parses anything else the full way, so the fast path never changes
-// an answer (a test compares both on every region's example numbers).
+// The caller keeps the result only when fastCheck decides it (valid, or
+// kept as a possible number) and parses anything else the full way, so
+// the fast path never changes an answer (a test compares both on every
+// region's example numbers).
 func fastParse(s, region string) *phonenumbers.PhoneNumber {
 	var buf [17]byte
 	d := buf[:0]
