@@ -27,6 +27,7 @@ import (
 
 	"github.com/parcours/parcours/fixtures"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/split"
 )
 
 var (
@@ -336,6 +337,20 @@ WHERE t.file IS NULL OR q.file IS NULL`, filepath.Join(data, "truth", "malformed
   (SELECT coalesce(sum(rows), 0) FROM ops.privacy_audit WHERE action = 'erase' AND target = 'ops.quarantine')`)
 		if atoi(t, r[0][0])+atoi(t, r[0][1]) != quarantined {
 			t.Errorf("quarantine: %s rows + %s scrubbed by erasures, want the %d quarantined", r[0][0], r[0][1], quarantined)
+		}
+	})
+
+	// The split writes each batch's hot facts by month, then customer, then
+	// time (what makes purges and erasures read customer keys fast).
+	t.Run("hot facts stored by month, customer and time", func(t *testing.T) {
+		for _, table := range split.HotTables() {
+			r := queryCSV(t, wh, fmt.Sprintf(`SELECT count(*), count(*) FILTER (WHERE pm > m OR (pm = m AND (pk > k OR (pk = k AND pt > ts))))
+FROM (SELECT date_trunc('month', event_date) AS m, customer_key AS k, ts,
+             lag(date_trunc('month', event_date)) OVER w AS pm, lag(customer_key) OVER w AS pk, lag(ts) OVER w AS pt
+      FROM analytics.%s WINDOW w AS (PARTITION BY _batch ORDER BY rowid))`, table))
+			if r[0][1] != "0" || (atoi(t, r[0][0]) == 0 && (table == "web_events" || table == "email_events")) {
+				t.Errorf("analytics.%s: %s rows, %s out of order", table, r[0][0], r[0][1])
+			}
 		}
 	})
 
