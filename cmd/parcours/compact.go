@@ -13,15 +13,18 @@ func (a *app) compactCommand() *cobra.Command {
 	var asJSON bool
 	c := &cobra.Command{
 		Use:   "compact",
-		Short: "Give back the disk a warehouse no longer uses (after a catch-up load or a backfill)",
+		Short: "Give back the disk a warehouse no longer uses and re-sort the hot facts (after a catch-up, a backfill, or months of nights)",
 		Long: `DuckDB reuses the space of deleted rows but never returns it to the file
 system: after a catch-up load (months of extracts in one night) hot.duckdb
 keeps the size of that landing although purge emptied it. compact rewrites
-hot.duckdb and cold.duckdb without their free blocks. It takes the
-warehouse lock (exit 75 while a run holds it), needs free disk for the
-live data it copies, and leaves the old file whole if it is interrupted.
-Nightly runs of a day's extracts do not need it: the next night reuses
-the space.`,
+hot.duckdb and cold.duckdb without their free blocks, and puts the hot
+fact tables back in the order a catch-up writes them (month, customer,
+time): nights append one day each, and after months the purge and
+erasures read customer keys several times slower. It takes the warehouse
+lock (exit 75 while a run holds it), needs free disk for the hot fact
+tables it re-sorts and the live data it copies, and leaves the old file
+whole if it is interrupted. Run it after a catch-up or a backfill, and
+every few months of nights.`,
 		Example: `  parcours compact --warehouse /var/lib/parcours/warehouse`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -33,7 +33,9 @@ type Compacted struct {
 // landing long after purge emptied it. The caller holds the warehouse lock
 // exclusively. Each file is copied with COPY FROM DATABASE into a new file
 // beside it, which then replaces it by rename: a crash leaves the old file
-// whole.
+// whole. Before the hot file is copied, its fact tables are re-sorted in
+// the split's order (_engine.sql compact_recluster), which months of
+// one-day batches lose.
 func Compact(ctx context.Context, dir string, engine config.DuckDB, set *sqlfs.Set) ([]Compacted, error) {
 	if !Exists(dir) {
 		return nil, fmt.Errorf("compact %s: no hot.duckdb here", dir)
@@ -70,7 +72,7 @@ func compactFile(ctx context.Context, path, dir string, engine config.DuckDB, se
 		return c, err
 	}
 	db := sql.OpenDB(connector)
-	err = copyDatabase(ctx, db, set, path, next, &c)
+	err = copyDatabase(ctx, db, set, path, next, path == HotPath(dir), &c)
 	db.Close()
 	connector.Close()
 	if err != nil {
@@ -109,14 +111,20 @@ func compactFile(ctx context.Context, path, dir string, engine config.DuckDB, se
 	return c, nil
 }
 
-func copyDatabase(ctx context.Context, db *sql.DB, set *sqlfs.Set, path, next string, c *Compacted) error {
+// copyDatabase copies the file at path into next; for the hot file (hot),
+// the fact tables are first put back in the split's order.
+func copyDatabase(ctx context.Context, db *sql.DB, set *sqlfs.Set, path, next string, hot bool, c *Compacted) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 	vars := strings.NewReplacer("{{path}}", Quote(path), "{{next}}", Quote(next))
-	for _, section := range []string{"compact_open", "compact_size", "compact_copy"} {
+	sections := []string{"compact_open", "compact_size", "compact_copy"}
+	if hot {
+		sections = []string{"compact_open", "compact_size", "compact_recluster", "compact_copy"}
+	}
+	for _, section := range sections {
 		q, err := set.Section("_engine.sql", section)
 		if err != nil {
 			return err

@@ -24,14 +24,20 @@ func TestCompact(t *testing.T) {
 		`CREATE TABLE landing.web_events (event_id VARCHAR, session_id VARCHAR, page VARCHAR)`,
 		`INSERT INTO landing.web_events (event_id, session_id, page) SELECT 'e' || range, md5(range::VARCHAR), md5((range * 7)::VARCHAR) FROM range(3000000)`,
 		`INSERT INTO ops.quarantine (source, file, line, reason, load_date, run_id) SELECT 'web_events', 'f.csv', range, 'bad', DATE '2026-01-01', 'r' FROM range(1000)`,
+		// Hot facts as nights append them: time order, customers mixed.
+		`INSERT INTO analytics.email_events (event_id, campaign_id, ts, event_date, customer_key, event, _batch)
+SELECT 'm' || range, 'c', TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (range * 97) MINUTE,
+       CAST(TIMESTAMPTZ '2026-01-01 00:00:00+00' + INTERVAL (range * 97) MINUTE AS DATE), md5(CAST(range % 503 AS VARCHAR)), 'open', 'b' || (range // 1000)
+FROM range(20000)`,
 		"CHECKPOINT",
 		"DELETE FROM landing.web_events WHERE event_id > 'e2'", // most of it, as purge would
+		"DELETE FROM analytics.email_events WHERE event_id LIKE 'm1%'",
 	} {
 		if _, err := wh.DB.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	tables := []string{"landing.web_events", "ops.quarantine", "ops.meta"}
+	tables := []string{"landing.web_events", "ops.quarantine", "ops.meta", "analytics.email_events"}
 	before := map[string]Checksum{}
 	for _, tbl := range tables {
 		c, err := TableChecksum(ctx, wh.DB, tbl)
@@ -80,6 +86,17 @@ func TestCompact(t *testing.T) {
 		if c != before[tbl] {
 			t.Errorf("%s: %+v before compaction, %+v after", tbl, before[tbl], c)
 		}
+	}
+	// The hot facts are back in the split's order: month, customer, time.
+	var rows, disorder int64
+	if err := wh.DB.QueryRowContext(ctx, `SELECT count(*), count(*) FILTER (WHERE pm > m OR (pm = m AND (pk > k OR (pk = k AND pt > ts))))
+FROM (SELECT date_trunc('month', event_date) AS m, customer_key AS k, ts,
+             lag(date_trunc('month', event_date)) OVER w AS pm, lag(customer_key) OVER w AS pk, lag(ts) OVER w AS pt
+      FROM analytics.email_events WINDOW w AS (ORDER BY rowid))`).Scan(&rows, &disorder); err != nil {
+		t.Fatal(err)
+	}
+	if rows == 0 || disorder != 0 {
+		t.Errorf("analytics.email_events after compaction: %d rows, %d out of the split's order", rows, disorder)
 	}
 	var next, maxID int64
 	if err := wh.DB.QueryRowContext(ctx, "SELECT max(id) FROM ops.quarantine").Scan(&maxID); err != nil {
