@@ -40,38 +40,30 @@ CHECKPOINT src;
 -- Its free and total blocks, before it is copied.
 SELECT free_blocks, total_blocks FROM pragma_database_size() WHERE database_name = 'src';
 
+-- name: compact_tables
+-- The hot file's fact tables (those with customer_key, event_date and ts:
+-- analytics.web_events, app_events, store_receipts, order_records,
+-- contacts, email_events, survey_responses), for compact_recluster.
+SELECT table_name FROM duckdb_columns()
+WHERE database_name = 'src' AND schema_name = 'analytics'
+GROUP BY table_name
+HAVING count(*) FILTER (WHERE column_name IN ('customer_key', 'event_date', 'ts')) = 3
+ORDER BY table_name;
+
 -- name: compact_recluster
--- The hot file's fact tables put back in the split's order (month of
+-- A hot fact table ({{table}}) put back in the split's order (month of
 -- event_date, then customer_key, then ts) before the copy: each night adds
 -- a one-day batch, so months of nights read like time order, and the
 -- purge's and erasure's reads of customer keys slow down (sql/README.md).
--- In one transaction, each table's rows are appended in that order, then
--- its old rows (row ids up to its end before) deleted; the copy that
--- follows leaves their blocks behind.
+-- In one transaction its rows are appended in that order, then its old
+-- rows (row ids up to its end before) deleted; the copy that follows
+-- leaves their blocks behind.
 -- temp: builds recluster_end
 BEGIN TRANSACTION;
-CREATE OR REPLACE TEMP TABLE recluster_end AS
-SELECT 'web_events' AS t, max(rowid) AS n FROM src.analytics.web_events
-UNION ALL SELECT 'app_events', max(rowid) FROM src.analytics.app_events
-UNION ALL SELECT 'store_receipts', max(rowid) FROM src.analytics.store_receipts
-UNION ALL SELECT 'order_records', max(rowid) FROM src.analytics.order_records
-UNION ALL SELECT 'contacts', max(rowid) FROM src.analytics.contacts
-UNION ALL SELECT 'email_events', max(rowid) FROM src.analytics.email_events
-UNION ALL SELECT 'survey_responses', max(rowid) FROM src.analytics.survey_responses;
-INSERT INTO src.analytics.web_events SELECT * FROM src.analytics.web_events ORDER BY date_trunc('month', event_date), customer_key, ts;
-DELETE FROM src.analytics.web_events WHERE rowid <= (SELECT n FROM recluster_end WHERE t = 'web_events');
-INSERT INTO src.analytics.app_events SELECT * FROM src.analytics.app_events ORDER BY date_trunc('month', event_date), customer_key, ts;
-DELETE FROM src.analytics.app_events WHERE rowid <= (SELECT n FROM recluster_end WHERE t = 'app_events');
-INSERT INTO src.analytics.store_receipts SELECT * FROM src.analytics.store_receipts ORDER BY date_trunc('month', event_date), customer_key, ts;
-DELETE FROM src.analytics.store_receipts WHERE rowid <= (SELECT n FROM recluster_end WHERE t = 'store_receipts');
-INSERT INTO src.analytics.order_records SELECT * FROM src.analytics.order_records ORDER BY date_trunc('month', event_date), customer_key, ts, order_id;
-DELETE FROM src.analytics.order_records WHERE rowid <= (SELECT n FROM recluster_end WHERE t = 'order_records');
-INSERT INTO src.analytics.contacts SELECT * FROM src.analytics.contacts ORDER BY date_trunc('month', event_date), customer_key, ts;
-DELETE FROM src.analytics.contacts WHERE rowid <= (SELECT n FROM recluster_end WHERE t = 'contacts');
-INSERT INTO src.analytics.email_events SELECT * FROM src.analytics.email_events ORDER BY date_trunc('month', event_date), customer_key, ts;
-DELETE FROM src.analytics.email_events WHERE rowid <= (SELECT n FROM recluster_end WHERE t = 'email_events');
-INSERT INTO src.analytics.survey_responses SELECT * FROM src.analytics.survey_responses ORDER BY date_trunc('month', event_date), customer_key, ts;
-DELETE FROM src.analytics.survey_responses WHERE rowid <= (SELECT n FROM recluster_end WHERE t = 'survey_responses');
+CREATE OR REPLACE TEMP TABLE recluster_end AS SELECT max(rowid) AS n FROM src.analytics.{{table}};
+INSERT INTO src.analytics.{{table}} SELECT * FROM src.analytics.{{table}}
+ORDER BY date_trunc('month', event_date), customer_key, ts;
+DELETE FROM src.analytics.{{table}} WHERE rowid <= (SELECT n FROM recluster_end);
 DROP TABLE recluster_end;
 COMMIT;
 

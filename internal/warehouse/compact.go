@@ -120,23 +120,55 @@ func copyDatabase(ctx context.Context, db *sql.DB, set *sqlfs.Set, path, next st
 	}
 	defer conn.Close()
 	vars := strings.NewReplacer("{{path}}", Quote(path), "{{next}}", Quote(next))
-	sections := []string{"compact_open", "compact_size", "compact_copy"}
-	if hot {
-		sections = []string{"compact_open", "compact_size", "compact_recluster", "compact_copy"}
-	}
-	for _, section := range sections {
+	for _, section := range []string{"compact_open", "compact_size", "compact_recluster", "compact_copy"} {
 		q, err := set.Section("_engine.sql", section)
 		if err != nil {
 			return err
 		}
 		q = vars.Replace(q)
-		if section == "compact_size" {
+		switch section {
+		case "compact_size":
 			err = conn.QueryRowContext(ctx, q).Scan(&c.FreeBlocks, &c.TotalBlocks)
-		} else {
+		case "compact_recluster":
+			if hot {
+				err = recluster(ctx, conn, set, q)
+			}
+		default:
 			_, err = ExecScript(ctx, conn, q)
 		}
 		if err != nil {
 			return fmt.Errorf("_engine.sql %s: %w", section, err)
+		}
+	}
+	return nil
+}
+
+// recluster runs compact_recluster (q) on each hot fact table of src.
+func recluster(ctx context.Context, conn *sql.Conn, set *sqlfs.Set, q string) error {
+	list, err := set.Section("_engine.sql", "compact_tables")
+	if err != nil {
+		return err
+	}
+	rows, err := conn.QueryContext(ctx, list)
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := ExecScript(ctx, conn, strings.ReplaceAll(q, "{{table}}", `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)); err != nil {
+			return fmt.Errorf("%s: %w", t, err)
 		}
 	}
 	return nil
