@@ -167,7 +167,7 @@ func recluster(ctx context.Context, conn *sql.Conn, set *sqlfs.Set, q string) er
 		return err
 	}
 	for _, t := range tables {
-		if _, err := ExecScript(ctx, conn, strings.ReplaceAll(q, "{{table}}", `"`+strings.ReplaceAll(t, `"`, `""`)+`"`)); err != nil {
+		if _, err := ExecScript(ctx, conn, strings.ReplaceAll(q, "{{table}}", QuoteIdent(t))); err != nil {
 			return fmt.Errorf("%s: %w", t, err)
 		}
 	}

@@ -442,6 +442,9 @@ func sqlString(s string) string { return strings.ReplaceAll(s, "'", "''") }
 // Quote renders s as a single-quoted SQL string literal.
 func Quote(s string) string { return "'" + sqlString(s) + "'" }
 
+// QuoteIdent renders s as a double-quoted SQL identifier.
+func QuoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+
 // checkSecrets refuses secrets this warehouse was not made with: another
 // pepper would silently give every identifier a new token, another master
 // key could not unwrap any data key. Nothing is written before this check

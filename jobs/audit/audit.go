@@ -132,7 +132,7 @@ func section(wh *warehouse.Warehouse, name string, idents ...string) (string, er
 		return "", err
 	}
 	for i := 0; i+1 < len(idents); i += 2 {
-		q = strings.ReplaceAll(q, "{{"+idents[i]+"}}", ident(idents[i+1]))
+		q = strings.ReplaceAll(q, "{{"+idents[i]+"}}", warehouse.QuoteIdent(idents[i+1]))
 	}
 	return q, nil
 }
@@ -482,5 +482,3 @@ func strings_(ctx context.Context, db *sql.DB, q string, args ...any) ([]string,
 	}
 	return out, rows.Err()
 }
-
-func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

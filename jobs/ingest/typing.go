@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/parcours/parcours/internal/sources"
+	"github.com/parcours/parcours/internal/warehouse"
 )
 
 // typedSelect renders the SELECT that turns the mapped text fields (the
@@ -214,8 +215,8 @@ func reasonExpr(col sources.Column, v, te string, w window) string {
 	return "CASE " + strings.Join(whens, " ") + " END"
 }
 
-// ident quotes an identifier.
-func ident(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+// ident quotes an identifier (the generated SQL's short name for it).
+func ident(s string) string { return warehouse.QuoteIdent(s) }
 
 // lit quotes a string literal.
 func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
