@@ -28,7 +28,7 @@ CREATE OR REPLACE TEMP TABLE id_keys (customer_key VARCHAR);
 -- its customer).
 -- temp: reads id_nodes, id_seeds
 INSERT INTO id_seeds
-SELECT n.id_token FROM (SELECT pseudonym(id_type, value) AS id_token, first_seen FROM id_nodes) n
+SELECT n.id_token FROM id_nodes n
 LEFT JOIN identity.identifiers i USING (id_token)
 WHERE i.id_token IS NULL OR least(i.first_seen, n.first_seen) IS DISTINCT FROM i.first_seen;
 

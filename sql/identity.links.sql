@@ -48,11 +48,15 @@ FROM l
 GROUP BY ALL;
 
 -- name: merge
+-- Only the links the update changes: new ones, or seen earlier than known
+-- (a known link seen again tonight would be rewritten with its own values).
 -- temp: reads id_links
 INSERT INTO identity.links (a_token, b_token, source, evidence, first_seen)
-SELECT a_token, b_token, source, evidence, first_seen FROM id_links
-WHERE a_token NOT IN (SELECT id_token FROM ops.suppression)  -- erased subjects stay erased
-  AND b_token NOT IN (SELECT id_token FROM ops.suppression)
+SELECT l.a_token, l.b_token, l.source, l.evidence, l.first_seen
+FROM id_links l LEFT JOIN identity.links x USING (a_token, b_token, source)
+WHERE (x.first_seen <= l.first_seen) IS NOT TRUE
+  AND l.a_token NOT IN (SELECT id_token FROM ops.suppression)  -- erased subjects stay erased
+  AND l.b_token NOT IN (SELECT id_token FROM ops.suppression)
 ON CONFLICT (a_token, b_token, source) DO UPDATE SET
     evidence   = CASE WHEN excluded.first_seen < first_seen THEN excluded.evidence ELSE evidence END,
     first_seen = least(first_seen, excluded.first_seen);

@@ -55,7 +55,7 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 				mustExec(t, conn, "CREATE OR REPLACE TEMP TABLE raw_links (a_type VARCHAR, a VARCHAR, b_type VARCHAR, b VARCHAR, source VARCHAR, first_seen TIMESTAMPTZ)")
 				insert(t, conn, "INSERT INTO raw_nodes VALUES", nodes)
 				insert(t, conn, "INSERT INTO raw_links VALUES", links)
-				mustExec(t, conn, "CREATE OR REPLACE TEMP TABLE id_nodes AS SELECT id_type, value, min(first_seen) AS first_seen FROM raw_nodes GROUP BY ALL")
+				mustExec(t, conn, "CREATE OR REPLACE TEMP TABLE id_nodes AS SELECT pseudonym(id_type, value) AS id_token, id_type, value, min(first_seen) AS first_seen FROM raw_nodes GROUP BY ALL")
 				mustExec(t, conn, `CREATE OR REPLACE TEMP TABLE id_links AS SELECT pseudonym(a_type, a) AS a_token, pseudonym(b_type, b) AS b_token, source,
   CAST(NULL AS VARCHAR) AS evidence, min(first_seen) AS first_seen FROM raw_links GROUP BY ALL`)
 				opts.All = all
@@ -116,7 +116,7 @@ func TestCheckFindsATamperedMap(t *testing.T) {
 	wh, conn := testWarehouse(t)
 	opts := Options{Limits: Limits{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1}, MaxReceiptsPerCardDay: 10, MaxStoresPerCardDay: 3,
 		Log: zerolog.Nop(), All: true, Date: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), RunID: "r"}
-	mustExec(t, conn, `CREATE OR REPLACE TEMP TABLE id_nodes AS SELECT * FROM (VALUES
+	mustExec(t, conn, `CREATE OR REPLACE TEMP TABLE id_nodes AS SELECT pseudonym(id_type, value) AS id_token, * FROM (VALUES
   ('customer_id', 'C1', TIMESTAMPTZ '2026-01-01'), ('email', 'a@x', TIMESTAMPTZ '2026-01-01'),
   ('customer_id', 'C2', TIMESTAMPTZ '2026-01-02'), ('email', 'b@x', TIMESTAMPTZ '2026-01-02')) v(id_type, value, first_seen)`)
 	mustExec(t, conn, `CREATE OR REPLACE TEMP TABLE id_links AS SELECT pseudonym('customer_id', c) AS a_token, pseudonym('email', e) AS b_token,
