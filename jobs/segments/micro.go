@@ -1,6 +1,7 @@
 package segments
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/parcours/parcours/internal/parallel"
 	"github.com/parcours/parcours/models/cluster"
 )
 
@@ -192,18 +194,23 @@ func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*Micr
 	labels := make([]int, n)
 	dist := make([]float64, n)
 	sizes := make([]int, k)
-	for i, p := range z {
-		if i%4096 == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+	// Each customer's centre lands at its index: the same on any number
+	// of cores.
+	err = parallel.Chunks(ctx, n, 4096, func(lo, hi int) error {
+		for i := lo; i < hi; i++ {
+			c, err := best.Assign(z[i])
+			if err != nil {
+				return err
 			}
+			labels[i] = c
+			dist[i] = math.Sqrt(sqDist(z[i], best.Centroids[c]))
 		}
-		c, err := best.Assign(p)
-		if err != nil {
-			return nil, fmt.Errorf("micro segments: %w", err)
-		}
-		labels[i] = c
-		dist[i] = math.Sqrt(sqDist(p, best.Centroids[c]))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("micro segments: %w", err)
+	}
+	for _, c := range labels {
 		sizes[c]++
 	}
 	// Rank clusters by size, then centre: not by k-means' arbitrary order.
@@ -351,7 +358,15 @@ func canonicalInput(in MicroInput) (MicroInput, []int) {
 	for i := range idx {
 		idx[i] = i
 	}
-	slices.SortStableFunc(idx, func(a, b int) int { return slices.Compare(in.Values[a], in.Values[b]) })
+	// Ties keep input order: by values, then index, which an unstable sort
+	// orders as a stable one would (a stable sort of a million customers
+	// took 0.7 s, merging in place).
+	slices.SortFunc(idx, func(a, b int) int {
+		if c := slices.Compare(in.Values[a], in.Values[b]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
 	out := MicroInput{Columns: in.Columns, Customers: make([]string, len(idx)), Values: make([][]float64, len(idx))}
 	for k, i := range idx {
 		out.Customers[k], out.Values[k] = in.Customers[i], in.Values[i]

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -211,5 +212,55 @@ func TestSampleRows(t *testing.T) {
 	}
 	if slices.Equal(sampleRows(1000, 50, 1), sampleRows(1000, 50, 2)) {
 		t.Error("the seed does not change the sample")
+	}
+}
+
+// The segmentation does not depend on the order customers come in: the
+// same customers shuffled, some of them with the very same values (ties
+// the sample must break the same way), get the same segments, labels and
+// distances, on a sample smaller than the input.
+func TestMicroIgnoresInputOrder(t *testing.T) {
+	in, _ := plant(plantedGroups(), 3)
+	for i := 0; i < 30; i += 3 { // ten pairs of twins
+		in.Values[i+1] = slices.Clone(in.Values[i])
+	}
+	opts := DefaultOptions()
+	opts.FitSample = 60
+	opts.SilhouetteSample = 40
+	want, err := Micro(context.Background(), in, opts, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perm := rand.New(rand.NewPCG(4, 2)).Perm(len(in.Customers))
+	shuffled := MicroInput{Columns: in.Columns}
+	for _, i := range perm {
+		shuffled.Customers = append(shuffled.Customers, in.Customers[i])
+		shuffled.Values = append(shuffled.Values, in.Values[i])
+	}
+	got, err := Micro(context.Background(), shuffled, opts, 11)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.K != want.K || !reflect.DeepEqual(got.Scores, want.Scores) {
+		t.Fatalf("k %d, scores %v; in input order k %d, scores %v", got.K, got.Scores, want.K, want.Scores)
+	}
+	for k, i := range perm {
+		if got.Labels[k] != want.Labels[i] || got.Distances[k] != want.Distances[i] {
+			t.Fatalf("customer %s: segment %d at %v shuffled, %d at %v in order", in.Customers[i],
+				got.Labels[k], got.Distances[k], want.Labels[i], want.Distances[i])
+		}
+	}
+}
+
+// Customers with the same values keep their input order among themselves.
+func TestCanonicalInputKeepsTiesInOrder(t *testing.T) {
+	in := MicroInput{Customers: []string{"a", "b", "c", "d", "e"},
+		Values: [][]float64{{1, 2}, {0, 5}, {1, 2}, {math.NaN(), 1}, {0, 5}}}
+	got, idx := canonicalInput(in)
+	if want := []int{3, 1, 4, 0, 2}; !slices.Equal(idx, want) {
+		t.Fatalf("order %v, want %v", idx, want)
+	}
+	if want := []string{"d", "b", "e", "a", "c"}; !slices.Equal(got.Customers, want) {
+		t.Fatalf("customers %v, want %v", got.Customers, want)
 	}
 }
