@@ -268,6 +268,13 @@ func (p BGNBDParams) ProbPurchases(n int, t float64) (float64, error) {
 //	(a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) · ₂F₁(r+x, b+x; a+b+x-1; t/(α+T+t))]
 //	/ (1 + δ_{x>0} · a/(b+x-1) · ((α+T)/(α+tₓ))^(r+x))
 func (p BGNBDParams) ConditionalExpectedPurchases(c Customer, t float64) (float64, error) {
+	return p.conditionalExpected(c, t, p.expectationFactor)
+}
+
+// conditionalExpected is ConditionalExpectedPurchases with the factor that
+// does not depend on tₓ computed by factor (expectationFactor, or a
+// factorMemo's remembered copy: the same value, bit for bit).
+func (p BGNBDParams) conditionalExpected(c Customer, t float64, factor func(a float64, c Customer, t float64) (float64, error)) (float64, error) {
 	if err := p.validate(); err != nil {
 		return 0, fmt.Errorf("bgnbd conditional expected purchases: %w", err)
 	}
@@ -277,24 +284,62 @@ func (p BGNBDParams) ConditionalExpectedPurchases(c Customer, t float64) (float6
 	if !(t >= 0) || math.IsInf(t, 0) {
 		return 0, fmt.Errorf("bgnbd conditional expected purchases: t=%v is not a non-negative time", t)
 	}
-	r, alpha, b, x := p.R, p.Alpha, p.B, c.X
-	z := t / (alpha + c.T + t)
-	lnShrink := (r + x) * math.Log((alpha+c.T)/(alpha+c.T+t))
 	v, err := aroundOne(p.A, func(a float64) (float64, error) {
-		lf, sign, err := logHyp2F1(r+x, b+x, a+b+x-1, z)
+		f, err := factor(a, c, t)
 		if err != nil {
 			return 0, err
 		}
-		bracket := -math.Expm1(lnShrink + lf)
-		if sign < 0 {
-			bracket = 1 + math.Exp(lnShrink+lf)
-		}
-		return (a + b + x - 1) / (a - 1) * bracket * probAlive(r, alpha, a, b, c), nil
+		return f * probAlive(p.R, p.Alpha, a, p.B, c), nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("bgnbd conditional expected purchases: %w", err)
 	}
 	return v, nil
+}
+
+// expectationFactor is the conditional expectation of purchases by t
+// divided by P(alive): (a+b+x-1)/(a-1) · [1 - ((α+T)/(α+T+t))^(r+x) ·
+// ₂F₁(r+x, b+x; a+b+x-1; t/(α+T+t))]. It depends on x and T, not on tₓ:
+// customers who share them share it (see factorMemo).
+func (p BGNBDParams) expectationFactor(a float64, c Customer, t float64) (float64, error) {
+	r, alpha, b, x := p.R, p.Alpha, p.B, c.X
+	z := t / (alpha + c.T + t)
+	lnShrink := (r + x) * math.Log((alpha+c.T)/(alpha+c.T+t))
+	lf, sign, err := logHyp2F1(r+x, b+x, a+b+x-1, z)
+	if err != nil {
+		return 0, err
+	}
+	bracket := -math.Expm1(lnShrink + lf)
+	if sign < 0 {
+		bracket = 1 + math.Exp(lnShrink+lf)
+	}
+	return (a + b + x - 1) / (a - 1) * bracket, nil
+}
+
+// factorMemo remembers expectationFactor for one (x, T) at a time: customers
+// scored in (x, T) order compute the series once per (x, T), not once per
+// (x, tₓ, T). Not safe for concurrent use; one per worker.
+type factorMemo struct {
+	p    BGNBDParams
+	x, T float64
+	vals map[[2]uint64]float64 // by the bits of (a, t)
+}
+
+// factor is expectationFactor, remembered for the (a, t) of the current
+// (x, T).
+func (m *factorMemo) factor(a float64, c Customer, t float64) (float64, error) {
+	if m.vals == nil || math.Float64bits(c.X) != math.Float64bits(m.x) || math.Float64bits(c.T) != math.Float64bits(m.T) {
+		m.x, m.T, m.vals = c.X, c.T, map[[2]uint64]float64{}
+	}
+	k := [2]uint64{math.Float64bits(a), math.Float64bits(t)}
+	if f, ok := m.vals[k]; ok {
+		return f, nil
+	}
+	f, err := m.p.expectationFactor(a, c, t)
+	if err == nil {
+		m.vals[k] = f
+	}
+	return f, err
 }
 
 // ProbAlive returns P(alive | x, tₓ, T), the probability that customer c has

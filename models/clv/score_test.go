@@ -179,8 +179,9 @@ func TestScoreAllWorkers(t *testing.T) {
 	}
 }
 
-// Score computes the purchase model once per distinct (x, tₓ, T): every
-// customer's score equals scoring it on its own, bit for bit, and a failing
+// Score computes the purchase model once per distinct (x, tₓ, T), and the
+// BG/NBD series once per (x, T): every customer's score equals scoring it
+// on its own, bit for bit, and a failing
 // customer is still reported by its own id, the first in input order.
 func TestScoreSharesPurchaseParts(t *testing.T) {
 	customers, m, unitDays := fitCDNOW(t)
@@ -191,10 +192,19 @@ func TestScoreSharesPurchaseParts(t *testing.T) {
 	if len(distinct) > len(customers)*3/4 {
 		t.Fatalf("%d distinct (x, t_x, T) among %d customers: too few shared to test sharing", len(distinct), len(customers))
 	}
-	for _, opts := range []ScoreOptions{
-		{HorizonDays: 365, AnnualDiscountRate: 0.1, PeriodDays: 30},
-		{HorizonDays: 100, PeriodDays: 7},
+	// a within nearOne of 1: each expectation is the mean of two, at a
+	// either side of 1, which customers of one (x, T) share too.
+	nearA := *m
+	nearA.BGNBD.Params.A = 1 + nearOne/2
+	for _, tc := range []struct {
+		m    *Model
+		opts ScoreOptions
+	}{
+		{m, ScoreOptions{HorizonDays: 365, AnnualDiscountRate: 0.1, PeriodDays: 30}},
+		{m, ScoreOptions{HorizonDays: 100, PeriodDays: 7}},
+		{&nearA, ScoreOptions{HorizonDays: 365, PeriodDays: 30}},
 	} {
+		m, opts := tc.m, tc.opts
 		got, err := m.Score(t.Context(), customers, opts)
 		if err != nil {
 			t.Fatal(err)
