@@ -16,18 +16,18 @@ CREATE TABLE IF NOT EXISTS identity.identifiers (
 -- Identifiers of every landing source (kind.ids: ingest normalised them
 -- and kept only usable ones), when each was first seen, with their token
 -- (computed once: the seeds and the merge both need it).
--- temp: builds id_nodes, id_values
-CREATE OR REPLACE TEMP TABLE id_values AS
+-- temp: builds id_node_values, id_nodes
+CREATE OR REPLACE TEMP TABLE id_node_values AS
 SELECT id_type, value, min(seen) AS first_seen
 FROM kind.ids
 GROUP BY ALL;
 -- Missing values are dropped once grouped: a filter on kind.ids' value is
 -- pushed into every source's unnested identifier list, where it costs 15
 -- times the grouping (33 s against 2 s on the 100,000-customer bench).
-DELETE FROM id_values WHERE value IS NULL;
+DELETE FROM id_node_values WHERE value IS NULL;
 CREATE OR REPLACE TEMP TABLE id_nodes AS
-SELECT pseudonym(id_type, value) AS id_token, id_type, value, first_seen FROM id_values;
-DROP TABLE id_values;
+SELECT pseudonym(id_type, value) AS id_token, id_type, value, first_seen FROM id_node_values;
+DROP TABLE id_node_values;
 
 -- name: merge
 -- Only the identifiers the update changes: new ones, or seen earlier than

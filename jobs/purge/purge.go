@@ -106,7 +106,9 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			}
 			audits = append(audits, a...)
 			lap("retention")
-			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "build"}); err != nil {
+			// Whole: a deleted fact may have been the record that hid another
+			// source's copy of its order, or the first event of an order.
+			if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "build"}, sql.Named("all", true)); err != nil {
 				return err
 			}
 			lap("orders")

@@ -69,6 +69,20 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		}
 		lap("counts")
 		c.Detail["facts_anonymous"], c.Detail["facts_suppressed"] = anonymous, suppressed
+		// Orders are recomputed for the batches' order ids only, unless
+		// there are none yet or the configuration asks for everything.
+		all := env.Config.FullRecompute
+		if !all {
+			if err := wh.QueryRowSection(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "empty"}).Scan(&all); err != nil {
+				return fmt.Errorf("analytics.orders.sql empty: %w", err)
+			}
+		}
+		touched := sqlfs.Ref{File: "analytics.orders.sql", Section: "touched"}
+		if !all {
+			if _, err := wh.Run(ctx, conn, touched); err != nil {
+				return err
+			}
+		}
 		for _, t := range HotTables() {
 			n, err := wh.Run(ctx, conn, sqlfs.For("analytics."+t, "split"))
 			if err != nil {
@@ -78,7 +92,12 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			c.Out += n
 			lap("analytics." + t)
 		}
-		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "build"}); err != nil {
+		if !all {
+			if _, err := wh.Run(ctx, conn, touched); err != nil {
+				return err
+			}
+		}
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "build"}, sql.Named("all", all)); err != nil {
 			return err
 		}
 		lap("analytics.orders")

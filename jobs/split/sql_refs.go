@@ -10,6 +10,8 @@ import sqlfs "github.com/parcours/parcours/sql"
 func sqlRefs() []sqlfs.Ref {
 	return []sqlfs.Ref{
 		{File: "analytics.orders.sql", Section: "build"},
+		{File: "analytics.orders.sql", Section: "empty"},
+		{File: "analytics.orders.sql", Section: "touched"},
 		{File: "cold.suppressed_cells.sql", Section: "published_rows"},
 		{File: "cold.suppressed_cells.sql", Section: "total_suppressed"},
 		{File: "handoff.cold.sql", Section: "snapshot"},
