@@ -44,9 +44,10 @@ type Config struct {
 	// SQLDir, when set, loads the SQL transforms from this folder instead of
 	// the copies embedded in the binary (to iterate on SQL without rebuilding).
 	SQLDir string `yaml:"sql_dir" json:"sql_dir,omitempty"`
-	// FullRecompute recomputes identity stitching and consent intervals
-	// whole every night rather than what the night changed: the same
-	// result, slower (the test that the two agree runs both).
+	// FullRecompute recomputes identity stitching, consent intervals and
+	// the split's orders whole every night rather than what the night
+	// changed: the same result, slower (the test that the two agree runs
+	// both).
 	FullRecompute bool `yaml:"full_recompute" json:"full_recompute"`
 
 	DuckDB   DuckDB   `yaml:"duckdb" json:"duckdb"`
