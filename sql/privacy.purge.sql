@@ -100,15 +100,14 @@ CREATE OR REPLACE TEMP MACRO quotes_erased(raw) AS (
                       ELSE contains(lower(raw), v.value) END));
 
 -- name: erase_quarantine_texts
--- Every quarantined row's two searchable forms, as quotes_erased compares
--- them: lower-cased, and stripped of the separators numbers are written
--- with. The job looks for all the erase_values in them in one pass per
--- row (a join of rows with values took minutes with thousands of
--- requests) and lists the rows that quote one in the TEMP table
--- erase_quarantine (erase_values creates it), which the erase section
--- deletes.
-SELECT rowid, lower(coalesce(raw, '') || chr(10) || coalesce(reason, '')),
-       regexp_replace(coalesce(raw, '') || chr(10) || coalesce(reason, ''), '[\s.\-()/]', '', 'g')
+-- Every quarantined row's text (its raw line, then its reason). The job
+-- searches it in the two forms quotes_erased compares, lower-cased and
+-- stripped of the separators numbers are written with, for all the
+-- erase_values in one pass per row (a join of rows with values took
+-- minutes with thousands of requests), and lists the rows that quote one
+-- in the TEMP table erase_quarantine (erase_values creates it), which the
+-- erase section deletes.
+SELECT rowid, coalesce(raw, '') || chr(10) || coalesce(reason, '')
 FROM ops.quarantine;
 
 -- name: erase_quarantine

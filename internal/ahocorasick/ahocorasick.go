@@ -142,7 +142,12 @@ func (m *Matcher) addEdge(s int32, b byte, to int32) {
 }
 
 // Contains reports whether any pattern occurs in text.
-func (m *Matcher) Contains(text string) bool {
+func (m *Matcher) Contains(text string) bool { return contains(m, text) }
+
+// ContainsBytes is Contains for a text held in bytes (a reused buffer).
+func (m *Matcher) ContainsBytes(text []byte) bool { return contains(m, text) }
+
+func contains[T string | []byte](m *Matcher, text T) bool {
 	if m.empty {
 		return true
 	}

@@ -535,28 +535,66 @@ func quotingRows(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, s
 	if err != nil {
 		return err
 	}
-	rows, err := conn.QueryContext(ctx, q)
+	// Read as Arrow and put in both forms here, in reused buffers: at
+	// 300k rows (the 1M bench) a row per Scan and the forms made in SQL
+	// took 1.3 s, this 0.6 s.
+	var rids []int64
+	var lower, stripped []byte
+	err = warehouse.QueryArrow(ctx, conn, q, nil, nil, func(rec arrow.RecordBatch) error {
+		ids, ok := rec.Column(0).(*array.Int64)
+		texts, ok2 := rec.Column(1).(*array.String)
+		if !ok || !ok2 {
+			return fmt.Errorf("columns are %s, %s; want BIGINT, VARCHAR", rec.Column(0).DataType(), rec.Column(1).DataType())
+		}
+		for r := 0; r < texts.Len(); r++ {
+			t := texts.Value(r)
+			lower, stripped = appendLower(lower[:0], t), appendStripped(stripped[:0], t)
+			if inText.ContainsBytes(lower) || inDigits.ContainsBytes(stripped) {
+				rids = append(rids, ids.Value(r))
+			}
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("privacy.purge.sql erase_quarantine_texts: %w", err)
 	}
-	var rids []int64
-	for rows.Next() {
-		var rid int64
-		var t, d string
-		if err := rows.Scan(&rid, &t, &d); err != nil {
-			rows.Close()
-			return err
-		}
-		if inText.Contains(t) || inDigits.Contains(d) {
-			rids = append(rids, rid)
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil || len(rids) == 0 {
-		return err
+	if len(rids) == 0 {
+		return nil
 	}
 	_, err = wh.Run(ctx, conn, sqlfs.Ref{File: "privacy.purge.sql", Section: "erase_quarantine"}, sql.Named("rids", rids))
 	return err
+}
+
+// appendLower appends s lower-cased as strings.ToLower does, ASCII
+// without allocating.
+func appendLower(b []byte, s string) []byte {
+	start := len(b)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return append(b[:start], strings.ToLower(s)...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// appendStripped appends s without the separators people write numbers
+// with, as quotes_erased's regexp_replace(raw, '[\s.\-()/]', ”, 'g')
+// drops them (RE2's \s: tab, newline, form feed, carriage return, space).
+// They are ASCII, so bytes of other characters are never dropped.
+func appendStripped(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\t', '\n', '\f', '\r', ' ', '.', '-', '(', ')', '/':
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
 }
 
 // ScrubValue is one form of an identifier to look for in raw text:

@@ -3,6 +3,7 @@ package purge
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -84,6 +85,8 @@ func TestErasureScrubsEveryForm(t *testing.T) {
 		"R9;0033664356342;store 4":                     false,
 		"C2,ANN.DOE@Example.COM,,":                     false,
 		`{"page":"/login?u=ann.doe%40example.com"}`:    false,
+		"R10;06\t64 (35) 63/42;x":                      false,
+		"R11;06|64|35|63|42":                           true, // a pipe is no separator people write numbers with
 		"C3,Bob,06.11.22.33.44,Lyon":                   true,
 		"C4,bob@example.com,,":                         true,
 	}
@@ -208,5 +211,22 @@ VALUES (?, ?, now(), ?, ?, 'r0')`, token, fmt.Sprintf("%032d", i), first, last);
 	}
 	if n, err := sweepOrphanKeys(ctx, wh, conn); err != nil || n != 0 {
 		t.Errorf("second sweep: %d keys, %v; want none", n, err)
+	}
+}
+
+// The forms the quarantine search compares are strings.ToLower's and
+// quotes_erased's (RE2 [\s.\-()/] removed), made without allocating.
+func TestTextForms(t *testing.T) {
+	sep := regexp.MustCompile(`[\s.\-()/]`)
+	for _, s := range []string{
+		"", "C1,Ann,06.64.35.63.42,Paris", "ANN.DOE@Example.COM", "06\t64\f35\r63\n42 (x)/y-z",
+		"ÉLODIE Ça@ÉXAMPLE.fr 06 64", "\v06\v64", "İstanbul 0090 212", "a\u00a0b",
+	} {
+		if got, want := string(appendLower([]byte("KEPT"), s)), "KEPT"+strings.ToLower(s); got != want {
+			t.Errorf("lower %q: %q, want %q", s, got, want)
+		}
+		if got, want := string(appendStripped([]byte("KEPT"), s)), "KEPT"+sep.ReplaceAllString(s, ""); got != want {
+			t.Errorf("stripped %q: %q, want %q", s, got, want)
+		}
 	}
 }
