@@ -63,7 +63,7 @@ o AS (
 ), disc AS (
     SELECT customer_key, sum(discount) / nullif(sum(amount) + sum(discount), 0) AS share
     FROM analytics.store_receipts WHERE event_date < (SELECT d FROM c) GROUP BY customer_key
-), sess AS (   -- one row per web session of the 90 days: web and carts read it, one scan
+), sess AS MATERIALIZED (   -- one row per web session of the 90 days: web and carts read it, one scan
     SELECT customer_key, session_id, max(event_date) AS last_d,
            count(*) FILTER (WHERE event = 'product_view' AND event_date >= (SELECT d FROM c) - 30) AS pv30,
            count(*) FILTER (WHERE event = 'product_view') AS pv90,
