@@ -97,12 +97,14 @@ FROM p;
 -- Months whose journeys can no longer be claimed by a purchase close in
 -- this run (once: a month closed by an earlier batch stays closed).
 DELETE FROM ops.cold_closed_months WHERE cold_table = 'conversion_paths' AND batch IN (SELECT batch FROM batches);
+-- (The touches' months first, then the test per month: per touch it took
+-- 0.8 s of 2.4M touches at a million customers, 0.2 s this way.)
 INSERT INTO ops.cold_closed_months
-SELECT DISTINCT 'conversion_paths', CAST(date_trunc('month', ts) AS DATE) AS month, (SELECT max(batch) FROM batches)
-FROM ops.cold_touches
-WHERE EXISTS (SELECT 1 FROM batches) AND touch <> '#purchase'
-  AND last_day(ts) + CAST($lookback_days AS INTEGER) <= CAST($date AS DATE)
-  AND CAST(date_trunc('month', ts) AS DATE) NOT IN (SELECT month FROM ops.cold_closed_months WHERE cold_table = 'conversion_paths');
+SELECT 'conversion_paths', month, (SELECT max(batch) FROM batches)
+FROM (SELECT DISTINCT CAST(date_trunc('month', ts) AS DATE) AS month FROM ops.cold_touches WHERE touch <> '#purchase')
+WHERE EXISTS (SELECT 1 FROM batches)
+  AND last_day(month) + CAST($lookback_days AS INTEGER) <= CAST($date AS DATE)
+  AND month NOT IN (SELECT month FROM ops.cold_closed_months WHERE cold_table = 'conversion_paths');
 INSERT INTO journeys
 WITH closing AS (
     SELECT month, batch FROM ops.cold_closed_months

@@ -94,3 +94,47 @@ func TestJourneys(t *testing.T) {
 		}
 	}
 }
+
+// A month's journeys close once lookback days have passed after its last
+// day, in the first batch that sees it so, and only once.
+func TestMonthsClose(t *testing.T) {
+	ctx := context.Background()
+	wh, conn := whtest.OpenConn(t, nil)
+	exec := func(q string) {
+		t.Helper()
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%v\n%s", err, q)
+		}
+	}
+	exec(`CREATE TEMP TABLE activity (batch VARCHAR, member VARCHAR, ts TIMESTAMPTZ, kind VARCHAR, session VARCHAR,
+  amount DECIMAL(18,2), order_id VARCHAR, touch VARCHAR)`)
+	closed := func() string {
+		t.Helper()
+		var s sql.NullString
+		if err := conn.QueryRowContext(ctx, `SELECT string_agg(strftime(month, '%m') || '@' || batch, ' ' ORDER BY month)
+FROM ops.cold_closed_months WHERE cold_table = 'conversion_paths'`).Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		return s.String
+	}
+	for _, n := range []struct {
+		batch, date, activity, want string
+	}{
+		{"b1", "2026-05-15", `('b1', 'm1', '2026-03-10 10:00:00+00', 'page_view', 'w:s1', NULL, NULL, 'email'),
+  ('b1', 'm2', '2026-04-20 10:00:00+00', 'page_view', 'w:s2', NULL, NULL, 'direct'),
+  ('b1', 'm3', '2026-05-02 10:00:00+00', 'page_view', 'w:s3', NULL, NULL, 'direct')`, "03@b1"},
+		{"b2", "2026-05-30", `('b2', 'm4', '2026-05-29 10:00:00+00', 'page_view', 'w:s4', NULL, NULL, 'direct')`, "03@b1 04@b2"},
+		{"b3", "2026-05-31", `('b3', 'm5', '2026-05-30 10:00:00+00', 'page_view', 'w:s5', NULL, NULL, 'direct')`, "03@b1 04@b2"},
+	} {
+		exec("CREATE OR REPLACE TEMP TABLE batches AS SELECT '" + n.batch + "' AS batch")
+		exec("DELETE FROM activity")
+		exec("INSERT INTO activity VALUES " + n.activity)
+		if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "cold.conversion_paths.sql", Section: "contribute"}, sql.Named("lookback_days", 30),
+			sql.Named("max_touches", 10), sql.Named("date", n.date)); err != nil {
+			t.Fatal(err)
+		}
+		if got := closed(); got != n.want {
+			t.Errorf("after %s on %s: closed months %q, want %q", n.batch, n.date, got, n.want)
+		}
+	}
+}
