@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS ops.cold_touches (
 DELETE FROM ops.cold_ledger
 WHERE window_end < CAST($date AS DATE) - CAST($late_days AS INTEGER);
 -- Touches and purchase times stay until their month's journeys are closed
--- (lookback days after the month) and late_days more for re-runs.
+-- (lookback days after the month) and late_days more for re-runs: those
+-- whose month ended before $date - lookback - late_days go, that is those
+-- before the start of that day's month. (Written as one instant to
+-- compare with, not last_day(ts) per touch: 0.5 s of the 1M steady night
+-- for 2.4M touches, most nights deleting none.)
 DELETE FROM ops.cold_touches
-WHERE last_day(ts) + CAST($lookback_days + $late_days AS INTEGER) < CAST($date AS DATE);
+WHERE ts < CAST(date_trunc('month', CAST($date AS DATE) - CAST($lookback_days + $late_days AS INTEGER)) AS TIMESTAMPTZ);
