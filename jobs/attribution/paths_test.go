@@ -100,12 +100,7 @@ func TestJourneys(t *testing.T) {
 func TestMonthsClose(t *testing.T) {
 	ctx := context.Background()
 	wh, conn := whtest.OpenConn(t, nil)
-	exec := func(q string) {
-		t.Helper()
-		if _, err := conn.ExecContext(ctx, q); err != nil {
-			t.Fatalf("%v\n%s", err, q)
-		}
-	}
+	exec := func(q string) { t.Helper(); whtest.Exec(t, conn, q) }
 	exec(`CREATE TEMP TABLE activity (batch VARCHAR, member VARCHAR, ts TIMESTAMPTZ, kind VARCHAR, session VARCHAR,
   amount DECIMAL(18,2), order_id VARCHAR, touch VARCHAR)`)
 	closed := func() string {

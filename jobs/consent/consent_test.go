@@ -12,6 +12,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -106,20 +107,7 @@ func TestIncrementalBuildEqualsFull(t *testing.T) {
 	}
 	intervals := func() []string {
 		t.Helper()
-		rows, err := db.Query("SELECT CAST(i AS VARCHAR) FROM consent.intervals i ORDER BY 1")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
-		}
-		return out
+		return whtest.Strings(t, db, "SELECT CAST(i AS VARCHAR) FROM consent.intervals i ORDER BY 1")
 	}
 	exec := func(q string, args ...any) {
 		t.Helper()

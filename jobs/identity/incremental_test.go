@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -241,6 +242,25 @@ func snapshot(t *testing.T, conn *sql.Conn) map[string][]string {
 func testWarehouse(t *testing.T) (*warehouse.Warehouse, *sql.Conn) {
 	t.Helper()
 	return whtest.OpenConn(t, nil)
+}
+
+// createIDLists creates kind.id_lists as a table the extract sections
+// read (one row per fact, its identifiers as a list).
+func createIDLists(t *testing.T, conn *sql.Conn) {
+	t.Helper()
+	mustExec(t, conn, `CREATE SCHEMA IF NOT EXISTS kind;
+CREATE TABLE kind.id_lists (source VARCHAR, kind VARCHAR, fact VARCHAR, linked TIMESTAMPTZ, created TIMESTAMPTZ,
+  evidence VARCHAR, ids STRUCT("type" VARCHAR, "value" VARCHAR)[])`)
+}
+
+// idList is the SQL literal of identifiers written "type:value".
+func idList(ids []string) string {
+	items := make([]string, len(ids))
+	for i, id := range ids {
+		typ, v, _ := strings.Cut(id, ":")
+		items[i] = fmt.Sprintf(`{'type': '%s', 'value': '%s'}`, typ, v)
+	}
+	return "[" + strings.Join(items, ", ") + "]"
 }
 
 func mustExec(t *testing.T, conn *sql.Conn, q string) {

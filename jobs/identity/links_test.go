@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -49,42 +49,20 @@ func TestLinksWithinARow(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			wh, conn := testWarehouse(t)
-			mustExec(t, conn, `CREATE SCHEMA IF NOT EXISTS kind;
-CREATE TABLE kind.id_lists (source VARCHAR, kind VARCHAR, fact VARCHAR, linked TIMESTAMPTZ, created TIMESTAMPTZ,
-  evidence VARCHAR, ids STRUCT("type" VARCHAR, "value" VARCHAR)[])`)
+			createIDLists(t, conn)
 			for i, r := range tc.rows {
-				var items []string
-				for _, id := range r.ids {
-					typ, v, _ := strings.Cut(id, ":")
-					items = append(items, fmt.Sprintf(`{'type': '%s', 'value': '%s'}`, typ, v))
-				}
-				mustExec(t, conn, fmt.Sprintf(`INSERT INTO kind.id_lists VALUES ('src', '%s', 'f%d', TIMESTAMPTZ '2026-11-%02d 10:00:00+00', NULL, '%s', [%s])`,
-					r.kind, i, r.day, r.evidence, strings.Join(items, ", ")))
+				mustExec(t, conn, fmt.Sprintf(`INSERT INTO kind.id_lists VALUES ('src', '%s', 'f%d', TIMESTAMPTZ '2026-11-%02d 10:00:00+00', NULL, '%s', %s)`,
+					r.kind, i, r.day, r.evidence, idList(r.ids)))
 			}
 			if err := run(ctx, wh, conn, sqlfs.Ref{File: "identity.links.sql", Section: "extract"}); err != nil {
 				t.Fatal(err)
 			}
-			rows, err := conn.QueryContext(ctx, `WITH names AS (
+			got := whtest.Strings(t, conn, `WITH names AS (
     SELECT DISTINCT pseudonym(i."type", i."value") AS token, i."type" || ':' || i."value" AS name
     FROM kind.id_lists, unnest(ids) AS u(i))
 SELECT a.name || ' -> ' || b.name || ' ' || l.evidence || ' ' || day(l.first_seen)
 FROM id_links l JOIN names a ON a.token = l.a_token JOIN names b ON b.token = l.b_token
 ORDER BY 1`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer rows.Close()
-			var got []string
-			for rows.Next() {
-				var s string
-				if err := rows.Scan(&s); err != nil {
-					t.Fatal(err)
-				}
-				got = append(got, s)
-			}
-			if err := rows.Err(); err != nil {
-				t.Fatal(err)
-			}
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("links:\n got %q\nwant %q", got, tc.want)
 			}

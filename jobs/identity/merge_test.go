@@ -2,12 +2,12 @@ package identity
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/parcours/parcours/internal/warehouse/whtest"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -58,9 +58,7 @@ func TestMergeKeepsTheEarliest(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			wh, conn := testWarehouse(t)
-			mustExec(t, conn, `CREATE SCHEMA IF NOT EXISTS kind;
-CREATE TABLE kind.id_lists (source VARCHAR, kind VARCHAR, fact VARCHAR, linked TIMESTAMPTZ, created TIMESTAMPTZ,
-  evidence VARCHAR, ids STRUCT("type" VARCHAR, "value" VARCHAR)[])`)
+			createIDLists(t, conn)
 			if err := run(ctx, wh, conn, sqlfs.Ref{File: "kind.ids.sql", Section: "view"}); err != nil {
 				t.Fatal(err)
 			}
@@ -71,13 +69,8 @@ CREATE TABLE kind.id_lists (source VARCHAR, kind VARCHAR, fact VARCHAR, linked T
 			for n, rows := range [][]row{tc.before, tc.night} {
 				mustExec(t, conn, "DELETE FROM kind.id_lists")
 				for _, r := range rows {
-					var items []string
-					for _, id := range r.ids {
-						typ, v, _ := strings.Cut(id, ":")
-						items = append(items, fmt.Sprintf(`{'type': '%s', 'value': '%s'}`, typ, v))
-					}
-					mustExec(t, conn, fmt.Sprintf(`INSERT INTO kind.id_lists VALUES ('src', 'events', 'f', TIMESTAMPTZ '2026-11-%02d 10:00:00+00', NULL, 'row-%d', [%s])`,
-						r.day, r.day, strings.Join(items, ", ")))
+					mustExec(t, conn, fmt.Sprintf(`INSERT INTO kind.id_lists VALUES ('src', 'events', 'f', TIMESTAMPTZ '2026-11-%02d 10:00:00+00', NULL, 'row-%d', %s)`,
+						r.day, r.day, idList(r.ids)))
 				}
 				for _, s := range [][2]string{{"identity.identifiers.sql", "extract"}, {"identity.identifiers.sql", "merge"},
 					{"identity.links.sql", "extract"}, {"identity.links.sql", "merge"}} {
@@ -93,41 +86,19 @@ CREATE TABLE kind.id_lists (source VARCHAR, kind VARCHAR, fact VARCHAR, linked T
     SELECT pseudonym(t, x) AS token, t || ':' || x AS name
     FROM (VALUES ('email', 'e@x.fr'), ('email', 'gone@x.fr'), ('cookie_id', 'c1'), ('cookie_id', 'c2')) v(t, x))
 `
-			if got := strs(t, conn, names+`SELECT n.name || ' ' || day(i.first_seen) FROM identity.identifiers i JOIN names n ON n.token = i.id_token ORDER BY 1`); !slices.Equal(got, tc.wantIDs) {
+			if got := whtest.Strings(t, conn, names+`SELECT n.name || ' ' || day(i.first_seen) FROM identity.identifiers i JOIN names n ON n.token = i.id_token ORDER BY 1`); !slices.Equal(got, tc.wantIDs) {
 				t.Errorf("identifiers:\n got %q\nwant %q", got, tc.wantIDs)
 			}
-			if n := strs(t, conn, "SELECT count(*) FROM identity.identifiers"); n[0] != fmt.Sprint(len(tc.wantIDs)) {
+			if n := whtest.Strings(t, conn, "SELECT count(*) FROM identity.identifiers"); n[0] != fmt.Sprint(len(tc.wantIDs)) {
 				t.Errorf("identifiers: %s rows, want %d", n[0], len(tc.wantIDs))
 			}
-			if got := strs(t, conn, names+`SELECT a.name || ' -> ' || b.name || ' ' || l.evidence || ' ' || day(l.first_seen)
+			if got := whtest.Strings(t, conn, names+`SELECT a.name || ' -> ' || b.name || ' ' || l.evidence || ' ' || day(l.first_seen)
 FROM identity.links l JOIN names a ON a.token = l.a_token JOIN names b ON b.token = l.b_token ORDER BY 1`); !slices.Equal(got, tc.links) {
 				t.Errorf("links:\n got %q\nwant %q", got, tc.links)
 			}
-			if n := strs(t, conn, "SELECT count(*) FROM identity.links"); n[0] != fmt.Sprint(len(tc.links)) {
+			if n := whtest.Strings(t, conn, "SELECT count(*) FROM identity.links"); n[0] != fmt.Sprint(len(tc.links)) {
 				t.Errorf("links: %s rows, want %d", n[0], len(tc.links))
 			}
 		})
 	}
-}
-
-// strs returns q's rows, one column each, as text.
-func strs(t *testing.T, conn *sql.Conn, q string) []string {
-	t.Helper()
-	rows, err := conn.QueryContext(context.Background(), q)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, q)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

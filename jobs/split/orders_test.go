@@ -42,12 +42,7 @@ func TestBatchOrdersEqualARebuild(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx := context.Background()
 			wh, conn := whtest.OpenConn(t, nil)
-			exec := func(q string) {
-				t.Helper()
-				if _, err := conn.ExecContext(ctx, q); err != nil {
-					t.Fatalf("%v\n%s", err, q)
-				}
-			}
+			exec := func(q string) { t.Helper(); whtest.Exec(t, conn, q) }
 			build := func(all bool) {
 				t.Helper()
 				if _, err := wh.Run(ctx, conn, sqlfs.Ref{File: "analytics.orders.sql", Section: "build"}, sql.Named("all", all)); err != nil {
@@ -81,9 +76,9 @@ func TestBatchOrdersEqualARebuild(t *testing.T) {
 			}
 			touched()
 			build(false)
-			got := orders(t, conn)
+			got := whtest.Strings(t, conn, ordersQuery)
 			build(true)
-			want := orders(t, conn)
+			want := whtest.Strings(t, conn, ordersQuery)
 			if !slices.Equal(got, want) {
 				t.Fatalf("the batch's orders recomputed:\n%s\nrebuilt whole:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -93,6 +88,9 @@ func TestBatchOrdersEqualARebuild(t *testing.T) {
 		})
 	}
 }
+
+// ordersQuery lists analytics.orders, one line per row, sorted.
+const ordersQuery = "SELECT CAST(o AS VARCHAR) FROM analytics.orders o ORDER BY 1"
 
 // factSQL inserts fact "table id customer day amount" of batch b.
 func factSQL(t *testing.T, fact, b string) string {
@@ -117,26 +115,4 @@ func factSQL(t *testing.T, fact, b string) string {
 	}
 	t.Fatalf("fact %q: unknown table", fact)
 	return ""
-}
-
-// orders lists analytics.orders, one line per row, sorted.
-func orders(t *testing.T, conn *sql.Conn) []string {
-	t.Helper()
-	rows, err := conn.QueryContext(context.Background(), "SELECT CAST(o AS VARCHAR) FROM analytics.orders o ORDER BY 1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }

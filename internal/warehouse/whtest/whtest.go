@@ -91,3 +91,35 @@ func SealNames(t testing.TB, ks *vault.Keystore, token, first, last string) (any
 	}
 	return out[0], out[1]
 }
+
+// Strings runs q on db (a *sql.DB or *sql.Conn) and returns its rows'
+// single column as text, in the query's order; any error fails the test.
+func Strings(t testing.TB, db warehouse.Queryer, q string, args ...any) []string {
+	t.Helper()
+	rows, err := db.QueryContext(context.Background(), q, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// Exec runs q on db (a *sql.DB or *sql.Conn); an error fails the test,
+// naming the statement.
+func Exec(t testing.TB, db warehouse.Execer, q string, args ...any) {
+	t.Helper()
+	if _, err := db.ExecContext(context.Background(), q, args...); err != nil {
+		t.Fatalf("%v\n%s", err, q)
+	}
+}
