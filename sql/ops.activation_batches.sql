@@ -38,6 +38,11 @@ CREATE TABLE IF NOT EXISTS ops.activation_batches (
 -- the difference is what the plan abandoned and superseded.
 SELECT status, count(*) FROM ops.activation_batches GROUP BY ALL;
 
+-- name: open_count
+-- Batches a plan may still settle: planned, being sent, or dead. With none
+-- and no destination configured, a plan has nothing to do.
+SELECT count(*) FROM ops.activation_batches WHERE status IN ('planned', 'sending', 'dead');
+
 -- name: next_batch
 -- The number of the next batch of a destination's segment, date and op
 -- (a re-plan of the date numbers on after the earlier batches).

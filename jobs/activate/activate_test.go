@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -413,5 +414,30 @@ SELECT DATE '2026-03-11', 'rfm', 'champions', printf('c%03d', i) FROM range(100)
 	var n int
 	if err := f.wh.DB.QueryRow(`SELECT size_alerts FROM ops.sync_runs WHERE plan_date = DATE '2026-03-11' AND phase = 'plan'`).Scan(&n); err != nil || n != 1 {
 		t.Errorf("sync log size_alerts %d, want 1 (%v)", n, err)
+	}
+}
+
+// With every destination removed from the configuration, the next plan
+// abandons the batches left for them; the one after has nothing to do
+// and changes nothing.
+func TestPlanWithoutDestinations(t *testing.T) {
+	f := newFixture(t)
+	f.plan(day)
+	statuses := func() []string {
+		t.Helper()
+		return whtest.Strings(t, f.wh.DB, "SELECT status || ' ' || count(*) FROM ops.activation_batches GROUP BY status ORDER BY 1")
+	}
+	if got := statuses(); len(got) != 1 || !strings.HasPrefix(got[0], "planned ") {
+		t.Fatalf("after a plan with destinations: %q, want planned batches only", got)
+	}
+	f.cfg.Activation.Destinations = nil
+	f.plan(day.AddDate(0, 0, 1))
+	after := statuses()
+	if len(after) != 1 || !strings.HasPrefix(after[0], "abandoned ") {
+		t.Fatalf("after a plan without destinations: %q, want every batch abandoned", after)
+	}
+	f.plan(day.AddDate(0, 0, 2))
+	if got := statuses(); !slices.Equal(got, after) {
+		t.Errorf("a plan with nothing to do changed the batches: %q, was %q", got, after)
 	}
 }

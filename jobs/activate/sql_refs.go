@@ -29,6 +29,7 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "ops.activation_batches.sql", Section: "current_payloads"},
 		{File: "ops.activation_batches.sql", Section: "dropped_payloads"},
 		{File: "ops.activation_batches.sql", Section: "next_batch"},
+		{File: "ops.activation_batches.sql", Section: "open_count"},
 		{File: "ops.activation_batches.sql", Section: "pending"},
 		{File: "ops.activation_batches.sql", Section: "record_planned"},
 		{File: "ops.activation_batches.sql", Section: "status_counts"},
