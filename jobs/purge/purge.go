@@ -583,9 +583,9 @@ func appendLower(b []byte, s string) []byte {
 }
 
 // appendStripped appends s without the separators people write numbers
-// with, as quotes_erased's regexp_replace(raw, '[\s.\-()/]', ”, 'g')
-// drops them (RE2's \s: tab, newline, form feed, carriage return, space).
-// They are ASCII, so bytes of other characters are never dropped.
+// with: the bytes quotes_erased's regexp_replace removes, RE2's \s (tab,
+// newline, form feed, carriage return, space) and . - ( ) /. They are
+// ASCII, so bytes of other characters are never dropped.
 func appendStripped(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {
