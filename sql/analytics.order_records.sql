@@ -30,7 +30,5 @@ SELECT f.order_id, f.channel, f.store_id, f.ts, f.event_date, f._customer_key, f
        f._source, f._run_id
 FROM keyed('kind.orders') f
 WHERE f._analytics AND NOT (f.channel = 'store' AND f.store_id IS NOT NULL)
--- A month's facts of one customer sit together (month, then customer, then
--- time): the customer_key column compresses and purges, erasures and
--- audits read it several times faster; time windows still skip months.
+-- Stored by month, then customer, then time (why: sql/README.md).
 ORDER BY date_trunc('month', f.event_date), f._customer_key, f.ts, f.order_id;

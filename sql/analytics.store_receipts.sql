@@ -26,7 +26,5 @@ SELECT f.order_id, f.store_id, f.ts, f.event_date, f._customer_key, f.items, f.i
        f._run_id, f._source
 FROM keyed('kind.orders') f
 WHERE f._analytics AND f.channel = 'store' AND f.store_id IS NOT NULL
--- A month's facts of one customer sit together (month, then customer, then
--- time): the customer_key column compresses and purges, erasures and
--- audits read it several times faster; time windows still skip months.
+-- Stored by month, then customer, then time (why: sql/README.md).
 ORDER BY date_trunc('month', f.event_date), f._customer_key, f.ts;

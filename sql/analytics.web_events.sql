@@ -33,7 +33,5 @@ SELECT f.event_id, f.ts, f.event_date, f._customer_key, f.session_id, f.event, f
        f._run_id, f._source
 FROM keyed('kind.events') f
 WHERE f._analytics AND f.platform = 'web' AND f.event <> 'identify'
--- A month's facts of one customer sit together (month, then customer, then
--- time): the customer_key column compresses and purges, erasures and
--- audits read it several times faster; time windows still skip months.
+-- Stored by month, then customer, then time (why: sql/README.md).
 ORDER BY date_trunc('month', f.event_date), f._customer_key, f.ts;

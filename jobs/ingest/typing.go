@@ -218,8 +218,8 @@ func reasonExpr(col sources.Column, v, te string, w window) string {
 // ident quotes an identifier (the generated SQL's short name for it).
 func ident(s string) string { return warehouse.QuoteIdent(s) }
 
-// lit quotes a string literal.
-func lit(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// lit quotes a string literal (the generated SQL's short name for it).
+func lit(s string) string { return warehouse.Quote(s) }
 
 func litList(vs []string) string {
 	out := make([]string, len(vs))
