@@ -20,10 +20,11 @@ updated_at      TIMESTAMPTZ   -- created_at when the source has none
 
 -- name: load
 -- The typed, checked rows (relation typed) as they land: normalised
--- identifiers and text, derived days.
+-- identifiers and text, derived days. Email fields come typed already
+-- trimmed and lower-cased (norm_email).
 SELECT
     customer_id,
-    norm_email(email)   AS email,
+    email,
     norm_phone(phone)   AS phone,
     first_name,
     last_name,

@@ -12,9 +12,10 @@ event_date   DATE
 
 -- name: load
 -- The typed, checked rows (relation typed) as they land: normalised
--- identifiers and text, derived days.
+-- identifiers and text, derived days. Email fields come typed already
+-- trimmed and lower-cased (norm_email).
 SELECT
-    event_id, campaign_id, norm_email(email) AS email, event, ts, local_date(ts) AS event_date,
+    event_id, campaign_id, email, event, ts, local_date(ts) AS event_date,
     COLUMNS('^_')
 FROM typed;
 

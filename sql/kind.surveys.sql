@@ -15,9 +15,10 @@ channel      VARCHAR
 
 -- name: load
 -- The typed, checked rows (relation typed) as they land: normalised
--- identifiers and text, derived days.
+-- identifiers and text, derived days. Email fields come typed already
+-- trimmed and lower-cased (norm_email).
 SELECT
-    response_id, ts, local_date(ts) AS event_date, customer_id, norm_email(email) AS email,
+    response_id, ts, local_date(ts) AS event_date, customer_id, email,
     CAST(nps AS INTEGER) AS nps, CAST(csat AS INTEGER) AS csat, verbatim, channel,
     COLUMNS('^_')
 FROM typed;

@@ -441,6 +441,31 @@ func TestIngestInvalidEmails(t *testing.T) {
 	}
 }
 
+// Enum values land lower-cased whatever case the extract writes them in
+// (the spelling of the contract takes a shortcut), and typed emails come
+// normalised.
+func TestIngestEnumsAnyCase(t *testing.T) {
+	h := newHarness(t)
+	h.write("2026-11-22", "email_events.csv", "event_id,campaign_id,email,event,ts\n"+
+		"E1,K1,ann@example.com,open,2026-11-22T10:00:00Z\n"+
+		"E2,K1,ann@example.com,OPEN,2026-11-22T10:00:00Z\n"+
+		"E3,K1, Ann@Example.COM , Click ,2026-11-22T10:00:00Z\n"+
+		"E4,K1,ann@example.com,Bounce,2026-11-22T10:00:00Z\n"+
+		"E5,K1,ann@example.com,opened,2026-11-22T10:00:00Z\n")
+	h.cfg.Ingest.RejectThreshold = 0.9
+	if _, err := h.run("2026-11-22"); err != nil {
+		t.Fatal(err)
+	}
+	for q, want := range map[string]string{
+		"SELECT string_agg(event_id || '=' || event || ':' || email, ',' ORDER BY event_id) FROM landing.email_events": "E1=open:ann@example.com,E2=open:ann@example.com,E3=click:ann@example.com,E4=bounce:ann@example.com",
+		"SELECT string_agg(source || ':' || line || ':' || field, ',') FROM ops.quarantine":                            "email_events:6:event",
+	} {
+		if got := h.one(q); got != want {
+			t.Errorf("%s\n = %q, want %q", q, got, want)
+		}
+	}
+}
+
 // Phones load in E.164 by the shared golden vectors, each read in its
 // region (config region), the same way activation normalises them.
 func TestPhoneGoldenVectors(t *testing.T) {
