@@ -55,10 +55,11 @@ CREATE OR REPLACE TEMP MACRO clean(s) AS
 
 -- An ISO 8601 timestamp as an instant: with Z or an offset as written,
 -- without one read in the business time zone. NULL when it does not parse.
--- (Suffix tests rather than a regular expression: this runs on every event.)
+-- (Suffix tests rather than a regular expression: this runs on every event,
+-- ends_with compares bytes where right() counts characters first.)
 CREATE OR REPLACE TEMP MACRO parse_ts(s) AS
   CASE
-    WHEN length(s) > 19 AND (right(s, 1) IN ('Z', 'z') OR substr(s, -6, 1) IN ('+', '-')
+    WHEN length(s) > 19 AND (ends_with(s, 'Z') OR ends_with(s, 'z') OR substr(s, -6, 1) IN ('+', '-')
                              OR substr(s, -5, 1) IN ('+', '-') OR substr(s, -3, 1) IN ('+', '-'))
       THEN try_cast(s AS TIMESTAMPTZ)
     ELSE timezone('{{timezone}}', try_cast(s AS TIMESTAMP))
