@@ -42,3 +42,7 @@ SELECT DISTINCT ON ({{key}}) * FROM {{reader}};
 -- name: count
 -- The rows a source's table holds.
 SELECT count(*) FROM {{table}};
+
+-- name: drop
+-- A source's table, dropped before its read is timed again.
+DROP TABLE IF EXISTS {{table}};

@@ -23,6 +23,10 @@ import (
 // limitName is the bench step of the physical limit for ingest.
 const limitName = "typed glob read with dedup"
 
+// limitTries is how many times each source's limit read runs: the fastest
+// is the limit.
+const limitTries = 2
+
 // limitRead times the physical limit for ingest, source by source: what
 // DuckDB needs at the least to load a source as the sources (the ones
 // `parcours sources list` prints) declare it, with no contract check,
@@ -81,6 +85,10 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 	if err != nil {
 		return measured{}, nil, nil, err
 	}
+	drop, err := limitSection("drop")
+	if err != nil {
+		return measured{}, nil, nil, err
+	}
 	per := map[string]float64{}
 	perRows := map[string]int64{}
 	var total time.Duration
@@ -93,11 +101,24 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 		if q == "" {
 			continue // no file
 		}
-		t0 := time.Now()
-		if _, err := db.ExecContext(ctx, q); err != nil {
-			return measured{}, nil, nil, fmt.Errorf("%s %s: %w\n%s", limitName, r.Name, err, q)
+		// The best of two reads: one read of the same files varied from
+		// 10.7 to 32 s between bench runs on a shared 2-core machine, and
+		// the limit is what the machine can do.
+		var d time.Duration
+		for try := range limitTries {
+			if try > 0 {
+				if _, err := db.ExecContext(ctx, fill(drop, "table", sqlfs.QuoteIdent(r.Name))); err != nil {
+					return measured{}, nil, nil, err
+				}
+			}
+			t0 := time.Now()
+			if _, err := db.ExecContext(ctx, q); err != nil {
+				return measured{}, nil, nil, fmt.Errorf("%s %s: %w\n%s", limitName, r.Name, err, q)
+			}
+			if t := time.Since(t0); try == 0 || t < d {
+				d = t
+			}
 		}
-		d := time.Since(t0)
 		var c int64
 		if err := db.QueryRowContext(ctx, fill(count, "table", sqlfs.QuoteIdent(r.Name))).Scan(&c); err != nil {
 			return measured{}, nil, nil, err
@@ -107,7 +128,7 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 		total += d
 		rows += c
 	}
-	return measured{name: limitName, wall: total, rows: rows, note: "per source: one read, declared types, dedup on the key"}, per, perRows, nil
+	return measured{name: limitName, wall: total, rows: rows, note: "per source: one read, declared types, dedup on the key (best of 2)"}, per, perRows, nil
 }
 
 // limitQuery is the limit's statement for a source ("" when it has no
