@@ -27,6 +27,7 @@ import (
 
 	"github.com/parcours/parcours/fixtures"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/internal/warehouse/whtest"
 	"github.com/parcours/parcours/jobs/split"
 )
 
@@ -522,21 +523,9 @@ func tableChecksums(t *testing.T, wh string, ignore ...string) map[string]wareho
 	if _, err := db.ExecContext(ctx, fmt.Sprintf("ATTACH '%s' AS cold (READ_ONLY)", warehouse.ColdPath(wh))); err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.QueryContext(ctx, `SELECT CASE WHEN table_catalog = 'cold' THEN 'cold.' || table_name ELSE table_schema || '.' || table_name END
+	tables := whtest.Strings(t, db, `SELECT CASE WHEN table_catalog = 'cold' THEN 'cold.' || table_name ELSE table_schema || '.' || table_name END
 FROM information_schema.tables
 WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY 1`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var tables []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		tables = append(tables, s)
-	}
-	rows.Close()
 	out := map[string]warehouse.Checksum{}
 	for _, tbl := range tables {
 		if tbl == "ops.job_runs" || tbl == "ops.privacy_audit" {
