@@ -128,7 +128,7 @@ func limitRead(ctx context.Context, data, dbPath string) (measured, map[string]f
 		total += d
 		rows += c
 	}
-	return measured{name: limitName, wall: total, rows: rows, note: "per source: one read, declared types, dedup on the key (best of 2)"}, per, perRows, nil
+	return measured{name: limitName, wall: total, rows: rows, note: fmt.Sprintf("per source: one read, declared types, dedup on the key (best of %d)", limitTries)}, per, perRows, nil
 }
 
 // limitQuery is the limit's statement for a source ("" when it has no
