@@ -6,8 +6,9 @@
 -- cold.suppressed_cells). A run replaces its computed_on day as a whole.
 -- segment is the id config and triggers use (rfm:champions, micro:micro_3);
 -- label is for people ("Champions", "Frequent app buyers, high basket"):
--- fixed for the rule-based families, recomputed nightly for micro (whose
--- ids stay put from day to day; see ops.segment_centroids).
+-- fixed for the rule-based families; for micro, computed nightly and kept
+-- by a cluster that keeps its id while it still describes it (see
+-- ops.segment_centroids).
 -- Profile keys and units (segments.FeatureLabel gives label and unit):
 --   rfm         r, f, m, fm           scores 1-5 (5 = best; fm = (f + m) / 2 rounded up)
 --               recency_days          days since the last purchase (1 = bought on the day)

@@ -4,7 +4,8 @@
 -- with its label and size. The segments job matches each night's clusters
 -- to the previous computation's centres (an optimal one-to-one assignment
 -- on Euclidean distance) so a cluster keeps its id (micro_3 stays micro_3)
--- from day to day; a new cluster gets an id never used before. No customer
+-- from day to day, and its label while the label still describes it; a
+-- new cluster gets an id never used before. No customer
 -- key: a centre is a mean over a cluster. A run replaces its computed_on
 -- day as a whole.
 -- grain: one row per (computed_on, family, segment)
@@ -15,7 +16,7 @@ CREATE TABLE IF NOT EXISTS ops.segment_centroids (
     family       VARCHAR NOT NULL,   -- micro
     segment      VARCHAR NOT NULL,   -- micro_<n>: n is never reused once retired
     customers    BIGINT NOT NULL,    -- members on computed_on
-    label        VARCHAR,            -- the day's label in words ("Frequent app buyers, high basket")
+    label        VARCHAR,            -- the day's label in words ("Frequent app buyers, high basket"), kept from day to day while it holds
     features     VARCHAR[] NOT NULL, -- the feature of each coordinate, in order
     centroid     DOUBLE[] NOT NULL,  -- the centre, standardised (z units)
     shift        DOUBLE              -- distance to the previous computation's centre of this id (z units); NULL: new id
@@ -41,8 +42,9 @@ INSERT INTO seg_centroids (segment, customers, label, features, centroid, shift)
 
 -- name: previous
 -- The centres of the latest computation before $date that has any: what
--- tonight's clusters are matched to.
-SELECT segment, features, centroid
+-- tonight's clusters are matched to. A matched cluster keeps the label
+-- while it still describes it.
+SELECT segment, label, features, centroid
 FROM ops.segment_centroids
 WHERE family = 'micro'
   AND computed_on = (SELECT max(computed_on) FROM ops.segment_centroids

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,7 @@ import (
 	_ "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/parcours/parcours/fixtures"
+	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/warehouse"
 	"github.com/parcours/parcours/internal/warehouse/whtest"
 	"github.com/parcours/parcours/jobs/split"
@@ -156,6 +158,22 @@ func dataset(t *testing.T, customers, days int, seed uint64) string {
 		t.Fatal(d.err)
 	}
 	return d.dir
+}
+
+// pinKeys writes the warehouse's key file before its first run, with a
+// master key and pepper fixed by seed: customer keys, hence the order
+// customers are sampled in, are then the same from run to run, and a
+// test that depends on them (clusters) fails or passes everywhere alike.
+func pinKeys(t *testing.T, wh string, seed byte) {
+	t.Helper()
+	key := func(b byte) string { return base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{b}, keys.Size)) }
+	kf := fmt.Sprintf(`{"version": 1, "master_key": %q, "pepper": %q, "created_at": "2026-01-01T00:00:00Z"}`, key(seed), key(seed+1))
+	if err := os.MkdirAll(wh, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(wh, "parcours.key"), []byte(kf+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // copyTree copies a data set so a test can damage it.

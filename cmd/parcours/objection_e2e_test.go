@@ -23,6 +23,7 @@ func TestObjectionNextRun(t *testing.T) {
 	last := lastDate(t, data)
 	prev := dayBefore(t, last, 1)
 	wh := filepath.Join(t.TempDir(), "wh")
+	pinKeys(t, wh, 21) // the clusters checked below, the same on every machine
 	srv, err := fakeserver.New(fakeserver.Options{WebhookSecret: "hooksecret"})
 	if err != nil {
 		t.Fatal(err)

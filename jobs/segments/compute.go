@@ -242,8 +242,8 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	return seg, nil
 }
 
-// loadMicroHistory reads the previous computation's micro centres and the
-// highest micro id number used on another day than date.
+// loadMicroHistory reads the previous computation's micro centres and
+// labels and the highest micro id number used on another day than date.
 func loadMicroHistory(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date time.Time) (MicroHistory, error) {
 	var h MicroHistory
 	day := sql.Named("date", date.Format(time.DateOnly))
@@ -266,8 +266,9 @@ func loadMicroHistory(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 	defer rows.Close()
 	for rows.Next() {
 		var seg string
+		var label sql.NullString
 		var feats, centre any
-		if err := rows.Scan(&seg, &feats, &centre); err != nil {
+		if err := rows.Scan(&seg, &label, &feats, &centre); err != nil {
 			return h, fmt.Errorf("previous micro segment centres: %w", err)
 		}
 		fs, ok1 := listOf[string](feats)
@@ -279,7 +280,7 @@ func loadMicroHistory(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 			return h, fmt.Errorf("previous micro segment centres disagree on their features: %v and %v", h.Features, fs)
 		}
 		h.Features = fs
-		h.Previous = append(h.Previous, Centroid{Segment: seg, Centroid: cs})
+		h.Previous = append(h.Previous, Centroid{Segment: seg, Centroid: cs, Label: label.String})
 	}
 	return h, rows.Err()
 }

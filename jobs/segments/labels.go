@@ -143,34 +143,46 @@ const (
 
 // labelWord is one feature's contribution to a micro label.
 type labelWord struct {
-	kind  labelKind
-	order int // adjectives in this order, whatever their deviations
-	text  string
+	kind    labelKind
+	order   int // adjectives in this order, whatever their deviations
+	text    string
+	feature string // the column it speaks of
+	high    bool   // it says the feature is high (else low)
+}
+
+// labelVocabulary is every feature's words: [0] when the feature is high,
+// [1] when low. Each text is used once, so a label reads back
+// (parseLabel).
+func labelVocabulary() map[string][2]labelWord {
+	v := map[string][2]labelWord{
+		"recency_days":        {{kindAdjective, 0, "lapsed", "", true}, {kindAdjective, 0, "recent", "", false}},
+		"frequency_365d":      {{kindAdjective, 1, "frequent", "", true}, {kindAdjective, 1, "occasional", "", false}},
+		"monetary_365d":       {{kindQualifier, 0, "high spend", "", true}, {kindQualifier, 0, "low spend", "", false}},
+		"avg_basket":          {{kindQualifier, 0, "high basket", "", true}, {kindQualifier, 0, "small basket", "", false}},
+		"share_web":           {{kindChannel, 0, "web", "", true}, {kindQualifier, 0, "seldom on web", "", false}},
+		"share_app":           {{kindChannel, 0, "app", "", true}, {kindQualifier, 0, "seldom in app", "", false}},
+		"share_store":         {{kindChannel, 0, "store", "", true}, {kindQualifier, 0, "seldom in store", "", false}},
+		"sessions_90d":        {{kindQualifier, 0, "many visits", "", true}, {kindQualifier, 0, "few visits", "", false}},
+		"email_open_rate_90d": {{kindQualifier, 0, "opens emails", "", true}, {kindQualifier, 0, "ignores emails", "", false}},
+	}
+	for f, p := range v {
+		p[0].feature, p[1].feature = f, f
+		v[f] = p
+	}
+	return v
 }
 
 // microLabelWord says in a word or two that a cluster's feature is high
 // (or low); ok is false for a feature without words.
 func microLabelWord(feature string, high bool) (labelWord, bool) {
-	type pair struct{ high, low labelWord }
-	words := map[string]pair{
-		"recency_days":        {labelWord{kindAdjective, 0, "lapsed"}, labelWord{kindAdjective, 0, "recent"}},
-		"frequency_365d":      {labelWord{kindAdjective, 1, "frequent"}, labelWord{kindAdjective, 1, "occasional"}},
-		"monetary_365d":       {labelWord{kindQualifier, 0, "high spend"}, labelWord{kindQualifier, 0, "low spend"}},
-		"avg_basket":          {labelWord{kindQualifier, 0, "high basket"}, labelWord{kindQualifier, 0, "small basket"}},
-		"share_web":           {labelWord{kindChannel, 0, "web"}, labelWord{kindQualifier, 0, "seldom on web"}},
-		"share_app":           {labelWord{kindChannel, 0, "app"}, labelWord{kindQualifier, 0, "seldom in app"}},
-		"share_store":         {labelWord{kindChannel, 0, "store"}, labelWord{kindQualifier, 0, "seldom in store"}},
-		"sessions_90d":        {labelWord{kindQualifier, 0, "many visits"}, labelWord{kindQualifier, 0, "few visits"}},
-		"email_open_rate_90d": {labelWord{kindQualifier, 0, "opens emails"}, labelWord{kindQualifier, 0, "ignores emails"}},
-	}
-	p, ok := words[feature]
+	p, ok := labelVocabulary()[feature]
 	if !ok {
 		return labelWord{}, false
 	}
 	if high {
-		return p.high, true
+		return p[0], true
 	}
-	return p.low, true
+	return p[1], true
 }
 
 // microLabelWords picks up to n words for a cluster from its deviations
@@ -255,21 +267,51 @@ func capitalise(s string) string {
 // labelMinZ overall standard deviations from the mean; clusters that
 // would share a label try up to moreWords at moreMinZ, then take their
 // id's number: "Frequent app buyers (4)".
+//
+// A cluster that keeps its id keeps its label while the label still
+// holds: each of its words at least keepMinZ from the mean on the same
+// side, and no feature it leaves out as far as strongZ and twice its
+// weakest word. A label thus changes when it stops describing the
+// cluster, not when a deviation wavers around labelMinZ from one night
+// to the next.
 const (
 	labelWords = 3
 	labelMinZ  = 0.5
 	moreWords  = 4
 	moreMinZ   = 0.25
+	keepMinZ   = 0.25
+	strongZ    = 1.0
 )
 
 // microLabels labels the segments from their deviations (every feature,
 // largest |Z| first), unique among them: see the label constants.
-// Deterministic: it depends on the deviations and ids only.
-func microLabels(segs []MicroSegment) {
+// previous holds the previous computation's labels by segment id: a
+// matched segment keeps its own while it holds. Deterministic: it
+// depends on the deviations, ids and previous labels only.
+func microLabels(segs []MicroSegment, previous map[string]string) {
 	labels := make([]string, len(segs))
+	kept := make([]bool, len(segs))
+	keptBy := map[string]int{}
 	for i, s := range segs {
-		labels[i] = renderLabel(microLabelWords(s.deviations, labelMinZ, labelWords), "")
+		l, ok := previous[s.Name]
+		if !ok || !s.Matched {
+			continue
+		}
+		if words, ok := parseLabel(l); ok && labelHolds(words, s.deviations) {
+			labels[i], kept[i] = l, true
+			keptBy[l]++
+		}
 	}
+	for i := range segs {
+		if kept[i] && keptBy[labels[i]] > 1 { // not from one day's labels: label them afresh
+			kept[i] = false
+		}
+		if !kept[i] {
+			labels[i] = renderLabel(microLabelWords(segs[i].deviations, labelMinZ, labelWords), "")
+		}
+	}
+	// dups marks the fresh labels another segment has too; a kept label
+	// stays and the fresh one moves.
 	dups := func() []bool {
 		n := map[string]int{}
 		for _, l := range labels {
@@ -277,7 +319,7 @@ func microLabels(segs []MicroSegment) {
 		}
 		out := make([]bool, len(labels))
 		for i, l := range labels {
-			out[i] = n[l] > 1
+			out[i] = !kept[i] && n[l] > 1
 		}
 		return out
 	}
@@ -295,6 +337,81 @@ func microLabels(segs []MicroSegment) {
 	for i := range segs {
 		segs[i].Label = labels[i]
 	}
+}
+
+// labelHolds says a label of these words still describes a cluster of
+// these deviations (see the label constants).
+func labelHolds(words []labelWord, devs []cluster.Deviation) bool {
+	z := make(map[string]float64, len(devs))
+	for _, d := range devs {
+		z[d.Feature] = d.Z
+	}
+	weakest := math.Inf(1)
+	named := map[string]bool{}
+	for _, w := range words {
+		v, ok := z[w.feature]
+		if !ok || (v > 0) != w.high || math.Abs(v) < keepMinZ {
+			return false
+		}
+		weakest = min(weakest, math.Abs(v))
+		named[w.feature] = true
+	}
+	if len(words) == 0 {
+		weakest = 0
+	}
+	for _, d := range devs {
+		if _, ok := microLabelWord(d.Feature, d.Z > 0); ok && !named[d.Feature] &&
+			math.Abs(d.Z) >= strongZ && math.Abs(d.Z) >= 2*weakest {
+			return false
+		}
+	}
+	return true
+}
+
+// parseLabel reads back the words of a micro label renderLabel wrote,
+// without the id suffix; ok is false for a text it could not have
+// written (an edited label, another version's words).
+func parseLabel(label string) (words []labelWord, ok bool) {
+	if i := strings.LastIndex(label, " ("); i > 0 && strings.HasSuffix(label, ")") && microNumber(FamilyMicro+"_"+label[i+2:len(label)-1]) > 0 {
+		label = label[:i]
+	}
+	if label == "Average customers" {
+		return nil, true
+	}
+	byText := map[string]labelWord{}
+	for _, p := range labelVocabulary() {
+		byText[p[0].text], byText[p[1].text] = p[0], p[1]
+	}
+	r, n := utf8.DecodeRuneInString(label)
+	parts := strings.Split(string(unicode.ToLower(r))+label[n:], ", ")
+	if head, isHead := strings.CutSuffix(parts[0], " buyers"); isHead {
+		parts = parts[1:]
+		channels := 0
+		for _, t := range strings.Fields(head) {
+			w, ok := byText[t]
+			if !ok || w.kind == kindQualifier {
+				return nil, false
+			}
+			if w.kind == kindChannel {
+				channels++
+			}
+			words = append(words, w)
+		}
+		if len(words) == 0 || channels > 1 {
+			return nil, false
+		}
+	}
+	for _, p := range parts {
+		w, ok := byText[p]
+		if !ok || w.kind != kindQualifier {
+			return nil, false
+		}
+		words = append(words, w)
+	}
+	if len(words) == 0 {
+		return nil, false
+	}
+	return words, true
 }
 
 // microNumber is the number n of id micro_n, 0 when id is not one.

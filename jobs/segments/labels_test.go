@@ -3,6 +3,7 @@ package segments
 import (
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -188,7 +189,7 @@ func TestMicroLabels(t *testing.T) {
 		for i, d := range tc.devs {
 			segs[i] = MicroSegment{Name: MicroName(i), deviations: d}
 		}
-		microLabels(segs)
+		microLabels(segs, nil)
 		for i, s := range segs {
 			if s.Label != tc.want[i] {
 				t.Errorf("%s: cluster %d labelled %q, want %q", tc.name, i, s.Label, tc.want[i])
@@ -204,6 +205,143 @@ func TestMicroNumber(t *testing.T) {
 	for id, want := range map[string]int{"micro_1": 1, "micro_12": 12, "micro_0": 0, "micro_01": 0, "micro_x": 0, "rfm_1": 0, "micro_": 0} {
 		if got := microNumber(id); got != want {
 			t.Errorf("microNumber(%q) = %d, want %d", id, got, want)
+		}
+	}
+}
+
+// A cluster that keeps its id keeps its label while the label holds: a
+// word wavering under labelMinZ stays, one that stops being true or a
+// strong trait left out relabels it.
+func TestMicroLabelsKept(t *testing.T) {
+	type cl struct {
+		matched  bool
+		previous string
+		devs     []cluster.Deviation
+	}
+	for _, tc := range []struct {
+		name string
+		segs []cl // named micro_1, micro_2...
+		want []string
+	}{
+		{"a word wavering under labelMinZ stays",
+			[]cl{{true, "Store buyers, seldom on web", []cluster.Deviation{dev("share_store", 1.5), dev("share_web", -0.4)}}},
+			[]string{"Store buyers, seldom on web"}},
+		{"a word under keepMinZ goes",
+			[]cl{{true, "Store buyers, seldom on web", []cluster.Deviation{dev("share_store", 1.5), dev("share_web", -0.2)}}},
+			[]string{"Store buyers"}},
+		{"a word on the other side goes",
+			[]cl{{true, "Store buyers, seldom on web", []cluster.Deviation{dev("share_store", 1.5), dev("share_web", 0.3)}}},
+			[]string{"Store buyers"}},
+		{"a word whose feature is gone",
+			[]cl{{true, "Store buyers, few visits", []cluster.Deviation{dev("share_store", 1.5)}}},
+			[]string{"Store buyers"}},
+		{"a trait under strongZ does not relabel",
+			[]cl{{true, "Store buyers", []cluster.Deviation{dev("share_store", 0.6), dev("frequency_365d", 0.9)}}},
+			[]string{"Store buyers"}},
+		{"a strong trait left out relabels",
+			[]cl{{true, "Store buyers", []cluster.Deviation{dev("frequency_365d", 1.4), dev("share_store", 0.6)}}},
+			[]string{"Frequent store buyers"}},
+		{"a strong trait under twice the weakest word does not",
+			[]cl{{true, "Store buyers", []cluster.Deviation{dev("share_store", 1.5), dev("frequency_365d", 1.2)}}},
+			[]string{"Store buyers"}},
+		{"another channel taking over relabels",
+			[]cl{{true, "Store buyers", []cluster.Deviation{dev("share_web", 1.3), dev("share_store", 0.4)}}},
+			[]string{"Web buyers"}},
+		{"average until a strong trait",
+			[]cl{{true, "Average customers", []cluster.Deviation{dev("share_web", 0.8)}},
+				{true, "Average customers", []cluster.Deviation{dev("share_app", 1.1)}}},
+			[]string{"Average customers", "App buyers"}},
+		{"a new id is labelled afresh",
+			[]cl{{false, "Store buyers, seldom on web", []cluster.Deviation{dev("share_store", 1.5), dev("share_web", -0.4)}}},
+			[]string{"Store buyers"}},
+		{"an unknown label is replaced",
+			[]cl{{true, "Our best customers", []cluster.Deviation{dev("share_store", 1.5)}}},
+			[]string{"Store buyers"}},
+		{"the id suffix is kept with the label",
+			[]cl{{true, "App buyers (1)", []cluster.Deviation{dev("share_app", 1.2)}}},
+			[]string{"App buyers (1)"}},
+		{"a kept label stays, the fresh one that has it moves",
+			[]cl{{false, "", []cluster.Deviation{dev("share_app", 2), dev("sessions_90d", -0.3)}},
+				{true, "App buyers", []cluster.Deviation{dev("share_app", 1.2), dev("sessions_90d", 0.3)}}},
+			[]string{"App buyers, few visits", "App buyers"}},
+		{"two kept labels alike are labelled afresh",
+			[]cl{{true, "App buyers", []cluster.Deviation{dev("share_app", 2)}},
+				{true, "App buyers", []cluster.Deviation{dev("share_web", 1)}}},
+			[]string{"App buyers", "Web buyers"}},
+	} {
+		segs := make([]MicroSegment, len(tc.segs))
+		previous := map[string]string{}
+		for i, c := range tc.segs {
+			segs[i] = MicroSegment{Name: MicroName(i), Matched: c.matched, deviations: c.devs}
+			if c.previous != "" {
+				previous[segs[i].Name] = c.previous
+			}
+		}
+		if tc.name == "two kept labels alike are labelled afresh" {
+			previous = map[string]string{"micro_1": "App buyers", "micro_2": "App buyers"}
+		}
+		microLabels(segs, previous)
+		for i, s := range segs {
+			if s.Label != tc.want[i] {
+				t.Errorf("%s: cluster %d labelled %q, want %q", tc.name, i, s.Label, tc.want[i])
+			}
+		}
+	}
+}
+
+// Every label renderLabel writes reads back as its words; texts it could
+// not have written do not.
+func TestParseLabel(t *testing.T) {
+	var all []labelWord
+	for _, f := range slices.Sorted(maps.Keys(labelVocabulary())) {
+		p := labelVocabulary()[f]
+		all = append(all, p[0], p[1])
+	}
+	key := func(ws []labelWord) string {
+		var s []string
+		for _, w := range ws {
+			s = append(s, w.feature+"="+strconv.FormatBool(w.high))
+		}
+		slices.Sort(s)
+		return strings.Join(s, " ")
+	}
+	n := 0
+	// Every set of up to three words of distinct features and one channel.
+	var walk func(from int, ws []labelWord)
+	walk = func(from int, ws []labelWord) {
+		for _, suffix := range []string{"", " (12)"} {
+			l := renderLabel(ws, suffix)
+			kept := ws // the words that fit in MaxLabel
+			for len(kept) > 1 && renderWords(kept)+suffix != l {
+				kept = kept[:len(kept)-1]
+			}
+			got, ok := parseLabel(l)
+			if !ok || key(got) != key(kept) {
+				t.Errorf("%q read back as %v, %v; want %s", l, key(got), ok, key(kept))
+			}
+			n++
+		}
+		if len(ws) == 3 {
+			return
+		}
+	next:
+		for i := from; i < len(all); i++ {
+			for _, w := range ws {
+				if w.feature == all[i].feature || (w.kind == kindChannel && all[i].kind == kindChannel) {
+					continue next
+				}
+			}
+			walk(i+1, append(slices.Clone(ws), all[i]))
+		}
+	}
+	walk(0, nil)
+	if n < 1000 {
+		t.Errorf("only %d labels tried", n)
+	}
+	for _, l := range []string{"", "Champions", "Store buyers, purple", "Web app buyers", "Buyers", "Seldom on web buyers",
+		"Web buyers, app", "Store buyers,few visits", "App buyers (0)"} {
+		if ws, ok := parseLabel(l); ok {
+			t.Errorf("%q read as %s", l, key(ws))
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 type Centroid struct {
 	Segment  string
 	Centroid []float64
+	// Label is the segment's label that day: kept while it holds.
+	Label string
 }
 
 // MicroHistory is what keeps micro-segment ids stable from day to day.
@@ -33,9 +35,11 @@ type MicroHistory struct {
 // each matched cluster its previous id; a pair farther apart than
 // maxDist (0: no limit) is never matched, whatever that costs the others.
 // Unmatched clusters get fresh ids LastID+1, LastID+2, ... by decreasing
-// size (then centre), previous ids left unmatched retire. The labels are
-// then recomputed (unique within the day). It does not depend on the
-// order of m.Segments: only on their centres and sizes.
+// size (then centre), previous ids left unmatched retire. A matched
+// cluster then keeps its previous label while the label still describes
+// it; the others are labelled afresh, unique within the day (see the
+// label constants). It does not depend on the order of m.Segments: only
+// on their centres, sizes, deviations and the history.
 func (m *MicroSegmentation) Match(h MicroHistory, features []string, maxDist float64) error {
 	k := len(m.Segments)
 	for i, s := range m.Segments {
@@ -91,7 +95,13 @@ func (m *MicroSegmentation) Match(h MicroHistory, features []string, maxDist flo
 	for i := range m.Segments {
 		m.Segments[i].Name, m.Segments[i].Shift, m.Segments[i].Matched = names[i], shifts[i], matched[i]
 	}
-	microLabels(m.Segments)
+	labels := map[string]string{}
+	for _, c := range prev {
+		if c.Label != "" {
+			labels[c.Segment] = c.Label
+		}
+	}
+	microLabels(m.Segments, labels)
 	return nil
 }
 

@@ -101,7 +101,7 @@ func TestMatchKeepsIDs(t *testing.T) {
 	// Yesterday: micro_1 at (0, 0), micro_2 at (2, 0), micro_5 at (0, 5);
 	// micro_3, micro_4 and micro_6 were used and retired on earlier days.
 	hist := MicroHistory{Features: feats, LastID: 6, Previous: []Centroid{
-		{"micro_5", []float64{0, 5}}, {"micro_1", []float64{0, 0}}, {"micro_2", []float64{2, 0}}}}
+		{Segment: "micro_5", Centroid: []float64{0, 5}}, {Segment: "micro_1", Centroid: []float64{0, 0}}, {Segment: "micro_2", Centroid: []float64{2, 0}}}}
 	for _, tc := range []struct {
 		name    string
 		segs    []MicroSegment
@@ -163,7 +163,7 @@ func TestMatchKeepsIDs(t *testing.T) {
 func TestMatchIgnoresClusterOrder(t *testing.T) {
 	feats := []string{"x", "y"}
 	hist := MicroHistory{Features: feats, LastID: 3, Previous: []Centroid{
-		{"micro_1", []float64{0, 0}}, {"micro_2", []float64{3, 0}}, {"micro_3", []float64{0, 3}}}}
+		{Segment: "micro_1", Centroid: []float64{0, 0}}, {Segment: "micro_2", Centroid: []float64{3, 0}}, {Segment: "micro_3", Centroid: []float64{0, 3}}}}
 	base := []MicroSegment{seg(50, 0.1, 0), seg(50, 2.9, 0), seg(50, 0, 3.1), seg(50, 0, 0.2)} // equal sizes
 	base[0].deviations = []cluster.Deviation{dev("share_app", 1)}
 	base[1].deviations = []cluster.Deviation{dev("share_web", 1)}
@@ -208,7 +208,7 @@ func TestMicroIDsSurviveAnotherSeed(t *testing.T) {
 	}
 	hist := MicroHistory{Features: in.Columns, LastID: first.K}
 	for _, s := range first.Segments {
-		hist.Previous = append(hist.Previous, Centroid{s.Name, s.Centroid})
+		hist.Previous = append(hist.Previous, Centroid{Segment: s.Name, Centroid: s.Centroid})
 	}
 	for _, seed := range []uint64{7, 8, 9} {
 		again, err := Micro(context.Background(), in, DefaultOptions(), seed)

@@ -15,7 +15,9 @@
 //     A cluster keeps its id (micro_<n>) from day to day: tonight's centres
 //     are matched one to one to the previous computation's (Hungarian
 //     algorithm on Euclidean distance, ops.segment_centroids); a new
-//     cluster gets a number never used before.
+//     cluster gets a number never used before. A matched cluster keeps its
+//     label while the label still describes it (its words still true, no
+//     strong trait left out), so labels do not flicker with the data.
 //
 // Every published segment has a label for people in cold.segment_profiles
 // ("Champions", "High value, low risk", "Frequent app buyers, high
