@@ -38,6 +38,17 @@ DELETE FROM analytics.trigger_fires WHERE customer_key NOT IN (SELECT customer_k
 DELETE FROM analytics.{{table}}
 WHERE ts < CAST($cutoff AS TIMESTAMPTZ) AND coalesce(_source, '') NOT IN (SELECT unnest(CAST($own AS VARCHAR[])));
 
+-- name: history
+-- Per-customer derived history older than privacy.history_days: the
+-- nights before the last $days ending $date. Features of night D have
+-- cut-off D + 1 (a model's training cut-offs, far older, go the night
+-- after it trained; it builds them again when it trains next). The
+-- facts stay; cold keeps the segment profiles and the risk mix.
+DELETE FROM analytics.customer_features WHERE cutoff <= CAST($date AS DATE) - CAST($days AS INTEGER) + 1;
+DELETE FROM analytics.churn_scores WHERE scored_on <= CAST($date AS DATE) - CAST($days AS INTEGER);
+DELETE FROM analytics.clv_scores WHERE scored_on <= CAST($date AS DATE) - CAST($days AS INTEGER);
+DELETE FROM analytics.segment_members WHERE computed_on <= CAST($date AS DATE) - CAST($days AS INTEGER);
+
 -- name: retention_source
 -- A source's own retention (retention_months in its definition).
 DELETE FROM analytics.{{table}} WHERE _source = $source AND ts < CAST($cutoff AS TIMESTAMPTZ);

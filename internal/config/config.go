@@ -107,6 +107,15 @@ type Privacy struct {
 	// QuarantineDays is how long rejected rows (which may hold PII in their
 	// raw text) are kept in ops.quarantine.
 	QuarantineDays int `yaml:"quarantine_days" json:"quarantine_days"`
+	// HistoryDays is how many nights of per-customer derived history the
+	// hot store keeps: features, churn and CLV scores, segment membership
+	// (the night's own and the HistoryDays-1 before it; 0 keeps them all).
+	// Each night adds a row per customer to each of these tables, so kept
+	// for ever they grow without bound and slow every night that scans
+	// them; the facts they come from stay, features are rebuilt when a
+	// model or an export asks for an older cut-off, and cold keeps the
+	// segment profiles and risk mix.
+	HistoryDays int `yaml:"history_days" json:"history_days"`
 	// AnalyticsBasis is the lawful basis of analytics: consent (a fact
 	// enters hot only under a valid analytics consent) or
 	// legitimate_interest (every customer's facts enter hot unless they
@@ -476,7 +485,7 @@ func Default() Config {
 		Log:       Log{Format: "auto", Level: "info"},
 		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true, PlausibleFrom: "1990-01-01", PlausibleDaysAhead: 2, Unmatched: "warn"},
 		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1, MaxReceiptsPerCardDay: 10, MaxStoresPerCardDay: 3},
-		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, AnalyticsBasis: "consent",
+		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, HistoryDays: 35, AnalyticsBasis: "consent",
 			// TCF purposes: 1 store/access information on a device, 3-4 create and use
 			// profiles for personalised advertising, 5-6 the same for content, 9
 			// understand audiences through statistics.
@@ -613,6 +622,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Privacy.QuarantineDays < 1 {
 		errs = append(errs, "privacy.quarantine_days: must be at least 1")
+	}
+	if c.Privacy.HistoryDays < 0 || c.Privacy.HistoryDays == 1 {
+		errs = append(errs, "privacy.history_days: must be 0 (keep all) or at least 2 (a segment's movers compare two nights)")
 	}
 	for t, m := range c.Privacy.RetentionMonths {
 		if !slices.Contains(RetainableTables(), t) {

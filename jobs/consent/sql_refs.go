@@ -51,6 +51,7 @@ func sqlRefs() []sqlfs.Ref {
 		{File: "privacy.purge.sql", Section: "erase_targets"},
 		{File: "privacy.purge.sql", Section: "erase_texts"},
 		{File: "privacy.purge.sql", Section: "erase_values"},
+		{File: "privacy.purge.sql", Section: "history"},
 		{File: "privacy.purge.sql", Section: "pending_requests"},
 		{File: "privacy.purge.sql", Section: "quarantine_retention"},
 		{File: "privacy.purge.sql", Section: "retention"},

@@ -1,6 +1,8 @@
 // Package purge runs last in the nightly flow: hot facts of customers
 // whose analytics consent ended are deleted (cold took its share when the
-// facts arrived), retention limits are enforced, erasure requests are
+// facts arrived), retention limits are enforced (facts by
+// privacy.retention_months, per-customer derived history such as scores
+// and segment membership by privacy.history_days), erasure requests are
 // carried out (rows deleted, data keys destroyed, identifiers suppressed),
 // and landing is emptied. Every action is written to ops.privacy_audit
 // with row counts and request ids, never PII.
@@ -105,6 +107,17 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 				return err
 			}
 			audits = append(audits, a...)
+			if days := env.Config.Privacy.HistoryDays; days > 0 {
+				a, err := runCounted(ctx, wh, conn, "history", "", "",
+					sql.Named("date", env.Date.Format(time.DateOnly)), sql.Named("days", days))
+				if err != nil {
+					return err
+				}
+				for i := range a {
+					a[i].Action, a[i].Detail = "retention", fmt.Sprintf("derived history older than %d nights (privacy.history_days)", days)
+				}
+				audits = append(audits, a...)
+			}
 			lap("retention")
 			// Whole: a deleted fact may have been the record that hid another
 			// source's copy of its order, or the first event of an order.

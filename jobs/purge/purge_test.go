@@ -6,13 +6,17 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/parcours/parcours/internal/vault"
 	"github.com/parcours/parcours/internal/warehouse/whtest"
 	"github.com/rs/zerolog"
 
+	"github.com/parcours/parcours/internal/config"
 	"github.com/parcours/parcours/internal/keys"
 	"github.com/parcours/parcours/internal/warehouse"
+	"github.com/parcours/parcours/jobs/ingest"
+	"github.com/parcours/parcours/orchestration"
 	sqlfs "github.com/parcours/parcours/sql"
 )
 
@@ -227,6 +231,69 @@ func TestTextForms(t *testing.T) {
 		}
 		if got, want := string(appendStripped([]byte("KEPT"), s)), "KEPT"+sep.ReplaceAllString(s, ""); got != want {
 			t.Errorf("stripped %q: %q, want %q", s, got, want)
+		}
+	}
+}
+
+// The night keeps privacy.history_days nights of derived history (its own
+// and the days-1 before) and deletes older days, saying so in the audit
+// trail; 0 keeps it all. Features of night D have cut-off D + 1.
+func TestHistoryDays(t *testing.T) {
+	night := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		days int
+		want string // oldest night kept in features, churn, clv, segments
+	}{
+		{35, "2026-10-17"}, // 2026-11-20 minus 34 days
+		{2, "2026-11-19"},
+		{0, "2026-10-01"}, // everything planted
+	} {
+		cfg := config.Default()
+		cfg.Privacy.HistoryDays = tc.days
+		master := make([]byte, 32)
+		wh, _ := whtest.OpenVault(t, &cfg, master)
+		if err := ingest.Prepare(context.Background(), wh, nil); err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			`INSERT INTO consent.intervals VALUES ('k1', 'analytics', TIMESTAMPTZ '2026-01-01 00:00:00+00', NULL, 'open', 'c1', 'crm')`,
+			`INSERT INTO analytics.customer_features (cutoff, customer_key) SELECT CAST(d AS DATE) + 1, 'k1' FROM generate_series(DATE '2026-10-01', DATE '2026-11-20', INTERVAL 1 DAY) t(d)`,
+			`INSERT INTO analytics.churn_scores (scored_on, customer_key, model_id, probability, risk_band) SELECT CAST(d AS DATE), 'k1', 'm', 0.5, 'medium' FROM generate_series(DATE '2026-10-01', DATE '2026-11-20', INTERVAL 1 DAY) t(d)`,
+			`INSERT INTO analytics.clv_scores (scored_on, customer_key, model_id) SELECT CAST(d AS DATE), 'k1', 'm' FROM generate_series(DATE '2026-10-01', DATE '2026-11-20', INTERVAL 1 DAY) t(d)`,
+			`INSERT INTO analytics.segment_members (computed_on, family, segment, customer_key) SELECT CAST(d AS DATE), 'rfm', 'champions', 'k1' FROM generate_series(DATE '2026-10-01', DATE '2026-11-20', INTERVAL 1 DAY) t(d)`,
+		} {
+			if _, err := wh.DB.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		env := &orchestration.Env{Date: night, RunID: "r1", Config: &cfg, WH: wh, Log: zerolog.Nop()}
+		if _, err := New().Run(context.Background(), env); err != nil {
+			t.Fatal(err)
+		}
+		var got, audit string
+		if err := wh.DB.QueryRow(`SELECT concat_ws(' ',
+  (SELECT min(cutoff) - 1 FROM analytics.customer_features), (SELECT max(cutoff) - 1 FROM analytics.customer_features),
+  (SELECT min(scored_on) FROM analytics.churn_scores), (SELECT min(scored_on) FROM analytics.clv_scores),
+  (SELECT min(computed_on) FROM analytics.segment_members), (SELECT max(computed_on) FROM analytics.segment_members))`).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if want := strings.Join([]string{tc.want, "2026-11-20", tc.want, tc.want, tc.want, "2026-11-20"}, " "); got != want {
+			t.Errorf("history_days %d: oldest and newest nights kept %s, want %s", tc.days, got, want)
+		}
+		if err := wh.DB.QueryRow(`SELECT coalesce(string_agg(target || '=' || rows, ' ' ORDER BY target), '') FROM ops.privacy_audit
+WHERE action = 'retention' AND detail LIKE '%history_days%'`).Scan(&audit); err != nil {
+			t.Fatal(err)
+		}
+		gone := 0
+		if tc.days > 0 {
+			gone = 51 - tc.days // 51 nights planted
+		}
+		want := ""
+		if gone > 0 {
+			want = fmt.Sprintf("analytics.churn_scores=%[1]d analytics.clv_scores=%[1]d analytics.customer_features=%[1]d analytics.segment_members=%[1]d", gone)
+		}
+		if audit != want {
+			t.Errorf("history_days %d: audit %q, want %q", tc.days, audit, want)
 		}
 	}
 }
