@@ -485,7 +485,7 @@ func Default() Config {
 		Log:       Log{Format: "auto", Level: "info"},
 		Ingest:    Ingest{RejectThreshold: 0.05, CatchUp: true, PlausibleFrom: "1990-01-01", PlausibleDaysAhead: 2, Unmatched: "warn"},
 		Identity:  Identity{MaxCustomerIDs: 2, MaxCustomersPerDevice: 1, MaxReceiptsPerCardDay: 10, MaxStoresPerCardDay: 3},
-		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, HistoryDays: 35, AnalyticsBasis: "consent",
+		Privacy: Privacy{K: 10, LateDays: 3, QuarantineDays: 30, HistoryDays: 14, AnalyticsBasis: "consent",
 			// TCF purposes: 1 store/access information on a device, 3-4 create and use
 			// profiles for personalised advertising, 5-6 the same for content, 9
 			// understand audiences through statistics.
