@@ -42,6 +42,9 @@ type options struct {
 	shardsOnly      bool
 	shardMemory     string
 	steady          int
+	history         int
+	historyOf       string // internal: give this warehouse its history, see childHistory
+	historyDate     string
 }
 
 // measured is one timed step.
@@ -67,7 +70,17 @@ func main() {
 	flag.BoolVar(&o.shardsOnly, "shards-only", false, "run only the shard part (with --shards), keeping an earlier run's single-node figures")
 	flag.StringVar(&o.shardMemory, "shard-memory-limit", "", "run the shards' passes with this duckdb.memory_limit (e.g. 4GB: a smaller machine per shard); the merges keep the default")
 	flag.IntVar(&o.steady, "steady", 2, "after the catch-up (every folder but the last n), run the last n nights one folder at a time (0: one catch-up of every folder)")
+	flag.IntVar(&o.history, "history", 14, "before the steady nights, give the warehouse this many nights of per-customer derived history, as one that has run that long keeps (privacy.history_days; 0 or 1: the catch-up's night alone)")
+	flag.StringVar(&o.historyOf, "history-of", "", "internal: give this warehouse --history nights of derived history up to --history-date")
+	flag.StringVar(&o.historyDate, "history-date", "", "internal: see --history-of")
 	flag.Parse()
+	if o.historyOf != "" {
+		if _, err := makeHistory(context.Background(), o.historyOf, o.historyDate, o.history); err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if o.readsOf != "" {
 		r, err := reads(context.Background(), o.readsOf, o.dataDir(), o.dir)
 		if err == nil {
@@ -140,6 +153,14 @@ func run(ctx context.Context, o options) error {
 		if job == "ingest" {
 			sources = sourceTimings(stderr)
 		}
+	}
+	if len(steadyDates) > 0 && o.history > 1 {
+		m, err := childHistory(ctx, o, wh, catchUp)
+		if err != nil {
+			return err
+		}
+		steps = append(steps, m)
+		progress(m)
 	}
 	nights, err := runSteady(ctx, o, data, wh, steadyDates)
 	if err != nil {

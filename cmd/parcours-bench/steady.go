@@ -2,11 +2,17 @@ package main
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sort"
 	"text/tabwriter"
 	"time"
+
+	"github.com/parcours/parcours/internal/warehouse"
 )
 
 // steadyNight is one night after the catch-up: the DAG on one day's folder
@@ -133,4 +139,65 @@ func printSteady(catchUp []measured, nights []steadyNight) {
 				n.date, n.run.wall.Seconds()/catchTotal, n.run.wall.Seconds(), catchTotal)
 		}
 	}
+}
+
+// childHistory gives the warehouse o.history nights of per-customer derived
+// history up to date (sql/bench.history.sql), in a child of this bench
+// binary: in this process DuckDB would raise the RSS peak every later
+// child reports.
+func childHistory(ctx context.Context, o options, wh, date string) (measured, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return measured{}, err
+	}
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, self, "--history-of", wh, "--history-date", date, "--history", fmt.Sprint(o.history))
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return measured{}, fmt.Errorf("derived history: %w", err)
+	}
+	m := measured{name: "history", wall: time.Since(start),
+		note: fmt.Sprintf("night %s's features, scores and segments copied to the %d nights before it", date, o.history-1)}
+	if _, err := fmt.Sscan(string(out), &m.rows); err != nil {
+		return m, fmt.Errorf("derived history: %q: %w", out, err)
+	}
+	return m, nil
+}
+
+// makeHistory is childHistory's work: it prints the derived rows the
+// warehouse holds afterwards.
+func makeHistory(ctx context.Context, wh, date string, nights int) (int64, error) {
+	set, err := loadSQL()
+	if err != nil {
+		return 0, err
+	}
+	dsn := filepath.Join(wh, "hot.duckdb")
+	if l := warehouse.DefaultMemoryLimit(); l != "" {
+		dsn += "?" + url.Values{"memory_limit": {l}}.Encode()
+	}
+	db, err := sql.Open("duckdb", dsn)
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	args := []any{sql.Named("date", date), sql.Named("nights", nights)}
+	copyQ, err := set.Section("bench.history.sql", "copy")
+	if err != nil {
+		return 0, err
+	}
+	if _, err := warehouse.ExecScript(ctx, db, copyQ, args...); err != nil {
+		return 0, fmt.Errorf("bench.history.sql copy: %w", err)
+	}
+	countQ, err := set.Section("bench.history.sql", "count")
+	if err != nil {
+		return 0, err
+	}
+	var n int64
+	if err := db.QueryRowContext(ctx, countQ).Scan(&n); err != nil {
+		return 0, fmt.Errorf("bench.history.sql count: %w", err)
+	}
+	fmt.Println(n)
+	return n, nil
 }
