@@ -43,8 +43,9 @@ INSERT INTO seg_centroids (segment, customers, label, features, centroid, shift)
 -- name: previous
 -- The centres of the latest computation before $date that has any: what
 -- tonight's clusters are matched to. A matched cluster keeps the label
--- while it still describes it.
-SELECT segment, label, features, centroid
+-- while it still describes it; tonight keeps their number, unless the
+-- silhouette chooses it afresh (segments.choose_k_every_days).
+SELECT segment, computed_on, label, features, centroid
 FROM ops.segment_centroids
 WHERE family = 'micro'
   AND computed_on = (SELECT max(computed_on) FROM ops.segment_centroids

@@ -184,6 +184,15 @@ type Segments struct {
 	// the previous computation's centre of an id to keep that id; farther,
 	// it is a new segment with a fresh id. 0: no limit.
 	MatchMaxDistance float64 `yaml:"match_max_distance" json:"match_max_distance"`
+	// ChooseKEveryDays is how often the silhouette chooses the number of
+	// micro-segments: on the first computation, when the features change,
+	// when the previous computation is this many days old or more, and on
+	// every day whose number since 1970-01-01 is a multiple of it. Other
+	// nights keep the previous number and fit it afresh (the same fit the
+	// silhouette's search makes for that number), so segments do not come
+	// and go with the silhouette's hesitation between two close numbers,
+	// at a seventh of the cost. 1: every night.
+	ChooseKEveryDays int `yaml:"choose_k_every_days" json:"choose_k_every_days"`
 }
 
 // Triggers tunes the triggers job (jobs/triggers takes it as its Options,
@@ -497,7 +506,7 @@ func Default() Config {
 		Attribution: Attribution{LookbackDays: 30, MaxTouches: 10, HalfLifeTouches: 2},
 		Activation:  Activation{FrequencyCap: 3, FrequencyWindowDays: 7, SizeAlertShare: 0.5},
 		Segments: Segments{ValueQuantile: 0.5, MinPurchases30d: 0.5, KMin: 2, KMax: 8, FitSample: 50_000, SilhouetteSample: 5_000,
-			MatchMaxDistance: 2},
+			MatchMaxDistance: 2, ChooseKEveryDays: 7},
 		Triggers: Triggers{CooldownDays: 7, PostContactDays: 2},
 		Models: Models{ChurnHorizonDays: 90, ChurnAlgorithm: "auto", RetrainDays: 7, ChurnTrainSample: 500000, PromoteTolerance: 0.005,
 			CLVHorizonDays: 365, CLVDiscountRate: 0.10, RiskMedium: 0.3, RiskHigh: 0.6, Seed: 1},

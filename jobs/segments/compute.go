@@ -206,16 +206,16 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	if err != nil {
 		return nil, err
 	}
-	lap("micro: load")
-	seg, err := Micro(ctx, in, opts, p.Seed)
-	if err != nil {
-		return nil, err
-	}
-	lap("micro: cluster")
 	hist, err := loadMicroHistory(ctx, wh, conn, p.Date)
 	if err != nil {
 		return nil, err
 	}
+	lap("micro: load")
+	seg, err := MicroK(ctx, in, opts, p.Seed, hist.KeptK(in.Columns, p.Date, opts.ChooseKEveryDays))
+	if err != nil {
+		return nil, err
+	}
+	lap("micro: cluster")
 	if err := seg.Match(hist, in.Columns, opts.MatchMaxDistance); err != nil {
 		return nil, err
 	}
@@ -242,8 +242,8 @@ func micro(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, p Param
 	return seg, nil
 }
 
-// loadMicroHistory reads the previous computation's micro centres and
-// labels and the highest micro id number used on another day than date.
+// loadMicroHistory reads the previous computation's day, micro centres
+// and labels, and the highest micro id number used on another day than date.
 func loadMicroHistory(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Conn, date time.Time) (MicroHistory, error) {
 	var h MicroHistory
 	day := sql.Named("date", date.Format(time.DateOnly))
@@ -267,8 +267,9 @@ func loadMicroHistory(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 	for rows.Next() {
 		var seg string
 		var label sql.NullString
+		var on time.Time
 		var feats, centre any
-		if err := rows.Scan(&seg, &label, &feats, &centre); err != nil {
+		if err := rows.Scan(&seg, &on, &label, &feats, &centre); err != nil {
 			return h, fmt.Errorf("previous micro segment centres: %w", err)
 		}
 		fs, ok1 := listOf[string](feats)
@@ -279,7 +280,7 @@ func loadMicroHistory(ctx context.Context, wh *warehouse.Warehouse, conn *sql.Co
 		if h.Features != nil && !slices.Equal(h.Features, fs) {
 			return h, fmt.Errorf("previous micro segment centres disagree on their features: %v and %v", h.Features, fs)
 		}
-		h.Features = fs
+		h.Features, h.PreviousOn = fs, on
 		h.Previous = append(h.Previous, Centroid{Segment: seg, Centroid: cs, Label: label.String})
 	}
 	return h, rows.Err()

@@ -147,7 +147,7 @@ func (w *world) compute(date string) Result {
 		w.t.Fatal(err)
 	}
 	defer conn.Close()
-	res, err := Compute(ctx, w.wh, conn, w.params(date), DefaultOptions())
+	res, err := Compute(ctx, w.wh, conn, w.params(date), w.cfg.Segments)
 	if err != nil {
 		w.t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"time"
 )
 
 // Centroid is one micro-segment's centre on a computed day, in the
@@ -27,6 +28,31 @@ type MicroHistory struct {
 	// LastID is the highest micro id number used on any other day: fresh
 	// ids start above it, so a retired id is never reused.
 	LastID int
+	// PreviousOn is the day of Previous (zero without one).
+	PreviousOn time.Time
+}
+
+// KeptK is the number of clusters a computation of date keeps from the
+// previous one, 0 when the silhouette chooses it afresh: on the first
+// computation, when the features changed, when the previous computation
+// is every days old or more, and on days whose number since 1970-01-01 is
+// a multiple of every (config.Segments.ChooseKEveryDays).
+func (h MicroHistory) KeptK(features []string, date time.Time, every int) int {
+	if every <= 1 || len(h.Previous) == 0 || h.PreviousOn.IsZero() || !slices.Equal(h.Features, features) {
+		return 0
+	}
+	day, prev := dayNumber(date), dayNumber(h.PreviousOn)
+	if day <= prev || day-prev >= int64(every) || day%int64(every) == 0 {
+		return 0
+	}
+	return len(h.Previous)
+}
+
+// dayNumber is the number of t's calendar day (in t's own location) since
+// 1970-01-01.
+func dayNumber(t time.Time) int64 {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC).Unix() / 86400
 }
 
 // Match names the segments from the previous computation's centres: an

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/parcours/parcours/models/cluster"
 )
@@ -227,6 +228,56 @@ func TestMicroIDsSurviveAnotherSeed(t *testing.T) {
 			if a.Name != b.Name || a.Label != b.Label {
 				t.Fatalf("seed %d: customer %d (%s) in %s %q, first in %s %q", seed, i, truth[i], b.Name, b.Label, a.Name, a.Label)
 			}
+		}
+	}
+}
+
+// The silhouette chooses k afresh on the first computation, when the
+// features change, when the previous computation is a week old or more,
+// and once a week; the nights between keep the previous k.
+func TestKeptK(t *testing.T) {
+	feats := []string{"x", "y"}
+	day := func(s string) time.Time {
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	three := []Centroid{{Segment: "micro_1"}, {Segment: "micro_2"}, {Segment: "micro_4"}}
+	// 2026-11-19 is day 20,776 since 1970-01-01, a multiple of 7.
+	for _, tc := range []struct {
+		name        string
+		prev        []Centroid
+		prevOn      string
+		features    []string
+		date        string
+		every, want int
+	}{
+		{"the night after", three, "2026-11-20", feats, "2026-11-21", 7, 3},
+		{"six days after", three, "2026-11-20", feats, "2026-11-25", 7, 3},
+		{"the weekly choice", three, "2026-11-25", feats, "2026-11-26", 7, 0},
+		{"a week without a computation", three, "2026-11-13", feats, "2026-11-20", 7, 0},
+		{"the first computation", nil, "", feats, "2026-11-21", 7, 0},
+		{"features changed", three, "2026-11-20", []string{"x", "z"}, "2026-11-21", 7, 0},
+		{"every night", three, "2026-11-20", feats, "2026-11-21", 1, 0},
+		{"a re-run of an older day", three, "2026-11-20", feats, "2026-11-20", 7, 0},
+		{"another location, same day", three, "2026-11-20", feats, "2026-11-21", 7, 3},
+	} {
+		h := MicroHistory{Features: feats, Previous: tc.prev}
+		if tc.prevOn != "" {
+			h.PreviousOn = day(tc.prevOn)
+		}
+		date := day(tc.date)
+		if tc.name == "another location, same day" {
+			paris, err := time.LoadLocation("Europe/Paris")
+			if err != nil {
+				t.Fatal(err)
+			}
+			date = time.Date(2026, 11, 21, 0, 0, 0, 0, paris)
+		}
+		if got := h.KeptK(tc.features, date, tc.every); got != tc.want {
+			t.Errorf("%s: kept k %d, want %d", tc.name, got, tc.want)
 		}
 	}
 }

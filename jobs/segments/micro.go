@@ -86,9 +86,11 @@ type MicroSegment struct {
 
 // MicroSegmentation is the outcome of Micro.
 type MicroSegmentation struct {
-	// K is the number of clusters the silhouette chose; Scores are the
+	// K is the number of clusters: the silhouette's choice when Chosen,
+	// else the previous computation's (see MicroK). Scores are the
 	// silhouette and inertia of every k tried.
 	K      int
+	Chosen bool
 	Scores []cluster.KScore
 	// Fitted is how many customers k-means was fitted on (the sample).
 	Fitted int
@@ -125,6 +127,13 @@ func (e *SkipError) Error() string { return fmt.Sprintf("%s segments skipped: %s
 // after the previous computation's clusters. It returns a *SkipError when
 // there are too few distinct customers to cluster.
 func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*MicroSegmentation, error) {
+	return MicroK(ctx, in, opts, seed, 0)
+}
+
+// MicroK is Micro with k clusters when k > 0 and k fits [KMin, KMax] and
+// the data (otherwise the silhouette chooses): the fit is the one Micro's
+// search makes for that k, its silhouette alone in Scores.
+func MicroK(ctx context.Context, in MicroInput, opts Options, seed uint64, k int) (*MicroSegmentation, error) {
 	feats := microFeatures()
 	if err := validate(opts); err != nil {
 		return nil, err
@@ -184,13 +193,17 @@ func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*Micr
 		return nil, &SkipError{FamilyMicro, fmt.Sprintf("only %d distinct behaviours among %d customers, need at least %d",
 			distinctRows(pts), n, opts.KMin)}
 	}
-	best, scores, err := cluster.ChooseK(ctx, pts, opts.KMin, kmax, cluster.Options{Seed: seed},
+	lo, hi := opts.KMin, kmax
+	if k >= opts.KMin && k <= kmax {
+		lo, hi = k, k
+	}
+	best, scores, err := cluster.ChooseK(ctx, pts, lo, hi, cluster.Options{Seed: seed},
 		cluster.SilhouetteOptions{MaxExact: opts.SilhouetteSample, SampleSize: opts.SilhouetteSample, Seed: seed})
 	if err != nil {
 		return nil, fmt.Errorf("micro segments: %w", err)
 	}
 
-	k := len(best.Centroids)
+	k = len(best.Centroids)
 	labels := make([]int, n)
 	dist := make([]float64, n)
 	sizes := make([]int, k)
@@ -244,7 +257,7 @@ func Micro(ctx context.Context, in MicroInput, opts Options, seed uint64) (*Micr
 		return nil, fmt.Errorf("micro segments: %w", err)
 	}
 	// Back to the caller's order.
-	out := &MicroSegmentation{K: k, Scores: scores, Fitted: len(pts), Imputed: imputed, Labels: make([]int, n), Distances: make([]float64, n)}
+	out := &MicroSegmentation{K: k, Chosen: lo < hi, Scores: scores, Fitted: len(pts), Imputed: imputed, Labels: make([]int, n), Distances: make([]float64, n)}
 	for pos, i := range perm {
 		out.Labels[i], out.Distances[i] = labels[pos], dist[pos]
 	}

@@ -42,6 +42,9 @@ func validate(o Options) error {
 	if !(o.MatchMaxDistance >= 0) || math.IsInf(o.MatchMaxDistance, 0) {
 		errs = append(errs, fmt.Sprintf("segments.match_max_distance: %v must be a finite distance >= 0 (0: no limit)", o.MatchMaxDistance))
 	}
+	if o.ChooseKEveryDays < 1 {
+		errs = append(errs, fmt.Sprintf("segments.choose_k_every_days: %d must be at least 1 (1: every night)", o.ChooseKEveryDays))
+	}
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "; "))
 	}

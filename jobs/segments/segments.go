@@ -11,7 +11,9 @@
 //   - propensity: likely_to_buy_30d when the CLV model expects at least
 //     MinPurchases30d purchases in the next 30 days.
 //   - micro: k-means clusters of behavioural features, k chosen by the
-//     silhouette, described and labelled in words by what sets each apart.
+//     silhouette (once a week by default, segments.choose_k_every_days;
+//     the nights between keep it and fit afresh), described and labelled
+//     in words by what sets each apart.
 //     A cluster keeps its id (micro_<n>) from day to day: tonight's centres
 //     are matched one to one to the previous computation's (Hungarian
 //     algorithm on Euclidean distance, ops.segment_centroids); a new
@@ -77,8 +79,11 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 		env.Log.Warn().Str("family", s.Family).Msg(s.Error())
 	}
 	if res.Micro != nil {
-		env.Log.Info().Int("k", res.Micro.K).Int("fitted", res.Micro.Fitted).Interface("silhouettes", res.Micro.Scores).
-			Msg("micro-segments chosen by silhouette")
+		msg := "micro-segments: k chosen by silhouette"
+		if !res.Micro.Chosen {
+			msg = "micro-segments: k kept from the previous computation (segments.choose_k_every_days)"
+		}
+		env.Log.Info().Int("k", res.Micro.K).Int("fitted", res.Micro.Fitted).Interface("silhouettes", res.Micro.Scores).Msg(msg)
 		for _, s := range res.Micro.Segments {
 			ev := env.Log.Info().Str("segment", s.Name).Str("label", s.Label).Int("customers", s.Size).Bool("new", !s.Matched)
 			if s.Matched {

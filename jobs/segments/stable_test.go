@@ -3,6 +3,7 @@ package segments
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/parcours/parcours/internal/warehouse"
@@ -190,4 +191,71 @@ func TestMicroNewClusterGetsFreshID(t *testing.T) {
 		t.Errorf("night 2 centroids %v", shifts)
 	}
 	t.Logf("night 2 labels %v", labels2)
+}
+
+// Between two weekly choices a night keeps the number of micro-segments,
+// even when a new group would make the silhouette choose another; the
+// weekly choice then finds it.
+func TestMicroKeepsKBetweenChoices(t *testing.T) {
+	// 2026-11-20 and 2026-11-21 are days 1 and 2 of a 7-day cycle whose
+	// day 0 is 2026-11-26.
+	const night1, night2, night3 = "2026-11-20", "2026-11-21", "2026-11-26"
+	w := newWorld(t)
+	w.cfg.Privacy.K = 1
+	in, _ := w.plantMicro(night1, 11)
+	if r := w.compute(night1); r.Micro == nil || r.Micro.K != 3 || !r.Micro.Chosen {
+		t.Fatalf("night 1: %+v", r.Micro)
+	}
+	groups := append(plantedGroups(), plantedGroup{name: "mixed", size: 40, web: 0.5, app: 0, store: 0.5, basket: 400, sessions: 60, openRate: 0.95})
+	in4, _ := plant(groups, 12)
+	for i, ck := range in4.Customers {
+		if i >= len(in.Customers) {
+			w.consent(ck)
+		}
+		w.features(night2, ck, in4.Values[i])
+		w.features(night3, ck, in4.Values[i])
+	}
+	r2 := w.compute(night2)
+	if r2.Micro == nil || r2.Micro.K != 3 || r2.Micro.Chosen || len(r2.Micro.Scores) != 1 {
+		t.Errorf("night 2: k %d chosen %v scores %v, want 3 kept from night 1", r2.Micro.K, r2.Micro.Chosen, r2.Micro.Scores)
+	}
+	r3 := w.compute(night3)
+	if r3.Micro == nil || r3.Micro.K != 4 || !r3.Micro.Chosen {
+		t.Errorf("night 3: k %d chosen %v, want 4 chosen by the silhouette", r3.Micro.K, r3.Micro.Chosen)
+	}
+	// Choosing every night, night 2 finds the fourth group.
+	w.cfg.Segments.ChooseKEveryDays = 1
+	if r := w.compute(night2); r.Micro.K != 4 || !r.Micro.Chosen {
+		t.Errorf("night 2 choosing every night: k %d chosen %v, want 4", r.Micro.K, r.Micro.Chosen)
+	}
+}
+
+// A kept k is fitted as the silhouette's search fits that k: the same
+// centres and assignments as the search that chose it.
+func TestMicroKFitsAsTheSearch(t *testing.T) {
+	in, _ := plant(plantedGroups(), 3)
+	chosen, err := Micro(context.Background(), in, DefaultOptions(), 42)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept, err := MicroK(context.Background(), in, DefaultOptions(), 42, chosen.K)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !chosen.Chosen || kept.Chosen || kept.K != chosen.K || len(kept.Scores) != 1 {
+		t.Fatalf("chosen %v k %d, kept %v k %d scores %v", chosen.Chosen, chosen.K, kept.Chosen, kept.K, kept.Scores)
+	}
+	if !slices.Equal(kept.Labels, chosen.Labels) {
+		t.Error("a kept k assigns customers otherwise than the search")
+	}
+	for i := range kept.Segments {
+		if !slices.Equal(kept.Segments[i].Centroid, chosen.Segments[i].Centroid) || kept.Segments[i].Label != chosen.Segments[i].Label {
+			t.Errorf("cluster %d: %v %q, the search %v %q", i, kept.Segments[i].Centroid, kept.Segments[i].Label,
+				chosen.Segments[i].Centroid, chosen.Segments[i].Label)
+		}
+	}
+	// A k outside [k_min, k_max] is not kept: the silhouette chooses.
+	if r, err := MicroK(context.Background(), in, DefaultOptions(), 42, 99); err != nil || !r.Chosen || r.K != chosen.K {
+		t.Errorf("k 99: %v", err)
+	}
 }
