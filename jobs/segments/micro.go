@@ -86,9 +86,9 @@ type MicroSegment struct {
 
 // MicroSegmentation is the outcome of Micro.
 type MicroSegmentation struct {
-	// K is the number of clusters: the silhouette's choice when Chosen,
-	// else the previous computation's (see MicroK). Scores are the
-	// silhouette and inertia of every k tried.
+	// K is the number of clusters; Chosen says the silhouette chose it
+	// (else it was kept from the previous computation: see MicroK).
+	// Scores are the silhouette and inertia of every k tried.
 	K      int
 	Chosen bool
 	Scores []cluster.KScore
@@ -193,8 +193,9 @@ func MicroK(ctx context.Context, in MicroInput, opts Options, seed uint64, k int
 		return nil, &SkipError{FamilyMicro, fmt.Sprintf("only %d distinct behaviours among %d customers, need at least %d",
 			distinctRows(pts), n, opts.KMin)}
 	}
+	kept := k >= opts.KMin && k <= kmax
 	lo, hi := opts.KMin, kmax
-	if k >= opts.KMin && k <= kmax {
+	if kept {
 		lo, hi = k, k
 	}
 	best, scores, err := cluster.ChooseK(ctx, pts, lo, hi, cluster.Options{Seed: seed},
@@ -257,7 +258,7 @@ func MicroK(ctx context.Context, in MicroInput, opts Options, seed uint64, k int
 		return nil, fmt.Errorf("micro segments: %w", err)
 	}
 	// Back to the caller's order.
-	out := &MicroSegmentation{K: k, Chosen: lo < hi, Scores: scores, Fitted: len(pts), Imputed: imputed, Labels: make([]int, n), Distances: make([]float64, n)}
+	out := &MicroSegmentation{K: k, Chosen: !kept, Scores: scores, Fitted: len(pts), Imputed: imputed, Labels: make([]int, n), Distances: make([]float64, n)}
 	for pos, i := range perm {
 		out.Labels[i], out.Distances[i] = labels[pos], dist[pos]
 	}
