@@ -109,7 +109,7 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			audits = append(audits, a...)
 			if days := env.Config.Privacy.HistoryDays; days > 0 {
 				a, err := runCounted(ctx, wh, conn, "history", "", "",
-					sql.Named("date", env.Date.Format(time.DateOnly)), sql.Named("days", days))
+					sql.Named("date", env.DateString()), sql.Named("days", days))
 				if err != nil {
 					return err
 				}

@@ -359,8 +359,9 @@ func labelHolds(words []labelWord, devs []cluster.Deviation) bool {
 	if len(words) == 0 {
 		weakest = 0
 	}
+	vocab := labelVocabulary()
 	for _, d := range devs {
-		if _, ok := microLabelWord(d.Feature, d.Z > 0); ok && !named[d.Feature] &&
+		if _, ok := vocab[d.Feature]; ok && !named[d.Feature] &&
 			math.Abs(d.Z) >= strongZ && math.Abs(d.Z) >= 2*weakest {
 			return false
 		}

@@ -277,9 +277,6 @@ func TestMicroLabelsKept(t *testing.T) {
 				previous[segs[i].Name] = c.previous
 			}
 		}
-		if tc.name == "two kept labels alike are labelled afresh" {
-			previous = map[string]string{"micro_1": "App buyers", "micro_2": "App buyers"}
-		}
 		microLabels(segs, previous)
 		for i, s := range segs {
 			if s.Label != tc.want[i] {
