@@ -49,14 +49,16 @@ GROUP BY ALL;
 
 -- name: merge
 -- Only the links the update changes: new ones, or seen earlier than known
--- (a known link seen again tonight would be rewritten with its own values).
+-- (a known link seen again tonight would be rewritten with its own values),
+-- told by the conflict's WHERE through the key's index rather than by a
+-- join reading the whole table (1M steady night: 1.2-1.3 s -> 0.9 s).
 -- temp: reads id_links
 INSERT INTO identity.links (a_token, b_token, source, evidence, first_seen)
 SELECT l.a_token, l.b_token, l.source, l.evidence, l.first_seen
-FROM id_links l LEFT JOIN identity.links x USING (a_token, b_token, source)
-WHERE (x.first_seen <= l.first_seen) IS NOT TRUE
-  AND l.a_token NOT IN (SELECT id_token FROM ops.suppression)  -- erased subjects stay erased
+FROM id_links l
+WHERE l.a_token NOT IN (SELECT id_token FROM ops.suppression)  -- erased subjects stay erased
   AND l.b_token NOT IN (SELECT id_token FROM ops.suppression)
 ON CONFLICT (a_token, b_token, source) DO UPDATE SET
     evidence   = CASE WHEN excluded.first_seen < first_seen THEN excluded.evidence ELSE evidence END,
-    first_seen = least(first_seen, excluded.first_seen);
+    first_seen = least(first_seen, excluded.first_seen)
+WHERE (first_seen <= excluded.first_seen) IS NOT TRUE;
