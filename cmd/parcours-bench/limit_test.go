@@ -75,3 +75,29 @@ func TestLimitRead(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceTimings reads the ingest job's per-source lines, scan included,
+// and nothing else.
+func TestSourceTimings(t *testing.T) {
+	logs := strings.Join([]string{
+		`{"level":"info","job":"ingest","source":"web_events","kind":"events","duration_s":8.5,"scan_s":7.25,"files":363,"read":2983895,"message":"source ingested"}`,
+		`{"level":"debug","job":"ingest","source":"web_events","phase":"scan","took":7250,"message":"ingest step"}`,
+		`not json`,
+		`{"level":"error","job":"ingest","source":"email_events","duration_s":0.5,"scan_s":0.25,"read":4,"message":"source ingested"}`,
+		`{"level":"info","job":"ingest","source":"stores","duration_s":0.04,"read":25,"message":"source ingested"}`,
+	}, "\n")
+	got := sourceTimings([]byte(logs))
+	want := []sourceTiming{
+		{source: "web_events", seconds: 8.5, scan: 7.25, rows: 2983895},
+		{source: "email_events", seconds: 0.5, scan: 0.25, rows: 4},
+		{source: "stores", seconds: 0.04, rows: 25}, // a log without scan_s: 0
+	}
+	if len(got) != len(want) {
+		t.Fatalf("got %d timings %+v, want %d", len(got), got, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("timing %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

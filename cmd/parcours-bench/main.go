@@ -609,6 +609,7 @@ func decodeSummary(out []byte, sum any) {
 type sourceTiming struct {
 	source  string
 	seconds float64
+	scan    float64 // of which the scan into landing, before counts, dedup and keys
 	rows    int64
 }
 
@@ -622,10 +623,11 @@ func sourceTimings(logs []byte) []sourceTiming {
 			Msg    string  `json:"message"`
 			Source string  `json:"source"`
 			Dur    float64 `json:"duration_s"`
+			Scan   float64 `json:"scan_s"`
 			Read   int64   `json:"read"`
 		}
 		if json.Unmarshal(sc.Bytes(), &l) == nil && l.Msg == "source ingested" {
-			out = append(out, sourceTiming{l.Source, l.Dur, l.Read})
+			out = append(out, sourceTiming{l.Source, l.Dur, l.Scan, l.Read})
 		}
 	}
 	return out

@@ -72,6 +72,7 @@ type fileState struct {
 type sourceResult struct {
 	read, loaded, quarantined, duplicates, filtered int64
 	files                                           int
+	scan                                            time.Duration // of which reading the files into landing
 	err                                             error
 	nulled                                          map[string]int64 // values dropped as invalid, by reason
 }
@@ -213,7 +214,8 @@ func (j *Job) Run(ctx context.Context, env *orchestration.Env) (orchestration.Co
 			ev = env.Log.Error().Err(res.err)
 			failures = append(failures, res.err.Error())
 		}
-		ev.Str("source", r.Name).Str("kind", r.Kind.Name).Float64("duration_s", time.Since(t0).Seconds()).Int("files", res.files).
+		ev.Str("source", r.Name).Str("kind", r.Kind.Name).Float64("duration_s", time.Since(t0).Seconds()).
+			Float64("scan_s", res.scan.Seconds()).Int("files", res.files).
 			Int64("read", res.read).Int64("loaded", res.loaded).Int64("quarantined", res.quarantined).
 			Int64("duplicates", res.duplicates).Int64("filtered", res.filtered).Msg("source ingested")
 		if ctx.Err() != nil {

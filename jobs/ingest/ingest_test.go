@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -57,9 +58,13 @@ func (h *harness) write(date, name, body string) {
 }
 
 func (h *harness) run(date string) (orchestration.Counts, error) {
+	return h.runLogged(date, zerolog.Nop())
+}
+
+func (h *harness) runLogged(date string, log zerolog.Logger) (orchestration.Counts, error) {
 	h.t.Helper()
 	d, _ := time.Parse(time.DateOnly, date)
-	env := &orchestration.Env{Date: d, RunID: "run-" + date, Config: &h.cfg, WH: h.wh, Log: zerolog.Nop()}
+	env := &orchestration.Env{Date: d, RunID: "run-" + date, Config: &h.cfg, WH: h.wh, Log: log}
 	return New().Run(context.Background(), env)
 }
 
@@ -172,6 +177,37 @@ func TestIngestQuarantinesAndLosesNothing(t *testing.T) {
 		if got := h.one(q); got != want {
 			t.Errorf("%s = %q, want %q", q, got, want)
 		}
+	}
+}
+
+// TestSourceIngestedLogsScan: each source's summary line says how long its
+// scan into landing took, a part of its whole time (the bench compares it
+// with the typed read).
+func TestSourceIngestedLogsScan(t *testing.T) {
+	h := newHarness(t)
+	h.write("2026-11-22", "web_events.jsonl", web("e1", "2026-11-22T10:00:00Z", "page_view", "")+web("e2", "2026-11-22T10:01:00Z", "page_view", ""))
+	var buf bytes.Buffer
+	if _, err := h.runLogged("2026-11-22", zerolog.New(&buf)); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, line := range strings.Split(buf.String(), "\n") {
+		var l struct {
+			Msg    string   `json:"message"`
+			Source string   `json:"source"`
+			Dur    float64  `json:"duration_s"`
+			Scan   *float64 `json:"scan_s"`
+		}
+		if json.Unmarshal([]byte(line), &l) != nil || l.Msg != "source ingested" || l.Source != "web_events" {
+			continue
+		}
+		found = true
+		if l.Scan == nil || *l.Scan <= 0 || *l.Scan > l.Dur {
+			t.Errorf("scan_s = %v, duration_s = %v: want 0 < scan_s <= duration_s", l.Scan, l.Dur)
+		}
+	}
+	if !found {
+		t.Fatalf("no source ingested line for web_events in:\n%s", buf.String())
 	}
 }
 

@@ -31,6 +31,9 @@ type loader struct {
 	// copy of a source's files in another encoding.
 	input string
 	files map[string]*inputFile // by path relative to input
+	// scanned is the time spent reading the files into landing (the scan
+	// step), apart from the counts, dedup and bookkeeping after it.
+	scanned time.Duration
 }
 
 // rejected is one row bound for ops.quarantine.
@@ -223,6 +226,7 @@ func (l *loader) load(ctx context.Context, p *plan) sourceResult {
 		}
 		res.err = e
 	}
+	res.scan = l.scanned
 	return res
 }
 
@@ -287,7 +291,11 @@ func (l *loader) loadGroups(ctx context.Context, groups []*group, outcomes map[s
 	counted := l.countRecords(groups)
 	t0 := time.Now()
 	step := func(name string) {
-		l.env.Log.Debug().Str("source", l.r.Name).Str("phase", name).Dur("took", time.Since(t0)).Msg("ingest step")
+		took := time.Since(t0)
+		if name == "scan" {
+			l.scanned += took
+		}
+		l.env.Log.Debug().Str("source", l.r.Name).Str("phase", name).Dur("took", took).Msg("ingest step")
 		t0 = time.Now()
 	}
 	inTx := false
