@@ -198,7 +198,7 @@ func fastParse(s, region string) *phonenumbers.PhoneNumber {
 // starting with 0): then the full parse would read it the same way
 // (TestFastPathAgreesWithParse), and is not needed. Otherwise it decides.
 func fastCheck(n *phonenumbers.PhoneNumber) (valid, kept bool) {
-	if phonenumbers.IsValidNumber(n) {
+	if validNumber(n) {
 		return true, false
 	}
 	return false, phonenumbers.IsPossibleNumberWithReason(n) == phonenumbers.IS_POSSIBLE &&
