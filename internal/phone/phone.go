@@ -78,12 +78,12 @@ func parse(raw, region string) (*phonenumbers.PhoneNumber, bool, error) {
 		}
 		return nil, false, errors.New("not a phone number")
 	}
-	if phonenumbers.IsValidNumber(n) {
+	if validNumber(n) {
 		return n, true, nil
 	}
 	// "+33 06 12 34 56 78": the trunk 0 written after the country code.
 	if nsn := phonenumbers.GetNationalSignificantNumber(n); strings.HasPrefix(nsn, "0") && internationalPrefix(s) {
-		if m, err := phonenumbers.Parse("+"+strconv.Itoa(int(n.GetCountryCode()))+nsn[1:], region); err == nil && phonenumbers.IsValidNumber(m) {
+		if m, err := phonenumbers.Parse("+"+strconv.Itoa(int(n.GetCountryCode()))+nsn[1:], region); err == nil && validNumber(m) {
 			return m, true, nil
 		}
 	}
