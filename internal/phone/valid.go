@@ -106,43 +106,64 @@ func (c *regionRules) valid(nsn string) bool {
 	return !c.sameMobileAndFixed && c.mobile.match(nsn)
 }
 
-// rules are every region's compiled metadata: by region code, and by
-// calling code for the non-geographical entities ("001").
+// rules are every region's metadata, each compiled on first use
+// (compiling them all costs 30 ms, paid by every process that reads one
+// number): by region code, and by calling code for the non-geographical
+// entities ("001"). The maps are only read once built.
 type rules struct {
-	byRegion map[string]*regionRules
-	nonGeo   map[int]*regionRules
+	byRegion map[string]*lazyRules
+	nonGeo   map[int]*lazyRules
+}
+
+// lazyRules is a region's metadata and, once compiled, its rules.
+type lazyRules struct {
+	m    *phonenumbers.PhoneMetadata
+	once sync.Once
+	c    *regionRules
 }
 
 func (rs *rules) forRegion(cc int, region string) *regionRules {
+	l := rs.byRegion[region]
 	if region == "001" {
-		return rs.nonGeo[cc]
+		l = rs.nonGeo[cc]
 	}
-	return rs.byRegion[region]
+	if l == nil {
+		return nil
+	}
+	l.once.Do(func() { l.c = compile(l.m) })
+	return l.c
 }
 
+// compile is one region's metadata as regionRules.
+func compile(m *phonenumbers.PhoneMetadata) *regionRules {
+	c := &regionRules{
+		general: newDesc(m.GetGeneralDesc()),
+		others: []descRule{newDesc(m.GetPremiumRate()), newDesc(m.GetTollFree()), newDesc(m.GetSharedCost()),
+			newDesc(m.GetVoip()), newDesc(m.GetPersonalNumber()), newDesc(m.GetPager()), newDesc(m.GetUan()),
+			newDesc(m.GetVoicemail())},
+		fixedLine:          newDesc(m.GetFixedLine()),
+		mobile:             newDesc(m.GetMobile()),
+		sameMobileAndFixed: m.GetSameMobileAndFixedLinePattern(),
+	}
+	if ld := m.GetLeadingDigits(); ld != "" {
+		c.leading = regexp.MustCompile("^(?:" + ld + ")")
+	}
+	return c
+}
+
+// compiledRules is the library's metadata as rules, indexed once: constant
+// data, like fastRegions.
 var compiledRules = sync.OnceValue(func() *rules {
-	rs := &rules{byRegion: map[string]*regionRules{}, nonGeo: map[int]*regionRules{}}
+	rs := &rules{byRegion: map[string]*lazyRules{}, nonGeo: map[int]*lazyRules{}}
 	coll, err := phonenumbers.MetadataCollection()
 	if err != nil {
 		panic(err) // the library's own init parses the same embedded data and panics first
 	}
 	for _, m := range coll.GetMetadata() {
-		c := &regionRules{
-			general: newDesc(m.GetGeneralDesc()),
-			others: []descRule{newDesc(m.GetPremiumRate()), newDesc(m.GetTollFree()), newDesc(m.GetSharedCost()),
-				newDesc(m.GetVoip()), newDesc(m.GetPersonalNumber()), newDesc(m.GetPager()), newDesc(m.GetUan()),
-				newDesc(m.GetVoicemail())},
-			fixedLine:          newDesc(m.GetFixedLine()),
-			mobile:             newDesc(m.GetMobile()),
-			sameMobileAndFixed: m.GetSameMobileAndFixedLinePattern(),
-		}
-		if ld := m.GetLeadingDigits(); ld != "" {
-			c.leading = regexp.MustCompile("^(?:" + ld + ")")
-		}
 		if m.GetId() == "001" {
-			rs.nonGeo[int(m.GetCountryCode())] = c
+			rs.nonGeo[int(m.GetCountryCode())] = &lazyRules{m: m}
 		} else {
-			rs.byRegion[m.GetId()] = c
+			rs.byRegion[m.GetId()] = &lazyRules{m: m}
 		}
 	}
 	return rs
