@@ -2,6 +2,7 @@ package phone
 
 import (
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/nyaruka/phonenumbers"
@@ -41,8 +42,7 @@ func validNumber(n *phonenumbers.PhoneNumber) bool {
 					break
 				}
 			} else if c.valid(nsn) {
-				m = c
-				break
+				return true // the region found by its types is valid for them
 			}
 		}
 	}
@@ -63,17 +63,8 @@ func newDesc(d *phonenumbers.PhoneNumberDesc) descRule {
 }
 
 func (d descRule) match(nsn string) bool {
-	if len(d.lengths) > 0 {
-		found := false
-		for _, l := range d.lengths {
-			if int32(len(nsn)) == l {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
+	if len(d.lengths) > 0 && !slices.Contains(d.lengths, int32(len(nsn))) {
+		return false
 	}
 	return d.re.MatchString(nsn)
 }
